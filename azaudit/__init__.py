@@ -1,0 +1,3 @@
+"""azaudit: security audit of container workloads on Azure."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,112 @@
+"""One audit, end to end: settings, credential, clients, collection, checks, report.
+
+Nothing here prints or exits; the CLI passes callbacks for progress and prompts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import msgspec
+import requests
+from azure.core.credentials import TokenCredential
+
+from azaudit import __version__, catalogue
+from azaudit.auth import SharedTokenCredential, build_credential, verify_credential
+from azaudit.catalogue import CheckContext
+from azaudit.clients import Clients
+from azaudit.clouds import CLOUDS, Cloud
+from azaudit.collect import collect
+from azaudit.collect.scheduler import Progress
+from azaudit.collect.subscriptions import choose, visible_subscriptions
+from azaudit.engine import run_checks
+from azaudit.inventory import Inventory
+from azaudit.inventory.coverage import Dataset
+from azaudit.replay import ReplayAdapter, ReplayCredential, load_fixture_dir, replay_session
+from azaudit.report import Report, RunInfo
+from azaudit.runconfig import RunConfig
+from azaudit.settings import Settings, load_settings
+from azaudit.transport import GuardedTransport, RequestStats, requests_transport
+
+
+@dataclass
+class Audit:
+    """What a run produced: the report, plus the inventory and request statistics behind it."""
+
+    report: Report
+    inventory: Inventory
+    stats: RequestStats
+    tokens_acquired: dict[str, int]
+
+
+def resolve_settings(config: RunConfig) -> tuple[Settings, str | None]:
+    settings, source = load_settings(config.config_file, config.working_directory)
+    if config.approved_registries:
+        registries = msgspec.structs.replace(settings.registries, approved=config.approved_registries)
+        settings = msgspec.structs.replace(settings, registries=registries)
+    return settings, source
+
+
+def _transport(config: RunConfig, cloud: Cloud) -> GuardedTransport:
+    if config.replay is not None:
+        adapter = ReplayAdapter(load_fixture_dir(config.replay), source=str(config.replay))
+        session = replay_session(adapter)
+    else:
+        session = requests.Session()
+    return GuardedTransport(
+        requests_transport(session, pool_size=config.concurrency),
+        vault_suffixes=tuple(c.vault_suffix for c in CLOUDS.values()),
+        connection_timeout=min(config.timeout, 10.0),
+        read_timeout=config.timeout,
+    )
+
+
+def _credential(config: RunConfig, cloud: Cloud, notify: Callable[[str], None]) -> TokenCredential:
+    if config.replay is not None:
+        return ReplayCredential()
+    return build_credential(config.auth, cloud, config.tenant_id, notify)
+
+
+def run_audit(
+    config: RunConfig,
+    progress: Progress | None = None,
+    notify: Callable[[str], None] = lambda message: None,
+) -> Audit:
+    started = config.now or dt.datetime.now(dt.timezone.utc)
+    settings, settings_source = resolve_settings(config)
+    settings.check_suppressions(started.date(), settings_source or "configuration")
+    checks = catalogue.select(catalogue.load(), config.select, config.ignore)
+    cloud = CLOUDS[config.cloud]
+    credential = SharedTokenCredential(_credential(config, cloud, notify))
+    transport = _transport(config, cloud)
+    try:
+        verify_credential(credential, cloud, config.auth)
+        clients = Clients(credential, cloud, transport)
+        subscriptions = choose(visible_subscriptions(clients), config.subscriptions)
+        datasets = {Dataset(d) for chk in checks for d in chk.meta.requires}
+        inventory = collect(clients, subscriptions, datasets, config.concurrency, progress)
+    finally:
+        transport.shutdown()
+        credential.close()
+    findings = run_checks(checks, CheckContext(inventory=inventory, settings=settings, now=started))
+    run = RunInfo(
+        tool_version=__version__,
+        started_at=started,
+        finished_at=config.now or dt.datetime.now(dt.timezone.utc),
+        cloud=cloud.name.value,
+        tenant_id=config.tenant_id or next((s.tenant_id for s in subscriptions if s.tenant_id), None),
+        subscriptions=tuple(subscriptions),
+        source=f"replay:{config.replay}" if config.replay is not None else "azure",
+        requests=transport.stats.total,
+        config_file=settings_source,
+    )
+    report = Report(
+        run=run,
+        checks={c.meta.code: c.meta for c in checks},
+        findings=findings,
+        errors=inventory.errors,
+        notes=inventory.notes,
+    )
+    return Audit(report=report, inventory=inventory, stats=transport.stats, tokens_acquired=credential.acquired)

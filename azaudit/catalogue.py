@@ -1,0 +1,174 @@
+"""The check catalogue: registration by decorator, docstring parsing, and selection.
+
+A check is a pure function ``CheckContext -> Iterable[Outcome]`` in its own module under
+``checks/azaudit_checks/<service>/``. The :func:`check` decorator registers it with typed
+metadata; its docstring, in fixed Markdown sections, is its documentation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import inspect
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+import msgspec
+
+from azaudit.errors import UsageError
+from azaudit.inventory import Inventory
+from azaudit.inventory.coverage import Dataset
+from azaudit.model import CheckDocs, CheckMeta, Outcome, Severity
+from azaudit.settings import Settings
+
+CHECKS_PACKAGE = "azaudit_checks"
+
+SERVICES: dict[str, str] = {
+    "ACR": "Container Registry",
+    "ACI": "Container Instances",
+    "KV": "Key Vault",
+    "LOG": "Monitor",
+    "RBAC": "Authorization",
+    "DEF": "Defender for Cloud",
+}
+
+SECTIONS = {
+    "what it checks": "what",
+    "why it matters": "why",
+    "how to fix": "fix",
+    "references": "references",
+    "decisions": "decisions",
+}
+
+CODE_PATTERN = re.compile(r"^(?P<prefix>[A-Z]+)(?P<number>\d{3})$")
+
+
+class CatalogueError(Exception):
+    """The catalogue itself is broken (a programming error, caught by the meta-tests)."""
+
+
+class CheckContext(msgspec.Struct, frozen=True, kw_only=True):
+    """What a check may read: the inventory, the audit settings, and the run's clock."""
+
+    inventory: Inventory
+    settings: Settings
+    now: dt.datetime
+
+
+CheckFunction = Callable[[CheckContext], Iterable[Outcome]]
+
+
+class Check(msgspec.Struct, frozen=True):
+    meta: CheckMeta
+    run: CheckFunction
+
+
+_REGISTRY: dict[str, Check] = {}
+
+
+def parse_docs(code: str, docstring: str | None) -> CheckDocs:
+    """Split a check's docstring into its ``## Heading`` sections."""
+    if not docstring:
+        raise CatalogueError(f"{code}: a check needs a docstring")
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in inspect.cleandoc(docstring).splitlines():
+        heading = re.match(r"^##\s+(.+?)\s*$", line)
+        if heading:
+            key = SECTIONS.get(heading.group(1).lower())
+            if key is None:
+                raise CatalogueError(f"{code}: unknown docstring section {heading.group(1)!r}")
+            current = found.setdefault(key, [])
+        elif current is not None:
+            current.append(line)
+    text = {key: "\n".join(lines).strip() for key, lines in found.items()}
+    missing = [title for title, key in SECTIONS.items() if key != "decisions" and not text.get(key)]
+    if missing:
+        raise CatalogueError(f"{code}: docstring lacks section(s) {', '.join(missing)}")
+    references = tuple(
+        line.lstrip("-* ").strip() for line in text["references"].splitlines() if line.strip()
+    )
+    return CheckDocs(
+        what=text["what"],
+        why=text["why"],
+        fix=text["fix"],
+        references=references,
+        decisions=text.get("decisions", ""),
+    )
+
+
+def check(
+    *,
+    code: str,
+    name: str,
+    title: str,
+    severity: Severity,
+    resource_type: str,
+    requires: Sequence[Dataset],
+    recommendations: Sequence[str],
+    mcsb: Sequence[str] = (),
+) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check. Duplicate codes or names are refused loudly."""
+    match = CODE_PATTERN.match(code)
+    if not match or match.group("prefix") not in SERVICES:
+        raise CatalogueError(f"{code}: codes are a known service prefix and three digits")
+
+    def register(function: CheckFunction) -> CheckFunction:
+        if code in _REGISTRY:
+            raise CatalogueError(f"duplicate check code {code}")
+        if any(c.meta.name == name for c in _REGISTRY.values()):
+            raise CatalogueError(f"duplicate check name {name} ({code})")
+        meta = CheckMeta(
+            code=code,
+            name=name,
+            title=title,
+            severity=severity,
+            service=SERVICES[match.group("prefix")],
+            resource_type=resource_type,
+            requires=tuple(d.value for d in requires),
+            recommendations=tuple(recommendations),
+            mcsb=tuple(mcsb),
+            docs=parse_docs(code, function.__doc__),
+        )
+        _REGISTRY[code] = Check(meta=meta, run=function)
+        return function
+
+    return register
+
+
+def load() -> dict[str, Check]:
+    """Import the catalogue package (which imports every check module) and return all checks,
+    ordered by service then number."""
+    importlib.import_module(CHECKS_PACKAGE)
+    order = list(SERVICES)
+
+    def sort_key(code: str) -> tuple[int, str]:
+        match = CODE_PATTERN.match(code)
+        assert match is not None
+        return order.index(match.group("prefix")), code
+
+    return {code: _REGISTRY[code] for code in sorted(_REGISTRY, key=sort_key)}
+
+
+def _matches(code: str, patterns: Iterable[str]) -> bool:
+    return any(code.startswith(p.strip().upper()) for p in patterns if p.strip())
+
+
+def select(
+    checks: dict[str, Check], include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> list[Check]:
+    """The checks whose code starts with one of ``include`` (all when empty) and with none of
+    ``exclude``. A pattern that matches no check is an error: a typo must not silently audit
+    nothing."""
+    for pattern in [*include, *exclude]:
+        if pattern.strip() and not _matches_any(checks, pattern):
+            raise UsageError(f"no check code starts with {pattern!r}; see `azaudit checks`")
+    return [
+        chk
+        for code, chk in checks.items()
+        if (not include or _matches(code, include)) and not _matches(code, exclude)
+    ]
+
+
+def _matches_any(checks: dict[str, Check], pattern: str) -> bool:
+    return any(_matches(code, [pattern]) for code in checks)

@@ -1,0 +1,211 @@
+"""The command line: parse options into a RunConfig, run, print. Nothing else lives here."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from azaudit import __version__, catalogue
+from azaudit.audit import run_audit
+from azaudit.auth import AuthMode
+from azaudit.clouds import CloudName
+from azaudit.collect.scheduler import Progress
+from azaudit.errors import AzauditError
+from azaudit.exitcodes import ExitCode, exit_code_for
+from azaudit.model import Severity
+from azaudit.render import FORMATS, renderer
+from azaudit.render.table import summary_line
+from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, RunConfig
+
+app = typer.Typer(
+    help="Audit the security of container workloads on Azure: registries, container instances, "
+    "key vaults, logging, RBAC and Defender.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+checks_app = typer.Typer(help="Browse the check catalogue.", invoke_without_command=True)
+app.add_typer(checks_app, name="checks")
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"azaudit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """azaudit: security audit of container workloads on Azure."""
+
+
+@contextmanager
+def _progress_display(enabled: bool) -> Iterator[Progress | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as RichProgress
+
+    with RichProgress(
+        TextColumn("collecting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("collect", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _parse_reports(values: list[str]) -> list[tuple[str, Path]]:
+    parsed = []
+    for value in values:
+        fmt, sep, path = value.partition("=")
+        if not sep or not path or fmt not in FORMATS:
+            raise typer.BadParameter(
+                f"{value!r}: expected FORMAT=PATH with FORMAT one of {', '.join(FORMATS)}", param_hint="--report"
+            )
+        parsed.append((fmt, Path(path)))
+    return parsed
+
+
+@app.command()
+def subscription(
+    subscription_ids: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="Subscription ids (or exact names) to audit. Default: every enabled one you can see."),
+    ] = None,
+    auth: Annotated[AuthMode, typer.Option(help="How to sign in.", case_sensitive=False)] = AuthMode.DEFAULT,
+    tenant: Annotated[Optional[str], typer.Option(help="Microsoft Entra tenant id to sign in to.")] = None,
+    cloud: Annotated[CloudName, typer.Option(help="Azure cloud.", case_sensitive=False)] = CloudName.PUBLIC,
+    select: Annotated[
+        Optional[list[str]], typer.Option(help="Run only checks whose code starts with this (repeatable).")
+    ] = None,
+    ignore: Annotated[
+        Optional[list[str]], typer.Option(help="Skip checks whose code starts with this (repeatable).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"Report format: {', '.join(FORMATS)}.")] = "table",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report here, not stdout.")] = None,
+    report: Annotated[
+        Optional[list[str]],
+        typer.Option(help="Also write FORMAT=PATH (repeatable), from the same collection."),
+    ] = None,
+    fail_on: Annotated[
+        str, typer.Option(help="Exit 1 when a FAIL has this severity or higher: info, low, medium, high, critical.")
+    ] = "low",
+    exit_zero: Annotated[bool, typer.Option(help="Always exit 0 (reports without gating).")] = False,
+    replay: Annotated[
+        Optional[Path], typer.Option(help="Audit a recorded tenant (a fixture folder) instead of Azure.")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Requests in flight at most.")] = DEFAULT_CONCURRENCY,
+    timeout: Annotated[
+        float, typer.Option(min=1.0, help="Seconds to wait for one response.")
+    ] = DEFAULT_TIMEOUT_SECONDS,
+    config: Annotated[
+        Optional[Path], typer.Option(help="Config file (default: ./azaudit.toml or [tool.azaudit] in ./pyproject.toml).")
+    ] = None,
+    approved_registry: Annotated[
+        Optional[list[str]],
+        typer.Option(help="A registry images may come from (repeatable; `*.azurecr.io` style wildcards); overrides the config."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Explain what was collected and how.")] = False,
+) -> None:
+    """Audit subscriptions and print the findings."""
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"choose from {', '.join(FORMATS)}", param_hint="--format")
+    try:
+        fail_threshold = Severity.parse(fail_on)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--fail-on") from None
+    extra_reports = _parse_reports(report or [])
+    run_config = RunConfig(
+        subscriptions=tuple(subscription_ids or ()),
+        auth=auth,
+        tenant_id=tenant,
+        cloud=cloud,
+        select=tuple(select or ()),
+        ignore=tuple(ignore or ()),
+        fail_on=fail_threshold,
+        replay=replay,
+        concurrency=concurrency,
+        timeout=timeout,
+        config_file=config,
+        working_directory=Path.cwd(),
+        approved_registries=tuple(approved_registry or ()),
+    )
+    try:
+        with _progress_display(sys.stderr.isatty()) as progress:
+            audit = run_audit(run_config, progress=progress, notify=_err)
+        text = renderer(fmt)(audit.report)
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            output.write_text(text, encoding="utf-8")
+        for extra_fmt, path in extra_reports:
+            path.write_text(renderer(extra_fmt)(audit.report), encoding="utf-8")
+    except AzauditError as exc:
+        _err(f"azaudit: {exc}")
+        raise typer.Exit(ExitCode.ERROR) from None
+    except OSError as exc:
+        _err(f"azaudit: cannot write the report: {exc}")
+        raise typer.Exit(ExitCode.ERROR) from None
+    if verbose:
+        _err(f"requests: {audit.stats.total} (peak {audit.stats.peak_in_flight} in flight)")
+        for kind, count in sorted(audit.stats.by_kind.items()):
+            _err(f"  {count:6d}  {kind}")
+        for audience, count in audit.tokens_acquired.items():
+            _err(f"tokens for {audience}: {count}")
+    if output is not None or fmt != "table":
+        _err(summary_line(audit.report))
+    raise typer.Exit(exit_code_for(audit.report, fail_threshold, exit_zero))
+
+
+@checks_app.callback()
+def checks_list(ctx: typer.Context) -> None:
+    """List the checks: code, name, severity, service, title."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from tabulate import tabulate
+
+    rows = [
+        (c.meta.code, c.meta.name, c.meta.severity.label, c.meta.service, c.meta.title)
+        for c in catalogue.load().values()
+    ]
+    typer.echo(tabulate(rows, headers=("code", "name", "severity", "service", "title")))
+
+
+@checks_app.command("show")
+def checks_show(code: Annotated[str, typer.Argument(help="A check code, e.g. ACR001.")]) -> None:
+    """Print a check's documentation."""
+    from azaudit.render.checkdoc import check_markdown
+
+    checks = catalogue.load()
+    chk = checks.get(code.upper())
+    if chk is None:
+        _err(f"azaudit: no check {code!r}; `azaudit checks` lists them")
+        raise typer.Exit(ExitCode.ERROR)
+    typer.echo(check_markdown(chk.meta))
+
+
+def main() -> None:
+    app(prog_name="azaudit")

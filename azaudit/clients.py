@@ -1,0 +1,104 @@
+"""The SDK clients of a run: one per (service, subscription), all on one credential and transport."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from azure.core.credentials import TokenCredential
+from azure.keyvault.secrets import SecretClient
+from azure.mgmt.authorization import AuthorizationManagementClient
+from azure.mgmt.containerinstance import ContainerInstanceManagementClient
+from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+from azure.mgmt.keyvault import KeyVaultManagementClient
+from azure.mgmt.monitor import MonitorManagementClient
+from azure.mgmt.msi import ManagedServiceIdentityClient
+from azure.mgmt.resource.subscriptions import SubscriptionClient
+from azure.mgmt.security import SecurityCenter
+
+from azaudit.clouds import Cloud
+from azaudit.transport import GuardedTransport
+
+C = TypeVar("C")
+
+RETRY = {
+    # azure-core's RetryPolicy honours Retry-After on 429 and 503, and backs off exponentially on
+    # other 5xx and on connection and read errors.
+    "retry_total": 6,
+    "retry_backoff_factor": 0.5,
+    "retry_backoff_max": 30,
+}
+
+
+class Clients:
+    """Builds SDK clients lazily and caches them; safe to share between collector threads."""
+
+    def __init__(
+        self,
+        credential: TokenCredential,
+        cloud: Cloud,
+        transport: GuardedTransport,
+        retry: dict[str, Any] | None = None,
+    ) -> None:
+        self.credential = credential
+        self.cloud = cloud
+        self.transport = transport
+        self._retry = RETRY if retry is None else retry
+        self._cache: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def _arm_kwargs(self) -> dict[str, Any]:
+        return {
+            "base_url": self.cloud.arm_endpoint,
+            "credential_scopes": [self.cloud.arm_scope],
+            "transport": self.transport,
+            **self._retry,
+        }
+
+    def _cached(self, kind: str, key: str, build: Callable[[], C]) -> C:
+        with self._lock:
+            client = self._cache.get((kind, key))
+            if client is None:
+                client = build()
+                self._cache[(kind, key)] = client
+            return client  # type: ignore[no-any-return]
+
+    def subscriptions(self) -> SubscriptionClient:
+        return self._cached("subscriptions", "", lambda: SubscriptionClient(self.credential, **self._arm_kwargs()))
+
+    def _mgmt(self, client_type: type[C], subscription_id: str) -> C:
+        return self._cached(
+            client_type.__name__,
+            subscription_id,
+            lambda: client_type(self.credential, subscription_id, **self._arm_kwargs()),  # type: ignore[call-arg]
+        )
+
+    def registry(self, subscription_id: str) -> ContainerRegistryManagementClient:
+        return self._mgmt(ContainerRegistryManagementClient, subscription_id)
+
+    def container_instance(self, subscription_id: str) -> ContainerInstanceManagementClient:
+        return self._mgmt(ContainerInstanceManagementClient, subscription_id)
+
+    def keyvault(self, subscription_id: str) -> KeyVaultManagementClient:
+        return self._mgmt(KeyVaultManagementClient, subscription_id)
+
+    def monitor(self, subscription_id: str) -> MonitorManagementClient:
+        return self._mgmt(MonitorManagementClient, subscription_id)
+
+    def authorization(self, subscription_id: str) -> AuthorizationManagementClient:
+        return self._mgmt(AuthorizationManagementClient, subscription_id)
+
+    def identities(self, subscription_id: str) -> ManagedServiceIdentityClient:
+        return self._mgmt(ManagedServiceIdentityClient, subscription_id)
+
+    def security(self, subscription_id: str) -> SecurityCenter:
+        return self._mgmt(SecurityCenter, subscription_id)
+
+    def secrets(self, vault_uri: str) -> SecretClient:
+        """A data-plane client for one vault (its challenge policy asks for the vault audience)."""
+        return self._cached(
+            "secrets",
+            vault_uri.lower(),
+            lambda: SecretClient(vault_uri, self.credential, transport=self.transport, **self._retry),
+        )

@@ -1,0 +1,123 @@
+"""Collect the inventory: which tasks run for each subscription and each discovered record.
+
+Only the datasets the selected checks need are collected. Cross-service follow-ups (the
+diagnostic settings of a registry or a vault) are declared here, so that no collector module
+imports another.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+
+from azaudit.clients import Clients
+from azaudit.collect import acr, aci, defender, keyvault, monitor, rbac
+from azaudit.collect.scheduler import Progress, run_tasks
+from azaudit.collect.tasks import Task
+from azaudit.inventory import Inventory
+from azaudit.inventory.acr import Registry, RegistryToken
+from azaudit.inventory.aci import ContainerGroup
+from azaudit.inventory.common import Subscription
+from azaudit.inventory.coverage import Dataset
+from azaudit.inventory.defender import DefenderPlan
+from azaudit.inventory.keyvault import Key, KeyVault, Secret, SecretListing
+from azaudit.inventory.monitor import DiagnosticSetting
+from azaudit.inventory.rbac import RoleAssignment, RoleDefinition, UserAssignedIdentity
+
+SubscriptionTask = Callable[[Clients, Subscription], Task]
+
+PER_SUBSCRIPTION: tuple[tuple[Dataset, SubscriptionTask], ...] = (
+    (Dataset.REGISTRIES, acr.registries),
+    (Dataset.CONTAINER_GROUPS, aci.container_groups),
+    (Dataset.VAULTS, keyvault.vaults),
+    (Dataset.ACTIVITY_LOG, monitor.activity_log),
+    (Dataset.ROLE_ASSIGNMENTS, rbac.role_assignments),
+    (Dataset.ROLE_DEFINITIONS, rbac.custom_roles),
+    (Dataset.IDENTITIES, rbac.identities),
+    (Dataset.DEFENDER_PLANS, defender.plans),
+)
+
+PER_RUN: tuple[tuple[Dataset, SubscriptionTask], ...] = ((Dataset.ROLE_DEFINITIONS, rbac.builtin_roles),)
+
+PER_RECORD: dict[type, tuple[tuple[Dataset, Callable[[Clients, object], Task]], ...]] = {
+    Registry: (
+        (Dataset.REGISTRY_TOKENS, acr.tokens),  # type: ignore[dict-item]
+        (Dataset.DIAGNOSTIC_SETTINGS, monitor.diagnostic_settings),
+    ),
+    KeyVault: (
+        (Dataset.SECRETS, keyvault.secrets),  # type: ignore[dict-item]
+        (Dataset.KEYS, keyvault.keys),  # type: ignore[dict-item]
+        (Dataset.DIAGNOSTIC_SETTINGS, monitor.diagnostic_settings),
+    ),
+}
+
+# A dataset gathered per record needs the list that yields those records.
+PARENTS: dict[Dataset, tuple[Dataset, ...]] = {
+    Dataset.REGISTRY_TOKENS: (Dataset.REGISTRIES,),
+    Dataset.SECRETS: (Dataset.VAULTS,),
+    Dataset.KEYS: (Dataset.VAULTS,),
+}
+
+FIELDS: dict[type, str] = {
+    Registry: "registries",
+    RegistryToken: "registry_tokens",
+    ContainerGroup: "container_groups",
+    KeyVault: "vaults",
+    Secret: "secrets",
+    SecretListing: "secret_listings",
+    Key: "keys",
+    DiagnosticSetting: "diagnostic_settings",
+    RoleAssignment: "role_assignments",
+    RoleDefinition: "role_definitions",
+    UserAssignedIdentity: "identities",
+    DefenderPlan: "defender_plans",
+}
+
+
+def needed_datasets(wanted: Iterable[Dataset]) -> frozenset[Dataset]:
+    needed = set(wanted)
+    for dataset in list(needed):
+        needed.update(PARENTS.get(dataset, ()))
+    return frozenset(needed)
+
+
+def collect(
+    clients: Clients,
+    subscriptions: Sequence[Subscription],
+    datasets: Iterable[Dataset],
+    concurrency: int,
+    progress: Progress | None = None,
+) -> Inventory:
+    needed = needed_datasets(datasets)
+    initial = [
+        factory(clients, sub) for sub in subscriptions for dataset, factory in PER_SUBSCRIPTION if dataset in needed
+    ]
+    if subscriptions:
+        initial += [factory(clients, subscriptions[0]) for dataset, factory in PER_RUN if dataset in needed]
+
+    def followups_of(record: object) -> list[Task]:
+        return [factory(clients, record) for dataset, factory in PER_RECORD.get(type(record), ()) if dataset in needed]
+
+    outcome = run_tasks(initial, followups_of, concurrency, progress)
+    grouped: dict[str, list[object]] = defaultdict(list)
+    seen: set[tuple[type, str]] = set()
+    for record in outcome.records:
+        identity = getattr(record, "id", None)
+        if identity is not None:
+            # A custom role assignable in several subscriptions is listed by each of them.
+            if (type(record), identity.lower()) in seen:
+                continue
+            seen.add((type(record), identity.lower()))
+        grouped[FIELDS[type(record)]].append(record)
+    fields = {name: tuple(sorted(items, key=_sort_key)) for name, items in grouped.items()}
+    return Inventory(
+        subscriptions=tuple(subscriptions),
+        errors=tuple(sorted(outcome.errors, key=lambda e: (e.subscription_id, e.dataset.value, e.resource_id))),
+        notes=tuple(sorted(outcome.notes, key=lambda n: n.resource_id)),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _sort_key(record: object) -> tuple[str, str]:
+    primary = str(getattr(record, "id", "") or getattr(record, "vault_id", ""))
+    return primary.lower(), str(getattr(record, "name", "")).lower()

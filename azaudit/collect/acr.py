@@ -1,0 +1,75 @@
+"""Container registries and their repository-scoped tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azaudit.clients import Clients
+from azaudit.collect.sdk import get, identity_of, private_endpoints, text
+from azaudit.collect.tasks import Collected, Task
+from azaudit.inventory.acr import Registry, RegistryToken
+from azaudit.inventory.common import Subscription, resource_group_of
+from azaudit.inventory.coverage import Dataset
+
+
+def registry_record(reg: Any, subscription_id: str) -> Registry:
+    props = reg.properties
+    policies = get(props, "policies")
+    rules = get(props, "network_rule_set")
+    return Registry(
+        id=reg.id,
+        name=reg.name,
+        subscription_id=subscription_id,
+        resource_group=resource_group_of(reg.id),
+        location=reg.location,
+        sku=text(get(reg, "sku", "name")) or "",
+        login_server=text(get(props, "login_server")) or "",
+        admin_user_enabled=bool(get(props, "admin_user_enabled")),
+        anonymous_pull_enabled=bool(get(props, "anonymous_pull_enabled")),
+        public_network_access=text(get(props, "public_network_access")) or "Enabled",
+        network_default_action=text(get(rules, "default_action")) if rules is not None else None,
+        ip_rule_count=len(get(rules, "ip_rules") or ()),
+        private_endpoints=private_endpoints(get(props, "private_endpoint_connections")),
+        trust_policy_status=text(get(policies, "trust_policy", "status")),
+        quarantine_policy_status=text(get(policies, "quarantine_policy", "status")),
+        retention_policy_status=text(get(policies, "retention_policy", "status")),
+        retention_days=get(policies, "retention_policy", "days"),
+        export_policy_status=text(get(policies, "export_policy", "status")),
+        arm_audience_policy_status=text(get(policies, "azure_ad_authentication_as_arm_policy", "status")),
+        encryption_status=text(get(props, "encryption", "status")),
+        identity=identity_of(get(reg, "identity")),
+        role_assignment_mode=text(get(props, "role_assignment_mode")),
+    )
+
+
+def registries(clients: Clients, sub: Subscription) -> Task:
+    def run() -> Collected:
+        client = clients.registry(sub.subscription_id)
+        return Collected(records=[registry_record(r, sub.subscription_id) for r in client.registries.list()])
+
+    return Task(Dataset.REGISTRIES, sub.subscription_id, "registries.list", run)
+
+
+def tokens(clients: Clients, registry: Registry) -> Task:
+    def run() -> Collected:
+        client = clients.registry(registry.subscription_id)
+        found = []
+        for token in client.tokens.list(registry.resource_group, registry.name):
+            props = token.properties
+            passwords = get(props, "credentials", "passwords") or ()
+            found.append(
+                RegistryToken(
+                    id=token.id,
+                    name=token.name,
+                    subscription_id=registry.subscription_id,
+                    registry_id=registry.id,
+                    status=text(get(props, "status")),
+                    scope_map_id=text(get(props, "scope_map_id")),
+                    password_names=tuple(text(get(p, "name")) or "" for p in passwords),
+                )
+            )
+        return Collected(records=found)
+
+    return Task(
+        Dataset.REGISTRY_TOKENS, registry.subscription_id, "tokens.list", run, registry.id, registry.name
+    )

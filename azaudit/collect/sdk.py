@@ -1,0 +1,59 @@
+"""Small helpers to read SDK models (msrest and hybrid) into plain values."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from typing import Any
+
+from azaudit.inventory.common import Identity, PrivateEndpointConnection, UserAssignedRef
+
+
+def text(value: Any) -> str | None:
+    """A string (enum values unwrapped) or None."""
+    if value is None:
+        return None
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    return str(value)
+
+
+def get(obj: Any, *path: str) -> Any:
+    """``obj.a.b.c`` where any step may be None."""
+    for name in path:
+        if obj is None:
+            return None
+        obj = getattr(obj, name, None)
+    return obj
+
+
+def strings(values: Iterable[Any] | None) -> tuple[str, ...]:
+    return tuple(t for t in (text(v) for v in values or ()) if t is not None)
+
+
+def identity_of(identity: Any) -> Identity:
+    if identity is None:
+        return Identity()
+    assigned = get(identity, "user_assigned_identities") or {}
+    return Identity(
+        type=text(get(identity, "type")) or "None",
+        principal_id=text(get(identity, "principal_id")) or "",
+        user_assigned=tuple(
+            UserAssignedRef(
+                id=resource_id,
+                principal_id=text(get(details, "principal_id")) or "",
+                client_id=text(get(details, "client_id")) or "",
+            )
+            for resource_id, details in assigned.items()
+        ),
+    )
+
+
+def private_endpoints(connections: Iterable[Any] | None) -> tuple[PrivateEndpointConnection, ...]:
+    found = []
+    for connection in connections or ():
+        state = get(connection, "private_link_service_connection_state", "status") or get(
+            connection, "properties", "private_link_service_connection_state", "status"
+        )
+        found.append(PrivateEndpointConnection(id=text(get(connection, "id")) or "", status=text(state) or "Unknown"))
+    return tuple(found)

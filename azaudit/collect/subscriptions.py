@@ -1,0 +1,60 @@
+"""The subscriptions to audit: every enabled one the credential can see, or those named."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+
+from azaudit.auth import first_line
+from azaudit.clients import Clients
+from azaudit.collect.sdk import text
+from azaudit.errors import AuthError, UsageError
+from azaudit.inventory.common import Subscription
+
+
+def visible_subscriptions(clients: Clients) -> list[Subscription]:
+    try:
+        return [
+            Subscription(
+                subscription_id=s.subscription_id,
+                display_name=s.display_name or "",
+                state=text(s.state) or "",
+                tenant_id=text(getattr(s, "tenant_id", None)) or "",
+            )
+            for s in clients.subscriptions().subscriptions.list()
+        ]
+    except ClientAuthenticationError as exc:
+        raise AuthError(f"Azure refused the credential while listing subscriptions: {first_line(exc.message)}") from None
+    except HttpResponseError as exc:
+        raise AuthError(
+            f"could not list subscriptions (HTTP {exc.status_code}): {first_line(exc.message)}; "
+            "check that the identity has Reader on at least one subscription"
+        ) from None
+
+
+def choose(visible: Sequence[Subscription], requested: Sequence[str]) -> list[Subscription]:
+    """The named subscriptions (by id or exact display name), or every enabled one.
+
+    A named subscription the credential cannot see is an error naming it: auditing fewer
+    subscriptions than asked must never look like a clean result.
+    """
+    if not requested:
+        chosen = [s for s in visible if s.state.lower() == "enabled"]
+        if not chosen:
+            raise UsageError("the credential sees no enabled subscription; check its role assignments or --tenant")
+        return chosen
+    by_key = {s.subscription_id.lower(): s for s in visible}
+    by_key.update({s.display_name.lower(): s for s in visible if s.display_name})
+    missing = [r for r in requested if r.lower() not in by_key]
+    if missing:
+        raise UsageError(
+            f"subscription(s) not visible to this credential: {', '.join(missing)}; "
+            "check the id, the tenant (--tenant) and the identity's Reader role"
+        )
+    chosen = []
+    for r in requested:
+        sub = by_key[r.lower()]
+        if sub not in chosen:
+            chosen.append(sub)
+    return chosen

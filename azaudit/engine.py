@@ -1,0 +1,114 @@
+"""Run checks over an inventory and turn their outcomes into findings.
+
+Coverage is applied here, once, for every check: an outcome about a resource whose data a
+collection error lost is replaced by an ERROR finding for that scope, so a 403 never reads as
+PASS or FAIL. A check that raises becomes an ERROR finding; the run goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import msgspec
+
+from azaudit.catalogue import Check, CheckContext
+from azaudit.inventory.coverage import CollectionError, Dataset
+from azaudit.model import CheckMeta, Finding, Outcome, Status
+
+
+def _finding(meta: CheckMeta, outcome: Outcome) -> Finding:
+    return Finding(
+        code=meta.code,
+        status=outcome.status,
+        severity=meta.severity,
+        resource_id=outcome.resource_id,
+        resource_name=outcome.resource_name,
+        resource_type=meta.resource_type,
+        subscription_id=outcome.subscription_id,
+        message=outcome.message,
+        item=outcome.item,
+    )
+
+
+def _not_assessed(meta: CheckMeta, error: CollectionError, context: CheckContext) -> Finding:
+    scope_id = error.resource_id or f"/subscriptions/{error.subscription_id}"
+    subscription = context.inventory.subscription(error.subscription_id)
+    name = error.resource_name or (subscription.name if subscription else scope_id)
+    return Finding(
+        code=meta.code,
+        status=Status.ERROR,
+        severity=meta.severity,
+        resource_id=scope_id,
+        resource_name=name,
+        resource_type=meta.resource_type if error.resource_id else "Microsoft.Resources/subscriptions",
+        subscription_id=error.subscription_id,
+        message=f"not assessed: {error.describe()}",
+    )
+
+
+def _crashed(meta: CheckMeta, exc: BaseException) -> Finding:
+    return Finding(
+        code=meta.code,
+        status=Status.ERROR,
+        severity=meta.severity,
+        resource_id="",
+        resource_name="(every resource)",
+        resource_type=meta.resource_type,
+        subscription_id="",
+        message=f"check crashed, nothing was assessed: {type(exc).__name__}: {exc}",
+    )
+
+
+def evaluate(check: Check, context: CheckContext) -> list[Finding]:
+    """The findings of one check, with coverage applied."""
+    datasets = [Dataset(d) for d in check.meta.requires]
+    errors = context.inventory.errors_for(datasets)
+    try:
+        outcomes = list(check.run(context))
+    except Exception as exc:  # the one deliberate catch-all: a broken check is a result
+        return [_crashed(check.meta, exc)]
+    findings = [
+        _finding(check.meta, o)
+        for o in outcomes
+        if not any(e.covers(o.resource_id, o.subscription_id) for e in errors)
+    ]
+    seen: set[tuple[str, str]] = set()
+    for error in errors:
+        scope = (error.subscription_id.lower(), error.resource_id.lower())
+        if scope not in seen:
+            seen.add(scope)
+            findings.append(_not_assessed(check.meta, error, context))
+    return findings
+
+
+def _suppress(findings: Iterable[Finding], context: CheckContext) -> list[Finding]:
+    result = []
+    for finding in findings:
+        rule = next(
+            (
+                s
+                for s in context.settings.suppress
+                if finding.status is Status.FAIL
+                and s.matches(finding.code, finding.resource_id, finding.resource_name)
+            ),
+            None,
+        )
+        if rule is None:
+            result.append(finding)
+        else:
+            result.append(
+                msgspec.structs.replace(
+                    finding,
+                    status=Status.SKIPPED,
+                    message=f"suppressed: {finding.message}",
+                    suppressed_by=f"{rule.reason} (until {rule.expires.isoformat()})",
+                )
+            )
+    return result
+
+
+def run_checks(checks: Sequence[Check], context: CheckContext) -> tuple[Finding, ...]:
+    findings: list[Finding] = []
+    for chk in checks:
+        findings.extend(evaluate(chk, context))
+    return tuple(_suppress(findings, context))

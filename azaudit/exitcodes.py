@@ -1,0 +1,26 @@
+"""Exit codes, as documented in the README."""
+
+from __future__ import annotations
+
+import enum
+
+from azaudit.model import Severity, Status
+from azaudit.report import Report
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0  # no FAIL at or above --fail-on, and every check could see its data
+    FINDINGS = 1  # at least one FAIL at or above --fail-on
+    ERROR = 2  # usage, config or auth error, or an incomplete audit without failing findings
+
+
+def exit_code_for(report: Report, fail_on: Severity, exit_zero: bool = False) -> ExitCode:
+    """A real finding takes precedence; a partial audit never exits 0 (unless ``exit_zero``,
+    which the user asks for explicitly to get reports without gating)."""
+    if exit_zero:
+        return ExitCode.OK
+    if any(f.status is Status.FAIL and f.severity >= fail_on for f in report.findings):
+        return ExitCode.FINDINGS
+    if not report.complete:
+        return ExitCode.ERROR
+    return ExitCode.OK

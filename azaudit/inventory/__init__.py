@@ -1,0 +1,147 @@
+"""The frozen inventory a run collected, with the joins checks need.
+
+Records are typed, frozen and round-trip through JSON (:func:`to_json` / :func:`from_json`).
+Joins across services ("the diagnostic settings of this registry", "the role behind this
+assignment") live here, so checks never reach into another service's collector.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
+
+import msgspec
+
+from azaudit.inventory.acr import Registry, RegistryToken
+from azaudit.inventory.aci import ContainerGroup
+from azaudit.inventory.common import Subscription
+from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
+from azaudit.inventory.defender import DefenderPlan
+from azaudit.inventory.keyvault import Key, KeyVault, Secret, SecretListing
+from azaudit.inventory.monitor import DiagnosticSetting
+from azaudit.inventory.rbac import RoleAssignment, RoleDefinition, UserAssignedIdentity
+
+__all__ = ["Inventory", "CollectionError", "CollectionNote", "Dataset", "to_json", "from_json"]
+
+T = TypeVar("T")
+
+
+def _group(items: Iterable[T], key: str) -> Mapping[str, tuple[T, ...]]:
+    grouped: dict[str, list[T]] = defaultdict(list)
+    for item in items:
+        grouped[str(getattr(item, key)).lower()].append(item)
+    return {k: tuple(v) for k, v in grouped.items()}
+
+
+class Inventory(msgspec.Struct, frozen=True, kw_only=True, dict=True):
+    subscriptions: tuple[Subscription, ...] = ()
+    registries: tuple[Registry, ...] = ()
+    registry_tokens: tuple[RegistryToken, ...] = ()
+    container_groups: tuple[ContainerGroup, ...] = ()
+    vaults: tuple[KeyVault, ...] = ()
+    secrets: tuple[Secret, ...] = ()
+    secret_listings: tuple[SecretListing, ...] = ()
+    keys: tuple[Key, ...] = ()
+    diagnostic_settings: tuple[DiagnosticSetting, ...] = ()
+    role_assignments: tuple[RoleAssignment, ...] = ()
+    role_definitions: tuple[RoleDefinition, ...] = ()
+    identities: tuple[UserAssignedIdentity, ...] = ()
+    defender_plans: tuple[DefenderPlan, ...] = ()
+    errors: tuple[CollectionError, ...] = ()
+    notes: tuple[CollectionNote, ...] = ()
+
+    # ---- joins ---------------------------------------------------------------------------
+
+    @functools.cached_property
+    def _diagnostics_by_resource(self) -> Mapping[str, tuple[DiagnosticSetting, ...]]:
+        return _group(self.diagnostic_settings, "resource_id")
+
+    def diagnostics_for(self, resource_id: str) -> tuple[DiagnosticSetting, ...]:
+        """The diagnostic settings of a resource, or of a subscription (``/subscriptions/<id>``)."""
+        return self._diagnostics_by_resource.get(resource_id.lower(), ())
+
+    @functools.cached_property
+    def _secrets_by_vault(self) -> Mapping[str, tuple[Secret, ...]]:
+        return _group(self.secrets, "vault_id")
+
+    def secrets_of(self, vault_id: str) -> tuple[Secret, ...]:
+        return self._secrets_by_vault.get(vault_id.lower(), ())
+
+    @functools.cached_property
+    def _listing_by_vault(self) -> Mapping[str, SecretListing]:
+        return {listing.vault_id.lower(): listing for listing in self.secret_listings}
+
+    def secret_listing_of(self, vault_id: str) -> SecretListing | None:
+        return self._listing_by_vault.get(vault_id.lower())
+
+    @functools.cached_property
+    def _keys_by_vault(self) -> Mapping[str, tuple[Key, ...]]:
+        return _group(self.keys, "vault_id")
+
+    def keys_of(self, vault_id: str) -> tuple[Key, ...]:
+        return self._keys_by_vault.get(vault_id.lower(), ())
+
+    @functools.cached_property
+    def _tokens_by_registry(self) -> Mapping[str, tuple[RegistryToken, ...]]:
+        return _group(self.registry_tokens, "registry_id")
+
+    def tokens_of(self, registry_id: str) -> tuple[RegistryToken, ...]:
+        return self._tokens_by_registry.get(registry_id.lower(), ())
+
+    @functools.cached_property
+    def _role_by_guid(self) -> Mapping[str, RoleDefinition]:
+        return {definition.guid.lower(): definition for definition in self.role_definitions}
+
+    def role_definition(self, role_definition_id: str) -> RoleDefinition | None:
+        """The role behind an assignment's ``roleDefinitionId`` (compared on its trailing GUID)."""
+        guid = role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+        return self._role_by_guid.get(guid)
+
+    @functools.cached_property
+    def _managed_identities(self) -> Mapping[str, str]:
+        """principal id → words naming the managed identity, from everything in the inventory."""
+        found: dict[str, str] = {}
+        for identity in self.identities:
+            found[identity.principal_id.lower()] = f"user-assigned identity {identity.name}"
+        holders: list[tuple[str, str, object]] = []
+        holders += [("container group", g.name, g.identity) for g in self.container_groups]
+        holders += [("registry", r.name, r.identity) for r in self.registries]
+        holders += [("key vault", v.name, v.identity) for v in self.vaults]
+        for kind, name, identity in holders:
+            principal = getattr(identity, "principal_id", "")
+            if principal:
+                found.setdefault(principal.lower(), f"system-assigned identity of {kind} {name}")
+            for ref in getattr(identity, "user_assigned", ()):
+                if ref.principal_id:
+                    label = ref.id.rstrip("/").rsplit("/", 1)[-1]
+                    found.setdefault(ref.principal_id.lower(), f"user-assigned identity {label}")
+        return found
+
+    def managed_identity(self, principal_id: str) -> str | None:
+        """Words naming the managed identity with this principal id, or None when it is not one
+        the inventory knows."""
+        return self._managed_identities.get(principal_id.lower())
+
+    @functools.cached_property
+    def _subscriptions_by_id(self) -> Mapping[str, Subscription]:
+        return {s.subscription_id.lower(): s for s in self.subscriptions}
+
+    def subscription(self, subscription_id: str) -> Subscription | None:
+        return self._subscriptions_by_id.get(subscription_id.lower())
+
+    def defender_plans_of(self, subscription_id: str) -> tuple[DefenderPlan, ...]:
+        return tuple(p for p in self.defender_plans if p.subscription_id.lower() == subscription_id.lower())
+
+    def errors_for(self, datasets: Iterable[Dataset]) -> tuple[CollectionError, ...]:
+        wanted = set(datasets)
+        return tuple(e for e in self.errors if e.dataset in wanted)
+
+
+def to_json(inventory: Inventory) -> bytes:
+    return msgspec.json.encode(inventory)
+
+
+def from_json(data: bytes | str) -> Inventory:
+    return msgspec.json.decode(data, type=Inventory)

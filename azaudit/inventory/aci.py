@@ -1,0 +1,91 @@
+"""Azure Container Instances records.
+
+Environment variable *values* are never stored: the collector classifies each plain value in
+memory (:mod:`azaudit.detect.credentials`) and keeps only the variable name, whether it was a
+secure variable, and the classification. The same holds for command lines.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from azaudit.inventory.common import Identity
+
+
+class EnvVar(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    secure: bool  # declared as secureValue (its value is never returned by ARM)
+    has_value: bool  # a non-empty plain value was present
+    credential_kind: str | None = None  # what the plain value looked like, when a credential
+
+
+class SecurityContext(msgspec.Struct, frozen=True, kw_only=True):
+    privileged: bool | None = None
+    allow_privilege_escalation: bool | None = None
+    capabilities_add: tuple[str, ...] = ()
+    capabilities_drop: tuple[str, ...] = ()
+    run_as_user: int | None = None
+    run_as_group: int | None = None
+    seccomp_profile: str | None = None
+
+
+class Resources(msgspec.Struct, frozen=True, kw_only=True):
+    request_cpu: float | None = None
+    request_memory_gb: float | None = None
+    limit_cpu: float | None = None
+    limit_memory_gb: float | None = None
+    has_limits: bool = False
+
+
+class CommandCredential(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a container's command line carries a credential: the argument position and what it
+    looked like. Never the argument itself."""
+
+    position: int
+    kind: str
+    flag: str | None = None
+
+
+class Container(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    image: str
+    init: bool
+    env: tuple[EnvVar, ...]
+    command_credentials: tuple[CommandCredential, ...]
+    security_context: SecurityContext | None
+    resources: Resources
+    ports: tuple[int, ...] = ()
+
+
+class RegistryCredential(msgspec.Struct, frozen=True, kw_only=True):
+    server: str
+    username: str | None
+    identity: str | None
+
+
+class Volume(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    kind: str  # azureFile, emptyDir, secret, gitRepo, unknown
+    git_repository_has_credentials: bool = False
+    git_repository_host: str | None = None
+
+
+class ContainerGroup(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    name: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    os_type: str | None
+    sku: str | None
+    containers: tuple[Container, ...]  # init containers too, marked ``init``
+    ip_address_type: str | None  # Public, Private, or None when no ipAddress
+    ip_ports: tuple[int, ...]
+    fqdn: str | None
+    subnet_ids: tuple[str, ...]
+    registry_credentials: tuple[RegistryCredential, ...]
+    log_analytics_workspace_id: str | None
+    encryption_key_vault: str | None
+    volumes: tuple[Volume, ...]
+    identity: Identity
+    confidential: bool = False

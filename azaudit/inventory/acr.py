@@ -1,0 +1,48 @@
+"""Azure Container Registry records."""
+
+from __future__ import annotations
+
+import msgspec
+
+from azaudit.inventory.common import Identity, PrivateEndpointConnection
+
+
+class Registry(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    name: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    sku: str  # Basic, Standard, Premium
+    login_server: str
+    admin_user_enabled: bool
+    anonymous_pull_enabled: bool
+    public_network_access: str  # "Enabled" / "Disabled" as ARM reports it
+    network_default_action: str | None  # None when there is no networkRuleSet
+    ip_rule_count: int
+    private_endpoints: tuple[PrivateEndpointConnection, ...]
+    trust_policy_status: str | None
+    quarantine_policy_status: str | None
+    retention_policy_status: str | None
+    retention_days: int | None
+    export_policy_status: str | None
+    arm_audience_policy_status: str | None
+    encryption_status: str | None
+    identity: Identity
+    role_assignment_mode: str | None = None
+
+    @property
+    def is_premium(self) -> bool:
+        return self.sku.lower() == "premium"
+
+
+class RegistryToken(msgspec.Struct, frozen=True, kw_only=True):
+    """A repository-scoped access token of a registry (never its password, only that it has one)."""
+
+    id: str
+    name: str
+    subscription_id: str
+    registry_id: str
+    status: str | None
+    scope_map_id: str | None
+    password_names: tuple[str, ...]

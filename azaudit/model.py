@@ -1,0 +1,135 @@
+"""The vocabulary of results: severities, statuses, check metadata, outcomes and findings."""
+
+from __future__ import annotations
+
+import enum
+from typing import Protocol
+
+import msgspec
+
+
+class Severity(enum.IntEnum):
+    """How much a failing check matters; ordered so that ``>=`` compares gravity."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            choices = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r}; expected one of {choices}") from None
+
+
+class Status(enum.Enum):
+    """The result of evaluating one check against one resource (or scope)."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"  # could not evaluate: data not collected, permission denied, check crashed
+    SKIPPED = "SKIPPED"  # not applicable, or suppressed
+
+
+class CheckDocs(msgspec.Struct, frozen=True, kw_only=True):
+    """A check's documentation, parsed once from the Markdown sections of its docstring."""
+
+    what: str
+    why: str
+    fix: str
+    references: tuple[str, ...]
+    decisions: str = ""
+
+
+class CheckMeta(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything known about a check except its code: typed metadata plus its docs."""
+
+    code: str
+    name: str
+    title: str
+    severity: Severity
+    service: str
+    resource_type: str
+    requires: tuple[str, ...]
+    recommendations: tuple[str, ...]
+    mcsb: tuple[str, ...]
+    docs: CheckDocs
+
+
+class ResourceLike(Protocol):
+    """Any inventory record a finding can be about."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def subscription_id(self) -> str: ...
+
+
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    """What a check says about one resource; the engine turns it into a :class:`Finding`.
+
+    ``item`` names the part of the resource at fault (a container, a variable name, a secret
+    name, a principal) so that the reader can act; it never holds a secret value.
+    """
+
+    status: Status
+    resource_id: str
+    resource_name: str
+    subscription_id: str
+    message: str
+    item: str | None = None
+
+    @classmethod
+    def _of(cls, status: Status, resource: ResourceLike, message: str, item: str | None) -> Outcome:
+        return cls(
+            status=status,
+            resource_id=resource.id,
+            resource_name=resource.name,
+            subscription_id=resource.subscription_id,
+            message=message,
+            item=item,
+        )
+
+    @classmethod
+    def passed(cls, resource: ResourceLike, message: str, item: str | None = None) -> Outcome:
+        return cls._of(Status.PASS, resource, message, item)
+
+    @classmethod
+    def failed(cls, resource: ResourceLike, message: str, item: str | None = None) -> Outcome:
+        return cls._of(Status.FAIL, resource, message, item)
+
+    @classmethod
+    def skipped(cls, resource: ResourceLike, message: str, item: str | None = None) -> Outcome:
+        return cls._of(Status.SKIPPED, resource, message, item)
+
+    @classmethod
+    def errored(cls, resource: ResourceLike, message: str, item: str | None = None) -> Outcome:
+        return cls._of(Status.ERROR, resource, message, item)
+
+
+class Finding(msgspec.Struct, frozen=True, kw_only=True):
+    """One evaluated (check, resource[, item]) pair, as reported. Check metadata lives in the
+    report once, keyed by ``code``."""
+
+    code: str
+    status: Status
+    severity: Severity
+    resource_id: str
+    resource_name: str
+    resource_type: str
+    subscription_id: str
+    message: str
+    item: str | None = None
+    suppressed_by: str | None = None

@@ -1,0 +1,21 @@
+"""Renderers: pure functions from a :class:`~azaudit.report.Report` to text. The CLI owns files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from azaudit.render import table
+from azaudit.report import Report
+
+Renderer = Callable[[Report], str]
+
+FORMATS: dict[str, Renderer] = {
+    "table": table.render,
+}
+
+
+def renderer(name: str) -> Renderer:
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise ValueError(f"unknown format {name!r}; choose from {', '.join(FORMATS)}") from None

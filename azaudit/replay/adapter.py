@@ -1,0 +1,85 @@
+"""A ``requests`` adapter that answers from fixtures, under azure-core's ``RequestsTransport``.
+
+It also plays the one piece of protocol every Key Vault data-plane conversation starts with: a
+request without ``Authorization`` gets the ``401`` bearer challenge, as the service sends it, so
+the SDK's challenge policy runs exactly as it does live.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import BaseAdapter, HTTPAdapter
+from urllib3.response import HTTPResponse
+
+from azaudit.errors import UnmatchedRequestError
+from azaudit.replay.credential import REPLAY_TENANT_ID
+from azaudit.replay.fixtures import RecordedResponse, RequestKey, request_key
+
+# Key Vault data-plane DNS suffix → the login authority of that cloud.
+VAULT_AUTHORITIES = {
+    "vault.azure.net": "https://login.microsoftonline.com",
+    "vault.azure.cn": "https://login.chinacloudapi.cn",
+    "vault.usgovcloudapi.net": "https://login.microsoftonline.us",
+}
+
+STATUS_REASONS = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}
+
+
+class ReplayAdapter(BaseAdapter):  # type: ignore[misc]
+    def __init__(self, responses: Mapping[RequestKey, RecordedResponse], source: str) -> None:
+        super().__init__()
+        self._responses = responses
+        self._source = source
+        self._builder = HTTPAdapter()
+
+    def _challenge(self, host: str) -> RecordedResponse | None:
+        for suffix, authority in VAULT_AUTHORITIES.items():
+            if host.endswith("." + suffix):
+                header = f'Bearer authorization="{authority}/{REPLAY_TENANT_ID}", resource="https://{suffix}"'
+                return RecordedResponse(
+                    status=401,
+                    headers={"WWW-Authenticate": header},
+                    body={"error": {"code": "Unauthorized", "message": "AKV10000: Request is missing a Bearer or PoP token."}},
+                )
+        return None
+
+    def answer(self, method: str, url: str, headers: Mapping[str, str]) -> RecordedResponse:
+        host = (urlsplit(url).hostname or "").lower()
+        if "Authorization" not in headers:
+            challenge = self._challenge(host)
+            if challenge is not None:
+                return challenge
+        recorded = self._responses.get(request_key(method, url))
+        if recorded is None:
+            raise UnmatchedRequestError(f"replay: no recorded response for {method} {url} in {self._source}")
+        return recorded
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        recorded = self.answer(str(request.method), str(request.url), request.headers)
+        content = recorded.content()
+        headers = {"Content-Type": "application/json; charset=utf-8", **recorded.headers}
+        raw = HTTPResponse(
+            body=io.BytesIO(content),
+            headers=headers,
+            status=recorded.status,
+            reason=STATUS_REASONS.get(recorded.status, ""),
+            preload_content=False,
+            decode_content=False,
+        )
+        return self._builder.build_response(request, raw)
+
+    def close(self) -> None:
+        pass
+
+
+def replay_session(adapter: BaseAdapter) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # never pick up a proxy or .netrc from the machine
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session

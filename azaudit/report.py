@@ -1,0 +1,52 @@
+"""The result of a run: findings, check metadata once, coverage, and run metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import msgspec
+
+from azaudit.inventory.common import Subscription
+from azaudit.inventory.coverage import CollectionError, CollectionNote
+from azaudit.model import CheckMeta, Finding, Severity, Status
+
+
+class RunInfo(msgspec.Struct, frozen=True, kw_only=True):
+    tool_version: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    cloud: str
+    tenant_id: str | None
+    subscriptions: tuple[Subscription, ...]
+    source: str  # "azure" or "replay:<dir>"
+    requests: int = 0
+    config_file: str | None = None
+
+
+class Report(msgspec.Struct, frozen=True, kw_only=True):
+    run: RunInfo
+    checks: dict[str, CheckMeta]
+    findings: tuple[Finding, ...]
+    errors: tuple[CollectionError, ...] = ()
+    notes: tuple[CollectionNote, ...] = ()
+
+    def count_by_status(self) -> Counter[Status]:
+        return Counter(f.status for f in self.findings)
+
+    def failures(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.status is Status.FAIL)
+
+    def count_failures_by_severity(self) -> Counter[Severity]:
+        return Counter(f.severity for f in self.failures())
+
+    @property
+    def complete(self) -> bool:
+        """True when every check could see all of its data."""
+        return not self.errors and not any(f.status is Status.ERROR for f in self.findings)
+
+    def subscription_name(self, subscription_id: str) -> str:
+        for sub in self.run.subscriptions:
+            if sub.subscription_id.lower() == subscription_id.lower():
+                return sub.name
+        return subscription_id

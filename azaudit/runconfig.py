@@ -1,0 +1,32 @@
+"""The frozen description of one run, built by the CLI from its options."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import msgspec
+
+from azaudit.auth import AuthMode
+from azaudit.clouds import CloudName
+from azaudit.model import Severity
+
+DEFAULT_CONCURRENCY = 16
+DEFAULT_TIMEOUT_SECONDS = 30.0
+
+
+class RunConfig(msgspec.Struct, frozen=True, kw_only=True):
+    subscriptions: tuple[str, ...] = ()
+    auth: AuthMode = AuthMode.DEFAULT
+    tenant_id: str | None = None
+    cloud: CloudName = CloudName.PUBLIC
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    fail_on: Severity = Severity.LOW
+    replay: Path | None = None
+    concurrency: int = DEFAULT_CONCURRENCY
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    config_file: Path | None = None
+    working_directory: Path = Path(".")
+    approved_registries: tuple[str, ...] = ()
+    now: dt.datetime | None = None  # pinned clock (tests); None: the time the run starts

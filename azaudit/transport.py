@@ -1,0 +1,126 @@
+"""The one HTTP seam of a run: a transport shared by every SDK client.
+
+:class:`GuardedTransport` wraps the real azure-core transport (``RequestsTransport`` live, the
+same transport over a replay session in tests and the demo). It enforces the secret guard,
+applies the per-request timeouts, and counts requests (total, by kind, peak in flight) so that
+runs and benchmarks can show what they cost.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from azure.core.pipeline.transport import HttpTransport, RequestsTransport
+
+from azaudit import secret_guard
+
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+def request_kind(method: str, url: str) -> str:
+    """A request's shape with names and ids blanked, e.g.
+    ``GET /subscriptions/{}/resourceGroups/{}/providers/Microsoft.KeyVault/vaults/{}/keys``."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    shaped: list[str] = []
+    provider_at = -1
+    for i, segment in enumerate(segments):
+        previous = segments[i - 1].lower() if i else ""
+        if previous in ("subscriptions", "resourcegroups") or _GUID.match(segment):
+            shaped.append("{}")
+        elif provider_at >= 0 and i > provider_at + 1 and (i - provider_at) % 2 == 1:
+            shaped.append("{}")
+        else:
+            shaped.append(segment)
+        if segment.lower() == "providers":
+            provider_at = i
+    host = parts.hostname or ""
+    prefix = "" if host.startswith("management.") else "{data-plane}"
+    if not host.startswith("management.") and len(shaped) > 1:
+        shaped[1:2] = ["{}"]
+    return f"{method.upper()} {prefix}/{'/'.join(shaped)}"
+
+
+class RequestStats:
+    """Thread-safe counters of the requests a run sent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.total = 0
+        self.by_kind: Counter[str] = Counter()
+        self.by_url: Counter[str] = Counter()
+        self.in_flight = 0
+        self.peak_in_flight = 0
+
+    def started(self, method: str, url: str) -> None:
+        kind = request_kind(method, url)
+        with self._lock:
+            self.total += 1
+            self.by_kind[kind] += 1
+            self.by_url[f"{method.upper()} {url}"] += 1
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def finished(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+
+class GuardedTransport(HttpTransport):  # type: ignore[misc]
+    """Delegates to ``inner`` after the secret guard, with default timeouts, counting requests."""
+
+    def __init__(
+        self,
+        inner: HttpTransport,
+        *,
+        vault_suffixes: tuple[str, ...],
+        connection_timeout: float,
+        read_timeout: float,
+        stats: RequestStats | None = None,
+    ) -> None:
+        self._inner = inner
+        self._vault_suffixes = vault_suffixes
+        self._timeouts = {"connection_timeout": connection_timeout, "read_timeout": read_timeout}
+        self.stats = stats or RequestStats()
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        secret_guard.enforce(request.method, request.url, self._vault_suffixes)
+        for key, value in self._timeouts.items():
+            kwargs.setdefault(key, value)
+        self.stats.started(request.method, request.url)
+        try:
+            return self._inner.send(request, **kwargs)
+        finally:
+            self.stats.finished()
+
+    def open(self) -> None:
+        self._inner.open()
+
+    def close(self) -> None:
+        # Shared by every client of the run: only the run closes it (see :meth:`shutdown`).
+        pass
+
+    def shutdown(self) -> None:
+        self._inner.close()
+
+    def __enter__(self) -> GuardedTransport:
+        self._inner.open()
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        pass
+
+
+def requests_transport(session: requests.Session, pool_size: int) -> RequestsTransport:
+    """azure-core's requests transport over ``session``, with a connection pool as large as the
+    run's concurrency (requests' default of 10 would serialise a wider run)."""
+    for prefix in ("https://", "http://"):
+        adapter = session.adapters.get(prefix)
+        if isinstance(adapter, requests.adapters.HTTPAdapter) and type(adapter) is requests.adapters.HTTPAdapter:
+            session.mount(prefix, requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size))
+    return RequestsTransport(session=session, session_owner=True)

@@ -1,0 +1,45 @@
+from collections.abc import Iterator
+
+from azaudit.catalogue import CheckContext, check
+from azaudit.inventory.coverage import Dataset
+from azaudit.model import Outcome, Severity
+
+
+@check(
+    code="ACR001",
+    name="admin-user-enabled",
+    title="Registry admin user is disabled",
+    severity=Severity.HIGH,
+    resource_type="Microsoft.ContainerRegistry/registries",
+    requires=(Dataset.REGISTRIES,),
+    recommendations=("protect-credentials",),
+    mcsb=("IM-1",),
+)
+def admin_user_enabled(ctx: CheckContext) -> Iterator[Outcome]:
+    """
+    ## What it checks
+    Whether the registry's built-in admin account (`properties.adminUserEnabled`) is turned on.
+    An absent value counts as disabled, as it does in Azure.
+
+    ## Why it matters
+    The admin account is one shared user name with two long-lived passwords that can push and
+    pull every repository. It cannot be scoped, its use cannot be traced to a person or a
+    workload, and it ends up copied into pipelines and container group definitions.
+
+    ## How to fix
+    Disable the admin user and grant `AcrPull` / `AcrPush` to Microsoft Entra identities
+    (managed identities for container groups, workload identities for pipelines) instead.
+
+    ```bash
+    az acr update --name <registry> --admin-enabled false
+    ```
+
+    ## References
+    - https://learn.microsoft.com/azure/container-registry/container-registry-authentication#admin-account
+    - https://learn.microsoft.com/security/benchmark/azure/baselines/azure-container-registry-security-baseline
+    """
+    for registry in ctx.inventory.registries:
+        if registry.admin_user_enabled:
+            yield Outcome.failed(registry, "the admin user is enabled: a shared password can push and pull everything")
+        else:
+            yield Outcome.passed(registry, "the admin user is disabled")

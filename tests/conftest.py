@@ -1,0 +1,66 @@
+"""Shared test helpers: run the real CLI path over replayed fixtures.
+
+Nothing here mocks an SDK client or a collector: audits go through the real clients, pipelines
+and azure-core's RequestsTransport; only the requests session underneath answers from fixtures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from azaudit.audit import Audit, run_audit
+from azaudit.model import Finding, Status
+from azaudit.runconfig import RunConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_TENANT = ROOT / "fixtures" / "tenants" / "contoso"
+# The planted secret marker: every planted credential value in fixtures contains it, and no
+# output, log or record may ever contain it.
+CANARY_MARK = "Zq7CanaryV4lue"
+# The clock the tests pin (fixture dates are relative to it).
+NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def _clear_key_vault_challenge_cache() -> Iterator[None]:
+    from azure.keyvault.secrets._shared import http_challenge_cache
+
+    http_challenge_cache.clear()
+    yield
+    http_challenge_cache.clear()
+
+
+def replay_config(tenant: Path = SAMPLE_TENANT, **overrides: Any) -> RunConfig:
+    values: dict[str, Any] = {"replay": tenant, "now": NOW, "working_directory": tenant, "concurrency": 4}
+    values.update(overrides)
+    return RunConfig(**values)
+
+
+def audit_replay(tenant: Path = SAMPLE_TENANT, **overrides: Any) -> Audit:
+    return run_audit(replay_config(tenant, **overrides))
+
+
+@pytest.fixture(scope="session")
+def sample_audit() -> Audit:
+    """The whole catalogue over the sample tenant, once per session."""
+    from azure.keyvault.secrets._shared import http_challenge_cache
+
+    http_challenge_cache.clear()
+    return audit_replay()
+
+
+def names(findings: tuple[Finding, ...], code: str, status: Status) -> set[str]:
+    """``resource`` or ``resource/item`` of the findings of one check with one status."""
+    return {
+        f"{f.resource_name}/{f.item}" if f.item else f.resource_name
+        for f in findings
+        if f.code == code and f.status is status
+    }
+
+
+Names = Callable[[tuple[Finding, ...], str, Status], set[str]]

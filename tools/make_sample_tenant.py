@@ -1,0 +1,850 @@
+"""Write the bundled sample tenant (fixtures/tenants/contoso) as REST fixture files.
+
+Run once to (re)generate; the JSON files are what tests and the demo read. Every body has the
+shape of the official Azure REST examples (../shared/azure-api-examples), with fake ids.
+Values containing CANARY_MARK are planted secrets: no output may ever contain them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ARM = "https://management.azure.com"
+TENANT = "72f988bf-0000-4000-8000-00000000a0d1"
+PROD = "3f8a6c1e-5b7d-4e2a-9c11-7d2e0f4a8b51"
+DEV = "9b2d4e6f-1a3c-4d5e-8f70-2a4b6c8d0e13"
+LEGACY = "c5e7a9b1-3d5f-4a7c-9e1b-3d5f7a9c1e35"
+CANARY_MARK = "Zq7CanaryV4lue"
+OUT = Path(__file__).resolve().parents[1] / "fixtures" / "tenants" / "contoso"
+
+API = {
+    "subscriptions": "2022-12-01",
+    "acr": "2025-11-01",
+    "aci": "2023-05-01",
+    "kv": "2026-05-15",
+    "kvdp": "2026-04-01",
+    "diag": "2021-05-01-preview",
+    "auth": "2022-04-01",
+    "msi": "2024-11-30",
+    "security": "2024-01-01",
+}
+
+BUILTIN = {
+    "Owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+    "Contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
+    "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+    "User Access Administrator": "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+    "Role Based Access Control Administrator": "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
+    "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    "AcrPush": "8311e382-0749-4cb8-b61a-304f252e45ec",
+    "AcrDelete": "c2f4ef07-c644-48eb-af81-4b1b4947fb11",
+    "AcrImageSigner": "6cef56e8-d556-48e5-a04f-b8e64114680f",
+    "Key Vault Administrator": "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+    "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+    "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
+    "Key Vault Crypto Officer": "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
+    "Key Vault Contributor": "f25e0fa2-a7c8-4377-a976-54943a77a395",
+}
+BUILTIN_ACTIONS = {
+    "Owner": ["*"],
+    "Contributor": ["*"],
+    "Reader": ["*/read"],
+    "User Access Administrator": ["*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"],
+    "Role Based Access Control Administrator": ["Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete", "*/read"],
+    "AcrPull": ["Microsoft.ContainerRegistry/registries/pull/read"],
+    "AcrPush": ["Microsoft.ContainerRegistry/registries/pull/read", "Microsoft.ContainerRegistry/registries/push/write"],
+    "AcrDelete": ["Microsoft.ContainerRegistry/registries/artifacts/delete"],
+    "AcrImageSigner": ["Microsoft.ContainerRegistry/registries/sign/write"],
+    "Key Vault Administrator": ["Microsoft.Authorization/*/read", "Microsoft.KeyVault/checkNameAvailability/read"],
+    "Key Vault Secrets Officer": ["Microsoft.Authorization/*/read", "Microsoft.KeyVault/vaults/*/read"],
+    "Key Vault Secrets User": [],
+    "Key Vault Crypto Officer": ["Microsoft.Authorization/*/read", "Microsoft.KeyVault/vaults/*/read"],
+    "Key Vault Contributor": ["Microsoft.KeyVault/*", "Microsoft.Authorization/*/read"],
+}
+
+
+def url(path: str, api: str, **query: str) -> str:
+    params = "&".join([f"api-version={API[api]}", *(f"{k}={v}" for k, v in query.items())])
+    return f"{ARM}{path}?{params}"
+
+
+def ok(request_url: str, body: object, status: int = 200, headers: dict[str, str] | None = None) -> dict[str, object]:
+    response: dict[str, object] = {"status": status, "body": body}
+    if headers:
+        response["headers"] = headers
+    return {"request": {"method": "GET", "url": request_url}, "response": response}
+
+
+def forbidden(request_url: str, action: str, scope: str) -> dict[str, object]:
+    message = (
+        "The client 'audit-sp@contoso.example' with object id '6d1f3b5a-8c2e-4f7a-9b1d-3e5f7a9b1c2d' does not have "
+        f"authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was "
+        "recently granted, please refresh your credentials."
+    )
+    return ok(request_url, {"error": {"code": "AuthorizationFailed", "message": message}}, status=403)
+
+
+FOLDERS = {PROD: "contoso-prod", DEV: "contoso-dev"}
+
+
+def write(name: str, description: str, interactions: list[dict[str, object]]) -> None:
+    for sub, folder in FOLDERS.items():
+        name = name.replace(sub, folder)
+    path = OUT / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"description": description, "interactions": interactions}, indent=2) + "\n")
+
+
+def rg(sub: str, group: str) -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{group}"
+
+
+# ---------------------------------------------------------------------------------------- subscriptions
+
+def subscriptions() -> None:
+    def sub(sid: str, name: str, state: str) -> dict[str, object]:
+        return {
+            "id": f"/subscriptions/{sid}",
+            "subscriptionId": sid,
+            "tenantId": TENANT,
+            "displayName": name,
+            "state": state,
+            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "EnterpriseAgreement_2014-09-01", "spendingLimit": "Off"},
+            "authorizationSource": "RoleBased",
+            "managedByTenants": [],
+            "tags": {"costCenter": "4711"},
+        }
+
+    body = {
+        "value": [sub(PROD, "contoso-prod", "Enabled"), sub(DEV, "contoso-dev", "Enabled"), sub(LEGACY, "contoso-legacy", "Disabled")]
+    }
+    write("subscriptions.json", "Subscriptions the audit identity can see (contoso-legacy is disabled).", [ok(url("/subscriptions", "subscriptions"), body)])
+
+
+# ---------------------------------------------------------------------------------------- registries
+
+def registry(sub: str, group: str, name: str, sku: str, **props: object) -> dict[str, object]:
+    rid = f"{rg(sub, group)}/providers/Microsoft.ContainerRegistry/registries/{name}"
+    base: dict[str, object] = {
+        "loginServer": f"{name}.azurecr.io",
+        "creationDate": "2024-03-11T09:14:22.1234567Z",
+        "provisioningState": "Succeeded",
+        "adminUserEnabled": False,
+        "policies": {
+            "quarantinePolicy": {"status": "disabled"},
+            "trustPolicy": {"type": "Notary", "status": "disabled"},
+            "retentionPolicy": {"days": 7, "lastUpdatedTime": "2024-03-11T09:14:30.000000+00:00", "status": "disabled"},
+            "exportPolicy": {"status": "enabled"},
+            "azureADAuthenticationAsArmPolicy": {"status": "enabled"},
+        },
+        "encryption": {"status": "disabled"},
+        "dataEndpointEnabled": False,
+        "dataEndpointHostNames": [],
+        "privateEndpointConnections": [],
+        "publicNetworkAccess": "Enabled",
+        "networkRuleBypassOptions": "AzureServices",
+        "zoneRedundancy": "Disabled",
+        "anonymousPullEnabled": False,
+        "roleAssignmentMode": "LegacyRegistryPermissions",
+    }
+    base.update(props)
+    return {
+        "id": rid,
+        "name": name,
+        "type": "Microsoft.ContainerRegistry/registries",
+        "location": "westeurope",
+        "tags": {"env": "prod" if sub == PROD else "dev"},
+        "sku": {"name": sku, "tier": sku},
+        "properties": base,
+    }
+
+
+def private_endpoint(resource_id: str, name: str, status: str = "Approved") -> dict[str, object]:
+    return {
+        "id": f"{resource_id}/privateEndpointConnections/{name}",
+        "name": name,
+        "type": "Microsoft.ContainerRegistry/registries/privateEndpointConnections",
+        "properties": {
+            "privateEndpoint": {"id": f"/subscriptions/{PROD}/resourceGroups/rg-prod-network/providers/Microsoft.Network/privateEndpoints/{name}"},
+            "privateLinkServiceConnectionState": {"status": status, "description": "Auto-approved", "actionsRequired": "None"},
+            "provisioningState": "Succeeded",
+        },
+    }
+
+
+def registries() -> None:
+    prod_acr = registry(PROD, "rg-prod-containers", "contosoprodacr", "Premium")
+    rid = str(prod_acr["id"])
+    prod_acr["identity"] = {"type": "SystemAssigned", "principalId": "0b7c9e1a-3f5d-4b7e-9a1c-3e5f7b9d1f40", "tenantId": TENANT}
+    prod_acr["properties"].update(  # type: ignore[union-attr]
+        {
+            "publicNetworkAccess": "Disabled",
+            "networkRuleSet": {"defaultAction": "Deny", "ipRules": []},
+            "privateEndpointConnections": [private_endpoint(rid, "pe-contosoprodacr")],
+            "policies": {
+                "quarantinePolicy": {"status": "enabled"},
+                "trustPolicy": {"type": "Notary", "status": "enabled"},
+                "retentionPolicy": {"days": 30, "lastUpdatedTime": "2025-01-08T10:00:00.000000+00:00", "status": "enabled"},
+                "exportPolicy": {"status": "disabled"},
+                "azureADAuthenticationAsArmPolicy": {"status": "disabled"},
+            },
+            "encryption": {
+                "status": "enabled",
+                "keyVaultProperties": {
+                    "keyIdentifier": "https://kv-prod-apps.vault.azure.net/keys/cmk-acr",
+                    "identity": "0b7c9e1a-3f5d-4b7e-9a1c-3e5f7b9d1f40",
+                    "keyRotationEnabled": True,
+                },
+            },
+            "dataEndpointEnabled": True,
+            "dataEndpointHostNames": ["contosoprodacr.westeurope.data.azurecr.io"],
+            "zoneRedundancy": "Enabled",
+        }
+    )
+    legacy_acr = registry(PROD, "rg-prod-legacy", "contosolegacyacr", "Basic", adminUserEnabled=True)
+    dev_acr = registry(DEV, "rg-dev-containers", "contosodevacr", "Standard", anonymousPullEnabled=True)
+
+    list_path = f"/subscriptions/{PROD}/providers/Microsoft.ContainerRegistry/registries"
+    next_url = url(list_path, "acr", **{"$skipToken": "eyJuZXh0TWFya2VyIjoiY29udG9zb2xlZ2FjeWFjciJ9"})
+    write(
+        f"{PROD}/containerregistry.json",
+        "contoso-prod registries: the list pages once (nextLink); a Premium hardened registry and a Basic legacy one.",
+        [
+            ok(url(list_path, "acr"), {"value": [prod_acr], "nextLink": next_url}),
+            ok(next_url, {"value": [legacy_acr]}),
+            ok(url(f"{rid}/tokens", "acr"), {"value": []}),
+            ok(
+                url(f"{legacy_acr['id']}/tokens", "acr"),
+                {
+                    "value": [
+                        {
+                            "id": f"{legacy_acr['id']}/tokens/ci-pull",
+                            "name": "ci-pull",
+                            "type": "Microsoft.ContainerRegistry/registries/tokens",
+                            "properties": {
+                                "creationDate": "2024-06-02T08:00:00.000000Z",
+                                "provisioningState": "Succeeded",
+                                "scopeMapId": f"{legacy_acr['id']}/scopeMaps/_repositories_pull",
+                                "status": "enabled",
+                                "credentials": {
+                                    "certificates": [],
+                                    "passwords": [{"creationTime": "2024-06-02T08:00:05.000000Z", "expiry": "2027-06-02T08:00:05.000000Z", "name": "password1"}],
+                                },
+                            },
+                        }
+                    ]
+                },
+            ),
+        ],
+    )
+    write(
+        f"{DEV}/containerregistry.json",
+        "contoso-dev registry: Standard, anonymous pull on.",
+        [
+            ok(url(f"/subscriptions/{DEV}/providers/Microsoft.ContainerRegistry/registries", "acr"), {"value": [dev_acr]}),
+            ok(url(f"{dev_acr['id']}/tokens", "acr"), {"value": []}),
+        ],
+    )
+    diagnostic_settings(
+        PROD,
+        "registries",
+        {
+            rid: [diag_setting(rid, "acr-to-law", logs=[{"categoryGroup": "allLogs", "enabled": True}])],
+            str(legacy_acr["id"]): [],
+        },
+    )
+    diagnostic_settings(
+        DEV,
+        "registries",
+        {
+            str(dev_acr["id"]): [
+                diag_setting(
+                    str(dev_acr["id"]),
+                    "acr-login-only",
+                    logs=[
+                        {"category": "ContainerRegistryLoginEvents", "enabled": True},
+                        {"category": "ContainerRegistryRepositoryEvents", "enabled": False},
+                    ],
+                )
+            ]
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------- diagnostics
+
+WORKSPACE = f"/subscriptions/{PROD}/resourceGroups/rg-prod-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-contoso-security"
+
+
+def diag_setting(resource_id: str, name: str, logs: list[dict[str, object]], destination: bool = True, metrics: bool = True) -> dict[str, object]:
+    props: dict[str, object] = {
+        "logs": [{**entry, "retentionPolicy": {"enabled": False, "days": 0}} for entry in logs],
+        "metrics": [{"category": "AllMetrics", "enabled": metrics, "retentionPolicy": {"enabled": False, "days": 0}}],
+        "logAnalyticsDestinationType": None,
+    }
+    if destination:
+        props["workspaceId"] = WORKSPACE
+    return {
+        "id": f"{resource_id}/providers/microsoft.insights/diagnosticSettings/{name}",
+        "type": "Microsoft.Insights/diagnosticSettings",
+        "name": name,
+        "properties": props,
+    }
+
+
+def diagnostic_settings(sub: str, what: str, by_resource: dict[str, list[dict[str, object]]]) -> None:
+    write(
+        f"{sub}/diagnostics-{what}.json",
+        f"Diagnostic settings of the {what} (not paged).",
+        [ok(url(f"{rid}/providers/Microsoft.Insights/diagnosticSettings", "diag"), {"value": settings}) for rid, settings in by_resource.items()],
+    )
+
+
+def activity_logs() -> None:
+    categories = ["Administrative", "Security", "ServiceHealth", "Alert", "Recommendation", "Policy", "Autoscale", "ResourceHealth"]
+    prod_setting = {
+        "id": f"subscriptions/{PROD}/providers/microsoft.insights/diagnosticSettings/activity-to-law",
+        "type": None,
+        "name": "activity-to-law",
+        "properties": {
+            "workspaceId": WORKSPACE,
+            "logs": [{"category": c, "enabled": True} for c in categories],
+        },
+    }
+    write(
+        f"{PROD}/activity-log.json",
+        "contoso-prod exports its activity log (every category).",
+        [ok(url(f"/subscriptions/{PROD}/providers/Microsoft.Insights/diagnosticSettings", "diag"), {"value": [prod_setting]})],
+    )
+    write(
+        f"{DEV}/activity-log.json",
+        "contoso-dev does not export its activity log.",
+        [ok(url(f"/subscriptions/{DEV}/providers/Microsoft.Insights/diagnosticSettings", "diag"), {"value": []})],
+    )
+
+
+# ---------------------------------------------------------------------------------------- container groups
+
+def container(name: str, image: str, env: list[dict[str, object]] | None = None, limits: bool = True, security: dict[str, object] | None = None, command: list[str] | None = None, port: int | None = 8080) -> dict[str, object]:
+    props: dict[str, object] = {
+        "image": image,
+        "ports": [{"protocol": "TCP", "port": port}] if port else [],
+        "environmentVariables": env or [],
+        "resources": {"requests": {"memoryInGB": 1.5, "cpu": 1.0}},
+        "volumeMounts": [],
+    }
+    if limits:
+        props["resources"]["limits"] = {"memoryInGB": 2.0, "cpu": 1.0}  # type: ignore[index]
+    if security is not None:
+        props["securityContext"] = security
+    if command is not None:
+        props["command"] = command
+    return {"name": name, "properties": props}
+
+
+def group(sub: str, resource_group: str, name: str, containers: list[dict[str, object]], **props: object) -> dict[str, object]:
+    gid = f"{rg(sub, resource_group)}/providers/Microsoft.ContainerInstance/containerGroups/{name}"
+    base: dict[str, object] = {
+        "provisioningState": "Succeeded",
+        "containers": containers,
+        "osType": "Linux",
+        "restartPolicy": "Always",
+        "sku": "Standard",
+        "initContainers": [],
+    }
+    base.update(props)
+    result: dict[str, object] = {"id": gid, "name": name, "type": "Microsoft.ContainerInstance/containerGroups", "location": "westeurope", "properties": base}
+    return result
+
+
+def container_groups() -> None:
+    api_identity = f"{rg(PROD, 'rg-prod-identity')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aci-prod-api"
+    prod_api = group(
+        PROD,
+        "rg-prod-containers",
+        "aci-prod-api",
+        [
+            container(
+                "api",
+                "contosoprodacr.azurecr.io/orders/api:2.4.1@sha256:4c1b8f2ad7e6a9c03b5d1e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a1b",
+                env=[
+                    {"name": "ASPNETCORE_ENVIRONMENT", "value": "Production"},
+                    {"name": "LOG_LEVEL", "value": "info"},
+                    {"name": "KEYVAULT_URI", "value": "https://kv-prod-apps.vault.azure.net/"},
+                    {"name": "DB_PASSWORD"},
+                ],
+                security={"privileged": False, "allowPrivilegeEscalation": False, "runAsUser": 10001, "runAsGroup": 10001, "capabilities": {"drop": ["ALL"]}, "seccompProfile": "RuntimeDefault"},
+            )
+        ],
+        ipAddress={"type": "Private", "ports": [{"protocol": "TCP", "port": 8080}], "ip": "10.20.1.4"},
+        subnetIds=[{"id": f"{rg(PROD, 'rg-prod-network')}/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/snet-aci", "name": "snet-aci"}],
+        imageRegistryCredentials=[{"server": "contosoprodacr.azurecr.io", "identity": api_identity}],
+        diagnostics={"logAnalytics": {"workspaceId": "5a3c1e9f-7b2d-4f6a-8c0e-1d3f5b7a9c20", "logType": "ContainerInstanceLogs"}},
+        encryptionProperties={"vaultBaseUrl": "https://kv-prod-apps.vault.azure.net", "keyName": "cmk-aci", "keyVersion": "0f2e4d6c8b0a4e2c9d7f5b3a1c9e7d5b", "identity": api_identity},
+        volumes=[{"name": "cache", "emptyDir": {}}],
+    )
+    prod_api["identity"] = {
+        "type": "UserAssigned",
+        "userAssignedIdentities": {api_identity: {"principalId": "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41", "clientId": "2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62"}},
+    }
+    prod_worker = group(
+        PROD,
+        "rg-prod-containers",
+        "aci-prod-worker",
+        [
+            container(
+                "worker",
+                "nginx:latest",
+                env=[
+                    {"name": "STORAGE_CONNECTION", "value": f"DefaultEndpointsProtocol=https;AccountName=contosoprodsa;AccountKey={CANARY_MARK}q8Xk2Lr9Tz4Wp7Nc1Vb6Mh3Jd5Fg0Sa8Qe2Ry4Uo7Ii9Pl1Kj3Hg5Fd7Sa9Zx2Cv4Bn6Mq8Wt0Ey==;EndpointSuffix=core.windows.net"},
+                    {"name": "FEATURE_FLAGS", "value": "orders,billing"},
+                ],
+                security={"privileged": True},
+                limits=False,
+            ),
+            container("sidecar", "mcr.microsoft.com/azure-cli:2.67.0", port=None, security={"privileged": False, "runAsUser": 0}),
+        ],
+        ipAddress={"type": "Public", "ports": [{"protocol": "TCP", "port": 80}], "ip": "20.61.112.9", "dnsNameLabel": "contoso-prod-worker", "fqdn": "contoso-prod-worker.westeurope.azurecontainer.io"},
+    )
+    prod_worker["identity"] = {"type": "SystemAssigned", "principalId": "1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73", "tenantId": TENANT}
+    prod_batch = group(
+        PROD,
+        "rg-prod-batch",
+        "aci-prod-batch",
+        [
+            container(
+                "batch",
+                "contosolegacyacr.azurecr.io/batch/reporter",
+                env=[{"name": "REPORT_DB_PASSWORD", "value": f"Pa55-{CANARY_MARK}-w0rd!"}],
+                command=["/bin/sh", "-c", f"reporter --db-password {CANARY_MARK}-cli-Secr3t --out /data"],
+                port=None,
+            )
+        ],
+        initContainers=[
+            {"name": "fetch-config", "properties": {"image": "docker.io/library/alpine:3.20", "command": ["sh", "-c", "cp -r /repo/config /data"], "environmentVariables": [], "securityContext": {"privileged": True}}}
+        ],
+        imageRegistryCredentials=[{"server": "contosolegacyacr.azurecr.io", "username": "contosolegacyacr"}],
+        volumes=[
+            {"name": "repo", "gitRepo": {"repository": f"https://build-bot:{CANARY_MARK}ghp@github.com/contoso/batch-config.git", "directory": ".", "revision": "main"}},
+            {"name": "data", "emptyDir": {}},
+        ],
+        restartPolicy="OnFailure",
+    )
+    write(
+        f"{PROD}/containerinstance.json",
+        "contoso-prod container groups: a hardened API, a privileged public worker, a batch job with credentials.",
+        [ok(url(f"/subscriptions/{PROD}/providers/Microsoft.ContainerInstance/containerGroups", "aci"), {"value": [prod_api, prod_worker, prod_batch]})],
+    )
+
+    dev_web = group(
+        DEV,
+        "rg-dev-containers",
+        "aci-dev-web",
+        [container("web", "contosodevacr.azurecr.io/web/frontend:1.8.0", env=[{"name": "API_BASE_URL", "value": "https://api.dev.contoso.example/v1"}], security={"privileged": False, "runAsUser": 1000})],
+        ipAddress={"type": "Public", "ports": [{"protocol": "TCP", "port": 443}], "ip": "20.61.113.40", "dnsNameLabel": "contoso-dev-web", "fqdn": "contoso-dev-web.westeurope.azurecontainer.io"},
+        diagnostics={"logAnalytics": {"workspaceId": "5a3c1e9f-7b2d-4f6a-8c0e-1d3f5b7a9c20"}},
+    )
+    dev_jobs = group(
+        DEV,
+        "rg-dev-containers",
+        "aci-dev-jobs",
+        [container("jobs", "contosodevacr.azurecr.io/jobs/runner", env=[{"name": "RUNNER_TOKEN"}, {"name": "RETRIES", "value": "3"}], port=None)],
+        subnetIds=[{"id": f"{rg(DEV, 'rg-dev-network')}/providers/Microsoft.Network/virtualNetworks/vnet-dev/subnets/snet-aci", "name": "snet-aci"}],
+        ipAddress={"type": "Private", "ports": [{"protocol": "TCP", "port": 9000}], "ip": "10.40.1.5"},
+        imageRegistryCredentials=[{"server": "contosodevacr.azurecr.io", "identity": "[system]"}],
+    )
+    dev_jobs["identity"] = {"type": "SystemAssigned", "principalId": "4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95", "tenantId": TENANT}
+    dev_debug = group(
+        DEV,
+        "rg-dev-sandbox",
+        "aci-dev-debug",
+        [
+            container(
+                "debug",
+                "ghcr.io/contoso/netshoot:v0.13",
+                env=[{"name": "GITHUB_TOKEN", "value": f"ghp_{CANARY_MARK}R4nd0mT0k3nAbCdEfGh12"}],
+                security={"privileged": True, "capabilities": {"add": ["NET_ADMIN", "SYS_PTRACE"]}, "allowPrivilegeEscalation": True},
+                port=None,
+            )
+        ],
+        ipAddress={"type": "Public", "ports": [{"protocol": "TCP", "port": 22}], "ip": "20.61.113.77"},
+    )
+    list_path = f"/subscriptions/{DEV}/providers/Microsoft.ContainerInstance/containerGroups"
+    next_url = url(list_path, "aci", **{"$skiptoken": "cGFnZTI"})
+    write(
+        f"{DEV}/containerinstance.json",
+        "contoso-dev container groups (the list pages once): a public web app, a private job runner, a privileged debug box.",
+        [ok(url(list_path, "aci"), {"value": [dev_web, dev_jobs], "nextLink": next_url}), ok(next_url, {"value": [dev_debug]})],
+    )
+
+
+# ---------------------------------------------------------------------------------------- key vaults
+
+def vault(sub: str, group_name: str, name: str, **props: object) -> dict[str, object]:
+    vid = f"{rg(sub, group_name)}/providers/Microsoft.KeyVault/vaults/{name}"
+    base: dict[str, object] = {
+        "tenantId": TENANT,
+        "sku": {"family": "A", "name": "standard"},
+        "accessPolicies": [],
+        "enabledForDeployment": False,
+        "enabledForDiskEncryption": False,
+        "enabledForTemplateDeployment": False,
+        "vaultUri": f"https://{name}.vault.azure.net/",
+        "provisioningState": "Succeeded",
+        "publicNetworkAccess": "Enabled",
+    }
+    base.update(props)
+    return {"id": vid, "name": name, "type": "Microsoft.KeyVault/vaults", "location": "westeurope", "tags": {}, "properties": base, "systemData": {"createdBy": "platform@contoso.example", "createdByType": "User", "createdAt": "2024-02-01T10:00:00.000Z"}}
+
+
+ALL_SECRET_PERMS = ["get", "list", "set", "delete", "backup", "restore", "recover", "purge"]
+
+
+def secret_item(vault_name: str, name: str, created: int, updated: int, exp: int | None = None, managed: bool = False, content_type: str | None = None, enabled: bool = True) -> dict[str, object]:
+    attributes: dict[str, object] = {"enabled": enabled, "created": created, "updated": updated, "recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90}
+    if exp is not None:
+        attributes["exp"] = exp
+    item: dict[str, object] = {"id": f"https://{vault_name}.vault.azure.net/secrets/{name}", "attributes": attributes, "tags": {}}
+    if managed:
+        item["managed"] = True
+    if content_type:
+        item["contentType"] = content_type
+    return item
+
+
+def arm_secret(vault_id: str, name: str, created: int, updated: int, exp: int | None = None, content_type: str | None = None) -> dict[str, object]:
+    attributes: dict[str, object] = {"enabled": True, "created": created, "updated": updated}
+    if exp is not None:
+        attributes["exp"] = exp
+    props: dict[str, object] = {"attributes": attributes, "secretUri": f"https://{vault_id.rsplit('/', 1)[-1]}.vault.azure.net/secrets/{name}", "secretUriWithVersion": f"https://{vault_id.rsplit('/', 1)[-1]}.vault.azure.net/secrets/{name}/4387e9f3d6e14c459867679a90fd0f79"}
+    if content_type:
+        props["contentType"] = content_type
+    return {"id": f"{vault_id}/secrets/{name}", "name": name, "type": "Microsoft.KeyVault/vaults/secrets", "location": "westeurope", "properties": props}
+
+
+def arm_key(vault_id: str, name: str, exp: int | None, rotation: bool | None) -> dict[str, object]:
+    attributes: dict[str, object] = {"enabled": True, "created": 1717236000, "updated": 1717236000, "recoveryLevel": "Recoverable", "exportable": False}
+    if exp is not None:
+        attributes["exp"] = exp
+    vault_name = vault_id.rsplit("/", 1)[-1]
+    props: dict[str, object] = {"attributes": attributes, "kty": "RSA", "keyOps": ["encrypt", "decrypt", "wrapKey", "unwrapKey"], "keySize": 2048, "keyUri": f"https://{vault_name}.vault.azure.net/keys/{name}", "keyUriWithVersion": f"https://{vault_name}.vault.azure.net/keys/{name}/9b1d3f5b7d9f4b1d8f3b5d7f9b1d3f5b"}
+    if rotation is not None:
+        props["rotationPolicy"] = {
+            "attributes": {"created": 1717236000, "updated": 1717236000, "expiryTime": "P1Y"},
+            "lifetimeActions": [
+                {"trigger": {"timeAfterCreate": "P11M"}, "action": {"type": "rotate" if rotation else "notify"}},
+                {"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "notify"}},
+            ],
+        }
+    return {"id": f"{vault_id}/keys/{name}", "name": name, "type": "Microsoft.KeyVault/vaults/keys", "location": "westeurope", "tags": {}, "properties": props}
+
+
+def without_rotation(key: dict[str, object]) -> dict[str, object]:
+    listed = json.loads(json.dumps(key))
+    listed["properties"].pop("rotationPolicy", None)
+    return listed
+
+
+NOW = 1795521600  # 2026-11-24T12:00:00Z, the clock the tests pin
+DAY = 86400
+
+
+def vaults() -> None:
+    apps = vault(
+        PROD,
+        "rg-prod-security",
+        "kv-prod-apps",
+        enableSoftDelete=True,
+        softDeleteRetentionInDays=90,
+        enableRbacAuthorization=True,
+        enablePurgeProtection=True,
+        publicNetworkAccess="Disabled",
+        networkAcls={"bypass": "AzureServices", "defaultAction": "Deny", "ipRules": [], "virtualNetworkRules": []},
+    )
+    apps_id = str(apps["id"])
+    apps["properties"]["privateEndpointConnections"] = [  # type: ignore[index]
+        {"id": f"{apps_id}/privateEndpointConnections/pe-kv-prod-apps", "etag": "", "properties": {"privateEndpoint": {"id": f"{rg(PROD, 'rg-prod-network')}/providers/Microsoft.Network/privateEndpoints/pe-kv-prod-apps"}, "privateLinkServiceConnectionState": {"status": "Approved", "actionsRequired": "None"}, "provisioningState": "Succeeded"}}
+    ]
+    legacy = vault(
+        PROD,
+        "rg-prod-legacy",
+        "kv-prod-legacy",
+        enableSoftDelete=True,
+        accessPolicies=[
+            {"tenantId": TENANT, "objectId": "8f1b3d5f-7a9c-4e1b-8d3f-5a7c9e1b3d56", "permissions": {"keys": ["all"], "secrets": ALL_SECRET_PERMS, "certificates": ["get", "list"]}},
+            {"tenantId": TENANT, "objectId": "1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73", "permissions": {"keys": [], "secrets": ["get", "list"], "certificates": []}},
+        ],
+        networkAcls={"bypass": "None", "defaultAction": "Deny", "ipRules": [{"value": "198.51.100.0/24"}], "virtualNetworkRules": []},
+    )
+    legacy_id = str(legacy["id"])
+    prod_list = f"/subscriptions/{PROD}/providers/Microsoft.KeyVault/vaults"
+    apps_keys = [arm_key(apps_id, "cmk-acr", exp=NOW + 300 * DAY, rotation=True), arm_key(apps_id, "cmk-aci", exp=NOW + 200 * DAY, rotation=True)]
+    legacy_keys = [arm_key(legacy_id, "signing-key", exp=None, rotation=None), arm_key(legacy_id, "token-key", exp=NOW + 90 * DAY, rotation=False)]
+    interactions = [
+        ok(url(prod_list, "kv"), {"value": [apps, legacy]}),
+        ok(url(f"{apps_id}/keys", "kv"), {"value": [without_rotation(k) for k in apps_keys]}),
+        ok(url(f"{legacy_id}/keys", "kv"), {"value": [without_rotation(k) for k in legacy_keys]}),
+        *[ok(url(f"{apps_id}/keys/{k['name']}", "kv"), k) for k in apps_keys],
+        *[ok(url(f"{legacy_id}/keys/{k['name']}", "kv"), k) for k in legacy_keys],
+        ok(
+            url(f"{legacy_id}/secrets", "kv"),
+            {"value": [arm_secret(legacy_id, "ftp-password", created=NOW - 800 * DAY, updated=NOW - 700 * DAY), arm_secret(legacy_id, "partner-api-key", created=NOW - 100 * DAY, updated=NOW - 100 * DAY, exp=NOW + 20 * DAY)]},
+        ),
+    ]
+    write(f"{PROD}/keyvault.json", "contoso-prod vaults (RBAC hardened, legacy access policies behind a firewall), keys, ARM secret list fallback.", interactions)
+
+    first_page = "https://kv-prod-apps.vault.azure.net/secrets"
+    second_page = "https://kv-prod-apps.vault.azure.net:443/secrets?api-version=2026-04-01&$skiptoken=eyJOZXh0TWFya2VyIjoiMiFNREF3TURJeUlYTmxZM0psZEM5UFRFUXRRVkJKTFV0RldTRXdNREF3TWpnaE9UazVPUzB4TWkwek1WUXlNem8xT1RvMU9TNDVPVGs1T1RrNVdpRXcifQ&maxresults=3"
+    write(
+        f"{PROD}/keyvault-dataplane.json",
+        "Key Vault data plane (secret metadata only; never a value). kv-prod-apps pages; kv-prod-legacy's firewall answers 403.",
+        [
+            ok(
+                first_page,
+                {
+                    "value": [
+                        secret_item("kv-prod-apps", "sql-admin-password", created=NOW - 40 * DAY, updated=NOW - 40 * DAY, exp=NOW + 140 * DAY, content_type="text/plain"),
+                        secret_item("kv-prod-apps", "storage-connection", created=NOW - 200 * DAY, updated=NOW - 200 * DAY),
+                        secret_item("kv-prod-apps", "tls-frontend", created=NOW - 30 * DAY, updated=NOW - 30 * DAY, managed=True, content_type="application/x-pkcs12"),
+                    ],
+                    "nextLink": second_page,
+                },
+            ),
+            ok(
+                second_page,
+                {
+                    "value": [
+                        secret_item("kv-prod-apps", "old-api-key", created=NOW - 900 * DAY, updated=NOW - 500 * DAY, exp=NOW + 365 * DAY),
+                        secret_item("kv-prod-apps", "partner-token", created=NOW - 60 * DAY, updated=NOW - 60 * DAY, exp=NOW + 10 * DAY),
+                        secret_item("kv-prod-apps", "retired-password", created=NOW - 1000 * DAY, updated=NOW - 1000 * DAY, enabled=False),
+                    ],
+                    "nextLink": None,
+                },
+            ),
+            ok(
+                "https://kv-prod-legacy.vault.azure.net/secrets",
+                {"error": {"code": "Forbidden", "message": "Client address is not authorized and caller is not a trusted service.\r\nClient address: 203.0.113.24\r\nCaller: appid=2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62;oid=6d1f3b5a-8c2e-4f7a-9b1d-3e5f7a9b1c2d\r\nVault: kv-prod-legacy;location=westeurope", "innererror": {"code": "ForbiddenByFirewall"}}},
+                status=403,
+            ),
+        ],
+    )
+    diagnostic_settings(
+        PROD,
+        "vaults",
+        {
+            apps_id: [diag_setting(apps_id, "kv-audit-to-law", logs=[{"categoryGroup": "audit", "enabled": True}, {"categoryGroup": "allLogs", "enabled": False}])],
+            legacy_id: [diag_setting(legacy_id, "kv-metrics-only", logs=[{"category": "AuditEvent", "enabled": False}, {"category": "AzurePolicyEvaluationDetails", "enabled": False}])],
+        },
+    )
+
+    shared = vault(
+        DEV,
+        "rg-dev-shared",
+        "kv-dev-shared",
+        enableSoftDelete=False,
+        accessPolicies=[
+            {"tenantId": TENANT, "objectId": "3b5d7f9b-1d3f-4b5d-9f7b-1d3f5b7d9f84", "permissions": {"keys": ["get", "list", "purge"], "secrets": ["all"], "certificates": ["all"], "storage": []}},
+            {"tenantId": TENANT, "objectId": "4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95", "permissions": {"keys": [], "secrets": ["get", "list"], "certificates": []}},
+        ],
+    )
+    rbac_vault = vault(DEV, "rg-dev-shared", "kv-dev-rbac", enableSoftDelete=True, enableRbacAuthorization=True, enablePurgeProtection=True, networkAcls={"bypass": "AzureServices", "defaultAction": "Allow", "ipRules": [], "virtualNetworkRules": []})
+    shared_id, rbac_id = str(shared["id"]), str(rbac_vault["id"])
+    write(
+        f"{DEV}/keyvault.json",
+        "contoso-dev vaults: an access-policy vault with broad policies and soft delete off; an RBAC vault open to the internet.",
+        [
+            ok(url(f"/subscriptions/{DEV}/providers/Microsoft.KeyVault/vaults", "kv"), {"value": [shared, rbac_vault]}),
+            ok(url(f"{shared_id}/keys", "kv"), {"value": []}),
+            ok(url(f"{rbac_id}/keys", "kv"), {"value": []}),
+        ],
+    )
+    write(
+        f"{DEV}/keyvault-dataplane.json",
+        "contoso-dev data plane secret lists.",
+        [
+            ok("https://kv-dev-shared.vault.azure.net/secrets", {"value": [secret_item("kv-dev-shared", "app-password", created=NOW - 20 * DAY, updated=NOW - 20 * DAY)], "nextLink": None}),
+            ok("https://kv-dev-rbac.vault.azure.net/secrets", {"value": [], "nextLink": None}),
+        ],
+    )
+    diagnostic_settings(
+        DEV,
+        "vaults",
+        {
+            shared_id: [],
+            rbac_id: [diag_setting(rbac_id, "kv-all-to-nowhere", logs=[{"categoryGroup": "allLogs", "enabled": True}], destination=False)],
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------- RBAC
+
+def role_definition(scope: str, guid: str, name: str, role_type: str, actions: list[str], assignable: list[str] | None = None) -> dict[str, object]:
+    return {
+        "id": f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}" if role_type == "CustomRole" else f"/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+        "name": guid,
+        "type": "Microsoft.Authorization/roleDefinitions",
+        "properties": {
+            "roleName": name,
+            "type": role_type,
+            "description": f"{name} role",
+            "assignableScopes": assignable or ["/"],
+            "permissions": [{"actions": actions, "notActions": [], "dataActions": [], "notDataActions": []}],
+            "createdOn": "2024-01-15T10:00:00.0000000Z",
+            "updatedOn": "2025-03-02T09:30:00.0000000Z",
+        },
+    }
+
+
+def assignment(sub: str, scope: str, guid: str, role: str, principal: str, principal_type: str) -> dict[str, object]:
+    return {
+        "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{guid}",
+        "name": guid,
+        "type": "Microsoft.Authorization/roleAssignments",
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{BUILTIN[role]}",
+            "principalId": principal,
+            "principalType": principal_type,
+            "scope": scope,
+            "condition": None,
+            "conditionVersion": None,
+            "createdOn": "2025-02-10T08:00:00.0000000Z",
+            "updatedOn": "2025-02-10T08:00:00.0000000Z",
+            "createdBy": "5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f",
+            "updatedBy": "5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f",
+            "delegatedManagedIdentityResourceId": None,
+            "description": "",
+        },
+    }
+
+
+def rbac() -> None:
+    builtins = [role_definition("/", guid, name, "BuiltInRole", BUILTIN_ACTIONS[name]) for name, guid in BUILTIN.items()]
+    filt_builtin = "type%20eq%20%27BuiltInRole%27"
+    filt_custom = "type%20eq%20%27CustomRole%27"
+    for sub, label in ((PROD, "contoso-prod"), (DEV, "contoso-dev")):
+        scope = f"/subscriptions/{sub}"
+        defs = f"{scope}/providers/Microsoft.Authorization/roleDefinitions"
+        customs = []
+        if sub == PROD:
+            customs = [
+                role_definition(scope, "e1a3c5e7-9b1d-4f3a-8c5e-7a9c1e3b5d70", "Contoso Ops Full Access", "CustomRole", ["*"], [scope]),
+                role_definition(scope, "f2b4d6f8-0c2e-4a4b-9d6f-8b0d2f4c6e81", "Contoso Registry Operator", "CustomRole", ["Microsoft.ContainerRegistry/registries/read", "Microsoft.ContainerRegistry/registries/pull/read"], [scope]),
+            ]
+        write(
+            f"{sub}/roledefinitions.json",
+            f"Role definitions visible in {label}: built-in (listed once per run, through whichever subscription comes first) and custom.",
+            [
+                ok(url(defs, "auth", **{"$filter": filt_builtin}), {"value": builtins}),
+                ok(url(defs, "auth", **{"$filter": filt_custom}), {"value": customs}),
+            ],
+        )
+
+    prod_scope = f"/subscriptions/{PROD}"
+    prod_assignments = [
+        assignment(PROD, prod_scope, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c01", "Owner", "5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f", "User"),
+        assignment(PROD, prod_scope, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c02", "Owner", "6a8c0e2a-4c6e-4a8c-8e2a-4c6e8a0c2e4a", "User"),
+        assignment(PROD, prod_scope, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c03", "Contributor", "1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73", "ServicePrincipal"),
+        assignment(PROD, prod_scope, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c04", "Reader", "6d1f3b5a-8c2e-4f7a-9b1d-3e5f7a9b1c2d", "ServicePrincipal"),
+    ]
+    prod_assignments_2 = [
+        assignment(PROD, rg(PROD, "rg-prod-containers"), "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c05", "AcrPush", "9c1e3a5c-7e9a-4c1e-8a5c-7e9a1c3e5a97", "ServicePrincipal"),
+        assignment(PROD, f"{rg(PROD, 'rg-prod-containers')}/providers/Microsoft.ContainerRegistry/registries/contosoprodacr", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c06", "AcrPull", "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41", "ServicePrincipal"),
+        assignment(PROD, f"{rg(PROD, 'rg-prod-security')}/providers/Microsoft.KeyVault/vaults/kv-prod-apps", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c07", "Key Vault Secrets User", "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41", "ServicePrincipal"),
+        assignment(PROD, rg(PROD, "rg-prod-security"), "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c08", "Key Vault Secrets Officer", "8f1b3d5f-7a9c-4e1b-8d3f-5a7c9e1b3d56", "Group"),
+    ]
+    list_path = f"/subscriptions/{PROD}/providers/Microsoft.Authorization/roleAssignments"
+    next_url = url(list_path, "auth", **{"$skipToken": "ZXlKMGIydGxiaUk2SWpFd01DSjk"})
+    write(
+        f"{PROD}/roleassignments.json",
+        "contoso-prod role assignments (two pages): owners, a Contributor managed identity, registry and vault roles.",
+        [ok(url(list_path, "auth"), {"value": prod_assignments, "nextLink": next_url}), ok(next_url, {"value": prod_assignments_2})],
+    )
+    dev_scope = f"/subscriptions/{DEV}"
+    write(
+        f"{DEV}/roleassignments.json",
+        "contoso-dev role assignments.",
+        [
+            ok(
+                url(f"/subscriptions/{DEV}/providers/Microsoft.Authorization/roleAssignments", "auth"),
+                {
+                    "value": [
+                        assignment(DEV, dev_scope, "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d01", "Owner", "5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f", "User"),
+                        assignment(DEV, dev_scope, "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d02", "User Access Administrator", "2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02", "User"),
+                        assignment(DEV, rg(DEV, "rg-dev-containers"), "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d03", "Owner", "4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95", "ServicePrincipal"),
+                        assignment(DEV, dev_scope, "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d04", "Key Vault Administrator", "3b5d7f9b-1d3f-4b5d-9f7b-1d3f5b7d9f84", "Group"),
+                    ]
+                },
+            )
+        ],
+    )
+    write(
+        f"{PROD}/identities.json",
+        "contoso-prod user-assigned managed identities.",
+        [
+            ok(
+                url(f"/subscriptions/{PROD}/providers/Microsoft.ManagedIdentity/userAssignedIdentities", "msi"),
+                {
+                    "value": [
+                        {
+                            "id": f"{rg(PROD, 'rg-prod-identity')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aci-prod-api",
+                            "name": "id-aci-prod-api",
+                            "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+                            "location": "westeurope",
+                            "tags": {},
+                            "properties": {"tenantId": TENANT, "principalId": "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41", "clientId": "2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62", "isolationScope": "None"},
+                        }
+                    ]
+                },
+            )
+        ],
+    )
+    write(
+        f"{DEV}/identities.json",
+        "contoso-dev has no user-assigned identities.",
+        [ok(url(f"/subscriptions/{DEV}/providers/Microsoft.ManagedIdentity/userAssignedIdentities", "msi"), {"value": []})],
+    )
+
+
+# ---------------------------------------------------------------------------------------- Defender
+
+def pricing(sub: str, name: str, tier: str, **extra: object) -> dict[str, object]:
+    props: dict[str, object] = {"pricingTier": tier, "freeTrialRemainingTime": "PT0S"}
+    if tier == "Standard":
+        props["enablementTime"] = "2025-01-20T09:00:00.0000000Z"
+    props.update(extra)
+    return {"id": f"/subscriptions/{sub}/providers/Microsoft.Security/pricings/{name}", "name": name, "type": "Microsoft.Security/pricings", "properties": props}
+
+
+def defender() -> None:
+    prod = [
+        pricing(PROD, "VirtualMachines", "Standard", subPlan="P2"),
+        pricing(PROD, "ContainerRegistry", "Free", deprecated=True, replacedBy=["Containers"]),
+        pricing(PROD, "Containers", "Standard", extensions=[{"name": "ContainerRegistriesVulnerabilityAssessments", "isEnabled": "True"}, {"name": "AgentlessDiscoveryForKubernetes", "isEnabled": "True"}]),
+        pricing(PROD, "KeyVaults", "Standard", subPlan="PerKeyVault"),
+        pricing(PROD, "CloudPosture", "Free"),
+    ]
+    write(
+        f"{PROD}/defender.json",
+        "contoso-prod Defender plans: Containers and KeyVaults on, CSPM off.",
+        [ok(url(f"/subscriptions/{PROD}/providers/Microsoft.Security/pricings", "security"), {"value": prod})],
+    )
+    write(
+        f"{DEV}/defender.json",
+        "contoso-dev: the audit identity lacks Security Reader here, so pricings answer 403 (coverage accounting).",
+        [forbidden(url(f"/subscriptions/{DEV}/providers/Microsoft.Security/pricings", "security"), "Microsoft.Security/pricings/read", f"/subscriptions/{DEV}")],
+    )
+
+
+def main() -> None:
+    subscriptions()
+    registries()
+    activity_logs()
+    container_groups()
+    vaults()
+    rbac()
+    defender()
+
+
+if __name__ == "__main__":
+    main()
