@@ -90,7 +90,7 @@ def run_audit(
     finally:
         transport.shutdown()
         credential.close()
-    findings = run_checks(checks, CheckContext(inventory=inventory, settings=settings, now=started))
+    findings = run_checks(checks, CheckContext(inventory=inventory, settings=settings, now=started, cloud=cloud))
     run = RunInfo(
         tool_version=__version__,
         started_at=started,

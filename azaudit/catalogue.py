@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import msgspec
 
+from azaudit.clouds import CLOUDS, Cloud, CloudName
 from azaudit.errors import UsageError
 from azaudit.inventory import Inventory
 from azaudit.inventory.coverage import Dataset
@@ -48,11 +49,13 @@ class CatalogueError(Exception):
 
 
 class CheckContext(msgspec.Struct, frozen=True, kw_only=True):
-    """What a check may read: the inventory, the audit settings, and the run's clock."""
+    """What a check may read: the inventory, the audit settings, the cloud audited (for its DNS
+    suffixes) and the run's clock."""
 
     inventory: Inventory
     settings: Settings
     now: dt.datetime
+    cloud: Cloud = CLOUDS[CloudName.PUBLIC]
 
 
 CheckFunction = Callable[[CheckContext], Iterable[Outcome]]
