@@ -36,6 +36,13 @@ def types(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """Regenerate the README check table from the catalogue."""
+    session.install("-e", ".")
+    session.run("python", "-m", "azaudit.docs")
+
+
+@nox.session
 def package(session: nox.Session) -> None:
     """Build the wheel, install it alone in a fresh environment, and run the catalogue and demo."""
     session.install("build")
