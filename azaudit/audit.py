@@ -74,7 +74,7 @@ def run_audit(
     progress: Progress | None = None,
     notify: Callable[[str], None] = lambda message: None,
 ) -> Audit:
-    started = config.now or dt.datetime.now(dt.timezone.utc)
+    started = config.now or dt.datetime.now(dt.UTC)
     settings, settings_source = resolve_settings(config)
     settings.check_suppressions(started.date(), settings_source or "configuration")
     checks = catalogue.select(catalogue.load(), config.select, config.ignore)
@@ -94,7 +94,7 @@ def run_audit(
     run = RunInfo(
         tool_version=__version__,
         started_at=started,
-        finished_at=config.now or dt.datetime.now(dt.timezone.utc),
+        finished_at=config.now or dt.datetime.now(dt.UTC),
         cloud=cloud.name.value,
         tenant_id=config.tenant_id or next((s.tenant_id for s in subscriptions if s.tenant_id), None),
         subscriptions=tuple(subscriptions),

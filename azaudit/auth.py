@@ -64,7 +64,11 @@ def build_credential(
         return identity.EnvironmentCredential(authority=authority)
     if mode is AuthMode.MSI:
         client_id = os.environ.get("AZURE_CLIENT_ID")
-        return identity.ManagedIdentityCredential(client_id=client_id) if client_id else identity.ManagedIdentityCredential()
+        return (
+            identity.ManagedIdentityCredential(client_id=client_id)
+            if client_id
+            else identity.ManagedIdentityCredential()
+        )
     if mode is AuthMode.DEVICE_CODE:
 
         def prompt(uri: str, code: str, _expires: Any) -> None:
@@ -85,7 +89,9 @@ def build_credential(
             authority=authority,
         )
     return identity.DefaultAzureCredential(
-        authority=authority, exclude_interactive_browser_credential=True, **({"tenant_id": tenant_id} if tenant_id else {})
+        authority=authority,
+        exclude_interactive_browser_credential=True,
+        **({"tenant_id": tenant_id} if tenant_id else {}),
     )
 
 
@@ -152,6 +158,8 @@ def verify_credential(credential: TokenCredential, cloud: Cloud, mode: AuthMode)
     try:
         credential.get_token(cloud.arm_scope)
     except ClientAuthenticationError as exc:
-        raise AuthError(f"could not authenticate ({mode.value}): {first_line(exc.message or str(exc))}; {HINTS[mode]}") from None
+        raise AuthError(
+            f"could not authenticate ({mode.value}): {first_line(exc.message or str(exc))}; {HINTS[mode]}"
+        ) from None
     except ValueError as exc:  # azure-identity raises ValueError for malformed settings
         raise AuthError(f"could not authenticate ({mode.value}): {first_line(str(exc))}; {HINTS[mode]}") from None

@@ -88,9 +88,7 @@ def parse_docs(code: str, docstring: str | None) -> CheckDocs:
     missing = [title for title, key in SECTIONS.items() if key != "decisions" and not text.get(key)]
     if missing:
         raise CatalogueError(f"{code}: docstring lacks section(s) {', '.join(missing)}")
-    references = tuple(
-        line.lstrip("-* ").strip() for line in text["references"].splitlines() if line.strip()
-    )
+    references = tuple(line.lstrip("-* ").strip() for line in text["references"].splitlines() if line.strip())
     return CheckDocs(
         what=text["what"],
         why=text["why"],
@@ -157,9 +155,7 @@ def _matches(code: str, patterns: Iterable[str]) -> bool:
     return any(code.startswith(p.strip().upper()) for p in patterns if p.strip())
 
 
-def select(
-    checks: dict[str, Check], include: Sequence[str] = (), exclude: Sequence[str] = ()
-) -> list[Check]:
+def select(checks: dict[str, Check], include: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[Check]:
     """The checks whose code starts with one of ``include`` (all when empty) and with none of
     ``exclude``. A pattern that matches no check is an error: a typo must not silently audit
     nothing."""
@@ -167,9 +163,7 @@ def select(
         if pattern.strip() and not _matches_any(checks, pattern):
             raise UsageError(f"no check code starts with {pattern!r}; see `azaudit checks`")
     return [
-        chk
-        for code, chk in checks.items()
-        if (not include or _matches(code, include)) and not _matches(code, exclude)
+        chk for code, chk in checks.items() if (not include or _matches(code, include)) and not _matches(code, exclude)
     ]
 
 

@@ -122,11 +122,14 @@ def subscription(
         float, typer.Option(min=1.0, help="Seconds to wait for one response.")
     ] = DEFAULT_TIMEOUT_SECONDS,
     config: Annotated[
-        Optional[Path], typer.Option(help="Config file (default: ./azaudit.toml or [tool.azaudit] in ./pyproject.toml).")
+        Optional[Path],
+        typer.Option(help="Config file (default: ./azaudit.toml or [tool.azaudit] in ./pyproject.toml)."),
     ] = None,
     approved_registry: Annotated[
         Optional[list[str]],
-        typer.Option(help="A registry images may come from (repeatable; `*.azurecr.io` style wildcards); overrides the config."),
+        typer.Option(
+            help="A registry images may come from (repeatable; `*.azurecr.io` style wildcards); overrides the config."
+        ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Explain what was collected and how.")] = False,
 ) -> None:

@@ -25,7 +25,9 @@ def check_table() -> str:
         )
         for c in catalogue.load().values()
     ]
-    return tabulate(rows, headers=("code", "name", "severity", "passes when", "recommendations", "MCSB"), tablefmt="github")
+    return tabulate(
+        rows, headers=("code", "name", "severity", "passes when", "recommendations", "MCSB"), tablefmt="github"
+    )
 
 
 def with_check_table(readme: str) -> str:

@@ -68,9 +68,7 @@ def evaluate(check: Check, context: CheckContext) -> list[Finding]:
     except Exception as exc:  # the one deliberate catch-all: a broken check is a result
         return [_crashed(check.meta, exc)]
     findings = [
-        _finding(check.meta, o)
-        for o in outcomes
-        if not any(e.covers(o.resource_id, o.subscription_id) for e in errors)
+        _finding(check.meta, o) for o in outcomes if not any(e.covers(o.resource_id, o.subscription_id) for e in errors)
     ]
     seen: set[tuple[str, str]] = set()
     for error in errors:
@@ -88,8 +86,7 @@ def _suppress(findings: Iterable[Finding], context: CheckContext) -> list[Findin
             (
                 s
                 for s in context.settings.suppress
-                if finding.status is Status.FAIL
-                and s.matches(finding.code, finding.resource_id, finding.resource_name)
+                if finding.status is Status.FAIL and s.matches(finding.code, finding.resource_id, finding.resource_name)
             ),
             None,
         )

@@ -31,9 +31,11 @@ def request_kind(method: str, url: str) -> str:
     provider_at = -1
     for i, segment in enumerate(segments):
         previous = segments[i - 1].lower() if i else ""
-        if previous in ("subscriptions", "resourcegroups") or _GUID.match(segment):
-            shaped.append("{}")
-        elif provider_at >= 0 and i > provider_at + 1 and (i - provider_at) % 2 == 1:
+        if (
+            previous in ("subscriptions", "resourcegroups")
+            or _GUID.match(segment)
+            or (provider_at >= 0 and i > provider_at + 1 and (i - provider_at) % 2 == 1)
+        ):
             shaped.append("{}")
         else:
             shaped.append(segment)

@@ -23,7 +23,7 @@ SAMPLE_TENANT = ROOT / "fixtures" / "tenants" / "contoso"
 # output, log or record may ever contain it.
 CANARY_MARK = "Zq7CanaryV4lue"
 # The clock the tests pin (fixture dates are relative to it).
-NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)

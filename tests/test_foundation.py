@@ -38,6 +38,7 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
 # ---------------------------------------------------------------------------- collection
 
+
 def test_only_enabled_subscriptions_are_audited_by_default(sample_audit: Audit) -> None:
     audited = {s.display_name for s in sample_audit.report.run.subscriptions}
     assert audited == {"contoso-prod", "contoso-dev"}
@@ -105,6 +106,7 @@ def test_inventory_round_trips_through_json(sample_audit: Audit) -> None:
 
 # ---------------------------------------------------------------------------- coverage and exit codes
 
+
 def test_a_forbidden_collection_becomes_error_findings_not_passes(sample_audit: Audit) -> None:
     report = sample_audit.report
     errors = [e for e in report.errors if e.dataset is Dataset.DEFENDER_PLANS]
@@ -154,6 +156,7 @@ def test_a_crashing_check_is_an_error_finding() -> None:
 
 # ---------------------------------------------------------------------------- CLI
 
+
 def test_demo_command_prints_the_table_and_exits_1() -> None:
     code, out, err = run_cli("subscription", "--replay", str(SAMPLE_TENANT))
     assert code == 1
@@ -202,8 +205,14 @@ def test_unmatched_request_is_loud(tmp_path: Path) -> None:
 
 
 def test_no_credentials_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
-                 "AZURE_USERNAME", "AZURE_PASSWORD"):
+    for name in (
+        "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+        "AZURE_USERNAME",
+        "AZURE_PASSWORD",
+    ):
         monkeypatch.delenv(name, raising=False)
     code, out, err = run_cli("subscription", "--auth", "env")
     assert code == 2
@@ -244,6 +253,7 @@ def test_no_output_contains_a_planted_secret(sample_audit: Audit) -> None:
 
 # ---------------------------------------------------------------------------- building blocks
 
+
 def test_shared_token_credential_requests_one_token_per_audience_across_threads() -> None:
     calls: list[tuple[str, ...]] = []
 
@@ -254,7 +264,9 @@ def test_shared_token_credential_requests_one_token_per_audience_across_threads(
 
     clock = [1_000.0]
     shared = SharedTokenCredential(Inner(), clock=lambda: clock[0])
-    threads = [threading.Thread(target=shared.get_token, args=("https://management.azure.com/.default",)) for _ in range(20)]
+    threads = [
+        threading.Thread(target=shared.get_token, args=("https://management.azure.com/.default",)) for _ in range(20)
+    ]
     for t in threads:
         t.start()
     for t in threads:

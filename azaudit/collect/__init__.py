@@ -11,12 +11,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
 from azaudit.clients import Clients
-from azaudit.collect import acr, aci, defender, keyvault, monitor, rbac
+from azaudit.collect import aci, acr, defender, keyvault, monitor, rbac
 from azaudit.collect.scheduler import Progress, run_tasks
 from azaudit.collect.tasks import Task
 from azaudit.inventory import Inventory
-from azaudit.inventory.acr import Registry, RegistryToken
 from azaudit.inventory.aci import ContainerGroup
+from azaudit.inventory.acr import Registry, RegistryToken
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import Dataset
 from azaudit.inventory.defender import DefenderPlan

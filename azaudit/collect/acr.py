@@ -70,6 +70,4 @@ def tokens(clients: Clients, registry: Registry) -> Task:
             )
         return Collected(records=found)
 
-    return Task(
-        Dataset.REGISTRY_TOKENS, registry.subscription_id, "tokens.list", run, registry.id, registry.name
-    )
+    return Task(Dataset.REGISTRY_TOKENS, registry.subscription_id, "tokens.list", run, registry.id, registry.name)

@@ -112,7 +112,7 @@ def _arm_secrets(clients: Clients, vault: KeyVault) -> list[Secret]:
 def _as_datetime(value: Any) -> dt.datetime | None:
     if value is None or isinstance(value, dt.datetime):
         return value
-    return dt.datetime.fromtimestamp(int(value), tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
 
 
 def secrets(clients: Clients, vault: KeyVault) -> Task:

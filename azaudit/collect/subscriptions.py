@@ -25,7 +25,9 @@ def visible_subscriptions(clients: Clients) -> list[Subscription]:
             for s in clients.subscriptions().subscriptions.list()
         ]
     except ClientAuthenticationError as exc:
-        raise AuthError(f"Azure refused the credential while listing subscriptions: {first_line(exc.message)}") from None
+        raise AuthError(
+            f"Azure refused the credential while listing subscriptions: {first_line(exc.message)}"
+        ) from None
     except HttpResponseError as exc:
         raise AuthError(
             f"could not list subscriptions (HTTP {exc.status_code}): {first_line(exc.message)}; "

@@ -14,8 +14,8 @@ from typing import TypeVar
 
 import msgspec
 
-from azaudit.inventory.acr import Registry, RegistryToken
 from azaudit.inventory.aci import ContainerGroup
+from azaudit.inventory.acr import Registry, RegistryToken
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
 from azaudit.inventory.defender import DefenderPlan
@@ -23,7 +23,7 @@ from azaudit.inventory.keyvault import Key, KeyVault, Secret, SecretListing
 from azaudit.inventory.monitor import DiagnosticSetting
 from azaudit.inventory.rbac import RoleAssignment, RoleDefinition, UserAssignedIdentity
 
-__all__ = ["Inventory", "CollectionError", "CollectionNote", "Dataset", "to_json", "from_json"]
+__all__ = ["CollectionError", "CollectionNote", "Dataset", "Inventory", "from_json", "to_json"]
 
 T = TypeVar("T")
 

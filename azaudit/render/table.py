@@ -20,9 +20,7 @@ def summary_line(report: Report) -> str:
     severities = ", ".join(f"{failing[s]} {s.label}" for s in sorted(failing, reverse=True)) or "none"
     statuses = ", ".join(f"{by_status.get(s, 0)} {s.value.lower()}" for s in Status)
     subs = len(report.run.subscriptions)
-    coverage = (
-        "complete" if report.complete else f"INCOMPLETE: {len(report.errors)} collection(s) not assessed"
-    )
+    coverage = "complete" if report.complete else f"INCOMPLETE: {len(report.errors)} collection(s) not assessed"
     return (
         f"{statuses} (failures by severity: {severities}); "
         f"{subs} subscription(s), {len(report.checks)} check(s), {report.run.requests} request(s); coverage {coverage}"

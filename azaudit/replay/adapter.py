@@ -44,7 +44,12 @@ class ReplayAdapter(BaseAdapter):  # type: ignore[misc]
                 return RecordedResponse(
                     status=401,
                     headers={"WWW-Authenticate": header},
-                    body={"error": {"code": "Unauthorized", "message": "AKV10000: Request is missing a Bearer or PoP token."}},
+                    body={
+                        "error": {
+                            "code": "Unauthorized",
+                            "message": "AKV10000: Request is missing a Bearer or PoP token.",
+                        }
+                    },
                 )
         return None
 

@@ -5,4 +5,4 @@ Importing this package registers every check (explicit imports, no path walking)
 
 from azaudit_checks import aci, acr, defender, keyvault, monitor, rbac
 
-__all__ = ["acr", "aci", "keyvault", "monitor", "rbac", "defender"]
+__all__ = ["aci", "acr", "defender", "keyvault", "monitor", "rbac"]
