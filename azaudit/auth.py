@@ -59,7 +59,7 @@ def build_credential(
 
     authority = cloud.authority_host
     if mode is AuthMode.CLI:
-        return identity.AzureCliCredential(tenant_id=tenant_id)
+        return identity.AzureCliCredential(tenant_id=tenant_id or "")
     if mode is AuthMode.ENV:
         return identity.EnvironmentCredential(authority=authority)
     if mode is AuthMode.MSI:

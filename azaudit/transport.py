@@ -73,12 +73,12 @@ class RequestStats:
             self.in_flight -= 1
 
 
-class GuardedTransport(HttpTransport):  # type: ignore[misc]
+class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
     """Delegates to ``inner`` after the secret guard, with default timeouts, counting requests."""
 
     def __init__(
         self,
-        inner: HttpTransport,
+        inner: HttpTransport,  # type: ignore[type-arg]
         *,
         vault_suffixes: tuple[str, ...],
         connection_timeout: float,

@@ -28,6 +28,7 @@ from tests.conftest import CANARY_MARK, NOW, SAMPLE_TENANT, audit_replay
 
 PROD = "3f8a6c1e-5b7d-4e2a-9c11-7d2e0f4a8b51"
 DEV = "9b2d4e6f-1a3c-4d5e-8f70-2a4b6c8d0e13"
+SANDBOX = "e7a9c1e3-5f7b-4c9e-8a1c-5f7b9d1e3a57"
 runner = CliRunner()
 
 
@@ -41,11 +42,11 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
 def test_only_enabled_subscriptions_are_audited_by_default(sample_audit: Audit) -> None:
     audited = {s.display_name for s in sample_audit.report.run.subscriptions}
-    assert audited == {"contoso-prod", "contoso-dev"}
+    assert audited == {"contoso-prod", "contoso-dev", "contoso-sandbox"}
 
 
-def test_lists_that_page_with_next_link_are_followed(sample_audit: Audit) -> None:
-    inventory = sample_audit.inventory
+def test_lists_that_page_with_next_link_are_followed() -> None:
+    inventory = _collect({Dataset.REGISTRIES, Dataset.CONTAINER_GROUPS, Dataset.ROLE_ASSIGNMENTS})
     prod_registries = {r.name for r in inventory.registries if r.subscription_id == PROD}
     assert {"contosoprodacr", "contosolegacyacr"} <= prod_registries  # second page holds the legacy one
     dev_groups = {g.name for g in inventory.container_groups if g.subscription_id == DEV}
@@ -110,8 +111,8 @@ def test_inventory_round_trips_through_json(sample_audit: Audit) -> None:
 def test_a_forbidden_collection_becomes_error_findings_not_passes(sample_audit: Audit) -> None:
     report = sample_audit.report
     errors = [e for e in report.errors if e.dataset is Dataset.DEFENDER_PLANS]
-    assert errors and errors[0].subscription_id == DEV and errors[0].status_code == 403
-    dev_def001 = [f for f in report.findings if f.code == "DEF001" and f.subscription_id == DEV]
+    assert errors and errors[0].subscription_id == SANDBOX and errors[0].status_code == 403
+    dev_def001 = [f for f in report.findings if f.code == "DEF001" and f.subscription_id == SANDBOX]
     assert [f.status for f in dev_def001] == [Status.ERROR]
     assert "not assessed" in dev_def001[0].message
     assert not report.complete
@@ -122,7 +123,7 @@ def test_exit_1_when_a_failure_meets_the_threshold(sample_audit: Audit) -> None:
 
 
 def test_exit_2_when_incomplete_without_failures() -> None:
-    audit = audit_replay(select=("DEF001",), subscriptions=("contoso-dev",))
+    audit = audit_replay(select=("DEF001",), subscriptions=("contoso-sandbox",))
     assert not audit.report.failures()
     assert exit_code_for(audit.report, Severity.LOW) is ExitCode.ERROR
     assert exit_code_for(audit.report, Severity.LOW, exit_zero=True) is ExitCode.OK

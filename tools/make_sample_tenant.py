@@ -15,6 +15,7 @@ TENANT = "72f988bf-0000-4000-8000-00000000a0d1"
 PROD = "3f8a6c1e-5b7d-4e2a-9c11-7d2e0f4a8b51"
 DEV = "9b2d4e6f-1a3c-4d5e-8f70-2a4b6c8d0e13"
 LEGACY = "c5e7a9b1-3d5f-4a7c-9e1b-3d5f7a9c1e35"
+SANDBOX = "e7a9c1e3-5f7b-4c9e-8a1c-5f7b9d1e3a57"
 CANARY_MARK = "Zq7CanaryV4lue"
 OUT = Path(__file__).resolve().parents[1] / "fixtures" / "tenants" / "contoso"
 
@@ -85,7 +86,7 @@ def forbidden(request_url: str, action: str, scope: str) -> dict[str, object]:
     return ok(request_url, {"error": {"code": "AuthorizationFailed", "message": message}}, status=403)
 
 
-FOLDERS = {PROD: "contoso-prod", DEV: "contoso-dev"}
+FOLDERS = {PROD: "contoso-prod", DEV: "contoso-dev", SANDBOX: "contoso-sandbox"}
 
 
 def write(name: str, description: str, interactions: list[dict[str, object]]) -> None:
@@ -117,7 +118,12 @@ def subscriptions() -> None:
         }
 
     body = {
-        "value": [sub(PROD, "contoso-prod", "Enabled"), sub(DEV, "contoso-dev", "Enabled"), sub(LEGACY, "contoso-legacy", "Disabled")]
+        "value": [
+            sub(PROD, "contoso-prod", "Enabled"),
+            sub(DEV, "contoso-dev", "Enabled"),
+            sub(SANDBOX, "contoso-sandbox", "Enabled"),
+            sub(LEGACY, "contoso-legacy", "Disabled"),
+        ]
     }
     write("subscriptions.json", "Subscriptions the audit identity can see (contoso-legacy is disabled).", [ok(url("/subscriptions", "subscriptions"), body)])
 
@@ -829,15 +835,45 @@ def defender() -> None:
         "contoso-prod Defender plans: Containers and KeyVaults on, CSPM off.",
         [ok(url(f"/subscriptions/{PROD}/providers/Microsoft.Security/pricings", "security"), {"value": prod})],
     )
+    dev = [
+        pricing(DEV, "VirtualMachines", "Free"),
+        pricing(DEV, "Containers", "Free"),
+        pricing(DEV, "KeyVaults", "Free"),
+        pricing(DEV, "CloudPosture", "Standard"),
+    ]
     write(
         f"{DEV}/defender.json",
-        "contoso-dev: the audit identity lacks Security Reader here, so pricings answer 403 (coverage accounting).",
-        [forbidden(url(f"/subscriptions/{DEV}/providers/Microsoft.Security/pricings", "security"), "Microsoft.Security/pricings/read", f"/subscriptions/{DEV}")],
+        "contoso-dev Defender plans: Containers and KeyVaults off, CSPM on.",
+        [ok(url(f"/subscriptions/{DEV}/providers/Microsoft.Security/pricings", "security"), {"value": dev})],
     )
+    write(
+        f"{SANDBOX}/defender.json",
+        "contoso-sandbox: the audit identity lacks Security Reader here, so pricings answer 403 (coverage accounting).",
+        [forbidden(url(f"/subscriptions/{SANDBOX}/providers/Microsoft.Security/pricings", "security"), "Microsoft.Security/pricings/read", f"/subscriptions/{SANDBOX}")],
+    )
+
+
+def sandbox() -> None:
+    """contoso-sandbox: an empty subscription (every list empty) whose Defender pricings answer 403."""
+    scope = f"/subscriptions/{SANDBOX}"
+    empty = [
+        f"{scope}/providers/Microsoft.ContainerRegistry/registries",
+        f"{scope}/providers/Microsoft.ContainerInstance/containerGroups",
+        f"{scope}/providers/Microsoft.KeyVault/vaults",
+        f"{scope}/providers/Microsoft.Insights/diagnosticSettings",
+        f"{scope}/providers/Microsoft.Authorization/roleAssignments",
+        f"{scope}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
+    ]
+    apis = ["acr", "aci", "kv", "diag", "auth", "msi"]
+    interactions = [ok(url(path, api), {"value": []}) for path, api in zip(empty, apis)]
+    definitions = f"{scope}/providers/Microsoft.Authorization/roleDefinitions"
+    interactions.append(ok(url(definitions, "auth", **{"$filter": "type%20eq%20%27CustomRole%27"}), {"value": []}))
+    write(f"{SANDBOX}/empty-lists.json", "contoso-sandbox holds no audited resources.", interactions)
 
 
 def main() -> None:
     subscriptions()
+    sandbox()
     registries()
     activity_logs()
     container_groups()

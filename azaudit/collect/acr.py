@@ -53,14 +53,14 @@ def registries(clients: Clients, sub: Subscription) -> Task:
 def tokens(clients: Clients, registry: Registry) -> Task:
     def run() -> Collected:
         client = clients.registry(registry.subscription_id)
-        found = []
+        found: list[object] = []
         for token in client.tokens.list(registry.resource_group, registry.name):
             props = token.properties
             passwords = get(props, "credentials", "passwords") or ()
             found.append(
                 RegistryToken(
-                    id=token.id,
-                    name=token.name,
+                    id=token.id or "",
+                    name=token.name or "",
                     subscription_id=registry.subscription_id,
                     registry_id=registry.id,
                     status=text(get(props, "status")),

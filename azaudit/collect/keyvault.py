@@ -71,7 +71,7 @@ def _data_plane_secrets(clients: Clients, vault: KeyVault) -> list[Secret]:
     return [
         Secret(
             vault_id=vault.id,
-            name=str(item.name),
+            name=item.name or "",
             subscription_id=vault.subscription_id,
             enabled=item.enabled is not False,
             expires=item.expires_on,
@@ -93,7 +93,7 @@ def _arm_secrets(clients: Clients, vault: KeyVault) -> list[Secret]:
         found.append(
             Secret(
                 vault_id=vault.id,
-                name=item.name,
+                name=item.name or "",
                 subscription_id=vault.subscription_id,
                 enabled=get(attributes, "enabled") is not False,
                 expires=_as_datetime(get(attributes, "expires")),
@@ -178,7 +178,7 @@ def keys(clients: Clients, vault: KeyVault) -> Task:
             if get(key, "properties", "rotation_policy") is not None:
                 collected.records.append(_key_record(vault, key))
             else:
-                collected.followups.append(key_detail(clients, vault, key.name))
+                collected.followups.append(key_detail(clients, vault, key.name or ""))
         return collected
 
     return Task(Dataset.KEYS, vault.subscription_id, "keys.list", run, vault.id, vault.name)

@@ -17,7 +17,7 @@ def visible_subscriptions(clients: Clients) -> list[Subscription]:
     try:
         return [
             Subscription(
-                subscription_id=s.subscription_id,
+                subscription_id=s.subscription_id or "",
                 display_name=s.display_name or "",
                 state=text(s.state) or "",
                 tenant_id=text(getattr(s, "tenant_id", None)) or "",

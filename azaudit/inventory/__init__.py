@@ -103,8 +103,8 @@ class Inventory(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     def _managed_identities(self) -> Mapping[str, str]:
         """principal id → words naming the managed identity, from everything in the inventory."""
         found: dict[str, str] = {}
-        for identity in self.identities:
-            found[identity.principal_id.lower()] = f"user-assigned identity {identity.name}"
+        for user_assigned in self.identities:
+            found[user_assigned.principal_id.lower()] = f"user-assigned identity {user_assigned.name}"
         holders: list[tuple[str, str, object]] = []
         holders += [("container group", g.name, g.identity) for g in self.container_groups]
         holders += [("registry", r.name, r.identity) for r in self.registries]

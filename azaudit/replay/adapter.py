@@ -64,7 +64,7 @@ class ReplayAdapter(BaseAdapter):  # type: ignore[misc]
             raise UnmatchedRequestError(f"replay: no recorded response for {method} {url} in {self._source}")
         return recorded
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         recorded = self.answer(str(request.method), str(request.url), request.headers)
         content = recorded.content()
         headers = {"Content-Type": "application/json; charset=utf-8", **recorded.headers}
