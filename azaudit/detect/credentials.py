@@ -10,6 +10,7 @@ credentials.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -46,10 +47,27 @@ SECRET_PAIRS = {
     ("master", "key"),
     ("shared", "key"),
 }
-NOT_SECRET_SUFFIXES = {"file", "path", "url", "uri", "name", "id", "endpoint", "host", "user", "username", "dir", "type"}
+NOT_SECRET_SUFFIXES = {
+    "file",
+    "path",
+    "url",
+    "uri",
+    "name",
+    "id",
+    "endpoint",
+    "host",
+    "user",
+    "username",
+    "dir",
+    "type",
+}
 
-PLACEHOLDER = re.compile(r"^\s*(?:\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[^}]*\}\}|<[^>]*>|%[A-Za-z_]+%)\s*$")
-KEY_VAULT_REFERENCE = re.compile(r"(?i)^@Microsoft\.KeyVault\(|^https://[a-z0-9-]+\.vault\.(?:azure\.net|azure\.cn|usgovcloudapi\.net)/")
+PLACEHOLDER = re.compile(
+    r"^\s*(?:\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[^}]*\}\}|<[^>]*>|%[A-Za-z_]+%)\s*$"
+)
+KEY_VAULT_REFERENCE = re.compile(
+    r"(?i)^@Microsoft\.KeyVault\(|^https://[a-z0-9-]+\.vault\.(?:azure\.net|azure\.cn|usgovcloudapi\.net)/"
+)
 BOOLEAN = re.compile(r"(?i)^(?:true|false|yes|no|on|off|enabled|disabled)$")
 NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 PATH = re.compile(r"^(?:/|\./|\.\./|~/|[A-Za-z]:\\)")
@@ -67,7 +85,7 @@ def is_secret_name(name: str) -> bool:
         return False
     if any(t in SECRET_WORDS for t in tokens):
         return True
-    return any(pair in SECRET_PAIRS for pair in zip(tokens, tokens[1:], strict=False))
+    return any(pair in SECRET_PAIRS for pair in itertools.pairwise(tokens))
 
 
 def _benign(value: str) -> bool:
