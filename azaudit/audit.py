@@ -25,10 +25,11 @@ from azaudit.engine import run_checks
 from azaudit.inventory import Inventory
 from azaudit.inventory.coverage import Dataset
 from azaudit.replay import ReplayAdapter, ReplayCredential, load_fixture_dir, replay_session
+from azaudit.replay.recorder import RecordingAdapter
 from azaudit.report import Report, RunInfo
 from azaudit.runconfig import RunConfig
 from azaudit.settings import Settings, load_settings
-from azaudit.transport import GuardedTransport, RequestStats, requests_transport
+from azaudit.transport import GuardedTransport, RequestStats, network_session, requests_transport
 
 
 @dataclass
@@ -49,14 +50,23 @@ def resolve_settings(config: RunConfig) -> tuple[Settings, str | None]:
     return settings, source
 
 
-def _transport(config: RunConfig, cloud: Cloud) -> GuardedTransport:
+def _session(config: RunConfig) -> tuple[requests.Session, RecordingAdapter | None]:
+    """The requests session under azure-core's transport: the network, or fixtures; optionally
+    recorded."""
     if config.replay is not None:
-        adapter = ReplayAdapter(load_fixture_dir(config.replay), source=str(config.replay))
-        session = replay_session(adapter)
+        session = replay_session(ReplayAdapter(load_fixture_dir(config.replay), source=str(config.replay)))
     else:
-        session = requests.Session()
+        session = network_session(config.concurrency)
+    if config.record is None:
+        return session, None
+    recorder = RecordingAdapter(session.get_adapter("https://"))
+    session.mount("https://", recorder)
+    return session, recorder
+
+
+def _transport(config: RunConfig, session: requests.Session) -> GuardedTransport:
     return GuardedTransport(
-        requests_transport(session, pool_size=config.concurrency),
+        requests_transport(session),
         vault_suffixes=tuple(c.vault_suffix for c in CLOUDS.values()),
         connection_timeout=min(config.timeout, 10.0),
         read_timeout=config.timeout,
@@ -80,7 +90,8 @@ def run_audit(
     checks = catalogue.select(catalogue.load(), config.select, config.ignore)
     cloud = CLOUDS[config.cloud]
     credential = SharedTokenCredential(_credential(config, cloud, notify))
-    transport = _transport(config, cloud)
+    session, recorder = _session(config)
+    transport = _transport(config, session)
     try:
         verify_credential(credential, cloud, config.auth)
         clients = Clients(credential, cloud, transport)
@@ -90,6 +101,8 @@ def run_audit(
     finally:
         transport.shutdown()
         credential.close()
+    if recorder is not None and config.record is not None:
+        recorder.write(config.record)
     findings = run_checks(checks, CheckContext(inventory=inventory, settings=settings, now=started, cloud=cloud))
     run = RunInfo(
         tool_version=__version__,

@@ -24,6 +24,7 @@ class RunConfig(msgspec.Struct, frozen=True, kw_only=True):
     ignore: tuple[str, ...] = ()
     fail_on: Severity = Severity.LOW
     replay: Path | None = None
+    record: Path | None = None  # write the run's answers, scrubbed, as replay fixtures here
     concurrency: int = DEFAULT_CONCURRENCY
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     config_file: Path | None = None

@@ -118,11 +118,16 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         pass
 
 
-def requests_transport(session: requests.Session, pool_size: int) -> RequestsTransport:
-    """azure-core's requests transport over ``session``, with a connection pool as large as the
-    run's concurrency (requests' default of 10 would serialise a wider run)."""
-    for prefix in ("https://", "http://"):
-        adapter = session.adapters.get(prefix)
-        if isinstance(adapter, requests.adapters.HTTPAdapter) and type(adapter) is requests.adapters.HTTPAdapter:
-            session.mount(prefix, requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size))
+def network_session(pool_size: int) -> requests.Session:
+    """A session for live runs, with a connection pool as large as the run's concurrency
+    (requests' default of 10 would serialise a wider run)."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def requests_transport(session: requests.Session) -> RequestsTransport:
+    """azure-core's requests transport over ``session`` (the network, or a replay session)."""
     return RequestsTransport(session=session, session_owner=True)

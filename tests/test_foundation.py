@@ -74,7 +74,7 @@ def test_secret_metadata_pages_on_the_data_plane_and_falls_back_to_arm() -> None
 
 
 def _collect(datasets: set[Dataset]) -> Inventory:
-    from azaudit.audit import _credential, _transport
+    from azaudit.audit import _credential, _session, _transport
     from azaudit.auth import SharedTokenCredential
     from azaudit.clients import Clients
     from azaudit.clouds import CLOUDS, CloudName
@@ -84,7 +84,7 @@ def _collect(datasets: set[Dataset]) -> Inventory:
 
     config = replay_config()
     cloud = CLOUDS[CloudName.PUBLIC]
-    transport = _transport(config, cloud)
+    transport = _transport(config, _session(config)[0])
     clients = Clients(SharedTokenCredential(_credential(config, cloud, print)), cloud, transport)
     subscriptions = choose(visible_subscriptions(clients), ())
     return collect(clients, subscriptions, datasets, concurrency=4)
