@@ -90,13 +90,20 @@ def _drop_write_only(node: Any) -> None:
             _drop_write_only(item)
 
 
+def _items(body: Any) -> list[dict[str, Any]]:
+    """The resources of a list body (``value``) or the one resource of a GET body."""
+    if not isinstance(body, dict):
+        return []
+    listed = body.get("value")
+    candidates = listed if isinstance(listed, list) else [body]
+    return [item for item in candidates if isinstance(item, dict)]
+
+
 def scrub_body(url: str, body: Any) -> Any:
     """A copy of ``body`` safe to store (see the module docstring)."""
     body = json.loads(json.dumps(body))
     path = urlsplit(url).path.lower()
-    groups: list[dict[str, Any]] = []
-    if "/microsoft.containerinstance/containergroups" in path and isinstance(body, dict):
-        groups = body.get("value") if isinstance(body.get("value"), list) else [body]
+    groups = _items(body) if "/microsoft.containerinstance/containergroups" in path else []
     for group in groups:
         props = group.get("properties") or {}
         for container in [*(props.get("containers") or []), *(props.get("initContainers") or [])]:
@@ -105,12 +112,10 @@ def scrub_body(url: str, body: Any) -> Any:
             repo = (volume.get("gitRepo") or {}).get("repository")
             if isinstance(repo, str):
                 volume["gitRepo"]["repository"] = _scrub_git_url(repo)
-    if "/secrets" in path and isinstance(body, dict):
-        items = body.get("value") if isinstance(body.get("value"), list) else [body]
-        for item in items:
-            if isinstance(item, dict):
-                item.pop("value", None)
-                (item.get("properties") or {}).pop("value", None)
+    if "/secrets" in path:
+        for item in _items(body):
+            item.pop("value", None)
+            (item.get("properties") or {}).pop("value", None)
     _drop_write_only(body)
     return body
 
