@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import re
 import tomllib
+import typing
 from pathlib import Path
 
 import msgspec
@@ -75,21 +77,90 @@ def _validate_numbers(settings: Settings, source: str) -> None:
             raise ConfigError(f"{source}: `{key}` must be a whole number of at least 0, not {value}")
 
 
+# The expected form of each key, shown when a value is malformed (paths without list indices).
+EXAMPLES = {
+    "": "tables [registries], [keyvault], [rbac] and [[suppress]]",
+    "registries": '[registries] with approved = ["contosoprodacr.azurecr.io", "mcr.microsoft.com"]',
+    "registries.approved": 'approved = ["contosoprodacr.azurecr.io", "*.azurecr.io", "mcr.microsoft.com"]',
+    "keyvault": "[keyvault] with stale_secret_days = 365",
+    "keyvault.stale_secret_days": "stale_secret_days = 365",
+    "keyvault.expiring_soon_days": "expiring_soon_days = 30",
+    "rbac": "[rbac] with max_subscription_owners = 3",
+    "rbac.max_subscription_owners": "max_subscription_owners = 3",
+    "suppress": '[[suppress]] with check = "ACR004", resource = "<ARM id or name glob>", reason = "...", '
+    "expires = 2027-03-31",
+    "suppress.check": 'check = "ACR004"',
+    "suppress.resource": 'resource = "contosolegacyacr"',
+    "suppress.reason": 'reason = "decommissioned in Q1, ticket SEC-1234"',
+    "suppress.expires": "expires = 2027-03-31 (a TOML date, unquoted)",
+}
+TOML_TYPES = {
+    "array": "a list",
+    "str": "a string",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "object": "a table",
+    "null": "nothing",
+    "date": "a date",
+}
+UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<field>[^`]+)`$")
+MISSING_FIELD = re.compile(r"^Object missing required field `(?P<field>[^`]+)`$")
+WRONG_TYPE = re.compile(r"^Expected `(?P<expected>[^`]+)`, got `(?P<got>[^`]+)`$")
+
+
+def _struct_at(path: str) -> type[msgspec.Struct] | None:
+    """The settings table (Struct) found at a dotted path such as ``suppress[0]``."""
+    current: object = Settings
+    for part in [p for p in re.sub(r"\[\d+\]", "", path).split(".") if p]:
+        assert isinstance(current, type) and issubclass(current, msgspec.Struct)
+        types = {f.name: f.type for f in msgspec.structs.fields(current)}
+        if part not in types:
+            return None
+        current = types[part]
+        if typing.get_origin(current) is tuple:
+            current = typing.get_args(current)[0]
+    return current if isinstance(current, type) and issubclass(current, msgspec.Struct) else None
+
+
+def _expected(path: str) -> str:
+    example = EXAMPLES.get(re.sub(r"\[\d+\]", "", path))
+    return f"expected {example}" if example else "see the Configuration section of the README for the expected form"
+
+
+def _joined(path: str, field: str) -> str:
+    return f"{path}.{field}" if path else field
+
+
+def _explain(message: str, path: str, source: str) -> str:
+    """One line naming the file, the key and the expected form."""
+    if match := UNKNOWN_FIELD.match(message):
+        struct = _struct_at(path)
+        known = ", ".join(f.name for f in msgspec.structs.fields(struct)) if struct else ""
+        key = _joined(path, match.group("field"))
+        return f"{source}: unknown key `{key}`; expected one of: {known}" if known else f"{source}: unknown key `{key}`"
+    if match := MISSING_FIELD.match(message):
+        key = _joined(path, match.group("field"))
+        return f"{source}: missing key `{key}`; {_expected(path)}"
+    if match := WRONG_TYPE.match(message):
+        expected = TOML_TYPES.get(match.group("expected"), match.group("expected"))
+        got = TOML_TYPES.get(match.group("got"), match.group("got"))
+        subject = f"`{path}`" if path else "the file"
+        return f"{source}: {subject} must be {expected}, not {got}; {_expected(path)}"
+    detail = message[0].lower() + message[1:] if message else "invalid value"
+    subject = f"`{path}`" if path else "the file"
+    return f"{source}: {subject}: {detail}; {_expected(path)}"
+
+
 def parse_settings(table: object, source: str) -> Settings:
-    """Turn a decoded TOML table into :class:`Settings`, with a one-line error naming the key."""
+    """Turn a decoded TOML table into :class:`Settings`, with a one-line error naming the file,
+    the key and the expected form."""
     try:
         settings = msgspec.convert(table, type=Settings)
     except msgspec.ValidationError as exc:
-        message = str(exc)
-        key = ""
-        if " - at `$." in message:
-            message, _, where = message.partition(" - at `$.")
-            key = where.rstrip("`")
-        detail = message[0].lower() + message[1:] if message else "invalid value"
-        at = f" at `{key}`" if key else ""
-        raise ConfigError(
-            f"{source}: {detail}{at}; see the Configuration section of the README for the expected form"
-        ) from None
+        message, _, where = str(exc).partition(" - at `$")
+        path = where.rstrip("`").lstrip(".")
+        raise ConfigError(_explain(message, path, source)) from None
     _validate_numbers(settings, source)
     return settings
 

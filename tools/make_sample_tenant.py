@@ -190,7 +190,8 @@ def registries() -> None:
             "privateEndpointConnections": [private_endpoint(rid, "pe-contosoprodacr")],
             "policies": {
                 "quarantinePolicy": {"status": "enabled"},
-                "trustPolicy": {"type": "Notary", "status": "enabled"},
+                # Content trust is not supported with a customer-managed key (ACR005 skips it).
+                "trustPolicy": {"type": "Notary", "status": "disabled"},
                 "retentionPolicy": {"days": 30, "lastUpdatedTime": "2025-01-08T10:00:00.000000+00:00", "status": "enabled"},
                 "exportPolicy": {"status": "disabled"},
                 "azureADAuthenticationAsArmPolicy": {"status": "disabled"},
@@ -210,6 +211,57 @@ def registries() -> None:
     )
     legacy_acr = registry(PROD, "rg-prod-legacy", "contosolegacyacr", "Basic", adminUserEnabled=True)
     dev_acr = registry(DEV, "rg-dev-containers", "contosodevacr", "Standard", anonymousPullEnabled=True)
+    # Premium, Microsoft-managed keys: content trust on, public endpoint restricted to build agents,
+    # a private endpoint still pending approval, quarantine off, exports allowed.
+    platform_acr = registry(PROD, "rg-prod-platform", "contosoplatformacr", "Premium")
+    platform_id = str(platform_acr["id"])
+    platform_acr["properties"].update(  # type: ignore[union-attr]
+        {
+            "networkRuleSet": {"defaultAction": "Deny", "ipRules": [{"action": "Allow", "value": "203.0.113.0/27"}, {"action": "Allow", "value": "198.51.100.14"}]},
+            "privateEndpointConnections": [private_endpoint(platform_id, "pe-contosoplatformacr", status="Pending")],
+            "policies": {
+                "quarantinePolicy": {"status": "disabled"},
+                "trustPolicy": {"type": "Notary", "status": "enabled"},
+                "retentionPolicy": {"days": 14, "lastUpdatedTime": "2025-04-02T09:30:00.000000+00:00", "status": "enabled"},
+                "exportPolicy": {"status": "enabled"},
+                "azureADAuthenticationAsArmPolicy": {"status": "disabled"},
+            },
+        }
+    )
+    # Premium in contoso-dev: open to every network (defaultAction Allow), no content trust, no
+    # retention; a private endpoint is approved and exports are disabled.
+    ml_acr = registry(DEV, "rg-dev-ml", "contosomlacr", "Premium")
+    ml_id = str(ml_acr["id"])
+    ml_acr["properties"].update(  # type: ignore[union-attr]
+        {
+            "networkRuleSet": {"defaultAction": "Allow", "ipRules": []},
+            "privateEndpointConnections": [private_endpoint(ml_id, "pe-contosomlacr")],
+            "policies": {
+                "quarantinePolicy": {"status": "enabled"},
+                "trustPolicy": {"type": "Notary", "status": "disabled"},
+                "retentionPolicy": {"days": 7, "lastUpdatedTime": "2024-09-10T12:00:00.000000+00:00", "status": "disabled"},
+                "exportPolicy": {"status": "disabled"},
+                "azureADAuthenticationAsArmPolicy": {"status": "enabled"},
+            },
+        }
+    )
+
+    def token(registry_id: str, name: str, status: str, passwords: list[str]) -> dict[str, object]:
+        return {
+            "id": f"{registry_id}/tokens/{name}",
+            "name": name,
+            "type": "Microsoft.ContainerRegistry/registries/tokens",
+            "properties": {
+                "creationDate": "2025-02-10T08:00:00.000000Z",
+                "provisioningState": "Succeeded",
+                "scopeMapId": f"{registry_id}/scopeMaps/_repositories_pull",
+                "status": status,
+                "credentials": {
+                    "certificates": [],
+                    "passwords": [{"creationTime": "2025-02-10T08:00:05.000000Z", "expiry": "2027-02-10T08:00:05.000000Z", "name": p} for p in passwords],
+                },
+            },
+        }
 
     list_path = f"/subscriptions/{PROD}/providers/Microsoft.ContainerRegistry/registries"
     next_url = url(list_path, "acr", **{"$skipToken": "eyJuZXh0TWFya2VyIjoiY29udG9zb2xlZ2FjeWFjciJ9"})
@@ -218,8 +270,12 @@ def registries() -> None:
         "contoso-prod registries: the list pages once (nextLink); a Premium hardened registry and a Basic legacy one.",
         [
             ok(url(list_path, "acr"), {"value": [prod_acr], "nextLink": next_url}),
-            ok(next_url, {"value": [legacy_acr]}),
+            ok(next_url, {"value": [legacy_acr, platform_acr]}),
             ok(url(f"{rid}/tokens", "acr"), {"value": []}),
+            ok(
+                url(f"{platform_id}/tokens", "acr"),
+                {"value": [token(platform_id, "partner-pull", "disabled", ["password1"]), token(platform_id, "scanner", "enabled", [])]},
+            ),
             ok(
                 url(f"{legacy_acr['id']}/tokens", "acr"),
                 {
@@ -246,10 +302,11 @@ def registries() -> None:
     )
     write(
         f"{DEV}/containerregistry.json",
-        "contoso-dev registry: Standard, anonymous pull on.",
+        "contoso-dev registries: Standard with anonymous pull on; a Premium ML registry open to every network.",
         [
-            ok(url(f"/subscriptions/{DEV}/providers/Microsoft.ContainerRegistry/registries", "acr"), {"value": [dev_acr]}),
+            ok(url(f"/subscriptions/{DEV}/providers/Microsoft.ContainerRegistry/registries", "acr"), {"value": [dev_acr, ml_acr]}),
             ok(url(f"{dev_acr['id']}/tokens", "acr"), {"value": []}),
+            ok(url(f"{ml_id}/tokens", "acr"), {"value": [token(ml_id, "training-push", "enabled", ["password1", "password2"])]}),
         ],
     )
     diagnostic_settings(
@@ -258,6 +315,7 @@ def registries() -> None:
         {
             rid: [diag_setting(rid, "acr-to-law", logs=[{"categoryGroup": "allLogs", "enabled": True}])],
             str(legacy_acr["id"]): [],
+            platform_id: [diag_setting(platform_id, "acr-to-law", logs=[{"categoryGroup": "allLogs", "enabled": True}])],
         },
     )
     diagnostic_settings(
@@ -273,7 +331,8 @@ def registries() -> None:
                         {"category": "ContainerRegistryRepositoryEvents", "enabled": False},
                     ],
                 )
-            ]
+            ],
+            ml_id: [diag_setting(ml_id, "acr-to-law", logs=[{"categoryGroup": "allLogs", "enabled": True}])],
         },
     )
 
@@ -476,12 +535,64 @@ def container_groups() -> None:
         ],
         ipAddress={"type": "Public", "ports": [{"protocol": "TCP", "port": 22}], "ip": "20.61.113.77"},
     )
+    # Tools in the dev VNet: image references of every shape (digest only, a registry with a port,
+    # an uppercase ACR host with `latest`), values that are not credentials (a URL, a boolean, a
+    # secret *file* path, a placeholder on the command line), a capability added without privileged mode, a
+    # password for a self-hosted registry next to an identity for ACR, and a public gitRepo volume.
+    tools_identity = f"{rg(DEV, 'rg-dev-identity')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aci-dev-tools"
+    dev_tools = group(
+        DEV,
+        "rg-dev-tools",
+        "aci-dev-tools",
+        [
+            container(
+                "cli",
+                "mcr.microsoft.com/azure-cli@sha256:9e3f1c5a7b9d1f3e5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e7b9d1f",
+                env=[
+                    {"name": "ENABLE_TLS", "value": "true"},
+                    {"name": "SERVICE_URL", "value": "https://api.dev.contoso.example/v2"},
+                    {"name": "CLIENT_SECRET_FILE", "value": "/mnt/secrets/client-secret"},
+                ],
+                security={"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "runAsUser": 1000},
+                port=None,
+            ),
+            container(
+                "agent",
+                "registry.contoso.example:5000/tools/agent:1.4.2",
+                env=[{"name": "AGENT_POOL", "value": "dev-linux"}],
+                command=["agent", "--token-file", "/mnt/secrets/agent-token", "--password", "$(AGENT_PASSWORD)"],
+                security={"capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]}},
+                port=None,
+            ),
+        ],
+        initContainers=[
+            {
+                "name": "migrate",
+                "properties": {
+                    "image": "ContosoDevAcr.azurecr.io/db/migrate:latest",
+                    "command": ["migrate", "--password-file", "/mnt/secrets/db-password", "up"],
+                    "environmentVariables": [{"name": "MIGRATE_TOKEN"}],
+                },
+            }
+        ],
+        subnetIds=[{"id": f"{rg(DEV, 'rg-dev-network')}/providers/Microsoft.Network/virtualNetworks/vnet-dev/subnets/snet-tools", "name": "snet-tools"}],
+        imageRegistryCredentials=[
+            {"server": "contosodevacr.azurecr.io", "identity": tools_identity},
+            {"server": "registry.contoso.example:5000", "username": "tools-pull"},
+        ],
+        diagnostics={"logAnalytics": {"workspaceId": "5a3c1e9f-7b2d-4f6a-8c0e-1d3f5b7a9c20", "logType": "ContainerInstanceLogs"}},
+        volumes=[{"name": "scripts", "gitRepo": {"repository": "https://github.com/contoso/ops-scripts.git", "directory": ".", "revision": "main"}}],
+    )
+    dev_tools["identity"] = {
+        "type": "UserAssigned",
+        "userAssignedIdentities": {tools_identity: {"principalId": "8c0e2a4c-6e8a-4c0e-9a2c-8e0a2c4e6a17", "clientId": "3d5f7b9d-1f3b-4d5f-9b7d-1f3b5d7f9b28"}},
+    }
     list_path = f"/subscriptions/{DEV}/providers/Microsoft.ContainerInstance/containerGroups"
     next_url = url(list_path, "aci", **{"$skiptoken": "cGFnZTI"})
     write(
         f"{DEV}/containerinstance.json",
-        "contoso-dev container groups (the list pages once): a public web app, a private job runner, a privileged debug box.",
-        [ok(url(list_path, "aci"), {"value": [dev_web, dev_jobs], "nextLink": next_url}), ok(next_url, {"value": [dev_debug]})],
+        "contoso-dev container groups (the list pages once): a public web app, a private job runner, a privileged debug box, tools in the VNet.",
+        [ok(url(list_path, "aci"), {"value": [dev_web, dev_jobs], "nextLink": next_url}), ok(next_url, {"value": [dev_debug, dev_tools]})],
     )
 
 

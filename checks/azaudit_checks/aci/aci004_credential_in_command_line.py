@@ -1,0 +1,67 @@
+from collections.abc import Iterator
+
+from azaudit.catalogue import CheckContext, check
+from azaudit.inventory.coverage import Dataset
+from azaudit.model import Outcome, Severity
+
+
+@check(
+    code="ACI004",
+    name="credential-in-command-line",
+    title="No credential is passed on a container command line",
+    severity=Severity.CRITICAL,
+    resource_type="Microsoft.ContainerInstance/containerGroups",
+    requires=(Dataset.CONTAINER_GROUPS,),
+    recommendations=("protect-credentials",),
+    mcsb=("IM-8",),
+)
+def credential_in_command_line(ctx: CheckContext) -> Iterator[Outcome]:
+    """
+    ## What it checks
+    The `command` of every container and init container, argument by argument (and inside
+    shell strings such as `sh -c "..."`): a credential-named flag followed by a real value
+    (`--password x`, `--token=x`), a secret-named assignment (`DB_PASSWORD=x`), or any argument
+    that looks like a credential (connection strings with keys, tokens, SAS signatures, URLs with
+    a password). One FAIL per argument, naming the container and the argument's position (0 is
+    the executable); the argument itself is classified in memory and never stored or shown.
+
+    ## Why it matters
+    The command line is part of the container group's definition, readable by anyone with read
+    access to the resource, and it also appears in process listings inside the container. A
+    credential there is exposed exactly like a plain environment variable (ACI003).
+
+    ## How to fix
+    Rotate the credential, then have the process read it from a secure environment variable, a
+    secret volume, or Key Vault through the group's managed identity. Redeploy the group from
+    corrected YAML:
+
+    ```bash
+    az container create --resource-group <rg> --file container-group.yaml
+    ```
+
+    ## Decisions
+    Placeholders (`$DB_PASSWORD`, `${X}`), file paths (`--password-file /run/secrets/db`) and
+    Key Vault references are not credentials: they point to a secret without carrying it.
+
+    ## References
+    - https://learn.microsoft.com/azure/container-instances/container-instances-start-command
+    - https://learn.microsoft.com/azure/container-instances/container-instances-volume-secret
+    - https://learn.microsoft.com/azure/container-instances/container-instances-image-security#protect-credentials
+    """
+    for group in ctx.inventory.container_groups:
+        found = 0
+        for container in group.containers:
+            kind_of = "init container" if container.init else "container"
+            for hit in container.command_credentials:
+                found += 1
+                after = f" (after {hit.flag})" if hit.flag and hit.flag.startswith("-") else ""
+                named = f" (in {hit.flag}=...)" if hit.flag and not hit.flag.startswith("-") else ""
+                what = hit.kind.replace("-", " ")
+                yield Outcome.failed(
+                    group,
+                    f"{kind_of} {container.name} passes a credential on its command line at argument "
+                    f"{hit.position}{after}{named}: it looks like a {what}",
+                    item=f"{container.name}/command[{hit.position}]",
+                )
+        if not found:
+            yield Outcome.passed(group, "no command line carries a credential")

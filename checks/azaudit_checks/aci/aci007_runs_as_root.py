@@ -1,0 +1,71 @@
+from collections.abc import Iterator
+
+from azaudit.catalogue import CheckContext, check
+from azaudit.inventory.coverage import Dataset
+from azaudit.model import Outcome, Severity
+
+
+@check(
+    code="ACI007",
+    name="runs-as-root",
+    title="Containers run as a non-root user",
+    severity=Severity.MEDIUM,
+    resource_type="Microsoft.ContainerInstance/containerGroups",
+    requires=(Dataset.CONTAINER_GROUPS,),
+    recommendations=("least-privilege-runtime",),
+    mcsb=("PV-2",),
+)
+def runs_as_root(ctx: CheckContext) -> Iterator[Outcome]:
+    """
+    ## What it checks
+    The `securityContext.runAsUser` of every container and init container. A container that sets
+    it explicitly to `0` (root) FAILs, naming the container. A container that does not set it
+    runs as the user its image declares, which the control plane does not show: it is reported
+    as SKIPPED with that reason, never as a pass. A group passes only when every container sets a
+    non-root `runAsUser`.
+
+    ## Why it matters
+    A process running as root inside the container is one kernel or runtime vulnerability away
+    from root on the host, and it can read and change everything in the container's file system
+    and mounted volumes. The seeds ask for non-root containers.
+
+    ## How to fix
+    Build the image with a non-root `USER`, and state it in the group definition so that it is
+    enforced and auditable (`securityContext.runAsUser: 10001`), then redeploy:
+
+    ```bash
+    az container create --resource-group <rg> --file container-group.yaml
+    ```
+
+    ## Decisions
+    Without `runAsUser`, the user comes from the image's configuration, which lives in the
+    registry, not in ARM: azaudit cannot see it from the control plane, so it neither FAILs nor
+    PASSes such a container and says why (SKIPPED). A `runAsGroup` of 0 alone does not FAIL: the
+    catalogue rule is about the user.
+
+    ## References
+    - https://learn.microsoft.com/azure/container-instances/container-instances-reference-yaml
+    - https://learn.microsoft.com/azure/container-instances/container-instances-image-security
+    - https://docs.docker.com/engine/security/rootless/
+    """
+    for group in ctx.inventory.container_groups:
+        root = 0
+        unknown = 0
+        for container in group.containers:
+            kind_of = "init container" if container.init else "container"
+            user = container.security_context.run_as_user if container.security_context else None
+            if user == 0:
+                root += 1
+                yield Outcome.failed(
+                    group, f"{kind_of} {container.name} runs as root (runAsUser 0)", item=container.name
+                )
+            elif user is None:
+                unknown += 1
+                yield Outcome.skipped(
+                    group,
+                    f"{kind_of} {container.name} sets no runAsUser: it runs as its image's user, "
+                    "which is not visible from the control plane",
+                    item=container.name,
+                )
+        if not root and not unknown:
+            yield Outcome.passed(group, "every container sets a non-root runAsUser")

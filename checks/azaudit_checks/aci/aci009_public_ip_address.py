@@ -1,0 +1,51 @@
+from collections.abc import Iterator
+
+from azaudit.catalogue import CheckContext, check
+from azaudit.inventory.coverage import Dataset
+from azaudit.model import Outcome, Severity
+
+
+@check(
+    code="ACI009",
+    name="public-ip-address",
+    title="Container group has no public IP address",
+    severity=Severity.MEDIUM,
+    resource_type="Microsoft.ContainerInstance/containerGroups",
+    requires=(Dataset.CONTAINER_GROUPS,),
+    recommendations=("network-segmentation",),
+    mcsb=("NS-2",),
+)
+def public_ip_address(ctx: CheckContext) -> Iterator[Outcome]:
+    """
+    ## What it checks
+    Whether the container group's `ipAddress.type` is `Public`. The message names the exposed
+    ports and the DNS name, when there is one. A private address, or no address at all, passes.
+
+    ## Why it matters
+    A public IP puts the group's ports straight on the internet, with no firewall, web
+    application firewall or DDoS protection in front, and ACI offers no network security group on
+    a public group. Every exposed port is scanned within minutes of deployment. The seeds ask to
+    segment running containers and avoid needless public exposure.
+
+    ## How to fix
+    Deploy the group into a virtual network subnet with a private IP, and publish what must be
+    public through Application Gateway or Front Door:
+
+    ```bash
+    az container create --resource-group <rg> --file container-group.yaml \
+      --vnet <vnet> --subnet <subnet> --ip-address Private
+    ```
+
+    ## References
+    - https://learn.microsoft.com/azure/container-instances/container-instances-vnet
+    - https://learn.microsoft.com/azure/container-instances/container-instances-application-gateway
+    """
+    for group in ctx.inventory.container_groups:
+        if (group.ip_address_type or "").lower() == "public":
+            ports = ", ".join(str(p) for p in group.ip_ports) or "none"
+            dns = f" ({group.fqdn})" if group.fqdn else ""
+            yield Outcome.failed(group, f"the group has a public IP address{dns} exposing port(s) {ports}")
+        elif group.ip_address_type:
+            yield Outcome.passed(group, f"the group's IP address is {group.ip_address_type}")
+        else:
+            yield Outcome.passed(group, "the group has no IP address")

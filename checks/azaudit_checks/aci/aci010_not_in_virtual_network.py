@@ -1,0 +1,45 @@
+from collections.abc import Iterator
+
+from azaudit.catalogue import CheckContext, check
+from azaudit.inventory.coverage import Dataset
+from azaudit.model import Outcome, Severity
+
+
+@check(
+    code="ACI010",
+    name="not-in-virtual-network",
+    title="Container group runs in a virtual network",
+    severity=Severity.LOW,
+    resource_type="Microsoft.ContainerInstance/containerGroups",
+    requires=(Dataset.CONTAINER_GROUPS,),
+    recommendations=("network-segmentation",),
+    mcsb=("NS-1",),
+)
+def not_in_virtual_network(ctx: CheckContext) -> Iterator[Outcome]:
+    """
+    ## What it checks
+    Whether the container group is deployed into a virtual network subnet (`subnetIds`).
+
+    ## Why it matters
+    Outside a virtual network, a group's outbound traffic leaves from shared Azure addresses that
+    no network security group, firewall or route table of yours controls, and it cannot reach
+    private endpoints (of the registry or Key Vault) without crossing the internet. Inside a
+    subnet, network security groups and Azure Firewall segment it like any other workload.
+
+    ## How to fix
+    Redeploy the group into a subnet delegated to `Microsoft.ContainerInstance/containerGroups`:
+
+    ```bash
+    az container create --resource-group <rg> --file container-group.yaml --vnet <vnet> --subnet <subnet>
+    ```
+
+    ## References
+    - https://learn.microsoft.com/azure/container-instances/container-instances-vnet
+    - https://learn.microsoft.com/azure/container-instances/container-instances-virtual-network-concepts
+    """
+    for group in ctx.inventory.container_groups:
+        if group.subnet_ids:
+            subnets = ", ".join(s.rstrip("/").rsplit("/", 1)[-1] for s in group.subnet_ids)
+            yield Outcome.passed(group, f"the group runs in subnet(s) {subnets}")
+        else:
+            yield Outcome.failed(group, "the group is not in a virtual network: no subnet controls its traffic")

@@ -1,0 +1,48 @@
+from collections.abc import Iterator
+
+from azaudit.catalogue import CheckContext, check
+from azaudit.inventory.coverage import Dataset
+from azaudit.model import Outcome, Severity
+
+
+@check(
+    code="ACR002",
+    name="anonymous-pull-enabled",
+    title="Registry requires authentication to pull",
+    severity=Severity.HIGH,
+    resource_type="Microsoft.ContainerRegistry/registries",
+    requires=(Dataset.REGISTRIES,),
+    recommendations=("private-registry",),
+    mcsb=("IM-1",),
+)
+def anonymous_pull_enabled(ctx: CheckContext) -> Iterator[Outcome]:
+    """
+    ## What it checks
+    Whether the registry allows unauthenticated pulls (`properties.anonymousPullEnabled`). An
+    absent value counts as disabled, as it does in Azure.
+
+    ## Why it matters
+    With anonymous pull on, anyone who can reach the registry endpoint can list nothing but pull
+    everything: every image, every layer, and whatever was baked into them (configuration,
+    internal code, forgotten credentials). A private registry that anyone can read is a public
+    one; the seeds ask for private registries for production images.
+
+    ## How to fix
+    Turn anonymous pull off and give readers an identity with `AcrPull` instead. Images meant for
+    the public belong in a separate registry that holds nothing else.
+
+    ```bash
+    az acr update --name <registry> --anonymous-pull-enabled false
+    ```
+
+    ## References
+    - https://learn.microsoft.com/azure/container-registry/anonymous-pull-access
+    - https://learn.microsoft.com/azure/container-registry/container-registry-authentication
+    """
+    for registry in ctx.inventory.registries:
+        if registry.anonymous_pull_enabled:
+            yield Outcome.failed(
+                registry, "anonymous pull is enabled: anyone who reaches the registry can pull every image"
+            )
+        else:
+            yield Outcome.passed(registry, "pulls require authentication")

@@ -1,0 +1,74 @@
+from collections.abc import Iterator
+
+from azaudit.catalogue import CheckContext, check
+from azaudit.inventory.coverage import Dataset
+from azaudit.model import Outcome, Severity
+
+
+@check(
+    code="ACR003",
+    name="public-network-unrestricted",
+    title="Registry is not reachable from every network",
+    severity=Severity.MEDIUM,
+    resource_type="Microsoft.ContainerRegistry/registries",
+    requires=(Dataset.REGISTRIES,),
+    recommendations=("network-segmentation",),
+    mcsb=("NS-2",),
+)
+def public_network_unrestricted(ctx: CheckContext) -> Iterator[Outcome]:
+    """
+    ## What it checks
+    Whether the registry's public endpoint is open to every address: `publicNetworkAccess` is not
+    `Disabled` and there is either no `networkRuleSet` or its `defaultAction` is `Allow`. A
+    registry whose public access is disabled, or whose network rules deny by default (allowing
+    only listed addresses), passes.
+
+    ## Why it matters
+    A registry open to the internet can be reached by anyone holding a stolen token, admin
+    password or repository token, from anywhere. Restricting the endpoint to known networks
+    means a leaked credential alone is not enough to pull (or push) images.
+
+    ## How to fix
+    On a Premium registry, deny by default and allow only your build agents' addresses, or
+    disable public access and use private endpoints:
+
+    ```bash
+    az acr update --name <registry> --default-action Deny
+    az acr network-rule add --name <registry> --ip-address <build-agent-cidr>
+    # or, with private endpoints in place:
+    az acr update --name <registry> --public-network-enabled false
+    ```
+
+    Basic and Standard registries cannot restrict network access at all: move to Premium first
+    (`az acr update --name <registry> --sku Premium`).
+
+    ## Decisions
+    Basic and Standard registries still FAIL (the catalogue rule): their endpoint is open to
+    every network and nothing short of the Premium SKU can change that, so the message says
+    Premium is needed rather than skipping the check.
+
+    ## References
+    - https://learn.microsoft.com/azure/container-registry/container-registry-access-selected-networks
+    - https://learn.microsoft.com/azure/container-registry/container-registry-private-link
+    - https://learn.microsoft.com/security/benchmark/azure/baselines/azure-container-registry-security-baseline
+    """
+    for registry in ctx.inventory.registries:
+        if registry.public_network_access.lower() == "disabled":
+            yield Outcome.passed(registry, "public network access is disabled")
+        elif not registry.is_premium:
+            yield Outcome.failed(
+                registry,
+                f"the public endpoint is open to every network; a {registry.sku} registry cannot restrict it: "
+                "network rules and private endpoints need the Premium SKU",
+            )
+        elif registry.network_default_action is None:
+            yield Outcome.failed(registry, "the public endpoint is open to every network: there are no network rules")
+        elif registry.network_default_action.lower() == "allow":
+            yield Outcome.failed(
+                registry, "the public endpoint is open to every network: the network rules' default action is Allow"
+            )
+        else:
+            yield Outcome.passed(
+                registry,
+                f"the public endpoint denies by default and allows {registry.ip_rule_count} IP rule(s)",
+            )
