@@ -1,0 +1,277 @@
+"""Container Registry checks: an expectation table over the sample tenant (real SDK, replayed),
+then edge cases on records built directly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from azaudit import catalogue
+from azaudit.audit import Audit
+from azaudit.catalogue import CheckContext
+from azaudit.engine import evaluate
+from azaudit.inventory import Inventory
+from azaudit.inventory.acr import Registry, RegistryToken
+from azaudit.inventory.common import Identity, PrivateEndpointConnection
+from azaudit.inventory.coverage import CollectionError, Dataset
+from azaudit.model import Finding, Status
+from azaudit.settings import Settings
+from tests.conftest import NOW, names
+
+CHECKS = catalogue.load()
+
+PROD_ACR = "contosoprodacr"  # Premium, hardened, customer-managed key (content trust unsupported)
+LEGACY_ACR = "contosolegacyacr"  # Basic, admin user, token with a password
+DEV_ACR = "contosodevacr"  # Standard, anonymous pull
+PLATFORM_ACR = "contosoplatformacr"  # Premium: content trust, IP rules, pending private endpoint
+ML_ACR = "contosomlacr"  # Premium: open network, no content trust, no retention, token with passwords
+ALL = {PROD_ACR, LEGACY_ACR, DEV_ACR, PLATFORM_ACR, ML_ACR}
+BASIC_STANDARD = {LEGACY_ACR, DEV_ACR}
+
+# code: (FAIL names, PASS names, SKIPPED names) — resource or resource/item
+EXPECTED: dict[str, tuple[set[str], set[str], set[str]]] = {
+    "ACR001": ({LEGACY_ACR}, ALL - {LEGACY_ACR}, set()),
+    "ACR002": ({DEV_ACR}, ALL - {DEV_ACR}, set()),
+    "ACR003": ({LEGACY_ACR, DEV_ACR, ML_ACR}, {PROD_ACR, PLATFORM_ACR}, set()),
+    "ACR004": ({LEGACY_ACR, DEV_ACR, PLATFORM_ACR}, {PROD_ACR, ML_ACR}, set()),
+    "ACR005": ({ML_ACR}, {PLATFORM_ACR}, BASIC_STANDARD | {PROD_ACR}),
+    "ACR006": ({PLATFORM_ACR}, {PROD_ACR, ML_ACR}, BASIC_STANDARD),
+    "ACR007": ({ML_ACR}, {PROD_ACR, PLATFORM_ACR}, BASIC_STANDARD),
+    "ACR008": ({PLATFORM_ACR}, {PROD_ACR, ML_ACR}, BASIC_STANDARD),
+    "ACR009": ({f"{LEGACY_ACR}/ci-pull", f"{ML_ACR}/training-push"}, {PROD_ACR, DEV_ACR, PLATFORM_ACR}, set()),
+    "ACR010": ({LEGACY_ACR, DEV_ACR, ML_ACR}, {PROD_ACR, PLATFORM_ACR}, set()),
+    "ACR011": (ALL - {PROD_ACR}, {PROD_ACR}, set()),
+}
+
+
+def test_every_acr_row_of_the_catalogue_is_a_check() -> None:
+    assert {code for code in CHECKS if code.startswith("ACR")} == {f"ACR{n:03d}" for n in range(1, 12)}
+    assert set(EXPECTED) == {code for code in CHECKS if code.startswith("ACR")}
+
+
+@pytest.mark.parametrize("code", sorted(EXPECTED))
+def test_expectations_in_the_sample_tenant(code: str, sample_audit: Audit) -> None:
+    failing, passing, skipped = EXPECTED[code]
+    findings = sample_audit.report.findings
+    assert names(findings, code, Status.FAIL) == failing
+    assert names(findings, code, Status.PASS) == passing
+    assert names(findings, code, Status.SKIPPED) == skipped
+    assert not names(findings, code, Status.ERROR)
+
+
+def _messages(sample_audit: Audit, code: str, resource: str) -> list[str]:
+    return [f.message for f in sample_audit.report.findings if f.code == code and f.resource_name == resource]
+
+
+def test_basic_and_standard_registries_say_premium_is_needed(sample_audit: Audit) -> None:
+    for code in ("ACR003", "ACR004", "ACR011"):
+        for registry in BASIC_STANDARD:
+            (message,) = _messages(sample_audit, code, registry)
+            assert "Premium" in message, (code, message)
+    for code in ("ACR005", "ACR006", "ACR007", "ACR008"):
+        (message,) = _messages(sample_audit, code, LEGACY_ACR)
+        assert message.startswith("not applicable") and "Premium" in message and "Basic" in message
+
+
+def test_content_trust_points_to_notary_project(sample_audit: Audit) -> None:
+    (failing,) = _messages(sample_audit, "ACR005", ML_ACR)
+    assert "Notary Project" in failing and "2028-03-31" in failing
+    (with_cmk,) = _messages(sample_audit, "ACR005", PROD_ACR)
+    assert "customer-managed key" in with_cmk
+    docs = CHECKS["ACR005"].meta.docs
+    assert "Notary Project" in docs.fix and "2028-03-31" in docs.fix and "notation sign" in docs.fix
+
+
+def test_token_findings_name_the_token_not_a_password(sample_audit: Audit) -> None:
+    (finding,) = [
+        f
+        for f in sample_audit.report.findings
+        if f.code == "ACR009" and f.status is Status.FAIL and f.item == "ci-pull"
+    ]
+    assert "ci-pull" in finding.message and "1 password(s)" in finding.message
+
+
+# ---------------------------------------------------------------------------- edge cases
+
+REGISTRY_ID = "/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/{}"
+
+
+def registry(name: str = "acrtest", sku: str = "Premium", **overrides: Any) -> Registry:
+    values: dict[str, Any] = {
+        "id": REGISTRY_ID.format(name),
+        "name": name,
+        "subscription_id": "sub-1",
+        "resource_group": "rg",
+        "location": "westeurope",
+        "sku": sku,
+        "login_server": f"{name}.azurecr.io",
+        "admin_user_enabled": False,
+        "anonymous_pull_enabled": False,
+        "public_network_access": "Enabled",
+        "network_default_action": None,
+        "ip_rule_count": 0,
+        "private_endpoints": (),
+        "trust_policy_status": None,
+        "quarantine_policy_status": None,
+        "retention_policy_status": None,
+        "retention_days": None,
+        "export_policy_status": None,
+        "arm_audience_policy_status": None,
+        "encryption_status": None,
+        "identity": Identity(),
+    }
+    values.update(overrides)
+    return Registry(**values)
+
+
+def run(code: str, *registries: Registry, **inventory: Any) -> list[Finding]:
+    context = CheckContext(inventory=Inventory(registries=registries, **inventory), settings=Settings(), now=NOW)
+    return evaluate(CHECKS[code], context)
+
+
+def verdict(code: str, reg: Registry, **inventory: Any) -> tuple[Status, str]:
+    (finding,) = run(code, reg, **inventory)
+    return finding.status, finding.message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status", "words"),
+    [
+        ({"public_network_access": "Disabled", "sku": "Basic"}, Status.PASS, "disabled"),
+        ({"public_network_access": "Disabled", "network_default_action": "Allow"}, Status.PASS, "disabled"),
+        ({}, Status.FAIL, "no network rules"),
+        ({"network_default_action": "Allow"}, Status.FAIL, "Allow"),
+        ({"network_default_action": "Deny", "ip_rule_count": 3}, Status.PASS, "3 IP rule"),
+        ({"network_default_action": "Deny", "ip_rule_count": 0}, Status.PASS, "denies"),
+        ({"sku": "Standard", "network_default_action": "Deny"}, Status.FAIL, "Premium"),
+    ],
+)
+def test_acr003_public_network(overrides: dict[str, Any], status: Status, words: str) -> None:
+    sku = overrides.pop("sku", "Premium")
+    got, message = verdict("ACR003", registry(sku=sku, **overrides))
+    assert got is status and words in message
+
+
+def test_acr004_only_approved_connections_count() -> None:
+    pending = PrivateEndpointConnection(id="pe-1", status="Pending")
+    rejected = PrivateEndpointConnection(id="pe-2", status="Rejected")
+    approved = PrivateEndpointConnection(id="pe-3", status="Approved")
+    status, message = verdict("ACR004", registry(private_endpoints=(pending, rejected)))
+    assert status is Status.FAIL and "2 connection(s) are not approved (Pending, Rejected)" in message
+    status, _ = verdict("ACR004", registry(private_endpoints=(pending, approved)))
+    assert status is Status.PASS
+    status, message = verdict("ACR004", registry())
+    assert status is Status.FAIL and "Premium" not in message
+
+
+@pytest.mark.parametrize(
+    ("sku", "trust", "encryption", "status"),
+    [
+        ("Premium", None, None, Status.FAIL),
+        ("Premium", "disabled", "disabled", Status.FAIL),
+        ("Premium", "enabled", None, Status.PASS),
+        ("Premium", "Enabled", "enabled", Status.PASS),
+        ("Premium", "disabled", "enabled", Status.SKIPPED),
+        ("Basic", "enabled", None, Status.SKIPPED),
+        ("Standard", None, None, Status.SKIPPED),
+        ("premium", None, None, Status.FAIL),
+    ],
+)
+def test_acr005_content_trust(sku: str, trust: str | None, encryption: str | None, status: Status) -> None:
+    got, message = verdict("ACR005", registry(sku=sku, trust_policy_status=trust, encryption_status=encryption))
+    assert got is status
+    if status is Status.SKIPPED:
+        assert message.startswith("not applicable")
+    if status is Status.FAIL:
+        assert "Notary Project" in message
+
+
+@pytest.mark.parametrize(
+    ("code", "field", "value", "status"),
+    [
+        ("ACR006", "quarantine_policy_status", None, Status.FAIL),
+        ("ACR006", "quarantine_policy_status", "disabled", Status.FAIL),
+        ("ACR006", "quarantine_policy_status", "enabled", Status.PASS),
+        ("ACR007", "retention_policy_status", None, Status.FAIL),
+        ("ACR007", "retention_policy_status", "enabled", Status.PASS),
+        ("ACR008", "export_policy_status", None, Status.FAIL),  # Azure's default is enabled
+        ("ACR008", "export_policy_status", "enabled", Status.FAIL),
+        ("ACR008", "export_policy_status", "disabled", Status.PASS),
+        ("ACR010", "arm_audience_policy_status", None, Status.FAIL),  # Azure's default is enabled
+        ("ACR010", "arm_audience_policy_status", "enabled", Status.FAIL),
+        ("ACR010", "arm_audience_policy_status", "disabled", Status.PASS),
+        ("ACR011", "encryption_status", None, Status.FAIL),
+        ("ACR011", "encryption_status", "enabled", Status.PASS),
+        ("ACR002", "anonymous_pull_enabled", True, Status.FAIL),
+        ("ACR002", "anonymous_pull_enabled", False, Status.PASS),
+    ],
+)
+def test_policy_values(code: str, field: str, value: object, status: Status) -> None:
+    got, _ = verdict(code, registry(**{field: value}))
+    assert got is status
+
+
+@pytest.mark.parametrize("code", ["ACR005", "ACR006", "ACR007", "ACR008"])
+def test_premium_only_policies_skip_basic_and_standard(code: str) -> None:
+    for sku in ("Basic", "Standard"):
+        status, message = verdict(code, registry(sku=sku, export_policy_status="enabled"))
+        assert status is Status.SKIPPED and f"this registry is {sku}" in message
+
+
+def test_acr007_names_the_retention_period() -> None:
+    _, message = verdict("ACR007", registry(retention_policy_status="enabled", retention_days=0))
+    assert "after 0 day(s)" in message
+
+
+def token(registry_id: str, name: str, status: str | None, passwords: tuple[str, ...]) -> RegistryToken:
+    return RegistryToken(
+        id=f"{registry_id}/tokens/{name}",
+        name=name,
+        subscription_id="sub-1",
+        registry_id=registry_id,
+        status=status,
+        scope_map_id=None,
+        password_names=passwords,
+    )
+
+
+def test_acr009_tokens() -> None:
+    reg = registry()
+    tokens = (
+        token(reg.id.upper(), "no-status", None, ("password1",)),  # joined case-insensitively
+        token(reg.id, "both-passwords", "enabled", ("password1", "password2")),
+        token(reg.id, "disabled", "disabled", ("password1",)),
+        token(reg.id, "no-password", "enabled", ()),
+    )
+    findings = run("ACR009", reg, registry_tokens=tokens)
+    assert {(f.status, f.item) for f in findings} == {
+        (Status.FAIL, "no-status"),
+        (Status.FAIL, "both-passwords"),
+    }
+    other = registry("acrother")
+    (finding,) = run("ACR009", other, registry_tokens=tokens)
+    assert finding.status is Status.PASS
+
+
+def test_acr009_tokens_not_collected_is_an_error_never_a_pass() -> None:
+    reg = registry()
+    lost = CollectionError(
+        dataset=Dataset.REGISTRY_TOKENS,
+        subscription_id="sub-1",
+        resource_id=reg.id,
+        resource_name=reg.name,
+        operation="tokens.list",
+        status_code=403,
+        reason="AuthorizationFailed",
+    )
+    findings = run("ACR009", reg, errors=(lost,))
+    assert [f.status for f in findings] == [Status.ERROR]
+    assert "registry-tokens of acrtest not collected" in findings[0].message
+
+
+def test_acr009_is_collected_through_the_token_list(sample_audit: Audit) -> None:
+    tokens = {t.name: t for t in sample_audit.inventory.registry_tokens}
+    assert {"ci-pull", "partner-pull", "scanner", "training-push"} <= set(tokens)
+    assert tokens["training-push"].password_names == ("password1", "password2")
+    assert tokens["partner-pull"].status == "disabled"

@@ -1,0 +1,118 @@
+"""The config file: where it is found, and one clear line (exit 2) for anything malformed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from azaudit.audit import resolve_settings
+from azaudit.cli import app
+from azaudit.errors import ConfigError
+from azaudit.settings import load_settings, parse_settings
+from tests.conftest import SAMPLE_TENANT, replay_config
+
+runner = CliRunner()
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def audit_with_config(path: Path) -> tuple[int, str, str]:
+    return run_cli("subscription", "--replay", str(SAMPLE_TENANT), "--select", "ACR001", "--config", str(path))
+
+
+def assert_one_clear_line(code: int, err: str) -> str:
+    assert code == 2
+    line = err.strip()
+    assert line.startswith("azaudit: ") and "\n" not in line and "Traceback" not in err
+    return line
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        # an unknown key names the file, the key and the keys that exist
+        (
+            "[registries]\naproved = ['x.azurecr.io']\n",
+            ["unknown key `registries.aproved`", "expected one of: approved"],
+        ),
+        ("[registry]\napproved = []\n", ["unknown key `registry`", "registries, keyvault, rbac, suppress"]),
+        # a malformed value names the key and shows the expected form
+        (
+            "[registries]\napproved = 'contoso.azurecr.io'\n",
+            ["`registries.approved` must be a list, not a string", 'approved = ["contosoprodacr.azurecr.io"'],
+        ),
+        ("[registries]\napproved = [42]\n", ["`registries.approved[0]` must be a string, not a whole number"]),
+        ("registries = 'x'\n", ["`registries` must be a table, not a string", "[registries]"]),
+        ("[keyvault]\nstale_secret_days = 'ten'\n", ["`keyvault.stale_secret_days` must be a whole number"]),
+        ("[keyvault]\nstale_secret_days = -1\n", ["`keyvault.stale_secret_days` must be a whole number of at least 0"]),
+        (
+            "[[suppress]]\ncheck = 'ACR001'\nreason = 'x'\nexpires = 2099-01-01\n",
+            ["missing key `suppress[0].resource`", "[[suppress]] with check ="],
+        ),
+        (
+            "[[suppress]]\ncheck = 'ACR001'\nresource = 'x'\nreason = 'x'\nexpires = 'soon'\n",
+            ["`suppress[0].expires`", "expires = 2027-03-31"],
+        ),
+        # not TOML at all
+        ("[registries\napproved = []\n", ["not valid TOML"]),
+    ],
+)
+def test_a_malformed_config_is_one_clear_line(tmp_path: Path, content: str, expected: list[str]) -> None:
+    path = tmp_path / "azaudit.toml"
+    path.write_text(content, encoding="utf-8")
+    code, out, err = audit_with_config(path)
+    line = assert_one_clear_line(code, err)
+    assert str(path) in line
+    for words in expected:
+        assert words in line, line
+    assert not out
+
+
+def test_pyproject_tool_table_in_the_working_directory_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname = 'x'\n\n[tool.azaudit.registries]\napprovd = ['x.azurecr.io']\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli("subscription", "--replay", str(SAMPLE_TENANT), "--select", "ACR001")
+    line = assert_one_clear_line(code, err)
+    assert "pyproject.toml [tool.azaudit]" in line and "unknown key `registries.approvd`" in line
+
+
+def test_azaudit_toml_wins_over_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.azaudit.registries]\napproved = ['b.example']\n")
+    (tmp_path / "azaudit.toml").write_text("[registries]\napproved = ['a.example']\n")
+    settings, source = load_settings(None, tmp_path)
+    assert settings.registries.approved == ("a.example",) and source == str(tmp_path / "azaudit.toml")
+
+
+def test_pyproject_without_a_tool_table_means_defaults(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    settings, source = load_settings(None, tmp_path)
+    assert settings.registries.approved == () and source is None
+
+
+def test_a_missing_explicit_config_file_is_one_clear_line(tmp_path: Path) -> None:
+    code, _, err = audit_with_config(tmp_path / "nope.toml")
+    line = assert_one_clear_line(code, err)
+    assert "nope.toml" in line and "not found" in line
+
+
+def test_the_command_line_overrides_the_approved_registries(tmp_path: Path) -> None:
+    (tmp_path / "azaudit.toml").write_text("[registries]\napproved = ['from-file.example']\n")
+    settings, _ = resolve_settings(replay_config(working_directory=tmp_path))
+    assert settings.registries.approved == ("from-file.example",)
+    settings, _ = resolve_settings(
+        replay_config(working_directory=tmp_path, approved_registries=("ghcr.io", "*.azurecr.io"))
+    )
+    assert settings.registries.approved == ("ghcr.io", "*.azurecr.io")
+
+
+def test_parse_settings_never_quotes_more_than_one_line() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"registries": {"approved": ["ok"], "extra": {"deep": [1, 2, 3]}}}, "cfg.toml")
+    assert "\n" not in str(caught.value) and "unknown key `registries.extra`" in str(caught.value)
