@@ -77,6 +77,22 @@ def _validate_numbers(settings: Settings, source: str) -> None:
             raise ConfigError(f"{source}: `{key}` must be a whole number of at least 0, not {value}")
 
 
+# An approved registry: a host name (``contoso.azurecr.io``), an optional port, or a ``*.`` wildcard.
+REGISTRY_HOST = re.compile(
+    r"^(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d+)?$"
+)
+
+
+def _validate_registries(settings: Settings, source: str) -> None:
+    for index, entry in enumerate(settings.registries.approved):
+        if not REGISTRY_HOST.match(entry):
+            raise ConfigError(
+                f"{source}: `registries.approved[{index}]` ({entry!r}) is not a registry host; expected a host "
+                "name with an optional port or a `*.` wildcard, "
+                'e.g. approved = ["contosoacr.azurecr.io", "*.azurecr.io"]'
+            )
+
+
 # The expected form of each key, shown when a value is malformed (paths without list indices).
 EXAMPLES = {
     "": "tables [registries], [keyvault], [rbac] and [[suppress]]",
@@ -162,6 +178,7 @@ def parse_settings(table: object, source: str) -> Settings:
         path = where.rstrip("`").lstrip(".")
         raise ConfigError(_explain(message, path, source)) from None
     _validate_numbers(settings, source)
+    _validate_registries(settings, source)
     return settings
 
 

@@ -47,6 +47,10 @@ def assert_one_clear_line(code: int, err: str) -> str:
             ["`registries.approved` must be a list, not a string", 'approved = ["contosoprodacr.azurecr.io"'],
         ),
         ("[registries]\napproved = [42]\n", ["`registries.approved[0]` must be a string, not a whole number"]),
+        (
+            "[registries]\napproved = ['mcr.microsoft.com', 'https://contoso.azurecr.io']\n",
+            ["`registries.approved[1]`", "is not a registry host", "`*.` wildcard"],
+        ),
         ("registries = 'x'\n", ["`registries` must be a table, not a string", "[registries]"]),
         ("[keyvault]\nstale_secret_days = 'ten'\n", ["`keyvault.stale_secret_days` must be a whole number"]),
         ("[keyvault]\nstale_secret_days = -1\n", ["`keyvault.stale_secret_days` must be a whole number of at least 0"]),
