@@ -1,0 +1,1 @@
+"""Detectors: pure functions that judge values (image references, credentials) in memory."""
