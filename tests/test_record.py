@@ -52,3 +52,19 @@ def test_environment_values_are_never_recorded() -> None:
     for secret in ("debug-internal-host", "hunter2", "never-returned", "pat123"):
         assert secret not in text
     assert '"LOG_LEVEL"' in text and '"redacted"' in text
+
+
+def test_scrubbed_command_lines_keep_their_verdict() -> None:
+    from azaudit.detect.credentials import classify_command
+
+    url = "https://management.azure.com/subscriptions/x/providers/Microsoft.ContainerInstance/containerGroups/g"
+    for command in (
+        ["sh", "-c", "mysql -pS3cretPassw0rd orders"],
+        ["app", "--token=abcd1234efgh"],
+        ["app", "--password", "hunter22"],
+    ):
+        body = {"properties": {"containers": [{"name": "c", "properties": {"command": list(command)}}]}}
+        scrubbed = scrub_body(url, body)["properties"]["containers"][0]["properties"]["command"]
+        assert classify_command(tuple(command)), command
+        assert classify_command(tuple(scrubbed)), scrubbed
+        assert not any(secret in " ".join(scrubbed) for secret in ("S3cret", "abcd1234", "hunter22"))

@@ -63,9 +63,10 @@ def _scrub_container(container: dict[str, Any]) -> None:
             elif hit.position > 0 and command[hit.position - 1] == hit.flag:
                 command[hit.position] = GENERIC_FAKE  # `--password value`: the value alone
             else:
-                # The credential sits inside a longer argument (a shell script, `--flag=value`): the
-                # whole argument is replaced by the flag and a fake, which keeps the verdict.
-                command[hit.position] = f"{hit.flag} {GENERIC_FAKE}"
+                # The credential sits inside a longer argument (a shell script, `--flag=value`,
+                # `-pVALUE`): the whole argument becomes a password flag with a fake, which the
+                # detector reports the same way, so the replayed verdict is unchanged.
+                command[hit.position] = f"--password={GENERIC_FAKE}"
 
 
 def _scrub_git_url(url: str) -> str:
