@@ -1,6 +1,8 @@
 """Azure Container Instances checks."""
 
 from azaudit_checks.aci import (
+    aci001_unapproved_registry_image,
+    aci002_mutable_image_reference,
     aci003_plaintext_secret_in_environment,
     aci004_credential_in_command_line,
     aci005_privileged_container,
@@ -16,6 +18,8 @@ from azaudit_checks.aci import (
 )
 
 __all__ = [
+    "aci001_unapproved_registry_image",
+    "aci002_mutable_image_reference",
     "aci003_plaintext_secret_in_environment",
     "aci004_credential_in_command_line",
     "aci005_privileged_container",

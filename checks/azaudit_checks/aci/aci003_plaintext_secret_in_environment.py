@@ -45,10 +45,12 @@ def plaintext_secret_in_environment(ctx: CheckContext) -> Iterator[Outcome]:
     ```
 
     ## Decisions
-    Key Vault references, placeholders (`${X}`, `$(X)`, `{{x}}`), booleans, numbers, file paths
-    and URLs without credentials are not credentials, whatever the variable's name: they carry no
-    secret. Short values (under 8 characters) under a secret-like name are treated as
-    placeholders too; values that look like a credential FAIL whatever the name.
+    Key Vault references, placeholders (`${X}`, `$(X)`, `{{x}}`), booleans, numbers, file paths,
+    URLs without credentials, masks and prose are not credentials, whatever the variable's name:
+    they carry no secret. Under a secret-like name, a value shorter than 8 characters counts only
+    when it matches a credential pattern. A value that looks like a credential FAILs whatever the
+    name, and a default password such as `changeme` FAILs too: a running container uses it. The
+    rules live in `azaudit.detect.credentials`, shared with ACI004 and with record mode.
 
     ## References
     - https://learn.microsoft.com/azure/container-instances/container-instances-environment-variables#secure-values
@@ -63,11 +65,14 @@ def plaintext_secret_in_environment(ctx: CheckContext) -> Iterator[Outcome]:
                 if variable.secure or variable.credential_kind is None:
                     continue
                 found += 1
-                what = variable.credential_kind.replace("-", " ")
+                if variable.credential_kind == "secret-named-variable":
+                    what = "a non-trivial value under a secret-like name"
+                else:
+                    what = f"it looks like a {variable.credential_kind.replace('-', ' ')}"
                 yield Outcome.failed(
                     group,
                     f"{kind_of} {container.name} passes a credential in plain environment variable "
-                    f"{variable.name} (it looks like a {what}); use a secure value or Key Vault",
+                    f"{variable.name} ({what}); use a secure value or Key Vault",
                     item=f"{container.name}/{variable.name}",
                 )
         if not found:

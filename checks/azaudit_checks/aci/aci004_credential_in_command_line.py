@@ -4,6 +4,13 @@ from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
 
+# Kinds that say where the credential sits rather than what it looks like.
+ARGUMENT_KINDS = {
+    "password-argument": "a password given to a password option",
+    "secret-argument": "a secret given to a credential option",
+    "secret-named-variable": "a non-trivial value assigned to a secret-like name",
+}
+
 
 @check(
     code="ACI004",
@@ -20,9 +27,10 @@ def credential_in_command_line(ctx: CheckContext) -> Iterator[Outcome]:
     ## What it checks
     The `command` of every container and init container, argument by argument (and inside
     shell strings such as `sh -c "..."`): a credential-named flag followed by a real value
-    (`--password x`, `--token=x`), a secret-named assignment (`DB_PASSWORD=x`), or any argument
-    that looks like a credential (connection strings with keys, tokens, SAS signatures, URLs with
-    a password). One FAIL per argument, naming the container and the argument's position (0 is
+    (`--password x`, `--token=x`), a tool's own password option (`mysql -pX`, `docker login -p x`,
+    `sshpass -p x`, `curl -u user:x`), a secret-named assignment (`DB_PASSWORD=x`), or any
+    argument that looks like a credential (connection strings with keys, tokens, SAS signatures,
+    URLs with a password). One FAIL per argument, naming the container and the argument's position (0 is
     the executable); the argument itself is classified in memory and never stored or shown.
 
     ## Why it matters
@@ -41,7 +49,9 @@ def credential_in_command_line(ctx: CheckContext) -> Iterator[Outcome]:
 
     ## Decisions
     Placeholders (`$DB_PASSWORD`, `${X}`), file paths (`--password-file /run/secrets/db`) and
-    Key Vault references are not credentials: they point to a secret without carrying it.
+    Key Vault references are not credentials: they point to a secret without carrying it. Options
+    are read per tool, so that `docker run -p 8080:80` (a port) and `mysql -p mydb` (a prompt)
+    do not FAIL. The rules live in `azaudit.detect.credentials`, shared with ACI003.
 
     ## References
     - https://learn.microsoft.com/azure/container-instances/container-instances-start-command
@@ -56,11 +66,11 @@ def credential_in_command_line(ctx: CheckContext) -> Iterator[Outcome]:
                 found += 1
                 after = f" (after {hit.flag})" if hit.flag and hit.flag.startswith("-") else ""
                 named = f" (in {hit.flag}=...)" if hit.flag and not hit.flag.startswith("-") else ""
-                what = hit.kind.replace("-", " ")
+                what = ARGUMENT_KINDS.get(hit.kind, f"it looks like a {hit.kind.replace('-', ' ')}")
                 yield Outcome.failed(
                     group,
                     f"{kind_of} {container.name} passes a credential on its command line at argument "
-                    f"{hit.position}{after}{named}: it looks like a {what}",
+                    f"{hit.position}{after}{named}: {what}",
                     item=f"{container.name}/command[{hit.position}]",
                 )
         if not found:

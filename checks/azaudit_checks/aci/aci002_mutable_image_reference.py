@@ -1,0 +1,82 @@
+from collections.abc import Iterator
+
+from azaudit.catalogue import CheckContext, check
+from azaudit.detect.image_ref import parse_image_reference
+from azaudit.inventory.coverage import Dataset
+from azaudit.model import Outcome, Severity
+
+
+def _shown(image: str) -> str:
+    """An image reference as quoted in a message: one line, bounded length."""
+    flat = " ".join(image.split())
+    return repr(flat if len(flat) <= 120 else flat[:117] + "...")
+
+
+@check(
+    code="ACI002",
+    name="mutable-image-reference",
+    title="Images are pinned by version tag or digest",
+    severity=Severity.MEDIUM,
+    resource_type="Microsoft.ContainerInstance/containerGroups",
+    requires=(Dataset.CONTAINER_GROUPS,),
+    recommendations=("image-integrity",),
+    mcsb=("DS-6",),
+)
+def mutable_image_reference(ctx: CheckContext) -> Iterator[Outcome]:
+    """
+    ## What it checks
+    The image reference of every container and init container: it FAILs when it has neither a
+    tag nor a digest (which means `latest`), or when its tag is `latest` without a digest. A
+    version tag passes; a digest (`@sha256:...`) passes and is best. One FAIL per container,
+    naming it and its image.
+
+    ## Why it matters
+    `latest` (spelled out or implied) points to whatever was pushed last. The image a group runs
+    then changes at the next restart without any deployment, review or scan: a broken or
+    malicious push reaches production silently, and nobody can say which code ran at the time of
+    an incident. The seeds ask for integrity of images through their lifecycle.
+
+    ## How to fix
+    Reference an immutable version, best by digest, and redeploy the group:
+
+    ```bash
+    az acr repository show --name <registry> --image <repository>:<tag> --query digest --output tsv
+    # in container-group.yaml: image: <registry>.azurecr.io/<repository>@sha256:<digest>
+    az container create --resource-group <rg> --file container-group.yaml
+    ```
+
+    ## Decisions
+    A version tag passes even though tags can be moved: the catalogue rule targets `latest` and
+    missing tags, and pinning by digest is recommended in the fix. A reference that cannot be
+    parsed FAILs with a message that says so: nothing shows it is pinned.
+
+    ## References
+    - https://learn.microsoft.com/azure/container-registry/container-registry-image-tag-version
+    - https://learn.microsoft.com/azure/container-instances/container-instances-image-security
+    """
+    for group in ctx.inventory.container_groups:
+        found = 0
+        for container in group.containers:
+            kind_of = "init container" if container.init else "container"
+            try:
+                reference = parse_image_reference(container.image)
+            except ValueError:
+                found += 1
+                yield Outcome.failed(
+                    group,
+                    f"{kind_of} {container.name}: image reference {_shown(container.image)} cannot be parsed, "
+                    "so nothing shows it is pinned",
+                    item=container.name,
+                )
+                continue
+            if reference.is_mutable:
+                found += 1
+                why = "the tag latest" if reference.tag else "no tag and no digest (it means latest)"
+                yield Outcome.failed(
+                    group,
+                    f"{kind_of} {container.name} runs {container.image} with {why}: "
+                    "the image can change at any restart",
+                    item=container.name,
+                )
+        if not found:
+            yield Outcome.passed(group, "every image is pinned by a version tag or a digest")

@@ -1,0 +1,423 @@
+"""Container Instances checks: an expectation table over the sample tenant (real SDK, replayed),
+edge cases on records built directly, and the demo output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from azaudit import catalogue
+from azaudit.audit import Audit
+from azaudit.catalogue import CheckContext
+from azaudit.cli import app
+from azaudit.clouds import CLOUDS, CloudName
+from azaudit.engine import evaluate
+from azaudit.inventory import Inventory
+from azaudit.inventory.aci import (
+    CommandCredential,
+    Container,
+    ContainerGroup,
+    EnvVar,
+    RegistryCredential,
+    Resources,
+    SecurityContext,
+    Volume,
+)
+from azaudit.inventory.common import Identity
+from azaudit.inventory.coverage import CollectionError, Dataset
+from azaudit.model import Finding, Status
+from azaudit.render import FORMATS
+from azaudit.settings import RegistrySettings, Settings
+from tests.conftest import CANARY_MARK, NOW, SAMPLE_TENANT, audit_replay, names
+
+CHECKS = catalogue.load()
+
+API = "aci-prod-api"  # hardened: ACR image pinned by digest, VNet, identity, logs, CMK
+WORKER = "aci-prod-worker"  # nginx:latest privileged and public, storage key in env, root sidecar
+BATCH = "aci-prod-batch"  # untagged image, password in env and command, registry password, git token
+WEB = "aci-dev-web"  # public web app, runAsUser 1000
+JOBS = "aci-dev-jobs"  # private, untagged image, no security context
+DEBUG = "aci-dev-debug"  # ghcr.io image, GitHub token, privileged with capabilities
+TOOLS = "aci-dev-tools"  # image shapes, non-credential values, capability without privilege
+GROUPS = {API, WORKER, BATCH, WEB, JOBS, DEBUG, TOOLS}
+
+# code: (FAIL names, PASS names, SKIPPED names) — resource or resource/item
+EXPECTED: dict[str, tuple[set[str], set[str], set[str]]] = {
+    "ACI001": (
+        {f"{WORKER}/worker", f"{BATCH}/fetch-config", f"{DEBUG}/debug", f"{TOOLS}/agent"},
+        {API, WEB, JOBS},
+        set(),
+    ),
+    "ACI002": (
+        {f"{WORKER}/worker", f"{BATCH}/batch", f"{JOBS}/jobs", f"{TOOLS}/migrate"},
+        {API, WEB, DEBUG},
+        set(),
+    ),
+    "ACI003": (
+        {f"{WORKER}/worker/STORAGE_CONNECTION", f"{BATCH}/batch/REPORT_DB_PASSWORD", f"{DEBUG}/debug/GITHUB_TOKEN"},
+        {API, WEB, JOBS, TOOLS},
+        set(),
+    ),
+    "ACI004": ({f"{BATCH}/batch/command[2]"}, GROUPS - {BATCH}, set()),
+    "ACI005": (
+        {f"{WORKER}/worker", f"{BATCH}/fetch-config", f"{DEBUG}/debug"},
+        {API, WEB, JOBS, TOOLS},
+        set(),
+    ),
+    "ACI006": ({f"{DEBUG}/debug", f"{TOOLS}/agent"}, GROUPS - {DEBUG, TOOLS}, set()),
+    "ACI007": (
+        {f"{WORKER}/sidecar"},
+        {API, WEB},
+        {
+            f"{WORKER}/worker",
+            f"{BATCH}/batch",
+            f"{BATCH}/fetch-config",
+            f"{JOBS}/jobs",
+            f"{DEBUG}/debug",
+            f"{TOOLS}/agent",
+            f"{TOOLS}/migrate",
+        },
+    ),
+    "ACI008": ({f"{WORKER}/worker"}, GROUPS - {WORKER}, set()),
+    "ACI009": ({WORKER, WEB, DEBUG}, {API, BATCH, JOBS, TOOLS}, set()),
+    "ACI010": ({WORKER, BATCH, WEB, DEBUG}, {API, JOBS, TOOLS}, set()),
+    "ACI011": (
+        {f"{BATCH}/contosolegacyacr.azurecr.io", f"{TOOLS}/registry.contoso.example:5000"},
+        GROUPS - {BATCH, TOOLS},
+        set(),
+    ),
+    "ACI012": ({WORKER, BATCH, JOBS, DEBUG}, {API, WEB, TOOLS}, set()),
+    "ACI013": (GROUPS - {API}, {API}, set()),
+    "ACI014": ({f"{BATCH}/repo"}, GROUPS - {BATCH}, set()),
+}
+
+
+def test_every_aci_row_of_the_catalogue_is_a_check() -> None:
+    assert {code for code in CHECKS if code.startswith("ACI")} == {f"ACI{n:03d}" for n in range(1, 15)}
+    assert set(EXPECTED) == {code for code in CHECKS if code.startswith("ACI")}
+
+
+def test_all_25_container_checks_are_listed_by_the_cli() -> None:
+    result = CliRunner().invoke(app, ["checks"])
+    assert result.exit_code == 0
+    listed = {line.split()[0] for line in result.stdout.splitlines() if line[:3] in ("ACR", "ACI")}
+    assert len(listed) == 25
+
+
+@pytest.mark.parametrize("code", sorted(EXPECTED))
+def test_expectations_in_the_sample_tenant(code: str, sample_audit: Audit) -> None:
+    failing, passing, skipped = EXPECTED[code]
+    findings = sample_audit.report.findings
+    assert names(findings, code, Status.FAIL) == failing
+    assert names(findings, code, Status.PASS) == passing
+    assert names(findings, code, Status.SKIPPED) == skipped
+    assert not names(findings, code, Status.ERROR)
+
+
+def _findings(sample_audit: Audit, code: str, resource: str) -> list[Finding]:
+    return [f for f in sample_audit.report.findings if f.code == code and f.resource_name == resource]
+
+
+def test_image_findings_name_the_container_image_and_registry(sample_audit: Audit) -> None:
+    (agent,) = [f for f in _findings(sample_audit, "ACI001", TOOLS) if f.item == "agent"]
+    assert "registry.contoso.example:5000/tools/agent:1.4.2" in agent.message
+    assert "registry.contoso.example:5000" in agent.message
+    (worker,) = _findings(sample_audit, "ACI001", WORKER)
+    assert "nginx:latest" in worker.message and "docker.io" in worker.message
+    (untagged,) = _findings(sample_audit, "ACI002", BATCH)
+    assert "contosolegacyacr.azurecr.io/batch/reporter" in untagged.message
+
+
+def test_credential_findings_name_container_and_variable_never_the_value(sample_audit: Audit) -> None:
+    (env,) = _findings(sample_audit, "ACI003", WORKER)
+    assert "worker" in env.message and "STORAGE_CONNECTION" in env.message
+    (command,) = _findings(sample_audit, "ACI004", BATCH)
+    assert "batch" in command.message and "argument 2" in command.message and "--db-password" in command.message
+    (git,) = _findings(sample_audit, "ACI014", BATCH)
+    assert "repo" in git.message and "github.com" in git.message
+    for finding in sample_audit.report.findings:
+        assert CANARY_MARK not in finding.message and CANARY_MARK not in (finding.item or "")
+        assert "Secr3t" not in finding.message and "build-bot" not in finding.message
+
+
+def test_runs_as_root_without_a_security_context_is_not_a_pass(sample_audit: Audit) -> None:
+    for finding in _findings(sample_audit, "ACI007", JOBS):
+        assert finding.status is Status.SKIPPED
+        assert "not visible from the control plane" in finding.message
+
+
+def test_the_demo_table_names_containers_variables_and_images_without_secrets() -> None:
+    result = CliRunner().invoke(app, ["subscription", "--replay", str(SAMPLE_TENANT)])
+    assert result.exit_code == 1
+    out = result.stdout
+    for code in ("ACI001", "ACI002", "ACI003", "ACI004", "ACI007", "ACI011", "ACI014", "ACR005", "ACR009"):
+        assert code in out
+    for words in ("aci-prod-worker", "STORAGE_CONNECTION", "REPORT_DB_PASSWORD", "GITHUB_TOKEN", "nginx:latest"):
+        assert words in out, words
+    assert "ghcr.io/contoso/netshoot:v0.13" in out
+    assert "training-push" in out and "contosomlacr" in out
+    assert CANARY_MARK not in result.stdout + result.stderr
+
+
+def test_no_report_format_contains_a_planted_secret(sample_audit: Audit) -> None:
+    for name, render in FORMATS.items():
+        assert CANARY_MARK not in render(sample_audit.report), name
+
+
+# ---------------------------------------------------------------------------- edge cases
+
+GROUP_ID = "/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.ContainerInstance/containerGroups/{}"
+
+
+def container(name: str = "app", image: str = "contoso.azurecr.io/app:1.0", **overrides: Any) -> Container:
+    values: dict[str, Any] = {
+        "name": name,
+        "image": image,
+        "init": False,
+        "env": (),
+        "command_credentials": (),
+        "security_context": None,
+        "resources": Resources(limit_cpu=1.0, has_limits=True),
+    }
+    values.update(overrides)
+    return Container(**values)
+
+
+def group(*containers: Container, name: str = "cg", **overrides: Any) -> ContainerGroup:
+    values: dict[str, Any] = {
+        "id": GROUP_ID.format(name),
+        "name": name,
+        "subscription_id": "sub-1",
+        "resource_group": "rg",
+        "location": "westeurope",
+        "os_type": "Linux",
+        "sku": "Standard",
+        "containers": containers or (container(),),
+        "ip_address_type": None,
+        "ip_ports": (),
+        "fqdn": None,
+        "subnet_ids": (),
+        "registry_credentials": (),
+        "log_analytics_workspace_id": None,
+        "encryption_key_vault": None,
+        "volumes": (),
+        "identity": Identity(),
+    }
+    values.update(overrides)
+    return ContainerGroup(**values)
+
+
+def run(code: str, *groups: ContainerGroup, settings: Settings | None = None, **context: Any) -> list[Finding]:
+    inventory = Inventory(container_groups=groups, errors=context.pop("errors", ()))
+    ctx = CheckContext(inventory=inventory, settings=settings or Settings(), now=NOW, **context)
+    return evaluate(CHECKS[code], ctx)
+
+
+def verdicts(findings: list[Finding]) -> set[tuple[Status, str | None]]:
+    return {(f.status, f.item) for f in findings}
+
+
+def approved(*registries: str) -> Settings:
+    return Settings(registries=RegistrySettings(approved=registries))
+
+
+@pytest.mark.parametrize(
+    ("image", "status"),
+    [
+        ("contoso.azurecr.io/app:1.0", Status.PASS),
+        ("CONTOSO.AZURECR.IO/app:1.0", Status.PASS),
+        ("mcr.microsoft.com/dotnet/aspnet:8.0", Status.PASS),
+        ("nginx", Status.FAIL),  # docker.io
+        ("library/nginx:1.27", Status.FAIL),
+        ("docker.io/library/nginx:1.27", Status.FAIL),
+        ("ghcr.io/contoso/tool:1.0", Status.FAIL),
+        ("contoso.azurecr.io.evil.example/app:1.0", Status.FAIL),
+        ("evilazurecr.io/app:1.0", Status.FAIL),
+        ("contoso.azurecr.cn/app:1.0", Status.FAIL),  # another cloud's suffix
+        ("localhost:5000/app:1.0", Status.FAIL),
+    ],
+)
+def test_aci001_default_approved_registries(image: str, status: Status) -> None:
+    (finding,) = run("ACI001", group(container(image=image)))
+    assert finding.status is status, finding.message
+
+
+def test_aci001_default_follows_the_cloud() -> None:
+    china = CLOUDS[CloudName.CHINA]
+    (finding,) = run("ACI001", group(container(image="contoso.azurecr.cn/app:1.0")), cloud=china)
+    assert finding.status is Status.PASS
+    (finding,) = run("ACI001", group(container(image="contoso.azurecr.io/app:1.0")), cloud=china)
+    assert finding.status is Status.FAIL
+
+
+def test_aci001_configured_registries_replace_the_default() -> None:
+    settings = approved("contosoprodacr.azurecr.io", "ghcr.io")
+    checked = group(
+        container("a", image="contosoprodacr.azurecr.io/app:1.0"),
+        container("b", image="ghcr.io/contoso/tool:1.0"),
+        container("c", image="contosodevacr.azurecr.io/app:1.0"),
+        container("d", image="mcr.microsoft.com/azure-cli:2.67.0"),
+    )
+    assert verdicts(run("ACI001", checked, settings=settings)) == {(Status.FAIL, "c"), (Status.FAIL, "d")}
+
+
+def test_aci001_and_aci002_report_an_unparsable_image_without_crashing() -> None:
+    broken = group(container("bad", image="UPPER/Case Image:@@"), container("ok"))
+    for code in ("ACI001", "ACI002"):
+        findings = run(code, broken)
+        assert verdicts(findings) == {(Status.FAIL, "bad")}, code
+        assert "cannot be parsed" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("image", "status", "words"),
+    [
+        ("contoso.azurecr.io/app", Status.FAIL, "no tag"),
+        ("contoso.azurecr.io/app:latest", Status.FAIL, "latest"),
+        ("contoso.azurecr.io/app:1.4.2", Status.PASS, ""),
+        ("contoso.azurecr.io/app@sha256:" + "a" * 64, Status.PASS, ""),
+        ("contoso.azurecr.io/app:latest@sha256:" + "b" * 64, Status.PASS, ""),
+        ("localhost:5000/app", Status.FAIL, "no tag"),
+    ],
+)
+def test_aci002_mutable_references(image: str, status: Status, words: str) -> None:
+    (finding,) = run("ACI002", group(container(image=image)))
+    assert finding.status is status and words in finding.message
+
+
+def test_aci003_secure_and_unclassified_variables_pass() -> None:
+    env = (
+        EnvVar(name="DB_PASSWORD", secure=True, has_value=False),
+        EnvVar(name="LOG_LEVEL", secure=False, has_value=True),
+    )
+    (finding,) = run("ACI003", group(container(env=env)))
+    assert finding.status is Status.PASS and "1 secure variable" in finding.message
+
+
+def test_aci003_one_finding_per_variable_including_init_containers() -> None:
+    leaked = EnvVar(name="SAS", secure=False, has_value=True, credential_kind="sas-token")
+    named = EnvVar(name="API_KEY", secure=False, has_value=True, credential_kind="secret-named-variable")
+    checked = group(container("app", env=(leaked, named)), container("init", init=True, env=(leaked,)))
+    findings = run("ACI003", checked)
+    assert verdicts(findings) == {(Status.FAIL, "app/SAS"), (Status.FAIL, "app/API_KEY"), (Status.FAIL, "init/SAS")}
+    assert any("init container init" in f.message for f in findings)
+
+
+def test_aci004_names_the_argument_position_and_flag() -> None:
+    hits = (
+        CommandCredential(position=3, kind="password-argument", flag="--password"),
+        CommandCredential(position=5, kind="jwt", flag=None),
+        CommandCredential(position=2, kind="secret-named-variable", flag="DB_PASSWORD"),
+    )
+    findings = run("ACI004", group(container("job", command_credentials=hits)))
+    assert verdicts(findings) == {
+        (Status.FAIL, "job/command[3]"),
+        (Status.FAIL, "job/command[5]"),
+        (Status.FAIL, "job/command[2]"),
+    }
+    messages = " ".join(f.message for f in findings)
+    assert "after --password" in messages and "in DB_PASSWORD=" in messages and "argument 5" in messages
+
+
+@pytest.mark.parametrize(
+    ("context", "status"),
+    [
+        (None, Status.PASS),
+        (SecurityContext(), Status.PASS),
+        (SecurityContext(allow_privilege_escalation=False, capabilities_drop=("ALL",)), Status.PASS),
+        (SecurityContext(allow_privilege_escalation=True), Status.FAIL),
+        (SecurityContext(capabilities_add=("SYS_ADMIN",)), Status.FAIL),
+        (SecurityContext(privileged=True), Status.PASS),  # ACI005's finding, not repeated
+    ],
+)
+def test_aci006_escalation_and_capabilities(context: SecurityContext | None, status: Status) -> None:
+    (finding,) = run("ACI006", group(container(security_context=context)))
+    assert finding.status is status
+
+
+def test_aci007_root_unknown_and_non_root() -> None:
+    checked = group(
+        container("root", security_context=SecurityContext(run_as_user=0)),
+        container("unset", security_context=SecurityContext(run_as_group=0)),
+        container("none"),
+        container("init-root", init=True, security_context=SecurityContext(run_as_user=0)),
+        container("user", security_context=SecurityContext(run_as_user=1000)),
+    )
+    findings = run("ACI007", checked)
+    assert verdicts(findings) == {
+        (Status.FAIL, "root"),
+        (Status.FAIL, "init-root"),
+        (Status.SKIPPED, "unset"),
+        (Status.SKIPPED, "none"),
+    }
+    (finding,) = run("ACI007", group(container("user", security_context=SecurityContext(run_as_user=1000))))
+    assert finding.status is Status.PASS
+    (finding,) = run("ACI007", group(container("none")))
+    assert finding.status is Status.SKIPPED and "not visible from the control plane" in finding.message
+
+
+def test_aci008_init_containers_cannot_have_limits() -> None:
+    checked = group(
+        container("app"),
+        container("init", init=True, resources=Resources()),
+        container("greedy", resources=Resources(request_cpu=1.0)),
+    )
+    assert verdicts(run("ACI008", checked)) == {(Status.FAIL, "greedy")}
+
+
+def test_aci009_and_aci010_network() -> None:
+    public = group(ip_address_type="Public", ip_ports=(80, 443), fqdn="x.westeurope.azurecontainer.io")
+    (finding,) = run("ACI009", public)
+    assert finding.status is Status.FAIL and "80, 443" in finding.message and "x.westeurope" in finding.message
+    (finding,) = run("ACI009", group(ip_address_type="Private"))
+    assert finding.status is Status.PASS
+    subnet = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/snet-a"
+    (finding,) = run("ACI010", group(subnet_ids=(subnet,)))
+    assert finding.status is Status.PASS and "snet-a" in finding.message
+    (finding,) = run("ACI010", group())
+    assert finding.status is Status.FAIL
+
+
+def test_aci011_password_credentials() -> None:
+    credentials = (
+        RegistryCredential(server="a.azurecr.io", username="a", identity=None),
+        RegistryCredential(server="b.azurecr.io", username=None, identity="/identities/x"),
+        RegistryCredential(server="c.azurecr.io", username="c", identity="/identities/x"),
+    )
+    assert verdicts(run("ACI011", group(registry_credentials=credentials))) == {(Status.FAIL, "a.azurecr.io")}
+
+
+def test_aci012_aci013_aci014() -> None:
+    (finding,) = run("ACI012", group(log_analytics_workspace_id="ws-guid"))
+    assert finding.status is Status.PASS
+    (finding,) = run("ACI013", group(encryption_key_vault="https://kv.vault.azure.net"))
+    assert finding.status is Status.PASS
+    volumes = (
+        Volume(name="public", kind="gitRepo", git_repository_host="github.com"),
+        Volume(
+            name="user-only", kind="gitRepo", git_repository_has_credentials=True, git_repository_host="dev.azure.com"
+        ),
+        Volume(name="files", kind="azureFile"),
+    )
+    findings = run("ACI014", group(volumes=volumes))
+    assert verdicts(findings) == {(Status.FAIL, "user-only")}
+    assert "dev.azure.com" in findings[0].message
+
+
+def test_container_groups_not_collected_are_errors_never_passes() -> None:
+    lost = CollectionError(
+        dataset=Dataset.CONTAINER_GROUPS, subscription_id="sub-1", operation="containerGroups.list", status_code=403
+    )
+    for code in EXPECTED:
+        findings = run(code, errors=(lost,))
+        assert [f.status for f in findings] == [Status.ERROR], code
+
+
+def test_approved_registries_from_the_command_line_change_aci001() -> None:
+    audit = audit_replay(select=("ACI001",), approved_registries=("ghcr.io", "*.azurecr.io"))
+    findings = audit.report.findings
+    assert DEBUG in names(findings, "ACI001", Status.PASS)
+    assert f"{BATCH}/fetch-config" in names(findings, "ACI001", Status.FAIL)
+    assert f"{TOOLS}/cli" in names(findings, "ACI001", Status.FAIL)  # mcr.microsoft.com is no longer approved
