@@ -40,7 +40,7 @@ BATCH = "aci-prod-batch"  # untagged image, password in env and command, registr
 WEB = "aci-dev-web"  # public web app, runAsUser 1000
 JOBS = "aci-dev-jobs"  # private, untagged image, no security context
 DEBUG = "aci-dev-debug"  # ghcr.io image, GitHub token, privileged with capabilities
-TOOLS = "aci-dev-tools"  # image shapes, non-credential values, capability without privilege
+TOOLS = "aci-dev-tools"  # image shapes; Key Vault reference and placeholder under secret names; capability
 GROUPS = {API, WORKER, BATCH, WEB, JOBS, DEBUG, TOOLS}
 
 # code: (FAIL names, PASS names, SKIPPED names) — resource or resource/item

@@ -536,8 +536,8 @@ def container_groups() -> None:
         ipAddress={"type": "Public", "ports": [{"protocol": "TCP", "port": 22}], "ip": "20.61.113.77"},
     )
     # Tools in the dev VNet: image references of every shape (digest only, a registry with a port,
-    # an uppercase ACR host with `latest`), values that are not credentials (a URL, a boolean, a
-    # secret *file* path, a placeholder on the command line), a capability added without privileged mode, a
+    # an uppercase ACR host with `latest`), values under secret-like names that are not credentials
+    # (a Key Vault reference, placeholders, a secret *file* path), a capability added without privileged mode, a
     # password for a self-hosted registry next to an identity for ACR, and a public gitRepo volume.
     tools_identity = f"{rg(DEV, 'rg-dev-identity')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aci-dev-tools"
     dev_tools = group(
@@ -549,6 +549,8 @@ def container_groups() -> None:
                 "cli",
                 "mcr.microsoft.com/azure-cli@sha256:9e3f1c5a7b9d1f3e5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e7b9d1f",
                 env=[
+                    {"name": "DB_PASSWORD", "value": "@Microsoft.KeyVault(SecretUri=https://kv-dev-apps.vault.azure.net/secrets/db-password/)"},
+                    {"name": "API_KEY", "value": "${API_KEY}"},
                     {"name": "ENABLE_TLS", "value": "true"},
                     {"name": "SERVICE_URL", "value": "https://api.dev.contoso.example/v2"},
                     {"name": "CLIENT_SECRET_FILE", "value": "/mnt/secrets/client-secret"},
