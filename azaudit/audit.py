@@ -28,7 +28,7 @@ from azaudit.replay import ReplayAdapter, ReplayCredential, load_fixture_dir, re
 from azaudit.replay.recorder import RecordingAdapter
 from azaudit.report import Report, RunInfo
 from azaudit.runconfig import RunConfig
-from azaudit.settings import Settings, load_settings
+from azaudit.settings import Settings, load_settings, parse_settings
 from azaudit.transport import GuardedTransport, RequestStats, network_session, requests_transport
 
 
@@ -45,8 +45,11 @@ class Audit:
 def resolve_settings(config: RunConfig) -> tuple[Settings, str | None]:
     settings, source = load_settings(config.config_file, config.working_directory)
     if config.approved_registries:
-        registries = msgspec.structs.replace(settings.registries, approved=config.approved_registries)
-        settings = msgspec.structs.replace(settings, registries=registries)
+        # Validated like the config file, so a typo on the command line is an error, not a no-match.
+        overridden = parse_settings(
+            {"registries": {"approved": list(config.approved_registries)}}, "--approved-registry"
+        )
+        settings = msgspec.structs.replace(settings, registries=overridden.registries)
     return settings, source
 
 

@@ -117,14 +117,17 @@ def check(
     def register(function: CheckFunction) -> CheckFunction:
         if code in _REGISTRY:
             raise CatalogueError(f"duplicate check code {code}")
-        if any(c.meta.name == name for c in _REGISTRY.values()):
-            raise CatalogueError(f"duplicate check name {name} ({code})")
+        service = SERVICES[match.group("prefix")]
+        # Names are unique within a service: the catalogue names the same bad state alike for
+        # registries and vaults (`public-network-unrestricted`), and codes disambiguate.
+        if any(c.meta.name == name and c.meta.service == service for c in _REGISTRY.values()):
+            raise CatalogueError(f"duplicate check name {name} in {service} ({code})")
         meta = CheckMeta(
             code=code,
             name=name,
             title=title,
             severity=severity,
-            service=SERVICES[match.group("prefix")],
+            service=service,
             resource_type=resource_type,
             requires=tuple(d.value for d in requires),
             recommendations=tuple(recommendations),

@@ -74,8 +74,8 @@ def test_check_is_documented(code: str) -> None:
         assert not re.search(r"/[a-z]{2}-[a-z]{2}/", ref), f"locale in {ref}"
 
 
-def test_names_are_unique() -> None:
-    all_names = [c.meta.name for c in CHECKS.values()]
+def test_names_are_unique_within_a_service() -> None:
+    all_names = [(c.meta.service, c.meta.name) for c in CHECKS.values()]
     assert len(all_names) == len(set(all_names))
 
 

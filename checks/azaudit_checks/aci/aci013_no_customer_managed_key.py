@@ -7,7 +7,7 @@ from azaudit.model import Outcome, Severity
 
 @check(
     code="ACI013",
-    name="container-group-no-customer-managed-key",
+    name="no-customer-managed-key",
     title="Container group data is encrypted with a customer-managed key",
     severity=Severity.LOW,
     resource_type="Microsoft.ContainerInstance/containerGroups",
@@ -38,9 +38,7 @@ def no_customer_managed_key(ctx: CheckContext) -> Iterator[Outcome]:
 
     ## Decisions
     The catalogue gives this row no seed tag; it is tagged `protect-credentials` because what
-    the key protects is the group's secure values and secret volumes. The check's name carries
-    `container-group-` because ACR011 is already `no-customer-managed-key` and check names are
-    unique across the catalogue.
+    the key protects is the group's secure values and secret volumes.
 
     ## References
     - https://learn.microsoft.com/azure/container-instances/container-instances-encrypt-data
