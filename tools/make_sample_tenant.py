@@ -978,7 +978,7 @@ def sandbox() -> None:
         f"{scope}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
     ]
     apis = ["acr", "aci", "kv", "diag", "auth", "msi"]
-    interactions = [ok(url(path, api), {"value": []}) for path, api in zip(empty, apis)]
+    interactions = [ok(url(path, api), {"value": []}) for path, api in zip(empty, apis, strict=True)]
     definitions = f"{scope}/providers/Microsoft.Authorization/roleDefinitions"
     interactions.append(ok(url(definitions, "auth", **{"$filter": "type%20eq%20%27CustomRole%27"}), {"value": []}))
     write(f"{SANDBOX}/empty-lists.json", "contoso-sandbox holds no audited resources.", interactions)
