@@ -892,6 +892,9 @@ def rbac() -> None:
                         assignment(DEV, dev_scope, "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d02", "User Access Administrator", "2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02", "User"),
                         assignment(DEV, rg(DEV, "rg-dev-containers"), "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d03", "Owner", "4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95", "ServicePrincipal"),
                         assignment(DEV, dev_scope, "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d04", "Key Vault Administrator", "3b5d7f9b-1d3f-4b5d-9f7b-1d3f5b7d9f84", "Group"),
+                        assignment(DEV, dev_scope, "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d05", "Owner", "6a8c0e2a-4c6e-4a8c-8e2a-4c6e8a0c2e4a", "User"),
+                        assignment(DEV, dev_scope, "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d06", "Owner", "8c0e2a4c-6e8a-4c0e-9a4c-6e8a0c2e4a6c", "User"),
+                        assignment(DEV, dev_scope, "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d07", "Owner", "9d1f3b5d-7f9b-4d1f-8b5d-7f9b1d3f5b7d", "Group"),
                     ]
                 },
             )
@@ -973,15 +976,24 @@ def sandbox() -> None:
         f"{scope}/providers/Microsoft.ContainerRegistry/registries",
         f"{scope}/providers/Microsoft.ContainerInstance/containerGroups",
         f"{scope}/providers/Microsoft.KeyVault/vaults",
-        f"{scope}/providers/Microsoft.Insights/diagnosticSettings",
         f"{scope}/providers/Microsoft.Authorization/roleAssignments",
         f"{scope}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
     ]
-    apis = ["acr", "aci", "kv", "diag", "auth", "msi"]
+    apis = ["acr", "aci", "kv", "auth", "msi"]
     interactions = [ok(url(path, api), {"value": []}) for path, api in zip(empty, apis, strict=True)]
+    administrative_only = {
+        "id": f"subscriptions/{SANDBOX}/providers/microsoft.insights/diagnosticSettings/admin-to-storage",
+        "type": None,
+        "name": "admin-to-storage",
+        "properties": {
+            "storageAccountId": f"{rg(SANDBOX, 'rg-sandbox-logs')}/providers/Microsoft.Storage/storageAccounts/stsandboxlogs",
+            "logs": [{"category": "Administrative", "enabled": True}, {"category": "Security", "enabled": False}],
+        },
+    }
+    interactions.append(ok(url(f"{scope}/providers/Microsoft.Insights/diagnosticSettings", "diag"), {"value": [administrative_only]}))
     definitions = f"{scope}/providers/Microsoft.Authorization/roleDefinitions"
     interactions.append(ok(url(definitions, "auth", **{"$filter": "type%20eq%20%27CustomRole%27"}), {"value": []}))
-    write(f"{SANDBOX}/empty-lists.json", "contoso-sandbox holds no audited resources.", interactions)
+    write(f"{SANDBOX}/empty-lists.json", "contoso-sandbox holds no audited resources; its activity log export sends Administrative events only.", interactions)
 
 
 def main() -> None:

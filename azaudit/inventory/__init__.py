@@ -16,12 +16,19 @@ import msgspec
 
 from azaudit.inventory.aci import ContainerGroup
 from azaudit.inventory.acr import Registry, RegistryToken
-from azaudit.inventory.common import Subscription
+from azaudit.inventory.common import Subscription, subscription_of
 from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
 from azaudit.inventory.defender import DefenderPlan
 from azaudit.inventory.keyvault import Key, KeyVault, Secret, SecretListing
 from azaudit.inventory.monitor import DiagnosticSetting
-from azaudit.inventory.rbac import RoleAssignment, RoleDefinition, UserAssignedIdentity
+from azaudit.inventory.rbac import (
+    BUILTIN_NAMES,
+    RoleAssignment,
+    RoleDefinition,
+    UserAssignedIdentity,
+    describe_scope,
+    scope_kind,
+)
 
 __all__ = ["CollectionError", "CollectionNote", "Dataset", "Inventory", "from_json", "to_json"]
 
@@ -123,6 +130,32 @@ class Inventory(msgspec.Struct, frozen=True, kw_only=True, dict=True):
         """Words naming the managed identity with this principal id, or None when it is not one
         the inventory knows."""
         return self._managed_identities.get(principal_id.lower())
+
+    def role_name(self, role_definition_id: str) -> str:
+        """The role's name; built-in names are known even when definitions were not listed, and an
+        unknown role is named by its GUID."""
+        definition = self.role_definition(role_definition_id)
+        if definition is not None:
+            return definition.name
+        guid = role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+        return BUILTIN_NAMES.get(guid, f"role {guid}")
+
+    def describe_scope(self, scope: str) -> str:
+        """A role assignment scope in words, with subscriptions named as the user knows them."""
+        words = describe_scope(scope)
+        if scope_kind(scope) == "subscription":
+            sub = self.subscription(subscription_of(scope))
+            if sub is not None:
+                words = f"subscription {sub.name}"
+        return words
+
+    def principal_words(self, principal_id: str, principal_type: str | None) -> str:
+        """A principal in words: the managed identity it is when the inventory knows it, else its
+        type and object id (azaudit makes no Microsoft Graph call)."""
+        identity = self.managed_identity(principal_id)
+        if identity is not None:
+            return f"{identity} (object id {principal_id})"
+        return f"{principal_type or 'principal'} {principal_id}"
 
     @functools.cached_property
     def _subscriptions_by_id(self) -> Mapping[str, Subscription]:

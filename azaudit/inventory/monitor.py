@@ -54,3 +54,18 @@ class DiagnosticSetting(msgspec.Struct, frozen=True, kw_only=True):
             if entry.category:
                 covered.update(c for c in categories if c.lower() == entry.category.lower())
         return frozenset(covered)
+
+
+def sending(settings: tuple[DiagnosticSetting, ...]) -> tuple[DiagnosticSetting, ...]:
+    """The settings that send at least one enabled log to a destination."""
+    return tuple(s for s in settings if s.has_destination and s.enabled_logs)
+
+
+def covered(
+    settings: tuple[DiagnosticSetting, ...], categories: frozenset[str], groups: frozenset[str]
+) -> frozenset[str]:
+    """The categories sent by at least one setting (coverage may be split across settings)."""
+    found: set[str] = set()
+    for setting in settings:
+        found |= setting.covers(categories, groups)
+    return frozenset(found)

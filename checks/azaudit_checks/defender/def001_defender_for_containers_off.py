@@ -3,6 +3,7 @@ from collections.abc import Iterator
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
+from azaudit_checks.defender._plans import judge_plan
 
 
 @check(
@@ -38,12 +39,4 @@ def defender_for_containers_off(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/defender-for-cloud/defender-for-containers-introduction
     - https://learn.microsoft.com/azure/container-instances/container-instances-image-security
     """
-    for sub in ctx.inventory.subscriptions:
-        plans = {p.name.lower(): p for p in ctx.inventory.defender_plans_of(sub.subscription_id)}
-        plan = plans.get("containers")
-        if plan is None:
-            yield Outcome.failed(sub, "the Containers plan is not listed for this subscription")
-        elif plan.pricing_tier.lower() == "standard":
-            yield Outcome.passed(sub, "Defender for Containers is on (Standard)")
-        else:
-            yield Outcome.failed(sub, f"Defender for Containers is {plan.pricing_tier}: images are not scanned")
+    yield from judge_plan(ctx, "Containers", "Defender for Containers", "images are not scanned")

@@ -2,6 +2,7 @@ from collections.abc import Iterator
 
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
+from azaudit.inventory.monitor import sending
 from azaudit.model import Outcome, Severity
 
 
@@ -43,9 +44,9 @@ def vault_diagnostics_missing(ctx: CheckContext) -> Iterator[Outcome]:
     """
     for vault in ctx.inventory.vaults:
         settings = ctx.inventory.diagnostics_for(vault.id)
-        sending = [s for s in settings if s.has_destination and s.enabled_logs]
-        if sending:
-            names = ", ".join(s.name for s in sending)
+        active = sending(settings)
+        if active:
+            names = ", ".join(s.name for s in active)
             yield Outcome.passed(vault, f"logs are sent by diagnostic setting(s) {names}")
         elif settings:
             yield Outcome.failed(vault, "diagnostic settings exist but none sends an enabled log to a destination")

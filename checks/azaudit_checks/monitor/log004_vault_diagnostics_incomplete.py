@@ -1,0 +1,52 @@
+from collections.abc import Iterator
+
+from azaudit.catalogue import CheckContext, check
+from azaudit.inventory.coverage import Dataset
+from azaudit.inventory.monitor import covered, sending
+from azaudit.model import Outcome, Severity
+
+CATEGORIES = frozenset({"AuditEvent"})
+GROUPS = frozenset({"allLogs", "audit"})
+
+
+@check(
+    code="LOG004",
+    name="vault-diagnostics-incomplete",
+    title="Key vault logs its audit events",
+    severity=Severity.MEDIUM,
+    resource_type="Microsoft.KeyVault/vaults",
+    requires=(Dataset.VAULTS, Dataset.DIAGNOSTIC_SETTINGS),
+    recommendations=("log-admin-access",),
+    mcsb=("LT-3",),
+)
+def vault_diagnostics_incomplete(ctx: CheckContext) -> Iterator[Outcome]:
+    """
+    ## What it checks
+    For a vault that has diagnostic settings, whether an enabled log sent to a destination
+    covers `AuditEvent`: the category itself, or the category group `audit` or `allLogs`.
+    Disabled entries, metrics-only settings and settings without a destination do not count.
+    A vault logging through `allLogs` alone passes (some tools get this wrong). A vault with no
+    setting at all is LOG003's finding and is SKIPPED here.
+
+    ## Why it matters
+    `AuditEvent` is the record of every read of a secret, key or certificate and every change
+    to the vault's access: without it a leaked credential's use cannot be traced.
+
+    ## How to fix
+    ```bash
+    az monitor diagnostic-settings update --name <setting> --resource <vault-id> \\
+      --logs '[{"categoryGroup":"audit","enabled":true}]'
+    ```
+
+    ## References
+    - https://learn.microsoft.com/azure/key-vault/general/logging
+    - https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-keyvault-vaults-logs
+    """
+    for vault in ctx.inventory.vaults:
+        settings = ctx.inventory.diagnostics_for(vault.id)
+        if not settings:
+            yield Outcome.skipped(vault, "no diagnostic setting at all (see LOG003)")
+        elif covered(sending(settings), CATEGORIES, GROUPS):
+            yield Outcome.passed(vault, "AuditEvent is logged")
+        else:
+            yield Outcome.failed(vault, "AuditEvent is not sent to any destination", item="AuditEvent")

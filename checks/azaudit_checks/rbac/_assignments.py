@@ -1,0 +1,43 @@
+"""What the RBAC checks share: judging role assignments per subscription, and naming them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from azaudit.catalogue import CheckContext
+from azaudit.inventory.rbac import RoleAssignment
+from azaudit.model import Outcome, Status
+
+
+def assignment_outcome(ctx: CheckContext, assignment: RoleAssignment, status: Status, message: str) -> Outcome:
+    """An outcome about one assignment, named as ``<role> at <scope>``, the principal in ``item``."""
+    role = ctx.inventory.role_name(assignment.role_definition_id)
+    return Outcome(
+        status=status,
+        resource_id=assignment.id,
+        resource_name=f"{role} at {ctx.inventory.describe_scope(assignment.scope)}",
+        subscription_id=assignment.subscription_id,
+        message=message,
+        item=ctx.inventory.principal_words(assignment.principal_id, assignment.principal_type),
+    )
+
+
+def judge_assignments(
+    ctx: CheckContext,
+    offends: Callable[[RoleAssignment], bool],
+    why: str,
+    clean: str,
+) -> Iterator[Outcome]:
+    """FAIL for every offending assignment, saying ``why`` (a template with ``{role}`` and
+    ``{scope}``); one PASS per subscription that has none."""
+    for sub in ctx.inventory.subscriptions:
+        mine = [a for a in ctx.inventory.role_assignments if a.subscription_id.lower() == sub.subscription_id.lower()]
+        offending = [a for a in mine if offends(a)]
+        for assignment in offending:
+            message = why.format(
+                role=ctx.inventory.role_name(assignment.role_definition_id),
+                scope=ctx.inventory.describe_scope(assignment.scope),
+            )
+            yield assignment_outcome(ctx, assignment, Status.FAIL, message)
+        if not offending:
+            yield Outcome.passed(sub, clean)

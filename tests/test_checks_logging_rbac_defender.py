@@ -1,0 +1,266 @@
+"""LOG, RBAC and DEF checks: expectation tables over the sample tenant (through replay) and the
+variants of diagnostic-setting coverage, scopes and principals."""
+
+from __future__ import annotations
+
+import pytest
+
+from azaudit import catalogue
+from azaudit.audit import Audit
+from azaudit.catalogue import CheckContext
+from azaudit.engine import evaluate
+from azaudit.inventory import Inventory
+from azaudit.inventory.acr import Registry
+from azaudit.inventory.common import Identity, Subscription
+from azaudit.inventory.keyvault import KeyVault
+from azaudit.inventory.monitor import DiagnosticSetting, LogEntry
+from azaudit.inventory.rbac import RoleAssignment, describe_scope, is_broad_scope, scope_kind
+from azaudit.model import Status
+from azaudit.settings import RbacSettings, Settings
+from tests.conftest import NOW, names
+
+CHECKS = catalogue.load()
+PROD_MI = "system-assigned identity of container group aci-prod-worker (object id 1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73)"
+DEV_MI = "system-assigned identity of container group aci-dev-jobs (object id 4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95)"
+
+EXPECT: dict[str, dict[Status, set[str]]] = {
+    "LOG001": {
+        Status.FAIL: {"contosolegacyacr"},
+        Status.PASS: {"contosodevacr", "contosomlacr", "contosoplatformacr", "contosoprodacr"},
+    },
+    "LOG002": {
+        Status.FAIL: {"contosodevacr/ContainerRegistryRepositoryEvents"},
+        Status.PASS: {"contosomlacr", "contosoplatformacr", "contosoprodacr"},
+        Status.SKIPPED: {"contosolegacyacr"},
+    },
+    "LOG003": {Status.FAIL: {"kv-dev-rbac", "kv-dev-shared", "kv-prod-legacy"}, Status.PASS: {"kv-prod-apps"}},
+    "LOG004": {
+        Status.FAIL: {"kv-dev-rbac/AuditEvent", "kv-prod-legacy/AuditEvent"},
+        Status.PASS: {"kv-prod-apps"},
+        Status.SKIPPED: {"kv-dev-shared"},
+    },
+    "LOG005": {Status.FAIL: {"contoso-dev"}, Status.PASS: {"contoso-prod", "contoso-sandbox"}},
+    "LOG006": {
+        Status.FAIL: {"contoso-sandbox/admin-to-storage"},
+        Status.PASS: {"contoso-prod"},
+        Status.SKIPPED: {"contoso-dev"},
+    },
+    "RBAC001": {
+        Status.FAIL: {
+            "contoso-dev/5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f, 6a8c0e2a-4c6e-4a8c-8e2a-4c6e8a0c2e4a, "
+            "8c0e2a4c-6e8a-4c0e-9a4c-6e8a0c2e4a6c, 9d1f3b5d-7f9b-4d1f-8b5d-7f9b1d3f5b7d"
+        },
+        Status.PASS: {"contoso-prod", "contoso-sandbox"},
+    },
+    "RBAC002": {
+        Status.FAIL: {
+            f"Contributor at subscription contoso-prod/{PROD_MI}",
+            f"Owner at resource group rg-dev-containers/{DEV_MI}",
+        },
+        Status.PASS: {"contoso-sandbox"},
+    },
+    "RBAC003": {
+        Status.FAIL: {
+            "User Access Administrator at subscription contoso-dev/User 2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02"
+        },
+        Status.PASS: {"contoso-prod", "contoso-sandbox"},
+    },
+    "RBAC004": {Status.FAIL: {"Contoso Ops Full Access"}, Status.PASS: {"Contoso Registry Operator"}},
+    "RBAC005": {
+        Status.FAIL: {
+            "AcrPush at resource group rg-prod-containers/ServicePrincipal 9c1e3a5c-7e9a-4c1e-8a5c-7e9a1c3e5a97"
+        },
+        Status.PASS: {"contoso-dev", "contoso-sandbox"},
+    },
+    "RBAC006": {
+        Status.FAIL: {
+            "Key Vault Administrator at subscription contoso-dev/Group 3b5d7f9b-1d3f-4b5d-9f7b-1d3f5b7d9f84",
+            "Key Vault Secrets Officer at resource group rg-prod-security/Group 8f1b3d5f-7a9c-4e1b-8d3f-5a7c9e1b3d56",
+        },
+        Status.PASS: {"contoso-sandbox"},
+    },
+    "DEF001": {Status.FAIL: {"contoso-dev"}, Status.PASS: {"contoso-prod"}, Status.ERROR: {"contoso-sandbox"}},
+    "DEF002": {Status.FAIL: {"contoso-dev"}, Status.PASS: {"contoso-prod"}, Status.ERROR: {"contoso-sandbox"}},
+    "DEF003": {Status.FAIL: {"contoso-prod"}, Status.PASS: {"contoso-dev"}, Status.ERROR: {"contoso-sandbox"}},
+}
+
+
+@pytest.mark.parametrize("code", sorted(EXPECT))
+@pytest.mark.parametrize("status", [Status.FAIL, Status.PASS, Status.SKIPPED, Status.ERROR])
+def test_sample_tenant_outcomes(code: str, status: Status, sample_audit: Audit) -> None:
+    assert names(sample_audit.report.findings, code, status) == EXPECT[code].get(status, set())
+
+
+# ---------------------------------------------------------------------------- diagnostic settings
+
+REGISTRY_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr"
+VAULT_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
+
+
+def _registry() -> Registry:
+    return Registry(
+        id=REGISTRY_ID, name="acr", subscription_id="s", resource_group="rg", location="westeurope", sku="Premium",
+        login_server="acr.azurecr.io", admin_user_enabled=False, anonymous_pull_enabled=False,
+        public_network_access="Disabled", network_default_action="Deny", ip_rule_count=0, private_endpoints=(),
+        trust_policy_status=None, quarantine_policy_status=None, retention_policy_status=None, retention_days=None,
+        export_policy_status=None, arm_audience_policy_status=None, encryption_status=None, identity=Identity(),
+    )  # fmt: skip
+
+
+def _vault() -> KeyVault:
+    return KeyVault(
+        id=VAULT_ID, name="kv", subscription_id="s", resource_group="rg", location="westeurope",
+        vault_uri="https://kv.vault.azure.net/", tenant_id="t", sku="standard", enable_soft_delete=True,
+        enable_purge_protection=True, enable_rbac_authorization=True, public_network_access="Disabled",
+        network_default_action="Deny", ip_rule_count=0, virtual_network_rule_count=0, private_endpoints=(),
+        access_policies=(),
+    )  # fmt: skip
+
+
+def _setting(
+    resource_id: str, name: str, logs: list[tuple[str | None, str | None, bool]], destination: bool = True
+) -> DiagnosticSetting:
+    return DiagnosticSetting(
+        id=f"{resource_id}/providers/microsoft.insights/diagnosticSettings/{name}",
+        name=name,
+        subscription_id="s",
+        resource_id=resource_id,
+        logs=tuple(LogEntry(category=c, category_group=g, enabled=e) for c, g, e in logs),
+        workspace_id="/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law"
+        if destination
+        else None,
+        storage_account_id=None,
+        event_hub_authorization_rule_id=None,
+    )
+
+
+def _status(code: str, inventory: Inventory) -> Status:
+    findings = evaluate(CHECKS[code], CheckContext(inventory=inventory, settings=Settings(), now=NOW))
+    assert len(findings) == 1
+    return findings[0].status
+
+
+LOGIN, REPO = "ContainerRegistryLoginEvents", "ContainerRegistryRepositoryEvents"
+REGISTRY_VARIANTS = [
+    ("allLogs only", [[(None, "allLogs", True)]], Status.PASS, Status.PASS),
+    ("audit group only", [[(None, "audit", True)]], Status.PASS, Status.PASS),
+    ("both categories", [[(LOGIN, None, True), (REPO, None, True)]], Status.PASS, Status.PASS),
+    ("one category disabled", [[(LOGIN, None, True), (REPO, None, False)]], Status.PASS, Status.FAIL),
+    ("split across settings", [[(LOGIN, None, True)], [(REPO, None, True)]], Status.PASS, Status.PASS),
+    ("every log disabled", [[(None, "allLogs", False)]], Status.FAIL, Status.FAIL),
+    ("metrics only", [[]], Status.FAIL, Status.FAIL),
+    ("no settings", [], Status.FAIL, Status.SKIPPED),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "settings", "log001", "log002"), REGISTRY_VARIANTS, ids=[v[0] for v in REGISTRY_VARIANTS]
+)
+def test_registry_diagnostic_variants(
+    label: str, settings: list[list[tuple[str | None, str | None, bool]]], log001: Status, log002: Status
+) -> None:
+    inventory = Inventory(
+        registries=(_registry(),),
+        diagnostic_settings=tuple(_setting(REGISTRY_ID, f"s{i}", logs) for i, logs in enumerate(settings)),
+    )
+    assert _status("LOG001", inventory) is log001
+    assert _status("LOG002", inventory) is log002
+
+
+def test_a_setting_without_destination_does_not_count() -> None:
+    inventory = Inventory(
+        registries=(_registry(),),
+        vaults=(_vault(),),
+        diagnostic_settings=(
+            _setting(REGISTRY_ID, "nowhere", [(None, "allLogs", True)], destination=False),
+            _setting(VAULT_ID, "nowhere", [(None, "allLogs", True)], destination=False),
+        ),
+    )
+    for code in ("LOG001", "LOG002", "LOG003", "LOG004"):
+        assert _status(code, inventory) is Status.FAIL, code
+
+
+VAULT_VARIANTS = [
+    ("allLogs only", [(None, "allLogs", True)], Status.PASS),
+    ("audit group only", [(None, "audit", True)], Status.PASS),
+    ("AuditEvent category", [("AuditEvent", None, True)], Status.PASS),
+    ("AuditEvent disabled", [("AuditEvent", None, False), ("AzurePolicyEvaluationDetails", None, True)], Status.FAIL),
+    ("other category only", [("AzurePolicyEvaluationDetails", None, True)], Status.FAIL),
+]
+
+
+@pytest.mark.parametrize(("label", "logs", "expected"), VAULT_VARIANTS, ids=[v[0] for v in VAULT_VARIANTS])
+def test_vault_diagnostic_variants(
+    label: str, logs: list[tuple[str | None, str | None, bool]], expected: Status
+) -> None:
+    inventory = Inventory(vaults=(_vault(),), diagnostic_settings=(_setting(VAULT_ID, "kv-diag", logs),))
+    assert _status("LOG004", inventory) is expected
+
+
+def test_activity_log_needs_the_four_categories_in_one_setting() -> None:
+    sub = Subscription(subscription_id="s", display_name="sub", state="Enabled")
+    split = (
+        _setting("/subscriptions/s", "a", [("Administrative", None, True), ("Security", None, True)]),
+        _setting("/subscriptions/s", "b", [("Alert", None, True), ("Policy", None, True)]),
+    )
+    assert _status("LOG006", Inventory(subscriptions=(sub,), diagnostic_settings=split)) is Status.FAIL
+    everything = (_setting("/subscriptions/s", "all", [(None, "allLogs", True)]),)
+    assert _status("LOG006", Inventory(subscriptions=(sub,), diagnostic_settings=everything)) is Status.PASS
+    assert _status("LOG005", Inventory(subscriptions=(sub,))) is Status.FAIL
+
+
+# ---------------------------------------------------------------------------- RBAC building blocks
+
+
+@pytest.mark.parametrize(
+    ("scope", "kind", "words"),
+    [
+        ("/", "root", "the tenant root"),
+        ("/providers/Microsoft.Management/managementGroups/platform", "management group", "management group platform"),
+        ("/subscriptions/s1", "subscription", "subscription s1"),
+        ("/subscriptions/s1/resourceGroups/rg-a", "resource group", "resource group rg-a"),
+        ("/subscriptions/s1/resourceGroups/rg-a/providers/Microsoft.KeyVault/vaults/kv1", "resource", "vault kv1"),
+    ],
+)
+def test_scope_in_words(scope: str, kind: str, words: str) -> None:
+    assert scope_kind(scope) == kind
+    assert describe_scope(scope) == words
+    assert is_broad_scope(scope) is (kind != "resource")
+
+
+def _assignment(role_guid: str, scope: str, principal: str = "p1") -> RoleAssignment:
+    return RoleAssignment(
+        id=f"{scope}/providers/Microsoft.Authorization/roleAssignments/{principal}-{role_guid[:4]}",
+        name=f"{principal}-{role_guid[:4]}",
+        subscription_id="s",
+        scope=scope,
+        role_definition_id=f"/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/{role_guid}",
+        principal_id=principal,
+        principal_type="User",
+    )
+
+
+def test_an_unresolvable_role_is_named_by_its_guid() -> None:
+    inventory = Inventory(role_assignments=(_assignment("0000aaaa-1111-2222-3333-444455556666", "/subscriptions/s"),))
+    assert (
+        inventory.role_name(inventory.role_assignments[0].role_definition_id)
+        == "role 0000aaaa-1111-2222-3333-444455556666"
+    )
+
+
+def test_owner_threshold_is_configurable() -> None:
+    sub = Subscription(subscription_id="s", display_name="sub", state="Enabled")
+    owner = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    inventory = Inventory(
+        subscriptions=(sub,),
+        role_assignments=(
+            _assignment(owner, "/subscriptions/s", "a"),
+            _assignment(owner, "/subscriptions/s", "b"),
+            _assignment(owner, "/subscriptions/s/resourceGroups/rg", "c"),  # not at subscription scope
+        ),
+    )
+    strict = Settings(rbac=RbacSettings(max_subscription_owners=1))
+    findings = evaluate(CHECKS["RBAC001"], CheckContext(inventory=inventory, settings=strict, now=NOW))
+    assert [f.status for f in findings] == [Status.FAIL]
+    assert "2 Owner assignments" in findings[0].message
+    assert _status("RBAC001", inventory) is Status.PASS  # default threshold 3
