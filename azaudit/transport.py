@@ -55,16 +55,20 @@ class RequestStats:
         self._lock = threading.Lock()
         self.total = 0
         self.by_kind: Counter[str] = Counter()
-        self.by_url: Counter[str] = Counter()
+        self.by_url: Counter[str] = Counter()  # authenticated requests only
+        self.challenges = 0  # Key Vault's unauthenticated first request per vault (answered 401)
         self.in_flight = 0
         self.peak_in_flight = 0
 
-    def started(self, method: str, url: str) -> None:
-        kind = request_kind(method, url)
+    def started(self, method: str, url: str, authenticated: bool = True) -> None:
+        kind = request_kind(method, url) if authenticated else "bearer challenge (Key Vault, 401 expected)"
         with self._lock:
             self.total += 1
             self.by_kind[kind] += 1
-            self.by_url[f"{method.upper()} {url}"] += 1
+            if authenticated:
+                self.by_url[f"{method.upper()} {url}"] += 1
+            else:
+                self.challenges += 1
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
 
@@ -94,7 +98,7 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         secret_guard.enforce(request.method, request.url, self._vault_suffixes)
         for key, value in self._timeouts.items():
             kwargs.setdefault(key, value)
-        self.stats.started(request.method, request.url)
+        self.stats.started(request.method, request.url, authenticated="Authorization" in request.headers)
         try:
             return self._inner.send(request, **kwargs)
         finally:

@@ -33,10 +33,13 @@ EXPECT: dict[str, dict[Status, set[str]]] = {
         Status.PASS: {"contosomlacr", "contosoplatformacr", "contosoprodacr"},
         Status.SKIPPED: {"contosolegacyacr"},
     },
-    "LOG003": {Status.FAIL: {"kv-dev-rbac", "kv-dev-shared", "kv-prod-legacy"}, Status.PASS: {"kv-prod-apps"}},
+    "LOG003": {
+        Status.FAIL: {"kv-dev-rbac", "kv-dev-shared", "kv-prod-legacy"},
+        Status.PASS: {"kv-prod-apps", "kv-prod-locked"},
+    },
     "LOG004": {
         Status.FAIL: {"kv-dev-rbac/AuditEvent", "kv-prod-legacy/AuditEvent"},
-        Status.PASS: {"kv-prod-apps"},
+        Status.PASS: {"kv-prod-apps", "kv-prod-locked"},
         Status.SKIPPED: {"kv-dev-shared"},
     },
     "LOG005": {Status.FAIL: {"contoso-dev"}, Status.PASS: {"contoso-prod", "contoso-sandbox"}},

@@ -669,6 +669,40 @@ NOW = 1795521600  # 2026-11-24T12:00:00Z, the clock the tests pin
 DAY = 86400
 
 
+def locked_vault() -> dict[str, object]:
+    """kv-prod-locked: private only, and the audit identity can read its secret metadata neither on
+    the data plane (private link only) nor through ARM (denied): its secret checks are ERROR."""
+    locked = vault(
+        PROD,
+        "rg-prod-security",
+        "kv-prod-locked",
+        enableSoftDelete=True,
+        enableRbacAuthorization=True,
+        enablePurgeProtection=True,
+        publicNetworkAccess="Disabled",
+        networkAcls={"bypass": "None", "defaultAction": "Deny", "ipRules": [], "virtualNetworkRules": []},
+    )
+    locked_id = str(locked["id"])
+    write(
+        f"{PROD}/keyvault-locked.json",
+        "kv-prod-locked: the data plane refuses (private link only) and the ARM secret list is denied.",
+        [
+            ok(
+                "https://kv-prod-locked.vault.azure.net/secrets",
+                {"error": {"code": "Forbidden", "message": "Public network access is disabled and request is not from a trusted service nor via an approved private link.\r\nCaller: appid=2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62\r\nVault: kv-prod-locked;location=westeurope", "innererror": {"code": "ForbiddenByConnection"}}},
+                status=403,
+            ),
+            forbidden(url(f"{locked_id}/secrets", "kv"), "Microsoft.KeyVault/vaults/secrets/read", locked_id),
+            ok(url(f"{locked_id}/keys", "kv"), {"value": []}),
+            ok(
+                url(f"{locked_id}/providers/Microsoft.Insights/diagnosticSettings", "diag"),
+                {"value": [diag_setting(locked_id, "kv-all-to-law", logs=[{"categoryGroup": "allLogs", "enabled": True}])]},
+            ),
+        ],
+    )
+    return locked
+
+
 def vaults() -> None:
     apps = vault(
         PROD,
@@ -701,7 +735,7 @@ def vaults() -> None:
     apps_keys = [arm_key(apps_id, "cmk-acr", exp=NOW + 300 * DAY, rotation=True), arm_key(apps_id, "cmk-aci", exp=NOW + 200 * DAY, rotation=True)]
     legacy_keys = [arm_key(legacy_id, "signing-key", exp=None, rotation=None), arm_key(legacy_id, "token-key", exp=NOW + 90 * DAY, rotation=False)]
     interactions = [
-        ok(url(prod_list, "kv"), {"value": [apps, legacy]}),
+        ok(url(prod_list, "kv"), {"value": [apps, legacy, locked_vault()]}),
         ok(url(f"{apps_id}/keys", "kv"), {"value": [without_rotation(k) for k in apps_keys]}),
         ok(url(f"{legacy_id}/keys", "kv"), {"value": [without_rotation(k) for k in legacy_keys]}),
         *[ok(url(f"{apps_id}/keys/{k['name']}", "kv"), k) for k in apps_keys],

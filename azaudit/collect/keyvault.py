@@ -14,7 +14,7 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 
 from azaudit.clients import Clients
 from azaudit.collect.sdk import get, identity_of, private_endpoints, strings, text
-from azaudit.collect.tasks import Collected, Task, describe_failure
+from azaudit.collect.tasks import Collected, CollectionFailure, Task, describe_failure
 from azaudit.inventory.common import Subscription, resource_group_of
 from azaudit.inventory.coverage import CollectionNote, Dataset
 from azaudit.inventory.keyvault import AccessPolicy, Key, KeyVault, Secret, SecretListing
@@ -127,7 +127,12 @@ def secrets(clients: Clients, vault: KeyVault) -> Task:
         except (HttpResponseError, ClientAuthenticationError, ServiceRequestError) as exc:
             status, reason = describe_failure(exc)
             why = f"data plane {'answered ' + str(status) if status else 'failed'}: {reason}"
-        found = _arm_secrets(clients, vault)
+        try:
+            found = _arm_secrets(clients, vault)
+        except (HttpResponseError, ClientAuthenticationError, ServiceRequestError) as exc:
+            status, reason = describe_failure(exc)
+            code = f"answered {status}" if status else "failed"
+            raise CollectionFailure(status, f"the {why}; the ARM secret list {code}: {reason}") from exc
         note = CollectionNote(
             dataset=Dataset.SECRETS,
             subscription_id=vault.subscription_id,

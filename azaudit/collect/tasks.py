@@ -18,6 +18,16 @@ from azaudit.auth import first_line
 from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
 
 
+class CollectionFailure(Exception):
+    """A collection failed for reasons a collector has already put into words (for example
+    both the data plane and the ARM fallback refused)."""
+
+    def __init__(self, status_code: int | None, reason: str) -> None:
+        super().__init__(reason)
+        self.status_code = status_code
+        self.reason = reason
+
+
 @dataclass
 class Collected:
     """What a task produced: inventory records, notes, and further tasks it discovered."""
@@ -54,6 +64,8 @@ class Task:
 def describe_failure(exc: BaseException) -> tuple[int | None, str]:
     """(HTTP status, one-line reason) for a failed request, without response bodies beyond the
     service's own error code and message."""
+    if isinstance(exc, CollectionFailure):
+        return exc.status_code, exc.reason
     if isinstance(exc, HttpResponseError) and exc.status_code is not None:
         error = getattr(exc, "error", None)
         code = getattr(error, "code", None) if error is not None else None

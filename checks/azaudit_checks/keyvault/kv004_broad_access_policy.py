@@ -1,0 +1,66 @@
+from collections.abc import Iterator
+
+from azaudit.catalogue import CheckContext, check
+from azaudit.inventory.coverage import Dataset
+from azaudit.inventory.keyvault import AccessPolicy
+from azaudit.model import Outcome, Severity
+
+BROAD = {"all", "purge"}
+
+
+def _too_broad(policy: AccessPolicy) -> list[str]:
+    """``secrets: all, purge`` style descriptions of the permissions that are too broad."""
+    found = []
+    for kind in ("secrets", "keys", "certificates"):
+        granted = sorted({p.lower() for p in getattr(policy, kind)} & BROAD)
+        if granted:
+            found.append(f"{kind}: {', '.join(granted)}")
+    return found
+
+
+@check(
+    code="KV004",
+    name="broad-access-policy",
+    title="Key vault access policies grant neither all nor purge",
+    severity=Severity.HIGH,
+    resource_type="Microsoft.KeyVault/vaults",
+    requires=(Dataset.VAULTS,),
+    recommendations=("protect-credentials",),
+    mcsb=("PA-7",),
+)
+def broad_access_policy(ctx: CheckContext) -> Iterator[Outcome]:
+    """
+    ## What it checks
+    Each access policy of a vault still using the access-policy model, per principal: FAIL when
+    it grants `all` or `purge` on secrets, keys or certificates, naming the principal's object
+    id and the permissions that are too broad; PASS for a policy with neither. Vaults using
+    Azure RBAC ignore their access policies and are SKIPPED.
+
+    ## Why it matters
+    `all` includes every present and future permission (backup, restore, purge, set); `purge`
+    destroys secrets and keys beyond recovery. A workload identity needs `get` (and maybe
+    `list`), nothing more; broader policies turn one leaked identity into the loss of the vault.
+
+    ## How to fix
+    Replace the policy with the permissions the principal uses:
+
+    ```bash
+    az keyvault set-policy --name <vault> --object-id <object-id> --secret-permissions get list \\
+      --key-permissions --certificate-permissions
+    ```
+
+    ## References
+    - https://learn.microsoft.com/azure/key-vault/general/assign-access-policy
+    - https://learn.microsoft.com/azure/key-vault/general/best-practices
+    """
+    for vault in ctx.inventory.vaults:
+        if vault.enable_rbac_authorization:
+            yield Outcome.skipped(vault, "the vault uses Azure RBAC: access policies are not in effect")
+            continue
+        for policy in vault.access_policies:
+            broad = _too_broad(policy)
+            who = f"object id {policy.object_id}"
+            if broad:
+                yield Outcome.failed(vault, f"{who} is granted {'; '.join(broad)}", item=policy.object_id)
+            else:
+                yield Outcome.passed(vault, f"{who} has neither all nor purge", item=policy.object_id)

@@ -1,0 +1,55 @@
+from collections.abc import Iterator
+
+from azaudit.catalogue import CheckContext, check
+from azaudit.inventory.coverage import Dataset
+from azaudit.inventory.keyvault import Secret
+from azaudit.model import Outcome, Severity
+from azaudit_checks.keyvault._secrets import judge_items, judged_secrets, source_note
+
+
+def _fault(secret: Secret) -> str | None:
+    return None if secret.expires else f"secret {secret.name} has no expiry date"
+
+
+@check(
+    code="KV007",
+    name="secret-without-expiry",
+    title="Key vault secrets have an expiry date",
+    severity=Severity.MEDIUM,
+    resource_type="Microsoft.KeyVault/vaults",
+    requires=(Dataset.VAULTS, Dataset.SECRETS),
+    recommendations=("protect-credentials",),
+    mcsb=("DP-6",),
+)
+def secret_without_expiry(ctx: CheckContext) -> Iterator[Outcome]:
+    """
+    ## What it checks
+    Every enabled secret of each vault, for an expiry date (`attributes.exp`). Secrets that back
+    certificates (`managed: true`) follow their certificate and are not judged; disabled secrets
+    are not judged. Metadata comes from the data plane, or from ARM when the data plane refuses
+    (the finding says so). One FAIL per secret, naming it; one PASS per vault with none. A vault
+    whose secret metadata could not be read is ERROR, never PASS.
+
+    ## Why it matters
+    A secret without an expiry date is never forced to rotate: the same password or key lives
+    on in every copy ever made of it, and a leak stays useful forever.
+
+    ## How to fix
+    Set an expiry on the secret (and rotate it before then):
+
+    ```bash
+    az keyvault secret set-attributes --vault-name <vault> --name <secret> --expires 2027-06-30T00:00:00Z
+    ```
+
+    ## References
+    - https://learn.microsoft.com/azure/key-vault/secrets/secrets-best-practices
+    - https://learn.microsoft.com/azure/key-vault/keys/how-to-configure-key-rotation
+    """
+    for vault in ctx.inventory.vaults:
+        yield from judge_items(
+            vault,
+            judged_secrets(ctx, vault),
+            _fault,
+            "every enabled secret has an expiry date",
+            source_note(ctx, vault),
+        )

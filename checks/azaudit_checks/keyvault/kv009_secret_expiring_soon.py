@@ -1,0 +1,56 @@
+import datetime as dt
+from collections.abc import Iterator
+
+from azaudit.catalogue import CheckContext, check
+from azaudit.inventory.coverage import Dataset
+from azaudit.inventory.keyvault import Secret
+from azaudit.model import Outcome, Severity
+from azaudit_checks.keyvault._secrets import judge_items, judged_secrets, source_note
+
+
+@check(
+    code="KV009",
+    name="secret-expiring-soon",
+    title="No Key vault secret is expired or about to expire",
+    severity=Severity.LOW,
+    resource_type="Microsoft.KeyVault/vaults",
+    requires=(Dataset.VAULTS, Dataset.SECRETS),
+    recommendations=("protect-credentials",),
+    mcsb=("DP-6",),
+)
+def secret_expiring_soon(ctx: CheckContext) -> Iterator[Outcome]:
+    """
+    ## What it checks
+    Every enabled, non-certificate secret with an expiry date, for one that has passed or falls
+    within `[keyvault] expiring_soon_days` (default 30) of the run's clock. One FAIL per secret;
+    one PASS per vault with none. Secrets without expiry are KV007's finding.
+
+    ## Why it matters
+    An expired secret breaks the workload that reads it (often at night); one about to expire
+    needs its rotation scheduled now, not after the outage.
+
+    ## How to fix
+    Rotate the secret and give the new version a later expiry:
+
+    ```bash
+    az keyvault secret set --vault-name <vault> --name <secret> --file new-value.txt --expires 2027-06-30T00:00:00Z
+    ```
+
+    ## References
+    - https://learn.microsoft.com/azure/key-vault/secrets/secrets-best-practices
+    - https://learn.microsoft.com/azure/key-vault/general/event-grid-overview
+    """
+    window = ctx.settings.keyvault.expiring_soon_days
+    horizon = ctx.now + dt.timedelta(days=window)
+
+    def fault(secret: Secret) -> str | None:
+        if secret.expires is None or secret.expires > horizon:
+            return None
+        days = (secret.expires - ctx.now).days
+        if secret.expires <= ctx.now:
+            return f"secret {secret.name} expired {-days} day(s) ago"
+        return f"secret {secret.name} expires in {days} day(s) (window {window})"
+
+    for vault in ctx.inventory.vaults:
+        clean = f"no enabled secret expires within {window} days"
+        yield from judge_items(vault, judged_secrets(ctx, vault), fault, clean, source_note(ctx, vault))

@@ -1,0 +1,109 @@
+"""azaudit never reads a secret value: the guard in the one transport refuses it, in every mode."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from azure.keyvault.secrets import SecretClient
+from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+from azure.mgmt.keyvault import KeyVaultManagementClient
+
+from azaudit.audit import _session, _transport
+from azaudit.clouds import CLOUDS
+from azaudit.errors import SecretReadRefusedError
+from azaudit.replay import ReplayCredential
+from azaudit.secret_guard import refusal
+from tests.conftest import ROOT, replay_config
+
+SUFFIXES = tuple(c.vault_suffix for c in CLOUDS.values())
+ARM = "https://management.azure.com/subscriptions/s/resourceGroups/rg/providers"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "refused"),
+    [
+        ("GET", "https://kv1.vault.azure.net/secrets?api-version=2026-04-01", False),
+        ("GET", "https://kv1.vault.azure.net/secrets?api-version=2026-04-01&$skiptoken=x&maxresults=25", False),
+        ("GET", "https://kv1.vault.azure.net/secrets/db-password/versions?api-version=2026-04-01", False),
+        ("GET", "https://kv1.vault.azure.net/secrets/db-password?api-version=2026-04-01", True),
+        ("GET", "https://kv1.vault.azure.net/secrets/db-password/", True),
+        ("GET", "https://kv1.vault.azure.net/secrets/db-password/4387e9f3d6e14c459867679a90fd0f79", True),
+        ("GET", "https://kv1.vault.azure.cn/secrets/x", True),
+        ("GET", "https://kv1.vault.usgovcloudapi.net/secrets/x/v1", True),
+        ("GET", "https://kv1.vault.azure.net/deletedsecrets/x", True),
+        ("GET", f"{ARM}/Microsoft.KeyVault/vaults/kv1/secrets?api-version=2026-05-15", False),
+        ("GET", f"{ARM}/Microsoft.KeyVault/vaults/kv1/secrets/db-password?api-version=2026-05-15", True),
+        ("GET", f"{ARM}/Microsoft.KeyVault/vaults/kv1/keys/k1?api-version=2026-05-15", False),
+        ("POST", f"{ARM}/Microsoft.ContainerRegistry/registries/acr1/listCredentials?api-version=2025-11-01", True),
+        ("POST", f"{ARM}/Microsoft.Storage/storageAccounts/sa1/listKeys?api-version=2023-01-01", True),
+        ("PUT", f"{ARM}/Microsoft.ContainerRegistry/registries/acr1?api-version=2025-11-01", True),
+        ("DELETE", f"{ARM}/Microsoft.KeyVault/vaults/kv1?api-version=2026-05-15", True),
+        ("GET", f"{ARM}/Microsoft.ContainerInstance/containerGroups/g/containers/c/logs?api-version=2023-05-01", True),
+        (
+            "POST",
+            "https://management.azure.com/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01",
+            False,
+        ),
+        ("GET", f"{ARM}/Microsoft.ContainerInstance/containerGroups?api-version=2023-05-01", False),
+    ],
+)
+def test_guard_rules(method: str, url: str, refused: bool) -> None:
+    assert (refusal(method, url, SUFFIXES) is not None) is refused
+
+
+def _replay_transport():  # type: ignore[no-untyped-def]
+    config = replay_config()
+    return _transport(config, _session(config)[0])
+
+
+def test_reading_a_secret_value_through_the_data_plane_sdk_is_refused_before_sending() -> None:
+    transport = _replay_transport()
+    client = SecretClient("https://kv-prod-apps.vault.azure.net/", ReplayCredential(), transport=transport)
+    with pytest.raises(SecretReadRefusedError, match="never allowed"):
+        client.get_secret("sql-admin-password")
+    assert transport.stats.total == 0, "nothing reached the wire"
+
+
+def test_reading_a_secret_through_arm_is_refused_before_sending() -> None:
+    transport = _replay_transport()
+    client = KeyVaultManagementClient(ReplayCredential(), "3f8a6c1e-5b7d-4e2a-9c11-7d2e0f4a8b51", transport=transport)
+    with pytest.raises(SecretReadRefusedError):
+        client.secrets.get("rg-prod-security", "kv-prod-apps", "sql-admin-password")
+    assert transport.stats.total == 0
+
+
+def test_listing_registry_credentials_is_refused_before_sending() -> None:
+    transport = _replay_transport()
+    client = ContainerRegistryManagementClient(
+        ReplayCredential(), "3f8a6c1e-5b7d-4e2a-9c11-7d2e0f4a8b51", transport=transport
+    )
+    with pytest.raises(SecretReadRefusedError, match="only reads"):
+        client.registries.list_credentials("rg-prod-legacy", "contosolegacyacr")
+    assert transport.stats.total == 0
+
+
+FORBIDDEN_CALLS = re.compile(
+    r"\.(get_secret|list_credentials|list_keys|regenerate_credential|get_deleted_secret)\(|listCredentials|listKeys"
+)
+
+
+def test_no_code_path_calls_a_secret_reading_operation() -> None:
+    offenders = []
+    for folder in ("azaudit", "checks"):
+        for path in (ROOT / folder).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            if path.name == "secret_guard.py":
+                continue
+            for number, line in enumerate(text.splitlines(), 1):
+                if FORBIDDEN_CALLS.search(line):
+                    offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not offenders
+
+
+def test_no_fixture_holds_a_secret_value_field() -> None:
+    for path in Path(ROOT / "fixtures").rglob("*.json"):
+        text = path.read_text(encoding="utf-8")
+        assert '"secureValue"' not in text, path
+        assert '"password":' not in text, path
