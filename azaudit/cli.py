@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,12 +14,15 @@ import typer
 from azaudit import __version__, catalogue
 from azaudit.audit import run_audit
 from azaudit.auth import AuthMode
+from azaudit.azure_devops import in_pipeline, issue_lines
+from azaudit.azure_devops import summary_line as pipeline_summary_line
 from azaudit.clouds import CloudName
 from azaudit.collect.scheduler import Progress
 from azaudit.errors import AzauditError
 from azaudit.exitcodes import ExitCode, exit_code_for
 from azaudit.model import Severity
 from azaudit.render import FORMATS, renderer
+from azaudit.render.json_document import load as load_report
 from azaudit.render.table import summary_line
 from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, RunConfig
 
@@ -117,6 +121,12 @@ def subscription(
     replay: Annotated[
         Optional[Path], typer.Option(help="Audit a recorded tenant (a fixture folder) instead of Azure.")
     ] = None,
+    record: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Also write the run's answers, scrubbed of every secret and env value, as replay fixtures here."
+        ),
+    ] = None,
     concurrency: Annotated[int, typer.Option(min=1, max=256, help="Requests in flight at most.")] = DEFAULT_CONCURRENCY,
     timeout: Annotated[
         float, typer.Option(min=1.0, help="Seconds to wait for one response.")
@@ -150,6 +160,7 @@ def subscription(
         ignore=tuple(ignore or ()),
         fail_on=fail_threshold,
         replay=replay,
+        record=record,
         concurrency=concurrency,
         timeout=timeout,
         config_file=config,
@@ -172,6 +183,14 @@ def subscription(
     except OSError as exc:
         _err(f"azaudit: cannot write the report: {exc}")
         raise typer.Exit(ExitCode.ERROR) from None
+    if in_pipeline(os.environ):
+        for line in issue_lines(audit.report, fail_threshold):
+            typer.echo(line)
+        summaries = [path for extra_fmt, path in extra_reports if extra_fmt == "markdown"]
+        if fmt == "markdown" and output is not None:
+            summaries.insert(0, output)
+        for path in summaries[:1]:
+            typer.echo(pipeline_summary_line(path))
     if verbose:
         _err(f"requests: {audit.stats.total} (peak {audit.stats.peak_in_flight} in flight)")
         for kind, count in sorted(audit.stats.by_kind.items()):
@@ -181,6 +200,32 @@ def subscription(
     if output is not None or fmt != "table":
         _err(summary_line(audit.report))
     raise typer.Exit(exit_code_for(audit.report, fail_threshold, exit_zero))
+
+
+@app.command("report")
+def report_command(
+    file: Annotated[Path, typer.Argument(help="A JSON report written by `azaudit subscription -f json`.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"Output format: {', '.join(FORMATS)}.")] = "markdown",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+) -> None:
+    """Re-render a saved JSON report in another format, offline."""
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"choose from {', '.join(FORMATS)}", param_hint="--format")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        _err(f"azaudit: cannot read {file}: {exc.strerror or exc}")
+        raise typer.Exit(ExitCode.ERROR) from None
+    try:
+        saved = load_report(text, str(file))
+    except AzauditError as exc:
+        _err(f"azaudit: {exc}")
+        raise typer.Exit(ExitCode.ERROR) from None
+    rendered = renderer(fmt)(saved)
+    if output is None:
+        typer.echo(rendered, nl=False)
+    else:
+        output.write_text(rendered, encoding="utf-8")
 
 
 @checks_app.callback()

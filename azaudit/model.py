@@ -8,26 +8,54 @@ from typing import Protocol
 import msgspec
 
 
-class Severity(enum.IntEnum):
-    """How much a failing check matters; ordered so that ``>=`` compares gravity."""
+class Severity(enum.Enum):
+    """How much a failing check matters. Serialised by name (``"high"``); ordered by gravity, so
+    ``severity >= Severity.MEDIUM`` reads as it should."""
 
-    INFO = 0
-    LOW = 1
-    MEDIUM = 2
-    HIGH = 3
-    CRITICAL = 4
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_ORDER.index(self)
 
     @property
     def label(self) -> str:
-        return self.name.lower()
+        return self.value
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank >= other.rank
 
     @classmethod
     def parse(cls, text: str) -> Severity:
         try:
-            return cls[text.strip().upper()]
-        except KeyError:
+            return cls(text.strip().lower())
+        except ValueError:
             choices = ", ".join(s.label for s in cls)
             raise ValueError(f"unknown severity {text!r}; expected one of {choices}") from None
+
+
+_SEVERITY_ORDER = list(Severity)
 
 
 class Status(enum.Enum):

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from azaudit.render import table
+from azaudit.render import csv_rows, json_document, junit, markdown, sarif, table
 from azaudit.report import Report
 
 Renderer = Callable[[Report], str]
 
 FORMATS: dict[str, Renderer] = {
     "table": table.render,
+    "markdown": markdown.render,
+    "json": json_document.render,
+    "sarif": sarif.render,
+    "junit": junit.render,
+    "csv": csv_rows.render,
 }
 
 

@@ -1,0 +1,48 @@
+"""Azure DevOps logging commands: failing findings as pipeline issues, the Markdown report as the
+run summary. Used only when the CLI runs inside Azure Pipelines (``TF_BUILD=True``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from azaudit.model import Severity, Status
+from azaudit.report import Report
+
+MAX_ISSUES = 200  # the pipeline UI does not need every finding; the reports have them all
+
+
+def in_pipeline(environ: Mapping[str, str]) -> bool:
+    return environ.get("TF_BUILD", "").lower() == "true"
+
+
+def escape(text: str) -> str:
+    """Escape a value for a ``##vso`` command (property or message)."""
+    return text.replace("%", "%AZP25").replace("\r", "%0D").replace("\n", "%0A").replace(";", "%3B").replace("]", "%5D")
+
+
+def issue_lines(report: Report, fail_on: Severity) -> list[str]:
+    """One ``task.logissue`` per failing finding: an error at or above ``--fail-on``, else a
+    warning; plus one warning when the audit was incomplete."""
+    lines = []
+    failures = sorted(report.failures(), key=lambda f: (-f.severity.rank, f.code, f.resource_name))
+    for finding in failures[:MAX_ISSUES]:
+        kind = "error" if finding.severity >= fail_on else "warning"
+        where = f"{finding.resource_name} ({finding.item})" if finding.item else finding.resource_name
+        message = f"{finding.code} [{finding.severity.label}] {where}: {finding.message}"
+        lines.append(f"##vso[task.logissue type={kind};code={escape(finding.code)}]{escape(message)}")
+    if len(failures) > MAX_ISSUES:
+        lines.append(
+            f"##vso[task.logissue type=warning]{len(failures) - MAX_ISSUES} more failing findings: see the reports"
+        )
+    errors = sum(f.status is Status.ERROR for f in report.findings)
+    if not report.complete:
+        lines.append(
+            f"##vso[task.logissue type=warning]the audit is incomplete: {len(report.errors)} collection(s) failed, "
+            f"{errors} finding(s) not assessed"
+        )
+    return lines
+
+
+def summary_line(markdown_path: Path) -> str:
+    return f"##vso[task.uploadsummary]{markdown_path.resolve()}"

@@ -1,0 +1,89 @@
+"""The JSON report: a versioned document that can be re-rendered offline into any format.
+
+Schema: ``azaudit/schemas/report-v1.schema.json``. ``schema_version`` changes only when a field
+is removed or changes meaning; new optional fields keep the version.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from azaudit.errors import AzauditError
+from azaudit.inventory.coverage import CollectionError, CollectionNote
+from azaudit.model import CheckMeta, Finding
+from azaudit.report import Report, RunInfo
+
+SCHEMA_VERSION = 1
+
+
+class ReportDocument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    schema_version: int
+    tool: str
+    run: RunInfo
+    checks: dict[str, CheckMeta]
+    findings: tuple[Finding, ...]
+    errors: tuple[CollectionError, ...] = ()
+    notes: tuple[CollectionNote, ...] = ()
+
+
+class ReportFileError(AzauditError):
+    """A saved JSON report that cannot be read back."""
+
+
+def render(report: Report) -> str:
+    document = ReportDocument(
+        schema_version=SCHEMA_VERSION,
+        tool="azaudit",
+        run=report.run,
+        checks=report.checks,
+        findings=report.findings,
+        errors=report.errors,
+        notes=report.notes,
+    )
+    return msgspec.json.format(msgspec.json.encode(document).decode("utf-8"), indent=2) + "\n"
+
+
+def load(text: str | bytes, source: str) -> Report:
+    """A report from a saved JSON document, with one clear line when it is not one."""
+    try:
+        header = msgspec.json.decode(text, type=dict[str, object])
+    except msgspec.DecodeError as exc:
+        raise ReportFileError(f"{source}: not a JSON document ({exc})") from None
+    except msgspec.ValidationError:
+        raise ReportFileError(f"{source}: not an azaudit JSON report (expected an object)") from None
+    version = header.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ReportFileError(
+            f"{source}: schema_version {version!r} is not {SCHEMA_VERSION}; write it with a matching azaudit version"
+        )
+    try:
+        document = msgspec.json.decode(text, type=ReportDocument)
+    except msgspec.ValidationError as exc:
+        raise ReportFileError(f"{source}: not a valid azaudit report: {exc}") from None
+    return Report(
+        run=document.run,
+        checks=document.checks,
+        findings=document.findings,
+        errors=document.errors,
+        notes=document.notes,
+    )
+
+
+def json_schema() -> dict[str, object]:
+    """The JSON Schema of the report document, derived from the types that write it."""
+    schema = msgspec.json.schema(ReportDocument)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/azaudit/azaudit/blob/main/azaudit/schemas/report-v1.schema.json",
+        "title": "azaudit report, schema version 1",
+        **schema,
+    }
+
+
+if __name__ == "__main__":
+    import json
+    from pathlib import Path
+
+    target = Path(__file__).resolve().parents[1] / "schemas" / "report-v1.schema.json"
+    target.write_text(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {target}")
