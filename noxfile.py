@@ -43,6 +43,13 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark (not part of CI): 1,000 and 10,000 resources at 50 ms simulated latency."""
+    session.install("-e", ".")
+    session.run("python", "-m", "bench.run", *session.posargs)
+
+
+@nox.session
 def package(session: nox.Session) -> None:
     """Build the wheel, install it alone in a fresh environment, and run the catalogue and demo."""
     session.install("build")

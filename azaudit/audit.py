@@ -86,24 +86,31 @@ def run_audit(
     config: RunConfig,
     progress: Progress | None = None,
     notify: Callable[[str], None] = lambda message: None,
+    *,
+    session: requests.Session | None = None,
+    credential: TokenCredential | None = None,
 ) -> Audit:
+    """Run one audit. ``session`` and ``credential`` replace the network and the sign-in (for
+    benchmarks and fault tests over a simulated network); everything above them is unchanged."""
     started = config.now or dt.datetime.now(dt.UTC)
     settings, settings_source = resolve_settings(config)
     settings.check_suppressions(started.date(), settings_source or "configuration")
     checks = catalogue.select(catalogue.load(), config.select, config.ignore)
     cloud = CLOUDS[config.cloud]
-    credential = SharedTokenCredential(_credential(config, cloud, notify))
-    session, recorder = _session(config)
+    shared = SharedTokenCredential(credential or _credential(config, cloud, notify))
+    recorder: RecordingAdapter | None = None
+    if session is None:
+        session, recorder = _session(config)
     transport = _transport(config, session)
     try:
-        verify_credential(credential, cloud, config.auth)
-        clients = Clients(credential, cloud, transport)
+        verify_credential(shared, cloud, config.auth)
+        clients = Clients(shared, cloud, transport)
         subscriptions = choose(visible_subscriptions(clients), config.subscriptions)
         datasets = {Dataset(d) for chk in checks for d in chk.meta.requires}
         inventory = collect(clients, subscriptions, datasets, config.concurrency, progress)
     finally:
         transport.shutdown()
-        credential.close()
+        shared.close()
     if recorder is not None and config.record is not None:
         recorder.write(config.record)
     findings = run_checks(checks, CheckContext(inventory=inventory, settings=settings, now=started, cloud=cloud))
@@ -125,4 +132,4 @@ def run_audit(
         errors=inventory.errors,
         notes=inventory.notes,
     )
-    return Audit(report=report, inventory=inventory, stats=transport.stats, tokens_acquired=credential.acquired)
+    return Audit(report=report, inventory=inventory, stats=transport.stats, tokens_acquired=shared.acquired)

@@ -11,7 +11,7 @@ from azaudit.auth import AuthMode
 from azaudit.clouds import CloudName
 from azaudit.model import Severity
 
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = 32
 DEFAULT_TIMEOUT_SECONDS = 30.0
 
 

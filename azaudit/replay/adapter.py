@@ -65,7 +65,10 @@ class ReplayAdapter(BaseAdapter):  # type: ignore[misc]
         return recorded
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        recorded = self.answer(str(request.method), str(request.url), request.headers)
+        return self.build(request, self.answer(str(request.method), str(request.url), request.headers))
+
+    def build(self, request: requests.PreparedRequest, recorded: RecordedResponse) -> requests.Response:
+        """A real ``requests`` response carrying ``recorded``."""
         content = recorded.content()
         headers = {"Content-Type": "application/json; charset=utf-8", **recorded.headers}
         raw = HTTPResponse(

@@ -1,0 +1,1 @@
+"""Benchmarks and synthetic tenants (developer tooling; not shipped in the wheel)."""

@@ -1,0 +1,304 @@
+"""A synthetic tenant of N subscriptions x M resources, generated in memory for replay.
+
+Realistic mix per 100 resources: 15 registries (tokens, diagnostic settings), 45 container
+groups (two containers, several environment variables), 25 vaults (secrets paged on the data
+plane with ``$skiptoken`` and ``maxresults``, keys listed without rotation policy so each key is
+read once), 15 user-assigned identities; per subscription: role assignments paged with
+``nextLink``, custom roles, Defender pricings and the activity-log export. Deterministic.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterator
+
+from azaudit.replay.fixtures import RecordedResponse, RequestKey, request_key
+
+ARM = "https://management.azure.com"
+TENANT = "00000000-0000-4000-8000-0000000000aa"
+MIX = {"registries": 15, "container_groups": 45, "vaults": 25, "identities": 15}  # per 100 resources
+SECRETS_PER_VAULT = 6
+SECRETS_PAGE = 4
+KEYS_PER_VAULT = 2
+ASSIGNMENTS_PER_SUBSCRIPTION = 40
+ASSIGNMENTS_PAGE = 25
+NOW = 1795521600
+
+
+def _guid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _ok(body: object) -> RecordedResponse:
+    return RecordedResponse(status=200, body=body)
+
+
+class SyntheticTenant:
+    def __init__(self, subscriptions: int, resources_per_subscription: int, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        self.subscription_ids = [_guid(self.rng) for _ in range(subscriptions)]
+        self.per_subscription = resources_per_subscription
+        self.responses: dict[RequestKey, RecordedResponse] = {}
+        self.resource_count = 0
+        self._build()
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _add(self, url: str, response: RecordedResponse) -> None:
+        self.responses[request_key("GET", url)] = response
+
+    def _paged(self, url: str, items: list[object], page: int, token_name: str = "$skiptoken") -> None:
+        chunks = [items[i : i + page] for i in range(0, len(items), page)] or [[]]
+        current = url
+        for number, chunk in enumerate(chunks):
+            next_url = None
+            if number + 1 < len(chunks):
+                separator = "&" if "?" in url else "?"
+                next_url = f"{url}{separator}{token_name}=page{number + 1}"
+                if "vault.azure.net" in url:
+                    next_url += f"&maxresults={page}"
+            body: dict[str, object] = {"value": chunk}
+            if next_url:
+                body["nextLink"] = next_url
+            self._add(current, _ok(body))
+            if next_url:
+                current = next_url
+
+    def _count(self, kind: str) -> int:
+        return max(1, round(self.per_subscription * MIX[kind] / 100))
+
+    # -- the tenant ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        subscriptions = [
+            {
+                "id": f"/subscriptions/{s}",
+                "subscriptionId": s,
+                "tenantId": TENANT,
+                "displayName": f"sub-{i:03d}",
+                "state": "Enabled",
+            }
+            for i, s in enumerate(self.subscription_ids)
+        ]
+        self._add(f"{ARM}/subscriptions", _ok({"value": subscriptions}))
+        builtins = [
+            {
+                "id": f"/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+                "name": guid,
+                "type": "Microsoft.Authorization/roleDefinitions",
+                "properties": {
+                    "roleName": name,
+                    "type": "BuiltInRole",
+                    "assignableScopes": ["/"],
+                    "permissions": [{"actions": ["*"]}],
+                },
+            }
+            for name, guid in (
+                ("Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"),
+                ("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c"),
+            )
+        ]
+        for sub in self.subscription_ids:
+            self._subscription(sub, builtins)
+
+    def _subscription(self, sub: str, builtins: list[object]) -> None:
+        base = f"{ARM}/subscriptions/{sub}"
+        group = f"/subscriptions/{sub}/resourceGroups/rg-app"
+        registries = [self._registry(sub, group, i) for i in range(self._count("registries"))]
+        self._add(f"{base}/providers/Microsoft.ContainerRegistry/registries", _ok({"value": registries}))
+        groups = [self._container_group(group, i) for i in range(self._count("container_groups"))]
+        self._paged(f"{base}/providers/Microsoft.ContainerInstance/containerGroups", groups, 50)
+        vaults = [self._vault(sub, group, i) for i in range(self._count("vaults"))]
+        self._add(f"{base}/providers/Microsoft.KeyVault/vaults", _ok({"value": vaults}))
+        identities = [
+            {
+                "id": f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-{i}",
+                "name": f"id-{i}",
+                "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+                "location": "westeurope",
+                "properties": {"tenantId": TENANT, "principalId": _guid(self.rng), "clientId": _guid(self.rng)},
+            }
+            for i in range(self._count("identities"))
+        ]
+        self._add(f"{base}/providers/Microsoft.ManagedIdentity/userAssignedIdentities", _ok({"value": identities}))
+        self.resource_count += len(registries) + len(groups) + len(vaults) + len(identities)
+        assignments = [
+            {
+                "id": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments/{guid}",
+                "name": guid,
+                "type": "Microsoft.Authorization/roleAssignments",
+                "properties": {
+                    "roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c",
+                    "principalId": _guid(self.rng),
+                    "principalType": "ServicePrincipal",
+                    "scope": f"/subscriptions/{sub}" if i % 3 else group,
+                },
+            }
+            for i, guid in enumerate(_guid(self.rng) for _ in range(ASSIGNMENTS_PER_SUBSCRIPTION))
+        ]
+        self._paged(
+            f"{base}/providers/Microsoft.Authorization/roleAssignments", assignments, ASSIGNMENTS_PAGE, "$skipToken"
+        )
+        definitions = f"{base}/providers/Microsoft.Authorization/roleDefinitions"
+        self._add(f"{definitions}?$filter=type eq 'BuiltInRole'", _ok({"value": builtins}))
+        self._add(f"{definitions}?$filter=type eq 'CustomRole'", _ok({"value": []}))
+        pricings = [
+            {
+                "id": f"/subscriptions/{sub}/providers/Microsoft.Security/pricings/{name}",
+                "name": name,
+                "type": "Microsoft.Security/pricings",
+                "properties": {"pricingTier": tier},
+            }
+            for name, tier in (("Containers", "Standard"), ("KeyVaults", "Free"), ("CloudPosture", "Free"))
+        ]
+        self._add(f"{base}/providers/Microsoft.Security/pricings", _ok({"value": pricings}))
+        self._add(f"{base}/providers/Microsoft.Insights/diagnosticSettings", _ok({"value": []}))
+
+    def _diagnostics(self, resource_id: str, with_setting: bool) -> None:
+        settings = []
+        if with_setting:
+            settings.append(
+                {
+                    "id": f"{resource_id}/providers/microsoft.insights/diagnosticSettings/to-law",
+                    "name": "to-law",
+                    "type": "Microsoft.Insights/diagnosticSettings",
+                    "properties": {
+                        "workspaceId": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law",
+                        "logs": [{"categoryGroup": "allLogs", "enabled": True}],
+                    },
+                }
+            )
+        self._add(f"{ARM}{resource_id}/providers/Microsoft.Insights/diagnosticSettings", _ok({"value": settings}))
+
+    def _registry(self, sub: str, group: str, index: int) -> dict[str, object]:
+        name = f"acr{sub[:8]}{index}"
+        rid = f"{group}/providers/Microsoft.ContainerRegistry/registries/{name}"
+        self._diagnostics(rid, index % 2 == 0)
+        self._add(f"{ARM}{rid}/tokens", _ok({"value": []}))
+        premium = index % 3 == 0
+        return {
+            "id": rid,
+            "name": name,
+            "type": "Microsoft.ContainerRegistry/registries",
+            "location": "westeurope",
+            "sku": {"name": "Premium" if premium else "Standard", "tier": "Premium" if premium else "Standard"},
+            "properties": {
+                "loginServer": f"{name}.azurecr.io",
+                "adminUserEnabled": index % 4 == 0,
+                "publicNetworkAccess": "Enabled",
+                "policies": {
+                    "quarantinePolicy": {"status": "disabled"},
+                    "trustPolicy": {"type": "Notary", "status": "disabled"},
+                    "retentionPolicy": {"days": 7, "status": "disabled"},
+                    "exportPolicy": {"status": "enabled"},
+                    "azureADAuthenticationAsArmPolicy": {"status": "enabled"},
+                },
+                "encryption": {"status": "disabled"},
+                "privateEndpointConnections": [],
+                "anonymousPullEnabled": False,
+            },
+        }
+
+    def _container_group(self, group: str, index: int) -> dict[str, object]:
+        def container(name: str, image: str) -> dict[str, object]:
+            return {
+                "name": name,
+                "properties": {
+                    "image": image,
+                    "ports": [{"port": 8080}],
+                    "environmentVariables": [
+                        {"name": "LOG_LEVEL", "value": "info"},
+                        {"name": "DB_PASSWORD"},
+                        {"name": "API_URL", "value": "https://api.example.com"},
+                    ],
+                    "resources": {
+                        "requests": {"cpu": 1.0, "memoryInGB": 1.5},
+                        "limits": {"cpu": 1.0, "memoryInGB": 2.0},
+                    },
+                    "securityContext": {"privileged": index % 10 == 0, "runAsUser": 1000},
+                },
+            }
+
+        return {
+            "id": f"{group}/providers/Microsoft.ContainerInstance/containerGroups/aci-{index}",
+            "name": f"aci-{index}",
+            "type": "Microsoft.ContainerInstance/containerGroups",
+            "location": "westeurope",
+            "properties": {
+                "containers": [
+                    container("app", f"contoso.azurecr.io/app:{index}.0"),
+                    container("sidecar", "mcr.microsoft.com/oss/nginx:1.25"),
+                ],
+                "osType": "Linux",
+                "sku": "Standard",
+                "ipAddress": {
+                    "type": "Public" if index % 5 == 0 else "Private",
+                    "ports": [{"port": 8080, "protocol": "TCP"}],
+                },
+                "imageRegistryCredentials": [{"server": "contoso.azurecr.io", "identity": "[system]"}],
+            },
+        }
+
+    def _vault(self, sub: str, group: str, index: int) -> dict[str, object]:
+        name = f"kv{sub[:8]}{index}"
+        vid = f"{group}/providers/Microsoft.KeyVault/vaults/{name}"
+        host = f"https://{name}.vault.azure.net"
+        self._diagnostics(vid, index % 2 == 1)
+        secrets = [
+            {
+                "id": f"{host}/secrets/s{i}",
+                "attributes": {
+                    "enabled": True,
+                    "created": NOW - i * 86400 * 90,
+                    "updated": NOW - i * 86400 * 90,
+                    **({"exp": NOW + 86400 * 100} if i % 2 else {}),
+                },
+            }
+            for i in range(SECRETS_PER_VAULT)
+        ]
+        self._paged(f"{host}/secrets", secrets, SECRETS_PAGE)
+        keys = []
+        for i in range(KEYS_PER_VAULT):
+            key = {
+                "id": f"{vid}/keys/k{i}",
+                "name": f"k{i}",
+                "type": "Microsoft.KeyVault/vaults/keys",
+                "properties": {"attributes": {"enabled": True, "exp": NOW + 86400 * 200}, "kty": "RSA"},
+            }
+            keys.append(key)
+            detail = {
+                **key,
+                "properties": {
+                    **key["properties"],
+                    "rotationPolicy": {
+                        "lifetimeActions": [{"trigger": {"timeAfterCreate": "P11M"}, "action": {"type": "rotate"}}]
+                    },
+                },
+            }
+            self._add(f"{ARM}{vid}/keys/k{i}", _ok(detail))
+        self._add(f"{ARM}{vid}/keys", _ok({"value": keys}))
+        return {
+            "id": vid,
+            "name": name,
+            "type": "Microsoft.KeyVault/vaults",
+            "location": "westeurope",
+            "properties": {
+                "tenantId": TENANT,
+                "sku": {"family": "A", "name": "standard"},
+                "vaultUri": f"{host}/",
+                "enableRbacAuthorization": True,
+                "enableSoftDelete": True,
+                "accessPolicies": [],
+            },
+        }
+
+    def request_count(self) -> int:
+        """What the full catalogue needs: every response once (built-in roles are listed through one
+        subscription only) plus one Key Vault challenge per vault."""
+        builtin = sum(1 for key in self.responses if ("$filter", "type eq 'BuiltInRole'") in key[3])
+        challenges = sum(1 for key in self.responses if key[1].endswith(".vault.azure.net") and key[3] == ())
+        return len(self.responses) - (builtin - 1) + challenges
+
+    def __iter__(self) -> Iterator[RequestKey]:
+        return iter(self.responses)
