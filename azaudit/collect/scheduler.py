@@ -7,9 +7,11 @@ keys a subscription holds. The calling thread alone waits; workers only run requ
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from azaudit.collect.tasks import Collected, Task
 from azaudit.errors import AzauditError
@@ -25,6 +27,12 @@ class Outcome:
     notes: list[CollectionNote] = field(default_factory=list)
 
 
+def _report_done(
+    finished: queue.SimpleQueue[tuple[Future[Collected], Task]], task: Task, future: Future[Collected]
+) -> None:
+    finished.put((future, task))
+
+
 def run_tasks(
     initial: Iterable[Task],
     followups_of: Callable[[object], Iterable[Task]],
@@ -35,27 +43,35 @@ def run_tasks(
     collected record calls for (e.g. the diagnostic settings of a registry)."""
     outcome = Outcome()
     done_count = 0
+    # Finished futures arrive on a queue (O(1) per completion). `concurrent.futures.wait` over
+    # thousands of pending futures costs O(pending) per call and made large tenants quadratic.
+    finished: queue.SimpleQueue[tuple[Future[Collected], Task]] = queue.SimpleQueue()
+    pending = 0
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="azaudit") as pool:
-        pending: dict[Future[Collected], Task] = {}
+        futures: list[Future[Collected]] = []
 
         def submit(task: Task) -> None:
-            pending[pool.submit(task.run)] = task
+            nonlocal pending
+            future = pool.submit(task.run)
+            pending += 1
+            futures.append(future)
+            future.add_done_callback(partial(_report_done, finished, task))
 
         for task in initial:
             submit(task)
         try:
             while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    task = pending.pop(future)
-                    done_count += 1
-                    try:
-                        collected = future.result()
-                    except AzauditError:
-                        raise
-                    except Exception as exc:  # every other failure is a coverage record
-                        outcome.errors.append(task.failed(exc))
-                        continue
+                future, task = finished.get()
+                pending -= 1
+                done_count += 1
+                try:
+                    collected = future.result()
+                except AzauditError:
+                    raise
+                except Exception as exc:  # every other failure is a coverage record
+                    outcome.errors.append(task.failed(exc))
+                    collected = None
+                if collected is not None:
                     outcome.records.extend(collected.records)
                     outcome.notes.extend(collected.notes)
                     for follow in collected.followups:
@@ -64,9 +80,9 @@ def run_tasks(
                         for follow in followups_of(record):
                             submit(follow)
                 if progress is not None:
-                    progress(done_count, done_count + len(pending))
+                    progress(done_count, done_count + pending)
         except BaseException:
-            for future in pending:
-                future.cancel()
+            for queued in futures:
+                queued.cancel()
             raise
     return outcome
