@@ -2,8 +2,8 @@ from collections.abc import Iterator
 
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
-from azaudit.inventory.monitor import sending
 from azaudit.model import Outcome, Severity
+from azaudit_checks.monitor._destinations import logs_sent
 
 
 @check(
@@ -44,12 +44,4 @@ def registry_diagnostics_missing(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings
     """
     for registry in ctx.inventory.registries:
-        settings = ctx.inventory.diagnostics_for(registry.id)
-        active = sending(settings)
-        if active:
-            names = ", ".join(s.name for s in active)
-            yield Outcome.passed(registry, f"logs are sent by diagnostic setting(s) {names}")
-        elif settings:
-            yield Outcome.failed(registry, "diagnostic settings exist but none sends an enabled log to a destination")
-        else:
-            yield Outcome.failed(registry, "no diagnostic setting: logins, pushes and pulls are not logged")
+        yield logs_sent(registry, ctx.inventory.diagnostics_for(registry.id), "logins, pushes and pulls are not logged")

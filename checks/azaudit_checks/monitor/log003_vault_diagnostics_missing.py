@@ -2,8 +2,8 @@ from collections.abc import Iterator
 
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
-from azaudit.inventory.monitor import sending
 from azaudit.model import Outcome, Severity
+from azaudit_checks.monitor._destinations import logs_sent
 
 
 @check(
@@ -43,12 +43,4 @@ def vault_diagnostics_missing(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings
     """
     for vault in ctx.inventory.vaults:
-        settings = ctx.inventory.diagnostics_for(vault.id)
-        active = sending(settings)
-        if active:
-            names = ", ".join(s.name for s in active)
-            yield Outcome.passed(vault, f"logs are sent by diagnostic setting(s) {names}")
-        elif settings:
-            yield Outcome.failed(vault, "diagnostic settings exist but none sends an enabled log to a destination")
-        else:
-            yield Outcome.failed(vault, "no diagnostic setting: vault access is not logged")
+        yield logs_sent(vault, ctx.inventory.diagnostics_for(vault.id), "vault access is not logged")
