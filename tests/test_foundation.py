@@ -292,3 +292,13 @@ def test_shared_token_credential_requests_one_token_per_audience_across_threads(
 )
 def test_request_kind(url: str, kind: str) -> None:
     assert request_kind("GET", url) == kind
+
+
+@pytest.mark.parametrize(
+    ("cloud", "host"),
+    [("china", "management.chinacloudapi.cn"), ("usgovernment", "management.usgovcloudapi.net")],
+)
+def test_sovereign_clouds_send_requests_to_their_own_endpoints(cloud: str, host: str) -> None:
+    code, out, err = run_cli("subscription", "--replay", str(SAMPLE_TENANT), "--cloud", cloud)
+    assert code == 2
+    assert f"no recorded response for GET https://{host}/subscriptions" in err
