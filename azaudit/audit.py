@@ -6,7 +6,7 @@ Nothing here prints or exits; the CLI passes callbacks for progress and prompts.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -18,11 +18,13 @@ from azaudit.auth import SharedTokenCredential, build_credential, verify_credent
 from azaudit.catalogue import CheckContext
 from azaudit.clients import Clients
 from azaudit.clouds import CLOUDS, Cloud
-from azaudit.collect import collect
+from azaudit.collect import collect, merge
 from azaudit.collect.scheduler import Progress
+from azaudit.collect.shards import ShardResult, process_count, run_shards
 from azaudit.collect.subscriptions import choose, visible_subscriptions
 from azaudit.engine import run_checks
-from azaudit.inventory import Inventory
+from azaudit.inventory import Inventory, from_json, to_json
+from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import Dataset
 from azaudit.replay import ReplayAdapter, ReplayCredential, load_fixture_dir, replay_session
 from azaudit.replay.recorder import RecordingAdapter
@@ -82,6 +84,47 @@ def _credential(config: RunConfig, cloud: Cloud, notify: Callable[[str], None]) 
     return build_credential(config.auth, cloud, config.tenant_id, notify)
 
 
+def _collect_in_processes(
+    config: RunConfig,
+    cloud: Cloud,
+    credential: SharedTokenCredential,
+    session: requests.Session,
+    transport: GuardedTransport,
+    subscriptions: list[Subscription],
+    datasets: set[Dataset],
+    processes: int,
+) -> Inventory:
+    """Shard the subscriptions over forked processes and merge what they collected."""
+    per_process = max(1, config.concurrency // processes)
+    live = config.replay is None and isinstance(session.get_adapter("https://"), requests.adapters.HTTPAdapter)
+
+    def job(shard: Sequence[Subscription], run_wide: bool) -> ShardResult:
+        before = dict(credential.acquired)
+        # A live session's pooled sockets must not be shared across the fork: open a new one.
+        child = _transport(config, network_session(per_process) if live else session)
+        try:
+            part = collect(Clients(credential, cloud, child), shard, datasets, per_process, None, run_wide)
+        finally:
+            child.shutdown()
+        stats = child.stats
+        return ShardResult(
+            inventory_json=to_json(part),
+            total=stats.total,
+            challenges=stats.challenges,
+            peak_in_flight=stats.peak_in_flight,
+            by_kind=dict(stats.by_kind),
+            by_url=dict(stats.by_url),
+            tokens={k: v - before.get(k, 0) for k, v in credential.acquired.items() if v - before.get(k, 0)},
+        )
+
+    results = run_shards(job, subscriptions, processes)
+    for result in results:
+        transport.stats.absorb(result.total, result.challenges, result.peak_in_flight, result.by_kind, result.by_url)
+        for audience, count in result.tokens.items():
+            credential.acquired[audience] = credential.acquired.get(audience, 0) + count
+    return merge(subscriptions, [from_json(r.inventory_json) for r in results])
+
+
 def run_audit(
     config: RunConfig,
     progress: Progress | None = None,
@@ -107,7 +150,13 @@ def run_audit(
         clients = Clients(shared, cloud, transport)
         subscriptions = choose(visible_subscriptions(clients), config.subscriptions)
         datasets = {Dataset(d) for chk in checks for d in chk.meta.requires}
-        inventory = collect(clients, subscriptions, datasets, config.concurrency, progress)
+        processes = process_count(config.processes, len(subscriptions)) if recorder is None else 1
+        if processes > 1:
+            inventory = _collect_in_processes(
+                config, cloud, shared, session, transport, subscriptions, datasets, processes
+            )
+        else:
+            inventory = collect(clients, subscriptions, datasets, config.concurrency, progress)
     finally:
         transport.shutdown()
         shared.close()

@@ -127,6 +127,10 @@ def subscription(
             help="Also write the run's answers, scrubbed of every secret and env value, as replay fixtures here."
         ),
     ] = None,
+    processes: Annotated[
+        int,
+        typer.Option(min=0, max=32, help="Collection processes: 0 picks one per core for large audits; 1 never forks."),
+    ] = 0,
     concurrency: Annotated[int, typer.Option(min=1, max=256, help="Requests in flight at most.")] = DEFAULT_CONCURRENCY,
     timeout: Annotated[
         float, typer.Option(min=1.0, help="Seconds to wait for one response.")
@@ -162,6 +166,7 @@ def subscription(
         replay=replay,
         record=record,
         concurrency=concurrency,
+        processes=processes,
         timeout=timeout,
         config_file=config,
         working_directory=Path.cwd(),

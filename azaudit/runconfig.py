@@ -11,7 +11,7 @@ from azaudit.auth import AuthMode
 from azaudit.clouds import CloudName
 from azaudit.model import Severity
 
-DEFAULT_CONCURRENCY = 32
+DEFAULT_CONCURRENCY = 64
 DEFAULT_TIMEOUT_SECONDS = 30.0
 
 
@@ -26,6 +26,7 @@ class RunConfig(msgspec.Struct, frozen=True, kw_only=True):
     replay: Path | None = None
     record: Path | None = None  # write the run's answers, scrubbed, as replay fixtures here
     concurrency: int = DEFAULT_CONCURRENCY
+    processes: int = 0  # 0: one per core for large audits (see collect/shards.py); 1: no fork
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     config_file: Path | None = None
     working_directory: Path = Path(".")

@@ -72,6 +72,15 @@ class RequestStats:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
 
+    def absorb(self, total: int, challenges: int, peak: int, by_kind: dict[str, int], by_url: dict[str, int]) -> None:
+        """Add the requests another process sent (a shard of a multi-process run)."""
+        with self._lock:
+            self.total += total
+            self.challenges += challenges
+            self.peak_in_flight += peak
+            self.by_kind.update(by_kind)
+            self.by_url.update(by_url)
+
     def finished(self) -> None:
         with self._lock:
             self.in_flight -= 1

@@ -18,7 +18,7 @@ from azaudit.inventory import Inventory
 from azaudit.inventory.aci import ContainerGroup
 from azaudit.inventory.acr import Registry, RegistryToken
 from azaudit.inventory.common import Subscription
-from azaudit.inventory.coverage import Dataset
+from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
 from azaudit.inventory.defender import DefenderPlan
 from azaudit.inventory.keyvault import Key, KeyVault, Secret, SecretListing
 from azaudit.inventory.monitor import DiagnosticSetting
@@ -87,21 +87,34 @@ def collect(
     datasets: Iterable[Dataset],
     concurrency: int,
     progress: Progress | None = None,
+    run_wide: bool = True,
 ) -> Inventory:
+    """Collect ``datasets`` for ``subscriptions``. ``run_wide`` also collects the data listed once
+    per run (built-in role definitions); a shard of a multi-process run leaves it to the first."""
     needed = needed_datasets(datasets)
     initial = [
         factory(clients, sub) for sub in subscriptions for dataset, factory in PER_SUBSCRIPTION if dataset in needed
     ]
-    if subscriptions:
+    if subscriptions and run_wide:
         initial += [factory(clients, subscriptions[0]) for dataset, factory in PER_RUN if dataset in needed]
 
     def followups_of(record: object) -> list[Task]:
         return [factory(clients, record) for dataset, factory in PER_RECORD.get(type(record), ()) if dataset in needed]
 
     outcome = run_tasks(initial, followups_of, concurrency, progress)
+    return assemble(subscriptions, outcome.records, outcome.errors, outcome.notes)
+
+
+def assemble(
+    subscriptions: Sequence[Subscription],
+    records: Iterable[object],
+    errors: Iterable[CollectionError],
+    notes: Iterable[CollectionNote],
+) -> Inventory:
+    """The inventory of collected records, deduplicated by id and in a stable order."""
     grouped: dict[str, list[object]] = defaultdict(list)
     seen: set[tuple[type, str]] = set()
-    for record in outcome.records:
+    for record in records:
         identity = getattr(record, "id", None)
         if identity is not None:
             # A custom role assignable in several subscriptions is listed by each of them.
@@ -112,10 +125,23 @@ def collect(
     fields = {name: tuple(sorted(items, key=_sort_key)) for name, items in grouped.items()}
     return Inventory(
         subscriptions=tuple(subscriptions),
-        errors=tuple(sorted(outcome.errors, key=lambda e: (e.subscription_id, e.dataset.value, e.resource_id))),
-        notes=tuple(sorted(outcome.notes, key=lambda n: n.resource_id)),
+        errors=tuple(sorted(errors, key=lambda e: (e.subscription_id, e.dataset.value, e.resource_id))),
+        notes=tuple(sorted(notes, key=lambda n: n.resource_id)),
         **fields,  # type: ignore[arg-type]
     )
+
+
+def merge(subscriptions: Sequence[Subscription], parts: Iterable[Inventory]) -> Inventory:
+    """One inventory from those of several shards (each collected a share of the subscriptions)."""
+    records: list[object] = []
+    errors: list[CollectionError] = []
+    notes: list[CollectionNote] = []
+    for part in parts:
+        for name in FIELDS.values():
+            records.extend(getattr(part, name))
+        errors.extend(part.errors)
+        notes.extend(part.notes)
+    return assemble(subscriptions, records, errors, notes)
 
 
 def _sort_key(record: object) -> tuple[str, str]:

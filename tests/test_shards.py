@@ -1,0 +1,44 @@
+"""Collecting with several processes gives exactly what one process gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from azaudit.audit import Audit, run_audit
+from azaudit.collect.shards import can_fork, process_count
+from azaudit.replay import ReplayAdapter, ReplayCredential
+from azaudit.runconfig import RunConfig
+from bench.network import SimulatedNetwork, simulated_session
+from bench.synthetic import SyntheticTenant
+
+TENANT = SyntheticTenant(subscriptions=6, resources_per_subscription=12, seed=5)
+
+
+def audit(processes: int) -> Audit:
+    network = SimulatedNetwork(ReplayAdapter(TENANT.responses, "synthetic"))
+    config = RunConfig(
+        replay=Path("synthetic"), processes=processes, concurrency=8, working_directory=Path("/nonexistent")
+    )
+    return run_audit(config, session=simulated_session(network), credential=ReplayCredential())
+
+
+@pytest.mark.skipif(not can_fork(), reason="multi-process collection needs fork (Linux)")
+def test_sharded_collection_matches_a_single_process() -> None:
+    one, two = audit(1), audit(3)
+    assert two.inventory == one.inventory
+    assert two.report.findings == one.report.findings
+    # Key Vault's challenge cache is process-wide: the forked workers inherit the first run's.
+    assert two.stats.total - two.stats.challenges == one.stats.total - one.stats.challenges
+    assert not [url for url, n in two.stats.by_url.items() if n > 1]
+    assert sum(1 for key in two.stats.by_kind if "roleDefinitions" in key) == 1
+
+
+def test_process_count() -> None:
+    if not can_fork():
+        assert process_count(4, 100) == 1
+        return
+    assert process_count(1, 100) == 1
+    assert process_count(8, 3) == 3
+    assert process_count(0, 4) == 1  # too few subscriptions to be worth a fork
