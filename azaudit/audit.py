@@ -117,6 +117,12 @@ def _collect_in_processes(
             tokens={k: v - before.get(k, 0) for k, v in credential.acquired.items() if v - before.get(k, 0)},
         )
 
+    tenants = {s.tenant_id for s in subscriptions if s.tenant_id}
+    if Dataset.SECRETS in datasets and len(tenants) == 1:
+        # Every worker would otherwise ask for its own Key Vault token: take it once, here, with
+        # the key the Key Vault challenge policy will ask for (scope, tenant, CAE), and let the
+        # workers inherit it.
+        credential.get_token(f"https://{cloud.vault_suffix}/.default", tenant_id=tenants.pop(), enable_cae=True)
     results = run_shards(job, subscriptions, processes)
     for result in results:
         transport.stats.absorb(result.total, result.challenges, result.peak_in_flight, result.by_kind, result.by_url)

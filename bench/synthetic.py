@@ -13,10 +13,11 @@ import random
 import uuid
 from collections.abc import Iterator
 
+from azaudit.replay.credential import REPLAY_TENANT_ID
 from azaudit.replay.fixtures import RecordedResponse, RequestKey, request_key
 
 ARM = "https://management.azure.com"
-TENANT = "00000000-0000-4000-8000-0000000000aa"
+TENANT = REPLAY_TENANT_ID  # the tenant the replay adapter names in Key Vault challenges
 MIX = {"registries": 15, "container_groups": 45, "vaults": 25, "identities": 15}  # per 100 resources
 SECRETS_PER_VAULT = 6
 SECRETS_PAGE = 4

@@ -33,6 +33,7 @@ def test_sharded_collection_matches_a_single_process() -> None:
     assert two.stats.total - two.stats.challenges == one.stats.total - one.stats.challenges
     assert not [url for url, n in two.stats.by_url.items() if n > 1]
     assert sum(1 for key in two.stats.by_kind if "roleDefinitions" in key) == 1
+    assert all(count == 1 for count in two.tokens_acquired.values()), "one token per audience, across processes"
 
 
 def test_process_count() -> None:
