@@ -186,3 +186,9 @@ def default_approved_registries(registry_suffix: str) -> tuple[str, ...]:
     """The approved registries when none are configured: the cloud's Azure Container Registry
     login servers (``registry_suffix`` is e.g. ``azurecr.io``) and Microsoft Container Registry."""
     return (f"*.{registry_suffix}", "mcr.microsoft.com")
+
+
+def quoted(image: str) -> str:
+    """An image reference as quoted in a finding: one line, bounded length."""
+    flat = " ".join(image.split())
+    return repr(flat if len(flat) <= 120 else flat[:117] + "...")

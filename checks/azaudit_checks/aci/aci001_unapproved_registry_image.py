@@ -1,15 +1,9 @@
 from collections.abc import Iterator
 
 from azaudit.catalogue import CheckContext, check
-from azaudit.detect.image_ref import default_approved_registries, parse_image_reference, registry_matches
+from azaudit.detect.image_ref import default_approved_registries, parse_image_reference, quoted, registry_matches
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
-
-
-def _shown(image: str) -> str:
-    """An image reference as quoted in a message: one line, bounded length."""
-    flat = " ".join(image.split())
-    return repr(flat if len(flat) <= 120 else flat[:117] + "...")
 
 
 @check(
@@ -71,7 +65,7 @@ def unapproved_registry_image(ctx: CheckContext) -> Iterator[Outcome]:
                 found += 1
                 yield Outcome.failed(
                     group,
-                    f"{kind_of} {container.name}: image reference {_shown(container.image)} cannot be parsed, "
+                    f"{kind_of} {container.name}: image reference {quoted(container.image)} cannot be parsed, "
                     "so its registry cannot be shown to be approved",
                     item=container.name,
                 )

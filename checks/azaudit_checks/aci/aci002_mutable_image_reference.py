@@ -1,15 +1,9 @@
 from collections.abc import Iterator
 
 from azaudit.catalogue import CheckContext, check
-from azaudit.detect.image_ref import parse_image_reference
+from azaudit.detect.image_ref import parse_image_reference, quoted
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
-
-
-def _shown(image: str) -> str:
-    """An image reference as quoted in a message: one line, bounded length."""
-    flat = " ".join(image.split())
-    return repr(flat if len(flat) <= 120 else flat[:117] + "...")
 
 
 @check(
@@ -64,7 +58,7 @@ def mutable_image_reference(ctx: CheckContext) -> Iterator[Outcome]:
                 found += 1
                 yield Outcome.failed(
                     group,
-                    f"{kind_of} {container.name}: image reference {_shown(container.image)} cannot be parsed, "
+                    f"{kind_of} {container.name}: image reference {quoted(container.image)} cannot be parsed, "
                     "so nothing shows it is pinned",
                     item=container.name,
                 )
