@@ -63,4 +63,20 @@ def names(findings: tuple[Finding, ...], code: str, status: Status) -> set[str]:
     }
 
 
+def assert_outcomes(
+    findings: tuple[Finding, ...],
+    code: str,
+    *,
+    failing: set[str],
+    passing: set[str],
+    skipped: set[str] | None = None,
+    errored: set[str] | None = None,
+) -> None:
+    """The exact ``resource[/item]`` names of one check's findings, status by status."""
+    assert names(findings, code, Status.FAIL) == failing
+    assert names(findings, code, Status.PASS) == passing
+    assert names(findings, code, Status.SKIPPED) == (skipped or set())
+    assert names(findings, code, Status.ERROR) == (errored or set())
+
+
 Names = Callable[[tuple[Finding, ...], str, Status], set[str]]

@@ -17,7 +17,7 @@ from azaudit.inventory.common import Identity, PrivateEndpointConnection
 from azaudit.inventory.coverage import CollectionError, Dataset
 from azaudit.model import Finding, Status
 from azaudit.settings import Settings
-from tests.conftest import NOW, names
+from tests.conftest import NOW, assert_outcomes
 
 CHECKS = catalogue.load()
 
@@ -53,11 +53,7 @@ def test_every_acr_row_of_the_catalogue_is_a_check() -> None:
 @pytest.mark.parametrize("code", sorted(EXPECTED))
 def test_expectations_in_the_sample_tenant(code: str, sample_audit: Audit) -> None:
     failing, passing, skipped = EXPECTED[code]
-    findings = sample_audit.report.findings
-    assert names(findings, code, Status.FAIL) == failing
-    assert names(findings, code, Status.PASS) == passing
-    assert names(findings, code, Status.SKIPPED) == skipped
-    assert not names(findings, code, Status.ERROR)
+    assert_outcomes(sample_audit.report.findings, code, failing=failing, passing=passing, skipped=skipped)
 
 
 def _messages(sample_audit: Audit, code: str, resource: str) -> list[str]:
