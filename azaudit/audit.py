@@ -93,6 +93,7 @@ def _collect_in_processes(
     subscriptions: list[Subscription],
     datasets: set[Dataset],
     processes: int,
+    progress: Progress | None,
 ) -> Inventory:
     """Shard the subscriptions over forked processes and merge what they collected."""
     per_process = max(1, config.concurrency // processes)
@@ -123,7 +124,7 @@ def _collect_in_processes(
         # the key the Key Vault challenge policy will ask for (scope, tenant, CAE), and let the
         # workers inherit it.
         credential.get_token(f"https://{cloud.vault_suffix}/.default", tenant_id=tenants.pop(), enable_cae=True)
-    results = run_shards(job, subscriptions, processes)
+    results = run_shards(job, subscriptions, processes, progress)
     for result in results:
         transport.stats.absorb(result.total, result.challenges, result.peak_in_flight, result.by_kind, result.by_url)
         for audience, count in result.tokens.items():
@@ -159,7 +160,7 @@ def run_audit(
         processes = process_count(config.processes, len(subscriptions)) if recorder is None else 1
         if processes > 1:
             inventory = _collect_in_processes(
-                config, cloud, shared, session, transport, subscriptions, datasets, processes
+                config, cloud, shared, session, transport, subscriptions, datasets, processes, progress
             )
         else:
             inventory = collect(clients, subscriptions, datasets, config.concurrency, progress)

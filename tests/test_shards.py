@@ -16,17 +16,24 @@ from bench.synthetic import SyntheticTenant
 TENANT = SyntheticTenant(subscriptions=6, resources_per_subscription=12, seed=5)
 
 
-def audit(processes: int) -> Audit:
+def audit(processes: int, progress: list[tuple[int, int]] | None = None) -> Audit:
     network = SimulatedNetwork(ReplayAdapter(TENANT.responses, "synthetic"))
     config = RunConfig(
         replay=Path("synthetic"), processes=processes, concurrency=8, working_directory=Path("/nonexistent")
     )
-    return run_audit(config, session=simulated_session(network), credential=ReplayCredential())
+
+    def heard(done: int, total: int) -> None:
+        if progress is not None:
+            progress.append((done, total))
+
+    return run_audit(config, progress=heard, session=simulated_session(network), credential=ReplayCredential())
 
 
 @pytest.mark.skipif(not can_fork(), reason="multi-process collection needs fork (Linux)")
 def test_sharded_collection_matches_a_single_process() -> None:
-    one, two = audit(1), audit(3)
+    seen: list[tuple[int, int]] = []
+    one, two = audit(1), audit(3, seen)
+    assert seen[-1] == (3, 3), "the progress display hears of each finished shard"
     assert two.inventory == one.inventory
     assert two.report.findings == one.report.findings
     # Key Vault's challenge cache is process-wide: the forked workers inherit the first run's.

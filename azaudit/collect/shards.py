@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import msgspec
 
@@ -55,15 +55,25 @@ def process_count(requested: int, subscriptions: int) -> int:
     return max(1, min(os.cpu_count() or 1, 4, subscriptions // 5))
 
 
-def run_shards(job: ShardJob, subscriptions: Sequence[Subscription], processes: int) -> list[ShardResult]:
+def run_shards(
+    job: ShardJob,
+    subscriptions: Sequence[Subscription],
+    processes: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[ShardResult]:
     """Run ``job`` over round-robin shards of ``subscriptions`` in ``processes`` forked workers;
-    the first shard also collects the run-wide data."""
+    the first shard also collects the run-wide data. ``progress`` hears of finished shards."""
     global _JOB
     shards = [list(subscriptions[i::processes]) for i in range(processes)]
+    arguments = [(shard, index == 0) for index, shard in enumerate(shards) if shard]
     _JOB = job
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-            return list(pool.map(_run, [(shard, index == 0) for index, shard in enumerate(shards) if shard]))
+            futures = [pool.submit(_run, argument) for argument in arguments]
+            for done, _ in enumerate(as_completed(futures), 1):
+                if progress is not None:
+                    progress(done, len(futures))
+            return [future.result() for future in futures]
     finally:
         _JOB = None
