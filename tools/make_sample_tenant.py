@@ -52,9 +52,16 @@ BUILTIN_ACTIONS = {
     "Contributor": ["*"],
     "Reader": ["*/read"],
     "User Access Administrator": ["*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"],
-    "Role Based Access Control Administrator": ["Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete", "*/read"],
+    "Role Based Access Control Administrator": [
+        "Microsoft.Authorization/roleAssignments/write",
+        "Microsoft.Authorization/roleAssignments/delete",
+        "*/read",
+    ],
     "AcrPull": ["Microsoft.ContainerRegistry/registries/pull/read"],
-    "AcrPush": ["Microsoft.ContainerRegistry/registries/pull/read", "Microsoft.ContainerRegistry/registries/push/write"],
+    "AcrPush": [
+        "Microsoft.ContainerRegistry/registries/pull/read",
+        "Microsoft.ContainerRegistry/registries/push/write",
+    ],
     "AcrDelete": ["Microsoft.ContainerRegistry/registries/artifacts/delete"],
     "AcrImageSigner": ["Microsoft.ContainerRegistry/registries/sign/write"],
     "Key Vault Administrator": ["Microsoft.Authorization/*/read", "Microsoft.KeyVault/checkNameAvailability/read"],
@@ -103,6 +110,7 @@ def rg(sub: str, group: str) -> str:
 
 # ---------------------------------------------------------------------------------------- subscriptions
 
+
 def subscriptions() -> None:
     def sub(sid: str, name: str, state: str) -> dict[str, object]:
         return {
@@ -111,7 +119,11 @@ def subscriptions() -> None:
             "tenantId": TENANT,
             "displayName": name,
             "state": state,
-            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "EnterpriseAgreement_2014-09-01", "spendingLimit": "Off"},
+            "subscriptionPolicies": {
+                "locationPlacementId": "Public_2014-09-01",
+                "quotaId": "EnterpriseAgreement_2014-09-01",
+                "spendingLimit": "Off",
+            },
             "authorizationSource": "RoleBased",
             "managedByTenants": [],
             "tags": {"costCenter": "4711"},
@@ -125,10 +137,15 @@ def subscriptions() -> None:
             sub(LEGACY, "contoso-legacy", "Disabled"),
         ]
     }
-    write("subscriptions.json", "Subscriptions the audit identity can see (contoso-legacy is disabled).", [ok(url("/subscriptions", "subscriptions"), body)])
+    write(
+        "subscriptions.json",
+        "Subscriptions the audit identity can see (contoso-legacy is disabled).",
+        [ok(url("/subscriptions", "subscriptions"), body)],
+    )
 
 
 # ---------------------------------------------------------------------------------------- registries
+
 
 def registry(sub: str, group: str, name: str, sku: str, **props: object) -> dict[str, object]:
     rid = f"{rg(sub, group)}/providers/Microsoft.ContainerRegistry/registries/{name}"
@@ -172,8 +189,14 @@ def private_endpoint(resource_id: str, name: str, status: str = "Approved") -> d
         "name": name,
         "type": "Microsoft.ContainerRegistry/registries/privateEndpointConnections",
         "properties": {
-            "privateEndpoint": {"id": f"/subscriptions/{PROD}/resourceGroups/rg-prod-network/providers/Microsoft.Network/privateEndpoints/{name}"},
-            "privateLinkServiceConnectionState": {"status": status, "description": "Auto-approved", "actionsRequired": "None"},
+            "privateEndpoint": {
+                "id": f"/subscriptions/{PROD}/resourceGroups/rg-prod-network/providers/Microsoft.Network/privateEndpoints/{name}"
+            },
+            "privateLinkServiceConnectionState": {
+                "status": status,
+                "description": "Auto-approved",
+                "actionsRequired": "None",
+            },
             "provisioningState": "Succeeded",
         },
     }
@@ -182,7 +205,11 @@ def private_endpoint(resource_id: str, name: str, status: str = "Approved") -> d
 def registries() -> None:
     prod_acr = registry(PROD, "rg-prod-containers", "contosoprodacr", "Premium")
     rid = str(prod_acr["id"])
-    prod_acr["identity"] = {"type": "SystemAssigned", "principalId": "0b7c9e1a-3f5d-4b7e-9a1c-3e5f7b9d1f40", "tenantId": TENANT}
+    prod_acr["identity"] = {
+        "type": "SystemAssigned",
+        "principalId": "0b7c9e1a-3f5d-4b7e-9a1c-3e5f7b9d1f40",
+        "tenantId": TENANT,
+    }
     prod_acr["properties"].update(  # type: ignore[union-attr]
         {
             "publicNetworkAccess": "Disabled",
@@ -192,7 +219,11 @@ def registries() -> None:
                 "quarantinePolicy": {"status": "enabled"},
                 # Content trust is not supported with a customer-managed key (ACR005 skips it).
                 "trustPolicy": {"type": "Notary", "status": "disabled"},
-                "retentionPolicy": {"days": 30, "lastUpdatedTime": "2025-01-08T10:00:00.000000+00:00", "status": "enabled"},
+                "retentionPolicy": {
+                    "days": 30,
+                    "lastUpdatedTime": "2025-01-08T10:00:00.000000+00:00",
+                    "status": "enabled",
+                },
                 "exportPolicy": {"status": "disabled"},
                 "azureADAuthenticationAsArmPolicy": {"status": "disabled"},
             },
@@ -217,12 +248,22 @@ def registries() -> None:
     platform_id = str(platform_acr["id"])
     platform_acr["properties"].update(  # type: ignore[union-attr]
         {
-            "networkRuleSet": {"defaultAction": "Deny", "ipRules": [{"action": "Allow", "value": "203.0.113.0/27"}, {"action": "Allow", "value": "198.51.100.14"}]},
+            "networkRuleSet": {
+                "defaultAction": "Deny",
+                "ipRules": [
+                    {"action": "Allow", "value": "203.0.113.0/27"},
+                    {"action": "Allow", "value": "198.51.100.14"},
+                ],
+            },
             "privateEndpointConnections": [private_endpoint(platform_id, "pe-contosoplatformacr", status="Pending")],
             "policies": {
                 "quarantinePolicy": {"status": "disabled"},
                 "trustPolicy": {"type": "Notary", "status": "enabled"},
-                "retentionPolicy": {"days": 14, "lastUpdatedTime": "2025-04-02T09:30:00.000000+00:00", "status": "enabled"},
+                "retentionPolicy": {
+                    "days": 14,
+                    "lastUpdatedTime": "2025-04-02T09:30:00.000000+00:00",
+                    "status": "enabled",
+                },
                 "exportPolicy": {"status": "enabled"},
                 "azureADAuthenticationAsArmPolicy": {"status": "disabled"},
             },
@@ -239,7 +280,11 @@ def registries() -> None:
             "policies": {
                 "quarantinePolicy": {"status": "enabled"},
                 "trustPolicy": {"type": "Notary", "status": "disabled"},
-                "retentionPolicy": {"days": 7, "lastUpdatedTime": "2024-09-10T12:00:00.000000+00:00", "status": "disabled"},
+                "retentionPolicy": {
+                    "days": 7,
+                    "lastUpdatedTime": "2024-09-10T12:00:00.000000+00:00",
+                    "status": "disabled",
+                },
                 "exportPolicy": {"status": "disabled"},
                 "azureADAuthenticationAsArmPolicy": {"status": "enabled"},
             },
@@ -258,7 +303,14 @@ def registries() -> None:
                 "status": status,
                 "credentials": {
                     "certificates": [],
-                    "passwords": [{"creationTime": "2025-02-10T08:00:05.000000Z", "expiry": "2027-02-10T08:00:05.000000Z", "name": p} for p in passwords],
+                    "passwords": [
+                        {
+                            "creationTime": "2025-02-10T08:00:05.000000Z",
+                            "expiry": "2027-02-10T08:00:05.000000Z",
+                            "name": p,
+                        }
+                        for p in passwords
+                    ],
                 },
             },
         }
@@ -274,7 +326,12 @@ def registries() -> None:
             ok(url(f"{rid}/tokens", "acr"), {"value": []}),
             ok(
                 url(f"{platform_id}/tokens", "acr"),
-                {"value": [token(platform_id, "partner-pull", "disabled", ["password1"]), token(platform_id, "scanner", "enabled", [])]},
+                {
+                    "value": [
+                        token(platform_id, "partner-pull", "disabled", ["password1"]),
+                        token(platform_id, "scanner", "enabled", []),
+                    ]
+                },
             ),
             ok(
                 url(f"{legacy_acr['id']}/tokens", "acr"),
@@ -291,7 +348,13 @@ def registries() -> None:
                                 "status": "enabled",
                                 "credentials": {
                                     "certificates": [],
-                                    "passwords": [{"creationTime": "2024-06-02T08:00:05.000000Z", "expiry": "2027-06-02T08:00:05.000000Z", "name": "password1"}],
+                                    "passwords": [
+                                        {
+                                            "creationTime": "2024-06-02T08:00:05.000000Z",
+                                            "expiry": "2027-06-02T08:00:05.000000Z",
+                                            "name": "password1",
+                                        }
+                                    ],
                                 },
                             },
                         }
@@ -304,9 +367,15 @@ def registries() -> None:
         f"{DEV}/containerregistry.json",
         "contoso-dev registries: Standard with anonymous pull on; a Premium ML registry open to every network.",
         [
-            ok(url(f"/subscriptions/{DEV}/providers/Microsoft.ContainerRegistry/registries", "acr"), {"value": [dev_acr, ml_acr]}),
+            ok(
+                url(f"/subscriptions/{DEV}/providers/Microsoft.ContainerRegistry/registries", "acr"),
+                {"value": [dev_acr, ml_acr]},
+            ),
             ok(url(f"{dev_acr['id']}/tokens", "acr"), {"value": []}),
-            ok(url(f"{ml_id}/tokens", "acr"), {"value": [token(ml_id, "training-push", "enabled", ["password1", "password2"])]}),
+            ok(
+                url(f"{ml_id}/tokens", "acr"),
+                {"value": [token(ml_id, "training-push", "enabled", ["password1", "password2"])]},
+            ),
         ],
     )
     diagnostic_settings(
@@ -315,7 +384,9 @@ def registries() -> None:
         {
             rid: [diag_setting(rid, "acr-to-law", logs=[{"categoryGroup": "allLogs", "enabled": True}])],
             str(legacy_acr["id"]): [],
-            platform_id: [diag_setting(platform_id, "acr-to-law", logs=[{"categoryGroup": "allLogs", "enabled": True}])],
+            platform_id: [
+                diag_setting(platform_id, "acr-to-law", logs=[{"categoryGroup": "allLogs", "enabled": True}])
+            ],
         },
     )
     diagnostic_settings(
@@ -342,7 +413,9 @@ def registries() -> None:
 WORKSPACE = f"/subscriptions/{PROD}/resourceGroups/rg-prod-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-contoso-security"
 
 
-def diag_setting(resource_id: str, name: str, logs: list[dict[str, object]], destination: bool = True, metrics: bool = True) -> dict[str, object]:
+def diag_setting(
+    resource_id: str, name: str, logs: list[dict[str, object]], destination: bool = True, metrics: bool = True
+) -> dict[str, object]:
     props: dict[str, object] = {
         "logs": [{**entry, "retentionPolicy": {"enabled": False, "days": 0}} for entry in logs],
         "metrics": [{"category": "AllMetrics", "enabled": metrics, "retentionPolicy": {"enabled": False, "days": 0}}],
@@ -362,12 +435,24 @@ def diagnostic_settings(sub: str, what: str, by_resource: dict[str, list[dict[st
     write(
         f"{sub}/diagnostics-{what}.json",
         f"Diagnostic settings of the {what} (not paged).",
-        [ok(url(f"{rid}/providers/Microsoft.Insights/diagnosticSettings", "diag"), {"value": settings}) for rid, settings in by_resource.items()],
+        [
+            ok(url(f"{rid}/providers/Microsoft.Insights/diagnosticSettings", "diag"), {"value": settings})
+            for rid, settings in by_resource.items()
+        ],
     )
 
 
 def activity_logs() -> None:
-    categories = ["Administrative", "Security", "ServiceHealth", "Alert", "Recommendation", "Policy", "Autoscale", "ResourceHealth"]
+    categories = [
+        "Administrative",
+        "Security",
+        "ServiceHealth",
+        "Alert",
+        "Recommendation",
+        "Policy",
+        "Autoscale",
+        "ResourceHealth",
+    ]
     prod_setting = {
         "id": f"subscriptions/{PROD}/providers/microsoft.insights/diagnosticSettings/activity-to-law",
         "type": None,
@@ -380,7 +465,12 @@ def activity_logs() -> None:
     write(
         f"{PROD}/activity-log.json",
         "contoso-prod exports its activity log (every category).",
-        [ok(url(f"/subscriptions/{PROD}/providers/Microsoft.Insights/diagnosticSettings", "diag"), {"value": [prod_setting]})],
+        [
+            ok(
+                url(f"/subscriptions/{PROD}/providers/Microsoft.Insights/diagnosticSettings", "diag"),
+                {"value": [prod_setting]},
+            )
+        ],
     )
     write(
         f"{DEV}/activity-log.json",
@@ -391,7 +481,16 @@ def activity_logs() -> None:
 
 # ---------------------------------------------------------------------------------------- container groups
 
-def container(name: str, image: str, env: list[dict[str, object]] | None = None, limits: bool = True, security: dict[str, object] | None = None, command: list[str] | None = None, port: int | None = 8080) -> dict[str, object]:
+
+def container(
+    name: str,
+    image: str,
+    env: list[dict[str, object]] | None = None,
+    limits: bool = True,
+    security: dict[str, object] | None = None,
+    command: list[str] | None = None,
+    port: int | None = 8080,
+) -> dict[str, object]:
     props: dict[str, object] = {
         "image": image,
         "ports": [{"protocol": "TCP", "port": port}] if port else [],
@@ -408,7 +507,9 @@ def container(name: str, image: str, env: list[dict[str, object]] | None = None,
     return {"name": name, "properties": props}
 
 
-def group(sub: str, resource_group: str, name: str, containers: list[dict[str, object]], **props: object) -> dict[str, object]:
+def group(
+    sub: str, resource_group: str, name: str, containers: list[dict[str, object]], **props: object
+) -> dict[str, object]:
     gid = f"{rg(sub, resource_group)}/providers/Microsoft.ContainerInstance/containerGroups/{name}"
     base: dict[str, object] = {
         "provisioningState": "Succeeded",
@@ -419,12 +520,20 @@ def group(sub: str, resource_group: str, name: str, containers: list[dict[str, o
         "initContainers": [],
     }
     base.update(props)
-    result: dict[str, object] = {"id": gid, "name": name, "type": "Microsoft.ContainerInstance/containerGroups", "location": "westeurope", "properties": base}
+    result: dict[str, object] = {
+        "id": gid,
+        "name": name,
+        "type": "Microsoft.ContainerInstance/containerGroups",
+        "location": "westeurope",
+        "properties": base,
+    }
     return result
 
 
 def container_groups() -> None:
-    api_identity = f"{rg(PROD, 'rg-prod-identity')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aci-prod-api"
+    api_identity = (
+        f"{rg(PROD, 'rg-prod-identity')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aci-prod-api"
+    )
     prod_api = group(
         PROD,
         "rg-prod-containers",
@@ -439,19 +548,43 @@ def container_groups() -> None:
                     {"name": "KEYVAULT_URI", "value": "https://kv-prod-apps.vault.azure.net/"},
                     {"name": "DB_PASSWORD"},
                 ],
-                security={"privileged": False, "allowPrivilegeEscalation": False, "runAsUser": 10001, "runAsGroup": 10001, "capabilities": {"drop": ["ALL"]}, "seccompProfile": "RuntimeDefault"},
+                security={
+                    "privileged": False,
+                    "allowPrivilegeEscalation": False,
+                    "runAsUser": 10001,
+                    "runAsGroup": 10001,
+                    "capabilities": {"drop": ["ALL"]},
+                    "seccompProfile": "RuntimeDefault",
+                },
             )
         ],
         ipAddress={"type": "Private", "ports": [{"protocol": "TCP", "port": 8080}], "ip": "10.20.1.4"},
-        subnetIds=[{"id": f"{rg(PROD, 'rg-prod-network')}/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/snet-aci", "name": "snet-aci"}],
+        subnetIds=[
+            {
+                "id": f"{rg(PROD, 'rg-prod-network')}/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/snet-aci",
+                "name": "snet-aci",
+            }
+        ],
         imageRegistryCredentials=[{"server": "contosoprodacr.azurecr.io", "identity": api_identity}],
-        diagnostics={"logAnalytics": {"workspaceId": "5a3c1e9f-7b2d-4f6a-8c0e-1d3f5b7a9c20", "logType": "ContainerInstanceLogs"}},
-        encryptionProperties={"vaultBaseUrl": "https://kv-prod-apps.vault.azure.net", "keyName": "cmk-aci", "keyVersion": "0f2e4d6c8b0a4e2c9d7f5b3a1c9e7d5b", "identity": api_identity},
+        diagnostics={
+            "logAnalytics": {"workspaceId": "5a3c1e9f-7b2d-4f6a-8c0e-1d3f5b7a9c20", "logType": "ContainerInstanceLogs"}
+        },
+        encryptionProperties={
+            "vaultBaseUrl": "https://kv-prod-apps.vault.azure.net",
+            "keyName": "cmk-aci",
+            "keyVersion": "0f2e4d6c8b0a4e2c9d7f5b3a1c9e7d5b",
+            "identity": api_identity,
+        },
         volumes=[{"name": "cache", "emptyDir": {}}],
     )
     prod_api["identity"] = {
         "type": "UserAssigned",
-        "userAssignedIdentities": {api_identity: {"principalId": "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41", "clientId": "2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62"}},
+        "userAssignedIdentities": {
+            api_identity: {
+                "principalId": "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41",
+                "clientId": "2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62",
+            }
+        },
     }
     prod_worker = group(
         PROD,
@@ -462,17 +595,35 @@ def container_groups() -> None:
                 "worker",
                 "nginx:latest",
                 env=[
-                    {"name": "STORAGE_CONNECTION", "value": f"DefaultEndpointsProtocol=https;AccountName=contosoprodsa;AccountKey={CANARY_MARK}q8Xk2Lr9Tz4Wp7Nc1Vb6Mh3Jd5Fg0Sa8Qe2Ry4Uo7Ii9Pl1Kj3Hg5Fd7Sa9Zx2Cv4Bn6Mq8Wt0Ey==;EndpointSuffix=core.windows.net"},
+                    {
+                        "name": "STORAGE_CONNECTION",
+                        "value": f"DefaultEndpointsProtocol=https;AccountName=contosoprodsa;AccountKey={CANARY_MARK}q8Xk2Lr9Tz4Wp7Nc1Vb6Mh3Jd5Fg0Sa8Qe2Ry4Uo7Ii9Pl1Kj3Hg5Fd7Sa9Zx2Cv4Bn6Mq8Wt0Ey==;EndpointSuffix=core.windows.net",
+                    },
                     {"name": "FEATURE_FLAGS", "value": "orders,billing"},
                 ],
                 security={"privileged": True},
                 limits=False,
             ),
-            container("sidecar", "mcr.microsoft.com/azure-cli:2.67.0", port=None, security={"privileged": False, "runAsUser": 0}),
+            container(
+                "sidecar",
+                "mcr.microsoft.com/azure-cli:2.67.0",
+                port=None,
+                security={"privileged": False, "runAsUser": 0},
+            ),
         ],
-        ipAddress={"type": "Public", "ports": [{"protocol": "TCP", "port": 80}], "ip": "20.61.112.9", "dnsNameLabel": "contoso-prod-worker", "fqdn": "contoso-prod-worker.westeurope.azurecontainer.io"},
+        ipAddress={
+            "type": "Public",
+            "ports": [{"protocol": "TCP", "port": 80}],
+            "ip": "20.61.112.9",
+            "dnsNameLabel": "contoso-prod-worker",
+            "fqdn": "contoso-prod-worker.westeurope.azurecontainer.io",
+        },
     )
-    prod_worker["identity"] = {"type": "SystemAssigned", "principalId": "1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73", "tenantId": TENANT}
+    prod_worker["identity"] = {
+        "type": "SystemAssigned",
+        "principalId": "1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73",
+        "tenantId": TENANT,
+    }
     prod_batch = group(
         PROD,
         "rg-prod-batch",
@@ -487,11 +638,26 @@ def container_groups() -> None:
             )
         ],
         initContainers=[
-            {"name": "fetch-config", "properties": {"image": "docker.io/library/alpine:3.20", "command": ["sh", "-c", "cp -r /repo/config /data"], "environmentVariables": [], "securityContext": {"privileged": True}}}
+            {
+                "name": "fetch-config",
+                "properties": {
+                    "image": "docker.io/library/alpine:3.20",
+                    "command": ["sh", "-c", "cp -r /repo/config /data"],
+                    "environmentVariables": [],
+                    "securityContext": {"privileged": True},
+                },
+            }
         ],
         imageRegistryCredentials=[{"server": "contosolegacyacr.azurecr.io", "username": "contosolegacyacr"}],
         volumes=[
-            {"name": "repo", "gitRepo": {"repository": f"https://build-bot:{CANARY_MARK}ghp@github.com/contoso/batch-config.git", "directory": ".", "revision": "main"}},
+            {
+                "name": "repo",
+                "gitRepo": {
+                    "repository": f"https://build-bot:{CANARY_MARK}ghp@github.com/contoso/batch-config.git",
+                    "directory": ".",
+                    "revision": "main",
+                },
+            },
             {"name": "data", "emptyDir": {}},
         ],
         restartPolicy="OnFailure",
@@ -499,27 +665,61 @@ def container_groups() -> None:
     write(
         f"{PROD}/containerinstance.json",
         "contoso-prod container groups: a hardened API, a privileged public worker, a batch job with credentials.",
-        [ok(url(f"/subscriptions/{PROD}/providers/Microsoft.ContainerInstance/containerGroups", "aci"), {"value": [prod_api, prod_worker, prod_batch]})],
+        [
+            ok(
+                url(f"/subscriptions/{PROD}/providers/Microsoft.ContainerInstance/containerGroups", "aci"),
+                {"value": [prod_api, prod_worker, prod_batch]},
+            )
+        ],
     )
 
     dev_web = group(
         DEV,
         "rg-dev-containers",
         "aci-dev-web",
-        [container("web", "contosodevacr.azurecr.io/web/frontend:1.8.0", env=[{"name": "API_BASE_URL", "value": "https://api.dev.contoso.example/v1"}], security={"privileged": False, "runAsUser": 1000})],
-        ipAddress={"type": "Public", "ports": [{"protocol": "TCP", "port": 443}], "ip": "20.61.113.40", "dnsNameLabel": "contoso-dev-web", "fqdn": "contoso-dev-web.westeurope.azurecontainer.io"},
+        [
+            container(
+                "web",
+                "contosodevacr.azurecr.io/web/frontend:1.8.0",
+                env=[{"name": "API_BASE_URL", "value": "https://api.dev.contoso.example/v1"}],
+                security={"privileged": False, "runAsUser": 1000},
+            )
+        ],
+        ipAddress={
+            "type": "Public",
+            "ports": [{"protocol": "TCP", "port": 443}],
+            "ip": "20.61.113.40",
+            "dnsNameLabel": "contoso-dev-web",
+            "fqdn": "contoso-dev-web.westeurope.azurecontainer.io",
+        },
         diagnostics={"logAnalytics": {"workspaceId": "5a3c1e9f-7b2d-4f6a-8c0e-1d3f5b7a9c20"}},
     )
     dev_jobs = group(
         DEV,
         "rg-dev-containers",
         "aci-dev-jobs",
-        [container("jobs", "contosodevacr.azurecr.io/jobs/runner", env=[{"name": "RUNNER_TOKEN"}, {"name": "RETRIES", "value": "3"}], port=None)],
-        subnetIds=[{"id": f"{rg(DEV, 'rg-dev-network')}/providers/Microsoft.Network/virtualNetworks/vnet-dev/subnets/snet-aci", "name": "snet-aci"}],
+        [
+            container(
+                "jobs",
+                "contosodevacr.azurecr.io/jobs/runner",
+                env=[{"name": "RUNNER_TOKEN"}, {"name": "RETRIES", "value": "3"}],
+                port=None,
+            )
+        ],
+        subnetIds=[
+            {
+                "id": f"{rg(DEV, 'rg-dev-network')}/providers/Microsoft.Network/virtualNetworks/vnet-dev/subnets/snet-aci",
+                "name": "snet-aci",
+            }
+        ],
         ipAddress={"type": "Private", "ports": [{"protocol": "TCP", "port": 9000}], "ip": "10.40.1.5"},
         imageRegistryCredentials=[{"server": "contosodevacr.azurecr.io", "identity": "[system]"}],
     )
-    dev_jobs["identity"] = {"type": "SystemAssigned", "principalId": "4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95", "tenantId": TENANT}
+    dev_jobs["identity"] = {
+        "type": "SystemAssigned",
+        "principalId": "4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95",
+        "tenantId": TENANT,
+    }
     dev_debug = group(
         DEV,
         "rg-dev-sandbox",
@@ -529,7 +729,11 @@ def container_groups() -> None:
                 "debug",
                 "ghcr.io/contoso/netshoot:v0.13",
                 env=[{"name": "GITHUB_TOKEN", "value": f"ghp_{CANARY_MARK}R4nd0mT0k3nAbCdEfGh12"}],
-                security={"privileged": True, "capabilities": {"add": ["NET_ADMIN", "SYS_PTRACE"]}, "allowPrivilegeEscalation": True},
+                security={
+                    "privileged": True,
+                    "capabilities": {"add": ["NET_ADMIN", "SYS_PTRACE"]},
+                    "allowPrivilegeEscalation": True,
+                },
                 port=None,
             )
         ],
@@ -539,7 +743,9 @@ def container_groups() -> None:
     # an uppercase ACR host with `latest`), values under secret-like names that are not credentials
     # (a Key Vault reference, placeholders, a secret *file* path), a capability added without privileged mode, a
     # password for a self-hosted registry next to an identity for ACR, and a public gitRepo volume.
-    tools_identity = f"{rg(DEV, 'rg-dev-identity')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aci-dev-tools"
+    tools_identity = (
+        f"{rg(DEV, 'rg-dev-identity')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aci-dev-tools"
+    )
     dev_tools = group(
         DEV,
         "rg-dev-tools",
@@ -549,7 +755,10 @@ def container_groups() -> None:
                 "cli",
                 "mcr.microsoft.com/azure-cli@sha256:9e3f1c5a7b9d1f3e5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e7b9d1f",
                 env=[
-                    {"name": "DB_PASSWORD", "value": "@Microsoft.KeyVault(SecretUri=https://kv-dev-apps.vault.azure.net/secrets/db-password/)"},
+                    {
+                        "name": "DB_PASSWORD",
+                        "value": "@Microsoft.KeyVault(SecretUri=https://kv-dev-apps.vault.azure.net/secrets/db-password/)",
+                    },
                     {"name": "API_KEY", "value": "${API_KEY}"},
                     {"name": "ENABLE_TLS", "value": "true"},
                     {"name": "SERVICE_URL", "value": "https://api.dev.contoso.example/v2"},
@@ -577,28 +786,53 @@ def container_groups() -> None:
                 },
             }
         ],
-        subnetIds=[{"id": f"{rg(DEV, 'rg-dev-network')}/providers/Microsoft.Network/virtualNetworks/vnet-dev/subnets/snet-tools", "name": "snet-tools"}],
+        subnetIds=[
+            {
+                "id": f"{rg(DEV, 'rg-dev-network')}/providers/Microsoft.Network/virtualNetworks/vnet-dev/subnets/snet-tools",
+                "name": "snet-tools",
+            }
+        ],
         imageRegistryCredentials=[
             {"server": "contosodevacr.azurecr.io", "identity": tools_identity},
             {"server": "registry.contoso.example:5000", "username": "tools-pull"},
         ],
-        diagnostics={"logAnalytics": {"workspaceId": "5a3c1e9f-7b2d-4f6a-8c0e-1d3f5b7a9c20", "logType": "ContainerInstanceLogs"}},
-        volumes=[{"name": "scripts", "gitRepo": {"repository": "https://github.com/contoso/ops-scripts.git", "directory": ".", "revision": "main"}}],
+        diagnostics={
+            "logAnalytics": {"workspaceId": "5a3c1e9f-7b2d-4f6a-8c0e-1d3f5b7a9c20", "logType": "ContainerInstanceLogs"}
+        },
+        volumes=[
+            {
+                "name": "scripts",
+                "gitRepo": {
+                    "repository": "https://github.com/contoso/ops-scripts.git",
+                    "directory": ".",
+                    "revision": "main",
+                },
+            }
+        ],
     )
     dev_tools["identity"] = {
         "type": "UserAssigned",
-        "userAssignedIdentities": {tools_identity: {"principalId": "8c0e2a4c-6e8a-4c0e-9a2c-8e0a2c4e6a17", "clientId": "3d5f7b9d-1f3b-4d5f-9b7d-1f3b5d7f9b28"}},
+        "userAssignedIdentities": {
+            tools_identity: {
+                "principalId": "8c0e2a4c-6e8a-4c0e-9a2c-8e0a2c4e6a17",
+                "clientId": "3d5f7b9d-1f3b-4d5f-9b7d-1f3b5d7f9b28",
+            }
+        },
     }
     list_path = f"/subscriptions/{DEV}/providers/Microsoft.ContainerInstance/containerGroups"
     next_url = url(list_path, "aci", **{"$skiptoken": "cGFnZTI"})
     write(
         f"{DEV}/containerinstance.json",
         "contoso-dev container groups (the list pages once): a public web app, a private job runner, a privileged debug box, tools in the VNet.",
-        [ok(url(list_path, "aci"), {"value": [dev_web, dev_jobs], "nextLink": next_url}), ok(next_url, {"value": [dev_debug, dev_tools]})],
+        [
+            ok(url(list_path, "aci"), {"value": [dev_web, dev_jobs], "nextLink": next_url}),
+            ok(next_url, {"value": [dev_debug, dev_tools]}),
+        ],
     )
 
 
 # ---------------------------------------------------------------------------------------- key vaults
+
 
 def vault(sub: str, group_name: str, name: str, **props: object) -> dict[str, object]:
     vid = f"{rg(sub, group_name)}/providers/Microsoft.KeyVault/vaults/{name}"
@@ -614,17 +848,48 @@ def vault(sub: str, group_name: str, name: str, **props: object) -> dict[str, ob
         "publicNetworkAccess": "Enabled",
     }
     base.update(props)
-    return {"id": vid, "name": name, "type": "Microsoft.KeyVault/vaults", "location": "westeurope", "tags": {}, "properties": base, "systemData": {"createdBy": "platform@contoso.example", "createdByType": "User", "createdAt": "2024-02-01T10:00:00.000Z"}}
+    return {
+        "id": vid,
+        "name": name,
+        "type": "Microsoft.KeyVault/vaults",
+        "location": "westeurope",
+        "tags": {},
+        "properties": base,
+        "systemData": {
+            "createdBy": "platform@contoso.example",
+            "createdByType": "User",
+            "createdAt": "2024-02-01T10:00:00.000Z",
+        },
+    }
 
 
 ALL_SECRET_PERMS = ["get", "list", "set", "delete", "backup", "restore", "recover", "purge"]
 
 
-def secret_item(vault_name: str, name: str, created: int, updated: int, exp: int | None = None, managed: bool = False, content_type: str | None = None, enabled: bool = True) -> dict[str, object]:
-    attributes: dict[str, object] = {"enabled": enabled, "created": created, "updated": updated, "recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90}
+def secret_item(
+    vault_name: str,
+    name: str,
+    created: int,
+    updated: int,
+    exp: int | None = None,
+    managed: bool = False,
+    content_type: str | None = None,
+    enabled: bool = True,
+) -> dict[str, object]:
+    attributes: dict[str, object] = {
+        "enabled": enabled,
+        "created": created,
+        "updated": updated,
+        "recoveryLevel": "Recoverable+Purgeable",
+        "recoverableDays": 90,
+    }
     if exp is not None:
         attributes["exp"] = exp
-    item: dict[str, object] = {"id": f"https://{vault_name}.vault.azure.net/secrets/{name}", "attributes": attributes, "tags": {}}
+    item: dict[str, object] = {
+        "id": f"https://{vault_name}.vault.azure.net/secrets/{name}",
+        "attributes": attributes,
+        "tags": {},
+    }
     if managed:
         item["managed"] = True
     if content_type:
@@ -632,22 +897,47 @@ def secret_item(vault_name: str, name: str, created: int, updated: int, exp: int
     return item
 
 
-def arm_secret(vault_id: str, name: str, created: int, updated: int, exp: int | None = None, content_type: str | None = None) -> dict[str, object]:
+def arm_secret(
+    vault_id: str, name: str, created: int, updated: int, exp: int | None = None, content_type: str | None = None
+) -> dict[str, object]:
     attributes: dict[str, object] = {"enabled": True, "created": created, "updated": updated}
     if exp is not None:
         attributes["exp"] = exp
-    props: dict[str, object] = {"attributes": attributes, "secretUri": f"https://{vault_id.rsplit('/', 1)[-1]}.vault.azure.net/secrets/{name}", "secretUriWithVersion": f"https://{vault_id.rsplit('/', 1)[-1]}.vault.azure.net/secrets/{name}/4387e9f3d6e14c459867679a90fd0f79"}
+    props: dict[str, object] = {
+        "attributes": attributes,
+        "secretUri": f"https://{vault_id.rsplit('/', 1)[-1]}.vault.azure.net/secrets/{name}",
+        "secretUriWithVersion": f"https://{vault_id.rsplit('/', 1)[-1]}.vault.azure.net/secrets/{name}/4387e9f3d6e14c459867679a90fd0f79",
+    }
     if content_type:
         props["contentType"] = content_type
-    return {"id": f"{vault_id}/secrets/{name}", "name": name, "type": "Microsoft.KeyVault/vaults/secrets", "location": "westeurope", "properties": props}
+    return {
+        "id": f"{vault_id}/secrets/{name}",
+        "name": name,
+        "type": "Microsoft.KeyVault/vaults/secrets",
+        "location": "westeurope",
+        "properties": props,
+    }
 
 
 def arm_key(vault_id: str, name: str, exp: int | None, rotation: bool | None) -> dict[str, object]:
-    attributes: dict[str, object] = {"enabled": True, "created": 1717236000, "updated": 1717236000, "recoveryLevel": "Recoverable", "exportable": False}
+    attributes: dict[str, object] = {
+        "enabled": True,
+        "created": 1717236000,
+        "updated": 1717236000,
+        "recoveryLevel": "Recoverable",
+        "exportable": False,
+    }
     if exp is not None:
         attributes["exp"] = exp
     vault_name = vault_id.rsplit("/", 1)[-1]
-    props: dict[str, object] = {"attributes": attributes, "kty": "RSA", "keyOps": ["encrypt", "decrypt", "wrapKey", "unwrapKey"], "keySize": 2048, "keyUri": f"https://{vault_name}.vault.azure.net/keys/{name}", "keyUriWithVersion": f"https://{vault_name}.vault.azure.net/keys/{name}/9b1d3f5b7d9f4b1d8f3b5d7f9b1d3f5b"}
+    props: dict[str, object] = {
+        "attributes": attributes,
+        "kty": "RSA",
+        "keyOps": ["encrypt", "decrypt", "wrapKey", "unwrapKey"],
+        "keySize": 2048,
+        "keyUri": f"https://{vault_name}.vault.azure.net/keys/{name}",
+        "keyUriWithVersion": f"https://{vault_name}.vault.azure.net/keys/{name}/9b1d3f5b7d9f4b1d8f3b5d7f9b1d3f5b",
+    }
     if rotation is not None:
         props["rotationPolicy"] = {
             "attributes": {"created": 1717236000, "updated": 1717236000, "expiryTime": "P1Y"},
@@ -656,7 +946,14 @@ def arm_key(vault_id: str, name: str, exp: int | None, rotation: bool | None) ->
                 {"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "notify"}},
             ],
         }
-    return {"id": f"{vault_id}/keys/{name}", "name": name, "type": "Microsoft.KeyVault/vaults/keys", "location": "westeurope", "tags": {}, "properties": props}
+    return {
+        "id": f"{vault_id}/keys/{name}",
+        "name": name,
+        "type": "Microsoft.KeyVault/vaults/keys",
+        "location": "westeurope",
+        "tags": {},
+        "properties": props,
+    }
 
 
 def without_rotation(key: dict[str, object]) -> dict[str, object]:
@@ -689,14 +986,24 @@ def locked_vault() -> dict[str, object]:
         [
             ok(
                 "https://kv-prod-locked.vault.azure.net/secrets",
-                {"error": {"code": "Forbidden", "message": "Public network access is disabled and request is not from a trusted service nor via an approved private link.\r\nCaller: appid=2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62\r\nVault: kv-prod-locked;location=westeurope", "innererror": {"code": "ForbiddenByConnection"}}},
+                {
+                    "error": {
+                        "code": "Forbidden",
+                        "message": "Public network access is disabled and request is not from a trusted service nor via an approved private link.\r\nCaller: appid=2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62\r\nVault: kv-prod-locked;location=westeurope",
+                        "innererror": {"code": "ForbiddenByConnection"},
+                    }
+                },
                 status=403,
             ),
             forbidden(url(f"{locked_id}/secrets", "kv"), "Microsoft.KeyVault/vaults/secrets/read", locked_id),
             ok(url(f"{locked_id}/keys", "kv"), {"value": []}),
             ok(
                 url(f"{locked_id}/providers/Microsoft.Insights/diagnosticSettings", "diag"),
-                {"value": [diag_setting(locked_id, "kv-all-to-law", logs=[{"categoryGroup": "allLogs", "enabled": True}])]},
+                {
+                    "value": [
+                        diag_setting(locked_id, "kv-all-to-law", logs=[{"categoryGroup": "allLogs", "enabled": True}])
+                    ]
+                },
             ),
         ],
     )
@@ -717,7 +1024,17 @@ def vaults() -> None:
     )
     apps_id = str(apps["id"])
     apps["properties"]["privateEndpointConnections"] = [  # type: ignore[index]
-        {"id": f"{apps_id}/privateEndpointConnections/pe-kv-prod-apps", "etag": "", "properties": {"privateEndpoint": {"id": f"{rg(PROD, 'rg-prod-network')}/providers/Microsoft.Network/privateEndpoints/pe-kv-prod-apps"}, "privateLinkServiceConnectionState": {"status": "Approved", "actionsRequired": "None"}, "provisioningState": "Succeeded"}}
+        {
+            "id": f"{apps_id}/privateEndpointConnections/pe-kv-prod-apps",
+            "etag": "",
+            "properties": {
+                "privateEndpoint": {
+                    "id": f"{rg(PROD, 'rg-prod-network')}/providers/Microsoft.Network/privateEndpoints/pe-kv-prod-apps"
+                },
+                "privateLinkServiceConnectionState": {"status": "Approved", "actionsRequired": "None"},
+                "provisioningState": "Succeeded",
+            },
+        }
     ]
     legacy = vault(
         PROD,
@@ -725,15 +1042,34 @@ def vaults() -> None:
         "kv-prod-legacy",
         enableSoftDelete=True,
         accessPolicies=[
-            {"tenantId": TENANT, "objectId": "8f1b3d5f-7a9c-4e1b-8d3f-5a7c9e1b3d56", "permissions": {"keys": ["all"], "secrets": ALL_SECRET_PERMS, "certificates": ["get", "list"]}},
-            {"tenantId": TENANT, "objectId": "1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73", "permissions": {"keys": [], "secrets": ["get", "list"], "certificates": []}},
+            {
+                "tenantId": TENANT,
+                "objectId": "8f1b3d5f-7a9c-4e1b-8d3f-5a7c9e1b3d56",
+                "permissions": {"keys": ["all"], "secrets": ALL_SECRET_PERMS, "certificates": ["get", "list"]},
+            },
+            {
+                "tenantId": TENANT,
+                "objectId": "1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73",
+                "permissions": {"keys": [], "secrets": ["get", "list"], "certificates": []},
+            },
         ],
-        networkAcls={"bypass": "None", "defaultAction": "Deny", "ipRules": [{"value": "198.51.100.0/24"}], "virtualNetworkRules": []},
+        networkAcls={
+            "bypass": "None",
+            "defaultAction": "Deny",
+            "ipRules": [{"value": "198.51.100.0/24"}],
+            "virtualNetworkRules": [],
+        },
     )
     legacy_id = str(legacy["id"])
     prod_list = f"/subscriptions/{PROD}/providers/Microsoft.KeyVault/vaults"
-    apps_keys = [arm_key(apps_id, "cmk-acr", exp=NOW + 300 * DAY, rotation=True), arm_key(apps_id, "cmk-aci", exp=NOW + 200 * DAY, rotation=True)]
-    legacy_keys = [arm_key(legacy_id, "signing-key", exp=None, rotation=None), arm_key(legacy_id, "token-key", exp=NOW + 90 * DAY, rotation=False)]
+    apps_keys = [
+        arm_key(apps_id, "cmk-acr", exp=NOW + 300 * DAY, rotation=True),
+        arm_key(apps_id, "cmk-aci", exp=NOW + 200 * DAY, rotation=True),
+    ]
+    legacy_keys = [
+        arm_key(legacy_id, "signing-key", exp=None, rotation=None),
+        arm_key(legacy_id, "token-key", exp=NOW + 90 * DAY, rotation=False),
+    ]
     interactions = [
         ok(url(prod_list, "kv"), {"value": [apps, legacy, locked_vault()]}),
         ok(url(f"{apps_id}/keys", "kv"), {"value": [without_rotation(k) for k in apps_keys]}),
@@ -742,10 +1078,25 @@ def vaults() -> None:
         *[ok(url(f"{legacy_id}/keys/{k['name']}", "kv"), k) for k in legacy_keys],
         ok(
             url(f"{legacy_id}/secrets", "kv"),
-            {"value": [arm_secret(legacy_id, "ftp-password", created=NOW - 800 * DAY, updated=NOW - 700 * DAY), arm_secret(legacy_id, "partner-api-key", created=NOW - 100 * DAY, updated=NOW - 100 * DAY, exp=NOW + 20 * DAY)]},
+            {
+                "value": [
+                    arm_secret(legacy_id, "ftp-password", created=NOW - 800 * DAY, updated=NOW - 700 * DAY),
+                    arm_secret(
+                        legacy_id,
+                        "partner-api-key",
+                        created=NOW - 100 * DAY,
+                        updated=NOW - 100 * DAY,
+                        exp=NOW + 20 * DAY,
+                    ),
+                ]
+            },
         ),
     ]
-    write(f"{PROD}/keyvault.json", "contoso-prod vaults (RBAC hardened, legacy access policies behind a firewall), keys, ARM secret list fallback.", interactions)
+    write(
+        f"{PROD}/keyvault.json",
+        "contoso-prod vaults (RBAC hardened, legacy access policies behind a firewall), keys, ARM secret list fallback.",
+        interactions,
+    )
 
     first_page = "https://kv-prod-apps.vault.azure.net/secrets"
     second_page = "https://kv-prod-apps.vault.azure.net:443/secrets?api-version=2026-04-01&$skiptoken=eyJOZXh0TWFya2VyIjoiMiFNREF3TURJeUlYTmxZM0psZEM5UFRFUXRRVkJKTFV0RldTRXdNREF3TWpnaE9UazVPUzB4TWkwek1WUXlNem8xT1RvMU9TNDVPVGs1T1RrNVdpRXcifQ&maxresults=3"
@@ -757,9 +1108,25 @@ def vaults() -> None:
                 first_page,
                 {
                     "value": [
-                        secret_item("kv-prod-apps", "sql-admin-password", created=NOW - 40 * DAY, updated=NOW - 40 * DAY, exp=NOW + 140 * DAY, content_type="text/plain"),
-                        secret_item("kv-prod-apps", "storage-connection", created=NOW - 200 * DAY, updated=NOW - 200 * DAY),
-                        secret_item("kv-prod-apps", "tls-frontend", created=NOW - 30 * DAY, updated=NOW - 30 * DAY, managed=True, content_type="application/x-pkcs12"),
+                        secret_item(
+                            "kv-prod-apps",
+                            "sql-admin-password",
+                            created=NOW - 40 * DAY,
+                            updated=NOW - 40 * DAY,
+                            exp=NOW + 140 * DAY,
+                            content_type="text/plain",
+                        ),
+                        secret_item(
+                            "kv-prod-apps", "storage-connection", created=NOW - 200 * DAY, updated=NOW - 200 * DAY
+                        ),
+                        secret_item(
+                            "kv-prod-apps",
+                            "tls-frontend",
+                            created=NOW - 30 * DAY,
+                            updated=NOW - 30 * DAY,
+                            managed=True,
+                            content_type="application/x-pkcs12",
+                        ),
                     ],
                     "nextLink": second_page,
                 },
@@ -768,16 +1135,40 @@ def vaults() -> None:
                 second_page,
                 {
                     "value": [
-                        secret_item("kv-prod-apps", "old-api-key", created=NOW - 900 * DAY, updated=NOW - 500 * DAY, exp=NOW + 365 * DAY),
-                        secret_item("kv-prod-apps", "partner-token", created=NOW - 60 * DAY, updated=NOW - 60 * DAY, exp=NOW + 10 * DAY),
-                        secret_item("kv-prod-apps", "retired-password", created=NOW - 1000 * DAY, updated=NOW - 1000 * DAY, enabled=False),
+                        secret_item(
+                            "kv-prod-apps",
+                            "old-api-key",
+                            created=NOW - 900 * DAY,
+                            updated=NOW - 500 * DAY,
+                            exp=NOW + 365 * DAY,
+                        ),
+                        secret_item(
+                            "kv-prod-apps",
+                            "partner-token",
+                            created=NOW - 60 * DAY,
+                            updated=NOW - 60 * DAY,
+                            exp=NOW + 10 * DAY,
+                        ),
+                        secret_item(
+                            "kv-prod-apps",
+                            "retired-password",
+                            created=NOW - 1000 * DAY,
+                            updated=NOW - 1000 * DAY,
+                            enabled=False,
+                        ),
                     ],
                     "nextLink": None,
                 },
             ),
             ok(
                 "https://kv-prod-legacy.vault.azure.net/secrets",
-                {"error": {"code": "Forbidden", "message": "Client address is not authorized and caller is not a trusted service.\r\nClient address: 203.0.113.24\r\nCaller: appid=2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62;oid=6d1f3b5a-8c2e-4f7a-9b1d-3e5f7a9b1c2d\r\nVault: kv-prod-legacy;location=westeurope", "innererror": {"code": "ForbiddenByFirewall"}}},
+                {
+                    "error": {
+                        "code": "Forbidden",
+                        "message": "Client address is not authorized and caller is not a trusted service.\r\nClient address: 203.0.113.24\r\nCaller: appid=2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62;oid=6d1f3b5a-8c2e-4f7a-9b1d-3e5f7a9b1c2d\r\nVault: kv-prod-legacy;location=westeurope",
+                        "innererror": {"code": "ForbiddenByFirewall"},
+                    }
+                },
                 status=403,
             ),
         ],
@@ -786,8 +1177,23 @@ def vaults() -> None:
         PROD,
         "vaults",
         {
-            apps_id: [diag_setting(apps_id, "kv-audit-to-law", logs=[{"categoryGroup": "audit", "enabled": True}, {"categoryGroup": "allLogs", "enabled": False}])],
-            legacy_id: [diag_setting(legacy_id, "kv-metrics-only", logs=[{"category": "AuditEvent", "enabled": False}, {"category": "AzurePolicyEvaluationDetails", "enabled": False}])],
+            apps_id: [
+                diag_setting(
+                    apps_id,
+                    "kv-audit-to-law",
+                    logs=[{"categoryGroup": "audit", "enabled": True}, {"categoryGroup": "allLogs", "enabled": False}],
+                )
+            ],
+            legacy_id: [
+                diag_setting(
+                    legacy_id,
+                    "kv-metrics-only",
+                    logs=[
+                        {"category": "AuditEvent", "enabled": False},
+                        {"category": "AzurePolicyEvaluationDetails", "enabled": False},
+                    ],
+                )
+            ],
         },
     )
 
@@ -797,11 +1203,32 @@ def vaults() -> None:
         "kv-dev-shared",
         enableSoftDelete=False,
         accessPolicies=[
-            {"tenantId": TENANT, "objectId": "3b5d7f9b-1d3f-4b5d-9f7b-1d3f5b7d9f84", "permissions": {"keys": ["get", "list", "purge"], "secrets": ["all"], "certificates": ["all"], "storage": []}},
-            {"tenantId": TENANT, "objectId": "4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95", "permissions": {"keys": [], "secrets": ["get", "list"], "certificates": []}},
+            {
+                "tenantId": TENANT,
+                "objectId": "3b5d7f9b-1d3f-4b5d-9f7b-1d3f5b7d9f84",
+                "permissions": {
+                    "keys": ["get", "list", "purge"],
+                    "secrets": ["all"],
+                    "certificates": ["all"],
+                    "storage": [],
+                },
+            },
+            {
+                "tenantId": TENANT,
+                "objectId": "4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95",
+                "permissions": {"keys": [], "secrets": ["get", "list"], "certificates": []},
+            },
         ],
     )
-    rbac_vault = vault(DEV, "rg-dev-shared", "kv-dev-rbac", enableSoftDelete=True, enableRbacAuthorization=True, enablePurgeProtection=True, networkAcls={"bypass": "AzureServices", "defaultAction": "Allow", "ipRules": [], "virtualNetworkRules": []})
+    rbac_vault = vault(
+        DEV,
+        "rg-dev-shared",
+        "kv-dev-rbac",
+        enableSoftDelete=True,
+        enableRbacAuthorization=True,
+        enablePurgeProtection=True,
+        networkAcls={"bypass": "AzureServices", "defaultAction": "Allow", "ipRules": [], "virtualNetworkRules": []},
+    )
     shared_id, rbac_id = str(shared["id"]), str(rbac_vault["id"])
     write(
         f"{DEV}/keyvault.json",
@@ -816,7 +1243,15 @@ def vaults() -> None:
         f"{DEV}/keyvault-dataplane.json",
         "contoso-dev data plane secret lists.",
         [
-            ok("https://kv-dev-shared.vault.azure.net/secrets", {"value": [secret_item("kv-dev-shared", "app-password", created=NOW - 20 * DAY, updated=NOW - 20 * DAY)], "nextLink": None}),
+            ok(
+                "https://kv-dev-shared.vault.azure.net/secrets",
+                {
+                    "value": [
+                        secret_item("kv-dev-shared", "app-password", created=NOW - 20 * DAY, updated=NOW - 20 * DAY)
+                    ],
+                    "nextLink": None,
+                },
+            ),
             ok("https://kv-dev-rbac.vault.azure.net/secrets", {"value": [], "nextLink": None}),
         ],
     )
@@ -825,16 +1260,28 @@ def vaults() -> None:
         "vaults",
         {
             shared_id: [],
-            rbac_id: [diag_setting(rbac_id, "kv-all-to-nowhere", logs=[{"categoryGroup": "allLogs", "enabled": True}], destination=False)],
+            rbac_id: [
+                diag_setting(
+                    rbac_id,
+                    "kv-all-to-nowhere",
+                    logs=[{"categoryGroup": "allLogs", "enabled": True}],
+                    destination=False,
+                )
+            ],
         },
     )
 
 
 # ---------------------------------------------------------------------------------------- RBAC
 
-def role_definition(scope: str, guid: str, name: str, role_type: str, actions: list[str], assignable: list[str] | None = None) -> dict[str, object]:
+
+def role_definition(
+    scope: str, guid: str, name: str, role_type: str, actions: list[str], assignable: list[str] | None = None
+) -> dict[str, object]:
     return {
-        "id": f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}" if role_type == "CustomRole" else f"/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+        "id": f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+        if role_type == "CustomRole"
+        else f"/providers/Microsoft.Authorization/roleDefinitions/{guid}",
         "name": guid,
         "type": "Microsoft.Authorization/roleDefinitions",
         "properties": {
@@ -872,7 +1319,9 @@ def assignment(sub: str, scope: str, guid: str, role: str, principal: str, princ
 
 
 def rbac() -> None:
-    builtins = [role_definition("/", guid, name, "BuiltInRole", BUILTIN_ACTIONS[name]) for name, guid in BUILTIN.items()]
+    builtins = [
+        role_definition("/", guid, name, "BuiltInRole", BUILTIN_ACTIONS[name]) for name, guid in BUILTIN.items()
+    ]
     filt_builtin = "type%20eq%20%27BuiltInRole%27"
     filt_custom = "type%20eq%20%27CustomRole%27"
     for sub, label in ((PROD, "contoso-prod"), (DEV, "contoso-dev")):
@@ -881,8 +1330,22 @@ def rbac() -> None:
         customs = []
         if sub == PROD:
             customs = [
-                role_definition(scope, "e1a3c5e7-9b1d-4f3a-8c5e-7a9c1e3b5d70", "Contoso Ops Full Access", "CustomRole", ["*"], [scope]),
-                role_definition(scope, "f2b4d6f8-0c2e-4a4b-9d6f-8b0d2f4c6e81", "Contoso Registry Operator", "CustomRole", ["Microsoft.ContainerRegistry/registries/read", "Microsoft.ContainerRegistry/registries/pull/read"], [scope]),
+                role_definition(
+                    scope,
+                    "e1a3c5e7-9b1d-4f3a-8c5e-7a9c1e3b5d70",
+                    "Contoso Ops Full Access",
+                    "CustomRole",
+                    ["*"],
+                    [scope],
+                ),
+                role_definition(
+                    scope,
+                    "f2b4d6f8-0c2e-4a4b-9d6f-8b0d2f4c6e81",
+                    "Contoso Registry Operator",
+                    "CustomRole",
+                    ["Microsoft.ContainerRegistry/registries/read", "Microsoft.ContainerRegistry/registries/pull/read"],
+                    [scope],
+                ),
             ]
         write(
             f"{sub}/roledefinitions.json",
@@ -895,23 +1358,82 @@ def rbac() -> None:
 
     prod_scope = f"/subscriptions/{PROD}"
     prod_assignments = [
-        assignment(PROD, prod_scope, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c01", "Owner", "5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f", "User"),
-        assignment(PROD, prod_scope, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c02", "Owner", "6a8c0e2a-4c6e-4a8c-8e2a-4c6e8a0c2e4a", "User"),
-        assignment(PROD, prod_scope, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c03", "Contributor", "1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73", "ServicePrincipal"),
-        assignment(PROD, prod_scope, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c04", "Reader", "6d1f3b5a-8c2e-4f7a-9b1d-3e5f7a9b1c2d", "ServicePrincipal"),
+        assignment(
+            PROD,
+            prod_scope,
+            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c01",
+            "Owner",
+            "5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f",
+            "User",
+        ),
+        assignment(
+            PROD,
+            prod_scope,
+            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c02",
+            "Owner",
+            "6a8c0e2a-4c6e-4a8c-8e2a-4c6e8a0c2e4a",
+            "User",
+        ),
+        assignment(
+            PROD,
+            prod_scope,
+            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c03",
+            "Contributor",
+            "1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73",
+            "ServicePrincipal",
+        ),
+        assignment(
+            PROD,
+            prod_scope,
+            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c04",
+            "Reader",
+            "6d1f3b5a-8c2e-4f7a-9b1d-3e5f7a9b1c2d",
+            "ServicePrincipal",
+        ),
     ]
     prod_assignments_2 = [
-        assignment(PROD, rg(PROD, "rg-prod-containers"), "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c05", "AcrPush", "9c1e3a5c-7e9a-4c1e-8a5c-7e9a1c3e5a97", "ServicePrincipal"),
-        assignment(PROD, f"{rg(PROD, 'rg-prod-containers')}/providers/Microsoft.ContainerRegistry/registries/contosoprodacr", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c06", "AcrPull", "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41", "ServicePrincipal"),
-        assignment(PROD, f"{rg(PROD, 'rg-prod-security')}/providers/Microsoft.KeyVault/vaults/kv-prod-apps", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c07", "Key Vault Secrets User", "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41", "ServicePrincipal"),
-        assignment(PROD, rg(PROD, "rg-prod-security"), "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c08", "Key Vault Secrets Officer", "8f1b3d5f-7a9c-4e1b-8d3f-5a7c9e1b3d56", "Group"),
+        assignment(
+            PROD,
+            rg(PROD, "rg-prod-containers"),
+            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c05",
+            "AcrPush",
+            "9c1e3a5c-7e9a-4c1e-8a5c-7e9a1c3e5a97",
+            "ServicePrincipal",
+        ),
+        assignment(
+            PROD,
+            f"{rg(PROD, 'rg-prod-containers')}/providers/Microsoft.ContainerRegistry/registries/contosoprodacr",
+            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c06",
+            "AcrPull",
+            "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41",
+            "ServicePrincipal",
+        ),
+        assignment(
+            PROD,
+            f"{rg(PROD, 'rg-prod-security')}/providers/Microsoft.KeyVault/vaults/kv-prod-apps",
+            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c07",
+            "Key Vault Secrets User",
+            "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41",
+            "ServicePrincipal",
+        ),
+        assignment(
+            PROD,
+            rg(PROD, "rg-prod-security"),
+            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c08",
+            "Key Vault Secrets Officer",
+            "8f1b3d5f-7a9c-4e1b-8d3f-5a7c9e1b3d56",
+            "Group",
+        ),
     ]
     list_path = f"/subscriptions/{PROD}/providers/Microsoft.Authorization/roleAssignments"
     next_url = url(list_path, "auth", **{"$skipToken": "ZXlKMGIydGxiaUk2SWpFd01DSjk"})
     write(
         f"{PROD}/roleassignments.json",
         "contoso-prod role assignments (two pages): owners, a Contributor managed identity, registry and vault roles.",
-        [ok(url(list_path, "auth"), {"value": prod_assignments, "nextLink": next_url}), ok(next_url, {"value": prod_assignments_2})],
+        [
+            ok(url(list_path, "auth"), {"value": prod_assignments, "nextLink": next_url}),
+            ok(next_url, {"value": prod_assignments_2}),
+        ],
     )
     dev_scope = f"/subscriptions/{DEV}"
     write(
@@ -922,13 +1444,62 @@ def rbac() -> None:
                 url(f"/subscriptions/{DEV}/providers/Microsoft.Authorization/roleAssignments", "auth"),
                 {
                     "value": [
-                        assignment(DEV, dev_scope, "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d01", "Owner", "5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f", "User"),
-                        assignment(DEV, dev_scope, "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d02", "User Access Administrator", "2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02", "User"),
-                        assignment(DEV, rg(DEV, "rg-dev-containers"), "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d03", "Owner", "4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95", "ServicePrincipal"),
-                        assignment(DEV, dev_scope, "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d04", "Key Vault Administrator", "3b5d7f9b-1d3f-4b5d-9f7b-1d3f5b7d9f84", "Group"),
-                        assignment(DEV, dev_scope, "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d05", "Owner", "6a8c0e2a-4c6e-4a8c-8e2a-4c6e8a0c2e4a", "User"),
-                        assignment(DEV, dev_scope, "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d06", "Owner", "8c0e2a4c-6e8a-4c0e-9a4c-6e8a0c2e4a6c", "User"),
-                        assignment(DEV, dev_scope, "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d07", "Owner", "9d1f3b5d-7f9b-4d1f-8b5d-7f9b1d3f5b7d", "Group"),
+                        assignment(
+                            DEV,
+                            dev_scope,
+                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d01",
+                            "Owner",
+                            "5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f",
+                            "User",
+                        ),
+                        assignment(
+                            DEV,
+                            dev_scope,
+                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d02",
+                            "User Access Administrator",
+                            "2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02",
+                            "User",
+                        ),
+                        assignment(
+                            DEV,
+                            rg(DEV, "rg-dev-containers"),
+                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d03",
+                            "Owner",
+                            "4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95",
+                            "ServicePrincipal",
+                        ),
+                        assignment(
+                            DEV,
+                            dev_scope,
+                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d04",
+                            "Key Vault Administrator",
+                            "3b5d7f9b-1d3f-4b5d-9f7b-1d3f5b7d9f84",
+                            "Group",
+                        ),
+                        assignment(
+                            DEV,
+                            dev_scope,
+                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d05",
+                            "Owner",
+                            "6a8c0e2a-4c6e-4a8c-8e2a-4c6e8a0c2e4a",
+                            "User",
+                        ),
+                        assignment(
+                            DEV,
+                            dev_scope,
+                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d06",
+                            "Owner",
+                            "8c0e2a4c-6e8a-4c0e-9a4c-6e8a0c2e4a6c",
+                            "User",
+                        ),
+                        assignment(
+                            DEV,
+                            dev_scope,
+                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d07",
+                            "Owner",
+                            "9d1f3b5d-7f9b-4d1f-8b5d-7f9b1d3f5b7d",
+                            "Group",
+                        ),
                     ]
                 },
             )
@@ -948,7 +1519,12 @@ def rbac() -> None:
                             "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
                             "location": "westeurope",
                             "tags": {},
-                            "properties": {"tenantId": TENANT, "principalId": "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41", "clientId": "2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62", "isolationScope": "None"},
+                            "properties": {
+                                "tenantId": TENANT,
+                                "principalId": "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41",
+                                "clientId": "2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62",
+                                "isolationScope": "None",
+                            },
                         }
                     ]
                 },
@@ -958,25 +1534,44 @@ def rbac() -> None:
     write(
         f"{DEV}/identities.json",
         "contoso-dev has no user-assigned identities.",
-        [ok(url(f"/subscriptions/{DEV}/providers/Microsoft.ManagedIdentity/userAssignedIdentities", "msi"), {"value": []})],
+        [
+            ok(
+                url(f"/subscriptions/{DEV}/providers/Microsoft.ManagedIdentity/userAssignedIdentities", "msi"),
+                {"value": []},
+            )
+        ],
     )
 
 
 # ---------------------------------------------------------------------------------------- Defender
+
 
 def pricing(sub: str, name: str, tier: str, **extra: object) -> dict[str, object]:
     props: dict[str, object] = {"pricingTier": tier, "freeTrialRemainingTime": "PT0S"}
     if tier == "Standard":
         props["enablementTime"] = "2025-01-20T09:00:00.0000000Z"
     props.update(extra)
-    return {"id": f"/subscriptions/{sub}/providers/Microsoft.Security/pricings/{name}", "name": name, "type": "Microsoft.Security/pricings", "properties": props}
+    return {
+        "id": f"/subscriptions/{sub}/providers/Microsoft.Security/pricings/{name}",
+        "name": name,
+        "type": "Microsoft.Security/pricings",
+        "properties": props,
+    }
 
 
 def defender() -> None:
     prod = [
         pricing(PROD, "VirtualMachines", "Standard", subPlan="P2"),
         pricing(PROD, "ContainerRegistry", "Free", deprecated=True, replacedBy=["Containers"]),
-        pricing(PROD, "Containers", "Standard", extensions=[{"name": "ContainerRegistriesVulnerabilityAssessments", "isEnabled": "True"}, {"name": "AgentlessDiscoveryForKubernetes", "isEnabled": "True"}]),
+        pricing(
+            PROD,
+            "Containers",
+            "Standard",
+            extensions=[
+                {"name": "ContainerRegistriesVulnerabilityAssessments", "isEnabled": "True"},
+                {"name": "AgentlessDiscoveryForKubernetes", "isEnabled": "True"},
+            ],
+        ),
         pricing(PROD, "KeyVaults", "Standard", subPlan="PerKeyVault"),
         pricing(PROD, "CloudPosture", "Free"),
     ]
@@ -999,7 +1594,13 @@ def defender() -> None:
     write(
         f"{SANDBOX}/defender.json",
         "contoso-sandbox: the audit identity lacks Security Reader here, so pricings answer 403 (coverage accounting).",
-        [forbidden(url(f"/subscriptions/{SANDBOX}/providers/Microsoft.Security/pricings", "security"), "Microsoft.Security/pricings/read", f"/subscriptions/{SANDBOX}")],
+        [
+            forbidden(
+                url(f"/subscriptions/{SANDBOX}/providers/Microsoft.Security/pricings", "security"),
+                "Microsoft.Security/pricings/read",
+                f"/subscriptions/{SANDBOX}",
+            )
+        ],
     )
 
 
@@ -1024,10 +1625,16 @@ def sandbox() -> None:
             "logs": [{"category": "Administrative", "enabled": True}, {"category": "Security", "enabled": False}],
         },
     }
-    interactions.append(ok(url(f"{scope}/providers/Microsoft.Insights/diagnosticSettings", "diag"), {"value": [administrative_only]}))
+    interactions.append(
+        ok(url(f"{scope}/providers/Microsoft.Insights/diagnosticSettings", "diag"), {"value": [administrative_only]})
+    )
     definitions = f"{scope}/providers/Microsoft.Authorization/roleDefinitions"
     interactions.append(ok(url(definitions, "auth", **{"$filter": "type%20eq%20%27CustomRole%27"}), {"value": []}))
-    write(f"{SANDBOX}/empty-lists.json", "contoso-sandbox holds no audited resources; its activity log export sends Administrative events only.", interactions)
+    write(
+        f"{SANDBOX}/empty-lists.json",
+        "contoso-sandbox holds no audited resources; its activity log export sends Administrative events only.",
+        interactions,
+    )
 
 
 def main() -> None:
