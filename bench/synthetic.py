@@ -17,7 +17,7 @@ from azaudit.replay.credential import REPLAY_TENANT_ID
 from azaudit.replay.fixtures import RecordedResponse, RequestKey, request_key
 
 ARM = "https://management.azure.com"
-TENANT = REPLAY_TENANT_ID  # the tenant the replay adapter names in Key Vault challenges
+TENANT = REPLAY_TENANT_ID  # the tenant whose tokens replayed Key Vault accepts
 MIX = {"registries": 15, "container_groups": 45, "vaults": 25, "identities": 15}  # per 100 resources
 SECRETS_PER_VAULT = 6
 SECRETS_PAGE = 4
@@ -296,10 +296,9 @@ class SyntheticTenant:
 
     def request_count(self) -> int:
         """What the full catalogue needs: every response once (built-in roles are listed through one
-        subscription only) plus one Key Vault challenge per vault."""
+        subscription only). No Key Vault bearer challenge: the challenge is seeded from ARM."""
         builtin = sum(1 for key in self.responses if ("$filter", "type eq 'BuiltInRole'") in key[3])
-        challenges = sum(1 for key in self.responses if key[1].endswith(".vault.azure.net") and key[3] == ())
-        return len(self.responses) - (builtin - 1) + challenges
+        return len(self.responses) - (builtin - 1)
 
     def __iter__(self) -> Iterator[RequestKey]:
         return iter(self.responses)

@@ -15,6 +15,7 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 from azaudit.clients import Clients
 from azaudit.collect.sdk import get, identity_of, private_endpoints, strings, text
 from azaudit.collect.tasks import Collected, CollectionFailure, Task, describe_failure
+from azaudit.collect.vault_challenge import seed_vault_challenge
 from azaudit.inventory.common import Subscription, resource_group_of
 from azaudit.inventory.coverage import CollectionNote, Dataset
 from azaudit.inventory.keyvault import AccessPolicy, Key, KeyVault, Secret, SecretListing
@@ -67,6 +68,7 @@ def vaults(clients: Clients, sub: Subscription) -> Task:
 
 
 def _data_plane_secrets(clients: Clients, vault: KeyVault) -> list[Secret]:
+    seed_vault_challenge(vault.vault_uri, vault.tenant_id, clients.cloud)
     client = clients.secrets(vault.vault_uri)
     return [
         Secret(

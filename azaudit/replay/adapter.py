@@ -1,8 +1,9 @@
 """A ``requests`` adapter that answers from fixtures, under azure-core's ``RequestsTransport``.
 
 It also plays the one piece of protocol every Key Vault data-plane conversation starts with: a
-request without ``Authorization`` gets the ``401`` bearer challenge, as the service sends it, so
-the SDK's challenge policy runs exactly as it does live.
+request without ``Authorization``, or with a token of another tenant than the vault's, gets the
+``401`` bearer challenge, as the service sends it, so the SDK's challenge policy runs exactly as it
+does live.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3.response import HTTPResponse
 
 from azaudit.errors import UnmatchedRequestError
-from azaudit.replay.credential import REPLAY_TENANT_ID
+from azaudit.replay.credential import REPLAY_TENANT_ID, replay_token
 from azaudit.replay.fixtures import RecordedResponse, RequestKey, request_key
 
 # Key Vault data-plane DNS suffix → the login authority of that cloud.
@@ -53,9 +54,17 @@ class ReplayAdapter(BaseAdapter):  # type: ignore[misc]
                 )
         return None
 
+    @staticmethod
+    def _refuses(authorization: str | None) -> bool:
+        """No token at all, or a replay token of another tenant (other test tokens are accepted)."""
+        if authorization is None:
+            return True
+        own = replay_token(REPLAY_TENANT_ID)
+        return authorization.startswith("Bearer " + own.split(";")[0]) and authorization != f"Bearer {own}"
+
     def answer(self, method: str, url: str, headers: Mapping[str, str]) -> RecordedResponse:
         host = (urlsplit(url).hostname or "").lower()
-        if "Authorization" not in headers:
+        if self._refuses(headers.get("Authorization")):
             challenge = self._challenge(host)
             if challenge is not None:
                 return challenge
