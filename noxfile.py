@@ -25,8 +25,8 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff")
-    session.run("ruff", "check", "azaudit", "checks", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "azaudit", "checks", "tests", "noxfile.py")
+    session.run("ruff", "check", "azaudit", "checks", "examples", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "azaudit", "checks", "examples", "tests", "noxfile.py")
 
 
 @nox.session

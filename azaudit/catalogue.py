@@ -3,6 +3,10 @@
 A check is a pure function ``CheckContext -> Iterable[Outcome]`` in its own module under
 ``checks/azaudit_checks/<service>/``. The :func:`check` decorator registers it with typed
 metadata; its docstring, in fixed Markdown sections, is its documentation.
+
+Organisations add their own checks as installed packages (see :mod:`azaudit.plugins`). Their codes
+carry the organisation's prefix (``CONTOSO-ACI101``), so a custom check can never take the code of
+a built-in one, and ``--select CONTOSO`` picks them out.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import datetime as dt
 import importlib
 import inspect
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 import msgspec
 
@@ -19,7 +24,8 @@ from azaudit.clouds import CLOUDS, Cloud, CloudName
 from azaudit.errors import UsageError
 from azaudit.inventory import Inventory
 from azaudit.inventory.coverage import Dataset
-from azaudit.model import CheckDocs, CheckMeta, Outcome, Severity
+from azaudit.model import BUILTIN_ORIGIN, CheckDocs, CheckMeta, Outcome, Severity
+from azaudit.recommendations import RECOMMENDATIONS
 from azaudit.settings import Settings
 
 CHECKS_PACKAGE = "azaudit_checks"
@@ -41,7 +47,7 @@ SECTIONS = {
     "decisions": "decisions",
 }
 
-CODE_PATTERN = re.compile(r"^(?P<prefix>[A-Z]+)(?P<number>\d{3})$")
+CODE_PATTERN = re.compile(r"^(?:(?P<org>[A-Z][A-Z0-9]{1,11})-)?(?P<prefix>[A-Z]+)(?P<number>\d{3})$")
 
 
 class CatalogueError(Exception):
@@ -67,6 +73,19 @@ class Check(msgspec.Struct, frozen=True):
 
 
 _REGISTRY: dict[str, Check] = {}
+_origin = BUILTIN_ORIGIN  # who is registering checks right now
+_plugins_loaded = False
+
+
+@contextmanager
+def registering_as(origin: str) -> Iterator[None]:
+    """Checks registered inside this block come from ``origin`` (a plugin distribution)."""
+    global _origin
+    previous, _origin = _origin, origin
+    try:
+        yield
+    finally:
+        _origin = previous
 
 
 def parse_docs(code: str, docstring: str | None) -> CheckDocs:
@@ -109,10 +128,23 @@ def check(
     recommendations: Sequence[str],
     mcsb: Sequence[str] = (),
 ) -> Callable[[CheckFunction], CheckFunction]:
-    """Register a check. Duplicate codes or names are refused loudly."""
+    """Register a check. Duplicate codes or names, and unknown recommendation tags, are refused
+    loudly. Built-in codes are a service prefix and three digits (``ACI005``); a plugin's codes put
+    the organisation's prefix first (``CONTOSO-ACI101``)."""
+    origin = _origin
     match = CODE_PATTERN.match(code)
     if not match or match.group("prefix") not in SERVICES:
         raise CatalogueError(f"{code}: codes are a known service prefix and three digits")
+    org = match.group("org")
+    if origin == BUILTIN_ORIGIN and org:
+        raise CatalogueError(f"{code}: built-in check codes have no organisation prefix")
+    if origin != BUILTIN_ORIGIN and (not org or org in SERVICES):
+        raise CatalogueError(
+            f"{code}: a custom check's code starts with its organisation's prefix, e.g. CONTOSO-{code[-6:]}"
+        )
+    unknown = sorted(set(recommendations) - set(RECOMMENDATIONS))
+    if unknown:
+        raise CatalogueError(f"{code}: unknown recommendation tag(s) {', '.join(unknown)}")
 
     def register(function: CheckFunction) -> CheckFunction:
         if code in _REGISTRY:
@@ -133,6 +165,7 @@ def check(
             recommendations=tuple(recommendations),
             mcsb=tuple(mcsb),
             docs=parse_docs(code, function.__doc__),
+            origin=origin,
         )
         _REGISTRY[code] = Check(meta=meta, run=function)
         return function
@@ -140,16 +173,26 @@ def check(
     return register
 
 
+def registered_codes() -> list[str]:
+    return list(_REGISTRY)
+
+
 def load() -> dict[str, Check]:
-    """Import the catalogue package (which imports every check module) and return all checks,
-    ordered by service then number."""
+    """Import the catalogue package (which imports every check module) and the installed plugins,
+    and return all checks: built-in ones by service then number, then custom ones."""
+    global _plugins_loaded
     importlib.import_module(CHECKS_PACKAGE)
+    if not _plugins_loaded:
+        from azaudit.plugins import load_plugins
+
+        load_plugins()
+        _plugins_loaded = True
     order = list(SERVICES)
 
-    def sort_key(code: str) -> tuple[int, str]:
+    def sort_key(code: str) -> tuple[bool, int, str]:
         match = CODE_PATTERN.match(code)
         assert match is not None
-        return order.index(match.group("prefix")), code
+        return bool(match.group("org")), order.index(match.group("prefix")), code
 
     return {code: _REGISTRY[code] for code in sorted(_REGISTRY, key=sort_key)}
 

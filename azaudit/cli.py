@@ -233,6 +233,15 @@ def report_command(
         output.write_text(rendered, encoding="utf-8")
 
 
+def _catalogue() -> dict[str, catalogue.Check]:
+    """The catalogue with installed plugins; a broken plugin is one clear line and exit 2."""
+    try:
+        return catalogue.load()
+    except AzauditError as exc:
+        _err(f"azaudit: {exc}")
+        raise typer.Exit(ExitCode.ERROR) from None
+
+
 @checks_app.callback()
 def checks_list(ctx: typer.Context) -> None:
     """List the checks: code, name, severity, service, title."""
@@ -240,11 +249,15 @@ def checks_list(ctx: typer.Context) -> None:
         return
     from tabulate import tabulate
 
+    checks = _catalogue()
+    custom = any(not c.meta.builtin for c in checks.values())
+    headers = ("code", "name", "severity", "service", "title", *(("source",) if custom else ()))
     rows = [
         (c.meta.code, c.meta.name, c.meta.severity.label, c.meta.service, c.meta.title)
-        for c in catalogue.load().values()
+        + ((c.meta.origin,) if custom else ())
+        for c in checks.values()
     ]
-    typer.echo(tabulate(rows, headers=("code", "name", "severity", "service", "title")))
+    typer.echo(tabulate(rows, headers=headers))
 
 
 @checks_app.command("show")
@@ -252,7 +265,7 @@ def checks_show(code: Annotated[str, typer.Argument(help="A check code, e.g. ACR
     """Print a check's documentation."""
     from azaudit.render.checkdoc import check_markdown
 
-    checks = catalogue.load()
+    checks = _catalogue()
     chk = checks.get(code.upper())
     if chk is None:
         _err(f"azaudit: no check {code!r}; `azaudit checks` lists them")

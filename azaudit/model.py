@@ -77,6 +77,9 @@ class CheckDocs(msgspec.Struct, frozen=True, kw_only=True):
     decisions: str = ""
 
 
+BUILTIN_ORIGIN = "azaudit"
+
+
 class CheckMeta(msgspec.Struct, frozen=True, kw_only=True):
     """Everything known about a check except its code: typed metadata plus its docs."""
 
@@ -90,6 +93,11 @@ class CheckMeta(msgspec.Struct, frozen=True, kw_only=True):
     recommendations: tuple[str, ...]
     mcsb: tuple[str, ...]
     docs: CheckDocs
+    origin: str = BUILTIN_ORIGIN  # "azaudit", or the distribution and version of a plugin
+
+    @property
+    def builtin(self) -> bool:
+        return self.origin == BUILTIN_ORIGIN
 
 
 class ResourceLike(Protocol):

@@ -165,3 +165,20 @@ def test_readme_check_table_matches_the_catalogue() -> None:
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert with_check_table(readme) == readme, "run `nox -s docs` (python -m azaudit.docs) to regenerate"
+
+
+def test_built_in_codes_carry_no_organisation_prefix() -> None:
+    with pytest.raises(CatalogueError, match="built-in check codes have no organisation prefix"):
+        check(
+            code="CONTOSO-ACR001",
+            name="x",
+            title="t",
+            severity=Severity.LOW,
+            resource_type="x",
+            requires=(),
+            recommendations=(),
+        )
+
+
+def test_every_built_in_check_comes_from_azaudit() -> None:
+    assert all(c.meta.builtin and c.meta.origin == "azaudit" for c in CHECKS.values())

@@ -507,6 +507,17 @@ def container(
     return {"name": name, "properties": props}
 
 
+# Owner tags of container groups (read by the example custom check in examples/custom-checks):
+# the debug and tools groups have none.
+GROUP_OWNERS = {
+    "aci-prod-api": "orders-team@contoso.example",
+    "aci-prod-worker": "orders-team@contoso.example",
+    "aci-prod-batch": "reporting@contoso.example",
+    "aci-dev-web": "web-team@contoso.example",
+    "aci-dev-jobs": "platform@contoso.example",
+}
+
+
 def group(
     sub: str, resource_group: str, name: str, containers: list[dict[str, object]], **props: object
 ) -> dict[str, object]:
@@ -525,6 +536,7 @@ def group(
         "name": name,
         "type": "Microsoft.ContainerInstance/containerGroups",
         "location": "westeurope",
+        "tags": {"env": "prod" if sub == PROD else "dev", **({"owner": GROUP_OWNERS[name]} if name in GROUP_OWNERS else {})},
         "properties": base,
     }
     return result

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from azaudit.clients import Clients
-from azaudit.collect.sdk import get, identity_of, strings, text
+from azaudit.collect.sdk import get, identity_of, strings, tags_of, text
 from azaudit.collect.tasks import Collected, Task
 from azaudit.detect.credentials import classify_command, classify_env_value
 from azaudit.inventory.aci import (
@@ -105,6 +105,7 @@ def container_group_record(group: Any, subscription_id: str) -> ContainerGroup:
         subscription_id=subscription_id,
         resource_group=resource_group_of(group.id),
         location=group.location,
+        tags=tags_of(get(group, "tags")),
         os_type=text(get(group, "os_type")),
         sku=text(get(group, "sku")),
         containers=tuple(containers),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from azaudit.clients import Clients
-from azaudit.collect.sdk import get, identity_of, private_endpoints, text
+from azaudit.collect.sdk import get, identity_of, private_endpoints, tags_of, text
 from azaudit.collect.tasks import Collected, Task
 from azaudit.inventory.acr import Registry, RegistryToken
 from azaudit.inventory.common import Subscription, resource_group_of
@@ -22,6 +22,7 @@ def registry_record(reg: Any, subscription_id: str) -> Registry:
         subscription_id=subscription_id,
         resource_group=resource_group_of(reg.id),
         location=reg.location,
+        tags=tags_of(get(reg, "tags")),
         sku=text(get(reg, "sku", "name")) or "",
         login_server=text(get(props, "login_server")) or "",
         admin_user_enabled=bool(get(props, "admin_user_enabled")),

@@ -13,7 +13,7 @@ from typing import Any
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
 
 from azaudit.clients import Clients
-from azaudit.collect.sdk import get, identity_of, private_endpoints, strings, text
+from azaudit.collect.sdk import get, identity_of, private_endpoints, strings, tags_of, text
 from azaudit.collect.tasks import Collected, CollectionFailure, Task, describe_failure
 from azaudit.collect.vault_challenge import seed_vault_challenge
 from azaudit.inventory.common import Subscription, resource_group_of
@@ -30,6 +30,7 @@ def vault_record(vault: Any, subscription_id: str) -> KeyVault:
         subscription_id=subscription_id,
         resource_group=resource_group_of(vault.id),
         location=vault.location or "",
+        tags=tags_of(get(vault, "tags")),
         vault_uri=text(get(props, "vault_uri")) or f"https://{vault.name}.vault.azure.net/",
         tenant_id=text(get(props, "tenant_id")) or "",
         sku=text(get(props, "sku", "name")) or "",

@@ -31,6 +31,11 @@ def strings(values: Iterable[Any] | None) -> tuple[str, ...]:
     return tuple(t for t in (text(v) for v in values or ()) if t is not None)
 
 
+def tags_of(tags: Any) -> tuple[tuple[str, str], ...]:
+    """ARM ``tags`` (a name → value mapping) as sorted pairs."""
+    return tuple(sorted((str(k), "" if v is None else str(v)) for k, v in (tags or {}).items()))
+
+
 def identity_of(identity: Any) -> Identity:
     if identity is None:
         return Identity()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-from azaudit.inventory.common import Identity
+from azaudit.inventory.common import Identity, Tagged
 
 
 class EnvVar(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,7 +70,7 @@ class Volume(msgspec.Struct, frozen=True, kw_only=True):
     git_repository_host: str | None = None
 
 
-class ContainerGroup(msgspec.Struct, frozen=True, kw_only=True):
+class ContainerGroup(Tagged, frozen=True, kw_only=True):
     id: str
     name: str
     subscription_id: str

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import msgspec
 
-from azaudit.inventory.common import Identity, PrivateEndpointConnection
+from azaudit.inventory.common import Identity, PrivateEndpointConnection, Tagged
 
 
-class Registry(msgspec.Struct, frozen=True, kw_only=True):
+class Registry(Tagged, frozen=True, kw_only=True):
     id: str
     name: str
     subscription_id: str

@@ -1,4 +1,4 @@
-"""Records shared by several services: subscriptions, managed identities, private endpoints."""
+"""Records shared by several services: subscriptions, tags, managed identities, private endpoints."""
 
 from __future__ import annotations
 
@@ -18,6 +18,18 @@ class Subscription(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def name(self) -> str:
         return self.display_name or self.subscription_id
+
+
+class Tagged(msgspec.Struct, frozen=True, kw_only=True):
+    """A resource with ARM tags, as ``(name, value)`` pairs sorted by name (read by custom checks;
+    the built-in catalogue judges no tag)."""
+
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def tag(self, name: str) -> str | None:
+        """The value of tag ``name`` (tag names are case-insensitive in Azure), or None."""
+        wanted = name.lower()
+        return next((value for key, value in self.tags if key.lower() == wanted), None)
 
 
 class UserAssignedRef(msgspec.Struct, frozen=True, kw_only=True):

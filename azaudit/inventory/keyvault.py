@@ -6,7 +6,7 @@ import datetime as dt
 
 import msgspec
 
-from azaudit.inventory.common import Identity, PrivateEndpointConnection
+from azaudit.inventory.common import Identity, PrivateEndpointConnection, Tagged
 
 
 class AccessPolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -19,7 +19,7 @@ class AccessPolicy(msgspec.Struct, frozen=True, kw_only=True):
     storage: tuple[str, ...]
 
 
-class KeyVault(msgspec.Struct, frozen=True, kw_only=True):
+class KeyVault(Tagged, frozen=True, kw_only=True):
     id: str
     name: str
     subscription_id: str

@@ -15,6 +15,7 @@ def check_markdown(meta: CheckMeta, heading: str = "#") -> str:
         f"- Service: {meta.service} (`{meta.resource_type}`)",
         f"- Seed recommendations: {tags}",
         f"- MCSB: {mcsb}",
+        *([] if meta.builtin else [f"- Source: custom check from {meta.origin} (not part of azaudit)"]),
         "",
         f"{heading}# What it checks",
         "",

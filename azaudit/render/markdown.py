@@ -205,11 +205,15 @@ def _checks_run(report: Report) -> list[str]:
         (meta.code, meta.name, meta.severity.label, meta.title, *_counts(by_code.get(code, [])))
         for code, meta in report.checks.items()
     ]
+    custom = [f"- `{code}` from {meta.origin}" for code, meta in report.checks.items() if not meta.builtin]
+    if custom:
+        custom = ["Custom checks (installed plugins, not part of azaudit):", "", *custom, ""]
     return [
         "## Checks that ran",
         "",
         table(("code", "name", "severity", "passes when", "fail", "error", "pass", "skipped"), rows),
         "",
+        *custom,
     ]
 
 

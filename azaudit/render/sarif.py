@@ -49,6 +49,7 @@ def _rule(meta: CheckMeta) -> dict[str, object]:
             "tags": ["security", meta.service, *meta.recommendations, *(f"MCSB-{m}" for m in meta.mcsb)],
             "security-severity": SECURITY_SEVERITY[meta.severity],
             "precision": "high",
+            **({} if meta.builtin else {"azaudit-origin": meta.origin}),
             "problem.severity": {"critical": "error", "high": "error", "medium": "warning"}.get(
                 meta.severity.label, "recommendation"
             ),
