@@ -59,6 +59,9 @@ EXPECT: dict[str, dict[Status, set[str]]] = {
         Status.FAIL: {
             f"Contributor at subscription contoso-prod/{PROD_MI}",
             f"Owner at resource group rg-dev-containers/{DEV_MI}",
+            # prod's identity, privileged in dev: recognised across subscriptions
+            "Contributor at resource group rg-dev-containers/user-assigned identity id-aci-prod-api "
+            "(object id 7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41)",
         },
         Status.PASS: {"contoso-sandbox"},
     },

@@ -536,7 +536,10 @@ def group(
         "name": name,
         "type": "Microsoft.ContainerInstance/containerGroups",
         "location": "westeurope",
-        "tags": {"env": "prod" if sub == PROD else "dev", **({"owner": GROUP_OWNERS[name]} if name in GROUP_OWNERS else {})},
+        "tags": {
+            "env": "prod" if sub == PROD else "dev",
+            **({"owner": GROUP_OWNERS[name]} if name in GROUP_OWNERS else {}),
+        },
         "properties": base,
     }
     return result
@@ -1330,10 +1333,12 @@ def assignment(sub: str, scope: str, guid: str, role: str, principal: str, princ
     }
 
 
+def builtin_role_definitions() -> list[dict[str, object]]:
+    return [role_definition("/", guid, name, "BuiltInRole", BUILTIN_ACTIONS[name]) for name, guid in BUILTIN.items()]
+
+
 def rbac() -> None:
-    builtins = [
-        role_definition("/", guid, name, "BuiltInRole", BUILTIN_ACTIONS[name]) for name, guid in BUILTIN.items()
-    ]
+    builtins = builtin_role_definitions()
     filt_builtin = "type%20eq%20%27BuiltInRole%27"
     filt_custom = "type%20eq%20%27CustomRole%27"
     for sub, label in ((PROD, "contoso-prod"), (DEV, "contoso-dev")):
@@ -1512,6 +1517,17 @@ def rbac() -> None:
                             "9d1f3b5d-7f9b-4d1f-8b5d-7f9b1d3f5b7d",
                             "Group",
                         ),
+                        # Across subscriptions: prod's user-assigned identity (id-aci-prod-api) is
+                        # Contributor over a dev resource group. Recognising it takes prod's
+                        # inventory, also in a --shard job that audits contoso-dev alone.
+                        assignment(
+                            DEV,
+                            rg(DEV, "rg-dev-containers"),
+                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d08",
+                            "Contributor",
+                            "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41",
+                            "ServicePrincipal",
+                        ),
                     ]
                 },
             )
@@ -1642,6 +1658,14 @@ def sandbox() -> None:
     )
     definitions = f"{scope}/providers/Microsoft.Authorization/roleDefinitions"
     interactions.append(ok(url(definitions, "auth", **{"$filter": "type%20eq%20%27CustomRole%27"}), {"value": []}))
+    # Built-in roles are listed through whichever audited subscription comes first: a run (or a
+    # --shard job) that audits the sandbox alone lists them here.
+    interactions.append(
+        ok(
+            url(definitions, "auth", **{"$filter": "type%20eq%20%27BuiltInRole%27"}),
+            {"value": builtin_role_definitions()},
+        )
+    )
     write(
         f"{SANDBOX}/empty-lists.json",
         "contoso-sandbox holds no audited resources; its activity log export sends Administrative events only.",
