@@ -19,6 +19,7 @@ from azaudit.catalogue import CheckContext
 from azaudit.clients import Clients
 from azaudit.clouds import CLOUDS, Cloud
 from azaudit.collect import collect, merge
+from azaudit.collect.neighbours import needs_neighbours, with_neighbour_identities
 from azaudit.collect.scheduler import Progress
 from azaudit.collect.shards import ShardResult, process_count, run_shards
 from azaudit.collect.subscriptions import choose, visible_subscriptions
@@ -31,6 +32,7 @@ from azaudit.replay.recorder import RecordingAdapter
 from azaudit.report import Report, RunInfo
 from azaudit.runconfig import RunConfig
 from azaudit.settings import Settings, load_settings, parse_settings
+from azaudit.sharding import Shard
 from azaudit.transport import GuardedTransport, RequestStats, network_session, requests_transport
 
 
@@ -146,6 +148,7 @@ def run_audit(
     settings, settings_source = resolve_settings(config)
     settings.check_suppressions(started.date(), settings_source or "configuration")
     checks = catalogue.select(catalogue.load(), config.select, config.ignore)
+    shard = Shard.parse(config.shard) if config.shard is not None else None
     cloud = CLOUDS[config.cloud]
     shared = SharedTokenCredential(credential or _credential(config, cloud, notify))
     recorder: RecordingAdapter | None = None
@@ -155,7 +158,8 @@ def run_audit(
     try:
         verify_credential(shared, cloud, config.auth)
         clients = Clients(shared, cloud, transport)
-        subscriptions = choose(visible_subscriptions(clients), config.subscriptions)
+        chosen = choose(visible_subscriptions(clients), config.subscriptions)
+        subscriptions = shard.take(chosen) if shard is not None else chosen
         datasets = {Dataset(d) for chk in checks for d in chk.meta.requires}
         processes = process_count(config.processes, len(subscriptions)) if recorder is None else 1
         if processes > 1:
@@ -164,6 +168,9 @@ def run_audit(
             )
         else:
             inventory = collect(clients, subscriptions, datasets, config.concurrency, progress)
+        if shard is not None and needs_neighbours(datasets):
+            others = [s for s in chosen if s not in subscriptions]
+            inventory = with_neighbour_identities(inventory, clients, others, config.concurrency)
     finally:
         transport.shutdown()
         shared.close()
@@ -180,6 +187,7 @@ def run_audit(
         source=f"replay:{config.replay}" if config.replay is not None else "azure",
         requests=transport.stats.total,
         config_file=settings_source,
+        shard=str(shard) if shard is not None else None,
     )
     report = Report(
         run=run,

@@ -22,9 +22,11 @@ from azaudit.errors import AzauditError
 from azaudit.exitcodes import ExitCode, exit_code_for
 from azaudit.model import Severity
 from azaudit.render import FORMATS, renderer
+from azaudit.render.json_document import ReportFileError
 from azaudit.render.json_document import load as load_report
 from azaudit.render.table import summary_line
 from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, RunConfig
+from azaudit.sharding import merge_reports
 
 app = typer.Typer(
     help="Audit the security of container workloads on Azure: registries, container instances, "
@@ -145,6 +147,14 @@ def subscription(
             help="A registry images may come from (repeatable; `*.azurecr.io` style wildcards); overrides the config."
         ),
     ] = None,
+    shard: Annotated[
+        Optional[str],
+        typer.Option(
+            metavar="K/N",
+            help="Audit only slice K of N of the subscriptions (parallel pipeline jobs); "
+            "merge the JSON reports with `azaudit report`.",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Explain what was collected and how.")] = False,
 ) -> None:
     """Audit subscriptions and print the findings."""
@@ -171,6 +181,7 @@ def subscription(
         config_file=config,
         working_directory=Path.cwd(),
         approved_registries=tuple(approved_registry or ()),
+        shard=shard,
     )
     try:
         with _progress_display(sys.stderr.isatty()) as progress:
@@ -209,28 +220,51 @@ def subscription(
 
 @app.command("report")
 def report_command(
-    file: Annotated[Path, typer.Argument(help="A JSON report written by `azaudit subscription -f json`.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="JSON reports written by `azaudit subscription -f json`; several are merged into one."),
+    ],
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"Output format: {', '.join(FORMATS)}.")] = "markdown",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    fail_on: Annotated[
+        Optional[str],
+        typer.Option(help="Also gate: exit as `azaudit subscription` does with this --fail-on (default: exit 0)."),
+    ] = None,
 ) -> None:
-    """Re-render a saved JSON report in another format, offline."""
+    """Re-render saved JSON reports in another format, offline; several (the shards of one audit,
+    or audits of separate subscriptions) are merged into one."""
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose from {', '.join(FORMATS)}", param_hint="--format")
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        _err(f"azaudit: cannot read {file}: {exc.strerror or exc}")
-        raise typer.Exit(ExitCode.ERROR) from None
+        threshold = Severity.parse(fail_on) if fail_on is not None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--fail-on") from None
     try:
-        saved = load_report(text, str(file))
+        named = [(str(file), load_report(_read(file), str(file))) for file in files]
+        merged = merge_reports(named)
+        rendered = renderer(fmt)(merged)
+        if output is None:
+            typer.echo(rendered, nl=False)
+        else:
+            output.write_text(rendered, encoding="utf-8")
     except AzauditError as exc:
         _err(f"azaudit: {exc}")
         raise typer.Exit(ExitCode.ERROR) from None
-    rendered = renderer(fmt)(saved)
-    if output is None:
-        typer.echo(rendered, nl=False)
-    else:
-        output.write_text(rendered, encoding="utf-8")
+    except OSError as exc:
+        _err(f"azaudit: cannot write {output}: {exc.strerror or exc}")
+        raise typer.Exit(ExitCode.ERROR) from None
+    if in_pipeline(os.environ) and fmt == "markdown" and output is not None:
+        typer.echo(pipeline_summary_line(output))
+    if output is not None or fmt != "table":
+        _err(summary_line(merged))
+    raise typer.Exit(exit_code_for(merged, threshold) if threshold is not None else ExitCode.OK)
+
+
+def _read(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReportFileError(f"cannot read {file}: {exc.strerror or exc}") from None
 
 
 def _catalogue() -> dict[str, catalogue.Check]:

@@ -31,4 +31,5 @@ class RunConfig(msgspec.Struct, frozen=True, kw_only=True):
     config_file: Path | None = None
     working_directory: Path = Path(".")
     approved_registries: tuple[str, ...] = ()
+    shard: str | None = None  # "K/N": audit only that slice of the subscriptions (see sharding.py)
     now: dt.datetime | None = None  # pinned clock (tests); None: the time the run starts

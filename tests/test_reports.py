@@ -245,3 +245,14 @@ def test_pipeline_template_is_valid_yaml_with_the_documented_steps() -> None:
     assert pipeline["schedules"][0]["cron"]
     publish = next(s for s in pipeline["steps"] if s.get("task") == "PublishTestResults@2")
     assert publish["condition"] == "succeededOrFailed()" and publish["inputs"]["testResultsFormat"] == "JUnit"
+
+
+def test_sharded_pipeline_template_splits_and_merges() -> None:
+    pipeline = yaml.safe_load((ROOT / "pipelines" / "azure-pipelines-sharded.yml").read_text())
+    audit, merge = pipeline["jobs"]
+    assert audit["strategy"]["parallel"] >= 2
+    script = next(s for s in audit["steps"] if s.get("task") == "AzureCLI@2")["inputs"]["inlineScript"]
+    assert '--shard "$(System.JobPositionInPhase)/$(System.TotalJobsInPhase)"' in script
+    assert merge["dependsOn"] == "audit" and merge["condition"] == "succeededOrFailed()"
+    merging = next(s["script"] for s in merge["steps"] if "script" in s and "azaudit report" in s["script"])
+    assert "--format markdown" in merging and "--fail-on" in merging

@@ -23,6 +23,7 @@ from azaudit.inventory.keyvault import Key, KeyVault, Secret, SecretListing
 from azaudit.inventory.monitor import DiagnosticSetting
 from azaudit.inventory.rbac import (
     BUILTIN_NAMES,
+    KnownIdentity,
     RoleAssignment,
     RoleDefinition,
     UserAssignedIdentity,
@@ -55,6 +56,7 @@ class Inventory(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     role_assignments: tuple[RoleAssignment, ...] = ()
     role_definitions: tuple[RoleDefinition, ...] = ()
     identities: tuple[UserAssignedIdentity, ...] = ()
+    identity_directory: tuple[KnownIdentity, ...] = ()  # of subscriptions other shards audit
     defender_plans: tuple[DefenderPlan, ...] = ()
     errors: tuple[CollectionError, ...] = ()
     notes: tuple[CollectionNote, ...] = ()
@@ -124,7 +126,13 @@ class Inventory(msgspec.Struct, frozen=True, kw_only=True, dict=True):
                 if ref.principal_id:
                     label = ref.id.rstrip("/").rsplit("/", 1)[-1]
                     found.setdefault(ref.principal_id.lower(), f"user-assigned identity {label}")
+        for known in self.identity_directory:
+            found.setdefault(known.principal_id.lower(), known.words)
         return found
+
+    def managed_identities(self) -> Mapping[str, str]:
+        """principal id → words, for every managed identity the inventory knows."""
+        return self._managed_identities
 
     def managed_identity(self, principal_id: str) -> str | None:
         """Words naming the managed identity with this principal id, or None when it is not one

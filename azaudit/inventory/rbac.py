@@ -44,6 +44,14 @@ class UserAssignedIdentity(msgspec.Struct, frozen=True, kw_only=True):
     client_id: str
 
 
+class KnownIdentity(msgspec.Struct, frozen=True, kw_only=True):
+    """A managed identity of a subscription this run does not audit (another --shard job's), kept
+    only so that role assignments to it are recognised; no check judges it."""
+
+    principal_id: str
+    words: str  # e.g. "user-assigned identity id-aci-prod-api"
+
+
 # Built-in role definition GUIDs: the same in every tenant (compare on the trailing GUID).
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"

@@ -53,10 +53,19 @@ def _header(report: Report) -> list[str]:
         if report.complete
         else f"**The audit is incomplete**: {len(report.errors)} collection(s) failed; see *Not assessed*."
     )
+    parts = []
+    if run.shard:
+        parts.append(
+            f"- Shard {run.shard}: this report covers one slice of the audited subscriptions; "
+            "`azaudit report` merges every shard's JSON report into the whole"
+        )
+    if run.merged_from:
+        parts.append(f"- Merged from {run.merged_from} job reports")
     return [
         "# azaudit report",
         "",
         f"- Scope: {len(run.subscriptions)} subscription(s): {subs}",
+        *parts,
         f"- Tenant: {run.tenant_id or 'unknown'}; cloud: {run.cloud}; source: {run.source}",
         f"- Time: {run.started_at.isoformat(timespec='seconds')} to {run.finished_at.isoformat(timespec='seconds')}",
         f"- Tool: azaudit {run.tool_version}, {len(report.checks)} check(s), {run.requests} request(s)",

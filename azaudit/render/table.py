@@ -19,11 +19,15 @@ def summary_line(report: Report) -> str:
     failing = report.count_failures_by_severity()
     severities = ", ".join(f"{failing[s]} {s.label}" for s in sorted(failing, reverse=True)) or "none"
     statuses = ", ".join(f"{by_status.get(s, 0)} {s.value.lower()}" for s in Status)
-    subs = len(report.run.subscriptions)
+    subs = f"{len(report.run.subscriptions)} subscription(s)"
+    if report.run.shard:
+        subs += f" (shard {report.run.shard})"
+    elif report.run.merged_from:
+        subs += f" (merged from {report.run.merged_from} reports)"
     coverage = "complete" if report.complete else f"INCOMPLETE: {len(report.errors)} collection(s) not assessed"
     return (
         f"{statuses} (failures by severity: {severities}); "
-        f"{subs} subscription(s), {len(report.checks)} check(s), {report.run.requests} request(s); coverage {coverage}"
+        f"{subs}, {len(report.checks)} check(s), {report.run.requests} request(s); coverage {coverage}"
     )
 
 

@@ -58,6 +58,8 @@ def privileged_role_on_managed_identity(ctx: CheckContext) -> Iterator[Outcome]:
     ## Decisions
     Identities the inventory does not know (managed identities of resources outside the audited
     services or subscriptions) cannot be recognised without Microsoft Graph and are not judged.
+    A `--shard` job also lists the identity holders of the other jobs' subscriptions, so that the
+    merged report judges exactly what an unsharded audit does.
     Assignments inherited from management groups are broader than a subscription and count.
 
     ## References

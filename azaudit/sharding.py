@@ -1,0 +1,126 @@
+"""Split one audit's subscriptions over parallel pipeline jobs, and merge their reports back.
+
+A tenant with hundreds of subscriptions can be audited by N parallel jobs (Azure DevOps
+``strategy: parallel: N``): job K runs ``azaudit subscription --shard K/N -f json`` and audits
+every N-th subscription of the sorted list; a final job runs ``azaudit report shard-*.json`` to
+merge them into one report in any format. Every shard sees the same visible subscriptions, so the
+slices are disjoint and together cover the whole list.
+
+A merge never pretends to be more than its parts: it refuses reports of different azaudit
+versions, clouds or check selections (a check that ran on some subscriptions only would read as
+a tenant-wide result), reports that audited the same subscription twice, and an incomplete set
+of shards (a missing job would silently drop its subscriptions).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import msgspec
+
+from azaudit.errors import AzauditError, UsageError
+from azaudit.inventory.common import Subscription
+from azaudit.report import Report, RunInfo
+
+SHARD_FORMAT = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+
+
+class MergeError(AzauditError):
+    """Saved reports that cannot honestly be merged into one."""
+
+
+class Shard(msgspec.Struct, frozen=True):
+    index: int  # 1-based, as Azure DevOps' System.JobPositionInPhase
+    total: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        match = SHARD_FORMAT.match(text)
+        if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+            raise UsageError(
+                f"--shard {text!r}: expected K/N with 1 <= K <= N, e.g. 2/4 "
+                "(in Azure DevOps: $(System.JobPositionInPhase)/$(System.TotalJobsInPhase))"
+            )
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.total}"
+
+    def take(self, subscriptions: Sequence[Subscription]) -> list[Subscription]:
+        """Every ``total``-th subscription by id, starting at ``index``: the same answer in every job."""
+        ordered = sorted(subscriptions, key=lambda s: s.subscription_id.lower())
+        return ordered[self.index - 1 :: self.total]
+
+
+def _one(values: set[str], what: str, sources: Sequence[str]) -> str:
+    if len(values) != 1:
+        raise MergeError(f"{', '.join(sources)}: the reports differ in {what} ({', '.join(sorted(values))})")
+    return values.pop()
+
+
+def _check_shards(named: Sequence[tuple[str, Report]]) -> str | None:
+    """The ``N`` of a complete set of shard reports, or None for reports of separate audits."""
+    shards = [(source, report.run.shard) for source, report in named]
+    if all(shard is None for _, shard in shards):
+        return None
+    if any(shard is None for _, shard in shards):
+        plain = [source for source, shard in shards if shard is None]
+        raise MergeError(f"{', '.join(plain)}: not a --shard report; merge the reports of one sharded audit")
+    parsed = {source: Shard.parse(str(shard)) for source, shard in shards}
+    total = _one({str(s.total) for s in parsed.values()}, "shard count", list(parsed))
+    seen: dict[int, str] = {}
+    for source, shard in parsed.items():
+        if shard.index in seen:
+            raise MergeError(f"{seen[shard.index]} and {source} are both shard {shard}")
+        seen[shard.index] = source
+    missing = [f"{k}/{total}" for k in range(1, int(total) + 1) if k not in seen]
+    if missing:
+        raise MergeError(
+            f"shard report(s) {', '.join(missing)} missing: their subscriptions were not audited; "
+            "rerun those jobs and merge every shard's report"
+        )
+    return total
+
+
+def merge_reports(named: Sequence[tuple[str, Report]]) -> Report:
+    """One report from the reports of several jobs (``named``: file name and report)."""
+    if len(named) == 1:
+        return named[0][1]
+    sources = [source for source, _ in named]
+    reports = [report for _, report in named]
+    version = _one({r.run.tool_version for r in reports}, "azaudit version", sources)
+    cloud = _one({r.run.cloud for r in reports}, "cloud", sources)
+    selections = {" ".join(sorted(r.checks)) for r in reports}
+    if len(selections) != 1:
+        raise MergeError(
+            f"{', '.join(sources)}: the reports ran different checks; run every job with the same --select/--ignore"
+        )
+    owners: dict[str, str] = {}
+    for source, report in named:
+        for sub in report.run.subscriptions:
+            other = owners.setdefault(sub.subscription_id.lower(), source)
+            if other != source:
+                raise MergeError(f"subscription {sub.subscription_id} was audited by both {other} and {source}")
+    total = _check_shards(named)
+    tenants = {r.run.tenant_id for r in reports if r.run.tenant_id}
+    configs = {r.run.config_file for r in reports}
+    run = RunInfo(
+        tool_version=version,
+        started_at=min(r.run.started_at for r in reports),
+        finished_at=max(r.run.finished_at for r in reports),
+        cloud=cloud,
+        tenant_id=tenants.pop() if len(tenants) == 1 else None,
+        subscriptions=tuple(sorted((s for r in reports for s in r.run.subscriptions), key=lambda s: s.name.lower())),
+        source=reports[0].run.source if len({r.run.source for r in reports}) == 1 else "merged",
+        requests=sum(r.run.requests for r in reports),
+        config_file=configs.pop() if len(configs) == 1 else None,
+        merged_from=len(reports) if total is None else int(total),
+    )
+    return Report(
+        run=run,
+        checks=reports[0].checks,
+        findings=tuple(f for r in reports for f in r.findings),
+        errors=tuple(e for r in reports for e in r.errors),
+        notes=tuple(n for r in reports for n in r.notes),
+    )

@@ -1,0 +1,179 @@
+"""Parallel jobs audit slices of the subscriptions (--shard K/N); their reports merge into one."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from azaudit.audit import Audit
+from azaudit.cli import app
+from azaudit.errors import UsageError
+from azaudit.inventory.common import Subscription
+from azaudit.model import Finding, Status
+from azaudit.render.json_document import load, render
+from azaudit.report import Report
+from azaudit.sharding import MergeError, Shard, merge_reports
+from tests.conftest import SAMPLE_TENANT, audit_replay, names
+
+runner = CliRunner()
+
+
+def finding_key(f: Finding) -> tuple[str, ...]:
+    return (f.code, f.resource_id.lower(), f.item or "", f.status.value, f.message)
+
+
+def saved(audit: Audit, name: str) -> tuple[str, Report]:
+    """A report as a later job reads it back: through its JSON file."""
+    return name, load(render(audit.report), name)
+
+
+@pytest.fixture(scope="module")
+def shards() -> list[Audit]:
+    return [audit_replay(shard=f"{k}/2") for k in (1, 2)]
+
+
+@pytest.mark.parametrize(("text", "index", "total"), [("1/1", 1, 1), ("2/4", 2, 4), (" 3 / 4 ", 3, 4)])
+def test_shard_parses_k_of_n(text: str, index: int, total: int) -> None:
+    assert Shard.parse(text) == Shard(index, total)
+
+
+@pytest.mark.parametrize("text", ["0/4", "5/4", "2", "a/b", "-1/3", "1/0", "", "2/4/8"])
+def test_a_malformed_shard_is_refused_with_the_expected_form(text: str) -> None:
+    with pytest.raises(UsageError, match=r"expected K/N with 1 <= K <= N, e.g. 2/4"):
+        Shard.parse(text)
+
+
+@pytest.mark.parametrize("total", [1, 2, 3, 7, 40])
+def test_the_shards_partition_the_subscriptions_whatever_their_order(total: int) -> None:
+    rng = random.Random(total)  # noqa: S311 - reproducible test data, not security
+    subs = [
+        Subscription(subscription_id=f"{rng.getrandbits(128):032x}", display_name="", state="Enabled")
+        for _ in range(23)
+    ]
+    slices = [Shard(k, total).take(subs) for k in range(1, total + 1)]
+    shuffled = rng.sample(subs, len(subs))
+    assert slices == [Shard(k, total).take(shuffled) for k in range(1, total + 1)], "every job computes the same slices"
+    flat = [s.subscription_id for part in slices for s in part]
+    assert sorted(flat) == sorted(s.subscription_id for s in subs) and len(set(flat)) == len(flat)
+    assert max(map(len, slices)) - min(map(len, slices)) <= 1, "balanced by count"
+
+
+def test_merged_shard_reports_equal_the_unsharded_audit(shards: list[Audit], sample_audit: Audit) -> None:
+    assert [len(a.report.run.subscriptions) for a in shards] == [2, 1]
+    assert all(a.report.run.shard == f"{k}/2" for k, a in enumerate(shards, 1))
+    merged = merge_reports([saved(a, f"shard-{k}.json") for k, a in enumerate(shards, 1)])
+    whole = sample_audit.report
+    assert sorted(map(finding_key, merged.findings)) == sorted(map(finding_key, whole.findings))
+    assert sorted(e.resource_id for e in merged.errors) == sorted(e.resource_id for e in whole.errors)
+    assert {s.subscription_id for s in merged.run.subscriptions} == {s.subscription_id for s in whole.run.subscriptions}
+    assert merged.checks == whole.checks
+    assert merged.run.merged_from == 2 and merged.run.shard is None
+    assert merged.run.requests == sum(a.report.run.requests for a in shards)
+    assert not merged.complete, "the sample tenant's 403s stay visible after the merge"
+
+
+def test_a_shard_recognises_identities_that_live_in_other_jobs_subscriptions(shards: list[Audit]) -> None:
+    dev = shards[1]
+    assert [s.name for s in dev.report.run.subscriptions] == ["contoso-dev"]
+    assert (
+        "Contributor at resource group rg-dev-containers/user-assigned identity id-aci-prod-api "
+        "(object id 7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41)"
+    ) in names(dev.report.findings, "RBAC002", Status.FAIL)
+    others = {s.subscription_id for s in shards[0].report.run.subscriptions}
+    lists = {
+        "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "Microsoft.ContainerInstance/containerGroups",
+        "Microsoft.ContainerRegistry/registries",
+        "Microsoft.KeyVault/vaults",
+    }
+    read = [key.split("?")[0] for key in dev.stats.by_url if any(f"/subscriptions/{sub}/" in key for sub in others)]
+    assert read, "the other subscriptions' identity holders were listed"
+    assert all(key.split("/providers/", 1)[1] in lists for key in read), "lists only, nothing per resource"
+    assert all(e.subscription_id not in others for e in dev.report.errors), "their failures are their job's"
+    assert not [key for key, n in dev.stats.by_url.items() if n > 1], "nothing read twice"
+    assert all(g.subscription_id not in others for g in dev.inventory.container_groups), "and nothing of theirs judged"
+
+
+def test_a_missing_shard_is_refused() -> None:
+    present = [saved(audit_replay(shard=f"{k}/3"), f"shard-{k}.json") for k in (1, 3)]
+    with pytest.raises(MergeError, match=r"shard report\(s\) 2/3 missing: their subscriptions were not audited"):
+        merge_reports(present)
+
+
+def test_the_same_shard_twice_is_refused(shards: list[Audit]) -> None:
+    with pytest.raises(MergeError, match=r"audited by both shard-1\.json and again\.json"):
+        merge_reports([saved(shards[0], "shard-1.json"), saved(shards[0], "again.json"), saved(shards[1], "b")])
+
+
+def test_reports_of_different_check_selections_are_refused(shards: list[Audit]) -> None:
+    other = audit_replay(shard="2/2", select=("ACR",))
+    with pytest.raises(MergeError, match="ran different checks"):
+        merge_reports([saved(shards[0], "shard-1.json"), saved(other, "shard-2.json")])
+
+
+def test_a_shard_report_and_a_plain_one_are_refused(shards: list[Audit]) -> None:
+    dev_only = audit_replay(subscriptions=("contoso-dev",))
+    with pytest.raises(MergeError, match=r"plain.json: not a --shard report"):
+        merge_reports([saved(shards[0], "shard-1.json"), saved(dev_only, "plain.json")])
+
+
+def test_separate_audits_of_disjoint_subscriptions_merge() -> None:
+    prod, dev = audit_replay(subscriptions=("contoso-prod",)), audit_replay(subscriptions=("contoso-dev",))
+    merged = merge_reports([saved(prod, "prod.json"), saved(dev, "dev.json")])
+    assert len(merged.findings) == len(prod.report.findings) + len(dev.report.findings)
+    assert merged.run.merged_from == 2
+
+
+def test_reports_of_different_versions_are_refused(shards: list[Audit]) -> None:
+    name, newer = saved(shards[1], "shard-2.json")
+    import msgspec
+
+    newer = msgspec.structs.replace(newer, run=msgspec.structs.replace(newer.run, tool_version="9.9.9"))
+    with pytest.raises(MergeError, match=r"differ in azaudit version \(0.1.0, 9.9.9\)"):
+        merge_reports([saved(shards[0], "shard-1.json"), (name, newer)])
+
+
+# ---------------------------------------------------------------------------- through the CLI
+
+
+def write_shards(tmp_path: Path) -> list[Path]:
+    paths = []
+    for k in (1, 2):
+        path = tmp_path / f"shard-{k}.json"
+        result = runner.invoke(
+            app,
+            ["subscription", "--replay", str(SAMPLE_TENANT), "--shard", f"{k}/2", "-f", "json", "-o", str(path)],
+        )
+        assert result.exit_code == 1, result.output  # each shard gates on its own findings
+        paths.append(path)
+    return paths
+
+
+def test_cli_merges_shard_reports_and_gates_on_request(tmp_path: Path) -> None:
+    paths = write_shards(tmp_path)
+    merged = tmp_path / "report.md"
+    rendered = runner.invoke(app, ["report", *map(str, paths), "-f", "markdown", "-o", str(merged)])
+    assert rendered.exit_code == 0, rendered.output  # rendering alone does not gate
+    text = merged.read_text(encoding="utf-8")
+    assert "- Merged from 2 job reports" in text and "3 subscription(s)" in text
+    gated = runner.invoke(app, ["report", *map(str, paths), "-f", "json", "--fail-on", "critical"])
+    assert gated.exit_code == 1
+    assert json.loads(gated.stdout)["run"]["merged_from"] == 2
+
+
+def test_cli_merge_of_an_incomplete_set_is_one_clear_line(tmp_path: Path) -> None:
+    first = write_shards(tmp_path)[0]
+    result = runner.invoke(app, ["report", str(first), str(tmp_path / "shard-9.json")])
+    assert result.exit_code == 2
+    assert "cannot read" in result.output and "shard-9.json" in result.output
+    assert result.output.strip().startswith("azaudit: ") and len(result.output.strip().splitlines()) == 1
+
+
+def test_cli_refuses_a_malformed_shard(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["subscription", "--replay", str(SAMPLE_TENANT), "--shard", "3/2"])
+    assert result.exit_code == 2
+    assert "expected K/N" in result.output and "Traceback" not in result.output
