@@ -21,6 +21,7 @@ from azaudit.collect.scheduler import Progress
 from azaudit.errors import AzauditError
 from azaudit.exitcodes import ExitCode, exit_code_for
 from azaudit.model import Severity
+from azaudit.output_files import write_atomically
 from azaudit.render import FORMATS, renderer
 from azaudit.render.json_document import ReportFileError
 from azaudit.render.json_document import load as load_report
@@ -190,15 +191,18 @@ def subscription(
         if output is None:
             typer.echo(text, nl=False)
         else:
-            output.write_text(text, encoding="utf-8")
+            write_atomically(output, text)
         for extra_fmt, path in extra_reports:
-            path.write_text(renderer(extra_fmt)(audit.report), encoding="utf-8")
+            write_atomically(path, renderer(extra_fmt)(audit.report))
     except AzauditError as exc:
         _err(f"azaudit: {exc}")
         raise typer.Exit(ExitCode.ERROR) from None
     except OSError as exc:
         _err(f"azaudit: cannot write the report: {exc}")
         raise typer.Exit(ExitCode.ERROR) from None
+    except KeyboardInterrupt:
+        _err("azaudit: interrupted; the audit did not finish and no report was written")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
     if in_pipeline(os.environ):
         for line in issue_lines(audit.report, fail_threshold):
             typer.echo(line)
@@ -246,7 +250,7 @@ def report_command(
         if output is None:
             typer.echo(rendered, nl=False)
         else:
-            output.write_text(rendered, encoding="utf-8")
+            write_atomically(output, rendered)
     except AzauditError as exc:
         _err(f"azaudit: {exc}")
         raise typer.Exit(ExitCode.ERROR) from None

@@ -12,6 +12,7 @@ class ExitCode(enum.IntEnum):
     OK = 0  # no FAIL at or above --fail-on, and every check could see its data
     FINDINGS = 1  # at least one FAIL at or above --fail-on
     ERROR = 2  # usage, config or auth error, or an incomplete audit without failing findings
+    INTERRUPTED = 130  # Ctrl-C (SIGINT) before the audit finished: no report written
 
 
 def exit_code_for(report: Report, fail_on: Severity, exit_zero: bool = False) -> ExitCode:
