@@ -19,10 +19,11 @@ from azaudit.catalogue import CheckContext
 from azaudit.clients import Clients
 from azaudit.clouds import CLOUDS, Cloud
 from azaudit.collect import collect, merge
+from azaudit.collect.management_groups import subscriptions_under
 from azaudit.collect.neighbours import needs_neighbours, with_neighbour_identities
 from azaudit.collect.scheduler import Progress
 from azaudit.collect.shards import ShardResult, process_count, run_shards
-from azaudit.collect.subscriptions import choose, visible_subscriptions
+from azaudit.collect.subscriptions import choose, choose_under, visible_subscriptions
 from azaudit.engine import run_checks
 from azaudit.inventory import Inventory, from_json, to_json
 from azaudit.inventory.common import Subscription
@@ -158,7 +159,12 @@ def run_audit(
     try:
         verify_credential(shared, cloud, config.auth)
         clients = Clients(shared, cloud, transport)
-        chosen = choose(visible_subscriptions(clients), config.subscriptions)
+        visible = visible_subscriptions(clients)
+        if config.management_groups:
+            members = subscriptions_under(clients, config.management_groups)
+            chosen = choose_under(visible, members, config.management_groups)
+        else:
+            chosen = choose(visible, config.subscriptions)
         subscriptions = shard.take(chosen) if shard is not None else chosen
         datasets = {Dataset(d) for chk in checks for d in chk.meta.requires}
         processes = process_count(config.processes, len(subscriptions)) if recorder is None else 1
@@ -187,6 +193,7 @@ def run_audit(
         source=f"replay:{config.replay}" if config.replay is not None else "azure",
         requests=transport.stats.total,
         config_file=settings_source,
+        management_groups=config.management_groups,
         shard=str(shard) if shard is not None else None,
     )
     report = Report(

@@ -102,6 +102,14 @@ def subscription(
         Optional[list[str]],
         typer.Argument(help="Subscription ids (or exact names) to audit. Default: every enabled one you can see."),
     ] = None,
+    management_group: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--management-group",
+            "-m",
+            help="Audit the enabled subscriptions this management group holds, at any depth (its id; repeatable).",
+        ),
+    ] = None,
     auth: Annotated[AuthMode, typer.Option(help="How to sign in.", case_sensitive=False)] = AuthMode.DEFAULT,
     tenant: Annotated[Optional[str], typer.Option(help="Microsoft Entra tenant id to sign in to.")] = None,
     cloud: Annotated[CloudName, typer.Option(help="Azure cloud.", case_sensitive=False)] = CloudName.PUBLIC,
@@ -166,8 +174,11 @@ def subscription(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--fail-on") from None
     extra_reports = _parse_reports(report or [])
+    if subscription_ids and management_group:
+        raise typer.BadParameter("name subscriptions or management groups, not both", param_hint="--management-group")
     run_config = RunConfig(
         subscriptions=tuple(subscription_ids or ()),
+        management_groups=tuple(management_group or ()),
         auth=auth,
         tenant_id=tenant,
         cloud=cloud,

@@ -12,6 +12,7 @@ from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.containerinstance import ContainerInstanceManagementClient
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.keyvault import KeyVaultManagementClient
+from azure.mgmt.managementgroups import ManagementGroupsMgmtClient
 from azure.mgmt.monitor import MonitorManagementClient
 from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
@@ -66,6 +67,11 @@ class Clients:
 
     def subscriptions(self) -> SubscriptionClient:
         return self._cached("subscriptions", "", lambda: SubscriptionClient(self.credential, **self._arm_kwargs()))
+
+    def management_groups(self) -> ManagementGroupsMgmtClient:
+        return self._cached(
+            "management-groups", "", lambda: ManagementGroupsMgmtClient(self.credential, **self._arm_kwargs())
+        )
 
     def _mgmt(self, client_type: type[C], subscription_id: str) -> C:
         return self._cached(

@@ -22,6 +22,7 @@ class RunInfo(msgspec.Struct, frozen=True, kw_only=True):
     source: str  # "azure" or "replay:<dir>"
     requests: int = 0
     config_file: str | None = None
+    management_groups: tuple[str, ...] = ()  # the groups whose subscriptions were audited, if named
     shard: str | None = None  # "K/N" when this run audited one slice of the subscriptions (--shard)
     merged_from: int = 0  # the number of job reports merged into this one (0: a single run)
 

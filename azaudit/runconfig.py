@@ -17,6 +17,7 @@ DEFAULT_TIMEOUT_SECONDS = 30.0
 
 class RunConfig(msgspec.Struct, frozen=True, kw_only=True):
     subscriptions: tuple[str, ...] = ()
+    management_groups: tuple[str, ...] = ()  # audit the enabled subscriptions these groups hold
     auth: AuthMode = AuthMode.DEFAULT
     tenant_id: str | None = None
     cloud: CloudName = CloudName.PUBLIC

@@ -29,6 +29,7 @@ API = {
     "auth": "2022-04-01",
     "msi": "2024-11-30",
     "security": "2024-01-01",
+    "mg": "2023-04-01",
 }
 
 BUILTIN = {
@@ -1673,8 +1674,76 @@ def sandbox() -> None:
     )
 
 
+# ------------------------------------------------------------------------------------ management groups
+
+MG = "/providers/Microsoft.Management/managementGroups"
+# A subscription a management group holds that the audit identity cannot see (no Reader on it).
+HIDDEN = "c0ffee00-1d2e-4f3a-9b8c-7d6e5f4a3b21"
+
+
+def management_groups() -> None:
+    def group(name: str, display: str, parent: str) -> dict[str, object]:
+        return {
+            "id": f"{MG}/{name}",
+            "type": "Microsoft.Management/managementGroups",
+            "name": name,
+            "properties": {"displayName": display, "parent": {"id": f"{MG}/{parent}"}},
+        }
+
+    def member(sid: str, display: str, parent: str) -> dict[str, object]:
+        return {
+            "id": f"/subscriptions/{sid}",
+            "type": "/subscriptions",
+            "name": sid,
+            "properties": {"displayName": display, "parent": {"id": f"{MG}/{parent}"}},
+        }
+
+    def descendants(name: str, **query: str) -> str:
+        return url(f"{MG}/{name}/descendants", "mg", **query)
+
+    page_two = descendants("contoso-landing-zones", **{"$skiptoken": "bGFuZGluZy16b25lczoy"})
+    write(
+        "management-groups.json",
+        "Management groups: contoso-landing-zones holds contoso-prod-lz (prod and the disabled legacy "
+        "subscription) and contoso-dev-lz (dev), in two pages; contoso-sandbox-lz holds the sandbox; "
+        "contoso-acquired holds a subscription the identity cannot see; contoso-finance refuses to be read.",
+        [
+            ok(
+                descendants("contoso-landing-zones"),
+                {
+                    "value": [
+                        group("contoso-prod-lz", "Contoso production landing zone", "contoso-landing-zones"),
+                        member(PROD, "contoso-prod", "contoso-prod-lz"),
+                        member(LEGACY, "contoso-legacy", "contoso-prod-lz"),
+                    ],
+                    "nextLink": page_two.replace(f"api-version={API['mg']}&", "") + f"&api-version={API['mg']}",
+                },
+            ),
+            ok(
+                page_two,
+                {
+                    "value": [
+                        group("contoso-dev-lz", "Contoso development landing zone", "contoso-landing-zones"),
+                        member(DEV, "contoso-dev", "contoso-dev-lz"),
+                    ],
+                    "nextLink": None,
+                },
+            ),
+            ok(descendants("contoso-prod-lz"), {"value": [member(PROD, "contoso-prod", "contoso-prod-lz"), member(LEGACY, "contoso-legacy", "contoso-prod-lz")]}),
+            ok(descendants("contoso-sandbox-lz"), {"value": [member(SANDBOX, "contoso-sandbox", "contoso-sandbox-lz")]}),
+            ok(descendants("contoso-acquired"), {"value": [member(HIDDEN, "fabrikam-prod", "contoso-acquired"), member(DEV, "contoso-dev", "contoso-acquired")]}),
+            forbidden(
+                descendants("contoso-finance"),
+                "Microsoft.Management/managementGroups/descendants/read",
+                f"{MG}/contoso-finance",
+            ),
+        ],
+    )
+
+
 def main() -> None:
     subscriptions()
+    management_groups()
     sandbox()
     registries()
     activity_logs()

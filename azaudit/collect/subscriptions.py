@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
@@ -59,4 +59,26 @@ def choose(visible: Sequence[Subscription], requested: Sequence[str]) -> list[Su
         sub = by_key[r.lower()]
         if sub not in chosen:
             chosen.append(sub)
+    return chosen
+
+
+def choose_under(
+    visible: Sequence[Subscription], members: Mapping[str, str], groups: Sequence[str]
+) -> list[Subscription]:
+    """The enabled subscriptions that the named management groups hold (``members``: id → group).
+
+    A subscription a group holds that the credential cannot see is an error naming it and its
+    group, like a named subscription that is not visible.
+    """
+    by_id = {s.subscription_id.lower(): s for s in visible}
+    hidden = sorted(sid for sid in members if sid not in by_id)
+    if hidden:
+        where = ", ".join(f"{sid} (in {members[sid]})" for sid in hidden)
+        raise UsageError(
+            f"subscription(s) not visible to this credential: {where}; "
+            "grant the identity Reader on the management group, or audit named subscriptions instead"
+        )
+    chosen = [s for s in visible if s.subscription_id.lower() in members and s.state.lower() == "enabled"]
+    if not chosen:
+        raise UsageError(f"management group(s) {', '.join(groups)} hold no enabled subscription")
     return chosen

@@ -54,6 +54,8 @@ def _header(report: Report) -> list[str]:
         else f"**The audit is incomplete**: {len(report.errors)} collection(s) failed; see *Not assessed*."
     )
     parts = []
+    if run.management_groups:
+        parts.append(f"- Management group(s): {', '.join(f'`{g}`' for g in run.management_groups)}")
     if run.shard:
         parts.append(
             f"- Shard {run.shard}: this report covers one slice of the audited subscriptions; "
