@@ -138,37 +138,33 @@ def test_the_built_in_catalogue_alone_when_plugins_are_disabled(tmp_path: Path) 
     assert "ACR001" in result.stdout and "fabrikam" not in result.stdout
 
 
-def test_a_plugin_check_must_carry_its_organisation_prefix(tmp_path: Path) -> None:
-    source = (EXAMPLE / "contoso_azaudit_checks" / "aci101_owner_tag_missing.py").read_text(encoding="utf-8")
-    site = install(
-        tmp_path / "site",
-        "contoso-azaudit-checks",
-        "1.0.0",
-        {"contoso": "contoso_squatter"},
-        {"contoso_squatter/__init__.py": source.replace('"CONTOSO-ACI101"', '"ACI101"')},
+def install_variant(site: Path, source: str) -> Path:
+    """A plugin package whose one module is ``source``."""
+    return install(
+        site, "contoso-azaudit-checks", "1.0.0", {"contoso": "contoso_variant"}, {"contoso_variant/__init__.py": source}
     )
-    line = one_line_error(azaudit(site, "checks"))
-    assert "ACI101: a custom check's code starts with its organisation's prefix, e.g. CONTOSO-ACI101" in line
 
 
-def test_a_plugin_check_serves_a_known_recommendation(tmp_path: Path) -> None:
-    source = (EXAMPLE / "contoso_azaudit_checks" / "aci101_owner_tag_missing.py").read_text(encoding="utf-8")
-    site = install(
-        tmp_path / "site",
-        "contoso-azaudit-checks",
-        "1.0.0",
-        {"contoso": "contoso_squatter"},
-        {"contoso_squatter/__init__.py": source.replace('"monitor-activity"', '"cost-control"')},
-    )
-    assert "unknown recommendation tag(s) cost-control" in one_line_error(azaudit(site, "checks"))
+def example_check_source() -> str:
+    return (EXAMPLE / "contoso_azaudit_checks" / "aci101_owner_tag_missing.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ('"CONTOSO-ACI101"', '"ACI101"'),
+            "ACI101: a custom check's code starts with its organisation's prefix, e.g. CONTOSO-ACI101",
+        ),
+        (('"monitor-activity"', '"cost-control"'), "unknown recommendation tag(s) cost-control"),
+        (("## How to fix", "## What to do"), "unknown docstring section 'What to do'"),
+    ],
+)
+def test_a_plugin_check_follows_the_catalogue_rules(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    site = install_variant(tmp_path / "site", example_check_source().replace(*change))
+    assert expected in one_line_error(azaudit(site, "checks"))
 
 
 def test_a_plugin_whose_entry_point_registers_nothing_is_an_error(tmp_path: Path) -> None:
-    site = install(
-        tmp_path / "site",
-        "contoso-azaudit-checks",
-        "1.0.0",
-        {"contoso": "contoso_empty"},
-        {"contoso_empty/__init__.py": '"""The checks live in a submodule nobody imports."""\n'},
-    )
+    site = install_variant(tmp_path / "site", '"""The checks live in a submodule nobody imports."""\n')
     assert "registered no check" in one_line_error(azaudit(site, "checks"))
