@@ -1,9 +1,10 @@
 from collections.abc import Iterator
 
 from azaudit.catalogue import CheckContext, check
-from azaudit.detect.image_ref import default_approved_registries, parse_image_reference, quoted, registry_matches
+from azaudit.detect.image_ref import default_approved_registries, registry_matches
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
+from azaudit_checks._images import image_uses, unparsable
 
 
 @check(
@@ -57,26 +58,17 @@ def unapproved_registry_image(ctx: CheckContext) -> Iterator[Outcome]:
     approved = ctx.settings.registries.approved or default_approved_registries(ctx.cloud.registry_suffix)
     for group in ctx.inventory.container_groups:
         found = 0
-        for container in group.containers:
-            kind_of = "init container" if container.init else "container"
-            try:
-                reference = parse_image_reference(container.image)
-            except ValueError:
+        for use in image_uses(group):
+            if use.reference is None:
+                found += 1
+                yield unparsable(group, use, "its registry cannot be shown to be approved")
+            elif not registry_matches(use.reference.registry, approved):
                 found += 1
                 yield Outcome.failed(
                     group,
-                    f"{kind_of} {container.name}: image reference {quoted(container.image)} cannot be parsed, "
-                    "so its registry cannot be shown to be approved",
-                    item=container.name,
-                )
-                continue
-            if not registry_matches(reference.registry, approved):
-                found += 1
-                yield Outcome.failed(
-                    group,
-                    f"{kind_of} {container.name} runs {container.image} from {reference.registry}, "
+                    f"{use.kind} {use.container.name} runs {use.container.image} from {use.reference.registry}, "
                     "which is not an approved registry",
-                    item=container.name,
+                    item=use.container.name,
                 )
         if not found:
             yield Outcome.passed(group, f"every image comes from an approved registry ({', '.join(approved)})")

@@ -1,9 +1,9 @@
 from collections.abc import Iterator
 
 from azaudit.catalogue import CheckContext, check
-from azaudit.detect.image_ref import parse_image_reference, quoted
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
+from azaudit_checks._images import image_uses, unparsable
 
 
 @check(
@@ -50,27 +50,18 @@ def mutable_image_reference(ctx: CheckContext) -> Iterator[Outcome]:
     """
     for group in ctx.inventory.container_groups:
         found = 0
-        for container in group.containers:
-            kind_of = "init container" if container.init else "container"
-            try:
-                reference = parse_image_reference(container.image)
-            except ValueError:
+        for use in image_uses(group):
+            if use.reference is None:
                 found += 1
+                yield unparsable(group, use, "nothing shows it is pinned")
+            elif use.reference.is_mutable:
+                found += 1
+                why = "the tag latest" if use.reference.tag else "no tag and no digest (it means latest)"
                 yield Outcome.failed(
                     group,
-                    f"{kind_of} {container.name}: image reference {quoted(container.image)} cannot be parsed, "
-                    "so nothing shows it is pinned",
-                    item=container.name,
-                )
-                continue
-            if reference.is_mutable:
-                found += 1
-                why = "the tag latest" if reference.tag else "no tag and no digest (it means latest)"
-                yield Outcome.failed(
-                    group,
-                    f"{kind_of} {container.name} runs {container.image} with {why}: "
+                    f"{use.kind} {use.container.name} runs {use.container.image} with {why}: "
                     "the image can change at any restart",
-                    item=container.name,
+                    item=use.container.name,
                 )
         if not found:
             yield Outcome.passed(group, "every image is pinned by a version tag or a digest")
