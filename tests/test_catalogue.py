@@ -102,31 +102,24 @@ def _documented(ctx: object) -> None:
     """
 
 
-def test_duplicate_code_is_refused() -> None:
+@pytest.mark.parametrize(
+    ("code", "name", "expected"),
+    [
+        ("ACR001", "some-other-name", "duplicate check code ACR001"),
+        ("ACR999", "admin-user-enabled", "duplicate check name admin-user-enabled"),
+    ],
+)
+def test_duplicates_are_refused(code: str, name: str, expected: str) -> None:
     register = check(
-        code="ACR001",
-        name="some-other-name",
+        code=code,
+        name=name,
         title="t",
         severity=Severity.LOW,
         resource_type="Microsoft.ContainerRegistry/registries",
         requires=(Dataset.REGISTRIES,),
         recommendations=("private-registry",),
     )
-    with pytest.raises(CatalogueError, match="duplicate check code ACR001"):
-        register(_documented)  # type: ignore[arg-type]
-
-
-def test_duplicate_name_is_refused() -> None:
-    register = check(
-        code="ACR999",
-        name="admin-user-enabled",
-        title="t",
-        severity=Severity.LOW,
-        resource_type="Microsoft.ContainerRegistry/registries",
-        requires=(Dataset.REGISTRIES,),
-        recommendations=("private-registry",),
-    )
-    with pytest.raises(CatalogueError, match="duplicate check name"):
+    with pytest.raises(CatalogueError, match=expected):
         register(_documented)  # type: ignore[arg-type]
 
 
@@ -135,16 +128,24 @@ def test_docstring_sections_are_required() -> None:
         catalogue.parse_docs("ACR998", "## What it checks\nx\n")
 
 
-def test_unknown_code_prefix_is_refused() -> None:
-    with pytest.raises(CatalogueError):
+@pytest.mark.parametrize(
+    ("code", "recommendations", "expected"),
+    [
+        ("XYZ001", (), "codes are a known service prefix and three digits"),
+        ("CONTOSO-ACR001", (), "built-in check codes have no organisation prefix"),
+        ("ACR997", ("cost-control",), r"unknown recommendation tag\(s\) cost-control"),
+    ],
+)
+def test_malformed_metadata_is_refused(code: str, recommendations: tuple[str, ...], expected: str) -> None:
+    with pytest.raises(CatalogueError, match=expected):
         check(
-            code="XYZ001",
+            code=code,
             name="x",
             title="t",
             severity=Severity.LOW,
             resource_type="x",
             requires=(),
-            recommendations=(),
+            recommendations=recommendations,
         )
 
 
@@ -165,19 +166,6 @@ def test_readme_check_table_matches_the_catalogue() -> None:
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert with_check_table(readme) == readme, "run `nox -s docs` (python -m azaudit.docs) to regenerate"
-
-
-def test_built_in_codes_carry_no_organisation_prefix() -> None:
-    with pytest.raises(CatalogueError, match="built-in check codes have no organisation prefix"):
-        check(
-            code="CONTOSO-ACR001",
-            name="x",
-            title="t",
-            severity=Severity.LOW,
-            resource_type="x",
-            requires=(),
-            recommendations=(),
-        )
 
 
 def test_every_built_in_check_comes_from_azaudit() -> None:
