@@ -15,6 +15,7 @@ from azure.core.credentials import TokenCredential
 
 from azaudit import __version__, catalogue
 from azaudit.auth import SharedTokenCredential, build_credential, verify_credential
+from azaudit.baseline import compare, load_baseline
 from azaudit.catalogue import CheckContext
 from azaudit.clients import Clients
 from azaudit.clouds import CLOUDS, Cloud
@@ -150,6 +151,7 @@ def run_audit(
     settings.check_suppressions(started.date(), settings_source or "configuration")
     checks = catalogue.select(catalogue.load(), config.select, config.ignore)
     shard = Shard.parse(config.shard) if config.shard is not None else None
+    baseline = load_baseline(config.baseline) if config.baseline is not None else None
     cloud = CLOUDS[config.cloud]
     shared = SharedTokenCredential(credential or _credential(config, cloud, notify))
     recorder: RecordingAdapter | None = None
@@ -203,4 +205,6 @@ def run_audit(
         errors=inventory.errors,
         notes=inventory.notes,
     )
+    if baseline is not None and config.baseline is not None:
+        report = compare(report, baseline, str(config.baseline))
     return Audit(report=report, inventory=inventory, stats=transport.stats, tokens_acquired=shared.acquired)

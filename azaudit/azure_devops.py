@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from azaudit.model import Severity, Status
+from azaudit.model import BaselineState, Severity, Status
 from azaudit.report import Report
 
 MAX_ISSUES = 200  # the pipeline UI does not need every finding; the reports have them all
@@ -22,14 +22,17 @@ def escape(text: str) -> str:
 
 
 def issue_lines(report: Report, fail_on: Severity) -> list[str]:
-    """One ``task.logissue`` per failing finding: an error at or above ``--fail-on``, else a
-    warning; plus one warning when the audit was incomplete."""
+    """One ``task.logissue`` per failing finding: an error when it gates (at or above
+    ``--fail-on``, and new against a baseline), else a warning; plus one warning when the audit
+    was incomplete."""
     lines = []
+    gating = {id(f) for f in report.gating_failures()}
     failures = sorted(report.failures(), key=lambda f: (-f.severity.rank, f.code, f.resource_name))
     for finding in failures[:MAX_ISSUES]:
-        kind = "error" if finding.severity >= fail_on else "warning"
+        kind = "error" if finding.severity >= fail_on and id(finding) in gating else "warning"
         where = f"{finding.resource_name} ({finding.item})" if finding.item else finding.resource_name
-        message = f"{finding.code} [{finding.severity.label}] {where}: {finding.message}"
+        new = " new" if finding.baseline is BaselineState.NEW else ""
+        message = f"{finding.code} [{finding.severity.label}{new}] {where}: {finding.message}"
         lines.append(f"##vso[task.logissue type={kind};code={escape(finding.code)}]{escape(message)}")
     if len(failures) > MAX_ISSUES:
         lines.append(

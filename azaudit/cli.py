@@ -129,6 +129,13 @@ def subscription(
         str, typer.Option(help="Exit 1 when a FAIL has this severity or higher: info, low, medium, high, critical.")
     ] = "low",
     exit_zero: Annotated[bool, typer.Option(help="Always exit 0 (reports without gating).")] = False,
+    baseline: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="An earlier JSON report: mark failures new or unchanged, list what was fixed, "
+            "and gate on new failures only."
+        ),
+    ] = None,
     replay: Annotated[
         Optional[Path], typer.Option(help="Audit a recorded tenant (a fixture folder) instead of Azure.")
     ] = None,
@@ -194,6 +201,7 @@ def subscription(
         working_directory=Path.cwd(),
         approved_registries=tuple(approved_registry or ()),
         shard=shard,
+        baseline=baseline,
     )
     try:
         with _progress_display(sys.stderr.isatty()) as progress:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import enum
 
-from azaudit.model import Severity, Status
+from azaudit.model import Severity
 from azaudit.report import Report
 
 
 class ExitCode(enum.IntEnum):
     OK = 0  # no FAIL at or above --fail-on, and every check could see its data
-    FINDINGS = 1  # at least one FAIL at or above --fail-on
+    FINDINGS = 1  # at least one FAIL at or above --fail-on (with --baseline: one not in the baseline)
     ERROR = 2  # usage, config or auth error, or an incomplete audit without failing findings
     INTERRUPTED = 130  # Ctrl-C (SIGINT) before the audit finished: no report written
 
@@ -20,7 +20,7 @@ def exit_code_for(report: Report, fail_on: Severity, exit_zero: bool = False) ->
     which the user asks for explicitly to get reports without gating)."""
     if exit_zero:
         return ExitCode.OK
-    if any(f.status is Status.FAIL and f.severity >= fail_on for f in report.findings):
+    if any(f.severity >= fail_on for f in report.gating_failures()):
         return ExitCode.FINDINGS
     if not report.complete:
         return ExitCode.ERROR

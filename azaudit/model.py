@@ -155,6 +155,13 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
         return cls._of(Status.ERROR, resource, message, item)
 
 
+class BaselineState(enum.Enum):
+    """A failing finding compared with a baseline report (``--baseline``)."""
+
+    NEW = "new"  # not failing in the baseline
+    UNCHANGED = "unchanged"  # failing in the baseline too
+
+
 class Finding(msgspec.Struct, frozen=True, kw_only=True):
     """One evaluated (check, resource[, item]) pair, as reported. Check metadata lives in the
     report once, keyed by ``code``."""
@@ -169,3 +176,14 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
     message: str
     item: str | None = None
     suppressed_by: str | None = None
+    baseline: BaselineState | None = None  # FAILs only, when compared with a baseline
+
+    @property
+    def status_text(self) -> str:
+        """``FAIL``, or ``FAIL new`` for a failure the baseline did not have."""
+        return f"{self.status.value} new" if self.baseline is BaselineState.NEW else self.status.value
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """What stays the same for the same problem from run to run: check, resource, item."""
+        return self.code, self.resource_id.lower(), self.item or ""

@@ -9,7 +9,7 @@ import msgspec
 
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import CollectionError, CollectionNote
-from azaudit.model import CheckMeta, Finding, Severity, Status
+from azaudit.model import BaselineState, CheckMeta, Finding, Severity, Status
 
 
 class RunInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -27,18 +27,42 @@ class RunInfo(msgspec.Struct, frozen=True, kw_only=True):
     merged_from: int = 0  # the number of job reports merged into this one (0: a single run)
 
 
+class BaselineSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """How this run compares with a baseline report: its failing findings are ``new`` or
+    ``unchanged``; ``fixed`` holds the baseline's failures whose check now passes on the resource."""
+
+    source: str  # the baseline file as given
+    taken_at: dt.datetime  # when the baseline audit ran
+    fixed: tuple[Finding, ...] = ()
+
+
 class Report(msgspec.Struct, frozen=True, kw_only=True):
     run: RunInfo
     checks: dict[str, CheckMeta]
     findings: tuple[Finding, ...]
     errors: tuple[CollectionError, ...] = ()
     notes: tuple[CollectionNote, ...] = ()
+    baseline: BaselineSummary | None = None
 
     def count_by_status(self) -> Counter[Status]:
         return Counter(f.status for f in self.findings)
 
     def failures(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.status is Status.FAIL)
+
+    def gating_failures(self) -> tuple[Finding, ...]:
+        """The failures that can fail a run: all of them, or only the new ones against a baseline."""
+        if self.baseline is None:
+            return self.failures()
+        return tuple(f for f in self.failures() if f.baseline is BaselineState.NEW)
+
+    def baseline_counts(self) -> str:
+        """``3 new, 12 unchanged, 2 fixed since <file>``, or '' without a baseline."""
+        if self.baseline is None:
+            return ""
+        states = Counter(f.baseline for f in self.failures())
+        new, unchanged = states[BaselineState.NEW], states[BaselineState.UNCHANGED]
+        return f"{new} new, {unchanged} unchanged, {len(self.baseline.fixed)} fixed since {self.baseline.source}"
 
     def count_failures_by_severity(self) -> Counter[Severity]:
         return Counter(f.severity for f in self.failures())

@@ -32,5 +32,6 @@ class RunConfig(msgspec.Struct, frozen=True, kw_only=True):
     config_file: Path | None = None
     working_directory: Path = Path(".")
     approved_registries: tuple[str, ...] = ()
+    baseline: Path | None = None  # an earlier JSON report: failures are new or unchanged against it
     shard: str | None = None  # "K/N": audit only that slice of the subscriptions (see sharding.py)
     now: dt.datetime | None = None  # pinned clock (tests); None: the time the run starts

@@ -10,6 +10,7 @@ from azaudit.report import Report
 COLUMNS = (
     "code", "name", "severity", "status", "service", "subscription", "subscription_id", "resource",
     "detail", "message", "resource_id", "resource_type", "recommendations", "mcsb", "suppressed_by",
+    "baseline",
 )  # fmt: skip
 
 
@@ -41,6 +42,7 @@ def render(report: Report) -> str:
             " ".join(meta.recommendations) if meta else "",
             " ".join(meta.mcsb) if meta else "",
             f.suppressed_by or "",
+            f.baseline.value if f.baseline is not None else "",
         )
         writer.writerow([safe(str(v)) for v in row])
     return out.getvalue()

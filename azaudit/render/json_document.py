@@ -11,7 +11,7 @@ import msgspec
 from azaudit.errors import AzauditError
 from azaudit.inventory.coverage import CollectionError, CollectionNote
 from azaudit.model import CheckMeta, Finding
-from azaudit.report import Report, RunInfo
+from azaudit.report import BaselineSummary, Report, RunInfo
 
 SCHEMA_VERSION = 1
 
@@ -24,6 +24,7 @@ class ReportDocument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     findings: tuple[Finding, ...]
     errors: tuple[CollectionError, ...] = ()
     notes: tuple[CollectionNote, ...] = ()
+    baseline: BaselineSummary | None = None
 
 
 class ReportFileError(AzauditError):
@@ -39,6 +40,7 @@ def render(report: Report) -> str:
         findings=report.findings,
         errors=report.errors,
         notes=report.notes,
+        baseline=report.baseline,
     )
     return msgspec.json.format(msgspec.json.encode(document).decode("utf-8"), indent=2) + "\n"
 
@@ -66,6 +68,7 @@ def load(text: str | bytes, source: str) -> Report:
         findings=document.findings,
         errors=document.errors,
         notes=document.notes,
+        baseline=document.baseline,
     )
 
 

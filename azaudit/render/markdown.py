@@ -63,6 +63,12 @@ def _header(report: Report) -> list[str]:
         )
     if run.merged_from:
         parts.append(f"- Merged from {run.merged_from} job reports")
+    if report.baseline is not None:
+        taken = report.baseline.taken_at.isoformat(timespec="seconds")
+        parts.append(
+            f"- Baseline: `{cell(report.baseline.source)}` (audit of {taken}): {cell(report.baseline_counts())}; "
+            "only new failures gate"
+        )
     return [
         "# azaudit report",
         "",
@@ -139,11 +145,27 @@ def _coverage(report: Report) -> list[str]:
     return lines
 
 
+def _fixed(report: Report) -> list[str]:
+    if report.baseline is None or not report.baseline.fixed:
+        return []
+    rows: list[tuple[object, ...]] = [
+        (f.code, f.severity.label, f.resource_name, f.item or "", f.message) for f in report.baseline.fixed
+    ]
+    return [
+        "## Fixed since the baseline",
+        "",
+        "Failing in the baseline; the check now passes on the resource.",
+        "",
+        table(("check", "severity", "resource", "detail", "finding then"), rows),
+        "",
+    ]
+
+
 def _check_section(report: Report, meta: CheckMeta, findings: list[Finding]) -> list[str]:
     shown = [f for f in findings if f.status in (Status.FAIL, Status.ERROR)]
     fails, errors, passes, skips = _counts(findings)
     rows: list[tuple[object, ...]] = [
-        (f.status.value, _where(report, f), f.resource_name, f.item or "", f.message) for f in shown
+        (f.status_text, _where(report, f), f.resource_name, f.item or "", f.message) for f in shown
     ]
     lines = [
         f"### {meta.code} {meta.name}: {meta.title}",
@@ -234,6 +256,7 @@ def render(report: Report) -> str:
         *_summary_tables(report),
         *_coverage(report),
         *_findings(report),
+        *_fixed(report),
         *_recommendations(report),
         *_checks_run(report),
     ]

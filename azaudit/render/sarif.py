@@ -58,7 +58,7 @@ def _rule(meta: CheckMeta) -> dict[str, object]:
 
 
 def _fingerprint(finding: Finding) -> str:
-    key = f"{finding.code}|{finding.resource_id.lower()}|{finding.item or ''}"
+    key = "|".join(finding.identity)
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
@@ -78,6 +78,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, object]:
             }
         ],
         "partialFingerprints": {"azauditFinding/v1": _fingerprint(finding)},
+        **({"baselineState": finding.baseline.value} if finding.baseline is not None else {}),
         "properties": {"subscriptionId": finding.subscription_id, "resourceType": finding.resource_type},
     }
 

@@ -25,9 +25,10 @@ def summary_line(report: Report) -> str:
     elif report.run.merged_from:
         subs += f" (merged from {report.run.merged_from} reports)"
     coverage = "complete" if report.complete else f"INCOMPLETE: {len(report.errors)} collection(s) not assessed"
+    baseline = f"; baseline: {report.baseline_counts()}" if report.baseline is not None else ""
     return (
         f"{statuses} (failures by severity: {severities}); "
-        f"{subs}, {len(report.checks)} check(s), {report.run.requests} request(s); coverage {coverage}"
+        f"{subs}, {len(report.checks)} check(s), {report.run.requests} request(s); coverage {coverage}{baseline}"
     )
 
 
@@ -35,12 +36,12 @@ def render(report: Report) -> str:
     blocks: list[str] = []
     for severity in sorted(Severity, reverse=True):
         rows = [
-            (f.code, f.status.value, report.subscription_name(f.subscription_id), _where(f), f.message)
+            (f.code, f.status_text, report.subscription_name(f.subscription_id), _where(f), f.message)
             for f in report.findings
             if f.severity is severity and f.status in SHOWN
         ]
         if rows:
-            rows.sort(key=lambda r: (r[1] != Status.FAIL.value, r[0], r[2], r[3]))
+            rows.sort(key=lambda r: (not r[1].startswith(Status.FAIL.value), r[0], r[2], r[3]))
             blocks.append(f"{severity.label.upper()} ({len(rows)})")
             blocks.append(
                 tabulate(

@@ -1,0 +1,54 @@
+"""Compare a run with an earlier report (``--baseline FILE``), so that a pipeline can adopt
+azaudit on an estate with known findings and fail only on what is new.
+
+A finding is the same problem from run to run when its check, resource and item (container,
+variable, principal, secret name) are the same. Against a baseline, each failing finding is
+``new`` or ``unchanged``; the baseline's failures whose check now passes on that resource are
+listed as fixed. A failure that merely went unassessed (ERROR, or its resource not seen) is not
+called fixed. Gating counts new failures only; an incomplete audit still never exits 0.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from azaudit.errors import AzauditError
+from azaudit.model import BaselineState, Status
+from azaudit.render.json_document import load
+from azaudit.report import BaselineSummary, Report
+
+
+class BaselineError(AzauditError):
+    """The baseline report cannot be read."""
+
+
+def load_baseline(path: Path) -> Report:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BaselineError(
+            f"--baseline {path}: {exc.strerror or exc}; give a JSON report of an earlier run (-f json)"
+        ) from None
+    return load(text, f"--baseline {path}")
+
+
+def compare(report: Report, baseline: Report, source: str) -> Report:
+    """``report`` with its failures marked new or unchanged and the baseline's fixed failures."""
+    known = {f.identity for f in baseline.failures()}
+    failing_now = {f.identity for f in report.failures()}
+    passing_now = {(f.code, f.resource_id.lower()) for f in report.findings if f.status is Status.PASS}
+    findings = tuple(
+        msgspec.structs.replace(f, baseline=BaselineState.UNCHANGED if f.identity in known else BaselineState.NEW)
+        if f.status is Status.FAIL
+        else f
+        for f in report.findings
+    )
+    fixed = tuple(
+        f
+        for f in baseline.failures()
+        if f.identity not in failing_now and (f.code, f.resource_id.lower()) in passing_now
+    )
+    summary = BaselineSummary(source=source, taken_at=baseline.run.started_at, fixed=fixed)
+    return msgspec.structs.replace(report, findings=findings, baseline=summary)

@@ -1,0 +1,111 @@
+"""--baseline: failures are new or unchanged against an earlier report; only new ones gate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import msgspec
+import pytest
+from typer.testing import CliRunner
+
+from azaudit.audit import Audit
+from azaudit.azure_devops import issue_lines
+from azaudit.baseline import compare
+from azaudit.cli import app
+from azaudit.exitcodes import ExitCode, exit_code_for
+from azaudit.model import BaselineState, Finding, Severity, Status
+from azaudit.render import FORMATS
+from azaudit.render.json_document import load, render
+from azaudit.report import Report
+from tests.conftest import SAMPLE_TENANT
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def earlier(report: Report, drop: tuple[str, ...], add: tuple[Finding, ...] = ()) -> Report:
+    """The report as an earlier run might have left it: without the failures of ``drop``
+    (checks that did not fail yet) and with ``add`` (failures since fixed)."""
+    kept = tuple(f for f in report.findings if not (f.status is Status.FAIL and f.code in drop))
+    return load(render(msgspec.structs.replace(report, findings=kept + add)), "baseline.json")
+
+
+def failing(report: Report, code: str) -> list[Finding]:
+    return [f for f in report.findings if f.code == code and f.status is Status.FAIL]
+
+
+def passing(report: Report, code: str) -> list[Finding]:
+    return [f for f in report.findings if f.code == code and f.status is Status.PASS]
+
+
+def test_against_itself_nothing_is_new_or_fixed(sample_audit: Audit) -> None:
+    report = sample_audit.report
+    compared = compare(report, load(render(report), "b"), "baseline.json")
+    assert {f.baseline for f in compared.failures()} == {BaselineState.UNCHANGED}
+    assert compared.baseline is not None and compared.baseline.fixed == ()
+    assert compared.gating_failures() == ()
+    # the sample tenant's 403s remain: nothing new, but still not a clean exit
+    assert exit_code_for(compared, Severity.LOW) is ExitCode.ERROR
+
+
+def test_new_failures_gate_and_fixed_ones_are_listed(sample_audit: Audit) -> None:
+    report = sample_audit.report
+    was_failing = msgspec.structs.replace(passing(report, "ACR001")[0], status=Status.FAIL, message="admin user on")
+    gone = msgspec.structs.replace(
+        was_failing, resource_id=was_failing.resource_id + "-deleted", resource_name="deleted-acr"
+    )
+    compared = compare(report, earlier(report, drop=("ACI003",), add=(was_failing, gone)), "baseline.json")
+
+    new = [f for f in compared.failures() if f.baseline is BaselineState.NEW]
+    assert {f.identity for f in new} == {f.identity for f in failing(report, "ACI003")}
+    assert all(f.baseline is BaselineState.UNCHANGED for f in compared.failures() if f.code != "ACI003")
+    assert compared.baseline is not None
+    assert [f.resource_name for f in compared.baseline.fixed] == [was_failing.resource_name]  # not the unseen one
+    assert (
+        compared.baseline_counts()
+        == f"{len(new)} new, {len(compared.failures()) - len(new)} unchanged, 1 fixed since baseline.json"
+    )
+    assert exit_code_for(compared, Severity.CRITICAL) is ExitCode.FINDINGS  # ACI003 is critical and new
+    lines = issue_lines(compared, Severity.LOW)
+    assert all("type=error" in line for line in lines if "ACI003 [critical new]" in line)
+    assert all("type=warning" in line for line in lines if "ACI005 [high]" in line), "known failures only warn"
+
+
+def test_every_format_carries_the_comparison(sample_audit: Audit) -> None:
+    report = sample_audit.report
+    compared = compare(report, earlier(report, drop=("ACI003",)), "baseline.json")
+    text = {name: render_to(compared) for name, render_to in FORMATS.items()}
+    assert "FAIL new" in text["table"] and "; baseline: " in text["table"]
+    assert "- Baseline: `baseline.json`" in text["markdown"] and "| FAIL new |" in text["markdown"]
+    assert load(text["json"], "again").baseline == compared.baseline
+    sarif = json.loads(text["sarif"])
+    states = {r["ruleId"]: r["baselineState"] for r in sarif["runs"][0]["results"]}
+    assert states["ACI003"] == "new" and states["ACI005"] == "unchanged"
+    schema = json.loads((ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(sarif)
+    assert ",new\n" in text["csv"] and ",unchanged\n" in text["csv"]
+
+
+def test_cli_gates_on_new_failures_only(tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    args = ["subscription", "--replay", str(SAMPLE_TENANT), "--select", "ACR001"]
+    assert runner.invoke(app, [*args, "-f", "json", "-o", str(baseline)]).exit_code == 1
+    again = runner.invoke(app, [*args, "--baseline", str(baseline)])
+    assert again.exit_code == 0, again.output  # the same failure, complete coverage
+    assert "0 new, 1 unchanged, 0 fixed" in again.output
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [(None, "--baseline"), ("not json", "not a JSON document"), ('{"schema_version": 0}', "schema_version 0")],
+)
+def test_an_unusable_baseline_is_one_clear_line(tmp_path: Path, content: str | None, expected: str) -> None:
+    baseline = tmp_path / "baseline.json"
+    if content is not None:
+        baseline.write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["subscription", "--replay", str(SAMPLE_TENANT), "--baseline", str(baseline)])
+    assert result.exit_code == 2
+    assert result.output.startswith("azaudit: ") and expected in result.output
+    assert len(result.output.strip().splitlines()) == 1
