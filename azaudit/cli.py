@@ -16,6 +16,7 @@ from azaudit.audit import run_audit
 from azaudit.auth import AuthMode
 from azaudit.azure_devops import in_pipeline, issue_lines
 from azaudit.azure_devops import summary_line as pipeline_summary_line
+from azaudit.baseline import compare, load_baseline
 from azaudit.clouds import CloudName
 from azaudit.collect.scheduler import Progress
 from azaudit.errors import AzauditError
@@ -253,6 +254,10 @@ def report_command(
         Optional[str],
         typer.Option(help="Also gate: exit as `azaudit subscription` does with this --fail-on (default: exit 0)."),
     ] = None,
+    baseline: Annotated[
+        Optional[Path],
+        typer.Option(help="An earlier JSON report to compare with (new, unchanged and fixed failures)."),
+    ] = None,
 ) -> None:
     """Re-render saved JSON reports in another format, offline; several (the shards of one audit,
     or audits of separate subscriptions) are merged into one."""
@@ -265,6 +270,8 @@ def report_command(
     try:
         named = [(str(file), load_report(_read(file), str(file))) for file in files]
         merged = merge_reports(named)
+        if baseline is not None:
+            merged = compare(merged, load_baseline(baseline), str(baseline))
         rendered = renderer(fmt)(merged)
         if output is None:
             typer.echo(rendered, nl=False)

@@ -120,7 +120,8 @@ def merge_reports(named: Sequence[tuple[str, Report]]) -> Report:
     return Report(
         run=run,
         checks=reports[0].checks,
-        findings=tuple(f for r in reports for f in r.findings),
+        # a job's own --baseline comparison does not carry over: compare the merge (report --baseline)
+        findings=tuple(msgspec.structs.replace(f, baseline=None) for r in reports for f in r.findings),
         errors=tuple(e for r in reports for e in r.errors),
         notes=tuple(n for r in reports for n in r.notes),
     )

@@ -109,3 +109,24 @@ def test_an_unusable_baseline_is_one_clear_line(tmp_path: Path, content: str | N
     assert result.exit_code == 2
     assert result.output.startswith("azaudit: ") and expected in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_merged_shards_are_compared_with_a_baseline_offline(tmp_path: Path, sample_audit: Audit) -> None:
+    shards = []
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(render(earlier(sample_audit.report, drop=("ACI003",))), encoding="utf-8")
+    for k in (1, 2):
+        path = tmp_path / f"shard-{k}.json"
+        args = ["subscription", "--replay", str(SAMPLE_TENANT), "--shard", f"{k}/2", "--baseline", str(baseline)]
+        runner.invoke(app, [*args, "-f", "json", "-o", str(path)])
+        shards.append(str(path))
+    plain = runner.invoke(app, ["report", *shards, "-f", "json", "--fail-on", "critical"])
+    assert all(f["baseline"] is None for f in json.loads(plain.stdout)["findings"]), "a job's comparison is dropped"
+    assert plain.exit_code == 1
+    compared = runner.invoke(
+        app, ["report", *shards, "-f", "json", "--fail-on", "critical", "--baseline", str(baseline)]
+    )
+    document = json.loads(compared.stdout)
+    new = {f["code"] for f in document["findings"] if f["baseline"] == "new"}
+    assert new == {"ACI003"} and compared.exit_code == 1
+    assert runner.invoke(app, ["report", *shards, "--fail-on", "high", "--baseline", shards[0]]).exit_code == 1
