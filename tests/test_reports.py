@@ -245,6 +245,10 @@ def test_pipeline_template_is_valid_yaml_with_the_documented_steps() -> None:
     assert pipeline["schedules"][0]["cron"]
     publish = next(s for s in pipeline["steps"] if s.get("task") == "PublishTestResults@2")
     assert publish["condition"] == "succeededOrFailed()" and publish["inputs"]["testResultsFormat"] == "JUnit"
+    previous = next(s for s in pipeline["steps"] if s.get("task") == "DownloadPipelineArtifact@2")
+    assert previous["continueOnError"] is True and previous["inputs"]["artifactName"] == "azaudit-reports"
+    audit = next(s for s in pipeline["steps"] if s.get("task") == "AzureCLI@2")["inputs"]["inlineScript"]
+    assert '--baseline "$(BASELINE)/azaudit.json"' in audit and '"$(REPORTS)/azaudit.json"' in audit
 
 
 def test_sharded_pipeline_template_splits_and_merges() -> None:
