@@ -37,7 +37,7 @@ def types(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Regenerate the README check table from the catalogue."""
+    """Regenerate the README check table and the per-check pages (docs/checks) from the catalogue."""
     session.install("-e", ".")
     session.run("python", "-m", "azaudit.docs")
 

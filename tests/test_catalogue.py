@@ -168,5 +168,16 @@ def test_readme_check_table_matches_the_catalogue() -> None:
     assert with_check_table(readme) == readme, "run `nox -s docs` (python -m azaudit.docs) to regenerate"
 
 
+def test_check_pages_match_the_catalogue() -> None:
+    from pathlib import Path
+
+    from azaudit.docs import check_pages
+
+    folder = Path(__file__).resolve().parents[1] / "docs" / "checks"
+    on_disk = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.md")}
+    assert on_disk == check_pages(), "run `nox -s docs` (python -m azaudit.docs) to regenerate"
+    assert len(on_disk) == len(CHECKS) + 1
+
+
 def test_every_built_in_check_comes_from_azaudit() -> None:
     assert all(c.meta.builtin and c.meta.origin == "azaudit" for c in CHECKS.values())
