@@ -205,6 +205,6 @@ def run_audit(
         errors=inventory.errors,
         notes=inventory.notes,
     )
-    if baseline is not None and config.baseline is not None:
+    if baseline is not None:
         report = compare(report, baseline, str(config.baseline))
     return Audit(report=report, inventory=inventory, stats=transport.stats, tokens_acquired=shared.acquired)

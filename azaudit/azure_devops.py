@@ -26,10 +26,9 @@ def issue_lines(report: Report, fail_on: Severity) -> list[str]:
     ``--fail-on``, and new against a baseline), else a warning; plus one warning when the audit
     was incomplete."""
     lines = []
-    gating = {id(f) for f in report.gating_failures()}
     failures = sorted(report.failures(), key=lambda f: (-f.severity.rank, f.code, f.resource_name))
     for finding in failures[:MAX_ISSUES]:
-        kind = "error" if finding.severity >= fail_on and id(finding) in gating else "warning"
+        kind = "error" if finding.severity >= fail_on and report.can_gate(finding) else "warning"
         where = f"{finding.resource_name} ({finding.item})" if finding.item else finding.resource_name
         new = " new" if finding.baseline is BaselineState.NEW else ""
         message = f"{finding.code} [{finding.severity.label}{new}] {where}: {finding.message}"

@@ -14,24 +14,13 @@ from pathlib import Path
 
 import msgspec
 
-from azaudit.errors import AzauditError
 from azaudit.model import BaselineState, Status
-from azaudit.render.json_document import load
+from azaudit.render.json_document import read
 from azaudit.report import BaselineSummary, Report
 
 
-class BaselineError(AzauditError):
-    """The baseline report cannot be read."""
-
-
 def load_baseline(path: Path) -> Report:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BaselineError(
-            f"--baseline {path}: {exc.strerror or exc}; give a JSON report of an earlier run (-f json)"
-        ) from None
-    return load(text, f"--baseline {path}")
+    return read(path, f"--baseline {path}")
 
 
 def compare(report: Report, baseline: Report, source: str) -> Report:

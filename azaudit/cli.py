@@ -24,8 +24,7 @@ from azaudit.exitcodes import ExitCode, exit_code_for
 from azaudit.model import Severity
 from azaudit.output_files import write_atomically
 from azaudit.render import FORMATS, renderer
-from azaudit.render.json_document import ReportFileError
-from azaudit.render.json_document import load as load_report
+from azaudit.render.json_document import read as read_report
 from azaudit.render.table import summary_line
 from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, RunConfig
 from azaudit.sharding import merge_reports
@@ -268,7 +267,7 @@ def report_command(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--fail-on") from None
     try:
-        named = [(str(file), load_report(_read(file), str(file))) for file in files]
+        named = [(str(file), read_report(file, str(file))) for file in files]
         merged = merge_reports(named)
         if baseline is not None:
             merged = compare(merged, load_baseline(baseline), str(baseline))
@@ -288,13 +287,6 @@ def report_command(
     if output is not None or fmt != "table":
         _err(summary_line(merged))
     raise typer.Exit(exit_code_for(merged, threshold) if threshold is not None else ExitCode.OK)
-
-
-def _read(file: Path) -> str:
-    try:
-        return file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ReportFileError(f"cannot read {file}: {exc.strerror or exc}") from None
 
 
 def _catalogue() -> dict[str, catalogue.Check]:

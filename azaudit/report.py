@@ -50,11 +50,12 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     def failures(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.status is Status.FAIL)
 
+    def can_gate(self, finding: Finding) -> bool:
+        """Whether ``finding`` can fail a run: any FAIL, or only a new one against a baseline."""
+        return finding.status is Status.FAIL and (self.baseline is None or finding.baseline is BaselineState.NEW)
+
     def gating_failures(self) -> tuple[Finding, ...]:
-        """The failures that can fail a run: all of them, or only the new ones against a baseline."""
-        if self.baseline is None:
-            return self.failures()
-        return tuple(f for f in self.failures() if f.baseline is BaselineState.NEW)
+        return tuple(f for f in self.findings if self.can_gate(f))
 
     def baseline_counts(self) -> str:
         """``3 new, 12 unchanged, 2 fixed since <file>``, or '' without a baseline."""

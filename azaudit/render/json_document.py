@@ -6,6 +6,8 @@ is removed or changes meaning; new optional fields keep the version.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import msgspec
 
 from azaudit.errors import AzauditError
@@ -43,6 +45,17 @@ def render(report: Report) -> str:
         baseline=report.baseline,
     )
     return msgspec.json.format(msgspec.json.encode(document).decode("utf-8"), indent=2) + "\n"
+
+
+def read(path: Path, source: str) -> Report:
+    """A report from a saved JSON file; an unreadable file is one clear line too."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReportFileError(
+            f"cannot read {source}: {exc.strerror or exc}; give a JSON report of a run (-f json)"
+        ) from None
+    return load(text, source)
 
 
 def load(text: str | bytes, source: str) -> Report:
