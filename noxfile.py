@@ -22,6 +22,14 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *(session.posargs or ["-q"]))
 
 
+@nox.session(python=["3.11", "3.12", "3.13"])
+def interpreters(session: nox.Session) -> None:
+    """The test suite on every supported Python found on this machine (missing ones are skipped),
+    with the newest dependency versions the bounds allow, as a fresh machine would install them."""
+    session.install("--upgrade", "-e", ".[test]")
+    session.run("pytest", *(session.posargs or ["-q"]))
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff")

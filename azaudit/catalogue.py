@@ -47,6 +47,7 @@ SECTIONS = {
     "decisions": "decisions",
 }
 
+POLICY_ID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 CODE_PATTERN = re.compile(r"^(?:(?P<org>[A-Z][A-Z0-9]{1,11})-)?(?P<prefix>[A-Z]+)(?P<number>\d{3})$")
 
 
@@ -127,6 +128,7 @@ def check(
     requires: Sequence[Dataset],
     recommendations: Sequence[str],
     mcsb: Sequence[str] = (),
+    policies: Sequence[str] = (),
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check. Duplicate codes or names, and unknown recommendation tags, are refused
     loudly. Built-in codes are a service prefix and three digits (``ACI005``); a plugin's codes put
@@ -142,6 +144,9 @@ def check(
         raise CatalogueError(
             f"{code}: a custom check's code starts with its organisation's prefix, e.g. CONTOSO-{code[-6:]}"
         )
+    malformed = [p for p in policies if not POLICY_ID.match(p)]
+    if malformed:
+        raise CatalogueError(f"{code}: Azure Policy definitions are named by their GUID, not {malformed[0]!r}")
     unknown = sorted(set(recommendations) - set(RECOMMENDATIONS))
     if unknown:
         raise CatalogueError(f"{code}: unknown recommendation tag(s) {', '.join(unknown)}")
@@ -164,6 +169,7 @@ def check(
             requires=tuple(d.value for d in requires),
             recommendations=tuple(recommendations),
             mcsb=tuple(mcsb),
+            policies=tuple(p.lower() for p in policies),
             docs=parse_docs(code, function.__doc__),
             origin=origin,
         )

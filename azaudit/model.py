@@ -93,6 +93,9 @@ class CheckMeta(msgspec.Struct, frozen=True, kw_only=True):
     recommendations: tuple[str, ...]
     mcsb: tuple[str, ...]
     docs: CheckDocs
+    # Azure Policy built-in definitions (their GUIDs) that test the same control, so results can
+    # be compared with Policy's compliance view. Empty where no built-in definition exists.
+    policies: tuple[str, ...] = ()
     origin: str = BUILTIN_ORIGIN  # "azaudit", or the distribution and version of a plugin
 
     @property

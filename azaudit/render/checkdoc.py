@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from azaudit.model import CheckMeta
 
+POLICY_URL = "https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyDetailBlade/definitionId/%2Fproviders%2FMicrosoft.Authorization%2FpolicyDefinitions%2F"
+
+
+def policy_url(guid: str) -> str:
+    """The Azure portal page of a built-in policy definition."""
+    return POLICY_URL + guid
+
 
 def check_markdown(meta: CheckMeta, heading: str = "#") -> str:
     tags = ", ".join(meta.recommendations) or "-"
     mcsb = ", ".join(meta.mcsb) or "-"
+    policies = ", ".join(f"[{guid}]({policy_url(guid)})" for guid in meta.policies) or "no built-in definition"
     parts = [
         f"{heading} {meta.code} {meta.name}: {meta.title}",
         "",
         f"- Severity: {meta.severity.label}",
         f"- Service: {meta.service} (`{meta.resource_type}`)",
-        f"- Seed recommendations: {tags}",
+        f"- Container security guidance: {tags}",
         f"- MCSB: {mcsb}",
+        f"- Azure Policy: {policies}",
         *([] if meta.builtin else [f"- Source: custom check from {meta.origin} (not part of azaudit)"]),
         "",
         f"{heading}# What it checks",

@@ -6,7 +6,9 @@ is removed or changes meaning; new optional fields keep the version.
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -87,13 +89,26 @@ def load(text: str | bytes, source: str) -> Report:
 
 def json_schema() -> dict[str, object]:
     """The JSON Schema of the report document, derived from the types that write it."""
-    schema = msgspec.json.schema(ReportDocument)
+    schema = _clean_descriptions(msgspec.json.schema(ReportDocument))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://github.com/azaudit/azaudit/blob/main/azaudit/schemas/report-v1.schema.json",
         "title": "azaudit report, schema version 1",
         **schema,
     }
+
+
+def _clean_descriptions(node: object) -> Any:
+    """Descriptions come from docstrings, whose indentation differs between msgspec releases and
+    Python versions (3.13 strips it): normalise them so the published schema is the same everywhere."""
+    if isinstance(node, dict):
+        return {
+            key: inspect.cleandoc(value) if key == "description" and isinstance(value, str) else _clean_descriptions(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_clean_descriptions(value) for value in node]
+    return node
 
 
 if __name__ == "__main__":
