@@ -35,6 +35,25 @@ def visible_subscriptions(clients: Clients) -> list[Subscription]:
         ) from None
 
 
+def _find(visible: Sequence[Subscription], requested: str) -> Subscription | None:
+    """The subscription ``requested`` names: its id (case-insensitive) always wins; else the one
+    subscription with that exact display name (case-insensitive). Display names are written by
+    anyone who can rename a subscription, so a name equal to another subscription's id must never
+    redirect the audit, and a name two subscriptions share is ambiguous, never a silent pick."""
+    wanted = requested.strip().lower()
+    for sub in visible:
+        if sub.subscription_id.lower() == wanted:
+            return sub
+    named = [s for s in visible if s.display_name and s.display_name.lower() == wanted]
+    if len(named) > 1:
+        ids = ", ".join(s.subscription_id for s in named)
+        raise UsageError(
+            f"subscription name {requested!r} is ambiguous: {len(named)} subscriptions have it ({ids}); "
+            "name the one to audit by its id"
+        )
+    return named[0] if named else None
+
+
 def choose(visible: Sequence[Subscription], requested: Sequence[str]) -> list[Subscription]:
     """The named subscriptions (by id or exact display name), or every enabled one.
 
@@ -46,18 +65,16 @@ def choose(visible: Sequence[Subscription], requested: Sequence[str]) -> list[Su
         if not chosen:
             raise UsageError("the credential sees no enabled subscription; check its role assignments or --tenant")
         return chosen
-    by_key = {s.subscription_id.lower(): s for s in visible}
-    by_key.update({s.display_name.lower(): s for s in visible if s.display_name})
-    missing = [r for r in requested if r.lower() not in by_key]
+    found = {r: _find(visible, r) for r in requested}
+    missing = [r for r, sub in found.items() if sub is None]
     if missing:
         raise UsageError(
             f"subscription(s) not visible to this credential: {', '.join(missing)}; "
             "check the id, the tenant (--tenant) and the identity's Reader role"
         )
-    chosen = []
-    for r in requested:
-        sub = by_key[r.lower()]
-        if sub not in chosen:
+    chosen: list[Subscription] = []
+    for sub in found.values():
+        if sub is not None and sub not in chosen:
             chosen.append(sub)
     return chosen
 
