@@ -148,8 +148,9 @@ def run_audit(
     benchmarks and fault tests over a simulated network); everything above them is unchanged."""
     started = config.now or dt.datetime.now(dt.UTC)
     settings, settings_source = resolve_settings(config)
-    settings.check_suppressions(started.date(), settings_source or "configuration")
-    checks = catalogue.select(catalogue.load(), config.select, config.ignore)
+    available = catalogue.load()
+    settings.check_suppressions(started.date(), settings_source or "configuration", available)
+    checks = catalogue.select(available, config.select, config.ignore)
     shard = Shard.parse(config.shard) if config.shard is not None else None
     baseline = load_baseline(config.baseline) if config.baseline is not None else None
     cloud = CLOUDS[config.cloud]

@@ -210,9 +210,13 @@ def _matches(code: str, patterns: Iterable[str]) -> bool:
 def select(checks: dict[str, Check], include: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[Check]:
     """The checks whose code starts with one of ``include`` (all when empty) and with none of
     ``exclude``. A pattern that matches no check is an error: a typo must not silently audit
-    nothing."""
+    nothing. So is an empty pattern (``--select ""``, often an unset pipeline variable): it would
+    select nothing and exit 0 on an audit that checked nothing."""
     for pattern in [*include, *exclude]:
-        if pattern.strip() and not _matches_any(checks, pattern):
+        if not pattern.strip():
+            option = "--select" if pattern in include else "--ignore"
+            raise UsageError(f"{option} {pattern!r}: an empty check code; name a code or prefix, e.g. {option} ACR")
+        if not _matches_any(checks, pattern):
             raise UsageError(f"no check code starts with {pattern!r}; see `azaudit checks`")
     return [
         chk for code, chk in checks.items() if (not include or _matches(code, include)) and not _matches(code, exclude)

@@ -12,7 +12,9 @@ import fnmatch
 import re
 import tomllib
 import typing
+from collections.abc import Collection
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 
@@ -25,13 +27,23 @@ class RegistrySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     approved: tuple[str, ...] = ()
 
 
+# Ranges of the numeric settings: a value outside them is a config error naming file and key, not
+# a crash in the check that reads it (``10**23`` days overflows a datetime) or a silent no-op.
+# A secret cannot be "stale" after zero days; zero days of warning (only expired secrets) and zero
+# standing Owners (PIM only) are meaningful policies. Ten years bounds both day counts.
+DAYS = 3650
+StaleDays = Annotated[int, msgspec.Meta(ge=1, le=DAYS)]
+WarningDays = Annotated[int, msgspec.Meta(ge=0, le=DAYS)]
+OwnerCount = Annotated[int, msgspec.Meta(ge=0, le=1000)]
+
+
 class KeyVaultSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    stale_secret_days: int = 365  # KV008
-    expiring_soon_days: int = 30  # KV009
+    stale_secret_days: StaleDays = 365  # KV008
+    expiring_soon_days: WarningDays = 30  # KV009
 
 
 class RbacSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    max_subscription_owners: int = 3  # RBAC001
+    max_subscription_owners: OwnerCount = 3  # RBAC001
 
 
 class Suppression(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -44,7 +56,7 @@ class Suppression(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     expires: dt.date
 
     def matches(self, code: str, resource_id: str, resource_name: str) -> bool:
-        if not code.upper().startswith(self.check.upper()):
+        if code.upper() != self.check.strip().upper():
             return False
         wanted = self.resource.lower()
         return resource_id.lower() == wanted or fnmatch.fnmatchcase(resource_name.lower(), wanted)
@@ -56,9 +68,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     rbac: RbacSettings = RbacSettings()
     suppress: tuple[Suppression, ...] = ()
 
-    def check_suppressions(self, today: dt.date, source: str) -> None:
-        """Refuse expired suppressions: an exception nobody renewed must not hide a finding."""
-        for entry in self.suppress:
+    def check_suppressions(self, today: dt.date, source: str, known_codes: Collection[str]) -> None:
+        """Refuse expired suppressions (an exception nobody renewed must not hide a finding) and
+        suppressions of checks the catalogue does not have (a typo would hide nothing and look
+        like an accepted risk)."""
+        known = {code.upper() for code in known_codes}
+        for index, entry in enumerate(self.suppress):
+            if entry.check.strip().upper() not in known:
+                raise ConfigError(
+                    f"{source}: `suppress[{index}].check` names no check ({entry.check!r}); "
+                    'expected one check code from `azaudit checks`, e.g. check = "ACR004"'
+                )
             if entry.expires < today:
                 raise ConfigError(
                     f"{source}: the suppression of {entry.check} for {entry.resource!r} expired on "
@@ -66,15 +86,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 )
 
 
-def _validate_numbers(settings: Settings, source: str) -> None:
-    numbers = {
-        "keyvault.stale_secret_days": settings.keyvault.stale_secret_days,
-        "keyvault.expiring_soon_days": settings.keyvault.expiring_soon_days,
-        "rbac.max_subscription_owners": settings.rbac.max_subscription_owners,
-    }
-    for key, value in numbers.items():
-        if value < 0:
-            raise ConfigError(f"{source}: `{key}` must be a whole number of at least 0, not {value}")
+# A suppression's resource glob made only of these matches every resource: it would hide a check
+# everywhere, which is disabling the check (``--ignore``), not accepting one known finding.
+WILDCARDS = set("*?") | set(" \t")
+
+
+def _validate_suppressions(settings: Settings, source: str) -> None:
+    for index, entry in enumerate(settings.suppress):
+        key = f"suppress[{index}]"
+        if not entry.check.strip() or set(entry.check) <= WILDCARDS:
+            raise ConfigError(
+                f"{source}: `{key}.check` must name one check code, not {entry.check!r}; "
+                'expected check = "ACR004" (to skip a check everywhere, use --ignore)'
+            )
+        if set(entry.resource) <= WILDCARDS:
+            raise ConfigError(
+                f"{source}: `{key}.resource` matches every resource ({entry.resource!r}); "
+                'name one resource by its ARM id or a glob on names, e.g. resource = "contosolegacyacr" '
+                "(to skip a check everywhere, use --ignore)"
+            )
+        if not entry.reason.strip():
+            raise ConfigError(
+                f"{source}: `{key}.reason` is empty; say why the finding is accepted, "
+                'e.g. reason = "decommissioned in Q1, ticket SEC-1234"'
+            )
 
 
 # An approved registry: a host name (``contoso.azurecr.io``), an optional port, or a ``*.`` wildcard.
@@ -123,6 +158,7 @@ TOML_TYPES = {
 UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<field>[^`]+)`$")
 MISSING_FIELD = re.compile(r"^Object missing required field `(?P<field>[^`]+)`$")
 WRONG_TYPE = re.compile(r"^Expected `(?P<expected>[^`]+)`, got `(?P<got>[^`]+)`$")
+OUT_OF_RANGE = re.compile(r"^Expected `int` [<>]=? -?\d+$")
 
 
 def _struct_at(path: str) -> type[msgspec.Struct] | None:
@@ -137,6 +173,17 @@ def _struct_at(path: str) -> type[msgspec.Struct] | None:
         if typing.get_origin(current) is tuple:
             current = typing.get_args(current)[0]
     return current if isinstance(current, type) and issubclass(current, msgspec.Struct) else None
+
+
+def _bounds(path: str) -> tuple[int, int] | None:
+    """The (min, max) of the ranged whole number at a dotted path such as ``keyvault.stale_secret_days``."""
+    table, _, field = path.rpartition(".")
+    struct = _struct_at(table)
+    types = {f.name: f.type for f in msgspec.structs.fields(struct)} if struct else {}
+    metas = [m for m in typing.get_args(types.get(field)) if isinstance(m, msgspec.Meta)]
+    if not metas or metas[0].ge is None or metas[0].le is None:
+        return None
+    return int(metas[0].ge), int(metas[0].le)
 
 
 def _expected(path: str) -> str:
@@ -158,6 +205,8 @@ def _explain(message: str, path: str, source: str) -> str:
     if match := MISSING_FIELD.match(message):
         key = _joined(path, match.group("field"))
         return f"{source}: missing key `{key}`; {_expected(path)}"
+    if OUT_OF_RANGE.match(message) and (bounds := _bounds(path)):
+        return f"{source}: `{path}` must be a whole number from {bounds[0]} to {bounds[1]}; {_expected(path)}"
     if match := WRONG_TYPE.match(message):
         expected = TOML_TYPES.get(match.group("expected"), match.group("expected"))
         got = TOML_TYPES.get(match.group("got"), match.group("got"))
@@ -177,7 +226,7 @@ def parse_settings(table: object, source: str) -> Settings:
         message, _, where = str(exc).partition(" - at `$")
         path = where.rstrip("`").lstrip(".")
         raise ConfigError(_explain(message, path, source)) from None
-    _validate_numbers(settings, source)
+    _validate_suppressions(settings, source)
     _validate_registries(settings, source)
     return settings
 

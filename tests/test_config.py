@@ -32,6 +32,10 @@ def assert_one_clear_line(code: int, err: str) -> str:
     return line
 
 
+def suppression(check: str = "ACR001", resource: str = "contosolegacyacr", reason: str = "ticket SEC-1") -> str:
+    return f"[[suppress]]\ncheck = {check!r}\nresource = {resource!r}\nreason = {reason!r}\nexpires = 2099-01-01\n"
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
@@ -53,7 +57,17 @@ def assert_one_clear_line(code: int, err: str) -> str:
         ),
         ("registries = 'x'\n", ["`registries` must be a table, not a string", "[registries]"]),
         ("[keyvault]\nstale_secret_days = 'ten'\n", ["`keyvault.stale_secret_days` must be a whole number"]),
-        ("[keyvault]\nstale_secret_days = -1\n", ["`keyvault.stale_secret_days` must be a whole number of at least 0"]),
+        # out of range, or not a whole number: one line naming the key and the range, not a crashed check
+        ("[keyvault]\nstale_secret_days = -1\n", ["`keyvault.stale_secret_days` must be a whole number from 1 to"]),
+        (
+            "[keyvault]\nstale_secret_days = 100000000000000000000000\n",
+            ["`keyvault.stale_secret_days` must be a whole number from 1 to 3650", "stale_secret_days = 365"],
+        ),
+        ("[keyvault]\nstale_secret_days = 0\n", ["`keyvault.stale_secret_days` must be a whole number from 1 to 3650"]),
+        ("[keyvault]\nexpiring_soon_days = 3651\n", ["`keyvault.expiring_soon_days` must be a whole number from 0"]),
+        ("[keyvault]\nexpiring_soon_days = 30.0\n", ["`keyvault.expiring_soon_days` must be a whole number, not a"]),
+        ("[rbac]\nmax_subscription_owners = true\n", ["`rbac.max_subscription_owners` must be a whole number, not"]),
+        ("[rbac]\nmax_subscription_owners = -3\n", ["`rbac.max_subscription_owners` must be a whole number from 0"]),
         (
             "[[suppress]]\ncheck = 'ACR001'\nreason = 'x'\nexpires = 2099-01-01\n",
             ["missing key `suppress[0].resource`", "[[suppress]] with check ="],
@@ -62,6 +76,18 @@ def assert_one_clear_line(code: int, err: str) -> str:
             "[[suppress]]\ncheck = 'ACR001'\nresource = 'x'\nreason = 'x'\nexpires = 'soon'\n",
             ["`suppress[0].expires`", "expires = 2027-03-31"],
         ),
+        # a suppression must name one known check, one resource (not all of them) and a reason
+        (suppression(check=""), ["`suppress[0].check` must name one check code"]),
+        (suppression(check="*"), ["`suppress[0].check` must name one check code", "--ignore"]),
+        (suppression(check="**"), ["`suppress[0].check` must name one check code"]),
+        (suppression(check="ACR999"), ["`suppress[0].check` names no check ('ACR999')", "azaudit checks"]),
+        (suppression(check="ACR"), ["`suppress[0].check` names no check ('ACR')"]),
+        (suppression(resource="*"), ["`suppress[0].resource` matches every resource", "--ignore"]),
+        (suppression(resource="**"), ["`suppress[0].resource` matches every resource"]),
+        (suppression(resource=""), ["`suppress[0].resource` matches every resource"]),
+        (suppression(resource="*?"), ["`suppress[0].resource` matches every resource"]),
+        (suppression(reason=""), ["`suppress[0].reason` is empty"]),
+        (suppression(reason="   "), ["`suppress[0].reason` is empty"]),
         # not TOML at all
         ("[registries\napproved = []\n", ["not valid TOML"]),
     ],
@@ -120,3 +146,21 @@ def test_parse_settings_never_quotes_more_than_one_line() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_settings({"registries": {"approved": ["ok"], "extra": {"deep": [1, 2, 3]}}}, "cfg.toml")
     assert "\n" not in str(caught.value) and "unknown key `registries.extra`" in str(caught.value)
+
+
+def test_a_suppression_names_one_check_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "azaudit.toml"
+    path.write_text(suppression(check="acr001", resource="contosolegacyacr"), encoding="utf-8")
+    settings, _ = load_settings(path, tmp_path)
+    (entry,) = settings.suppress
+    assert entry.matches("ACR001", "/subscriptions/x/y", "contosolegacyacr")
+    assert not entry.matches("ACR0011", "/subscriptions/x/y", "contosolegacyacr"), "a code, not a prefix"
+
+
+@pytest.mark.parametrize("pattern", ["", "  "])
+@pytest.mark.parametrize("option", ["--select", "--ignore"])
+def test_an_empty_select_or_ignore_is_refused_not_an_empty_audit(option: str, pattern: str) -> None:
+    code, out, err = run_cli("subscription", "--replay", str(SAMPLE_TENANT), option, pattern)
+    line = assert_one_clear_line(code, err)
+    assert option in line and "empty check code" in line
+    assert not out
