@@ -25,7 +25,7 @@ PROD_ACR = "contosoprodacr"  # Premium, hardened, customer-managed key (content 
 LEGACY_ACR = "contosolegacyacr"  # Basic, admin user, token with a password
 DEV_ACR = "contosodevacr"  # Standard, anonymous pull
 PLATFORM_ACR = "contosoplatformacr"  # Premium: content trust, IP rules, pending private endpoint
-ML_ACR = "contosomlacr"  # Premium: open network, no content trust, no retention, token with passwords
+ML_ACR = "contosomlacr"  # Premium: Deny firewall allowing 0.0.0.0/0, no retention, token with passwords
 ALL = {PROD_ACR, LEGACY_ACR, DEV_ACR, PLATFORM_ACR, ML_ACR}
 BASIC_STANDARD = {LEGACY_ACR, DEV_ACR}
 
@@ -38,7 +38,7 @@ EXPECTED: dict[str, tuple[set[str], set[str], set[str]]] = {
     "ACR005": ({ML_ACR}, {PLATFORM_ACR}, BASIC_STANDARD | {PROD_ACR}),
     "ACR006": ({PLATFORM_ACR}, {PROD_ACR, ML_ACR}, BASIC_STANDARD),
     "ACR007": ({ML_ACR}, {PROD_ACR, PLATFORM_ACR}, BASIC_STANDARD),
-    "ACR008": ({PLATFORM_ACR}, {PROD_ACR, ML_ACR}, BASIC_STANDARD),
+    "ACR008": ({PLATFORM_ACR, ML_ACR}, {PROD_ACR}, BASIC_STANDARD),
     "ACR009": ({f"{LEGACY_ACR}/ci-pull", f"{ML_ACR}/training-push"}, {PROD_ACR, DEV_ACR, PLATFORM_ACR}, set()),
     "ACR010": ({LEGACY_ACR, DEV_ACR, ML_ACR}, {PROD_ACR, PLATFORM_ACR}, set()),
     "ACR011": (ALL - {PROD_ACR}, {PROD_ACR}, set()),
@@ -138,8 +138,24 @@ def verdict(code: str, reg: Registry, **inventory: Any) -> tuple[Status, str]:
         ({"public_network_access": "Disabled", "network_default_action": "Allow"}, Status.PASS, "disabled"),
         ({}, Status.FAIL, "no network rules"),
         ({"network_default_action": "Allow"}, Status.FAIL, "Allow"),
-        ({"network_default_action": "Deny", "ip_rule_count": 3}, Status.PASS, "3 IP rule"),
-        ({"network_default_action": "Deny", "ip_rule_count": 0}, Status.PASS, "denies"),
+        (
+            {"network_default_action": "Deny", "ip_rules": ("203.0.113.0/27", "198.51.100.14", "9.0.0.0/9")},
+            Status.PASS,
+            "3 IP rule",
+        ),
+        ({"network_default_action": "Deny"}, Status.PASS, "denies"),
+        (
+            {"network_default_action": "Deny", "ip_rules": ("198.51.100.14", "0.0.0.0/0")},
+            Status.FAIL,
+            "allow 0.0.0.0/0",
+        ),
+        ({"network_default_action": "Deny", "ip_rules": ("10.0.0.0/8",)}, Status.FAIL, "allow 10.0.0.0/8"),
+        ({"network_default_action": "Deny", "ip_rules": ("203.0.113.0/33",)}, Status.ERROR, "'203.0.113.0/33'"),
+        (
+            {"public_network_access": "Disabled", "network_default_action": "Deny", "ip_rules": ("0.0.0.0/0",)},
+            Status.PASS,
+            "disabled",
+        ),
         ({"sku": "Standard", "network_default_action": "Deny"}, Status.FAIL, "Premium"),
     ],
 )
@@ -147,6 +163,13 @@ def test_acr003_public_network(overrides: dict[str, Any], status: Status, words:
     sku = overrides.pop("sku", "Premium")
     got, message = verdict("ACR003", registry(sku=sku, **overrides))
     assert got is status and words in message
+
+
+def test_acr003_in_the_sample_tenant_names_the_open_range(sample_audit: Audit) -> None:
+    (message,) = _messages(sample_audit, "ACR003", ML_ACR)
+    assert "deny by default but allow 0.0.0.0/0" in message
+    (message,) = _messages(sample_audit, "ACR003", PLATFORM_ACR)
+    assert "allows 2 IP rule(s)" in message
 
 
 def test_acr004_only_approved_connections_count() -> None:

@@ -78,6 +78,12 @@ def test_sample_tenant_outcomes(code: str, status: Status, sample_audit: Audit) 
     assert names(sample_audit.report.findings, code, status) == EXPECT[code].get(status, set())
 
 
+def test_kv005_a_deny_firewall_that_allows_every_address_is_open(sample_audit: Audit) -> None:
+    by_vault = {f.resource_name: f.message for f in sample_audit.report.findings if f.code == "KV005"}
+    assert "denies by default but allows 0.0.0.0/0" in by_vault["kv-dev-rbac"]
+    assert "denies by default (1 allow rule(s))" in by_vault["kv-prod-legacy"]  # 198.51.100.0/24
+
+
 def test_certificate_backed_and_disabled_secrets_are_not_judged(sample_audit: Audit) -> None:
     judged = {f.item for f in sample_audit.report.findings if f.code in ("KV007", "KV008", "KV009") and f.item}
     assert "tls-frontend" not in judged  # managed: backs a certificate

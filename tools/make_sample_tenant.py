@@ -270,8 +270,9 @@ def registries() -> None:
             },
         }
     )
-    # Premium in contoso-dev: open to every network (defaultAction Allow), no content trust, no
-    # retention; a private endpoint is approved and exports are disabled.
+    # Premium in contoso-dev: a Deny firewall that allows 0.0.0.0/0 (open to every network), no
+    # content trust, no retention; a private endpoint is approved; exports stay allowed (Azure
+    # disables them only together with public network access).
     ml_acr = registry(DEV, "rg-dev-ml", "contosomlacr", "Premium")
     ml_id = str(ml_acr["id"])
     ml_acr["properties"].update(  # type: ignore[union-attr]
@@ -286,7 +287,7 @@ def registries() -> None:
                     "lastUpdatedTime": "2024-09-10T12:00:00.000000+00:00",
                     "status": "disabled",
                 },
-                "exportPolicy": {"status": "disabled"},
+                "exportPolicy": {"status": "enabled"},
                 "azureADAuthenticationAsArmPolicy": {"status": "enabled"},
             },
         }
@@ -1243,7 +1244,13 @@ def vaults() -> None:
         enableSoftDelete=True,
         enableRbacAuthorization=True,
         enablePurgeProtection=True,
-        networkAcls={"bypass": "AzureServices", "defaultAction": "Allow", "ipRules": [], "virtualNetworkRules": []},
+        # A Deny firewall whose one IP rule allows every address (KV005 FAILs it).
+        networkAcls={
+            "bypass": "AzureServices",
+            "defaultAction": "Deny",
+            "ipRules": [{"value": "0.0.0.0/0"}],
+            "virtualNetworkRules": [],
+        },
     )
     shared_id, rbac_id = str(shared["id"]), str(rbac_vault["id"])
     write(

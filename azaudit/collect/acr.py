@@ -40,6 +40,7 @@ def registry_record(reg: Any, subscription_id: str) -> Registry:
         encryption_status=text(get(props, "encryption", "status")),
         identity=identity_of(get(reg, "identity")),
         role_assignment_mode=text(get(props, "role_assignment_mode")),
+        ip_rules=tuple(text(get(r, "ip_address_or_range")) or "" for r in get(rules, "ip_rules") or ()),
     )
 
 

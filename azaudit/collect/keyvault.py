@@ -56,6 +56,7 @@ def vault_record(vault: Any, subscription_id: str) -> KeyVault:
             for p in get(props, "access_policies") or ()
         ),
         identity=identity_of(get(vault, "identity")),
+        ip_rules=tuple(text(get(r, "value")) or "" for r in get(acls, "ip_rules") or ()),
     )
 
 

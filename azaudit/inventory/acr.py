@@ -30,6 +30,7 @@ class Registry(Tagged, frozen=True, kw_only=True):
     encryption_status: str | None
     identity: Identity
     role_assignment_mode: str | None = None
+    ip_rules: tuple[str, ...] = ()  # networkRuleSet.ipRules[].value: addresses and CIDR ranges
 
     @property
     def is_premium(self) -> bool:

@@ -38,6 +38,7 @@ class KeyVault(Tagged, frozen=True, kw_only=True):
     private_endpoints: tuple[PrivateEndpointConnection, ...]
     access_policies: tuple[AccessPolicy, ...]
     identity: Identity = Identity()
+    ip_rules: tuple[str, ...] = ()  # networkAcls.ipRules[].value: addresses and CIDR ranges
 
 
 class Secret(msgspec.Struct, frozen=True, kw_only=True):

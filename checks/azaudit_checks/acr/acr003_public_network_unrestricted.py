@@ -1,6 +1,7 @@
 from collections.abc import Iterator
 
 from azaudit.catalogue import CheckContext, check
+from azaudit.detect.ip_ranges import judge_ip_rules
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
 
@@ -14,14 +15,19 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.REGISTRIES,),
     recommendations=("network-segmentation",),
     mcsb=("NS-2",),
+    policies=("d0793b48-0edc-4296-a390-4c75d1bdfd71",),
 )
 def public_network_unrestricted(ctx: CheckContext) -> Iterator[Outcome]:
     """
     ## What it checks
     Whether the registry's public endpoint is open to every address: `publicNetworkAccess` is not
-    `Disabled` and there is either no `networkRuleSet` or its `defaultAction` is `Allow`. A
-    registry whose public access is disabled, or whose network rules deny by default (allowing
-    only listed addresses), passes.
+    `Disabled` and there is either no `networkRuleSet` or its `defaultAction` is `Allow`, as
+    the Azure Policy definition "Container registries should not allow unrestricted network
+    access" tests (an absent `publicNetworkAccess` counts as `Enabled`, Azure's default). A
+    firewall that denies by default but whose IP rules (`networkRuleSet.ipRules[].value`) allow
+    `0.0.0.0/0` or any range of /8 or wider is open too, and FAILs. A registry whose public
+    access is disabled (Azure then ignores the IP rules), or whose network rules deny by default
+    and allow only narrower addresses, passes.
 
     ## Why it matters
     A registry open to the internet can be reached by anyone holding a stolen token, admin
@@ -47,8 +53,15 @@ def public_network_unrestricted(ctx: CheckContext) -> Iterator[Outcome]:
     every network and nothing short of the Premium SKU can change that, so the message says
     Premium is needed rather than skipping the check.
 
+    Azure Policy stops at `defaultAction`; azaudit also reads the allowed ranges, because a
+    Deny firewall that allows `0.0.0.0/0` lets every address in. A range of /8 or wider (16.7
+    million addresses or more) counts as open; a bare address is one host (/32). An IP rule that
+    is neither an address nor a CIDR range (Azure would not accept one) cannot be judged: the
+    registry is reported as ERROR, naming the rule, rather than passed.
+
     ## References
     - https://learn.microsoft.com/azure/container-registry/container-registry-access-selected-networks
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_NetworkRulesExist_AuditDeny.json
     - https://learn.microsoft.com/azure/container-registry/container-registry-private-link
     - https://learn.microsoft.com/security/benchmark/azure/baselines/azure-container-registry-security-baseline
     """
@@ -68,7 +81,21 @@ def public_network_unrestricted(ctx: CheckContext) -> Iterator[Outcome]:
                 registry, "the public endpoint is open to every network: the network rules' default action is Allow"
             )
         else:
-            yield Outcome.passed(
-                registry,
-                f"the public endpoint denies by default and allows {registry.ip_rule_count} IP rule(s)",
-            )
+            judgement = judge_ip_rules(registry.ip_rules)
+            if judgement.too_wide:
+                yield Outcome.failed(
+                    registry,
+                    "the public endpoint is open to (nearly) every network: the network rules deny by default "
+                    f"but allow {', '.join(judgement.too_wide)}",
+                )
+            elif judgement.unreadable:
+                yield Outcome.errored(
+                    registry,
+                    f"IP rule(s) {', '.join(judgement.unreadable)} are not addresses or CIDR ranges: "
+                    "the network rules cannot be judged",
+                )
+            else:
+                yield Outcome.passed(
+                    registry,
+                    f"the public endpoint denies by default and allows {len(registry.ip_rules)} IP rule(s)",
+                )

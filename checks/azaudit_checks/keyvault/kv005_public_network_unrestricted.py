@@ -1,6 +1,7 @@
 from collections.abc import Iterator
 
 from azaudit.catalogue import CheckContext, check
+from azaudit.detect.ip_ranges import judge_ip_rules
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
 
@@ -14,12 +15,15 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.VAULTS,),
     recommendations=("network-segmentation",),
     mcsb=("NS-2",),
+    policies=("55615ac9-af46-4a59-874e-391cc3dfb490", "ac673a9a-f77d-4846-b2d8-a57f8e1c01dc"),
 )
 def public_network_unrestricted(ctx: CheckContext) -> Iterator[Outcome]:
     """
     ## What it checks
     Whether `publicNetworkAccess` is not `Disabled` while `networkAcls` is absent or its
     `defaultAction` is `Allow`: the vault's data plane answers every address on the internet.
+    A firewall that denies by default but whose IP rules (`networkAcls.ipRules[].value`) allow
+    `0.0.0.0/0` or any range of /8 or wider is open too, and FAILs.
 
     ## Why it matters
     A stolen token or client secret is enough to read secrets from anywhere when the vault is
@@ -34,9 +38,19 @@ def public_network_unrestricted(ctx: CheckContext) -> Iterator[Outcome]:
     az keyvault update --name <vault> --public-network-access Disabled
     ```
 
+    ## Decisions
+    The Azure Policy definitions "Azure Key Vault should have firewall enabled" and "Configure
+    key vaults to enable firewall" test `networkAcls.defaultAction` not being `Deny`. azaudit
+    also passes a vault whose public network access is disabled (Azure then accepts only private
+    endpoint traffic, whatever the firewall says), and also reads the allowed ranges: a Deny
+    firewall that allows a range of /8 or wider (16.7 million addresses or more) lets nearly
+    everyone in. A bare address is one host (/32). An IP rule that is neither an address nor a
+    CIDR range cannot be judged: the vault is reported as ERROR, naming the rule.
+
     ## References
     - https://learn.microsoft.com/azure/key-vault/general/network-security
     - https://learn.microsoft.com/azure/key-vault/general/private-link-service
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Key%20Vault/AzureKeyVaultFirewallEnabled_Audit.json
     """
     for vault in ctx.inventory.vaults:
         if (vault.public_network_access or "").lower() == "disabled":
@@ -48,5 +62,19 @@ def public_network_unrestricted(ctx: CheckContext) -> Iterator[Outcome]:
                 vault, "the data plane is open to every network: the firewall's default action is Allow"
             )
         else:
-            rules = vault.ip_rule_count + vault.virtual_network_rule_count
-            yield Outcome.passed(vault, f"the firewall denies by default ({rules} allow rule(s))")
+            judgement = judge_ip_rules(vault.ip_rules)
+            if judgement.too_wide:
+                yield Outcome.failed(
+                    vault,
+                    "the data plane is open to (nearly) every network: the firewall denies by default "
+                    f"but allows {', '.join(judgement.too_wide)}",
+                )
+            elif judgement.unreadable:
+                yield Outcome.errored(
+                    vault,
+                    f"IP rule(s) {', '.join(judgement.unreadable)} are not addresses or CIDR ranges: "
+                    "the firewall cannot be judged",
+                )
+            else:
+                rules = len(vault.ip_rules) + vault.virtual_network_rule_count
+                yield Outcome.passed(vault, f"the firewall denies by default ({rules} allow rule(s))")
