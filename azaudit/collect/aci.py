@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from azaudit.clients import Clients
 from azaudit.collect.sdk import get, identity_of, strings, tags_of, text
-from azaudit.collect.tasks import Collected, Task
+from azaudit.collect.tasks import Collected, Task, UnusableShape
 from azaudit.detect.credentials import classify_command, classify_env_value
 from azaudit.inventory.aci import (
     Container,
@@ -96,6 +96,10 @@ def _volume(volume: Any) -> Volume:
 
 
 def container_group_record(group: Any, subscription_id: str) -> ContainerGroup:
+    if get(group, "containers") is None:
+        # containers is required in every container group Azure returns; the SDK flattens
+        # properties, so null, missing or empty properties all arrive as no containers at all.
+        raise UnusableShape("its properties are null, missing or hold no containers")
     ip = get(group, "ip_address")
     containers = [_container(c, init=False) for c in get(group, "containers") or ()]
     containers += [_container(c, init=True) for c in get(group, "init_containers") or ()]
@@ -132,8 +136,7 @@ def container_group_record(group: Any, subscription_id: str) -> ContainerGroup:
 def container_groups(clients: Clients, sub: Subscription) -> Task:
     def run() -> Collected:
         client = clients.container_instance(sub.subscription_id)
-        return Collected(
-            records=[container_group_record(g, sub.subscription_id) for g in client.container_groups.list()]
-        )
+        return task.each(client.container_groups.list(), lambda g: container_group_record(g, sub.subscription_id))
 
-    return Task(Dataset.CONTAINER_GROUPS, sub.subscription_id, "containerGroups.list", run)
+    task = Task(Dataset.CONTAINER_GROUPS, sub.subscription_id, "containerGroups.list", run)
+    return task

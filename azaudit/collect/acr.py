@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from azaudit.clients import Clients
-from azaudit.collect.sdk import get, identity_of, private_endpoints, tags_of, text
+from azaudit.collect.sdk import get, identity_of, private_endpoints, properties_of, tags_of, text
 from azaudit.collect.tasks import Collected, Task
 from azaudit.inventory.acr import Registry, RegistryToken
 from azaudit.inventory.common import Subscription, resource_group_of
@@ -13,7 +13,7 @@ from azaudit.inventory.coverage import Dataset
 
 
 def registry_record(reg: Any, subscription_id: str) -> Registry:
-    props = reg.properties
+    props = properties_of(reg)
     policies = get(props, "policies")
     rules = get(props, "network_rule_set")
     return Registry(
@@ -47,9 +47,10 @@ def registry_record(reg: Any, subscription_id: str) -> Registry:
 def registries(clients: Clients, sub: Subscription) -> Task:
     def run() -> Collected:
         client = clients.registry(sub.subscription_id)
-        return Collected(records=[registry_record(r, sub.subscription_id) for r in client.registries.list()])
+        return task.each(client.registries.list(), lambda r: registry_record(r, sub.subscription_id))
 
-    return Task(Dataset.REGISTRIES, sub.subscription_id, "registries.list", run)
+    task = Task(Dataset.REGISTRIES, sub.subscription_id, "registries.list", run)
+    return task
 
 
 def tokens(clients: Clients, registry: Registry) -> Task:

@@ -13,7 +13,7 @@ from typing import Any
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
 
 from azaudit.clients import Clients
-from azaudit.collect.sdk import get, identity_of, private_endpoints, strings, tags_of, text
+from azaudit.collect.sdk import get, identity_of, private_endpoints, properties_of, strings, tags_of, text
 from azaudit.collect.tasks import Collected, CollectionFailure, Task, describe_failure
 from azaudit.collect.vault_challenge import seed_vault_challenge
 from azaudit.inventory.common import Subscription, resource_group_of
@@ -22,7 +22,7 @@ from azaudit.inventory.keyvault import AccessPolicy, Key, KeyVault, Secret, Secr
 
 
 def vault_record(vault: Any, subscription_id: str) -> KeyVault:
-    props = vault.properties
+    props = properties_of(vault)
     acls = get(props, "network_acls")
     return KeyVault(
         id=vault.id,
@@ -64,9 +64,10 @@ def vaults(clients: Clients, sub: Subscription) -> Task:
     def run() -> Collected:
         client = clients.keyvault(sub.subscription_id)
         # list_by_subscription returns full properties; vaults.list() returns only ids.
-        return Collected(records=[vault_record(v, sub.subscription_id) for v in client.vaults.list_by_subscription()])
+        return task.each(client.vaults.list_by_subscription(), lambda v: vault_record(v, sub.subscription_id))
 
-    return Task(Dataset.VAULTS, sub.subscription_id, "vaults.listBySubscription", run)
+    task = Task(Dataset.VAULTS, sub.subscription_id, "vaults.listBySubscription", run)
+    return task
 
 
 def _data_plane_secrets(clients: Clients, vault: KeyVault) -> list[Secret]:

@@ -74,6 +74,7 @@ def run_tasks(
                 if collected is not None:
                     outcome.records.extend(collected.records)
                     outcome.notes.extend(collected.notes)
+                    outcome.errors.extend(collected.errors)
                     for follow in collected.followups:
                         submit(follow)
                     for record in collected.records:

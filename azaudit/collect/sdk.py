@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from azaudit.collect.tasks import UnusableShape
 from azaudit.inventory.common import Identity, PrivateEndpointConnection, UserAssignedRef
 
 
@@ -25,6 +26,33 @@ def get(obj: Any, *path: str) -> Any:
             return None
         obj = getattr(obj, name, None)
     return obj
+
+
+def shape_of(value: Any) -> str:
+    """What a JSON value is, in words, without quoting it."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
+
+
+def properties_of(resource: Any) -> Any:
+    """The ``properties`` object of an ARM resource read by a hybrid (Mapping) SDK model. A
+    resource whose properties are null, missing or not an object has nothing a check could read:
+    :class:`UnusableShape`, so its checks report ERROR instead of judging empty defaults."""
+    if isinstance(resource, Mapping) and "properties" not in resource:
+        raise UnusableShape("its properties are missing")
+    props = getattr(resource, "properties", None)
+    if not isinstance(props, Mapping):
+        raise UnusableShape(f"its properties are {'null' if props is None else shape_of(props) + ', not an object'}")
+    return props
 
 
 def strings(values: Iterable[Any] | None) -> tuple[str, ...]:

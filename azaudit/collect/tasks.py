@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from azure.core.exceptions import (
     AzureError,
@@ -16,6 +17,12 @@ from azure.core.exceptions import (
 
 from azaudit.auth import first_line
 from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
+
+
+class UnusableShape(ValueError):
+    """One resource in an answer cannot be read: its ``properties`` are null, missing or not an
+    object, or an attribute a record needs is not of its documented type. The message names the
+    field and what was wrong with it, never its value."""
 
 
 class CollectionFailure(Exception):
@@ -35,6 +42,8 @@ class Collected:
     records: list[object] = field(default_factory=list)
     notes: list[CollectionNote] = field(default_factory=list)
     followups: list[Task] = field(default_factory=list)
+    # resources of the answer that could not be read: the rest of the answer still counts
+    errors: list[CollectionError] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,43 @@ class Task:
     resource_id: str = ""
     resource_name: str = ""
 
+    def each(
+        self,
+        items: Iterable[Any],
+        build: Callable[[Any], object],
+        scope: Callable[[Any], tuple[str, str]] | None = None,
+    ) -> Collected:
+        """``build`` applied to every item of a listing. An item whose shape ``build`` cannot read
+        costs a collection error scoped to that item (its checks report ERROR for it), not the
+        whole listing; a failure of the listing itself (a page that did not come) still fails the
+        task. ``scope`` gives an item's resource id and name (default: its ARM ``id`` and ``name``)."""
+        collected = Collected()
+        for item in items:
+            try:
+                collected.records.append(build(item))
+            except (ValueError, TypeError, AttributeError, KeyError) as exc:  # UnusableShape too
+                collected.errors.append(self.unusable(item, exc, scope or arm_scope))
+        return collected
+
+    def unusable(self, item: Any, exc: BaseException, scope: Callable[[Any], tuple[str, str]]) -> CollectionError:
+        """The collection error for one item of this task's answer that could not be read."""
+        resource_id, name = scope(item)
+        if not resource_id:
+            # An item without an id cannot be scoped: the whole answer is unusable.
+            raise UnusableShape(f"an item of the {self.operation} answer has no usable id") from exc
+        # Our own words name the field; any other exception's text may quote tenant data.
+        reason = (
+            str(exc) if isinstance(exc, UnusableShape) else f"a field has an unexpected type ({type(exc).__name__})"
+        )
+        return CollectionError(
+            dataset=self.dataset,
+            subscription_id=self.subscription_id,
+            resource_id=resource_id,
+            resource_name=name or resource_id.rstrip("/").rsplit("/", 1)[-1],
+            operation=self.operation,
+            reason=f"unusable answer: {reason}",
+        )
+
     def failed(self, exc: BaseException) -> CollectionError:
         status, reason = describe_failure(exc)
         return CollectionError(
@@ -59,6 +105,16 @@ class Task:
             status_code=status,
             reason=reason,
         )
+
+
+def arm_scope(item: Any) -> tuple[str, str]:
+    """An ARM resource's id and name, or '' for what is not a string (a hostile answer's item)."""
+    resource_id = getattr(item, "id", None)
+    name = getattr(item, "name", None)
+    return (
+        resource_id if isinstance(resource_id, str) and resource_id.startswith("/") else "",
+        name if isinstance(name, str) else "",
+    )
 
 
 def describe_failure(exc: BaseException) -> tuple[int | None, str]:
