@@ -21,10 +21,10 @@ from tests.conftest import NOW, assert_outcomes
 
 CHECKS = catalogue.load()
 
-PROD_ACR = "contosoprodacr"  # Premium, hardened, customer-managed key (content trust unsupported)
+PROD_ACR = "contosoprodacr"  # Premium, hardened, customer-managed key (no content trust)
 LEGACY_ACR = "contosolegacyacr"  # Basic, admin user, token with a password
 DEV_ACR = "contosodevacr"  # Standard, anonymous pull
-PLATFORM_ACR = "contosoplatformacr"  # Premium: content trust, IP rules, pending private endpoint
+PLATFORM_ACR = "contosoplatformacr"  # Premium: still on Docker Content Trust, IP rules, pending private endpoint
 ML_ACR = "contosomlacr"  # Premium: Deny firewall allowing 0.0.0.0/0, no retention, token with passwords
 ALL = {PROD_ACR, LEGACY_ACR, DEV_ACR, PLATFORM_ACR, ML_ACR}
 BASIC_STANDARD = {LEGACY_ACR, DEV_ACR}
@@ -35,7 +35,7 @@ EXPECTED: dict[str, tuple[set[str], set[str], set[str]]] = {
     "ACR002": ({DEV_ACR}, ALL - {DEV_ACR}, set()),
     "ACR003": ({LEGACY_ACR, DEV_ACR, ML_ACR}, {PROD_ACR, PLATFORM_ACR}, set()),
     "ACR004": ({LEGACY_ACR, DEV_ACR, PLATFORM_ACR}, {PROD_ACR, ML_ACR}, set()),
-    "ACR005": ({ML_ACR}, {PLATFORM_ACR}, BASIC_STANDARD | {PROD_ACR}),
+    "ACR005": ({PLATFORM_ACR}, {PROD_ACR, ML_ACR}, BASIC_STANDARD),
     "ACR006": ({PLATFORM_ACR}, {PROD_ACR, ML_ACR}, BASIC_STANDARD),
     "ACR007": ({ML_ACR}, {PROD_ACR, PLATFORM_ACR}, BASIC_STANDARD),
     "ACR008": ({PLATFORM_ACR, ML_ACR}, {PROD_ACR}, BASIC_STANDARD),
@@ -70,13 +70,16 @@ def test_basic_and_standard_registries_say_premium_is_needed(sample_audit: Audit
         assert message.startswith("not applicable") and "Premium" in message and "Basic" in message
 
 
-def test_content_trust_points_to_notary_project(sample_audit: Audit) -> None:
-    (failing,) = _messages(sample_audit, "ACR005", ML_ACR)
-    assert "Notary Project" in failing and "2028-03-31" in failing
-    (with_cmk,) = _messages(sample_audit, "ACR005", PROD_ACR)
-    assert "customer-managed key" in with_cmk
-    docs = CHECKS["ACR005"].meta.docs
-    assert "Notary Project" in docs.fix and "2028-03-31" in docs.fix and "notation sign" in docs.fix
+def test_docker_content_trust_still_enabled_points_to_notary_project(sample_audit: Audit) -> None:
+    (failing,) = _messages(sample_audit, "ACR005", PLATFORM_ACR)
+    assert "still enabled" in failing and "Notary Project" in failing and "2028-03-31" in failing
+    for registry in (PROD_ACR, ML_ACR):  # not enabling a retired mechanism is never a finding
+        (passing,) = _messages(sample_audit, "ACR005", registry)
+        assert "does not depend on Docker Content Trust" in passing
+    meta = CHECKS["ACR005"].meta
+    assert meta.name == "content-trust-still-enabled" and meta.severity.label == "low"
+    assert "Notary Project" in meta.docs.fix and "notation sign" in meta.docs.fix
+    assert "2026-05-31" in meta.docs.why and "2028-03-31" in meta.docs.why
 
 
 def test_token_findings_name_the_token_not_a_password(sample_audit: Audit) -> None:
@@ -187,14 +190,14 @@ def test_acr004_only_approved_connections_count() -> None:
 @pytest.mark.parametrize(
     ("sku", "trust", "encryption", "status"),
     [
-        ("Premium", None, None, Status.FAIL),
-        ("Premium", "disabled", "disabled", Status.FAIL),
-        ("Premium", "enabled", None, Status.PASS),
-        ("Premium", "Enabled", "enabled", Status.PASS),
-        ("Premium", "disabled", "enabled", Status.SKIPPED),
-        ("Basic", "enabled", None, Status.SKIPPED),
-        ("Standard", None, None, Status.SKIPPED),
-        ("premium", None, None, Status.FAIL),
+        ("Premium", None, None, Status.PASS),
+        ("Premium", "disabled", "disabled", Status.PASS),
+        ("Premium", "disabled", "enabled", Status.PASS),  # customer-managed key: no content trust
+        ("Premium", "enabled", None, Status.FAIL),
+        ("premium", "Enabled", "disabled", Status.FAIL),
+        ("Basic", "enabled", None, Status.FAIL),  # ARM says it is on: the dependency is real
+        ("Basic", None, None, Status.SKIPPED),
+        ("Standard", "disabled", None, Status.SKIPPED),
     ],
 )
 def test_acr005_content_trust(sku: str, trust: str | None, encryption: str | None, status: Status) -> None:

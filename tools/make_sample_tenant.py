@@ -218,7 +218,7 @@ def registries() -> None:
             "privateEndpointConnections": [private_endpoint(rid, "pe-contosoprodacr")],
             "policies": {
                 "quarantinePolicy": {"status": "enabled"},
-                # Content trust is not supported with a customer-managed key (ACR005 skips it).
+                # Content trust is not supported with a customer-managed key (ACR005 passes it).
                 "trustPolicy": {"type": "Notary", "status": "disabled"},
                 "retentionPolicy": {
                     "days": 30,
@@ -243,8 +243,9 @@ def registries() -> None:
     )
     legacy_acr = registry(PROD, "rg-prod-legacy", "contosolegacyacr", "Basic", adminUserEnabled=True)
     dev_acr = registry(DEV, "rg-dev-containers", "contosodevacr", "Standard", anonymousPullEnabled=True)
-    # Premium, Microsoft-managed keys: content trust on, public endpoint restricted to build agents,
-    # a private endpoint still pending approval, quarantine off, exports allowed.
+    # Premium, Microsoft-managed keys: still on Docker Content Trust (ACR005 FAILs), public
+    # endpoint restricted to build agents, a private endpoint still pending approval, quarantine
+    # off, exports allowed.
     platform_acr = registry(PROD, "rg-prod-platform", "contosoplatformacr", "Premium")
     platform_id = str(platform_acr["id"])
     platform_acr["properties"].update(  # type: ignore[union-attr]
