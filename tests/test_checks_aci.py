@@ -34,14 +34,15 @@ from tests.conftest import CANARY_MARK, NOW, SAMPLE_TENANT, assert_outcomes, aud
 
 CHECKS = catalogue.load()
 
-API = "aci-prod-api"  # hardened: ACR image pinned by digest, VNet, identity, logs, CMK
-WORKER = "aci-prod-worker"  # nginx:latest privileged and public, storage key in env, root sidecar
+API = "aci-prod-api"  # hardened and Confidential: ACR image pinned by digest, VNet, identity, logs, CMK
+WORKER = "aci-prod-worker"  # nginx:latest public, storage key in env, a limit above its request
 BATCH = "aci-prod-batch"  # untagged image, password in env and command, registry password, git token
 WEB = "aci-dev-web"  # public web app, runAsUser 1000
 JOBS = "aci-dev-jobs"  # private, untagged image, no security context
-DEBUG = "aci-dev-debug"  # ghcr.io image, GitHub token, privileged with capabilities
-TOOLS = "aci-dev-tools"  # image shapes; Key Vault reference and placeholder under secret names; capability
+DEBUG = "aci-dev-debug"  # Confidential: ghcr.io image, GitHub token, privileged root with capabilities
+TOOLS = "aci-dev-tools"  # image shapes; Key Vault reference and placeholder under secret names
 GROUPS = {API, WORKER, BATCH, WEB, JOBS, DEBUG, TOOLS}
+STANDARD = GROUPS - {API, DEBUG}  # no container security context: ACI005-ACI007 do not apply
 
 # code: (FAIL names, PASS names, SKIPPED names) — resource or resource/item
 EXPECTED: dict[str, tuple[set[str], set[str], set[str]]] = {
@@ -61,25 +62,9 @@ EXPECTED: dict[str, tuple[set[str], set[str], set[str]]] = {
         set(),
     ),
     "ACI004": ({f"{BATCH}/batch/command[2]"}, GROUPS - {BATCH}, set()),
-    "ACI005": (
-        {f"{WORKER}/worker", f"{BATCH}/fetch-config", f"{DEBUG}/debug"},
-        {API, WEB, JOBS, TOOLS},
-        set(),
-    ),
-    "ACI006": ({f"{DEBUG}/debug", f"{TOOLS}/agent"}, GROUPS - {DEBUG, TOOLS}, set()),
-    "ACI007": (
-        {f"{WORKER}/sidecar"},
-        {API, WEB},
-        {
-            f"{WORKER}/worker",
-            f"{BATCH}/batch",
-            f"{BATCH}/fetch-config",
-            f"{JOBS}/jobs",
-            f"{DEBUG}/debug",
-            f"{TOOLS}/agent",
-            f"{TOOLS}/migrate",
-        },
-    ),
+    "ACI005": ({f"{DEBUG}/debug"}, {API}, STANDARD),
+    "ACI006": ({f"{DEBUG}/debug"}, {API}, STANDARD),
+    "ACI007": ({f"{DEBUG}/debug"}, {API}, STANDARD),
     "ACI008": ({f"{WORKER}/worker"}, GROUPS - {WORKER}, set()),
     "ACI009": ({WORKER, WEB, DEBUG}, {API, BATCH, JOBS, TOOLS}, set()),
     "ACI010": ({WORKER, BATCH, WEB, DEBUG}, {API, JOBS, TOOLS}, set()),
@@ -138,10 +123,19 @@ def test_credential_findings_name_container_and_variable_never_the_value(sample_
         assert "Secr3t" not in finding.message and "build-bot" not in finding.message
 
 
-def test_runs_as_root_without_a_security_context_is_not_a_pass(sample_audit: Audit) -> None:
-    for finding in _findings(sample_audit, "ACI007", JOBS):
-        assert finding.status is Status.SKIPPED
-        assert "not visible from the control plane" in finding.message
+def test_security_contexts_of_standard_groups_are_not_applicable_once_per_group(sample_audit: Audit) -> None:
+    for code in ("ACI005", "ACI006", "ACI007"):
+        for name in STANDARD:
+            (finding,) = _findings(sample_audit, code, name)
+            assert finding.status is Status.SKIPPED and finding.item is None, (code, name)
+            assert "only on Confidential container groups" in finding.message and "Standard" in finding.message
+
+
+def test_a_limit_above_the_request_names_both(sample_audit: Audit) -> None:
+    (finding,) = _findings(sample_audit, "ACI008", WORKER)
+    assert finding.message == (
+        "container worker may use more than it requests: CPU up to 2 (request 1) and memory up to 4 GB (request 1.5 GB)"
+    )
 
 
 def test_the_demo_table_names_containers_variables_and_images_without_secrets() -> None:
@@ -175,7 +169,7 @@ def container(name: str = "app", image: str = "contoso.azurecr.io/app:1.0", **ov
         "env": (),
         "command_credentials": (),
         "security_context": None,
-        "resources": Resources(limit_cpu=1.0, has_limits=True),
+        "resources": Resources(request_cpu=1.0, request_memory_gb=1.5),
     }
     values.update(overrides)
     return Container(**values)
@@ -317,24 +311,86 @@ def test_aci004_names_the_argument_position_and_flag() -> None:
     assert "after --password" in messages and "in DB_PASSWORD=" in messages and "argument 5" in messages
 
 
+def confidential(*containers: Container, **overrides: Any) -> ContainerGroup:
+    return group(*containers, sku="Confidential", confidential=True, **overrides)
+
+
+NO_ESCALATION = SecurityContext(allow_privilege_escalation=False)
+
+
 @pytest.mark.parametrize(
-    ("context", "status"),
+    ("sku", "os_type", "words"),
     [
-        (None, Status.PASS),
-        (SecurityContext(), Status.PASS),
-        (SecurityContext(allow_privilege_escalation=False, capabilities_drop=("ALL",)), Status.PASS),
-        (SecurityContext(allow_privilege_escalation=True), Status.FAIL),
-        (SecurityContext(capabilities_add=("SYS_ADMIN",)), Status.FAIL),
-        (SecurityContext(privileged=True), Status.PASS),  # ACI005's finding, not repeated
+        ("Standard", "Linux", "SKU is Standard"),
+        ("Dedicated", "Linux", "SKU is Dedicated"),
+        (None, "Linux", "SKU is Standard"),  # absent: Azure's default SKU
+        ("Confidential", "Windows", "Windows"),
     ],
 )
-def test_aci006_escalation_and_capabilities(context: SecurityContext | None, status: Status) -> None:
-    (finding,) = run("ACI006", group(container(security_context=context)))
-    assert finding.status is status
+def test_aci005_to_aci007_apply_only_to_confidential_linux_groups(sku: str | None, os_type: str, words: str) -> None:
+    # Even a security context that would FAIL (Azure never returns one on these groups).
+    root = SecurityContext(privileged=True, run_as_user=0, allow_privilege_escalation=True)
+    checked = group(
+        container("a", security_context=root),
+        container("b", security_context=root),
+        sku=sku,
+        os_type=os_type,
+        confidential=sku == "Confidential",
+    )
+    for code in ("ACI005", "ACI006", "ACI007"):
+        (finding,) = run(code, checked)
+        assert finding.status is Status.SKIPPED and finding.item is None, code
+        assert "not applicable" in finding.message and words in finding.message, code
+
+
+def test_aci005_privileged_containers_of_a_confidential_group() -> None:
+    checked = confidential(
+        container("app", security_context=SecurityContext(privileged=False)),
+        container("none"),  # absent: not privileged (confcom's allow_elevated false)
+        container("init", init=True, security_context=SecurityContext(privileged=True)),
+    )
+    findings = run("ACI005", checked)
+    assert verdicts(findings) == {(Status.FAIL, "init")}
+    assert findings[0].message == "init container init runs privileged"
+    (finding,) = run("ACI005", confidential(container("app")))
+    assert finding.status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("context", "status", "words"),
+    [
+        (NO_ESCALATION, Status.PASS, ""),
+        (SecurityContext(allow_privilege_escalation=False, capabilities_drop=("ALL",)), Status.PASS, ""),
+        # Adding back a capability of the runtime's default set grants nothing new.
+        (
+            SecurityContext(
+                allow_privilege_escalation=False, capabilities_add=("NET_BIND_SERVICE",), capabilities_drop=("ALL",)
+            ),
+            Status.PASS,
+            "",
+        ),
+        (SecurityContext(allow_privilege_escalation=False, capabilities_add=("cap_chown",)), Status.PASS, ""),
+        # Absent allowPrivilegeEscalation: Azure's default (no_new_privileges false) allows it.
+        (None, Status.FAIL, "does not set allowPrivilegeEscalation to false"),
+        (SecurityContext(), Status.FAIL, "does not set allowPrivilegeEscalation to false"),
+        (SecurityContext(allow_privilege_escalation=True), Status.FAIL, "allows privilege escalation"),
+        (
+            SecurityContext(allow_privilege_escalation=False, capabilities_add=("SYS_ADMIN", "NET_BIND_SERVICE")),
+            Status.FAIL,
+            "adds capabilities SYS_ADMIN",
+        ),
+        (SecurityContext(allow_privilege_escalation=False, capabilities_add=("CAP_NET_ADMIN",)), Status.FAIL, "CAP_"),
+        (SecurityContext(privileged=True), Status.PASS, ""),  # ACI005's finding, not repeated
+        (SecurityContext(privileged=True, capabilities_add=("SYS_PTRACE",)), Status.FAIL, "SYS_PTRACE"),
+    ],
+)
+def test_aci006_escalation_and_capabilities(context: SecurityContext | None, status: Status, words: str) -> None:
+    (finding,) = run("ACI006", confidential(container(security_context=context)))
+    assert finding.status is status and words in finding.message
 
 
 def test_aci007_root_unknown_and_non_root() -> None:
-    checked = group(
+    checked = confidential(
         container("root", security_context=SecurityContext(run_as_user=0)),
         container("unset", security_context=SecurityContext(run_as_group=0)),
         container("none"),
@@ -348,17 +404,38 @@ def test_aci007_root_unknown_and_non_root() -> None:
         (Status.SKIPPED, "unset"),
         (Status.SKIPPED, "none"),
     }
-    (finding,) = run("ACI007", group(container("user", security_context=SecurityContext(run_as_user=1000))))
+    (finding,) = run("ACI007", confidential(container("user", security_context=SecurityContext(run_as_user=1000))))
     assert finding.status is Status.PASS
-    (finding,) = run("ACI007", group(container("none")))
+    (finding,) = run("ACI007", confidential(container("none")))
     assert finding.status is Status.SKIPPED and "not visible from the control plane" in finding.message
 
 
-def test_aci008_init_containers_cannot_have_limits() -> None:
+@pytest.mark.parametrize(
+    ("resources", "status", "words"),
+    [
+        # No limit: the request is the most the container may use (Microsoft Learn).
+        (Resources(request_cpu=1.0, request_memory_gb=1.5), Status.PASS, ""),
+        (Resources(request_cpu=1.0, request_memory_gb=1.5, limit_cpu=1.0, limit_memory_gb=1.5), Status.PASS, ""),
+        (Resources(request_cpu=2.0, request_memory_gb=4.0, limit_cpu=1.0), Status.PASS, ""),
+        (Resources(request_cpu=1.0, request_memory_gb=1.5, limit_cpu=2.0), Status.FAIL, "CPU up to 2 (request 1)"),
+        (
+            Resources(request_cpu=1.0, request_memory_gb=1.5, limit_memory_gb=3.5),
+            Status.FAIL,
+            "memory up to 3.5 GB (request 1.5 GB)",
+        ),
+        (Resources(limit_cpu=0.5), Status.FAIL, "a CPU limit of 0.5 with no CPU request"),
+    ],
+)
+def test_aci008_limit_above_request(resources: Resources, status: Status, words: str) -> None:
+    (finding,) = run("ACI008", group(container("app", resources=resources)))
+    assert finding.status is status and words in finding.message
+
+
+def test_aci008_init_containers_have_no_resources() -> None:
     checked = group(
-        container("app"),
-        container("init", init=True, resources=Resources()),
-        container("greedy", resources=Resources(request_cpu=1.0)),
+        container("app", resources=Resources(request_cpu=1.0, request_memory_gb=1.5)),
+        container("init", init=True, resources=Resources(limit_cpu=4.0)),
+        container("greedy", resources=Resources(request_cpu=1.0, request_memory_gb=1.5, limit_cpu=2.0)),
     )
     assert verdicts(run("ACI008", checked)) == {(Status.FAIL, "greedy")}
 

@@ -7,6 +7,7 @@ Values containing CANARY_MARK are planted secrets: no output may ever contain th
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -489,7 +490,7 @@ def container(
     name: str,
     image: str,
     env: list[dict[str, object]] | None = None,
-    limits: bool = True,
+    limits: dict[str, float] | None = None,
     security: dict[str, object] | None = None,
     command: list[str] | None = None,
     port: int | None = 8080,
@@ -501,8 +502,8 @@ def container(
         "resources": {"requests": {"memoryInGB": 1.5, "cpu": 1.0}},
         "volumeMounts": [],
     }
-    if limits:
-        props["resources"]["limits"] = {"memoryInGB": 2.0, "cpu": 1.0}  # type: ignore[index]
+    if limits is not None:  # most groups set requests only: the request is then the cap
+        props["resources"]["limits"] = limits  # type: ignore[index]
     if security is not None:
         props["securityContext"] = security
     if command is not None:
@@ -513,6 +514,13 @@ def container(
 # Owner tags of container groups (read by the example custom check in examples/custom-checks):
 # the debug and tools groups have none.
 GROUP_OWNERS = {
+def cce_policy(workload: str, allow_all: bool = False) -> str:
+    """A confidential computing enforcement policy as ARM returns it (base64 Rego). Only
+    Confidential groups carry one, and only they may carry a container securityContext."""
+    rules = "allow_all := true" if allow_all else f'containers := [{{"id": "{workload}", "allow_elevated": false}}]'
+    return base64.b64encode(f'package policy\n\napi_version := "0.10.0"\n{rules}\n'.encode()).decode()
+
+
     "aci-prod-api": "orders-team@contoso.example",
     "aci-prod-worker": "orders-team@contoso.example",
     "aci-prod-batch": "reporting@contoso.example",
@@ -572,13 +580,15 @@ def container_groups() -> None:
                     "runAsUser": 10001,
                     "runAsGroup": 10001,
                     "capabilities": {"drop": ["ALL"]},
-                    "seccompProfile": "RuntimeDefault",
                 },
             )
         ],
         ipAddress={"type": "Private", "ports": [{"protocol": "TCP", "port": 8080}], "ip": "10.20.1.4"},
+                limits={"memoryInGB": 1.5, "cpu": 1.0},
         subnetIds=[
             {
+        sku="Confidential",
+        confidentialComputeProperties={"ccePolicy": cce_policy("orders-api")},
                 "id": f"{rg(PROD, 'rg-prod-network')}/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/snet-aci",
                 "name": "snet-aci",
             }
@@ -619,18 +629,12 @@ def container_groups() -> None:
                     },
                     {"name": "FEATURE_FLAGS", "value": "orders,billing"},
                 ],
-                security={"privileged": True},
-                limits=False,
-            ),
-            container(
-                "sidecar",
-                "mcr.microsoft.com/azure-cli:2.67.0",
-                port=None,
-                security={"privileged": False, "runAsUser": 0},
+                limits={"memoryInGB": 4.0, "cpu": 2.0},
             ),
         ],
         ipAddress={
             "type": "Public",
+            container("sidecar", "mcr.microsoft.com/azure-cli:2.67.0", port=None),
             "ports": [{"protocol": "TCP", "port": 80}],
             "ip": "20.61.112.9",
             "dnsNameLabel": "contoso-prod-worker",
@@ -662,7 +666,6 @@ def container_groups() -> None:
                     "image": "docker.io/library/alpine:3.20",
                     "command": ["sh", "-c", "cp -r /repo/config /data"],
                     "environmentVariables": [],
-                    "securityContext": {"privileged": True},
                 },
             }
         ],
@@ -682,7 +685,7 @@ def container_groups() -> None:
     )
     write(
         f"{PROD}/containerinstance.json",
-        "contoso-prod container groups: a hardened API, a privileged public worker, a batch job with credentials.",
+        "contoso-prod container groups: a hardened confidential API, a public worker, a batch job with credentials.",
         [
             ok(
                 url(f"/subscriptions/{PROD}/providers/Microsoft.ContainerInstance/containerGroups", "aci"),
@@ -700,7 +703,6 @@ def container_groups() -> None:
                 "web",
                 "contosodevacr.azurecr.io/web/frontend:1.8.0",
                 env=[{"name": "API_BASE_URL", "value": "https://api.dev.contoso.example/v1"}],
-                security={"privileged": False, "runAsUser": 1000},
             )
         ],
         ipAddress={
@@ -754,13 +756,16 @@ def container_groups() -> None:
                 },
                 port=None,
             )
+                    "runAsUser": 0,
         ],
         ipAddress={"type": "Public", "ports": [{"protocol": "TCP", "port": 22}], "ip": "20.61.113.77"},
     )
     # Tools in the dev VNet: image references of every shape (digest only, a registry with a port,
     # an uppercase ACR host with `latest`), values under secret-like names that are not credentials
-    # (a Key Vault reference, placeholders, a secret *file* path), a capability added without privileged mode, a
-    # password for a self-hosted registry next to an identity for ACR, and a public gitRepo volume.
+        sku="Confidential",
+        confidentialComputeProperties={"ccePolicy": cce_policy("debug", allow_all=True)},
+    # (a Key Vault reference, placeholders, a secret *file* path), a password for a self-hosted
+    # registry next to an identity for ACR, and a public gitRepo volume.
     tools_identity = (
         f"{rg(DEV, 'rg-dev-identity')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aci-dev-tools"
     )
@@ -782,7 +787,6 @@ def container_groups() -> None:
                     {"name": "SERVICE_URL", "value": "https://api.dev.contoso.example/v2"},
                     {"name": "CLIENT_SECRET_FILE", "value": "/mnt/secrets/client-secret"},
                 ],
-                security={"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "runAsUser": 1000},
                 port=None,
             ),
             container(
@@ -790,7 +794,6 @@ def container_groups() -> None:
                 "registry.contoso.example:5000/tools/agent:1.4.2",
                 env=[{"name": "AGENT_POOL", "value": "dev-linux"}],
                 command=["agent", "--token-file", "/mnt/secrets/agent-token", "--password", "$(AGENT_PASSWORD)"],
-                security={"capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]}},
                 port=None,
             ),
         ],
@@ -841,7 +844,7 @@ def container_groups() -> None:
     next_url = url(list_path, "aci", **{"$skiptoken": "cGFnZTI"})
     write(
         f"{DEV}/containerinstance.json",
-        "contoso-dev container groups (the list pages once): a public web app, a private job runner, a privileged debug box, tools in the VNet.",
+        "contoso-dev container groups (the list pages once): a public web app, a private job runner, a privileged confidential debug box, tools in the VNet.",
         [
             ok(url(list_path, "aci"), {"value": [dev_web, dev_jobs], "nextLink": next_url}),
             ok(next_url, {"value": [dev_debug, dev_tools]}),
