@@ -3,8 +3,11 @@ then edge cases on records built directly."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from typing import Any
 
+import msgspec
 import pytest
 
 from azaudit import catalogue
@@ -12,12 +15,13 @@ from azaudit.audit import Audit
 from azaudit.catalogue import CheckContext
 from azaudit.engine import evaluate
 from azaudit.inventory import Inventory
-from azaudit.inventory.acr import Registry, RegistryToken
+from azaudit.inventory.acr import Registry, RegistryToken, TokenCredential
 from azaudit.inventory.common import Identity, PrivateEndpointConnection
 from azaudit.inventory.coverage import CollectionError, Dataset
 from azaudit.model import Finding, Status
+from azaudit.replay.recorder import scrub_body
 from azaudit.settings import Settings
-from tests.conftest import NOW, assert_outcomes
+from tests.conftest import CANARY_MARK, NOW, assert_outcomes
 
 CHECKS = catalogue.load()
 
@@ -39,7 +43,11 @@ EXPECTED: dict[str, tuple[set[str], set[str], set[str]]] = {
     "ACR006": ({PLATFORM_ACR}, {PROD_ACR, ML_ACR}, BASIC_STANDARD),
     "ACR007": ({ML_ACR}, {PROD_ACR, PLATFORM_ACR}, BASIC_STANDARD),
     "ACR008": ({PLATFORM_ACR, ML_ACR}, {PROD_ACR}, BASIC_STANDARD),
-    "ACR009": ({f"{LEGACY_ACR}/ci-pull", f"{ML_ACR}/training-push"}, {PROD_ACR, DEV_ACR, PLATFORM_ACR}, set()),
+    "ACR009": (
+        {f"{LEGACY_ACR}/ci-pull", f"{ML_ACR}/training-push", f"{PLATFORM_ACR}/edge-device"},
+        {PROD_ACR, DEV_ACR, f"{PLATFORM_ACR}/release-bot"},
+        set(),
+    ),
     "ACR010": ({LEGACY_ACR, DEV_ACR, ML_ACR}, {PROD_ACR, PLATFORM_ACR}, set()),
     "ACR011": (ALL - {PROD_ACR}, {PROD_ACR}, set()),
 }
@@ -89,6 +97,9 @@ def test_token_findings_name_the_token_not_a_password(sample_audit: Audit) -> No
         if f.code == "ACR009" and f.status is Status.FAIL and f.item == "ci-pull"
     ]
     assert "ci-pull" in finding.message and "1 password(s)" in finding.message
+    by_token = {f.item: f.message for f in sample_audit.report.findings if f.code == "ACR009" and f.item}
+    assert "can authenticate with 1 certificate(s)" in by_token["edge-device"]
+    assert "cannot authenticate: its 2 credential(s) expired" in by_token["release-bot"]
 
 
 # ---------------------------------------------------------------------------- edge cases
@@ -246,7 +257,14 @@ def test_acr007_names_the_retention_period() -> None:
     assert "after 0 day(s)" in message
 
 
-def token(registry_id: str, name: str, status: str | None, passwords: tuple[str, ...]) -> RegistryToken:
+def token(
+    registry_id: str,
+    name: str,
+    status: str | None,
+    passwords: tuple[str, ...],
+    expiry: dt.datetime | None = None,
+    certificates: tuple[str, ...] = (),
+) -> RegistryToken:
     return RegistryToken(
         id=f"{registry_id}/tokens/{name}",
         name=name,
@@ -254,7 +272,8 @@ def token(registry_id: str, name: str, status: str | None, passwords: tuple[str,
         registry_id=registry_id,
         status=status,
         scope_map_id=None,
-        password_names=passwords,
+        passwords=tuple(TokenCredential(name=p, expiry=expiry) for p in passwords),
+        certificates=tuple(TokenCredential(name=c, expiry=expiry) for c in certificates),
     )
 
 
@@ -276,6 +295,60 @@ def test_acr009_tokens() -> None:
     assert finding.status is Status.PASS
 
 
+@pytest.mark.parametrize(
+    ("passwords", "certificates", "expiry", "status", "words"),
+    [
+        (("password1",), (), NOW + dt.timedelta(days=1), Status.FAIL, "1 password(s)"),
+        (("password1", "password2"), (), NOW - dt.timedelta(seconds=1), Status.PASS, "2 credential(s) expired"),
+        (("password1",), (), NOW, Status.PASS, "cannot authenticate"),  # expiry is the end of validity
+        ((), ("certificate1",), None, Status.FAIL, "1 certificate(s)"),
+        ((), ("certificate1",), NOW - dt.timedelta(days=1), Status.PASS, "1 credential(s) expired"),
+        (("password1",), ("certificate1",), None, Status.FAIL, "1 password(s) and 1 certificate(s)"),
+    ],
+)
+def test_acr009_expired_credentials_cannot_authenticate_certificates_can(
+    passwords: tuple[str, ...], certificates: tuple[str, ...], expiry: dt.datetime | None, status: Status, words: str
+) -> None:
+    reg = registry()
+    tokens = (token(reg.id, "t", "enabled", passwords, expiry, certificates),)
+    (finding,) = [f for f in run("ACR009", reg, registry_tokens=tokens) if f.item == "t"]
+    assert finding.status is status and words in finding.message
+
+
+def test_acr009_a_mix_of_live_and_expired_passwords_counts_only_the_live_ones() -> None:
+    reg = registry()
+    mixed = msgspec.structs.replace(
+        token(reg.id, "t", "enabled", ()),
+        passwords=(
+            TokenCredential(name="password1", expiry=NOW - dt.timedelta(days=1)),
+            TokenCredential(name="password2", expiry=NOW + dt.timedelta(days=1)),
+        ),
+    )
+    (finding,) = run("ACR009", reg, registry_tokens=(mixed,))
+    assert finding.status is Status.FAIL and "with 1 password(s)" in finding.message
+
+
+def test_a_recording_never_keeps_a_token_password_value() -> None:
+    url = f"https://management.azure.com{REGISTRY_ID.format('acrtest')}/tokens?api-version=2025-11-01"
+    body = {
+        "value": [
+            {
+                "name": "t",
+                "properties": {
+                    "credentials": {
+                        "passwords": [{"name": "password1", "value": f"{CANARY_MARK}-pw", "expiry": None}],
+                        "certificates": [],
+                    }
+                },
+            },
+            {"name": "odd", "properties": {"credentials": {"passwords": "not-a-list"}}},
+        ]
+    }
+    scrubbed = scrub_body(url, body)
+    assert CANARY_MARK not in json.dumps(scrubbed)
+    assert scrubbed["value"][0]["properties"]["credentials"]["passwords"] == [{"name": "password1", "expiry": None}]
+
+
 def test_acr009_tokens_not_collected_is_an_error_never_a_pass() -> None:
     reg = registry()
     lost = CollectionError(
@@ -294,6 +367,8 @@ def test_acr009_tokens_not_collected_is_an_error_never_a_pass() -> None:
 
 def test_acr009_is_collected_through_the_token_list(sample_audit: Audit) -> None:
     tokens = {t.name: t for t in sample_audit.inventory.registry_tokens}
-    assert {"ci-pull", "partner-pull", "scanner", "training-push"} <= set(tokens)
-    assert tokens["training-push"].password_names == ("password1", "password2")
+    assert {"ci-pull", "partner-pull", "scanner", "training-push", "release-bot", "edge-device"} <= set(tokens)
+    assert [p.name for p in tokens["training-push"].passwords] == ["password1", "password2"]
+    assert tokens["release-bot"].passwords[0].expiry == dt.datetime(2026, 8, 1, 8, 0, 5, tzinfo=dt.UTC)
+    assert [c.name for c in tokens["edge-device"].certificates] == ["certificate1"]
     assert tokens["partner-pull"].status == "disabled"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from azaudit.clients import Clients
 from azaudit.collect.sdk import get, identity_of, private_endpoints, properties_of, tags_of, text
 from azaudit.collect.tasks import Collected, Task
-from azaudit.inventory.acr import Registry, RegistryToken
+from azaudit.inventory.acr import Registry, RegistryToken, TokenCredential
 from azaudit.inventory.common import Subscription, resource_group_of
 from azaudit.inventory.coverage import Dataset
 
@@ -68,9 +69,33 @@ def tokens(clients: Clients, registry: Registry) -> Task:
                     registry_id=registry.id,
                     status=text(get(props, "status")),
                     scope_map_id=text(get(props, "scope_map_id")),
-                    password_names=tuple(text(get(p, "name")) or "" for p in passwords),
+                    passwords=token_credentials(get(credentials, "passwords")),
+                    certificates=token_credentials(get(credentials, "certificates")),
                 )
             )
         return Collected(records=found)
 
     return Task(Dataset.REGISTRY_TOKENS, registry.subscription_id, "tokens.list", run, registry.id, registry.name)
+
+
+def token_credentials(items: Any) -> tuple[TokenCredential, ...]:
+    """The name and expiry of each password or certificate of a token. A password's ``value`` is
+    never read (ARM returns it only when it is generated, which azaudit never asks for)."""
+    return tuple(TokenCredential(name=text(get(item, "name")) or "", expiry=_expiry(item)) for item in items or ())
+
+
+def _expiry(item: Any) -> dt.datetime | None:
+    """A credential's expiry; one that is not a time reads as none (the credential counts as
+    live, the conservative reading)."""
+    try:
+        value = get(item, "expiry")
+    except (TypeError, ValueError):
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, dt.datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

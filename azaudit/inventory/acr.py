@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import msgspec
 
 from azaudit.inventory.common import Identity, PrivateEndpointConnection, Tagged
@@ -37,8 +39,19 @@ class Registry(Tagged, frozen=True, kw_only=True):
         return self.sku.lower() == "premium"
 
 
+class TokenCredential(msgspec.Struct, frozen=True, kw_only=True):
+    """One password or certificate of a repository token: its name and expiry, never a value."""
+
+    name: str
+    expiry: dt.datetime | None  # None: no expiry set (valid until deleted)
+
+    def live(self, now: dt.datetime) -> bool:
+        """Whether it can still authenticate at ``now``."""
+        return self.expiry is None or self.expiry > now
+
+
 class RegistryToken(msgspec.Struct, frozen=True, kw_only=True):
-    """A repository-scoped access token of a registry (never its password, only that it has one)."""
+    """A repository-scoped access token of a registry (never a password, only its name and expiry)."""
 
     id: str
     name: str
@@ -46,4 +59,5 @@ class RegistryToken(msgspec.Struct, frozen=True, kw_only=True):
     registry_id: str
     status: str | None
     scope_map_id: str | None
-    password_names: tuple[str, ...]
+    passwords: tuple[TokenCredential, ...] = ()
+    certificates: tuple[TokenCredential, ...] = ()

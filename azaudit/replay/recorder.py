@@ -10,7 +10,8 @@ What a recording never contains:
   becomes ``"redacted"``; credential-carrying command-line arguments and credentials in
   ``gitRepo`` URLs are replaced the same way;
 - write-only fields the services should never return anyway (``secureValue``, registry
-  ``password``, ``storageAccountKey``, ``workspaceKey``, a Key Vault secret ``value``);
+  ``password``, ``storageAccountKey``, ``workspaceKey``, a Key Vault secret ``value``, a
+  registry token password's ``value``);
 - the Key Vault bearer challenge (replay plays it itself).
 """
 
@@ -91,6 +92,16 @@ def _drop_write_only(node: Any) -> None:
             _drop_write_only(item)
 
 
+def _drop_token_password_values(token: dict[str, Any]) -> None:
+    """A repository token's password values (ARM returns them only when they are generated)."""
+    props = token.get("properties")
+    credentials = props.get("credentials") if isinstance(props, dict) else None
+    passwords = credentials.get("passwords") if isinstance(credentials, dict) else None
+    for password in passwords if isinstance(passwords, list) else []:
+        if isinstance(password, dict):
+            password.pop("value", None)
+
+
 def _items(body: Any) -> list[dict[str, Any]]:
     """The resources of a list body (``value``) or the one resource of a GET body."""
     if not isinstance(body, dict):
@@ -117,6 +128,9 @@ def scrub_body(url: str, body: Any) -> Any:
         for item in _items(body):
             item.pop("value", None)
             (item.get("properties") or {}).pop("value", None)
+    if "/microsoft.containerregistry/registries/" in path and "/tokens" in path:
+        for item in _items(body):
+            _drop_token_password_values(item)
     _drop_write_only(body)
     return body
 
