@@ -4,6 +4,8 @@ thresholds and the pinned clock."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from azaudit.audit import Audit
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Status
 from azaudit.render import FORMATS
-from tests.conftest import CANARY_MARK, NOW, audit_replay, names
+from tests.conftest import CANARY_MARK, NOW, SAMPLE_TENANT, audit_replay, names
 
 EXPECT: dict[str, dict[Status, set[str]]] = {
     "KV001": {
@@ -20,8 +22,8 @@ EXPECT: dict[str, dict[Status, set[str]]] = {
         Status.PASS: {"kv-dev-rbac", "kv-prod-apps", "kv-prod-locked"},
     },
     "KV002": {
-        Status.FAIL: {"kv-dev-shared"},
-        Status.PASS: {"kv-dev-rbac", "kv-prod-apps", "kv-prod-legacy", "kv-prod-locked"},
+        Status.FAIL: {"kv-dev-shared", "kv-prod-legacy"},  # false; absent (a legacy vault)
+        Status.PASS: {"kv-dev-rbac", "kv-prod-apps", "kv-prod-locked"},
     },
     "KV003": {
         Status.FAIL: {"kv-dev-shared", "kv-prod-legacy"},
@@ -31,6 +33,7 @@ EXPECT: dict[str, dict[Status, set[str]]] = {
         Status.FAIL: {
             "kv-dev-shared/3b5d7f9b-1d3f-4b5d-9f7b-1d3f5b7d9f84",
             "kv-prod-legacy/8f1b3d5f-7a9c-4e1b-8d3f-5a7c9e1b3d56",
+            "kv-prod-legacy/5e7a9c1e-3b5d-4f7a-9c1e-3b5d7f9a1c28",  # storage: purge
         },
         Status.PASS: {
             "kv-dev-shared/4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95",
@@ -52,12 +55,13 @@ EXPECT: dict[str, dict[Status, set[str]]] = {
         Status.ERROR: {"kv-prod-locked"},
     },
     "KV008": {
+        # old-api-key: updated 20 days ago, created 900; vpn-psk and db-password: old, recent nbf
         Status.FAIL: {"kv-prod-apps/old-api-key", "kv-prod-legacy/ftp-password"},
         Status.PASS: {"kv-dev-rbac", "kv-dev-shared"},
         Status.ERROR: {"kv-prod-locked"},
     },
     "KV009": {
-        Status.FAIL: {"kv-prod-apps/partner-token", "kv-prod-legacy/partner-api-key"},
+        Status.FAIL: {"kv-prod-apps/partner-token", "kv-prod-apps/tls-frontend", "kv-prod-legacy/partner-api-key"},
         Status.PASS: {"kv-dev-rbac", "kv-dev-shared"},
         Status.ERROR: {"kv-prod-locked"},
     },
@@ -67,7 +71,10 @@ EXPECT: dict[str, dict[Status, set[str]]] = {
     },
     "KV011": {
         Status.FAIL: {"kv-prod-legacy/signing-key", "kv-prod-legacy/token-key"},
-        Status.PASS: {"kv-dev-rbac", "kv-dev-shared", "kv-prod-apps", "kv-prod-locked"},
+        Status.PASS: {"kv-dev-rbac", "kv-dev-shared", "kv-prod-apps"},
+        # certificate-backed keys: named by a managed secret, from the data plane and through ARM
+        Status.SKIPPED: {"kv-prod-apps/tls-frontend", "kv-prod-legacy/sftp-client-cert"},
+        Status.ERROR: {"kv-prod-locked"},  # its secret list, which names certificate keys, is unreadable
     },
 }
 
@@ -84,10 +91,25 @@ def test_kv005_a_deny_firewall_that_allows_every_address_is_open(sample_audit: A
     assert "denies by default (1 allow rule(s))" in by_vault["kv-prod-legacy"]  # 198.51.100.0/24
 
 
-def test_certificate_backed_and_disabled_secrets_are_not_judged(sample_audit: Audit) -> None:
-    judged = {f.item for f in sample_audit.report.findings if f.code in ("KV007", "KV008", "KV009") and f.item}
-    assert "tls-frontend" not in judged  # managed: backs a certificate
-    assert "retired-password" not in judged  # disabled
+def test_certificate_backed_secrets_are_judged_only_for_their_expiry(sample_audit: Audit) -> None:
+    def judged(*codes: str) -> set[str]:
+        return {f.item or "" for f in sample_audit.report.findings if f.code in codes and f.item}
+
+    assert "tls-frontend" not in judged("KV007", "KV008")  # its lifetime is the certificate's
+    assert "tls-frontend" in judged("KV009")  # expires with the certificate in 20 days
+    assert "retired-password" not in judged("KV007", "KV008", "KV009")  # disabled
+
+
+def test_legacy_vault_without_soft_delete_property_is_named_so(sample_audit: Audit) -> None:
+    (legacy,) = [f for f in sample_audit.report.findings if f.code == "KV002" and f.resource_name == "kv-prod-legacy"]
+    assert legacy.status is Status.FAIL and "not set" in legacy.message
+
+
+def test_stale_secret_age_runs_from_not_before_else_creation(sample_audit: Audit) -> None:
+    messages = {f.item: f.message for f in sample_audit.report.findings if f.code == "KV008" and f.item}
+    assert "active for 900 days since creation" in messages["old-api-key"]  # though updated 20 days ago
+    assert "vpn-psk" not in messages  # created 500 days ago, not before 90 days ago (ARM fallback)
+    assert "db-password" not in messages  # created 400 days ago, not before 60 days ago (data plane)
 
 
 def test_the_arm_fallback_is_named_in_the_findings(sample_audit: Audit) -> None:
@@ -112,7 +134,7 @@ def test_data_plane_paging_reads_every_page(sample_audit: Audit) -> None:
 
 def test_keys_without_rotation_policy_in_the_list_are_read_one_by_one(sample_audit: Audit) -> None:
     key_gets = [k for k in sample_audit.stats.by_kind if k.endswith("/vaults/{}/keys/{}")]
-    assert key_gets and sample_audit.stats.by_kind[key_gets[0]] == 4
+    assert key_gets and sample_audit.stats.by_kind[key_gets[0]] == 6
 
 
 def test_thresholds_come_from_the_config_file(tmp_path: Path) -> None:
@@ -133,3 +155,44 @@ def test_the_clock_is_pinned() -> None:
 def test_no_key_vault_output_holds_a_planted_value(sample_audit: Audit) -> None:
     for render in FORMATS.values():
         assert CANARY_MARK not in render(sample_audit.report)
+
+
+def _plant_exp(path: Path, name: str, value: object) -> None:
+    """Set ``exp`` of every secret or key called ``name`` in one recorded file (lists and GETs)."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    for interaction in document["interactions"]:
+        body = interaction["response"].get("body")
+        items = body.get("value", [body]) if isinstance(body, dict) else []
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            item_name = item.get("name") or str(item.get("id", "")).rsplit("/", 1)[-1]
+            attributes = item.get("attributes") or item.get("properties", {}).get("attributes")
+            if item_name == name and isinstance(attributes, dict):
+                attributes["exp"] = value
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+
+def test_a_malformed_time_attribute_costs_one_finding_not_the_vault(tmp_path: Path) -> None:
+    tenant = tmp_path / "tenant"
+    shutil.copytree(SAMPLE_TENANT, tenant)
+    _plant_exp(tenant / "contoso-dev" / "keyvault-dataplane.json", "app-password", "tomorrow")  # data plane
+    _plant_exp(tenant / "contoso-prod" / "keyvault.json", "partner-api-key", "tomorrow")  # ARM fallback
+    _plant_exp(tenant / "contoso-prod" / "keyvault.json", "token-key", "tomorrow")  # ARM key
+    _plant_exp(tenant / "contoso-prod" / "keyvault-dataplane.json", "partner-token", 10**20)  # out of range
+    audit = audit_replay(tenant=tenant, select=tuple(EXPECT))
+    findings = audit.report.findings
+    assert [e.resource_name for e in audit.report.errors] == ["kv-prod-locked"]  # nothing else lost
+    assert names(findings, "KV007", Status.ERROR) == {
+        "kv-dev-shared/app-password", "kv-prod-legacy/partner-api-key", "kv-prod-apps/partner-token", "kv-prod-locked",
+    }  # fmt: skip
+    assert names(findings, "KV009", Status.ERROR) == names(findings, "KV007", Status.ERROR)
+    assert names(findings, "KV009", Status.FAIL) == {"kv-prod-apps/tls-frontend"}  # the others still judged
+    assert names(findings, "KV007", Status.FAIL) == {"kv-prod-apps/storage-connection", "kv-prod-legacy/ftp-password"}
+    assert names(findings, "KV010", Status.ERROR) == {"kv-prod-legacy/token-key"}
+    assert names(findings, "KV010", Status.FAIL) == {"kv-prod-legacy/signing-key"}
+    for code in ("KV008", "KV011"):  # they do not read exp: unchanged
+        for status in Status:
+            assert names(findings, code, status) == EXPECT[code].get(status, set()), (code, status)
+    (error,) = [f for f in findings if f.code == "KV010" and f.status is Status.ERROR]
+    assert "`exp`" in error.message and "tomorrow" not in error.message

@@ -849,7 +849,15 @@ def container_groups() -> None:
                     "directory": ".",
                     "revision": "main",
                 },
-            }
+            },
+            {
+                # Azure DevOps clone URLs name the organisation as the user: not a secret
+                "name": "pipelines",
+                "gitRepo": {
+                    "repository": "https://contoso@dev.azure.com/contoso/platform/_git/pipelines",
+                    "directory": "pipelines",
+                },
+            },
         ],
     )
     dev_tools["identity"] = {
@@ -917,14 +925,18 @@ def secret_item(
     managed: bool = False,
     content_type: str | None = None,
     enabled: bool = True,
+    nbf: int | None = None,
+    soft_delete: bool = True,
 ) -> dict[str, object]:
-    attributes: dict[str, object] = {
-        "enabled": enabled,
-        "created": created,
-        "updated": updated,
-        "recoveryLevel": "Recoverable+Purgeable",
-        "recoverableDays": 90,
-    }
+    attributes: dict[str, object] = {"enabled": enabled, "created": created, "updated": updated}
+    # a vault without soft delete keeps nothing after a delete: Purgeable, no recoverable days
+    attributes.update(
+        {"recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90}
+        if soft_delete
+        else {"recoveryLevel": "Purgeable"}
+    )
+    if nbf is not None:
+        attributes["nbf"] = nbf
     if exp is not None:
         attributes["exp"] = exp
     item: dict[str, object] = {
@@ -940,9 +952,17 @@ def secret_item(
 
 
 def arm_secret(
-    vault_id: str, name: str, created: int, updated: int, exp: int | None = None, content_type: str | None = None
+    vault_id: str,
+    name: str,
+    created: int,
+    updated: int,
+    exp: int | None = None,
+    content_type: str | None = None,
+    nbf: int | None = None,
 ) -> dict[str, object]:
     attributes: dict[str, object] = {"enabled": True, "created": created, "updated": updated}
+    if nbf is not None:
+        attributes["nbf"] = nbf
     if exp is not None:
         attributes["exp"] = exp
     props: dict[str, object] = {
@@ -961,11 +981,20 @@ def arm_secret(
     }
 
 
-def arm_key(vault_id: str, name: str, exp: int | None, rotation: bool | None) -> dict[str, object]:
+def arm_key(
+    vault_id: str,
+    name: str,
+    exp: int | None,
+    rotation: bool | None,
+    created: int = 1717236000,
+    key_ops: tuple[str, ...] = ("encrypt", "decrypt", "wrapKey", "unwrapKey"),
+) -> dict[str, object]:
+    """A key as ARM lists it. ARM has no ``managed`` flag: a certificate's key looks like any other
+    key (with the certificate's name, validity and sign/verify operations)."""
     attributes: dict[str, object] = {
         "enabled": True,
-        "created": 1717236000,
-        "updated": 1717236000,
+        "created": created,
+        "updated": created,
         "recoveryLevel": "Recoverable",
         "exportable": False,
     }
@@ -975,7 +1004,7 @@ def arm_key(vault_id: str, name: str, exp: int | None, rotation: bool | None) ->
     props: dict[str, object] = {
         "attributes": attributes,
         "kty": "RSA",
-        "keyOps": ["encrypt", "decrypt", "wrapKey", "unwrapKey"],
+        "keyOps": list(key_ops),
         "keySize": 2048,
         "keyUri": f"https://{vault_name}.vault.azure.net/keys/{name}",
         "keyUriWithVersion": f"https://{vault_name}.vault.azure.net/keys/{name}/9b1d3f5b7d9f4b1d8f3b5d7f9b1d3f5b",
@@ -1078,11 +1107,11 @@ def vaults() -> None:
             },
         }
     ]
+    # kv-prod-legacy predates soft delete by default: ARM returns no enableSoftDelete for it (KV002)
     legacy = vault(
         PROD,
         "rg-prod-legacy",
         "kv-prod-legacy",
-        enableSoftDelete=True,
         accessPolicies=[
             {
                 "tenantId": TENANT,
@@ -1094,6 +1123,17 @@ def vaults() -> None:
                 "objectId": "1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73",
                 "permissions": {"keys": [], "secrets": ["get", "list"], "certificates": []},
             },
+            {
+                # the automation that rotates a managed storage account's keys: broad on storage only
+                "tenantId": TENANT,
+                "objectId": "5e7a9c1e-3b5d-4f7a-9c1e-3b5d7f9a1c28",
+                "permissions": {
+                    "keys": [],
+                    "secrets": ["get"],
+                    "certificates": [],
+                    "storage": ["get", "list", "set", "update", "regeneratekey", "purge"],
+                },
+            },
         ],
         networkAcls={
             "bypass": "None",
@@ -1102,15 +1142,29 @@ def vaults() -> None:
             "virtualNetworkRules": [],
         },
     )
+    legacy["systemData"]["createdAt"] = "2019-03-12T09:30:00.000Z"  # type: ignore[index]
     legacy_id = str(legacy["id"])
     prod_list = f"/subscriptions/{PROD}/providers/Microsoft.KeyVault/vaults"
+    certificate_ops = ("sign", "verify")
     apps_keys = [
         arm_key(apps_id, "cmk-acr", exp=NOW + 300 * DAY, rotation=True),
         arm_key(apps_id, "cmk-aci", exp=NOW + 200 * DAY, rotation=True),
+        # the tls-frontend certificate's key: no rotation policy, renewed with the certificate (KV011)
+        arm_key(
+            apps_id, "tls-frontend", exp=NOW + 20 * DAY, rotation=None, created=NOW - 345 * DAY, key_ops=certificate_ops
+        ),
     ]
     legacy_keys = [
         arm_key(legacy_id, "signing-key", exp=None, rotation=None),
         arm_key(legacy_id, "token-key", exp=NOW + 90 * DAY, rotation=False),
+        arm_key(
+            legacy_id,
+            "sftp-client-cert",
+            exp=NOW + 200 * DAY,
+            rotation=None,
+            created=NOW - 165 * DAY,
+            key_ops=certificate_ops,
+        ),
     ]
     interactions = [
         ok(url(prod_list, "kv"), {"value": [apps, legacy, locked_vault()]}),
@@ -1129,6 +1183,25 @@ def vaults() -> None:
                         created=NOW - 100 * DAY,
                         updated=NOW - 100 * DAY,
                         exp=NOW + 20 * DAY,
+                    ),
+                    # staged long ago, active only since its not-before date (KV008 passes)
+                    arm_secret(
+                        legacy_id,
+                        "vpn-psk",
+                        created=NOW - 500 * DAY,
+                        updated=NOW - 500 * DAY,
+                        nbf=NOW - 90 * DAY,
+                        exp=NOW + 275 * DAY,
+                    ),
+                    # a certificate's secret: ARM says so only through its content type
+                    arm_secret(
+                        legacy_id,
+                        "sftp-client-cert",
+                        created=NOW - 165 * DAY,
+                        updated=NOW - 165 * DAY,
+                        nbf=NOW - 165 * DAY,
+                        exp=NOW + 200 * DAY,
+                        content_type="application/x-pkcs12",
                     ),
                 ]
             },
@@ -1161,11 +1234,14 @@ def vaults() -> None:
                         secret_item(
                             "kv-prod-apps", "storage-connection", created=NOW - 200 * DAY, updated=NOW - 200 * DAY
                         ),
+                        # the certificate's secret: its nbf and exp are the certificate's validity
                         secret_item(
                             "kv-prod-apps",
                             "tls-frontend",
-                            created=NOW - 30 * DAY,
-                            updated=NOW - 30 * DAY,
+                            created=NOW - 345 * DAY,
+                            updated=NOW - 345 * DAY,
+                            nbf=NOW - 345 * DAY,
+                            exp=NOW + 20 * DAY,
                             managed=True,
                             content_type="application/x-pkcs12",
                         ),
@@ -1177,11 +1253,12 @@ def vaults() -> None:
                 second_page,
                 {
                     "value": [
+                        # value from 900 days ago; its expiry was pushed back 20 days ago (KV008 fails)
                         secret_item(
                             "kv-prod-apps",
                             "old-api-key",
                             created=NOW - 900 * DAY,
-                            updated=NOW - 500 * DAY,
+                            updated=NOW - 20 * DAY,
                             exp=NOW + 365 * DAY,
                         ),
                         secret_item(
@@ -1277,6 +1354,7 @@ def vaults() -> None:
             "virtualNetworkRules": [],
         },
     )
+    shared["systemData"]["createdAt"] = "2019-06-03T14:10:00.000Z"  # type: ignore[index]
     shared_id, rbac_id = str(shared["id"]), str(rbac_vault["id"])
     write(
         f"{DEV}/keyvault.json",

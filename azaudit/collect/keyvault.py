@@ -73,21 +73,25 @@ def vaults(clients: Clients, sub: Subscription) -> Task:
 def _data_plane_secrets(clients: Clients, vault: KeyVault) -> list[Secret]:
     seed_vault_challenge(vault.vault_uri, vault.tenant_id, clients.cloud)
     client = clients.secrets(vault.vault_uri)
-    return [
-        Secret(
-            vault_id=vault.id,
-            name=item.name or "",
-            subscription_id=vault.subscription_id,
-            enabled=item.enabled is not False,
-            expires=item.expires_on,
-            not_before=item.not_before,
-            created=item.created_on,
-            updated=item.updated_on,
-            content_type=item.content_type,
-            managed=bool(item.managed),
+    found = []
+    for item in client.list_properties_of_secrets():
+        times = _Times()
+        found.append(
+            Secret(
+                vault_id=vault.id,
+                name=item.name or "",
+                subscription_id=vault.subscription_id,
+                enabled=item.enabled is not False,
+                expires=times.read("exp", item.expires_on),
+                not_before=times.read("nbf", item.not_before),
+                created=times.read("created", item.created_on),
+                updated=times.read("updated", item.updated_on),
+                content_type=item.content_type,
+                managed=bool(item.managed),
+                unreadable=times.unreadable,
+            )
         )
-        for item in client.list_properties_of_secrets()
-    ]
+    return found
 
 
 def _arm_secrets(clients: Clients, vault: KeyVault) -> list[Secret]:
@@ -95,29 +99,48 @@ def _arm_secrets(clients: Clients, vault: KeyVault) -> list[Secret]:
     found = []
     for item in client.secrets.list(vault.resource_group, vault.name):
         attributes = get(item, "properties", "attributes")
+        times = _Times()
         found.append(
             Secret(
                 vault_id=vault.id,
                 name=item.name or "",
                 subscription_id=vault.subscription_id,
                 enabled=get(attributes, "enabled") is not False,
-                expires=_as_datetime(get(attributes, "expires")),
-                not_before=_as_datetime(get(attributes, "not_before")),
-                created=_as_datetime(get(attributes, "created")),
-                updated=_as_datetime(get(attributes, "updated")),
+                expires=times.read("exp", get(attributes, "expires")),
+                not_before=times.read("nbf", get(attributes, "not_before")),
+                created=times.read("created", get(attributes, "created")),
+                updated=times.read("updated", get(attributes, "updated")),
                 content_type=text(get(item, "properties", "content_type")),
                 # ARM does not say whether a certificate backs the secret; its content type does.
                 managed=(text(get(item, "properties", "content_type")) or "").lower()
                 in ("application/x-pkcs12", "application/x-pem-file"),
+                unreadable=times.unreadable,
             )
         )
     return found
 
 
-def _as_datetime(value: Any) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+class _Times:
+    """Reads the time attributes of one secret or key. The SDKs hand back whatever the answer held
+    when it is not a time (``"exp": "tomorrow"``): such an attribute is read as absent and its name
+    noted, so the checks that need it report that one item as not assessed, and the rest of the
+    vault is still judged."""
+
+    def __init__(self) -> None:
+        self.unreadable: tuple[str, ...] = ()
+
+    def read(self, attribute: str, value: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                return dt.datetime.fromtimestamp(value, tz=dt.UTC)
+            except (OverflowError, OSError, ValueError):
+                pass
+        self.unreadable = (*self.unreadable, attribute)
+        return None
 
 
 def secrets(clients: Clients, vault: KeyVault) -> Task:
@@ -157,15 +180,17 @@ def _key_record(vault: KeyVault, key: Any) -> Key:
     actions = tuple(
         (text(get(action, "action", "type")) or "").lower() for action in get(policy, "lifetime_actions") or ()
     )
+    times = _Times()
     return Key(
         vault_id=vault.id,
         name=key.name,
         subscription_id=vault.subscription_id,
         enabled=get(props, "attributes", "enabled") is not False,
-        expires=_as_datetime(get(props, "attributes", "expires")),
+        expires=times.read("exp", get(props, "attributes", "expires")),
         key_type=text(get(props, "kty")),
         rotation_actions=actions,
         has_rotation_policy=policy is not None and bool(actions),
+        unreadable=times.unreadable,
     )
 
 

@@ -28,9 +28,9 @@ class KeyVault(Tagged, frozen=True, kw_only=True):
     vault_uri: str
     tenant_id: str
     sku: str
-    enable_soft_delete: bool | None  # None: not set (soft delete is on by default since 2020)
-    enable_purge_protection: bool | None
-    enable_rbac_authorization: bool | None
+    enable_soft_delete: bool | None  # None: absent, as on legacy vaults created without soft delete
+    enable_purge_protection: bool | None  # None: absent, purge protection off
+    enable_rbac_authorization: bool | None  # None: absent, the access-policy model
     public_network_access: str | None
     network_default_action: str | None  # None when there is no networkAcls
     ip_rule_count: int
@@ -54,6 +54,9 @@ class Secret(msgspec.Struct, frozen=True, kw_only=True):
     updated: dt.datetime | None
     content_type: str | None
     managed: bool  # backs a certificate: lifecycle follows the certificate
+    # attributes the answer carried but not as a time (``exp``, ``nbf``...): checks that read one
+    # of them report the secret as not assessed instead of judging it
+    unreadable: tuple[str, ...] = ()
 
 
 class SecretListing(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,3 +76,4 @@ class Key(msgspec.Struct, frozen=True, kw_only=True):
     key_type: str | None
     rotation_actions: tuple[str, ...]  # lifetime action types of the rotation policy
     has_rotation_policy: bool
+    unreadable: tuple[str, ...] = ()  # as for Secret: attributes that were not a time

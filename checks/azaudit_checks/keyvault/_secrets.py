@@ -12,10 +12,16 @@ from azaudit.model import Outcome
 Item = TypeVar("Item", Secret, Key)
 
 
-def judged_secrets(ctx: CheckContext, vault: KeyVault) -> list[Secret]:
-    """Enabled secrets that are not certificate-backed (those follow their certificate's
-    lifecycle and are judged with certificates, not as plain secrets)."""
-    return [s for s in ctx.inventory.secrets_of(vault.id) if s.enabled and not s.managed]
+def judged_secrets(ctx: CheckContext, vault: KeyVault, *, certificates: bool = False) -> list[Secret]:
+    """Enabled secrets. Certificate-backed secrets (``managed``: their lifetime is the
+    certificate's, and they cannot be set directly) are included only when ``certificates``."""
+    return [s for s in ctx.inventory.secrets_of(vault.id) if s.enabled and (certificates or not s.managed)]
+
+
+def certificate_key_names(ctx: CheckContext, vault: KeyVault) -> set[str]:
+    """Names of the keys a certificate backs. A certificate creates a key and a secret of its own
+    name, both ``managed``; ARM's key list does not say so, the vault's secret list does."""
+    return {s.name.lower() for s in ctx.inventory.secrets_of(vault.id) if s.managed}
 
 
 def source_note(ctx: CheckContext, vault: KeyVault) -> str:
@@ -32,11 +38,26 @@ def judge_items(
     fault: Callable[[Item], str | None],
     clean: str,
     note: str = "",
+    needs: Sequence[str] = (),
 ) -> Iterator[Outcome]:
-    """FAIL per item whose ``fault`` is not None (item = its name); one PASS for a vault with none."""
-    failing = [(item, fault(item)) for item in items]
+    """FAIL per item whose ``fault`` is not None (item = its name); one PASS for a vault with none.
+
+    An item whose answer held one of the attributes in ``needs`` but not as a time is ERROR on its
+    own (not assessed), and is not counted as judged."""
+    readable = []
+    for item in items:
+        broken = [a for a in needs if a in item.unreadable]
+        if broken:
+            kind = "key" if isinstance(item, Key) else "secret"
+            which = ", ".join(f"`{a}`" for a in broken)
+            yield Outcome.errored(
+                vault, f"{kind} {item.name} not assessed: its {which} attribute is not a time{note}", item=item.name
+            )
+        else:
+            readable.append(item)
+    failing = [(item, fault(item)) for item in readable]
     bad = [(item, why) for item, why in failing if why is not None]
     for item, why in bad:
         yield Outcome.failed(vault, f"{why}{note}", item=item.name)
-    if not bad:
-        yield Outcome.passed(vault, f"{clean} ({len(items)} judged){note}")
+    if not bad and (readable or len(readable) == len(items)):
+        yield Outcome.passed(vault, f"{clean} ({len(readable)} judged){note}")

@@ -14,6 +14,7 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.VAULTS,),
     recommendations=("protect-credentials",),
     mcsb=("DP-8",),
+    policies=("0b60c0b2-2dc2-4e1c-b5c9-abbed971de53",),
 )
 def purge_protection_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     """
@@ -33,8 +34,14 @@ def purge_protection_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     az keyvault update --name <vault> --enable-purge-protection true
     ```
 
+    ## Decisions
+    Absent is off, as for Azure Policy "Key vaults should have deletion protection enabled", whose
+    rule is non-compliant when `enablePurgeProtection` does not exist or is false (it also flags
+    soft delete off, which is KV002's finding here).
+
     ## References
     - https://learn.microsoft.com/azure/key-vault/general/soft-delete-overview#purge-protection
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Key%20Vault/Recoverable_Audit.json
     - https://learn.microsoft.com/security/benchmark/azure/baselines/key-vault-security-baseline
     """
     for vault in ctx.inventory.vaults:

@@ -14,12 +14,14 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.VAULTS,),
     recommendations=("protect-credentials",),
     mcsb=("DP-8",),
+    policies=("1e66c121-a66a-4b1f-9b83-0fd99bf0fc2d",),
 )
 def soft_delete_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     """
     ## What it checks
-    Whether `properties.enableSoftDelete` is explicitly `false`. An absent value passes: soft
-    delete has been on by default, and cannot be turned off, for every vault created since 2020.
+    Whether `properties.enableSoftDelete` is `true`. ARM sets the property on every vault created
+    since soft delete became the default (it is on, and cannot be turned off, for new vaults), so
+    an absent value means a legacy vault created without it: absent fails, like `false`.
 
     ## Why it matters
     Without soft delete, a deleted secret, key or vault is gone at once: an attacker or a
@@ -34,12 +36,23 @@ def soft_delete_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     az keyvault create --name <new-vault> --resource-group <rg> --enable-purge-protection true
     ```
 
+    ## Decisions
+    Absent never passes. Azure Policy "Key vaults should have soft delete enabled" is non-compliant
+    when `enableSoftDelete` is false or does not exist; the Key Vault REST reference says a vault
+    created without the property gets `true`, so only vaults from before that default lack it.
+
     ## References
     - https://learn.microsoft.com/azure/key-vault/general/soft-delete-overview
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Key%20Vault/SoftDeleteMustBeEnabled_Audit.json
+    - https://learn.microsoft.com/rest/api/keyvault/keyvault/vaults/create-or-update
     - https://learn.microsoft.com/azure/key-vault/general/soft-delete-change
     """
     for vault in ctx.inventory.vaults:
-        if vault.enable_soft_delete is False:
-            yield Outcome.failed(vault, "soft delete is off: a deleted secret or key is gone immediately")
-        else:
+        if vault.enable_soft_delete is True:
             yield Outcome.passed(vault, "soft delete is on")
+        elif vault.enable_soft_delete is None:
+            yield Outcome.failed(
+                vault, "soft delete is not set (a legacy vault): a deleted secret or key is gone immediately"
+            )
+        else:
+            yield Outcome.failed(vault, "soft delete is off: a deleted secret or key is gone immediately")

@@ -14,6 +14,7 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.VAULTS,),
     recommendations=("protect-credentials",),
     mcsb=("PA-7",),
+    policies=("12d4fa5e-1f9f-4c21-97a9-b99b3c6611b5",),
 )
 def access_policy_model(ctx: CheckContext) -> Iterator[Outcome]:
     """
@@ -35,8 +36,17 @@ def access_policy_model(ctx: CheckContext) -> Iterator[Outcome]:
     az keyvault update --name <vault> --enable-rbac-authorization true
     ```
 
+    ## Decisions
+    Absent means the access-policy model. Since Key Vault API version 2026-02-01 (azaudit reads
+    vaults with 2026-05-15), a vault *created* without the property gets Azure RBAC and ARM returns
+    `true`; vaults whose property is null keep using access policies, and updating with a newer
+    API version does not switch them. Azure Policy "Azure Key Vault should use RBAC permission
+    model" likewise treats a missing property as non-compliant.
+
     ## References
     - https://learn.microsoft.com/azure/key-vault/general/rbac-migration
+    - https://learn.microsoft.com/azure/key-vault/general/access-control-default
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Key%20Vault/Should_Use_RBAC.json
     - https://learn.microsoft.com/azure/key-vault/general/rbac-access-policy
     """
     for vault in ctx.inventory.vaults:

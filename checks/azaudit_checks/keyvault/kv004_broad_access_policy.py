@@ -11,7 +11,7 @@ BROAD = {"all", "purge"}
 def _too_broad(policy: AccessPolicy) -> list[str]:
     """``secrets: all, purge`` style descriptions of the permissions that are too broad."""
     found = []
-    for kind in ("secrets", "keys", "certificates"):
+    for kind in ("secrets", "keys", "certificates", "storage"):
         granted = sorted({p.lower() for p in getattr(policy, kind)} & BROAD)
         if granted:
             found.append(f"{kind}: {', '.join(granted)}")
@@ -32,9 +32,10 @@ def broad_access_policy(ctx: CheckContext) -> Iterator[Outcome]:
     """
     ## What it checks
     Each access policy of a vault still using the access-policy model, per principal: FAIL when
-    it grants `all` or `purge` on secrets, keys or certificates, naming the principal's object
-    id and the permissions that are too broad; PASS for a policy with neither. Vaults using
-    Azure RBAC ignore their access policies and are SKIPPED.
+    it grants `all` or `purge` on secrets, keys, certificates or storage (managed storage account
+    keys), naming the principal's object id and the permissions that are too broad; PASS for a
+    policy with neither. Vaults using Azure RBAC ignore their access policies and are SKIPPED; a
+    vault without `enableRbacAuthorization` uses its access policies (see KV003).
 
     ## Why it matters
     `all` includes every present and future permission (backup, restore, purge, set); `purge`
@@ -49,8 +50,15 @@ def broad_access_policy(ctx: CheckContext) -> Iterator[Outcome]:
       --key-permissions --certificate-permissions
     ```
 
+    ## Decisions
+    Azure Policy has no built-in definition for the permissions an access policy grants (its Key
+    Vault definitions test the permission model, KV003, not the policies' contents), so this check
+    names none. `storage` permissions count like the others: `purge` there destroys a managed
+    storage account's definition beyond recovery, and `all` includes `regeneratekey` and `setsas`.
+
     ## References
     - https://learn.microsoft.com/azure/key-vault/general/assign-access-policy
+    - https://learn.microsoft.com/rest/api/keyvault/keyvault/vaults/create-or-update
     - https://learn.microsoft.com/azure/key-vault/general/best-practices
     """
     for vault in ctx.inventory.vaults:

@@ -14,6 +14,7 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.VAULTS,),
     recommendations=("network-segmentation",),
     mcsb=("NS-2",),
+    policies=("a6abeaec-4d90-4a02-805f-6b26c4d3fbe9",),
 )
 def no_private_endpoint(ctx: CheckContext) -> Iterator[Outcome]:
     """
@@ -32,8 +33,14 @@ def no_private_endpoint(ctx: CheckContext) -> Iterator[Outcome]:
       --connection-name pe-<vault>
     ```
 
+    ## Decisions
+    Only `Approved` connections count, as in Azure Policy "Azure Key Vaults should use private
+    link", whose rule counts connections whose `privateLinkServiceConnectionState.status` is
+    `Approved`. A vault without `privateEndpointConnections` has none.
+
     ## References
     - https://learn.microsoft.com/azure/key-vault/general/private-link-service
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Key%20Vault/Should_Use_PrivateEndpoint_Audit.json
     - https://learn.microsoft.com/azure/private-link/private-endpoint-overview
     """
     for vault in ctx.inventory.vaults:

@@ -20,6 +20,7 @@ def _fault(secret: Secret) -> str | None:
     requires=(Dataset.VAULTS, Dataset.SECRETS),
     recommendations=("protect-credentials",),
     mcsb=("DP-6",),
+    policies=("98728c90-32c7-4049-8429-847dc0f4fe37",),
 )
 def secret_without_expiry(ctx: CheckContext) -> Iterator[Outcome]:
     """
@@ -28,7 +29,8 @@ def secret_without_expiry(ctx: CheckContext) -> Iterator[Outcome]:
     certificates (`managed: true`) follow their certificate and are not judged; disabled secrets
     are not judged. Metadata comes from the data plane, or from ARM when the data plane refuses
     (the finding says so). One FAIL per secret, naming it; one PASS per vault with none. A vault
-    whose secret metadata could not be read is ERROR, never PASS.
+    whose secret metadata could not be read is ERROR, never PASS; so is a secret whose `exp` is
+    not a time (that secret alone).
 
     ## Why it matters
     A secret without an expiry date is never forced to rotate: the same password or key lives
@@ -41,8 +43,15 @@ def secret_without_expiry(ctx: CheckContext) -> Iterator[Outcome]:
     az keyvault secret set-attributes --vault-name <vault> --name <secret> --expires 2027-06-30T00:00:00Z
     ```
 
+    ## Decisions
+    Same rule as Azure Policy "Key Vault secrets should have an expiration date" (non-compliant
+    when `expiresOn` does not exist), with two exclusions. A certificate-backed secret always
+    carries its certificate's expiry and cannot be given another, so it cannot fail here (KV009
+    judges its expiry). A disabled secret cannot be read, so it is not judged.
+
     ## References
     - https://learn.microsoft.com/azure/key-vault/secrets/secrets-best-practices
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Key%20Vault/Secrets_ExpirationSet.json
     - https://learn.microsoft.com/azure/key-vault/keys/how-to-configure-key-rotation
     """
     for vault in ctx.inventory.vaults:
@@ -52,4 +61,5 @@ def secret_without_expiry(ctx: CheckContext) -> Iterator[Outcome]:
             _fault,
             "every enabled secret has an expiry date",
             source_note(ctx, vault),
+            needs=("exp",),
         )

@@ -11,19 +11,22 @@ from azaudit_checks.keyvault._secrets import judge_items, judged_secrets, source
 @check(
     code="KV008",
     name="stale-secret",
-    title="Key vault secrets were updated within the rotation period",
+    title="Key vault secrets are not active longer than the rotation period",
     severity=Severity.MEDIUM,
     resource_type="Microsoft.KeyVault/vaults",
     requires=(Dataset.VAULTS, Dataset.SECRETS),
     recommendations=("protect-credentials",),
     mcsb=("DP-6",),
+    policies=("e8d99835-8a06-45ae-a8e0-87a91941ccfe",),
 )
 def stale_secret(ctx: CheckContext) -> Iterator[Outcome]:
     """
     ## What it checks
-    Every enabled, non-certificate secret, for its last update (`attributes.updated`, or
-    `created` when there is no update) older than `[keyvault] stale_secret_days` (default 365)
-    before the run's clock. One FAIL per stale secret; one PASS per vault with none.
+    Every enabled, non-certificate secret, for how long its current version has been active:
+    since its activation date (`attributes.nbf`, not-before) when one is set, else since the
+    version was created (`attributes.created`). Older than `[keyvault] stale_secret_days`
+    (default 365) before the run's clock fails. One FAIL per stale secret; one PASS per vault
+    with none. A secret whose `nbf` or `created` is not a time is ERROR on its own.
 
     ## Why it matters
     A credential that has not changed in a year has had a year to leak through logs, laptops,
@@ -37,20 +40,30 @@ def stale_secret(ctx: CheckContext) -> Iterator[Outcome]:
     az keyvault secret set --vault-name <vault> --name <secret> --file new-value.txt
     ```
 
+    ## Decisions
+    The age is measured as Azure Policy "Secrets should not be active for longer than the
+    specified number of days" does: from `notBefore` when set, else `createdOn`. `updated` is not
+    used: it moves whenever any attribute is edited (an expiry pushed back, a tag, enabling), so a
+    secret whose value never changed would look fresh. A new version (a rotation) resets
+    `created`. Certificate-backed secrets are not judged: they cannot be set directly, a new
+    certificate version renews them, and KV009 reports their expiry.
+
     ## References
     - https://learn.microsoft.com/azure/key-vault/secrets/tutorial-rotation
     - https://learn.microsoft.com/azure/key-vault/secrets/secrets-best-practices
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Key%20Vault/Secrets_ActivePeriod.json
     """
     limit = ctx.settings.keyvault.stale_secret_days
     cutoff = ctx.now - dt.timedelta(days=limit)
 
     def fault(secret: Secret) -> str | None:
-        changed = secret.updated or secret.created
-        if changed is None or changed >= cutoff:
+        since, start = ("its not-before date", secret.not_before) if secret.not_before else ("creation", secret.created)
+        if start is None or start >= cutoff:
             return None
-        age = (ctx.now - changed).days
-        return f"secret {secret.name} was last updated {age} days ago (limit {limit})"
+        age = (ctx.now - start).days
+        return f"secret {secret.name} has been active for {age} days since {since} (limit {limit})"
 
     for vault in ctx.inventory.vaults:
-        clean = f"every enabled secret was updated within {limit} days"
-        yield from judge_items(vault, judged_secrets(ctx, vault), fault, clean, source_note(ctx, vault))
+        clean = f"no enabled secret has been active longer than {limit} days"
+        secrets = judged_secrets(ctx, vault)
+        yield from judge_items(vault, secrets, fault, clean, source_note(ctx, vault), needs=("nbf", "created"))

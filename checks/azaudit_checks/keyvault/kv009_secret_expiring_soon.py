@@ -17,27 +17,40 @@ from azaudit_checks.keyvault._secrets import judge_items, judged_secrets, source
     requires=(Dataset.VAULTS, Dataset.SECRETS),
     recommendations=("protect-credentials",),
     mcsb=("DP-6",),
+    policies=("b0eb591a-5e70-4534-a8bf-04b9c489584a",),
 )
 def secret_expiring_soon(ctx: CheckContext) -> Iterator[Outcome]:
     """
     ## What it checks
-    Every enabled, non-certificate secret with an expiry date, for one that has passed or falls
-    within `[keyvault] expiring_soon_days` (default 30) of the run's clock. One FAIL per secret;
-    one PASS per vault with none. Secrets without expiry are KV007's finding.
+    Every enabled secret with an expiry date, certificate-backed ones included (their `exp` is
+    the certificate's expiry), for one that has passed or falls within `[keyvault]
+    expiring_soon_days` (default 30) of the run's clock. One FAIL per secret; one PASS per vault
+    with none. Secrets without expiry are KV007's finding; a secret whose `exp` is not a time is
+    ERROR on its own.
 
     ## Why it matters
     An expired secret breaks the workload that reads it (often at night); one about to expire
     needs its rotation scheduled now, not after the outage.
 
     ## How to fix
-    Rotate the secret and give the new version a later expiry:
+    Rotate the secret and give the new version a later expiry (for a certificate-backed secret,
+    renew the certificate: `az keyvault certificate create` with its policy, or an `AutoRenew`
+    lifetime action):
 
     ```bash
     az keyvault secret set --vault-name <vault> --name <secret> --file new-value.txt --expires 2027-06-30T00:00:00Z
     ```
 
+    ## Decisions
+    Same rule as Azure Policy "Secrets should have more than the specified number of days before
+    expiration" (an existing `expiresOn` earlier than now plus the window). Certificate-backed
+    secrets are judged: a certificate about to expire breaks the workload that reads its secret
+    just the same. Disabled secrets are not judged.
+
     ## References
     - https://learn.microsoft.com/azure/key-vault/secrets/secrets-best-practices
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Key%20Vault/Secrets_Expiry_ByDays.json
+    - https://learn.microsoft.com/azure/key-vault/certificates/about-certificates#composition-of-a-certificate
     - https://learn.microsoft.com/azure/key-vault/general/event-grid-overview
     """
     window = ctx.settings.keyvault.expiring_soon_days
@@ -53,4 +66,5 @@ def secret_expiring_soon(ctx: CheckContext) -> Iterator[Outcome]:
 
     for vault in ctx.inventory.vaults:
         clean = f"no enabled secret expires within {window} days"
-        yield from judge_items(vault, judged_secrets(ctx, vault), fault, clean, source_note(ctx, vault))
+        secrets = judged_secrets(ctx, vault, certificates=True)
+        yield from judge_items(vault, secrets, fault, clean, source_note(ctx, vault), needs=("exp",))
