@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from azaudit import catalogue
 from azaudit.audit import Audit
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Status
@@ -196,3 +197,31 @@ def test_a_malformed_time_attribute_costs_one_finding_not_the_vault(tmp_path: Pa
             assert names(findings, code, status) == EXPECT[code].get(status, set()), (code, status)
     (error,) = [f for f in findings if f.code == "KV010" and f.status is Status.ERROR]
     assert "`exp`" in error.message and "tomorrow" not in error.message
+
+
+# The Azure Policy built-in definitions testing the same control (name GUID of the definition in
+# Azure/azure-policy, built-in-policies/policyDefinitions/Key Vault). KV004 has none: no built-in
+# definition reads what an access policy grants. KV005 is pinned with the network checks.
+POLICIES = {
+    "KV001": {"0b60c0b2-2dc2-4e1c-b5c9-abbed971de53"},  # Key vaults should have deletion protection enabled
+    "KV002": {"1e66c121-a66a-4b1f-9b83-0fd99bf0fc2d"},  # Key vaults should have soft delete enabled
+    "KV003": {"12d4fa5e-1f9f-4c21-97a9-b99b3c6611b5"},  # Azure Key Vault should use RBAC permission model
+    "KV004": set(),
+    "KV006": {"a6abeaec-4d90-4a02-805f-6b26c4d3fbe9"},  # Azure Key Vaults should use private link
+    "KV007": {"98728c90-32c7-4049-8429-847dc0f4fe37"},  # Key Vault secrets should have an expiration date
+    "KV008": {"e8d99835-8a06-45ae-a8e0-87a91941ccfe"},  # Secrets should not be active for longer than ...
+    "KV009": {"b0eb591a-5e70-4534-a8bf-04b9c489584a"},  # ... more than the specified number of days before expiration
+    "KV010": {"152b15f7-8e1f-4c1f-ab71-8c010ba5dbc0"},  # Key Vault keys should have an expiration date
+    "KV011": {"d8cf8476-a2ec-4916-896e-992351803c44"},  # Keys should have a rotation policy ...
+}
+
+
+@pytest.mark.parametrize("code", sorted(POLICIES))
+def test_checks_name_the_azure_policy_definitions_of_their_control(code: str) -> None:
+    meta = catalogue.load()[code].meta
+    assert set(meta.policies) == POLICIES[code]
+    linked = [r for r in meta.docs.references if "Azure/azure-policy/blob/master/built-in-policies/" in r]
+    if meta.policies:
+        assert len(linked) == len(meta.policies)  # each definition's JSON is in References
+    else:
+        assert not linked and "no built-in definition" in meta.docs.decisions.replace("\n", " ")
