@@ -29,11 +29,11 @@ def soft_delete_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     a deleted key becomes unreadable.
 
     ## How to fix
-    Soft delete cannot be enabled on the old vault itself through newer API versions: move its
-    secrets and keys to a new vault (soft delete is always on), then delete the old one.
+    Turn soft delete on for the existing vault (irreversible, by design; check first that no
+    automation deletes and re-creates secrets of the same name, which then needs a purge):
 
     ```bash
-    az keyvault create --name <new-vault> --resource-group <rg> --enable-purge-protection true
+    az resource update --id <vault-id> --set properties.enableSoftDelete=true
     ```
 
     ## Decisions
@@ -46,6 +46,7 @@ def soft_delete_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Key%20Vault/SoftDeleteMustBeEnabled_Audit.json
     - https://learn.microsoft.com/rest/api/keyvault/keyvault/vaults/create-or-update
     - https://learn.microsoft.com/azure/key-vault/general/soft-delete-change
+    - https://learn.microsoft.com/azure/key-vault/general/key-vault-recovery
     """
     for vault in ctx.inventory.vaults:
         if vault.enable_soft_delete is True:
