@@ -47,7 +47,9 @@ def secret_without_expiry(ctx: CheckContext) -> Iterator[Outcome]:
     Same rule as Azure Policy "Key Vault secrets should have an expiration date" (non-compliant
     when `expiresOn` does not exist), with two exclusions. A certificate-backed secret always
     carries its certificate's expiry and cannot be given another, so it cannot fail here (KV009
-    judges its expiry). A disabled secret cannot be read, so it is not judged.
+    judges its expiry). A disabled secret cannot be read, so it is not judged. The data plane
+    flags certificate secrets (`managed`); ARM's secret list does not, so through the ARM fallback
+    a secret whose content type is PKCS#12 or PEM is taken as one.
 
     ## References
     - https://learn.microsoft.com/azure/key-vault/secrets/secrets-best-practices
