@@ -67,16 +67,25 @@ EXPECT: dict[str, dict[Status, set[str]]] = {
     },
     "RBAC003": {
         Status.FAIL: {
-            "User Access Administrator at subscription contoso-dev/User 2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02"
+            "User Access Administrator at subscription contoso-dev/User 2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02",
+            # inherited from the sandbox's management group: listed with the subscription's assignments
+            "User Access Administrator at management group contoso-sandbox-lz/User 2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02",
         },
-        Status.PASS: {"contoso-prod", "contoso-sandbox"},
+        Status.PASS: {"contoso-prod"},
     },
-    "RBAC004": {Status.FAIL: {"Contoso Ops Full Access"}, Status.PASS: {"Contoso Registry Operator"}},
+    "RBAC004": {
+        Status.FAIL: {"Contoso Ops Full Access", "Contoso Access Delegator", "Contoso Data Plane Operator"},
+        # Microsoft.Authorization/* with notActions removing every write: not escalating
+        Status.PASS: {"Contoso Registry Operator", "Contoso Access Auditor"},
+    },
     "RBAC005": {
         Status.FAIL: {
-            "AcrPush at resource group rg-prod-containers/ServicePrincipal 9c1e3a5c-7e9a-4c1e-8a5c-7e9a1c3e5a97"
+            "AcrPush at resource group rg-prod-containers/ServicePrincipal 9c1e3a5c-7e9a-4c1e-8a5c-7e9a1c3e5a97",
+            # contosomlacr is in ABAC mode: the repository roles are what push there
+            "Container Registry Repository Writer at resource group rg-dev-ml/"
+            "ServicePrincipal 5b7d9f1b-3d5f-4b7d-9f1b-3d5f7b9d1f0c",
         },
-        Status.PASS: {"contoso-dev", "contoso-sandbox"},
+        Status.PASS: {"contoso-sandbox"},
     },
     "RBAC006": {
         Status.FAIL: {
@@ -270,3 +279,24 @@ def test_owner_threshold_is_configurable() -> None:
     assert [f.status for f in findings] == [Status.FAIL]
     assert "2 Owner assignments" in findings[0].message
     assert _status("RBAC001", inventory) is Status.PASS  # default threshold 3
+
+
+@pytest.mark.parametrize(
+    ("role_guid", "role_name"),
+    [
+        ("2a1e307c-b015-4ebd-883e-5b7698a07328", "Container Registry Repository Writer"),
+        ("2efddaa5-3f1f-4df3-97df-af3f13818f4c", "Container Registry Repository Contributor"),
+        ("c8d4ff99-41c3-41a8-9f60-21dfdad59608", "AcrQuarantineWriter"),
+        ("fb382eab-e894-4461-af04-94435c366c3f", "Container Registry Tasks Contributor"),
+    ],
+)
+def test_rbac005_counts_the_abac_repository_and_quarantine_write_roles(role_guid: str, role_name: str) -> None:
+    sub = Subscription(subscription_id="s", display_name="sub", state="Enabled")
+    registry_scope = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr"
+    broad = Inventory(
+        subscriptions=(sub,), role_assignments=(_assignment(role_guid, "/subscriptions/s/resourceGroups/rg"),)
+    )
+    findings = evaluate(CHECKS["RBAC005"], CheckContext(inventory=broad, settings=Settings(), now=NOW))
+    assert [(f.status, f.resource_name) for f in findings] == [(Status.FAIL, f"{role_name} at resource group rg")]
+    narrow = Inventory(subscriptions=(sub,), role_assignments=(_assignment(role_guid, registry_scope),))
+    assert _status("RBAC005", narrow) is Status.PASS

@@ -43,6 +43,9 @@ BUILTIN = {
     "AcrPush": "8311e382-0749-4cb8-b61a-304f252e45ec",
     "AcrDelete": "c2f4ef07-c644-48eb-af81-4b1b4947fb11",
     "AcrImageSigner": "6cef56e8-d556-48e5-a04f-b8e64114680f",
+    "AcrQuarantineWriter": "c8d4ff99-41c3-41a8-9f60-21dfdad59608",
+    "Container Registry Repository Writer": "2a1e307c-b015-4ebd-883e-5b7698a07328",
+    "Container Registry Repository Contributor": "2efddaa5-3f1f-4df3-97df-af3f13818f4c",
     "Key Vault Administrator": "00482a5a-887f-4fb3-b363-3b7fe8e74483",
     "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
@@ -66,6 +69,13 @@ BUILTIN_ACTIONS = {
     ],
     "AcrDelete": ["Microsoft.ContainerRegistry/registries/artifacts/delete"],
     "AcrImageSigner": ["Microsoft.ContainerRegistry/registries/sign/write"],
+    "AcrQuarantineWriter": [
+        "Microsoft.ContainerRegistry/registries/quarantine/read",
+        "Microsoft.ContainerRegistry/registries/quarantine/write",
+    ],
+    # The ABAC-enabled repository roles are data-plane only (BUILTIN_DATA_ACTIONS).
+    "Container Registry Repository Writer": [],
+    "Container Registry Repository Contributor": [],
     "Key Vault Administrator": ["Microsoft.Authorization/*/read", "Microsoft.KeyVault/checkNameAvailability/read"],
     "Key Vault Secrets Officer": ["Microsoft.Authorization/*/read", "Microsoft.KeyVault/vaults/*/read"],
     "Key Vault Secrets User": [],
@@ -275,7 +285,8 @@ def registries() -> None:
     # Premium in contoso-dev: a Deny firewall that allows 0.0.0.0/0 (open to every network), no
     # content trust, no retention; a private endpoint is approved; exports stay allowed (Azure
     # disables them only together with public network access).
-    ml_acr = registry(DEV, "rg-dev-ml", "contosomlacr", "Premium")
+    # Repository permissions through Entra ABAC (RBAC005 counts the repository roles).
+    ml_acr = registry(DEV, "rg-dev-ml", "contosomlacr", "Premium", roleAssignmentMode="AbacRepositoryPermissions")
     ml_id = str(ml_acr["id"])
     ml_acr["properties"].update(  # type: ignore[union-attr]
         {
@@ -1444,8 +1455,36 @@ def assignment(sub: str, scope: str, guid: str, role: str, principal: str, princ
     }
 
 
+REPOSITORY_DATA = "Microsoft.ContainerRegistry/registries/repositories"
+BUILTIN_DATA_ACTIONS = {
+    "AcrQuarantineWriter": [
+        "Microsoft.ContainerRegistry/registries/quarantinedArtifacts/read",
+        "Microsoft.ContainerRegistry/registries/quarantinedArtifacts/write",
+    ],
+    "Container Registry Repository Writer": [
+        f"{REPOSITORY_DATA}/metadata/read",
+        f"{REPOSITORY_DATA}/content/read",
+        f"{REPOSITORY_DATA}/metadata/write",
+        f"{REPOSITORY_DATA}/content/write",
+    ],
+    "Container Registry Repository Contributor": [
+        f"{REPOSITORY_DATA}/metadata/read",
+        f"{REPOSITORY_DATA}/content/read",
+        f"{REPOSITORY_DATA}/metadata/write",
+        f"{REPOSITORY_DATA}/content/write",
+        f"{REPOSITORY_DATA}/metadata/delete",
+        f"{REPOSITORY_DATA}/content/delete",
+    ],
+}
+
+
 def builtin_role_definitions() -> list[dict[str, object]]:
-    return [role_definition("/", guid, name, "BuiltInRole", BUILTIN_ACTIONS[name]) for name, guid in BUILTIN.items()]
+    return [
+        role_definition(
+            "/", guid, name, "BuiltInRole", BUILTIN_ACTIONS[name], data_actions=BUILTIN_DATA_ACTIONS.get(name)
+        )
+        for name, guid in BUILTIN.items()
+    ]
 
 
 def rbac() -> None:
@@ -1637,6 +1676,35 @@ def rbac() -> None:
                             "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d08",
                             "Contributor",
                             "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41",
+                            "ServicePrincipal",
+                        ),
+                        # RBAC006: certificate (private key) reads for every vault in the group.
+                        assignment(
+                            DEV,
+                            rg(DEV, "rg-dev-containers"),
+                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d09",
+                            "Key Vault Certificate User",
+                            "4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95",
+                            "ServicePrincipal",
+                        ),
+                        # RBAC005: contosomlacr is in ABAC mode, where AcrPush means nothing and
+                        # the repository roles push. Granted on the resource group, the writer
+                        # role reaches every registry there (FAIL); the contributor role is
+                        # granted on the registry itself (no finding).
+                        assignment(
+                            DEV,
+                            rg(DEV, "rg-dev-ml"),
+                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d0a",
+                            "Container Registry Repository Writer",
+                            "5b7d9f1b-3d5f-4b7d-9f1b-3d5f7b9d1f0c",
+                            "ServicePrincipal",
+                        ),
+                        assignment(
+                            DEV,
+                            f"{rg(DEV, 'rg-dev-ml')}/providers/Microsoft.ContainerRegistry/registries/contosomlacr",
+                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d0b",
+                            "Container Registry Repository Contributor",
+                            "5b7d9f1b-3d5f-4b7d-9f1b-3d5f7b9d1f0c",
                             "ServicePrincipal",
                         ),
                     ]
