@@ -60,7 +60,7 @@ def tokens(clients: Clients, registry: Registry) -> Task:
         found: list[object] = []
         for token in client.tokens.list(registry.resource_group, registry.name):
             props = token.properties
-            passwords = get(props, "credentials", "passwords") or ()
+            credentials = get(props, "credentials")
             found.append(
                 RegistryToken(
                     id=token.id or "",
