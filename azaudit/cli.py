@@ -22,7 +22,7 @@ from azaudit.collect.scheduler import Progress
 from azaudit.errors import AzauditError
 from azaudit.exitcodes import ExitCode, exit_code_for
 from azaudit.model import Severity
-from azaudit.output_files import write_atomically
+from azaudit.output_files import check_targets, write_reports
 from azaudit.render import FORMATS, renderer
 from azaudit.render.json_document import read as read_report
 from azaudit.render.table import summary_line
@@ -204,15 +204,15 @@ def subscription(
         baseline=baseline,
     )
     try:
+        # A report file that can never be written is refused before the audit, not after it.
+        check_targets([*([output] if output is not None else []), *(path for _, path in extra_reports)])
         with _progress_display(sys.stderr.isatty()) as progress:
             audit = run_audit(run_config, progress=progress, notify=_err)
         text = renderer(fmt)(audit.report)
+        files = [(path, renderer(extra_fmt)(audit.report)) for extra_fmt, path in extra_reports]
+        write_reports([(output, text), *files] if output is not None else files)  # all or none
         if output is None:
             typer.echo(text, nl=False)
-        else:
-            write_atomically(output, text)
-        for extra_fmt, path in extra_reports:
-            write_atomically(path, renderer(extra_fmt)(audit.report))
     except AzauditError as exc:
         _err(f"azaudit: {exc}")
         raise typer.Exit(ExitCode.ERROR) from None
@@ -267,6 +267,8 @@ def report_command(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--fail-on") from None
     try:
+        if output is not None:
+            check_targets([output])
         named = [(str(file), read_report(file, str(file))) for file in files]
         merged = merge_reports(named)
         if baseline is not None:
@@ -275,7 +277,7 @@ def report_command(
         if output is None:
             typer.echo(rendered, nl=False)
         else:
-            write_atomically(output, rendered)
+            write_reports([(output, rendered)])
     except AzauditError as exc:
         _err(f"azaudit: {exc}")
         raise typer.Exit(ExitCode.ERROR) from None

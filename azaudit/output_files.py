@@ -1,24 +1,169 @@
-"""Write report files whole or not at all.
+"""Write report files whole or not at all, all of them or none.
 
 A pipeline publishes whatever is in its reports folder, also after a failed or cancelled step: a
 report cut off half-way by an interrupt or a full disk would be published as if it were the
-audit. Each file is written beside its target and renamed over it in one step.
+audit, and one format written while another failed would be published as the whole run. So:
+
+- every report is rendered before anything is written (the caller passes the texts);
+- a regular file (or a new one) is written to a temporary file beside it and renamed over it in
+  one step; the existing file's permission bits are kept, a new file gets ``0666`` less the
+  umask (as ``open`` would), never the ``0600`` of a bare temporary file;
+- a symbolic link is followed: its target is written (atomically when the target is a regular
+  file), the link itself stays a link;
+- a character device or a FIFO (``-o /dev/stdout``, ``-o /dev/null``, a named pipe) is written
+  through, never replaced: replacing ``/dev/null`` by a regular file as root would break the
+  system. These streams cannot be taken back, so they are written after every temporary file is
+  complete and before any rename;
+- anything else (a directory, a socket, a block device) is refused with one line, before the
+  audit starts when the CLI calls :func:`check_targets`;
+- when one write or rename fails, the temporary files are removed, the files already renamed are
+  put back as they were, and one :class:`OutputError` names the file.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+from azaudit.errors import AzauditError
+
+
+class OutputError(AzauditError):
+    """A report file cannot be written; no report file was changed."""
+
+
+KEEP = ""  # a replaced file whose previous content could not be kept aside
+
+
+@dataclass
+class _Target:
+    given: Path  # as the user named it
+    real: Path  # symbolic links followed
+    mode: int | None  # S_IFMT of what is there now; None: nothing yet
+    permissions: int  # for the new file
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def _describe(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _target(path: Path, umask: int) -> _Target:
+    real = Path(os.path.realpath(path))
+    try:
+        info = os.stat(real)
+    except FileNotFoundError:
+        if not real.parent.is_dir():
+            raise OutputError(f"cannot write {path}: its folder {real.parent} does not exist") from None
+        return _Target(path, real, None, 0o666 & ~umask)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    kind = stat.S_IFMT(info.st_mode)
+    if not (stat.S_ISREG(kind) or stat.S_ISCHR(kind) or stat.S_ISFIFO(kind)):
+        raise OutputError(f"cannot write {path}: it is {_describe(kind)}; name a file, a FIFO or a character device")
+    return _Target(path, real, kind, stat.S_IMODE(info.st_mode))
+
+
+def check_targets(paths: Sequence[Path]) -> None:
+    """Refuse, before any work, targets that can never be written: a directory, a socket, a block
+    device, a missing folder, or two reports naming the same file."""
+    seen: dict[Path, Path] = {}
+    umask = _umask()
+    for path in paths:
+        target = _target(path, umask)
+        if target.real in seen:
+            raise OutputError(f"{seen[target.real]} and {path} are the same file; give each report its own path")
+        seen[target.real] = path
+
+
+def _stream(target: _Target, text: str) -> None:
+    # O_WRONLY without O_CREAT: the device or FIFO is written, never created or replaced.
+    descriptor = os.open(target.real, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
+        stream.write(text)
+
+
+def write_reports(outputs: Sequence[tuple[Path, str]]) -> None:
+    """Write every ``(path, text)``, or none of them (see the module docstring)."""
+    check_targets([path for path, _ in outputs])
+    umask = _umask()
+    targets = [(_target(path, umask), text) for path, text in outputs]
+    temporaries: list[tuple[_Target, str]] = []  # (target, temporary path) of regular files
+    replaced: list[tuple[_Target, str | None]] = []  # (target, backup of the previous file)
+    current = targets[0][0] if targets else None
+    try:
+        for target, text in targets:
+            current = target
+            if target.mode is not None and not stat.S_ISREG(target.mode):
+                continue
+            handle, temporary = tempfile.mkstemp(
+                prefix=f".{target.real.name}.", suffix=".partial", dir=target.real.parent
+            )
+            temporaries.append((target, temporary))
+            os.chmod(temporary, target.permissions)
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+        for target, text in targets:
+            current = target
+            if target.mode is not None and not stat.S_ISREG(target.mode):
+                _stream(target, text)
+        for target, temporary in temporaries:
+            current = target
+            backup = None
+            if target.mode is not None:
+                backup = f"{temporary}.previous"
+                try:
+                    os.link(target.real, backup)
+                except OSError:
+                    backup = KEEP  # no hard links here: a failure later cannot restore this one
+            try:
+                os.replace(temporary, target.real)
+            except OSError:
+                if backup:
+                    Path(backup).unlink(missing_ok=True)  # the target is untouched
+                raise
+            replaced.append((target, backup))
+    except BaseException as exc:
+        _roll_back(temporaries, replaced)
+        if isinstance(exc, OSError) and current is not None:
+            raise OutputError(
+                f"cannot write {current.given}: {exc.strerror or exc}; no report file was written"
+            ) from None
+        raise
+    for _, backup in replaced:
+        if backup is not None and backup != KEEP:
+            Path(backup).unlink(missing_ok=True)
+
+
+def _roll_back(temporaries: list[tuple[_Target, str]], replaced: list[tuple[_Target, str | None]]) -> None:
+    """Put back what a failed :func:`write_reports` changed, as far as the file system lets us."""
+    for target, backup in reversed(replaced):
+        try:
+            if backup is None:
+                target.real.unlink(missing_ok=True)
+            elif backup != KEEP and Path(backup).exists():
+                os.replace(backup, target.real)
+        except OSError:
+            pass  # nothing better to do: the error that started the roll-back is reported
+    for _, temporary in temporaries:
+        Path(temporary).unlink(missing_ok=True)
 
 
 def write_atomically(path: Path, text: str) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write one report (see :func:`write_reports`)."""
+    write_reports([(path, text)])

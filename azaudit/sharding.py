@@ -89,6 +89,13 @@ def merge_reports(named: Sequence[tuple[str, Report]]) -> Report:
         return named[0][1]
     sources = [source for source, _ in named]
     reports = [report for _, report in named]
+    for index, (source, report) in enumerate(named):
+        # The same file given twice (an overlapping glob: `shard-*.json shard-1.json`) would count
+        # its findings twice; refused rather than deduplicated, because it usually means another
+        # file was meant.
+        earlier = next((other for other, seen in named[:index] if seen == report), None)
+        if earlier is not None:
+            raise MergeError(f"{earlier} and {source} are the same report; give each report once")
     version = _one({r.run.tool_version for r in reports}, "azaudit version", sources)
     cloud = _one({r.run.cloud for r in reports}, "cloud", sources)
     selections = {" ".join(sorted(r.checks)) for r in reports}

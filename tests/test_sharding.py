@@ -105,7 +105,7 @@ def test_a_missing_shard_is_refused() -> None:
 
 
 def test_the_same_shard_twice_is_refused(shards: list[Audit]) -> None:
-    with pytest.raises(MergeError, match=r"audited by both shard-1\.json and again\.json"):
+    with pytest.raises(MergeError, match=r"shard-1\.json and again\.json are the same report"):
         merge_reports([saved(shards[0], "shard-1.json"), saved(shards[0], "again.json"), saved(shards[1], "b")])
 
 
@@ -177,3 +177,29 @@ def test_cli_refuses_a_malformed_shard(tmp_path: Path) -> None:
     result = runner.invoke(app, ["subscription", "--replay", str(SAMPLE_TENANT), "--shard", "3/2"])
     assert result.exit_code == 2
     assert "expected K/N" in result.output and "Traceback" not in result.output
+
+
+def test_cli_refuses_the_same_report_given_twice(tmp_path: Path) -> None:
+    """Merging a file with itself would count its findings twice; so would a copy of it."""
+    first, second = write_shards(tmp_path)
+    copy = tmp_path / "copy.json"
+    copy.write_bytes(first.read_bytes())
+    for again in (first, copy):
+        result = runner.invoke(app, ["report", str(first), str(second), str(again), "-f", "json"])
+        assert result.exit_code == 2, result.output
+        line = result.stderr.strip()
+        assert line == f"azaudit: {first} and {again} are the same report; give each report once"
+        assert not result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "json", "sarif", "junit", "csv"])
+def test_cli_refuses_a_report_whose_findings_name_an_undescribed_check(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "edited.json"
+    document = json.loads(render(audit_replay(select=("ACR001", "ACR002")).report))
+    del document["checks"]["ACR001"]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = runner.invoke(app, ["report", str(path), "-f", fmt])
+    assert result.exit_code == 2, result.output
+    line = result.stderr.strip()
+    assert line.startswith(f"azaudit: {path}: findings name check(s) 'ACR001'") and "\n" not in line
+    assert "Traceback" not in result.output and not result.stdout

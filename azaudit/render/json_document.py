@@ -77,6 +77,16 @@ def load(text: str | bytes, source: str) -> Report:
         document = msgspec.json.decode(text, type=ReportDocument)
     except msgspec.ValidationError as exc:
         raise ReportFileError(f"{source}: not a valid azaudit report: {exc}") from None
+    fixed = document.baseline.fixed if document.baseline is not None else ()
+    undescribed = sorted({f.code for f in (*document.findings, *fixed)} - set(document.checks))
+    if undescribed:
+        # Every renderer reads a finding's check from the report itself: azaudit never writes a
+        # finding without its check, so the file was edited or cut.
+        named = ", ".join(repr(code[:40]) for code in undescribed[:3])
+        raise ReportFileError(
+            f"{source}: findings name check(s) {named} that the report's `checks` does not describe; "
+            "not a report as azaudit wrote it"
+        )
     return Report(
         run=document.run,
         checks=document.checks,
