@@ -1,5 +1,10 @@
 """Azure DevOps logging commands: failing findings as pipeline issues, the Markdown report as the
-run summary. Used only when the CLI runs inside Azure Pipelines (``TF_BUILD=True``)."""
+run summary. Used only when the CLI runs inside Azure Pipelines (``TF_BUILD=True``).
+
+Tenant text in a command is neutralised twice: shown safely (:mod:`azaudit.render.escape`: no
+``##vso``, no hidden character) and then escaped by the agent's own rules, so that it can neither
+end the command's properties nor start a second line.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from azaudit.model import BaselineState, Severity, Status
+from azaudit.render.escape import Output, neutralise
 from azaudit.report import Report
 
 MAX_ISSUES = 200  # the pipeline UI does not need every finding; the reports have them all
@@ -17,8 +23,14 @@ def in_pipeline(environ: Mapping[str, str]) -> bool:
 
 
 def escape(text: str) -> str:
-    """Escape a value for a ``##vso`` command (property or message)."""
+    """Escape a value for a ``##vso`` command, property or message. The agent
+    (``CommandStringConvertor.Unescape``) decodes ``%3B`` ``%0D`` ``%0A`` ``%5D`` in properties and
+    message alike, then ``%AZP25``; escaping runs in the reverse order, as azure-pipelines-task-lib's."""
     return text.replace("%", "%AZP25").replace("\r", "%0D").replace("\n", "%0A").replace(";", "%3B").replace("]", "%5D")
+
+
+def _tenant(text: str) -> str:
+    return escape(neutralise(text, Output.TEXT))
 
 
 def issue_lines(report: Report, fail_on: Severity) -> list[str]:
@@ -32,7 +44,7 @@ def issue_lines(report: Report, fail_on: Severity) -> list[str]:
         where = f"{finding.resource_name} ({finding.item})" if finding.item else finding.resource_name
         new = " new" if finding.baseline is BaselineState.NEW else ""
         message = f"{finding.code} [{finding.severity.label}{new}] {where}: {finding.message}"
-        lines.append(f"##vso[task.logissue type={kind};code={escape(finding.code)}]{escape(message)}")
+        lines.append(f"##vso[task.logissue type={kind};code={_tenant(finding.code)}]{_tenant(message)}")
     if len(failures) > MAX_ISSUES:
         lines.append(
             f"##vso[task.logissue type=warning]{len(failures) - MAX_ISSUES} more failing findings: see the reports"
@@ -47,4 +59,4 @@ def issue_lines(report: Report, fail_on: Severity) -> list[str]:
 
 
 def summary_line(markdown_path: Path) -> str:
-    return f"##vso[task.uploadsummary]{markdown_path.resolve()}"
+    return f"##vso[task.uploadsummary]{escape(str(markdown_path.resolve()))}"

@@ -24,6 +24,7 @@ from azaudit.exitcodes import ExitCode, exit_code_for
 from azaudit.model import Severity
 from azaudit.output_files import check_targets, write_reports
 from azaudit.render import FORMATS, renderer
+from azaudit.render.escape import Output, neutralise
 from azaudit.render.json_document import read as read_report
 from azaudit.render.table import summary_line
 from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, RunConfig
@@ -41,7 +42,9 @@ app.add_typer(checks_app, name="checks")
 
 
 def _err(message: str) -> None:
-    typer.echo(message, err=True)
+    """A message on stderr. Messages can quote tenant text (a subscription or group name, an
+    error), and the pipeline agent reads stderr for logging commands too: neutralise it."""
+    typer.echo(neutralise(message, Output.TEXT, multiline=True), err=True)
 
 
 def _version(value: bool) -> None:
@@ -223,13 +226,16 @@ def subscription(
         _err("azaudit: interrupted; the audit did not finish and no report was written")
         raise typer.Exit(ExitCode.INTERRUPTED) from None
     if in_pipeline(os.environ):
+        # stdout carries the report or nothing else: with the report on stdout, azaudit's own
+        # logging commands go to stderr, which the agent scans as well (docs/reporting.md).
+        commands_to_stderr = output is None
         for line in issue_lines(audit.report, fail_threshold):
-            typer.echo(line)
+            typer.echo(line, err=commands_to_stderr)
         summaries = [path for extra_fmt, path in extra_reports if extra_fmt == "markdown"]
         if fmt == "markdown" and output is not None:
             summaries.insert(0, output)
         for path in summaries[:1]:
-            typer.echo(pipeline_summary_line(path))
+            typer.echo(pipeline_summary_line(path), err=commands_to_stderr)
     if verbose:
         _err(f"requests: {audit.stats.total} (peak {audit.stats.peak_in_flight} in flight)")
         for kind, count in sorted(audit.stats.by_kind.items()):

@@ -234,8 +234,10 @@ def test_pipeline_run_prints_logging_commands(tmp_path: Path) -> None:
         ["subscription", "--replay", str(SAMPLE_TENANT), "--select", "ACR001", "--report", f"markdown={markdown}"],
         env={"TF_BUILD": "True"},
     )
-    assert "##vso[task.logissue type=error;code=ACR001]" in result.stdout
-    assert f"##vso[task.uploadsummary]{markdown.resolve()}" in result.stdout
+    # the table is on stdout, so the commands go to stderr (the agent reads both)
+    assert "##vso[" not in result.stdout
+    assert "##vso[task.logissue type=error;code=ACR001]" in result.stderr
+    assert f"##vso[task.uploadsummary]{markdown.resolve()}" in result.stderr
 
 
 def test_pipeline_template_is_valid_yaml_with_the_documented_steps() -> None:

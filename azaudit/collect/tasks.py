@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from azure.core.exceptions import (
     AzureError,
     ClientAuthenticationError,
+    DecodeError,
     DeserializationError,
     HttpResponseError,
+    SerializationError,
     ServiceRequestError,
     ServiceResponseError,
 )
@@ -118,26 +121,77 @@ def arm_scope(item: Any) -> tuple[str, str]:
 
 
 def describe_failure(exc: BaseException) -> tuple[int | None, str]:
-    """(HTTP status, one-line reason) for a failed request, without response bodies beyond the
-    service's own error code and message."""
+    """(HTTP status, one-line reason) for a failed request.
+
+    The reason is built only from what cannot carry response data: the exception's class, the
+    HTTP status, and the service's error code and message (Azure's ``{"error": {"code",
+    "message"}}``, written by the service; renderers escape it like all tenant text). Never from
+    the exception's own text: a DeserializationError quotes the data it could not read (an
+    environment value, say), and a connection error quotes the URL, which a ``nextLink`` chose.
+    Messages azaudit wrote itself are kept (see :func:`_written_by_azaudit`).
+    """
+    kind = type(exc).__name__
     if isinstance(exc, CollectionFailure):
         return exc.status_code, exc.reason
+    if _written_by_azaudit(exc):
+        status = getattr(exc, "status_code", None)
+        return (status if isinstance(status, int) else None), first_line(str(exc))
     if isinstance(exc, HttpResponseError) and exc.status_code is not None:
-        error = getattr(exc, "error", None)
-        code = getattr(error, "code", None) if error is not None else None
-        message = getattr(error, "message", None) if error is not None else None
-        text = message or exc.reason or exc.message or ""
-        if isinstance(exc, DeserializationError) or exc.__class__.__name__ == "DecodeError":
-            text = f"malformed response body: {text}"
-        return exc.status_code, first_line(f"{code}: {text}" if code else text)
-    if isinstance(exc, ClientAuthenticationError):
+        status = exc.status_code
+        if isinstance(exc, DecodeError):
+            return status, f"malformed response body: not JSON ({kind})"
+        code, message = _service_error(exc)
+        if code or message:
+            return status, first_line(f"{code}: {message}" if code and message else code or message)
+        return status, f"{_phrase(status)} ({kind}; no error code in the answer)"
+    if isinstance(exc, ClientAuthenticationError):  # raised by the credential, not by a resource's answer
         return None, first_line(f"authentication failed: {exc.message}")
     if isinstance(exc, ServiceResponseError):
-        return None, first_line(f"no usable answer (timeout or broken connection): {exc.message}")
+        return None, f"no usable answer (timeout or broken connection: {_causes(exc)})"
     if isinstance(exc, ServiceRequestError):
-        return None, first_line(f"could not reach the service: {exc.message}")
-    if isinstance(exc, (DeserializationError, ValueError)):
-        return None, first_line(f"malformed response: {exc}")
+        return None, f"could not reach the service ({_causes(exc)})"
+    if isinstance(exc, (DeserializationError, SerializationError, ValueError)):
+        return None, f"malformed response: its data does not have the shape the SDK expects ({kind})"
     if isinstance(exc, AzureError):
-        return None, first_line(exc.message)
-    return None, first_line(f"unexpected response shape ({type(exc).__name__}: {exc})")
+        return None, f"request failed ({kind})"
+    return None, f"unexpected response shape ({kind})"
+
+
+def _written_by_azaudit(exc: BaseException) -> bool:
+    """True for azaudit's own exception classes, and for an azure-core error that azaudit's code
+    raised itself (the transport's deadline, say): their text is azaudit's words. A builtin error
+    raised in azaudit's code is not (``int(value)`` quotes the value)."""
+    if type(exc).__module__.split(".")[0] == "azaudit":
+        return True
+    if not isinstance(exc, AzureError):
+        return False
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and str(frame.tb_frame.f_globals.get("__name__", "")).split(".")[0] == "azaudit"
+
+
+def _service_error(exc: HttpResponseError) -> tuple[str, str]:
+    """The ARM error's code and message, when the answer had them as strings."""
+    error = getattr(exc, "error", None)
+    code = getattr(error, "code", None)
+    message = getattr(error, "message", None)
+    return (code if isinstance(code, str) else ""), (message if isinstance(message, str) else "")
+
+
+def _phrase(status: int) -> str:
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def _causes(exc: BaseException) -> str:
+    """The chain of exception classes (``ServiceResponseError < ReadTimeout``), never their text."""
+    names: list[str] = []
+    current: BaseException | None = exc
+    while current is not None and len(names) < 4:
+        names.append(type(current).__name__)
+        inner = getattr(current, "inner_exception", None)
+        current = inner if isinstance(inner, BaseException) and inner is not current else current.__cause__
+    return " < ".join(names)

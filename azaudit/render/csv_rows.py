@@ -1,10 +1,13 @@
-"""CSV for spreadsheets: one row per finding, with check metadata inline."""
+"""CSV for spreadsheets: one row per finding, with check metadata inline.
+
+Every cell is tenant-safe (:mod:`azaudit.render.escape`): a cell that starts like a formula gets a
+leading quote, hidden characters are shown, and a cell holding a comma, a semicolon (the separator
+of spreadsheets in many locales), a quote or a line break is quoted.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-
+from azaudit.render.escape import Output, neutralise
 from azaudit.report import Report
 
 COLUMNS = (
@@ -14,16 +17,20 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def safe(value: str) -> str:
-    """Neutralise spreadsheet formulas: a cell starting with = + - @ (or a tab/CR) is prefixed
-    with a quote so that opening the file never runs it."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+def safe(value: object) -> str:
+    """One cell: tenant text neutralised (formulas defused), quoted when it holds a separator."""
+    text = neutralise(value, Output.CSV)
+    if any(c in text for c in ',;"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _line(cells: tuple[object, ...]) -> str:
+    return ",".join(safe(c) for c in cells) + "\n"
 
 
 def render(report: Report) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    lines = [_line(COLUMNS)]
     for f in report.findings:
         meta = report.checks.get(f.code)
         row = (
@@ -44,5 +51,5 @@ def render(report: Report) -> str:
             f.suppressed_by or "",
             f.baseline.value if f.baseline is not None else "",
         )
-        writer.writerow([safe(str(v)) for v in row])
-    return out.getvalue()
+        lines.append(_line(row))
+    return "".join(lines)

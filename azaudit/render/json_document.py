@@ -15,6 +15,7 @@ import msgspec
 from azaudit.errors import AzauditError
 from azaudit.inventory.coverage import CollectionError, CollectionNote
 from azaudit.model import CheckMeta, Finding
+from azaudit.render.escape import json_text
 from azaudit.report import BaselineSummary, Report, RunInfo
 
 SCHEMA_VERSION = 1
@@ -46,7 +47,7 @@ def render(report: Report) -> str:
         notes=report.notes,
         baseline=report.baseline,
     )
-    return msgspec.json.format(msgspec.json.encode(document).decode("utf-8"), indent=2) + "\n"
+    return json_text(msgspec.json.format(msgspec.json.encode(document).decode("utf-8"), indent=2)) + "\n"
 
 
 def read(path: Path, source: str) -> Report:

@@ -1,5 +1,10 @@
 """JUnit XML (the Ant dialect Azure DevOps' PublishTestResults reads): one testsuite per check,
-one testcase per resource (and item); FAIL is a failure, ERROR an error, SKIPPED skipped."""
+one testcase per resource (and item); FAIL is a failure, ERROR an error, SKIPPED skipped.
+
+Every string goes through :func:`_x` on its way into the tree: tenant text holding a control
+character would make the file ill-formed XML (XML 1.0 forbids most of C0), and an escape sequence
+or bidi override would reach whoever reads the test results.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,18 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from azaudit.model import Finding, Status
+from azaudit.render.escape import Output, neutralise
 from azaudit.report import Report
+
+
+def _x(text: str, multiline: bool = False) -> str:
+    return neutralise(text, Output.XML, multiline=multiline)
 
 
 def _case_name(report: Report, finding: Finding) -> str:
     where = report.subscription_name(finding.subscription_id) if finding.subscription_id else "every subscription"
     name = f"{where} / {finding.resource_name}"
-    return f"{name} / {finding.item}" if finding.item else name
+    return _x(f"{name} / {finding.item}" if finding.item else name)
 
 
 def render(report: Report) -> str:
@@ -28,8 +38,8 @@ def render(report: Report) -> str:
             root,
             "testsuite",
             {
-                "name": f"{code} {meta.title}",
-                "package": f"azaudit.{meta.service.lower().replace(' ', '-')}",
+                "name": _x(f"{code} {meta.title}"),
+                "package": _x(f"azaudit.{meta.service.lower().replace(' ', '-')}"),
                 "id": str(suite_id),
                 "timestamp": timestamp,
                 "hostname": "azaudit",
@@ -47,20 +57,21 @@ def render(report: Report) -> str:
             ("recommendations", ", ".join(meta.recommendations)),
             ("mcsb", ", ".join(meta.mcsb)),
         ):
-            ET.SubElement(properties, "property", {"name": name, "value": value})
+            ET.SubElement(properties, "property", {"name": name, "value": _x(value)})
         for f in findings:
             case = ET.SubElement(
-                suite, "testcase", {"name": _case_name(report, f), "classname": f"azaudit.{code}", "time": "0"}
+                suite, "testcase", {"name": _case_name(report, f), "classname": _x(f"azaudit.{code}"), "time": "0"}
             )
-            detail = f"{f.message}\nresource: {f.resource_id}"
+            message = _x(f.message)
+            detail = f"{message}\nresource: {_x(f.resource_id)}"
             if f.status is Status.FAIL:
                 ET.SubElement(
-                    case, "failure", {"message": f.message, "type": meta.severity.label}
-                ).text = f"{detail}\n\nHow to fix:\n{meta.docs.fix}"
+                    case, "failure", {"message": message, "type": meta.severity.label}
+                ).text = f"{detail}\n\nHow to fix:\n{_x(meta.docs.fix, multiline=True)}"
             elif f.status is Status.ERROR:
-                ET.SubElement(case, "error", {"message": f.message, "type": "not-assessed"}).text = detail
+                ET.SubElement(case, "error", {"message": message, "type": "not-assessed"}).text = detail
             elif f.status is Status.SKIPPED:
-                ET.SubElement(case, "skipped", {"message": f.suppressed_by or f.message})
+                ET.SubElement(case, "skipped", {"message": _x(f.suppressed_by or f.message)})
         ET.SubElement(suite, "system-out")
         ET.SubElement(suite, "system-err")
     ET.indent(root)

@@ -2,23 +2,44 @@
 to fix it, what could not be assessed, and which recommendation and MCSB control each check serves.
 
 Plain CommonMark plus GitHub-style tables: it renders in Azure DevOps (wiki and run summary) and
-GitHub alike.
+GitHub alike. Every value placed in a table cell or a list item is escaped (:func:`md`): tenant
+text can hold HTML, links, pipes or logging commands, and must render as the text it is.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 
 from azaudit.model import CheckMeta, Finding, Severity, Status
 from azaudit.recommendations import MANUAL_ITEMS, RECOMMENDATIONS
+from azaudit.render.escape import Output, neutralise
 from azaudit.report import Report
 
 STATUSES = (Status.FAIL, Status.ERROR, Status.PASS, Status.SKIPPED)
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9._:/-]+$")
 
 
-def cell(text: object) -> str:
-    """Text safe inside a table cell: no pipe, no line break."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ").strip()
+class Raw(str):
+    """Markdown azaudit wrote itself (a code span around a known id): placed in a cell as it is."""
+
+
+NONE = Raw("-")
+
+
+def md(text: object) -> str:
+    """Text that renders as itself inline: in a table cell (no pipe, no line break) or a list item."""
+    return neutralise(text, Output.MARKDOWN)
+
+
+def code(text: str) -> str:
+    """An id as a code span when it is a plain id; anything else as escaped text (a backtick
+    would end the span, and escapes do not work inside one)."""
+    return f"`{text}`" if _PLAIN_ID.match(text) else md(text)
+
+
+def cell(value: object) -> str:
+    return value if isinstance(value, Raw) else md(value)
 
 
 def table(headers: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
@@ -28,7 +49,7 @@ def table(headers: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
 
 
 def _where(report: Report, finding: Finding) -> str:
-    return report.subscription_name(finding.subscription_id) if finding.subscription_id else "-"
+    return report.subscription_name(finding.subscription_id) if finding.subscription_id else NONE
 
 
 def _counts(findings: list[Finding]) -> tuple[int, ...]:
@@ -38,7 +59,7 @@ def _counts(findings: list[Finding]) -> tuple[int, ...]:
 
 def _header(report: Report) -> list[str]:
     run = report.run
-    subs = ", ".join(f"{s.name} (`{s.subscription_id}`)" for s in run.subscriptions) or "none"
+    subs = ", ".join(f"{md(s.name)} ({code(s.subscription_id)})" for s in run.subscriptions) or "none"
     failures = report.failures()
     by_severity = Counter(f.severity for f in failures)
     verdict = (
@@ -55,7 +76,7 @@ def _header(report: Report) -> list[str]:
     )
     parts = []
     if run.management_groups:
-        parts.append(f"- Management group(s): {', '.join(f'`{g}`' for g in run.management_groups)}")
+        parts.append(f"- Management group(s): {', '.join(code(g) for g in run.management_groups)}")
     if run.shard:
         parts.append(
             f"- Shard {run.shard}: this report covers one slice of the audited subscriptions; "
@@ -66,7 +87,7 @@ def _header(report: Report) -> list[str]:
     if report.baseline is not None:
         taken = report.baseline.taken_at.isoformat(timespec="seconds")
         parts.append(
-            f"- Baseline: `{cell(report.baseline.source)}` (audit of {taken}): {cell(report.baseline_counts())}; "
+            f"- Baseline: {code(report.baseline.source)} (audit of {taken}): {md(report.baseline_counts())}; "
             "only new failures gate"
         )
     return [
@@ -74,7 +95,7 @@ def _header(report: Report) -> list[str]:
         "",
         f"- Scope: {len(run.subscriptions)} subscription(s): {subs}",
         *parts,
-        f"- Tenant: {run.tenant_id or 'unknown'}; cloud: {run.cloud}; source: {run.source}",
+        f"- Tenant: {md(run.tenant_id or 'unknown')}; cloud: {md(run.cloud)}; source: {md(run.source)}",
         f"- Time: {run.started_at.isoformat(timespec='seconds')} to {run.finished_at.isoformat(timespec='seconds')}",
         f"- Tool: azaudit {run.tool_version}, {len(report.checks)} check(s), {run.requests} request(s)",
         "",
@@ -125,7 +146,7 @@ def _coverage(report: Report) -> list[str]:
                 report.subscription_name(e.subscription_id) if e.subscription_id else "every subscription",
                 e.dataset.value,
                 e.resource_name or e.resource_id or "(whole subscription)",
-                f"HTTP {e.status_code}" if e.status_code else "-",
+                f"HTTP {e.status_code}" if e.status_code else NONE,
                 e.reason,
             )
             for e in report.errors
@@ -140,7 +161,7 @@ def _coverage(report: Report) -> list[str]:
         ]
     if report.notes:
         lines += ["Notes on how data was collected:", ""]
-        lines += [f"- {cell(n.resource_name)}: {cell(n.message)}" for n in report.notes]
+        lines += [f"- {md(n.resource_name)}: {md(n.message)}" for n in report.notes]
         lines.append("")
     return lines
 
@@ -186,7 +207,7 @@ def _check_section(report: Report, meta: CheckMeta, findings: list[Finding]) -> 
     suppressed = [f for f in findings if f.suppressed_by]
     if suppressed:
         lines += ["Suppressed:", ""]
-        lines += [f"- {cell(f.resource_name)}: {cell(f.suppressed_by)}" for f in suppressed]
+        lines += [f"- {md(f.resource_name)}: {md(f.suppressed_by)}" for f in suppressed]
         lines.append("")
     return lines
 
@@ -214,7 +235,7 @@ def _recommendations(report: Report) -> list[str]:
         findings = [f for f in report.findings if f.code in codes]
         fails, errors, passes, _ = _counts(findings)
         result = "not checked" if not codes else ("failing" if fails else ("incomplete" if errors else "met"))
-        rows.append((f"`{rec_id}`", title, ", ".join(codes) or "-", result))
+        rows.append((Raw(f"`{rec_id}`"), title, ", ".join(codes) or NONE, result))
     lines = [
         "## Recommendations coverage",
         "",

@@ -12,6 +12,7 @@ import hashlib
 import json
 
 from azaudit.model import CheckMeta, Finding, Severity, Status
+from azaudit.render.escape import json_text
 from azaudit.report import Report
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -122,4 +123,4 @@ def render(report: Report) -> str:
             }
         ],
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json_text(json.dumps(document, indent=2)) + "\n"

@@ -5,13 +5,20 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from azaudit.model import Finding, Severity, Status
+from azaudit.render.escape import Output, neutralise
 from azaudit.report import Report
 
 SHOWN = (Status.FAIL, Status.ERROR)
 
 
+def _text(value: str) -> str:
+    """Tenant text for the terminal: no escape sequence, bidi override or logging command."""
+    return neutralise(value, Output.TEXT)
+
+
 def _where(finding: Finding) -> str:
-    return f"{finding.resource_name} ({finding.item})" if finding.item else finding.resource_name
+    name = _text(finding.resource_name)
+    return f"{name} ({_text(finding.item)})" if finding.item else name
 
 
 def summary_line(report: Report) -> str:
@@ -36,7 +43,7 @@ def render(report: Report) -> str:
     blocks: list[str] = []
     for severity in sorted(Severity, reverse=True):
         rows = [
-            (f.code, f.status_text, report.subscription_name(f.subscription_id), _where(f), f.message)
+            (f.code, f.status_text, _text(report.subscription_name(f.subscription_id)), _where(f), _text(f.message))
             for f in report.findings
             if f.severity is severity and f.status in SHOWN
         ]
@@ -61,8 +68,10 @@ def render(report: Report) -> str:
         blocks.append(tabulate(rows2, headers=("check", "title", "passed", "skipped")))
     if report.errors or report.notes:
         blocks.append("NOT ASSESSED")
-        lines = [f"- {report.subscription_name(e.subscription_id)}: {e.describe()}" for e in report.errors]
-        lines += [f"- note: {n.resource_name}: {n.message}" for n in report.notes]
+        lines = [
+            f"- {_text(report.subscription_name(e.subscription_id))}: {_text(e.describe())}" for e in report.errors
+        ]
+        lines += [f"- note: {_text(n.resource_name)}: {_text(n.message)}" for n in report.notes]
         blocks.append("\n".join(lines))
     blocks.append(summary_line(report))
     return "\n\n".join(blocks) + "\n"
