@@ -30,7 +30,7 @@ from azaudit.inventory import Inventory, from_json, to_json
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import Dataset
 from azaudit.replay import ReplayAdapter, ReplayCredential, load_fixture_dir, replay_session
-from azaudit.replay.recorder import RecordingAdapter
+from azaudit.replay.recorder import RecordingAdapter, check_destination
 from azaudit.report import Report, RunInfo
 from azaudit.runconfig import RunConfig
 from azaudit.settings import Settings, load_settings, parse_settings
@@ -152,6 +152,8 @@ def run_audit(
     settings.check_suppressions(started.date(), settings_source or "configuration", available)
     checks = catalogue.select(available, config.select, config.ignore)
     shard = Shard.parse(config.shard) if config.shard is not None else None
+    if config.record is not None:
+        check_destination(config.record)  # before the audit: its end must not be lost to a bad folder
     baseline = load_baseline(config.baseline) if config.baseline is not None else None
     cloud = CLOUDS[config.cloud]
     shared = SharedTokenCredential(credential or _credential(config, cloud, notify))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import json
 import os
 import stat
 import threading
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -163,9 +162,7 @@ def test_one_unwritable_report_leaves_no_other_written(tmp_path: Path) -> None:
     assert not first.exists()
 
 
-def test_a_failed_rename_puts_back_the_reports_already_renamed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failed_rename_puts_back_the_reports_already_renamed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     existing, new, third = tmp_path / "a.json", tmp_path / "b.md", tmp_path / "c.csv"
     existing.write_text("yesterday\n", encoding="utf-8")
     real_replace = os.replace

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from azaudit.audit import Audit
+from azaudit.model import Status
 from azaudit.replay.recorder import scrub_body
-from tests.conftest import CANARY_MARK, audit_replay
+from tests.conftest import CANARY_MARK, SAMPLE_TENANT, audit_replay
 
 
 def _verdicts(audit: Audit) -> set[tuple[str, str, str, str | None]]:
@@ -68,3 +72,178 @@ def test_scrubbed_command_lines_keep_their_verdict() -> None:
         assert classify_command(tuple(command)), command
         assert classify_command(tuple(scrubbed)), scrubbed
         assert not any(secret in " ".join(scrubbed) for secret in ("S3cret", "abcd1234", "hunter22"))
+
+
+def test_recording_into_a_folder_that_holds_something_is_refused_before_the_audit(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from azaudit.cli import app
+
+    runner = CliRunner()
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "notes.txt").write_text("keep me\n", encoding="utf-8")
+    a_file = tmp_path / "recording.json"
+    a_file.write_text("{}\n", encoding="utf-8")
+    for destination, reason in ((occupied, "the folder is not empty"), (a_file, "not a folder")):
+        report = tmp_path / "report.json"
+        result = runner.invoke(
+            app,
+            [
+                "subscription",
+                "--replay",
+                str(SAMPLE_TENANT),
+                "--record",
+                str(destination),
+                "-f",
+                "json",
+                "-o",
+                str(report),
+            ],
+        )
+        assert result.exit_code == 2, result.output
+        line = result.stderr.strip()
+        assert line.startswith("azaudit: --record ") and reason in line and "\n" not in line
+        assert not report.exists(), "refused before the audit, not after it"
+    assert [p.name for p in occupied.iterdir()] == ["notes.txt"]
+    assert a_file.read_text(encoding="utf-8") == "{}\n"
+    # the folder it replays from is never recorded into
+    result = runner.invoke(app, ["subscription", "--replay", str(SAMPLE_TENANT), "--record", str(SAMPLE_TENANT)])
+    assert result.exit_code == 2 and "the folder is not empty" in result.stderr
+
+
+def test_an_existing_empty_folder_takes_a_recording(tmp_path: Path) -> None:
+    audit_replay(select=("ACR001",), record=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) and all(p.suffix == ".json" for p in tmp_path.iterdir())
+
+
+# --- the allow-list: what the checks do not read is never recorded ---------------------------------
+
+
+def _plant(body: dict[str, Any], planted: Callable[[dict[str, Any]], None]) -> None:
+    for item in body.get("value", []) if isinstance(body.get("value"), list) else [body]:
+        if isinstance(item, dict):
+            planted(item)
+
+
+def _plant_in_file(path: Path, planted: Callable[[dict[str, Any]], None]) -> None:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    for interaction in document["interactions"]:
+        body = interaction["response"].get("body")
+        if interaction["response"]["status"] == 200 and isinstance(body, dict):
+            _plant(body, planted)
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+
+def _everywhere(item: dict[str, Any]) -> None:
+    item["tags"] = {"owner": f"{CANARY_MARK}-tag", "note": f"call {CANARY_MARK}"}
+    if isinstance(item.get("properties"), dict):
+        item["properties"]["addedByAzureTomorrow"] = {"value": f"{CANARY_MARK}-new"}
+
+
+def _container_group(item: dict[str, Any]) -> None:
+    _everywhere(item)
+    props = item["properties"]
+    probe = {"exec": {"command": ["sh", "-c", f"curl -fsS -H 'X-Key: {CANARY_MARK}' localhost/health"]}}
+    for container in props.get("containers") or []:
+        inner = container["properties"]
+        inner["livenessProbe"] = probe
+        inner["readinessProbe"] = {"exec": {"command": ["check", f"--token={CANARY_MARK}"]}, "periodSeconds": 5}
+        inner["volumeMounts"] = [{"name": "planted-secret", "mountPath": f"/run/{CANARY_MARK}"}]
+        inner.setdefault("environmentVariables", []).append({"name": "OPAQUE", "secureValue": f"{CANARY_MARK}-sv"})
+        inner["command"] = ["/app/server", "--listen", f"192.0.2.10:80/{CANARY_MARK}", "--db-password", CANARY_MARK]
+    props["volumes"] = [
+        *(props.get("volumes") or []),
+        {"name": "planted-secret", "secret": {"appsettings.json": f"eyJ{CANARY_MARK}"}},
+        {
+            "name": "planted-share",
+            "azureFile": {"shareName": "s", "storageAccountName": "st", "storageAccountKey": f"{CANARY_MARK}=="},
+        },
+        {
+            "name": "planted-repo",
+            "gitRepo": {"repository": f"https://bot:{CANARY_MARK}@github.com/contoso/{CANARY_MARK}"},
+        },
+    ]
+    props["extensions"] = [
+        {
+            "name": "kube-proxy",
+            "properties": {
+                "extensionType": "kube-proxy",
+                "version": "1.0",
+                "settings": {"clusterCidr": "10.240.0.0/16"},
+                "protectedSettings": {"kubeConfig": f"{CANARY_MARK}-kubeconfig"},
+            },
+        }
+    ]
+    props["imageRegistryCredentials"] = [
+        *(props.get("imageRegistryCredentials") or []),
+        {"server": "planted.azurecr.io", "username": "planted", "password": f"{CANARY_MARK}-pw"},
+    ]
+    props.setdefault("diagnostics", {"logAnalytics": {"workspaceId": "w"}})["logAnalytics"]["workspaceKey"] = (
+        f"{CANARY_MARK}-wk"
+    )
+
+
+def _token(item: dict[str, Any]) -> None:
+    _everywhere(item)
+    for password in item["properties"].get("credentials", {}).get("passwords", []):
+        password["value"] = f"{CANARY_MARK}-token-password"
+
+
+def _data_plane_secret(item: dict[str, Any]) -> None:
+    item["tags"] = {"file-share-password": f"{CANARY_MARK}-dp-tag"}
+    item["value"] = f"{CANARY_MARK}-never-returned"
+
+
+def _findings(audit: Audit) -> list[tuple[str, ...]]:
+    return sorted(
+        (f.code, f.status.value, f.resource_id.lower(), f.item or "", f.message, f.severity.label)
+        for f in audit.report.findings
+    )
+
+
+def test_a_recording_keeps_only_what_the_checks_read_and_replays_to_the_same_findings(tmp_path: Path) -> None:
+    tenant = tmp_path / "tenant"
+    shutil.copytree(SAMPLE_TENANT, tenant)
+    for path in tenant.rglob("*.json"):
+        name = path.name
+        if name == "containerinstance.json":
+            _plant_in_file(path, _container_group)
+        elif name == "keyvault-dataplane.json":
+            _plant_in_file(path, _data_plane_secret)
+        elif name == "containerregistry.json":
+            _plant_in_file(path, lambda item: _token(item) if "/tokens/" in item.get("id", "") else _everywhere(item))
+        elif name != "subscriptions.json":
+            _plant_in_file(path, _everywhere)
+    planted = "".join(p.read_text(encoding="utf-8") for p in tenant.rglob("*.json"))
+    assert planted.count(CANARY_MARK) > 100
+
+    recording = tmp_path / "recorded"
+    original = audit_replay(tenant, record=recording)
+    stored = "".join(p.read_text(encoding="utf-8") for p in recording.rglob("*.json"))
+    assert CANARY_MARK not in stored
+    for never in ("livenessProbe", "protectedSettings", "storageAccountKey", "workspaceKey", "tags", "volumeMounts"):
+        assert never not in stored, never
+    replayed = audit_replay(recording)
+    assert _findings(replayed) == _findings(original)
+    assert {f.code for f in original.report.findings if f.status is Status.FAIL} >= {"ACI004", "ACI003"}
+
+
+def test_a_command_line_is_recorded_as_its_shape_with_the_same_verdicts() -> None:
+    from azaudit.detect.credentials import classify_command
+    from azaudit.replay.recorder import scrub_command
+
+    for command in (
+        ["/usr/bin/app", "--listen", "192.0.2.10:8080", "--config", "/etc/app/internal-host.yaml"],
+        ["sh", "-c", "mysql -pS3cretPassw0rd orders && echo internal-host"],
+        ["sshpass", "-p", "hunter22pw", "ssh", "deploy@10.0.0.5"],
+        ["env", "PGPASSWORD=hunter22pw", "psql", "-h", "db.internal"],
+        ["docker", "login", "-u", "bot", "-p", "hunter22pw", "contoso.azurecr.io"],
+        ["app", "--token=abcd1234efgh", "--api-key", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlMDAw"],
+        ["curl", "-u", "user:hunter22pw", "https://internal.example/"],
+    ):
+        scrubbed = scrub_command(command)
+        assert len(scrubbed) == len(command)
+        assert classify_command(tuple(scrubbed)) == classify_command(tuple(command)), (command, scrubbed)
+        for secret in ("S3cret", "hunter22", "abcd1234", "eyJzdWIi", "internal", "192.0.2.10", "10.0.0.5", "orders"):
+            assert secret not in " ".join(scrubbed), (secret, scrubbed)

@@ -1,25 +1,35 @@
-"""Record a live audit as replay fixtures, scrubbed of every secret and environment value.
+"""Record a live audit as replay fixtures that keep only what the checks read.
 
 Recording wraps the real HTTP adapter under azure-core's ``RequestsTransport``: each answer is
 scrubbed in memory before it is kept, and the fixture files are written once the run is over.
-What a recording never contains:
 
-- any header (tokens travel in request headers; response headers are not needed for replay);
-- container environment values: a value the detector classifies as a credential becomes a fake
-  sample of the same kind (so the replayed audit reaches the same verdict), any other value
-  becomes ``"redacted"``; credential-carrying command-line arguments and credentials in
-  ``gitRepo`` URLs are replaced the same way;
-- write-only fields the services should never return anyway (``secureValue``, registry
-  ``password``, ``storageAccountKey``, ``workspaceKey``, a Key Vault secret ``value``, a
-  registry token password's ``value``);
-- the Key Vault bearer challenge (replay plays it itself).
+Scrubbing is an **allow-list**: for each kind of answer (registries, container groups, vaults...)
+:data:`SHAPES` names the fields the collectors read, and everything else is dropped: tags, probe
+commands, volume mounts, extension settings, secret volume contents, registry and workspace keys,
+token password values, anything Azure adds tomorrow. An answer of a kind not listed keeps only
+its ARM envelope (``id``, ``name``, ``type``, paging). Of the fields kept, three carry values
+azaudit classifies but must never store; they are rewritten so the replayed audit reaches the
+same verdict with the same message:
+
+- a container environment value becomes a marker the credential detector classifies exactly as
+  it classified the real value (a fake sample of the same kind, or ``redacted``);
+- a container command line keeps only its shape: program names, bare flags and the detector's
+  vocabulary stay, every other argument becomes ``arg``, and each argument that carried a
+  credential becomes a fake that the detector reports at the same position, with the same kind
+  and flag;
+- a ``gitRepo`` URL keeps its scheme and host; credentials in it become a fake of the same kind.
+
+Never recorded either: any header (tokens travel in request headers), the Key Vault bearer
+challenge (replay plays it itself).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,7 +37,16 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import BaseAdapter
 
-from azaudit.detect.credentials import classify_command, classify_env_value
+from azaudit.detect.credentials import (
+    LOGIN_TOOLS,
+    SHORT_PASSWORD_FLAGS,
+    WRAPPERS,
+    classify_command,
+    classify_env_value,
+    classify_url_user_info,
+)
+from azaudit.errors import UsageError
+from azaudit.inventory.aci import CommandCredential
 
 # A fake sample per credential kind: recognisable as fake, classified as the same kind.
 FAKE_SAMPLES = {
@@ -40,99 +59,403 @@ FAKE_SAMPLES = {
     "jwt": "eyJhbGciOiJub25lIn0.eyJyZWNvcmRlZCI6dHJ1ZX0.UmVjb3JkZWRGYWtl",
     "github-token": "ghp_RecordedFakeTokenRecordedFake000000",
     "url-with-password": "https://recorded:RecordedFake@recorded.example/",
+    "token-as-user-name": "RecordedFakeToken-0000000000",
 }
 GENERIC_FAKE = "RecordedFakeSecret-0000"
-WRITE_ONLY = {"secureValue", "password", "storageAccountKey", "workspaceKey"}
+REDACTED = "redacted"  # a null word to the detector: never a credential, whatever the name
+NEUTRAL_ARGUMENT = "arg"  # too short to be anyone's credential
+# Command-line words kept as they are: the detector's vocabulary (tools whose flags take
+# passwords, wrappers), shells, and bare flags (``--password``, ``-c``) - no tenant value.
+VOCABULARY = (
+    set(SHORT_PASSWORD_FLAGS) | set(LOGIN_TOOLS) | set(WRAPPERS) | {"curl", "login", "sh", "bash", "ash", "zsh"}
+)
+BARE_FLAG = re.compile(r"^-{1,2}[A-Za-z][A-Za-z0-9_.-]{0,40}$")
+PROGRAM = re.compile(r"^(?:[A-Za-z0-9_.-]+/)*([A-Za-z0-9_.-]{1,60})$")
 
 
 def fake_for(kind: str) -> str:
     return FAKE_SAMPLES.get(kind, GENERIC_FAKE)
 
 
-def _scrub_container(container: dict[str, Any]) -> None:
-    props = container.get("properties") or {}
-    for variable in props.get("environmentVariables") or []:
-        variable.pop("secureValue", None)
-        if variable.get("value"):
-            kind = classify_env_value(str(variable.get("name", "")), str(variable["value"]))
-            variable["value"] = fake_for(kind) if kind else "redacted"
-    command = props.get("command")
-    if isinstance(command, list):
-        for hit in classify_command(tuple(str(arg) for arg in command)):
-            if hit.flag is None:
-                command[hit.position] = fake_for(hit.kind)
-            elif hit.position > 0 and command[hit.position - 1] == hit.flag:
-                command[hit.position] = GENERIC_FAKE  # `--password value`: the value alone
-            else:
-                # The credential sits inside a longer argument (a shell script, `--flag=value`,
-                # `-pVALUE`): the whole argument becomes a password flag with a fake, which the
-                # detector reports the same way, so the replayed verdict is unchanged.
-                command[hit.position] = f"--password={GENERIC_FAKE}"
+# --- environment values, command lines, git URLs -----------------------------------------------
 
 
-def _scrub_git_url(url: str) -> str:
-    parts = urlsplit(url)
-    if not (parts.username or parts.password):
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return parts._replace(netloc=f"recorded:{GENERIC_FAKE}@{host}").geturl()
+def scrub_env_value(name: str, value: str) -> str:
+    """A stand-in for ``value`` that the detector classifies as it classifies ``value``."""
+    kind = classify_env_value(name, value)
+    candidates = (fake_for(kind), GENERIC_FAKE, *FAKE_SAMPLES.values()) if kind else (REDACTED, "")
+    return next((c for c in candidates if classify_env_value(name, c) == kind), candidates[0])
 
 
-def _drop_write_only(node: Any) -> None:
-    if isinstance(node, dict):
-        for key in list(node):
-            if key in WRITE_ONLY:
-                del node[key]
-            else:
-                _drop_write_only(node[key])
-    elif isinstance(node, list):
-        for item in node:
-            _drop_write_only(item)
+def _neutral(argument: str, index: int) -> str:
+    program = PROGRAM.match(argument)
+    if index == 0 and program:
+        return program.group(1)
+    if argument in VOCABULARY or BARE_FLAG.match(argument):
+        return argument
+    return NEUTRAL_ARGUMENT
 
 
-def _drop_token_password_values(token: dict[str, Any]) -> None:
-    """A repository token's password values (ARM returns them only when they are generated)."""
-    props = token.get("properties")
-    credentials = props.get("credentials") if isinstance(props, dict) else None
-    passwords = credentials.get("passwords") if isinstance(credentials, dict) else None
-    for password in passwords if isinstance(passwords, list) else []:
-        if isinstance(password, dict):
-            password.pop("value", None)
+def _stand_ins(hit: CommandCredential, original: list[str]) -> Iterator[dict[int, str]]:
+    """Arguments (position → text) that carry a fake credential the way ``hit`` was carried."""
+    values = (fake_for(hit.kind), GENERIC_FAKE, f"recorded:{GENERIC_FAKE}")
+    flag, at = hit.flag, hit.position
+    for value in values:
+        if flag is None:
+            yield {at: value}
+            continue
+        if flag.startswith("-") and at > 0 and original[at - 1] == flag:
+            yield {at - 1: flag, at: value}
+        if not flag.startswith("-"):
+            yield {at: f"{flag}={value}"}
+            yield {at: f"export {flag}={value}"}
+            continue
+        yield {at: f"{flag}={value}"}
+        yield {at: f"{flag}{value}"}
+        for tool in ("", *sorted(VOCABULARY)):
+            yield {at: f"{tool} {flag} {value}".strip()}
+            yield {at: f"{tool} {flag}{value}".strip()}
+            yield {at: f"{tool} login {flag} {value}".strip()}
+    yield {at: f"--password={GENERIC_FAKE}"}
 
 
-def _items(body: Any) -> list[dict[str, Any]]:
-    """The resources of a list body (``value``) or the one resource of a GET body."""
-    if not isinstance(body, dict):
+def scrub_command(command: list[str]) -> list[str]:
+    """The command's shape with fakes where it carried credentials (see the module docstring)."""
+    hits = classify_command(tuple(command))
+    scrubbed = [_neutral(argument, index) for index, argument in enumerate(command)]
+    for hit in hits:
+        for stand_in in _stand_ins(hit, command):
+            trial = list(scrubbed)
+            for position, text in stand_in.items():
+                trial[position] = text
+            if hit in classify_command(tuple(trial)):
+                scrubbed = trial
+                break
+        else:
+            scrubbed[hit.position] = fake_for(hit.kind)
+    return scrubbed
+
+
+def scrub_git_url(url: str) -> str:
+    """Scheme and host of a ``gitRepo`` URL; its credentials become a fake of the same kind."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port:
+            host += f":{parts.port}"
+    except ValueError:
+        return "https://recorded.invalid/recorded.git"
+    base = f"{parts.scheme or 'https'}://{{}}{host}/recorded.git"
+    kind = classify_url_user_info(url)
+    if kind is None:
+        return base.format("")
+    fake = fake_for(kind)
+    for user_info in (f"recorded:{GENERIC_FAKE}@", f"{fake}@", f"x-access-token:{fake}@"):
+        candidate = base.format(user_info)
+        if classify_url_user_info(candidate) == kind:
+            return candidate
+    return base.format(f"recorded:{GENERIC_FAKE}@")
+
+
+# --- the allow-list ------------------------------------------------------------------------------
+
+# A shape is what to keep of a JSON value: KEEP keeps it whole (only for fields that are ids,
+# enums, numbers, dates or lists of them); a dict keeps the listed keys of an object (or of each
+# object of a list), ``"*"`` standing for any key; a function rewrites the value.
+KEEP = True
+Shape = Any
+
+
+def _env(variables: Any) -> Any:
+    if not isinstance(variables, list):
+        return _empty_like(variables)
+    kept = []
+    for variable in variables:
+        if not isinstance(variable, dict):
+            kept.append(_empty_like(variable))
+            continue
+        item: dict[str, Any] = {"name": variable.get("name")} if "name" in variable else {}
+        value = variable.get("value")
+        if isinstance(value, str) and isinstance(variable.get("name"), str):
+            item["value"] = scrub_env_value(variable["name"], value)
+        elif "value" in variable:
+            item["value"] = value if value is None or isinstance(value, bool | int | float) else _empty_like(value)
+        kept.append(item)
+    return kept
+
+
+def _command(command: Any) -> Any:
+    if isinstance(command, list) and all(isinstance(argument, str) for argument in command):
+        return scrub_command(command)
+    return _empty_like(command)
+
+
+def _git_url(url: Any) -> Any:
+    return scrub_git_url(url) if isinstance(url, str) else _empty_like(url)
+
+
+def _empty_like(value: Any) -> Any:
+    """A value of the same JSON type that carries nothing."""
+    if isinstance(value, dict):
+        return {}
+    if isinstance(value, list):
         return []
-    listed = body.get("value")
-    candidates = listed if isinstance(listed, list) else [body]
-    return [item for item in candidates if isinstance(item, dict)]
+    if isinstance(value, str):
+        return REDACTED
+    return value  # null, a boolean or a number
+
+
+ARM = {"id": KEEP, "name": KEEP, "type": KEEP, "location": KEEP}
+IDENTITY = {
+    "type": KEEP,
+    "principalId": KEEP,
+    "tenantId": KEEP,
+    "userAssignedIdentities": {"*": {"principalId": KEEP, "clientId": KEEP}},
+}
+PRIVATE_ENDPOINTS = {
+    "id": KEEP,
+    "properties": {
+        "privateEndpoint": {"id": KEEP},
+        "privateLinkServiceConnectionState": {"status": KEEP},
+        "provisioningState": KEEP,
+    },
+}
+STATUS = {"status": KEEP}
+REGISTRY = {
+    **ARM,
+    "sku": KEEP,
+    "identity": IDENTITY,
+    "properties": {
+        "loginServer": KEEP,
+        "provisioningState": KEEP,
+        "adminUserEnabled": KEEP,
+        "anonymousPullEnabled": KEEP,
+        "publicNetworkAccess": KEEP,
+        "networkRuleBypassOptions": KEEP,
+        "networkRuleSet": {"defaultAction": KEEP, "ipRules": {"action": KEEP, "value": KEEP}},
+        "privateEndpointConnections": PRIVATE_ENDPOINTS,
+        "policies": {
+            "quarantinePolicy": STATUS,
+            "trustPolicy": {"type": KEEP, "status": KEEP},
+            "retentionPolicy": {"days": KEEP, "status": KEEP},
+            "exportPolicy": STATUS,
+            "azureADAuthenticationAsArmPolicy": STATUS,
+            "softDeletePolicy": {"retentionDays": KEEP, "status": KEEP},
+        },
+        "encryption": STATUS,
+        "dataEndpointEnabled": KEEP,
+        "zoneRedundancy": KEEP,
+        "roleAssignmentMode": KEEP,
+    },
+}
+TOKEN = {
+    **ARM,
+    "properties": {
+        "status": KEEP,
+        "scopeMapId": KEEP,
+        "provisioningState": KEEP,
+        "creationDate": KEEP,
+        "credentials": {
+            "passwords": {"name": KEEP, "expiry": KEEP, "creationTime": KEEP},
+            "certificates": {"name": KEEP, "expiry": KEEP},
+        },
+    },
+}
+CONTAINER = {
+    "name": KEEP,
+    "properties": {
+        "image": KEEP,
+        "command": _command,
+        "environmentVariables": _env,
+        "ports": {"port": KEEP, "protocol": KEEP},
+        "resources": {
+            "requests": {"cpu": KEEP, "memoryInGB": KEEP},
+            "limits": {"cpu": KEEP, "memoryInGB": KEEP},
+        },
+        "securityContext": {
+            "privileged": KEEP,
+            "allowPrivilegeEscalation": KEEP,
+            "capabilities": {"add": KEEP, "drop": KEEP},
+            "runAsUser": KEEP,
+            "runAsGroup": KEEP,
+            "seccompProfile": KEEP,
+        },
+    },
+}
+CONTAINER_GROUP = {
+    **ARM,
+    "identity": IDENTITY,
+    "properties": {
+        "provisioningState": KEEP,
+        "osType": KEEP,
+        "sku": KEEP,
+        "containers": CONTAINER,
+        "initContainers": CONTAINER,
+        "ipAddress": {"type": KEEP, "ports": {"port": KEEP, "protocol": KEEP}, "fqdn": KEEP},
+        "subnetIds": {"id": KEEP},
+        "imageRegistryCredentials": {"server": KEEP, "username": KEEP, "identity": KEEP},
+        "diagnostics": {"logAnalytics": {"workspaceId": KEEP}},
+        "encryptionProperties": {"vaultBaseUrl": KEEP, "keyName": KEEP, "keyVersion": KEEP, "identity": KEEP},
+        # which kind of volume it is, and the git host: never a file's content or a storage key
+        "volumes": {"name": KEEP, "azureFile": {}, "emptyDir": {}, "secret": {}, "gitRepo": {"repository": _git_url}},
+    },
+}
+TIMES = {"enabled": KEEP, "nbf": KEEP, "exp": KEEP, "created": KEEP, "updated": KEEP, "recoveryLevel": KEEP}
+VAULT = {
+    **ARM,
+    "identity": IDENTITY,
+    "properties": {
+        "tenantId": KEEP,
+        "sku": KEEP,
+        "vaultUri": KEEP,
+        "accessPolicies": {
+            "tenantId": KEEP,
+            "objectId": KEEP,
+            "applicationId": KEEP,
+            "permissions": {"keys": KEEP, "secrets": KEEP, "certificates": KEEP, "storage": KEEP},
+        },
+        "enableSoftDelete": KEEP,
+        "softDeleteRetentionInDays": KEEP,
+        "enablePurgeProtection": KEEP,
+        "enableRbacAuthorization": KEEP,
+        "publicNetworkAccess": KEEP,
+        "networkAcls": {
+            "bypass": KEEP,
+            "defaultAction": KEEP,
+            "ipRules": {"value": KEEP},
+            "virtualNetworkRules": {"id": KEEP},
+        },
+        "privateEndpointConnections": PRIVATE_ENDPOINTS,
+        "provisioningState": KEEP,
+    },
+}
+ARM_SECRET = {**ARM, "properties": {"attributes": TIMES, "contentType": KEEP}}
+DATA_PLANE_SECRET = {"id": KEEP, "attributes": TIMES, "contentType": KEEP, "managed": KEEP}
+KEY = {
+    **ARM,
+    "properties": {
+        "attributes": TIMES,
+        "kty": KEEP,
+        "keySize": KEEP,
+        "curveName": KEEP,
+        "keyUri": KEEP,
+        "rotationPolicy": {
+            "attributes": {"expiryTime": KEEP},
+            "lifetimeActions": {
+                "action": {"type": KEEP},
+                "trigger": {"timeAfterCreate": KEEP, "timeBeforeExpiry": KEEP},
+            },
+        },
+    },
+}
+DIAGNOSTIC_SETTING = {
+    **ARM,
+    "properties": {
+        "workspaceId": KEEP,
+        "storageAccountId": KEEP,
+        "eventHubAuthorizationRuleId": KEEP,
+        "marketplacePartnerId": KEEP,
+        "logs": {"category": KEEP, "categoryGroup": KEEP, "enabled": KEEP},
+    },
+}
+ROLE_ASSIGNMENT = {
+    **ARM,
+    "properties": {
+        "roleDefinitionId": KEEP,
+        "principalId": KEEP,
+        "principalType": KEEP,
+        "scope": KEEP,
+        "condition": KEEP,
+        "conditionVersion": KEEP,
+    },
+}
+ROLE_DEFINITION = {
+    **ARM,
+    "properties": {
+        "roleName": KEEP,
+        "type": KEEP,
+        "assignableScopes": KEEP,
+        "permissions": {"actions": KEEP, "notActions": KEEP, "dataActions": KEEP, "notDataActions": KEEP},
+    },
+}
+IDENTITY_RESOURCE = {**ARM, "properties": {"tenantId": KEEP, "principalId": KEEP, "clientId": KEEP}}
+PRICING = {
+    **ARM,
+    "properties": {
+        "pricingTier": KEEP,
+        "subPlan": KEEP,
+        "deprecated": KEEP,
+        "enablementTime": KEEP,
+        "extensions": {"name": KEEP, "isEnabled": KEEP},
+    },
+}
+SUBSCRIPTION = {"id": KEEP, "subscriptionId": KEEP, "tenantId": KEEP, "displayName": KEEP, "state": KEEP}
+DESCENDANT = {"id": KEEP, "name": KEEP, "type": KEEP, "properties": {"parent": {"id": KEEP}}}
+
+# (pattern on the URL path after its last ``/providers/``, shape of one item), first match wins.
+SHAPES: tuple[tuple[re.Pattern[str], Shape], ...] = tuple(
+    (re.compile(pattern), shape)
+    for pattern, shape in (
+        (r"^microsoft\.insights/diagnosticsettings(/|$)", DIAGNOSTIC_SETTING),
+        (r"^microsoft\.containerregistry/registries/[^/]+/tokens(/|$)", TOKEN),
+        (r"^microsoft\.containerregistry/registries(/[^/]+)?$", REGISTRY),
+        (r"^microsoft\.containerinstance/containergroups(/[^/]+)?$", CONTAINER_GROUP),
+        (r"^microsoft\.keyvault/vaults/[^/]+/secrets(/|$)", ARM_SECRET),
+        (r"^microsoft\.keyvault/vaults/[^/]+/keys(/|$)", KEY),
+        (r"^microsoft\.keyvault/vaults(/[^/]+)?$", VAULT),
+        (r"^microsoft\.authorization/roleassignments(/|$)", ROLE_ASSIGNMENT),
+        (r"^microsoft\.authorization/roledefinitions(/|$)", ROLE_DEFINITION),
+        (r"^microsoft\.managedidentity/userassignedidentities(/|$)", IDENTITY_RESOURCE),
+        (r"^microsoft\.security/pricings(/|$)", PRICING),
+        (r"^microsoft\.management/managementgroups/[^/]+/descendants$", DESCENDANT),
+        (r"^/subscriptions/?$", SUBSCRIPTION),
+    )
+)
+ERROR = {"error": {"code": KEEP, "message": KEEP}, "code": KEEP, "message": KEEP}
+
+
+def _keep(value: Any, shape: Shape) -> Any:
+    if shape is KEEP:
+        return value
+    if callable(shape):
+        return shape(value)
+    if isinstance(value, list):
+        return [_keep(item, shape) for item in value]
+    if not isinstance(value, dict):
+        return _empty_like(value)
+    kept = {}
+    for key, item in value.items():
+        inner = shape.get(key, shape.get("*"))
+        if inner is not None:
+            kept[key] = _keep(item, inner)
+    return kept
+
+
+def shape_for(url: str) -> Shape:
+    """The allow-list of one answer: its items' shape, inside a list body or alone."""
+    parts = urlsplit(url)
+    path = parts.path.lower().rstrip("/") or "/"
+    if (parts.hostname or "").lower().split(".", 1)[-1].startswith("vault."):
+        item: Shape = DATA_PLANE_SECRET if re.match(r"^/secrets/?$", path) else {"id": KEEP}
+    else:
+        tail = path.rsplit("/providers/", 1)[-1] if "/providers/" in path else path
+        item = next((shape for pattern, shape in SHAPES if pattern.search(tail)), ARM)
+    return {**item, **ERROR, "value": item, "nextLink": KEEP}
 
 
 def scrub_body(url: str, body: Any) -> Any:
-    """A copy of ``body`` safe to store (see the module docstring)."""
-    body = json.loads(json.dumps(body))
-    path = urlsplit(url).path.lower()
-    groups = _items(body) if "/microsoft.containerinstance/containergroups" in path else []
-    for group in groups:
-        props = group.get("properties") or {}
-        for container in [*(props.get("containers") or []), *(props.get("initContainers") or [])]:
-            _scrub_container(container)
-        for volume in props.get("volumes") or []:
-            repo = (volume.get("gitRepo") or {}).get("repository")
-            if isinstance(repo, str):
-                volume["gitRepo"]["repository"] = _scrub_git_url(repo)
-    if "/secrets" in path:
-        for item in _items(body):
-            item.pop("value", None)
-            (item.get("properties") or {}).pop("value", None)
-    if "/microsoft.containerregistry/registries/" in path and "/tokens" in path:
-        for item in _items(body):
-            _drop_token_password_values(item)
-    _drop_write_only(body)
-    return body
+    """What of ``body`` may be stored (see the module docstring)."""
+    return _keep(body, shape_for(url))
+
+
+def check_destination(directory: Path) -> None:
+    """Refuse, before the audit starts, a ``--record`` folder the recording cannot be written to
+    whole: a file, or a folder that already holds something (a recording mixed into another, or
+    into the folder it replays, would replay neither; overwriting files would destroy them)."""
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--record {directory}: not a folder; name a new or empty folder")
+    if directory.is_dir() and any(directory.iterdir()):
+        raise UsageError(f"--record {directory}: the folder is not empty; name a new or empty folder")
 
 
 class RecordingAdapter(BaseAdapter):  # type: ignore[misc]
