@@ -42,7 +42,8 @@ EXPECT: dict[str, dict[Status, set[str]]] = {
         Status.PASS: {"kv-prod-apps", "kv-prod-locked"},
         Status.SKIPPED: {"kv-dev-shared"},
     },
-    "LOG005": {Status.FAIL: {"contoso-dev"}, Status.PASS: {"contoso-prod", "contoso-sandbox"}},
+    # dev's export has a destination but every category disabled: it exports nothing
+    "LOG005": {Status.FAIL: {"contoso-dev/activity-to-storage"}, Status.PASS: {"contoso-prod", "contoso-sandbox"}},
     "LOG006": {
         Status.FAIL: {"contoso-sandbox/admin-to-storage"},
         Status.PASS: {"contoso-prod"},
@@ -238,6 +239,50 @@ def test_activity_log_needs_the_four_categories_in_one_setting() -> None:
     ],
 )
 def test_scope_in_words(scope: str, kind: str, words: str) -> None:
+ACTIVITY_CATEGORIES = ["Administrative", "Security", "Alert", "Policy", "ServiceHealth"]
+ACTIVITY_VARIANTS = [
+    # (label, logs, destination, LOG005, LOG006)
+    ("every category enabled", [(c, None, True) for c in ACTIVITY_CATEGORIES], True, Status.PASS, Status.PASS),
+    ("allLogs group", [(None, "allLogs", True)], True, Status.PASS, Status.PASS),
+    ("one category enabled", [("Administrative", None, True)], True, Status.PASS, Status.FAIL),
+    # a destination but nothing enabled: Azure Monitor sends nothing (was a PASS)
+    ("every category disabled", [(c, None, False) for c in ACTIVITY_CATEGORIES], True, Status.FAIL, Status.SKIPPED),
+    ("allLogs disabled", [(None, "allLogs", False)], True, Status.FAIL, Status.SKIPPED),
+    ("no destination", [(None, "allLogs", True)], False, Status.FAIL, Status.SKIPPED),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "logs", "destination", "log005", "log006"), ACTIVITY_VARIANTS, ids=[v[0] for v in ACTIVITY_VARIANTS]
+)
+def test_activity_log_export_needs_an_enabled_category_and_a_destination(
+    label: str,
+    logs: list[tuple[str | None, str | None, bool]],
+    destination: bool,
+    log005: Status,
+    log006: Status,
+) -> None:
+    sub = Subscription(subscription_id="s", display_name="sub", state="Enabled")
+    inventory = Inventory(
+        subscriptions=(sub,), diagnostic_settings=(_setting("/subscriptions/s", "export", logs, destination),)
+    )
+    assert _status("LOG005", inventory) is log005
+    assert _status("LOG006", inventory) is log006
+
+
+def test_an_export_with_every_category_disabled_says_so() -> None:
+    sub = Subscription(subscription_id="s", display_name="sub", state="Enabled")
+    silent = _setting("/subscriptions/s", "quiet", [("Administrative", None, False)])
+    findings = evaluate(
+        CHECKS["LOG005"],
+        CheckContext(
+            inventory=Inventory(subscriptions=(sub,), diagnostic_settings=(silent,)), settings=Settings(), now=NOW
+        ),
+    )
+    assert [(f.status, f.item) for f in findings] == [(Status.FAIL, "quiet")]
+    assert "every category disabled" in findings[0].message
+
+
     assert scope_kind(scope) == kind
     assert describe_scope(scope) == words
     assert is_broad_scope(scope) is (kind != "resource")

@@ -15,6 +15,12 @@ from azaudit_checks.monitor._destinations import logs_sent
     requires=(Dataset.REGISTRIES, Dataset.DIAGNOSTIC_SETTINGS),
     recommendations=("log-admin-access",),
     mcsb=("LT-3",),
+    policies=(
+        "187242f4-89c6-4c43-9a4e-188c0efacc5f",
+        "56288eb2-4350-461d-9ece-2bb242269dce",
+        "9ba29e83-863d-4fec-81d0-16dd87067cc3",
+        "106cd3bd-50a1-466c-869f-f9c2d310477b",
+    ),
 )
 def registry_diagnostics_missing(ctx: CheckContext) -> Iterator[Outcome]:
     """
@@ -29,7 +35,8 @@ def registry_diagnostics_missing(ctx: CheckContext) -> Iterator[Outcome]:
     ## Why it matters
     Registry logs are the only record of who logged in to the registry and who pushed, pulled or
     deleted which image. Without them a stolen credential or a poisoned image cannot be traced,
-    and the seeds' "log all administrative access to registries and images" is not met.
+    and the container security guidance's "log all administrative access to registries and
+    images" is not met.
 
     ## How to fix
     Send the registry's `audit` category group (or `allLogs`) to a Log Analytics workspace:
@@ -39,9 +46,20 @@ def registry_diagnostics_missing(ctx: CheckContext) -> Iterator[Outcome]:
       --workspace <workspace-id> --logs '[{"categoryGroup":"audit","enabled":true}]'
     ```
 
+    ## Decisions
+    Azure Policy tests the same control with 187242f4-89c6-4c43-9a4e-188c0efacc5f ("Resource
+    logs should be enabled for Audit on supported resources": an enabled `audit` or `allLogs`
+    group, whatever the destination) and with the "Enable logging by category group for
+    Container registries" definitions to Log Analytics (56288eb2-4350-461d-9ece-2bb242269dce),
+    Event Hub (9ba29e83-863d-4fec-81d0-16dd87067cc3) and Storage
+    (106cd3bd-50a1-466c-869f-f9c2d310477b), which also require the destination they name.
+    azaudit accepts any destination, and categories named one by one.
+
     ## References
     - https://learn.microsoft.com/azure/container-registry/monitor-container-registry
     - https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Monitoring/DiagnosticSettingsExistsAudit_Audit.json
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Monitoring/DS_LA_containerregistry-registries_DINE.json
     """
     for registry in ctx.inventory.registries:
         yield logs_sent(registry, ctx.inventory.diagnostics_for(registry.id), "logins, pushes and pulls are not logged")

@@ -18,6 +18,12 @@ GROUPS = frozenset({"allLogs", "audit"})
     requires=(Dataset.REGISTRIES, Dataset.DIAGNOSTIC_SETTINGS),
     recommendations=("log-admin-access",),
     mcsb=("LT-3",),
+    policies=(
+        "187242f4-89c6-4c43-9a4e-188c0efacc5f",
+        "56288eb2-4350-461d-9ece-2bb242269dce",
+        "9ba29e83-863d-4fec-81d0-16dd87067cc3",
+        "106cd3bd-50a1-466c-869f-f9c2d310477b",
+    ),
 )
 def registry_diagnostics_incomplete(ctx: CheckContext) -> Iterator[Outcome]:
     """
@@ -47,9 +53,19 @@ def registry_diagnostics_incomplete(ctx: CheckContext) -> Iterator[Outcome]:
     registry categories are audit logs ("Login Auditing Logs", "Repository Auditing Logs"), so
     the `audit` group counts as covering them.
 
+    Azure Policy tests the same control with 187242f4-89c6-4c43-9a4e-188c0efacc5f ("Resource
+    logs should be enabled for Audit on supported resources": an enabled `audit` or `allLogs`
+    group, whatever the destination) and with the "Enable logging by category group for
+    Container registries" definitions to Log Analytics (56288eb2-4350-461d-9ece-2bb242269dce),
+    Event Hub (9ba29e83-863d-4fec-81d0-16dd87067cc3) and Storage
+    (106cd3bd-50a1-466c-869f-f9c2d310477b), which also require the destination they name.
+    azaudit accepts any destination, and categories named one by one.
+
     ## References
     - https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-containerregistry-registries-logs
     - https://learn.microsoft.com/azure/container-registry/monitor-container-registry
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Monitoring/DiagnosticSettingsExistsAudit_Audit.json
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Monitoring/DS_LA_containerregistry-registries_DINE.json
     """
     for registry in ctx.inventory.registries:
         settings = ctx.inventory.diagnostics_for(registry.id)

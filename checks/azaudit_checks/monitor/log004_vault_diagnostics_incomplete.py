@@ -18,6 +18,13 @@ GROUPS = frozenset({"allLogs", "audit"})
     requires=(Dataset.VAULTS, Dataset.DIAGNOSTIC_SETTINGS),
     recommendations=("log-admin-access",),
     mcsb=("LT-3",),
+    policies=(
+        "bef3f64c-5290-43b7-85b0-9b254eef4c47",
+        "187242f4-89c6-4c43-9a4e-188c0efacc5f",
+        "6b359d8f-f88d-4052-aa7c-32015963ecc1",
+        "71153be3-4742-4aae-9aec-150f7589311b",
+        "edf35972-ed56-4c2f-a4a1-65f0471ba702",
+    ),
 )
 def vault_diagnostics_incomplete(ctx: CheckContext) -> Iterator[Outcome]:
     """
@@ -38,9 +45,18 @@ def vault_diagnostics_incomplete(ctx: CheckContext) -> Iterator[Outcome]:
       --logs '[{"categoryGroup":"audit","enabled":true}]'
     ```
 
+    ## Decisions
+    Azure Policy's bef3f64c-5290-43b7-85b0-9b254eef4c47 ("Deploy Diagnostic Settings for Key
+    Vault to Log Analytics workspace") counts a setting compliant when it enables the
+    `AuditEvent` category; 187242f4-89c6-4c43-9a4e-188c0efacc5f and the "Enable logging by
+    category group for Key vaults" definitions (6b359d8f-f88d-4052-aa7c-32015963ecc1,
+    71153be3-4742-4aae-9aec-150f7589311b, edf35972-ed56-4c2f-a4a1-65f0471ba702) accept the `audit`
+    or `allLogs` group. azaudit accepts all three forms, sent to any destination.
+
     ## References
     - https://learn.microsoft.com/azure/key-vault/general/logging
     - https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-keyvault-vaults-logs
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Monitoring/KeyVault_DeployDiagnosticLog_Deploy_LogAnalytics.json
     """
     for vault in ctx.inventory.vaults:
         settings = ctx.inventory.diagnostics_for(vault.id)

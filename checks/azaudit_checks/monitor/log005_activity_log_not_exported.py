@@ -2,6 +2,7 @@ from collections.abc import Iterator
 
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
+from azaudit.inventory.monitor import sending
 from azaudit.model import Outcome, Severity
 
 
@@ -14,12 +15,17 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.ACTIVITY_LOG,),
     recommendations=("monitor-activity",),
     mcsb=("LT-3",),
+    policies=("2465583e-4e78-4c15-b6be-a36cbc7c8b0f",),
 )
 def activity_log_not_exported(ctx: CheckContext) -> Iterator[Outcome]:
     """
     ## What it checks
     Whether the subscription has at least one subscription-level diagnostic setting (the
-    activity log export) with a destination.
+    activity log export) that sends at least one enabled category (or category group) to a
+    destination: a Log Analytics workspace, storage account, event hub or partner solution. A
+    setting with a destination but every category disabled exports nothing and FAILs with its
+    own message, as does a setting without a destination. Which categories are exported is
+    LOG006's question.
 
     ## Why it matters
     The activity log records every control-plane change (who changed a registry's network
@@ -34,14 +40,40 @@ def activity_log_not_exported(ctx: CheckContext) -> Iterator[Outcome]:
                {"category":"Alert","enabled":true},{"category":"Policy","enabled":true}]'
     ```
 
+    ## Decisions
+    Azure Monitor sends only the categories whose `enabled` is true: a setting whose every
+    entry is disabled is kept by ARM but exports nothing, so it does not count. Azure Policy's
+    2465583e-4e78-4c15-b6be-a36cbc7c8b0f ("Configure Azure Activity logs to stream to specified
+    Log Analytics workspace") tests the same export (enabled logs, and a workspace it names).
+    The definitions about log profiles (7796937f-307b-4598-941c-67d3a05ebfe7 and the others
+    under Monitoring/ActivityLog_*) test the retired log-profile mechanism, not diagnostic
+    settings, and are not named.
+
     ## References
     - https://learn.microsoft.com/azure/azure-monitor/essentials/activity-log
     - https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Monitoring/DataConnectorsAzureActivity.json
     """
     for sub in ctx.inventory.subscriptions:
-        settings = [s for s in ctx.inventory.diagnostics_for(sub.id) if s.has_destination]
-        if settings:
-            names = ", ".join(s.name for s in settings)
+        settings = ctx.inventory.diagnostics_for(sub.id)
+        active = sending(settings)
+        if active:
+            names = ", ".join(s.name for s in active)
             yield Outcome.passed(sub, f"the activity log is exported by {names}")
+            continue
+        silent = [s.name for s in settings if s.has_destination]
+        if silent:
+            yield Outcome.failed(
+                sub,
+                f"setting(s) {', '.join(silent)} have a destination but every category disabled: nothing is exported, "
+                "and control-plane changes age out after 90 days",
+                item=", ".join(silent),
+            )
+        elif settings:
+            yield Outcome.failed(
+                sub,
+                f"setting(s) {', '.join(s.name for s in settings)} have no destination: the activity log is not "
+                "exported, and control-plane changes age out after 90 days",
+            )
         else:
             yield Outcome.failed(sub, "the activity log is not exported: control-plane changes age out after 90 days")

@@ -2,6 +2,7 @@ from collections.abc import Iterator
 
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
+from azaudit.inventory.monitor import sending
 from azaudit.model import Outcome, Severity
 
 REQUIRED = frozenset({"Administrative", "Security", "Alert", "Policy"})
@@ -23,8 +24,8 @@ def activity_log_incomplete(ctx: CheckContext) -> Iterator[Outcome]:
     ## What it checks
     For a subscription that exports its activity log, whether one setting with a destination
     enables all of `Administrative`, `Security`, `Alert` and `Policy` (the category group
-    `allLogs` counts as all). A subscription with no export is LOG005's finding and is SKIPPED
-    here.
+    `allLogs` counts as all). A subscription with no export, or whose only settings have every
+    category disabled, is LOG005's finding and is SKIPPED here.
 
     ## Why it matters
     Administrative events record changes to resources and role assignments, Security events
@@ -41,14 +42,17 @@ def activity_log_incomplete(ctx: CheckContext) -> Iterator[Outcome]:
     ## Decisions
     The four categories must be enabled in one setting (the catalogue's rule): a split across
     settings usually means different destinations and retention, which defeats a single audit
-    trail.
+    trail. Azure Policy has no built-in definition for the categories of a subscription
+    diagnostic setting: 1a4e592a-6a6e-44a5-9814-e36264ca96e7 tests the Write, Delete and Action
+    categories of the retired log profiles, and 2465583e-4e78-4c15-b6be-a36cbc7c8b0f only that
+    some log is enabled (LOG005).
 
     ## References
     - https://learn.microsoft.com/azure/azure-monitor/essentials/activity-log-schema
     - https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings
     """
     for sub in ctx.inventory.subscriptions:
-        settings = [s for s in ctx.inventory.diagnostics_for(sub.id) if s.has_destination]
+        settings = sending(ctx.inventory.diagnostics_for(sub.id))
         if not settings:
             yield Outcome.skipped(sub, "the activity log is not exported (see LOG005)")
             continue
