@@ -114,7 +114,9 @@ def _clean_descriptions(node: object) -> Any:
     Python versions (3.13 strips it): normalise them so the published schema is the same everywhere."""
     if isinstance(node, dict):
         return {
-            key: inspect.cleandoc(value) if key == "description" and isinstance(value, str) else _clean_descriptions(value)
+            key: inspect.cleandoc(value)
+            if key == "description" and isinstance(value, str)
+            else _clean_descriptions(value)
             for key, value in node.items()
         }
     if isinstance(node, list):
