@@ -12,7 +12,7 @@ from azaudit_checks.aci import (
     aci009_public_ip_address,
     aci010_not_in_virtual_network,
     aci011_registry_password_credential,
-    aci012_no_log_analytics,
+    aci012_logs_not_exported,
     aci013_no_customer_managed_key,
     aci014_git_repo_volume_credential,
 )
@@ -29,7 +29,7 @@ __all__ = [
     "aci009_public_ip_address",
     "aci010_not_in_virtual_network",
     "aci011_registry_password_credential",
-    "aci012_no_log_analytics",
+    "aci012_logs_not_exported",
     "aci013_no_customer_managed_key",
     "aci014_git_repo_volume_credential",
 ]
