@@ -355,40 +355,6 @@ def registries() -> None:
         [
             ok(url(list_path, "acr"), {"value": [prod_acr], "nextLink": next_url}),
             ok(next_url, {"value": [legacy_acr, platform_acr]}),
-    def cache_rule(registry_id: str, name: str, source: str, target: str) -> dict[str, object]:
-        return {
-            "id": f"{registry_id}/cacheRules/{name}",
-            "name": name,
-            "type": "Microsoft.ContainerRegistry/registries/cacheRules",
-            "properties": {
-                "sourceRepository": source,
-                "targetRepository": target,
-                "creationDate": "2025-05-12T09:00:00.000000Z",
-                "provisioningState": "Succeeded",
-            },
-        }
-
-    def no_cache_rules(registry_id: str) -> dict[str, object]:
-        return ok(url(f"{registry_id}/cacheRules", "acr"), {"value": []})
-
-    # contosodevacr pulls through two cache rules (ACI001), listed over two pages: Docker Hub's
-    # nginx (a public registry: not approved) and a mirror of Microsoft's Azure CLI (approved).
-    dev_id = str(dev_acr["id"])
-    dev_rules_page_two = url(f"{dev_id}/cacheRules", "acr", **{"$skipToken": "eyJuZXh0TWFya2VyIjoibWlycm9yIn0"})
-    dev_cache_rules = [
-        ok(
-            url(f"{dev_id}/cacheRules", "acr"),
-            {
-                "value": [cache_rule(dev_id, "hub-nginx", "docker.io/library/nginx", "hub/nginx")],
-                "nextLink": dev_rules_page_two,
-            },
-        ),
-        ok(
-            dev_rules_page_two,
-            {"value": [cache_rule(dev_id, "mirror-azure-cli", "mcr.microsoft.com/azure-cli", "mirror/azure-cli")]},
-        ),
-    ]
-
             ok(url(f"{rid}/tokens", "acr"), {"value": []}),
             ok(
                 url(f"{platform_id}/tokens", "acr"),
@@ -398,9 +364,6 @@ def registries() -> None:
                         token(platform_id, "scanner", "enabled", []),
                         # Enabled, but both passwords expired in August: it cannot authenticate.
                         token(platform_id, "release-bot", "enabled", ["password1", "password2"], expiry="2026-08-01"),
-            no_cache_rules(rid),
-            no_cache_rules(platform_id),
-            no_cache_rules(str(legacy_acr["id"])),
                         # No password, one certificate (an IoT device): it authenticates.
                         token(platform_id, "edge-device", "enabled", [], certificates=["certificate1"]),
                     ]
@@ -545,10 +508,26 @@ def activity_logs() -> None:
             )
         ],
     )
+    # Someone unticked every category of dev's export: ARM keeps the setting and its destination,
+    # and Azure Monitor sends nothing.
+    dev_setting = {
+        "id": f"subscriptions/{DEV}/providers/microsoft.insights/diagnosticSettings/activity-to-storage",
+        "type": None,
+        "name": "activity-to-storage",
+        "properties": {
+            "storageAccountId": f"{rg(DEV, 'rg-dev-network')}/providers/Microsoft.Storage/storageAccounts/stdevactivity",
+            "logs": [{"category": c, "enabled": False} for c in categories],
+        },
+    }
     write(
         f"{DEV}/activity-log.json",
-        "contoso-dev does not export its activity log.",
-        [ok(url(f"/subscriptions/{DEV}/providers/Microsoft.Insights/diagnosticSettings", "diag"), {"value": []})],
+        "contoso-dev has an activity log export with a destination but every category disabled: it exports nothing.",
+        [
+            ok(
+                url(f"/subscriptions/{DEV}/providers/Microsoft.Insights/diagnosticSettings", "diag"),
+                {"value": [dev_setting]},
+            )
+        ],
     )
 
 
