@@ -1,6 +1,6 @@
 """A synthetic tenant of N subscriptions x M resources, generated in memory for replay.
 
-Realistic mix per 100 resources: 15 registries (tokens, diagnostic settings), 45 container
+Realistic mix per 100 resources: 15 registries (tokens, cache rules, diagnostic settings), 45 container
 groups (two containers, several environment variables), 25 vaults (secrets paged on the data
 plane with ``$skiptoken`` and ``maxresults``, keys listed without rotation policy so each key is
 read once), 15 user-assigned identities; per subscription: role assignments paged with
@@ -177,6 +177,7 @@ class SyntheticTenant:
         rid = f"{group}/providers/Microsoft.ContainerRegistry/registries/{name}"
         self._diagnostics(rid, index % 2 == 0)
         self._add(f"{ARM}{rid}/tokens", _ok({"value": []}))
+        self._add(f"{ARM}{rid}/cacheRules", _ok({"value": []}))
         premium = index % 3 == 0
         return {
             "id": rid,
@@ -202,7 +203,12 @@ class SyntheticTenant:
         }
 
     def _container_group(self, group: str, index: int) -> dict[str, object]:
+        confidential = index % 10 == 0  # only Confidential groups carry container security contexts
+        gid = f"{group}/providers/Microsoft.ContainerInstance/containerGroups/aci-{index}"
+        self._diagnostics(gid, index % 3 == 0)
+
         def container(name: str, image: str) -> dict[str, object]:
+            security = {"securityContext": {"privileged": index % 20 == 0, "runAsUser": 1000}} if confidential else {}
             return {
                 "name": name,
                 "properties": {
@@ -215,14 +221,14 @@ class SyntheticTenant:
                     ],
                     "resources": {
                         "requests": {"cpu": 1.0, "memoryInGB": 1.5},
-                        "limits": {"cpu": 1.0, "memoryInGB": 2.0},
+                        "limits": {"cpu": 1.0, "memoryInGB": 2.0 if index % 4 == 0 else 1.5},
                     },
-                    "securityContext": {"privileged": index % 10 == 0, "runAsUser": 1000},
+                    **security,
                 },
             }
 
         return {
-            "id": f"{group}/providers/Microsoft.ContainerInstance/containerGroups/aci-{index}",
+            "id": gid,
             "name": f"aci-{index}",
             "type": "Microsoft.ContainerInstance/containerGroups",
             "location": "westeurope",
@@ -232,7 +238,8 @@ class SyntheticTenant:
                     container("sidecar", "mcr.microsoft.com/oss/nginx:1.25"),
                 ],
                 "osType": "Linux",
-                "sku": "Standard",
+                "sku": "Confidential" if confidential else "Standard",
+                **({"confidentialComputeProperties": {"ccePolicy": "cGFja2FnZSBwb2xpY3k="}} if confidential else {}),
                 "ipAddress": {
                     "type": "Public" if index % 5 == 0 else "Private",
                     "ports": [{"port": 8080, "protocol": "TCP"}],

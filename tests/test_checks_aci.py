@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from azure.mgmt.containerinstance import models as aci_models
 from typer.testing import CliRunner
 
 from azaudit import catalogue
@@ -13,6 +14,7 @@ from azaudit.audit import Audit
 from azaudit.catalogue import CheckContext
 from azaudit.cli import app
 from azaudit.clouds import CLOUDS, CloudName
+from azaudit.collect.aci import container_group_record
 from azaudit.engine import evaluate
 from azaudit.inventory import Inventory
 from azaudit.inventory.aci import (
@@ -23,10 +25,10 @@ from azaudit.inventory.aci import (
     RegistryCredential,
     Resources,
     SecurityContext,
-    Volume,
 )
 from azaudit.inventory.common import Identity
 from azaudit.inventory.coverage import CollectionError, Dataset
+from azaudit.inventory.monitor import DiagnosticSetting, LogEntry
 from azaudit.model import Finding, Status
 from azaudit.render import FORMATS
 from azaudit.settings import RegistrySettings, Settings
@@ -73,9 +75,9 @@ EXPECTED: dict[str, tuple[set[str], set[str], set[str]]] = {
         GROUPS - {BATCH, TOOLS},
         set(),
     ),
-    "ACI012": ({WORKER, BATCH, JOBS, DEBUG}, {API, WEB, TOOLS}, set()),
+    "ACI012": ({WORKER, BATCH}, {API, WEB, TOOLS, JOBS}, set()),
     "ACI013": (GROUPS - {API}, {API}, set()),
-    "ACI014": ({f"{BATCH}/repo"}, GROUPS - {BATCH}, set()),
+    "ACI014": ({f"{BATCH}/repo", f"{DEBUG}/dotfiles"}, GROUPS - {BATCH, DEBUG}, set()),
 }
 
 
@@ -91,10 +93,33 @@ def test_all_25_container_checks_are_listed_by_the_cli() -> None:
     assert len(listed) == 25
 
 
+# The audit identity may not read the diagnostic settings of the debug group.
+ERRORED = {"ACI012": {DEBUG}}
+
+
 @pytest.mark.parametrize("code", sorted(EXPECTED))
 def test_expectations_in_the_sample_tenant(code: str, sample_audit: Audit) -> None:
     failing, passing, skipped = EXPECTED[code]
-    assert_outcomes(sample_audit.report.findings, code, failing=failing, passing=passing, skipped=skipped)
+    assert_outcomes(
+        sample_audit.report.findings,
+        code,
+        failing=failing,
+        passing=passing,
+        skipped=skipped,
+        errored=ERRORED.get(code, set()),
+    )
+
+
+def test_container_group_logs_through_diagnostic_settings(sample_audit: Audit) -> None:
+    (jobs,) = _findings(sample_audit, "ACI012", JOBS)
+    assert jobs.message == "container logs and events are sent by diagnostic setting(s) aci-to-law"
+    (batch,) = _findings(sample_audit, "ACI012", BATCH)
+    assert "no diagnostic setting sends ContainerInstanceLog" in batch.message
+    (debug,) = _findings(sample_audit, "ACI012", DEBUG)
+    assert debug.status is Status.ERROR and "HTTP 403" in debug.message
+    # A container group's unreadable settings are no registry's or vault's logging finding.
+    for code in ("LOG001", "LOG002", "LOG003", "LOG004"):
+        assert not _findings(sample_audit, code, DEBUG), code
 
 
 def _findings(sample_audit: Audit, code: str, resource: str) -> list[Finding]:
@@ -462,21 +487,146 @@ def test_aci011_password_credentials() -> None:
     assert verdicts(run("ACI011", group(registry_credentials=credentials))) == {(Status.FAIL, "a.azurecr.io")}
 
 
-def test_aci012_aci013_aci014() -> None:
+WORKSPACE = "/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law"
+
+
+def setting(name: str, *logs: tuple[str | None, str | None, bool], destination: bool = True) -> DiagnosticSetting:
+    return DiagnosticSetting(
+        id=f"{GROUP_ID.format('cg')}/providers/microsoft.insights/diagnosticSettings/{name}",
+        name=name,
+        subscription_id="sub-1",
+        resource_id=GROUP_ID.format("cg"),
+        logs=tuple(LogEntry(category=c, category_group=g, enabled=e) for c, g, e in logs),
+        workspace_id=WORKSPACE if destination else None,
+        storage_account_id=None,
+        event_hub_authorization_rule_id=None,
+    )
+
+
+LOG = ("ContainerInstanceLog", None, True)
+EVENT = ("ContainerEvent", None, True)
+
+
+@pytest.mark.parametrize(
+    ("settings", "status", "words"),
+    [
+        ((setting("all", (None, "allLogs", True)),), Status.PASS, "setting(s) all"),
+        ((setting("both", LOG, EVENT),), Status.PASS, "setting(s) both"),
+        ((setting("a", LOG), setting("b", ("containerevent", None, True))), Status.PASS, "setting(s) a, b"),
+        ((), Status.FAIL, "no Log Analytics workspace, no diagnostic setting"),
+        ((setting("logs", LOG),), Status.FAIL, "sends ContainerEvent"),
+        ((setting("off", ("ContainerInstanceLog", None, False), EVENT),), Status.FAIL, "sends ContainerInstanceLog"),
+        ((setting("nowhere", LOG, EVENT, destination=False),), Status.FAIL, "ContainerEvent, ContainerInstanceLog"),
+        ((setting("audit", (None, "audit", True)),), Status.FAIL, "1 setting(s)"),
+    ],
+)
+def test_aci012_diagnostic_settings(settings: tuple[DiagnosticSetting, ...], status: Status, words: str) -> None:
+    inventory = Inventory(container_groups=(group(),), diagnostic_settings=settings)
+    (finding,) = evaluate(CHECKS["ACI012"], CheckContext(inventory=inventory, settings=Settings(), now=NOW))
+    assert finding.status is status and words in finding.message
+
+
+def test_aci012_log_analytics_workspace_is_enough() -> None:
     (finding,) = run("ACI012", group(log_analytics_workspace_id="ws-guid"))
     assert finding.status is Status.PASS
-    (finding,) = run("ACI013", group(encryption_key_vault="https://kv.vault.azure.net"))
-    assert finding.status is Status.PASS
-    volumes = (
-        Volume(name="public", kind="gitRepo", git_repository_host="github.com"),
-        Volume(
-            name="user-only", kind="gitRepo", git_repository_has_credentials=True, git_repository_host="dev.azure.com"
-        ),
-        Volume(name="files", kind="azureFile"),
+
+
+def test_aci012_unreadable_settings_are_an_error_for_that_group_only() -> None:
+    lost = CollectionError(
+        dataset=Dataset.CONTAINER_GROUP_DIAGNOSTICS,
+        subscription_id="sub-1",
+        resource_id=GROUP_ID.format("cg"),
+        resource_name="cg",
+        operation="diagnosticSettings.list",
+        status_code=404,
     )
-    findings = run("ACI014", group(volumes=volumes))
-    assert verdicts(findings) == {(Status.FAIL, "user-only")}
-    assert "dev.azure.com" in findings[0].message
+    registry = CollectionError(
+        dataset=Dataset.DIAGNOSTIC_SETTINGS,
+        subscription_id="sub-1",
+        resource_id="/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr",
+        resource_name="acr",
+        status_code=403,
+    )
+    findings = run("ACI012", group(name="cg"), group(name="other"), errors=(lost, registry))
+    assert {(f.resource_name, f.status) for f in findings} == {("cg", Status.ERROR), ("other", Status.FAIL)}
+
+
+@pytest.mark.parametrize(
+    ("vault", "key", "status", "words"),
+    [
+        ("https://kv.vault.azure.net", "cmk-aci", Status.PASS, "key cmk-aci from https://kv.vault.azure.net"),
+        # Azure Policy 0aa61e00: non-compliant when vaultBaseUrl or keyName does not exist.
+        ("https://kv.vault.azure.net", None, Status.FAIL, "no keyName"),
+        (None, "cmk-aci", Status.FAIL, "no vaultBaseUrl"),
+        (None, None, Status.FAIL, "Microsoft-managed keys only"),
+    ],
+)
+def test_aci013_needs_a_vault_and_a_key_name(vault: str | None, key: str | None, status: Status, words: str) -> None:
+    (finding,) = run("ACI013", group(encryption_key_vault=vault, encryption_key_name=key))
+    assert finding.status is status and words in finding.message
+
+
+def git_group(*urls: str) -> ContainerGroup:
+    """A container group record collected from SDK models (the collector classifies each URL)."""
+    model = aci_models.ContainerGroup(
+        location="westeurope",
+        os_type="Linux",
+        containers=[
+            aci_models.Container(
+                name="app",
+                image="contoso.azurecr.io/app:1.0",
+                resources=aci_models.ResourceRequirements(
+                    requests=aci_models.ResourceRequests(memory_in_gb=1.5, cpu=1.0)
+                ),
+            )
+        ],
+        volumes=[
+            aci_models.Volume(name=f"repo{i}", git_repo=aci_models.GitRepoVolume(repository=url))
+            for i, url in enumerate(urls)
+        ],
+    )
+    model.id = GROUP_ID.format("git")
+    model.name = "git"
+    return container_group_record(model, "sub-1")
+
+
+ADO_PAT = "q" * 20 + "7" * 12 + "a" * 20  # 52 base32 characters: a personal access token's shape
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "words"),
+    [
+        ("https://github.com/contoso/ops.git", Status.PASS, ""),
+        ("https://contoso@dev.azure.com/contoso/platform/_git/pipelines", Status.PASS, ""),
+        ("ssh://git@ssh.dev.azure.com/v3/contoso/platform/pipelines", Status.PASS, ""),
+        ("git@github.com:contoso/ops.git", Status.PASS, ""),
+        ("https://build-bot@github.com/contoso/ops.git", Status.PASS, ""),  # a user name is not a secret
+        ("https://user:@github.com/contoso/ops.git", Status.PASS, ""),  # empty password
+        ("https://user:${GIT_TOKEN}@github.com/contoso/ops.git", Status.PASS, ""),  # placeholder
+        ("https://[::1/broken", Status.PASS, ""),  # unparsable authority, nothing embedded
+        (f"https://build-bot:{CANARY_MARK}-Secr3t@github.com/c/o.git", Status.FAIL, "a password embedded"),
+        (f"https://x-access-token:ghs_{CANARY_MARK}abcdefghij12@github.com/c/o.git", Status.FAIL, "password"),
+        (f"https://oauth2:glpat-{CANARY_MARK}abcdefghij@gitlab.com/c/o.git", Status.FAIL, "password"),
+        (f"https://user:p%40ss{CANARY_MARK}@dev.azure.com/c/p/_git/r", Status.FAIL, "password"),
+        (f"https://ghp_{CANARY_MARK}abcdefghij1234@github.com/c/o.git", Status.FAIL, "looks like a github token"),
+        (f"https://{ADO_PAT}@dev.azure.com/contoso/p/_git/r", Status.FAIL, "looks like a token"),
+        (f"https://{CANARY_MARK}Xy9-Qw8-Er7-Ty6@github.com/c/o.git", Status.FAIL, "as the user name"),
+    ],
+)
+def test_aci014_git_url_shapes(url: str, status: Status, words: str) -> None:
+    (finding,) = run("ACI014", git_group(url))
+    assert finding.status is status, finding.message
+    assert words in finding.message
+    assert CANARY_MARK not in finding.message and "Secr3t" not in finding.message and ADO_PAT not in finding.message
+    assert "build-bot" not in finding.message and "x-access-token" not in finding.message
+
+
+def test_aci014_names_the_volume_and_host_and_never_keeps_the_url() -> None:
+    checked = git_group("https://github.com/contoso/ops.git", f"https://u:{CANARY_MARK}pw@dev.azure.com/c/p/_git/r")
+    assert CANARY_MARK not in repr(checked)
+    findings = run("ACI014", checked)
+    assert verdicts(findings) == {(Status.FAIL, "repo1")}
+    assert "gitRepo volume repo1 clones from dev.azure.com" in findings[0].message
 
 
 def test_container_groups_not_collected_are_errors_never_passes() -> None:

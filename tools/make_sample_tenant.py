@@ -559,9 +559,6 @@ def container(
     return {"name": name, "properties": props}
 
 
-# Owner tags of container groups (read by the example custom check in examples/custom-checks):
-# the debug and tools groups have none.
-GROUP_OWNERS = {
 def cce_policy(workload: str, allow_all: bool = False) -> str:
     """A confidential computing enforcement policy as ARM returns it (base64 Rego). Only
     Confidential groups carry one, and only they may carry a container securityContext."""
@@ -569,6 +566,9 @@ def cce_policy(workload: str, allow_all: bool = False) -> str:
     return base64.b64encode(f'package policy\n\napi_version := "0.10.0"\n{rules}\n'.encode()).decode()
 
 
+# Owner tags of container groups (read by the example custom check in examples/custom-checks):
+# the debug and tools groups have none.
+GROUP_OWNERS = {
     "aci-prod-api": "orders-team@contoso.example",
     "aci-prod-worker": "orders-team@contoso.example",
     "aci-prod-batch": "reporting@contoso.example",
@@ -629,14 +629,14 @@ def container_groups() -> None:
                     "runAsGroup": 10001,
                     "capabilities": {"drop": ["ALL"]},
                 },
+                limits={"memoryInGB": 1.5, "cpu": 1.0},
             )
         ],
-        ipAddress={"type": "Private", "ports": [{"protocol": "TCP", "port": 8080}], "ip": "10.20.1.4"},
-                limits={"memoryInGB": 1.5, "cpu": 1.0},
-        subnetIds=[
-            {
         sku="Confidential",
         confidentialComputeProperties={"ccePolicy": cce_policy("orders-api")},
+        ipAddress={"type": "Private", "ports": [{"protocol": "TCP", "port": 8080}], "ip": "10.20.1.4"},
+        subnetIds=[
+            {
                 "id": f"{rg(PROD, 'rg-prod-network')}/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/snet-aci",
                 "name": "snet-aci",
             }
@@ -679,10 +679,10 @@ def container_groups() -> None:
                 ],
                 limits={"memoryInGB": 4.0, "cpu": 2.0},
             ),
+            container("sidecar", "mcr.microsoft.com/azure-cli:2.67.0", port=None),
         ],
         ipAddress={
             "type": "Public",
-            container("sidecar", "mcr.microsoft.com/azure-cli:2.67.0", port=None),
             "ports": [{"protocol": "TCP", "port": 80}],
             "ip": "20.61.112.9",
             "dnsNameLabel": "contoso-prod-worker",
@@ -751,7 +751,9 @@ def container_groups() -> None:
                 "web",
                 "contosodevacr.azurecr.io/web/frontend:1.8.0",
                 env=[{"name": "API_BASE_URL", "value": "https://api.dev.contoso.example/v1"}],
-            )
+            ),
+            # Microsoft's Azure CLI through contosodevacr's cache rule (ACI001 passes, and says so).
+            container("cli", "contosodevacr.azurecr.io/mirror/azure-cli:2.67.0", port=None),
         ],
         ipAddress={
             "type": "Public",
@@ -772,7 +774,11 @@ def container_groups() -> None:
                 "contosodevacr.azurecr.io/jobs/runner",
                 env=[{"name": "RUNNER_TOKEN"}, {"name": "RETRIES", "value": "3"}],
                 port=None,
-            )
+            ),
+            # ACI001: Docker Hub's nginx through contosodevacr's cache rule, and a vendor's
+            # registry under azurecr.io that is not in the audited subscriptions.
+            container("proxy", "contosodevacr.azurecr.io/hub/nginx:1.27.3", port=None),
+            container("uploader", "fabrikamtools.azurecr.io/uploader:3.2.0", port=None),
         ],
         subnetIds=[
             {
@@ -801,19 +807,30 @@ def container_groups() -> None:
                     "privileged": True,
                     "capabilities": {"add": ["NET_ADMIN", "SYS_PTRACE"]},
                     "allowPrivilegeEscalation": True,
+                    "runAsUser": 0,
                 },
                 port=None,
             )
-                    "runAsUser": 0,
         ],
         ipAddress={"type": "Public", "ports": [{"protocol": "TCP", "port": 22}], "ip": "20.61.113.77"},
+        volumes=[
+            {
+                "name": "dotfiles",
+                "gitRepo": {
+                    # a token used as the user name: the whole credential sits before the @
+                    "repository": f"https://ghp_{CANARY_MARK}T0k3nAsUs3rN4me42@github.com/contoso/dotfiles.git",
+                    "directory": "dotfiles",
+                },
+            }
+        ],
+        sku="Confidential",
+        confidentialComputeProperties={"ccePolicy": cce_policy("debug", allow_all=True)},
     )
     # Tools in the dev VNet: image references of every shape (digest only, a registry with a port,
     # an uppercase ACR host with `latest`), values under secret-like names that are not credentials
-        sku="Confidential",
-        confidentialComputeProperties={"ccePolicy": cce_policy("debug", allow_all=True)},
     # (a Key Vault reference, placeholders, a secret *file* path), a password for a self-hosted
-    # registry next to an identity for ACR, and a public gitRepo volume.
+    # registry next to an identity for ACR, a public gitRepo volume, and an Azure DevOps one whose
+    # user name is the organisation.
     tools_identity = (
         f"{rg(DEV, 'rg-dev-identity')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aci-dev-tools"
     )
@@ -906,6 +923,60 @@ def container_groups() -> None:
             ok(next_url, {"value": [dev_debug, dev_tools]}),
         ],
     )
+    container_group_diagnostics(
+        [prod_api, prod_worker, prod_batch, dev_web, dev_jobs, dev_debug, dev_tools],
+        {
+            # the job runner logs through a diagnostic setting instead of diagnostics.logAnalytics
+            "aci-dev-jobs": [
+                diag_setting(
+                    str(dev_jobs["id"]),
+                    "aci-to-law",
+                    logs=[
+                        {"category": "ContainerInstanceLog", "enabled": True},
+                        {"category": "ContainerEvent", "enabled": True},
+                    ],
+                )
+            ],
+            # the batch job keeps its events but not its output
+            "aci-prod-batch": [
+                diag_setting(
+                    str(prod_batch["id"]),
+                    "aci-events",
+                    logs=[
+                        {"category": "ContainerInstanceLog", "enabled": False},
+                        {"category": "ContainerEvent", "enabled": True},
+                    ],
+                )
+            ],
+        },
+        forbidden_for={"aci-dev-debug"},
+    )
+
+
+def container_group_diagnostics(
+    groups: list[dict[str, object]], settings: dict[str, list[dict[str, object]]], forbidden_for: set[str]
+) -> None:
+    """The diagnostic settings of every container group, one file per subscription; the audit
+    identity may not read those of the groups in ``forbidden_for``."""
+    for sub in (PROD, DEV):
+        interactions: list[dict[str, object]] = []
+        refused = False
+        for cg in groups:
+            gid = str(cg["id"])
+            if not gid.startswith(f"/subscriptions/{sub}/"):
+                continue
+            request = url(f"{gid}/providers/Microsoft.Insights/diagnosticSettings", "diag")
+            if cg["name"] in forbidden_for:
+                refused = True
+                interactions.append(forbidden(request, "microsoft.insights/diagnosticSettings/read", gid))
+            else:
+                interactions.append(ok(request, {"value": settings.get(str(cg["name"]), [])}))
+        write(
+            f"{sub}/diagnostics-containergroups.json",
+            "Diagnostic settings of the container groups (not paged)"
+            + ("; the audit identity may not read one group's." if refused else "."),
+            interactions,
+        )
 
 
 # ---------------------------------------------------------------------------------------- key vaults

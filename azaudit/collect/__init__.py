@@ -44,6 +44,7 @@ PER_RECORD: dict[type, tuple[tuple[Dataset, Callable[[Clients, object], Task]], 
         (Dataset.REGISTRY_TOKENS, acr.tokens),  # type: ignore[dict-item]
         (Dataset.DIAGNOSTIC_SETTINGS, monitor.diagnostic_settings),
     ),
+    ContainerGroup: ((Dataset.CONTAINER_GROUP_DIAGNOSTICS, monitor.container_group_diagnostics),),  # type: ignore[dict-item]
     KeyVault: (
         (Dataset.SECRETS, keyvault.secrets),  # type: ignore[dict-item]
         (Dataset.KEYS, keyvault.keys),  # type: ignore[dict-item]
@@ -56,6 +57,7 @@ PARENTS: dict[Dataset, tuple[Dataset, ...]] = {
     Dataset.REGISTRY_TOKENS: (Dataset.REGISTRIES,),
     Dataset.SECRETS: (Dataset.VAULTS,),
     Dataset.KEYS: (Dataset.VAULTS,),
+    Dataset.CONTAINER_GROUP_DIAGNOSTICS: (Dataset.CONTAINER_GROUPS,),
 }
 
 FIELDS: dict[type, str] = {

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from azaudit.clients import Clients
 from azaudit.collect.sdk import get, identity_of, strings, tags_of, text
 from azaudit.collect.tasks import Collected, Task, UnusableShape
-from azaudit.detect.credentials import classify_command, classify_env_value
+from azaudit.detect.credentials import classify_command, classify_env_value, classify_url_user_info
 from azaudit.inventory.aci import (
     Container,
     ContainerGroup,
@@ -82,12 +82,18 @@ def _container(definition: Any, init: bool) -> Container:
 def _volume(volume: Any) -> Volume:
     repo = get(volume, "git_repo")
     if repo is not None:
-        parts = urlsplit(text(get(repo, "repository")) or "")
+        url = text(get(repo, "repository")) or ""
+        credential = classify_url_user_info(url)
+        try:
+            host = urlsplit(url).hostname
+        except ValueError:
+            host = None
         return Volume(
             name=volume.name,
             kind="gitRepo",
-            git_repository_has_credentials=bool(parts.password or parts.username),
-            git_repository_host=parts.hostname,
+            git_repository_has_credentials=credential is not None,
+            git_repository_credential=credential,
+            git_repository_host=host,
         )
     for kind, attribute in (("azureFile", "azure_file"), ("emptyDir", "empty_dir"), ("secret", "secret")):
         if get(volume, attribute) is not None:
@@ -130,6 +136,7 @@ def container_group_record(group: Any, subscription_id: str) -> ContainerGroup:
         volumes=tuple(_volume(v) for v in get(group, "volumes") or ()),
         identity=identity_of(get(group, "identity")),
         confidential=(text(get(group, "sku")) or "").lower() == "confidential",
+        encryption_key_name=text(get(group, "encryption_properties", "key_name")),
     )
 
 

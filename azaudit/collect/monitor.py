@@ -1,4 +1,5 @@
-"""Diagnostic settings of registries and vaults, and of each subscription (activity log export).
+"""Diagnostic settings of registries, vaults and container groups, and of each subscription
+(activity log export).
 
 Diagnostic settings are per resource: Resource Graph cannot see them, so there is one request
 per audited resource. The lists are not paged.
@@ -38,7 +39,9 @@ def setting_record(setting: Any, subscription_id: str, resource_id: str) -> Diag
     )
 
 
-def diagnostic_settings(clients: Clients, resource: ResourceLike) -> Task:
+def diagnostic_settings(
+    clients: Clients, resource: ResourceLike, dataset: Dataset = Dataset.DIAGNOSTIC_SETTINGS
+) -> Task:
     def run() -> Collected:
         client = clients.monitor(resource.subscription_id)
         return Collected(
@@ -48,14 +51,14 @@ def diagnostic_settings(clients: Clients, resource: ResourceLike) -> Task:
             ]
         )
 
-    return Task(
-        Dataset.DIAGNOSTIC_SETTINGS,
-        resource.subscription_id,
-        "diagnosticSettings.list",
-        run,
-        resource.id,
-        resource.name,
-    )
+    return Task(dataset, resource.subscription_id, "diagnosticSettings.list", run, resource.id, resource.name)
+
+
+def container_group_diagnostics(clients: Clients, group: ResourceLike) -> Task:
+    """The diagnostic settings of a container group: a dataset of their own, so that a group whose
+    settings cannot be read is an ERROR for the container group checks, not for the registry and
+    vault logging checks."""
+    return diagnostic_settings(clients, group, Dataset.CONTAINER_GROUP_DIAGNOSTICS)
 
 
 def activity_log(clients: Clients, sub: Subscription) -> Task:

@@ -26,7 +26,7 @@ import re
 import shlex
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from azaudit.inventory.aci import CommandCredential
 
@@ -285,6 +285,33 @@ def classify_value(value: str) -> str | None:
     if "://" in text and _url_with_secret_parameter(text):
         return "url-with-secret"
     return None
+
+
+AZURE_DEVOPS_PAT = re.compile(r"^[a-z2-7]{52}$")  # the 52-character base32 form of a personal access token
+
+
+def classify_url_user_info(url: str) -> str | None:
+    """What credential the user information of a URL (``scheme://user:password@host``) carries,
+    or None. A password that is not a placeholder is ``url-with-password``; a user name alone is a
+    credential only when it looks like one (a token used as the user name, as in
+    ``https://<token>@github.com/...``): its kind. A plain user name (``https://org@dev.azure.com``,
+    ``ssh://git@host``) is not a secret."""
+    _require_text(url, "a URL")
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        password, user = parts.password, parts.username
+    except ValueError:  # a malformed authority: judge the text itself
+        return "url-with-password" if _url_with_password(text) else None
+    if password and not _is_placeholder(unquote(password)):
+        return "url-with-password"
+    name = unquote(user or "")
+    if not name or _is_reference(name):
+        return None
+    kind = classify_value(name)
+    if kind is None and (_looks_random(name) or AZURE_DEVOPS_PAT.match(name)):
+        kind = "token-as-user-name"
+    return kind
 
 
 def _is_trivial(value: str, min_length: int) -> bool:

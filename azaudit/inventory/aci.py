@@ -66,7 +66,8 @@ class RegistryCredential(msgspec.Struct, frozen=True, kw_only=True):
 class Volume(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     kind: str  # azureFile, emptyDir, secret, gitRepo, unknown
-    git_repository_has_credentials: bool = False
+    git_repository_has_credentials: bool = False  # a password, or a user name that is a credential
+    git_repository_credential: str | None = None  # what it looked like (url-with-password...), never it
     git_repository_host: str | None = None
 
 
@@ -89,3 +90,4 @@ class ContainerGroup(Tagged, frozen=True, kw_only=True):
     volumes: tuple[Volume, ...]
     identity: Identity
     confidential: bool = False
+    encryption_key_name: str | None = None

@@ -24,7 +24,8 @@ class Dataset(enum.Enum):
     VAULTS = "vaults"
     SECRETS = "secrets"
     KEYS = "keys"
-    DIAGNOSTIC_SETTINGS = "diagnostic-settings"
+    DIAGNOSTIC_SETTINGS = "diagnostic-settings"  # of registries and vaults
+    CONTAINER_GROUP_DIAGNOSTICS = "container-group-diagnostics"  # diagnostic settings of container groups
     ACTIVITY_LOG = "activity-log"
     ROLE_ASSIGNMENTS = "role-assignments"
     ROLE_DEFINITIONS = "role-definitions"

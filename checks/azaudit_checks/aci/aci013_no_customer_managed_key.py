@@ -14,13 +14,15 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.CONTAINER_GROUPS,),
     recommendations=("protect-credentials",),
     mcsb=("DP-5",),
+    policies=("0aa61e00-0a01-4a3c-9945-e93cffedf0e6",),
 )
 def no_customer_managed_key(ctx: CheckContext) -> Iterator[Outcome]:
     """
     ## What it checks
-    Whether the container group has `encryptionProperties`: a Key Vault key that encrypts the
-    group's deployment data (its definition, including secure environment values and secret
-    volumes) instead of Microsoft-managed keys.
+    Whether the container group's `encryptionProperties` name a Key Vault key: both
+    `vaultBaseUrl` and `keyName`. With them the group's deployment data (its definition,
+    including secure environment values and secret volumes) is encrypted with that
+    customer-managed key instead of Microsoft-managed keys.
 
     ## Why it matters
     The deployment data of a container group holds its secure values and secret volumes. With a
@@ -37,14 +39,27 @@ def no_customer_managed_key(ctx: CheckContext) -> Iterator[Outcome]:
     ```
 
     ## Decisions
-    The catalogue gives this row no seed tag; it is tagged `protect-credentials` because what
-    the key protects is the group's secure values and secret volumes.
+    Azure Policy's built-in definition "Azure Container Instance container group should use
+    customer-managed key for encryption" is the reference: a group is non-compliant when
+    `encryptionProperties.vaultBaseUrl` or `encryptionProperties.keyName` does not exist, so a
+    vault URL without a key name FAILs (this check used to PASS it). `keyVersion` is not
+    required: the REST API (2023-05-01) requires it when the group is created, so every accepted
+    group has one, and the Policy definition does not test it; a missing `keyVersion` in an
+    answer does not make the key Microsoft-managed. The catalogue gives this row no seed tag; it
+    is tagged `protect-credentials` because what the key protects is the group's secure values and
+    secret volumes.
 
     ## References
     - https://learn.microsoft.com/azure/container-instances/container-instances-encrypt-data
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Instance/ContainerInstance_CMK_Audit.json
+    - https://learn.microsoft.com/rest/api/container-instances/container-groups/create-or-update
     """
     for group in ctx.inventory.container_groups:
-        if group.encryption_key_vault:
-            yield Outcome.passed(group, f"deployment data is encrypted with a key from {group.encryption_key_vault}")
+        vault, key = group.encryption_key_vault, group.encryption_key_name
+        if vault and key:
+            yield Outcome.passed(group, f"deployment data is encrypted with key {key} from {vault}")
+        elif vault or key:
+            missing = "keyName" if vault else "vaultBaseUrl"
+            yield Outcome.failed(group, f"encryptionProperties has no {missing}: no customer-managed key is named")
         else:
             yield Outcome.failed(group, "deployment data is encrypted with Microsoft-managed keys only")
