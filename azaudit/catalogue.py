@@ -218,9 +218,12 @@ def select(checks: dict[str, Check], include: Sequence[str] = (), exclude: Seque
             raise UsageError(f"{option} {pattern!r}: an empty check code; name a code or prefix, e.g. {option} ACR")
         if not _matches_any(checks, pattern):
             raise UsageError(f"no check code starts with {pattern!r}; see `azaudit checks`")
-    return [
+    chosen = [
         chk for code, chk in checks.items() if (not include or _matches(code, include)) and not _matches(code, exclude)
     ]
+    if not chosen:
+        raise UsageError("--select and --ignore leave no check to run; see `azaudit checks`")
+    return chosen
 
 
 def _matches_any(checks: dict[str, Check], pattern: str) -> bool:

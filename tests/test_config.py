@@ -164,3 +164,9 @@ def test_an_empty_select_or_ignore_is_refused_not_an_empty_audit(option: str, pa
     line = assert_one_clear_line(code, err)
     assert option in line and "empty check code" in line
     assert not out
+
+
+def test_a_selection_that_leaves_no_check_is_refused() -> None:
+    code, out, err = run_cli("subscription", "--replay", str(SAMPLE_TENANT), "--select", "ACR", "--ignore", "AC")
+    line = assert_one_clear_line(code, err)
+    assert "leave no check to run" in line and not out
