@@ -203,3 +203,28 @@ def test_two_reports_into_the_same_file_are_refused(tmp_path: Path) -> None:
     line = one_clear_line(*audit_to("-o", str(same), "--report", f"json={tmp_path / '.' / 'r.json'}"))
     assert "are the same file" in line
     assert not same.exists()
+
+
+def test_a_report_that_fails_mid_way_through_the_cli_is_one_line_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = tmp_path / "azaudit.json", tmp_path / "azaudit.sarif"
+    real_replace = os.replace
+
+    def full_on_sarif(src: str, dst: str) -> None:
+        if str(dst).endswith(".sarif"):
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr("azaudit.output_files.os.replace", full_on_sarif)
+    line = one_clear_line(*audit_to("-o", str(first), "--report", f"sarif={second}"))
+    assert line == f"azaudit: cannot write {second}: No space left on device; no report file was written"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unwritable_target_is_refused_before_any_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def never(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the audit ran")
+
+    monkeypatch.setattr(cli, "run_audit", never)
+    one_clear_line(*audit_to("--report", f"csv={tmp_path}"))
