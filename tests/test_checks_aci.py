@@ -13,7 +13,6 @@ from azaudit import catalogue
 from azaudit.audit import Audit
 from azaudit.catalogue import CheckContext
 from azaudit.cli import app
-from azaudit.clouds import CLOUDS, CloudName
 from azaudit.collect.aci import container_group_record
 from azaudit.engine import evaluate
 from azaudit.inventory import Inventory
@@ -26,6 +25,7 @@ from azaudit.inventory.aci import (
     Resources,
     SecurityContext,
 )
+from azaudit.inventory.acr import CacheRule, Registry
 from azaudit.inventory.common import Identity
 from azaudit.inventory.coverage import CollectionError, Dataset
 from azaudit.inventory.monitor import DiagnosticSetting, LogEntry
@@ -49,8 +49,15 @@ STANDARD = GROUPS - {API, DEBUG}  # no container security context: ACI005-ACI007
 # code: (FAIL names, PASS names, SKIPPED names) — resource or resource/item
 EXPECTED: dict[str, tuple[set[str], set[str], set[str]]] = {
     "ACI001": (
-        {f"{WORKER}/worker", f"{BATCH}/fetch-config", f"{DEBUG}/debug", f"{TOOLS}/agent"},
-        {API, WEB, JOBS},
+        {
+            f"{WORKER}/worker",
+            f"{BATCH}/fetch-config",
+            f"{DEBUG}/debug",
+            f"{TOOLS}/agent",
+            f"{JOBS}/proxy",  # Docker Hub's nginx through contosodevacr's cache rule
+            f"{JOBS}/uploader",  # fabrikamtools.azurecr.io: not a registry of the audited subscriptions
+        },
+        {API, WEB},  # WEB's cli comes from MCR through a cache rule: approved, and said
         set(),
     ),
     "ACI002": (
@@ -134,6 +141,19 @@ def test_image_findings_name_the_container_image_and_registry(sample_audit: Audi
     assert "nginx:latest" in worker.message and "docker.io" in worker.message
     (untagged,) = _findings(sample_audit, "ACI002", BATCH)
     assert "contosolegacyacr.azurecr.io/batch/reporter" in untagged.message
+
+
+def test_aci001_names_cache_rules_and_registries_outside_the_audit(sample_audit: Audit) -> None:
+    by_item = {f.item: f.message for f in _findings(sample_audit, "ACI001", JOBS)}
+    assert "cache rule hub-nginx pulls it from docker.io/library/nginx on docker.io" in by_item["proxy"]
+    assert "fabrikamtools.azurecr.io" in by_item["uploader"] and "not a registry of the audited" in by_item["uploader"]
+    (web,) = _findings(sample_audit, "ACI001", WEB)
+    assert web.status is Status.PASS and "cli through cache rule mirror-azure-cli from mcr.microsoft.com" in web.message
+    # the default list is the audited registries' login servers and MCR, never *.azurecr.io
+    assert "*.azurecr.io" not in web.message and "contosodevacr.azurecr.io" in web.message
+    rules = {r.name: r for r in sample_audit.inventory.registry_cache_rules}  # both pages were read
+    assert set(rules) == {"hub-nginx", "mirror-azure-cli"}
+    assert rules["hub-nginx"].source_repository == "docker.io/library/nginx"
 
 
 def test_credential_findings_name_container_and_variable_never_the_value(sample_audit: Audit) -> None:
@@ -238,33 +258,134 @@ def approved(*registries: str) -> Settings:
     return Settings(registries=RegistrySettings(approved=registries))
 
 
+def audited_registry(name: str, **overrides: Any) -> Registry:
+    values: dict[str, Any] = {
+        "id": f"/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/{name}",
+        "name": name,
+        "subscription_id": "sub-1",
+        "resource_group": "rg",
+        "location": "westeurope",
+        "sku": "Premium",
+        "login_server": f"{name}.azurecr.io",
+        "admin_user_enabled": False,
+        "anonymous_pull_enabled": False,
+        "public_network_access": "Enabled",
+        "network_default_action": None,
+        "ip_rule_count": 0,
+        "private_endpoints": (),
+        "trust_policy_status": None,
+        "quarantine_policy_status": None,
+        "retention_policy_status": None,
+        "retention_days": None,
+        "export_policy_status": None,
+        "arm_audience_policy_status": None,
+        "encryption_status": None,
+        "identity": Identity(),
+    }
+    values.update(overrides)
+    return Registry(**values)
+
+
+CONTOSO = audited_registry("contoso")
+
+
+def rule(registry: Registry, name: str, source: str, target: str) -> CacheRule:
+    return CacheRule(
+        id=f"{registry.id}/cacheRules/{name}",
+        name=name,
+        subscription_id=registry.subscription_id,
+        registry_id=registry.id,
+        source_repository=source,
+        target_repository=target,
+    )
+
+
+def run_aci001(
+    *groups: ContainerGroup,
+    registries: tuple[Registry, ...] = (CONTOSO,),
+    rules: tuple[CacheRule, ...] = (),
+    errors: tuple[CollectionError, ...] = (),
+    settings: Settings | None = None,
+) -> list[Finding]:
+    inventory = Inventory(container_groups=groups, registries=registries, registry_cache_rules=rules, errors=errors)
+    return evaluate(CHECKS["ACI001"], CheckContext(inventory=inventory, settings=settings or Settings(), now=NOW))
+
+
 @pytest.mark.parametrize(
     ("image", "status"),
     [
         ("contoso.azurecr.io/app:1.0", Status.PASS),
         ("CONTOSO.AZURECR.IO/app:1.0", Status.PASS),
         ("mcr.microsoft.com/dotnet/aspnet:8.0", Status.PASS),
+        ("attacker.azurecr.io/app:1.0", Status.FAIL),  # anyone can create a registry under azurecr.io
         ("nginx", Status.FAIL),  # docker.io
         ("library/nginx:1.27", Status.FAIL),
         ("docker.io/library/nginx:1.27", Status.FAIL),
         ("ghcr.io/contoso/tool:1.0", Status.FAIL),
         ("contoso.azurecr.io.evil.example/app:1.0", Status.FAIL),
         ("evilazurecr.io/app:1.0", Status.FAIL),
-        ("contoso.azurecr.cn/app:1.0", Status.FAIL),  # another cloud's suffix
+        ("contoso.azurecr.cn/app:1.0", Status.FAIL),
         ("localhost:5000/app:1.0", Status.FAIL),
     ],
 )
-def test_aci001_default_approved_registries(image: str, status: Status) -> None:
-    (finding,) = run("ACI001", group(container(image=image)))
+def test_aci001_default_approved_registries_are_the_audited_ones_and_mcr(image: str, status: Status) -> None:
+    (finding,) = run_aci001(group(container(image=image)))
     assert finding.status is status, finding.message
 
 
-def test_aci001_default_follows_the_cloud() -> None:
-    china = CLOUDS[CloudName.CHINA]
-    (finding,) = run("ACI001", group(container(image="contoso.azurecr.cn/app:1.0")), cloud=china)
+def test_aci001_without_audited_registries_only_mcr_is_approved() -> None:
+    (finding,) = run_aci001(group(container(image="contoso.azurecr.io/app:1.0")), registries=())
+    assert finding.status is Status.FAIL and "not a registry of the audited subscriptions" in finding.message
+    (finding,) = run_aci001(group(container(image="mcr.microsoft.com/azure-cli:2.67.0")), registries=())
     assert finding.status is Status.PASS
-    (finding,) = run("ACI001", group(container(image="contoso.azurecr.io/app:1.0")), cloud=china)
-    assert finding.status is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "image", "status", "words"),
+    [
+        ("docker.io/library/nginx", "hub/nginx", "contoso.azurecr.io/hub/nginx:1.27", Status.FAIL, "docker.io"),
+        ("docker.io/library/*", "library/*", "contoso.azurecr.io/library/redis:7", Status.FAIL, "docker.io"),
+        ("docker.io/*", "*", "contoso.azurecr.io/anything/at/all:1", Status.FAIL, "docker.io"),
+        ("library/nginx", "nginx", "contoso.azurecr.io/nginx:1", Status.FAIL, "docker.io"),  # no host: Docker Hub
+        ("ghcr.io/contoso/tool", "tool", "contoso.azurecr.io/tool:1", Status.FAIL, "ghcr.io"),
+        ("mcr.microsoft.com/azure-cli", "cli", "contoso.azurecr.io/cli:2.67.0", Status.PASS, "through cache rule r"),
+        ("docker.io/library/nginx", "hub/nginx", "contoso.azurecr.io/hub/nginx2:1", Status.PASS, "approved registry"),
+        ("docker.io/library/nginx", "hub/nginx", "contoso.azurecr.io/app:1.0", Status.PASS, "approved registry"),
+    ],
+)
+def test_aci001_images_through_a_cache_rule_come_from_its_source(
+    source: str, target: str, image: str, status: Status, words: str
+) -> None:
+    (finding,) = run_aci001(group(container(image=image)), rules=(rule(CONTOSO, "r", source, target),))
+    assert finding.status is status and words in finding.message, finding.message
+
+
+def test_aci001_the_most_specific_cache_rule_wins() -> None:
+    rules = (
+        rule(CONTOSO, "everything", "docker.io/*", "*"),
+        rule(CONTOSO, "cli", "mcr.microsoft.com/azure-cli", "tools/cli"),
+    )
+    (finding,) = run_aci001(group(container(image="contoso.azurecr.io/tools/cli:2.67.0")), rules=rules)
+    assert finding.status is Status.PASS and "cache rule cli" in finding.message
+
+
+def test_aci001_unreadable_cache_rules_are_an_error_never_a_pass() -> None:
+    lost = CollectionError(
+        dataset=Dataset.REGISTRY_CACHE_RULES,
+        subscription_id="sub-1",
+        resource_id=CONTOSO.id,
+        resource_name=CONTOSO.name,
+        operation="cacheRules.list",
+        status_code=403,
+        reason="AuthorizationFailed",
+    )
+    checked = group(container("a", image="contoso.azurecr.io/app:1.0"), container("b", image="mcr.microsoft.com/x:1"))
+    findings = run_aci001(checked, errors=(lost,))
+    assert {(f.status, f.resource_name, f.item) for f in findings} == {
+        (Status.ERROR, "cg", "a"),  # its registry might serve public content
+        (Status.ERROR, "contoso", None),  # the registry whose cache rules were lost
+    }
+    assert "registry-cache-rules of contoso not collected (HTTP 403" in next(f.message for f in findings if not f.item)
 
 
 def test_aci001_configured_registries_replace_the_default() -> None:
@@ -281,7 +402,7 @@ def test_aci001_configured_registries_replace_the_default() -> None:
 def test_aci001_and_aci002_report_an_unparsable_image_without_crashing() -> None:
     broken = group(container("bad", image="UPPER/Case Image:@@"), container("ok"))
     for code in ("ACI001", "ACI002"):
-        findings = run(code, broken)
+        findings = run_aci001(broken) if code == "ACI001" else run(code, broken)
         assert verdicts(findings) == {(Status.FAIL, "bad")}, code
         assert "cannot be parsed" in findings[0].message
 
@@ -476,6 +597,33 @@ def test_aci009_and_aci010_network() -> None:
     assert finding.status is Status.PASS and "snet-a" in finding.message
     (finding,) = run("ACI010", group())
     assert finding.status is Status.FAIL
+    (finding,) = run("ACI010", group(ip_address_type="Public"))
+    assert finding.status is Status.FAIL
+    # Azure Policy 8af8f826: a Private address is compliant even without subnetIds.
+    (finding,) = run("ACI010", group(ip_address_type="Private"))
+    assert finding.status is Status.PASS and "private IP address" in finding.message
+
+
+# The Azure Policy built-in definitions that test the same control (GUIDs read from
+# Azure/azure-policy, built-in-policies/policyDefinitions/Container Instance[s]).
+POLICIES = {
+    "ACI010": ("8af8f826-edcb-4178-b35f-851ea6fea615",),  # container group should deploy into a virtual network
+    "ACI012": (
+        "41ebf9df-66cb-48e9-a8d0-98afb4e150ce",  # configure diagnostic settings for container groups
+        "21c469fa-a887-4363-88a9-60bfd6911a15",  # configure diagnostics (logAnalytics) for container group
+    ),
+    "ACI013": ("0aa61e00-0a01-4a3c-9945-e93cffedf0e6",),  # container group should use customer-managed key
+}
+
+
+@pytest.mark.parametrize("code", [f"ACI{n:03d}" for n in range(2, 15)])
+def test_azure_policy_definitions_of_each_check(code: str) -> None:
+    meta = CHECKS[code].meta
+    assert meta.policies == POLICIES.get(code, ())
+    if meta.policies:
+        assert any("azure-policy" in reference for reference in meta.docs.references), code
+    else:  # the check says that no built-in definition tests the control
+        assert "No Azure Policy built-in definition" in " ".join(meta.docs.decisions.split()), code
 
 
 def test_aci011_password_credentials() -> None:

@@ -42,7 +42,9 @@ def mutable_image_reference(ctx: CheckContext) -> Iterator[Outcome]:
     ## Decisions
     A version tag passes even though tags can be moved: the catalogue rule targets `latest` and
     missing tags, and pinning by digest is recommended in the fix. A reference that cannot be
-    parsed FAILs with a message that says so: nothing shows it is pinned.
+    parsed FAILs with a message that says so: nothing shows it is pinned. No Azure Policy
+    built-in definition tests the image references of container groups (the image definitions
+    for Kubernetes clusters do not apply to ACI), so the check names none.
 
     ## References
     - https://learn.microsoft.com/azure/container-registry/container-registry-image-tag-version

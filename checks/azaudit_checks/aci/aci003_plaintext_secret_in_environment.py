@@ -50,7 +50,10 @@ def plaintext_secret_in_environment(ctx: CheckContext) -> Iterator[Outcome]:
     they carry no secret. Under a secret-like name, a value shorter than 8 characters counts only
     when it matches a credential pattern. A value that looks like a credential FAILs whatever the
     name, and a default password such as `changeme` FAILs too: a running container uses it. The
-    rules live in `azaudit.detect.credentials`, shared with ACI004 and with record mode.
+    rules live in `azaudit.detect.credentials`, shared with ACI004 and with record mode. ARM
+    returns a secure variable with its name only (never `secureValue`): a variable without a
+    value is counted as secure. No Azure Policy built-in definition tests container group
+    environment variables, so the check names none.
 
     ## References
     - https://learn.microsoft.com/azure/container-instances/container-instances-environment-variables#secure-values

@@ -51,7 +51,8 @@ def credential_in_command_line(ctx: CheckContext) -> Iterator[Outcome]:
     Placeholders (`$DB_PASSWORD`, `${X}`), file paths (`--password-file /run/secrets/db`) and
     Key Vault references are not credentials: they point to a secret without carrying it. Options
     are read per tool, so that `docker run -p 8080:80` (a port) and `mysql -p mydb` (a prompt)
-    do not FAIL. The rules live in `azaudit.detect.credentials`, shared with ACI003.
+    do not FAIL. The rules live in `azaudit.detect.credentials`, shared with ACI003. No Azure
+    Policy built-in definition tests container command lines, so the check names none.
 
     ## References
     - https://learn.microsoft.com/azure/container-instances/container-instances-start-command

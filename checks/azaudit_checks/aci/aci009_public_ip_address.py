@@ -36,6 +36,12 @@ def public_ip_address(ctx: CheckContext) -> Iterator[Outcome]:
       --vnet <vnet> --subnet <subnet> --ip-address Private
     ```
 
+    ## Decisions
+    An absent `ipAddress` means the group has no IP address at all: it passes. No Azure Policy
+    built-in definition audits the public IP address of container groups; "Azure Container
+    Instance container group should deploy into a virtual network" counts a Private address as
+    compliant but tests the virtual network, and is named by ACI010.
+
     ## References
     - https://learn.microsoft.com/azure/container-instances/container-instances-vnet
     - https://learn.microsoft.com/azure/container-instances/container-instances-application-gateway

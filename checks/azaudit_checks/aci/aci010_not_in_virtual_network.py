@@ -14,11 +14,13 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.CONTAINER_GROUPS,),
     recommendations=("network-segmentation",),
     mcsb=("NS-1",),
+    policies=("8af8f826-edcb-4178-b35f-851ea6fea615",),
 )
 def not_in_virtual_network(ctx: CheckContext) -> Iterator[Outcome]:
     """
     ## What it checks
-    Whether the container group is deployed into a virtual network subnet (`subnetIds`).
+    Whether the container group is deployed into a virtual network: it lists a subnet
+    (`subnetIds`), or its IP address is `Private` (only a group in a virtual network has one).
 
     ## Why it matters
     Outside a virtual network, a group's outbound traffic leaves from shared Azure addresses that
@@ -33,13 +35,23 @@ def not_in_virtual_network(ctx: CheckContext) -> Iterator[Outcome]:
     az container create --resource-group <rg> --file container-group.yaml --vnet <vnet> --subnet <subnet>
     ```
 
+    ## Decisions
+    Azure Policy's built-in definition "Azure Container Instance container group should deploy
+    into a virtual network" is the reference: a group is non-compliant when its IP address is not
+    `Private` and it has no `subnetIds`. A group with a private IP address therefore passes even
+    when its answer lists no subnet (groups deployed through the retired network profiles); this
+    check used to FAIL it.
+
     ## References
     - https://learn.microsoft.com/azure/container-instances/container-instances-vnet
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Instance/ContainerInstance_VNET_Audit.json
     - https://learn.microsoft.com/azure/container-instances/container-instances-virtual-network-concepts
     """
     for group in ctx.inventory.container_groups:
         if group.subnet_ids:
             subnets = ", ".join(s.rstrip("/").rsplit("/", 1)[-1] for s in group.subnet_ids)
             yield Outcome.passed(group, f"the group runs in subnet(s) {subnets}")
+        elif (group.ip_address_type or "").lower() == "private":
+            yield Outcome.passed(group, "the group has a private IP address: it runs in a virtual network")
         else:
             yield Outcome.failed(group, "the group is not in a virtual network: no subnet controls its traffic")

@@ -38,6 +38,11 @@ def registry_password_credential(ctx: CheckContext) -> Iterator[Outcome]:
       --assign-identity <identity-id> --acr-identity <identity-id>
     ```
 
+    ## Decisions
+    ARM never returns the password of an entry, only its `username`: an entry with a user name
+    and no `identity` is a password entry. No Azure Policy built-in definition tests how
+    container groups authenticate to registries, so the check names none.
+
     ## References
     - https://learn.microsoft.com/azure/container-instances/using-azure-container-registry-mi
     - https://learn.microsoft.com/azure/container-registry/container-registry-authentication-managed-identity
