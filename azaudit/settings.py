@@ -43,7 +43,10 @@ class KeyVaultSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
 
 
 class RbacSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    max_subscription_owners: OwnerCount = 3  # RBAC001
+    # RBAC001: Microsoft Defender for Cloud asks for at most 3 Owners and more than one (someone
+    # must be able to act when one is unavailable).
+    max_subscription_owners: OwnerCount = 3
+    min_subscription_owners: OwnerCount = 2
 
 
 class Suppression(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -136,8 +139,9 @@ EXAMPLES = {
     "keyvault": "[keyvault] with stale_secret_days = 365",
     "keyvault.stale_secret_days": "stale_secret_days = 365",
     "keyvault.expiring_soon_days": "expiring_soon_days = 30",
-    "rbac": "[rbac] with max_subscription_owners = 3",
+    "rbac": "[rbac] with max_subscription_owners = 3 and min_subscription_owners = 2",
     "rbac.max_subscription_owners": "max_subscription_owners = 3",
+    "rbac.min_subscription_owners": "min_subscription_owners = 2",
     "suppress": '[[suppress]] with check = "ACR004", resource = "<ARM id or name glob>", reason = "...", '
     "expires = 2027-03-31",
     "suppress.check": 'check = "ACR004"',
@@ -228,7 +232,18 @@ def parse_settings(table: object, source: str) -> Settings:
         raise ConfigError(_explain(message, path, source)) from None
     _validate_suppressions(settings, source)
     _validate_registries(settings, source)
+    _validate_owner_range(settings, source)
     return settings
+
+
+def _validate_owner_range(settings: Settings, source: str) -> None:
+    low, high = settings.rbac.min_subscription_owners, settings.rbac.max_subscription_owners
+    if low > high:
+        raise ConfigError(
+            f"{source}: `rbac.min_subscription_owners` ({low}) is above `rbac.max_subscription_owners` ({high}); "
+            "no subscription could pass RBAC001. To allow no Owner assignment at all (eligible-only, through PIM), "
+            "set both to 0"
+        )
 
 
 def load_settings(explicit: Path | None, directory: Path) -> tuple[Settings, str | None]:

@@ -3,6 +3,7 @@ variants of diagnostic-setting coverage, scopes and principals."""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from azaudit import catalogue
@@ -12,9 +13,10 @@ from azaudit.engine import evaluate
 from azaudit.inventory import Inventory
 from azaudit.inventory.acr import Registry
 from azaudit.inventory.common import Identity, Subscription
+from azaudit.inventory.defender import DefenderPlan, PlanExtension
 from azaudit.inventory.keyvault import KeyVault
 from azaudit.inventory.monitor import DiagnosticSetting, LogEntry
-from azaudit.inventory.rbac import RoleAssignment, describe_scope, is_broad_scope, scope_kind
+from azaudit.inventory.rbac import RoleAssignment, RoleDefinition, describe_scope, is_broad_scope, scope_kind
 from azaudit.model import Status
 from azaudit.settings import RbacSettings, Settings
 from tests.conftest import NOW, names
@@ -51,10 +53,14 @@ EXPECT: dict[str, dict[Status, set[str]]] = {
     },
     "RBAC001": {
         Status.FAIL: {
+            # too many (a group among them)
             "contoso-dev/5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f, 6a8c0e2a-4c6e-4a8c-8e2a-4c6e8a0c2e4a, "
-            "8c0e2a4c-6e8a-4c0e-9a4c-6e8a0c2e4a6c, 9d1f3b5d-7f9b-4d1f-8b5d-7f9b1d3f5b7d"
+            "8c0e2a4c-6e8a-4c0e-9a4c-6e8a0c2e4a6c, 9d1f3b5d-7f9b-4d1f-8b5d-7f9b1d3f5b7d",
+            # too few: one Owner
+            "contoso-sandbox/6a8c0e2a-4c6e-4a8c-8e2a-4c6e8a0c2e4a",
         },
-        Status.PASS: {"contoso-prod", "contoso-sandbox"},
+        # two users, and a group inherited from the landing zone
+        Status.PASS: {"contoso-prod"},
     },
     "RBAC002": {
         Status.FAIL: {
@@ -70,7 +76,8 @@ EXPECT: dict[str, dict[Status, set[str]]] = {
         Status.FAIL: {
             "User Access Administrator at subscription contoso-dev/User 2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02",
             # inherited from the sandbox's management group: listed with the subscription's assignments
-            "User Access Administrator at management group contoso-sandbox-lz/User 2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02",
+            "User Access Administrator at management group contoso-sandbox-lz/"
+            "User 2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02",
         },
         Status.PASS: {"contoso-prod"},
     },
@@ -92,10 +99,17 @@ EXPECT: dict[str, dict[Status, set[str]]] = {
         Status.FAIL: {
             "Key Vault Administrator at subscription contoso-dev/Group 3b5d7f9b-1d3f-4b5d-9f7b-1d3f5b7d9f84",
             "Key Vault Secrets Officer at resource group rg-prod-security/Group 8f1b3d5f-7a9c-4e1b-8d3f-5a7c9e1b3d56",
+            # reads certificates' private keys in every vault of the group
+            f"Key Vault Certificate User at resource group rg-dev-containers/{DEV_MI}",
         },
         Status.PASS: {"contoso-sandbox"},
     },
-    "DEF001": {Status.FAIL: {"contoso-dev"}, Status.PASS: {"contoso-prod"}, Status.ERROR: {"contoso-sandbox"}},
+    # dev's plan is Standard, but registry vulnerability assessment is off (in Defender CSPM too)
+    "DEF001": {
+        Status.FAIL: {"contoso-dev/ContainerRegistriesVulnerabilityAssessments"},
+        Status.PASS: {"contoso-prod"},
+        Status.ERROR: {"contoso-sandbox"},
+    },
     "DEF002": {Status.FAIL: {"contoso-dev"}, Status.PASS: {"contoso-prod"}, Status.ERROR: {"contoso-sandbox"}},
     "DEF003": {Status.FAIL: {"contoso-prod"}, Status.PASS: {"contoso-dev"}, Status.ERROR: {"contoso-sandbox"}},
 }
@@ -225,20 +239,6 @@ def test_activity_log_needs_the_four_categories_in_one_setting() -> None:
     assert _status("LOG005", Inventory(subscriptions=(sub,))) is Status.FAIL
 
 
-# ---------------------------------------------------------------------------- RBAC building blocks
-
-
-@pytest.mark.parametrize(
-    ("scope", "kind", "words"),
-    [
-        ("/", "root", "the tenant root"),
-        ("/providers/Microsoft.Management/managementGroups/platform", "management group", "management group platform"),
-        ("/subscriptions/s1", "subscription", "subscription s1"),
-        ("/subscriptions/s1/resourceGroups/rg-a", "resource group", "resource group rg-a"),
-        ("/subscriptions/s1/resourceGroups/rg-a/providers/Microsoft.KeyVault/vaults/kv1", "resource", "vault kv1"),
-    ],
-)
-def test_scope_in_words(scope: str, kind: str, words: str) -> None:
 ACTIVITY_CATEGORIES = ["Administrative", "Security", "Alert", "Policy", "ServiceHealth"]
 ACTIVITY_VARIANTS = [
     # (label, logs, destination, LOG005, LOG006)
@@ -283,6 +283,20 @@ def test_an_export_with_every_category_disabled_says_so() -> None:
     assert "every category disabled" in findings[0].message
 
 
+# ---------------------------------------------------------------------------- RBAC building blocks
+
+
+@pytest.mark.parametrize(
+    ("scope", "kind", "words"),
+    [
+        ("/", "root", "the tenant root"),
+        ("/providers/Microsoft.Management/managementGroups/platform", "management group", "management group platform"),
+        ("/subscriptions/s1", "subscription", "subscription s1"),
+        ("/subscriptions/s1/resourceGroups/rg-a", "resource group", "resource group rg-a"),
+        ("/subscriptions/s1/resourceGroups/rg-a/providers/Microsoft.KeyVault/vaults/kv1", "resource", "vault kv1"),
+    ],
+)
+def test_scope_in_words(scope: str, kind: str, words: str) -> None:
     assert scope_kind(scope) == kind
     assert describe_scope(scope) == words
     assert is_broad_scope(scope) is (kind != "resource")
@@ -308,6 +322,244 @@ def test_an_unresolvable_role_is_named_by_its_guid() -> None:
     )
 
 
+OWNER_GUID = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+UAA_GUID = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
+MG_SCOPE = "/providers/Microsoft.Management/managementGroups/platform"
+
+
+def _owner(scope: str, principal: str, principal_type: str = "User") -> RoleAssignment:
+    return msgspec.structs.replace(_assignment(OWNER_GUID, scope, principal), principal_type=principal_type)
+
+
+def _rbac001(*assignments: RoleAssignment) -> tuple[Status, str]:
+    sub = Subscription(subscription_id="s", display_name="sub", state="Enabled")
+    findings = evaluate(
+        CHECKS["RBAC001"],
+        CheckContext(
+            inventory=Inventory(subscriptions=(sub,), role_assignments=assignments), settings=Settings(), now=NOW
+        ),
+    )
+    assert len(findings) == 1
+    return findings[0].status, findings[0].message
+
+
+OWNER_VARIANTS = [
+    # (label, assignments, status, words in the message)
+    ("none", [], Status.FAIL, "too few Owners"),
+    # one Owner: FAIL (the old check passed any count up to 3)
+    ("one", [_owner("/subscriptions/s", "a")], Status.FAIL, "too few Owners"),
+    ("two", [_owner("/subscriptions/s", "a"), _owner("/subscriptions/s", "b")], Status.PASS, "2 principal(s)"),
+    (
+        "one direct, one inherited from a management group",
+        [_owner("/subscriptions/s", "a"), _owner(MG_SCOPE, "b")],
+        Status.PASS,
+        "inherited from management group platform",
+    ),
+    (
+        "one principal with two Owner assignments",
+        [_owner("/subscriptions/s", "a"), _owner(MG_SCOPE, "a")],
+        Status.FAIL,
+        "1 principal(s)",
+    ),
+    (
+        "resource-group Owners do not own the subscription",
+        [_owner("/subscriptions/s", "a"), _owner("/subscriptions/s/resourceGroups/rg", "b")],
+        Status.FAIL,
+        "too few Owners",
+    ),
+    (
+        "four, one of them inherited from the root",
+        [_owner("/subscriptions/s", p) for p in "abc"] + [_owner("/", "d")],
+        Status.FAIL,
+        "too many Owners: 4 principal(s) hold Owner over the subscription (at most 3), inherited from the tenant root",
+    ),
+    (
+        "a group is named, its members unknown",
+        [_owner("/subscriptions/s", "a"), _owner("/subscriptions/s", "g1", "Group")],
+        Status.PASS,
+        "group(s) g1 count as one principal each: their members own the subscription too and are unknown",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "assignments", "status", "words"), OWNER_VARIANTS, ids=[v[0] for v in OWNER_VARIANTS]
+)
+def test_owners_between_the_minimum_and_the_maximum(
+    label: str, assignments: list[RoleAssignment], status: Status, words: str
+) -> None:
+    found, message = _rbac001(*assignments)
+    assert found is status
+    assert words in message, message
+
+
+def test_the_owner_minimum_is_configurable() -> None:
+    sub = Subscription(subscription_id="s", display_name="sub", state="Enabled")
+    inventory = Inventory(subscriptions=(sub,), role_assignments=(_owner("/subscriptions/s", "a"),))
+    lenient = Settings(rbac=RbacSettings(min_subscription_owners=1))
+    findings = evaluate(CHECKS["RBAC001"], CheckContext(inventory=inventory, settings=lenient, now=NOW))
+    assert [f.status for f in findings] == [Status.PASS]
+    assert _status("RBAC001", inventory) is Status.FAIL  # default minimum 2
+
+
+@pytest.mark.parametrize(
+    ("scope", "status"),
+    [
+        ("/", Status.FAIL),  # elevated access of a Global Administrator, inherited by every subscription
+        (MG_SCOPE, Status.FAIL),  # inherited from a management group (was a PASS)
+        ("/subscriptions/s", Status.FAIL),
+        ("/subscriptions/s/resourceGroups/rg", Status.PASS),
+        ("/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv", Status.PASS),
+    ],
+)
+def test_user_access_administrator_over_the_subscription(scope: str, status: Status) -> None:
+    sub = Subscription(subscription_id="s", display_name="sub", state="Enabled")
+    inventory = Inventory(subscriptions=(sub,), role_assignments=(_assignment(UAA_GUID, scope),))
+    findings = evaluate(CHECKS["RBAC003"], CheckContext(inventory=inventory, settings=Settings(), now=NOW))
+    assert [f.status for f in findings] == [status]
+    if status is Status.FAIL:
+        # the role-assignment list cannot tell a permanent assignment from a PIM activation
+        assert "standing" not in findings[0].message
+        assert "Privileged Identity Management activation" in findings[0].message
+
+
+def _custom_role(
+    actions: list[str], not_actions: list[str] | None = None, data_actions: list[str] | None = None
+) -> RoleDefinition:
+    return RoleDefinition(
+        id="/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/r1",
+        name="Custom",
+        subscription_id="s",
+        guid="r1",
+        role_type="CustomRole",
+        actions=tuple(actions),
+        not_actions=tuple(not_actions or ()),
+        data_actions=tuple(data_actions or ()),
+        assignable_scopes=("/subscriptions/s",),
+    )
+
+
+AUTH_WRITES = ["Microsoft.Authorization/*/write", "Microsoft.Authorization/*/delete"]
+CUSTOM_ROLE_VARIANTS = [
+    # (label, actions, notActions, dataActions, status)
+    ("specific reads", ["Microsoft.ContainerRegistry/registries/read"], [], [], Status.PASS),
+    ("every read", ["*/read"], [], [], Status.PASS),
+    ("every action", ["*"], [], [], Status.FAIL),
+    # notActions subtract, but `*` still grants every other action (Azure Policy's rule)
+    ("every action but authorization writes", ["*"], AUTH_WRITES, [], Status.FAIL),
+    ("Microsoft.Authorization/*", ["Microsoft.Authorization/*"], [], [], Status.FAIL),
+    ("Microsoft.Authorization/* without writes", ["Microsoft.Authorization/*"], AUTH_WRITES, [], Status.PASS),
+    (
+        "Microsoft.Authorization/* without role-assignment writes only",
+        ["Microsoft.Authorization/*"],
+        ["Microsoft.Authorization/roleAssignments/*"],
+        [],
+        Status.FAIL,  # roleDefinitions/write remains: rewrite a role you hold
+    ),
+    ("*/write", ["*/write"], [], [], Status.FAIL),
+    ("Microsoft.Authorization/*/write", ["Microsoft.Authorization/*/Write"], [], [], Status.FAIL),
+    ("role assignments write", ["Microsoft.Authorization/roleAssignments/write"], [], [], Status.FAIL),
+    ("role definitions write", ["microsoft.authorization/roledefinitions/write"], [], [], Status.FAIL),
+    (
+        "role assignments write, removed",
+        ["Microsoft.Authorization/roleAssignments/write"],
+        ["Microsoft.Authorization/roleAssignments/write"],
+        [],
+        Status.PASS,
+    ),
+    ("role assignments read", ["Microsoft.Authorization/roleAssignments/read"], [], [], Status.PASS),
+    ("locks write", ["Microsoft.Authorization/locks/write"], [], [], Status.PASS),
+    ("every data action", ["*/read"], [], ["*"], Status.FAIL),
+    ("vault data actions", [], [], ["Microsoft.KeyVault/vaults/secrets/*"], Status.PASS),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "actions", "not_actions", "data_actions", "status"),
+    CUSTOM_ROLE_VARIANTS,
+    ids=[v[0] for v in CUSTOM_ROLE_VARIANTS],
+)
+def test_custom_roles_that_can_escalate(
+    label: str, actions: list[str], not_actions: list[str], data_actions: list[str], status: Status
+) -> None:
+    inventory = Inventory(role_definitions=(_custom_role(actions, not_actions, data_actions),))
+    assert _status("RBAC004", inventory) is status
+
+
+@pytest.mark.parametrize(
+    "role_guid",
+    [
+        "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",  # Key Vault Certificate User
+        "a4417e6f-fecd-4de8-b567-7b0420556985",  # Key Vault Certificates Officer
+        "8b54135c-b56d-4d72-a534-26097cfdc8d8",  # Key Vault Data Access Administrator
+        "00482a5a-887f-4fb3-b363-3b7fe8e74483",  # Key Vault Administrator
+    ],
+)
+def test_vault_data_roles_granted_broadly(role_guid: str) -> None:
+    sub = Subscription(subscription_id="s", display_name="sub", state="Enabled")
+    broad = Inventory(
+        subscriptions=(sub,), role_assignments=(_assignment(role_guid, "/subscriptions/s/resourceGroups/rg"),)
+    )
+    assert _status("RBAC006", broad) is Status.FAIL
+    narrow = Inventory(subscriptions=(sub,), role_assignments=(_assignment(role_guid, VAULT_ID),))
+    assert _status("RBAC006", narrow) is Status.PASS
+
+
+# ---------------------------------------------------------------------------- Defender plans
+
+
+def _plan(name: str, tier: str, scanning: bool | None = None) -> DefenderPlan:
+    extensions = (
+        ()
+        if scanning is None
+        else (PlanExtension(name="ContainerRegistriesVulnerabilityAssessments", enabled=scanning),)
+    )
+    return DefenderPlan(
+        id=f"/subscriptions/s/providers/Microsoft.Security/pricings/{name}",
+        name=name,
+        subscription_id="s",
+        pricing_tier=tier,
+        extensions=extensions,
+    )
+
+
+DEF001_VARIANTS = [
+    # (label, plans, status)
+    ("Free", [_plan("Containers", "Free")], Status.FAIL),
+    ("Standard with scanning", [_plan("Containers", "Standard", True)], Status.PASS),
+    # the plan is on but scans no registry image (was a PASS)
+    ("Standard, scanning off", [_plan("Containers", "Standard", False)], Status.FAIL),
+    (
+        "Standard, scanning off, CSPM scanning",
+        [_plan("Containers", "Standard", False), _plan("CloudPosture", "Standard", True)],
+        Status.PASS,
+    ),
+    (
+        "Standard, scanning off, CSPM Free",
+        [_plan("Containers", "Standard", False), _plan("CloudPosture", "Free", True)],
+        Status.FAIL,
+    ),
+    ("Standard, extension not listed", [_plan("Containers", "Standard")], Status.PASS),
+    # a plan the cloud does not offer is not applicable (was a FAIL)
+    ("not listed", [_plan("KeyVaults", "Standard")], Status.SKIPPED),
+]
+
+
+@pytest.mark.parametrize(("label", "plans", "status"), DEF001_VARIANTS, ids=[v[0] for v in DEF001_VARIANTS])
+def test_defender_for_containers_scans_registry_images(label: str, plans: list[DefenderPlan], status: Status) -> None:
+    sub = Subscription(subscription_id="s", display_name="sub", state="Enabled")
+    assert _status("DEF001", Inventory(subscriptions=(sub,), defender_plans=tuple(plans))) is status
+
+
+@pytest.mark.parametrize("code", ["DEF002", "DEF003"])
+def test_a_plan_the_cloud_does_not_offer_is_not_applicable(code: str) -> None:
+    sub = Subscription(subscription_id="s", display_name="sub", state="Enabled")
+    only_containers = Inventory(subscriptions=(sub,), defender_plans=(_plan("Containers", "Standard", True),))
+    findings = evaluate(CHECKS[code], CheckContext(inventory=only_containers, settings=Settings(), now=NOW))
+    assert [f.status for f in findings] == [Status.SKIPPED]
+    assert "not offered" in findings[0].message
+
+
 def test_owner_threshold_is_configurable() -> None:
     sub = Subscription(subscription_id="s", display_name="sub", state="Enabled")
     owner = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
@@ -319,10 +571,10 @@ def test_owner_threshold_is_configurable() -> None:
             _assignment(owner, "/subscriptions/s/resourceGroups/rg", "c"),  # not at subscription scope
         ),
     )
-    strict = Settings(rbac=RbacSettings(max_subscription_owners=1))
+    strict = Settings(rbac=RbacSettings(max_subscription_owners=1, min_subscription_owners=0))
     findings = evaluate(CHECKS["RBAC001"], CheckContext(inventory=inventory, settings=strict, now=NOW))
     assert [f.status for f in findings] == [Status.FAIL]
-    assert "2 Owner assignments" in findings[0].message
+    assert "too many Owners: 2 principal(s) hold Owner over the subscription (at most 1)" in findings[0].message
     assert _status("RBAC001", inventory) is Status.PASS  # default threshold 3
 
 

@@ -68,6 +68,12 @@ def suppression(check: str = "ACR001", resource: str = "contosolegacyacr", reaso
         ("[keyvault]\nexpiring_soon_days = 30.0\n", ["`keyvault.expiring_soon_days` must be a whole number, not a"]),
         ("[rbac]\nmax_subscription_owners = true\n", ["`rbac.max_subscription_owners` must be a whole number, not"]),
         ("[rbac]\nmax_subscription_owners = -3\n", ["`rbac.max_subscription_owners` must be a whole number from 0"]),
+        ("[rbac]\nmin_subscription_owners = -1\n", ["`rbac.min_subscription_owners` must be a whole number from 0"]),
+        # a minimum above the maximum would fail every subscription
+        (
+            "[rbac]\nmax_subscription_owners = 1\n",
+            ["`rbac.min_subscription_owners` (2) is above `rbac.max_subscription_owners` (1)", "set both to 0"],
+        ),
         (
             "[[suppress]]\ncheck = 'ACR001'\nreason = 'x'\nexpires = 2099-01-01\n",
             ["missing key `suppress[0].resource`", "[[suppress]] with check ="],

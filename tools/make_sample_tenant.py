@@ -51,6 +51,8 @@ BUILTIN = {
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
     "Key Vault Crypto Officer": "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
     "Key Vault Contributor": "f25e0fa2-a7c8-4377-a976-54943a77a395",
+    "Key Vault Certificate User": "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
+    "Key Vault Data Access Administrator": "8b54135c-b56d-4d72-a534-26097cfdc8d8",
 }
 BUILTIN_ACTIONS = {
     "Owner": ["*"],
@@ -81,6 +83,12 @@ BUILTIN_ACTIONS = {
     "Key Vault Secrets User": [],
     "Key Vault Crypto Officer": ["Microsoft.Authorization/*/read", "Microsoft.KeyVault/vaults/*/read"],
     "Key Vault Contributor": ["Microsoft.KeyVault/*", "Microsoft.Authorization/*/read"],
+    "Key Vault Certificate User": [],
+    "Key Vault Data Access Administrator": [
+        "Microsoft.Authorization/roleAssignments/write",
+        "Microsoft.Authorization/roleAssignments/delete",
+        "Microsoft.Authorization/*/read",
+    ],
 }
 
 
@@ -1500,7 +1508,14 @@ def vaults() -> None:
 
 
 def role_definition(
-    scope: str, guid: str, name: str, role_type: str, actions: list[str], assignable: list[str] | None = None
+    scope: str,
+    guid: str,
+    name: str,
+    role_type: str,
+    actions: list[str],
+    assignable: list[str] | None = None,
+    not_actions: list[str] | None = None,
+    data_actions: list[str] | None = None,
 ) -> dict[str, object]:
     return {
         "id": f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
@@ -1513,7 +1528,14 @@ def role_definition(
             "type": role_type,
             "description": f"{name} role",
             "assignableScopes": assignable or ["/"],
-            "permissions": [{"actions": actions, "notActions": [], "dataActions": [], "notDataActions": []}],
+            "permissions": [
+                {
+                    "actions": actions,
+                    "notActions": not_actions or [],
+                    "dataActions": data_actions or [],
+                    "notDataActions": [],
+                }
+            ],
             "createdOn": "2024-01-15T10:00:00.0000000Z",
             "updatedOn": "2025-03-02T09:30:00.0000000Z",
         },
@@ -1600,6 +1622,39 @@ def rbac() -> None:
                     ["Microsoft.ContainerRegistry/registries/read", "Microsoft.ContainerRegistry/registries/pull/read"],
                     [scope],
                 ),
+                # RBAC004: can grant roles (Owner included) without any `*`.
+                role_definition(
+                    scope,
+                    "a3c5e7a9-1b3d-4f5a-8e7c-9a1b3c5d7e92",
+                    "Contoso Access Delegator",
+                    "CustomRole",
+                    [
+                        "*/read",
+                        "Microsoft.Authorization/roleAssignments/write",
+                        "Microsoft.Authorization/roleAssignments/delete",
+                    ],
+                    [scope],
+                ),
+                # RBAC004 PASS: Microsoft.Authorization/*, with notActions that remove every write and delete.
+                role_definition(
+                    scope,
+                    "b4d6f8a0-2c4e-4a6b-9f8d-0b2c4d6e8fa3",
+                    "Contoso Access Auditor",
+                    "CustomRole",
+                    ["*/read", "Microsoft.Authorization/*"],
+                    [scope],
+                    not_actions=["Microsoft.Authorization/*/write", "Microsoft.Authorization/*/delete"],
+                ),
+                # RBAC004: every data action of every service.
+                role_definition(
+                    scope,
+                    "c5e7a9b1-3d5f-4b7c-8a9e-1c3d5e7f9ab4",
+                    "Contoso Data Plane Operator",
+                    "CustomRole",
+                    ["Microsoft.Resources/subscriptions/resourceGroups/read"],
+                    [scope],
+                    data_actions=["*"],
+                ),
             ]
         write(
             f"{sub}/roledefinitions.json",
@@ -1676,6 +1731,16 @@ def rbac() -> None:
             "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c08",
             "Key Vault Secrets Officer",
             "8f1b3d5f-7a9c-4e1b-8d3f-5a7c9e1b3d56",
+            "Group",
+        ),
+        # Inherited from the production landing zone: the platform team's group owns prod too
+        # (RBAC001 counts it: 2 users and 1 group, within 2 to 3).
+        assignment(
+            PROD,
+            f"{MG}/contoso-prod-lz",
+            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c09",
+            "Owner",
+            "0e2a4c6e-8a0c-4e2a-9c6e-8a0c2e4a6c10",
             "Group",
         ),
     ]
@@ -1876,13 +1941,31 @@ def defender() -> None:
     )
     dev = [
         pricing(DEV, "VirtualMachines", "Free"),
-        pricing(DEV, "Containers", "Free"),
+        pricing(
+            DEV,
+            "Containers",
+            "Standard",
+            extensions=[
+                {"name": "ContainerRegistriesVulnerabilityAssessments", "isEnabled": "False"},
+                {"name": "AgentlessDiscoveryForKubernetes", "isEnabled": "True"},
+            ],
+        ),
         pricing(DEV, "KeyVaults", "Free"),
-        pricing(DEV, "CloudPosture", "Standard"),
+        pricing(
+            DEV,
+            "CloudPosture",
+            "Standard",
+            extensions=[
+                {"name": "ContainerRegistriesVulnerabilityAssessments", "isEnabled": "False"},
+                {"name": "AgentlessDiscoveryForKubernetes", "isEnabled": "True"},
+                {"name": "SensitiveDataDiscovery", "isEnabled": "True"},
+            ],
+        ),
     ]
     write(
         f"{DEV}/defender.json",
-        "contoso-dev Defender plans: Containers and KeyVaults off, CSPM on.",
+        "contoso-dev Defender plans: Containers on but registry vulnerability assessment off (in CSPM too), "
+        "KeyVaults off, CSPM on.",
         [ok(url(f"/subscriptions/{DEV}/providers/Microsoft.Security/pricings", "security"), {"value": dev})],
     )
     write(
@@ -1905,11 +1988,33 @@ def sandbox() -> None:
         f"{scope}/providers/Microsoft.ContainerRegistry/registries",
         f"{scope}/providers/Microsoft.ContainerInstance/containerGroups",
         f"{scope}/providers/Microsoft.KeyVault/vaults",
-        f"{scope}/providers/Microsoft.Authorization/roleAssignments",
         f"{scope}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
     ]
-    apis = ["acr", "aci", "kv", "auth", "msi"]
+    apis = ["acr", "aci", "kv", "msi"]
     interactions = [ok(url(path, api), {"value": []}) for path, api in zip(empty, apis, strict=True)]
+    # One Owner only (RBAC001: too few), and User Access Administrator inherited from the sandbox
+    # landing zone (RBAC003): the subscription's list returns assignments of the scopes above it.
+    sandbox_assignments = [
+        assignment(
+            SANDBOX,
+            scope,
+            "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e01",
+            "Owner",
+            "6a8c0e2a-4c6e-4a8c-8e2a-4c6e8a0c2e4a",
+            "User",
+        ),
+        assignment(
+            SANDBOX,
+            f"{MG}/contoso-sandbox-lz",
+            "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e02",
+            "User Access Administrator",
+            "2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02",
+            "User",
+        ),
+    ]
+    interactions.append(
+        ok(url(f"{scope}/providers/Microsoft.Authorization/roleAssignments", "auth"), {"value": sandbox_assignments})
+    )
     administrative_only = {
         "id": f"subscriptions/{SANDBOX}/providers/microsoft.insights/diagnosticSettings/admin-to-storage",
         "type": None,
@@ -1934,7 +2039,8 @@ def sandbox() -> None:
     )
     write(
         f"{SANDBOX}/empty-lists.json",
-        "contoso-sandbox holds no audited resources; its activity log export sends Administrative events only.",
+        "contoso-sandbox holds no audited resources and one Owner, with User Access Administrator inherited from its "
+        "management group; its activity log export sends Administrative events only.",
         interactions,
     )
 

@@ -7,7 +7,15 @@ from azaudit.collect.sdk import get, text
 from azaudit.collect.tasks import Collected, Task
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import Dataset
-from azaudit.inventory.defender import DefenderPlan
+from azaudit.inventory.defender import DefenderPlan, PlanExtension
+
+
+def _extensions(pricing: object) -> tuple[PlanExtension, ...]:
+    """A plan's extensions; ``isEnabled`` is the string "True" or "False" (an enum in the SDK)."""
+    return tuple(
+        PlanExtension(name=text(get(e, "name")) or "", enabled=(text(get(e, "is_enabled")) or "").lower() == "true")
+        for e in get(pricing, "extensions") or ()
+    )
 
 
 def plans(clients: Clients, sub: Subscription) -> Task:
@@ -24,6 +32,7 @@ def plans(clients: Clients, sub: Subscription) -> Task:
                     sub_plan=text(get(p, "sub_plan")),
                     deprecated=bool(get(p, "deprecated")),
                     enablement_time=text(get(p, "enablement_time")),
+                    extensions=_extensions(p),
                 )
                 for p in pricing_list.value or ()
             ]

@@ -48,6 +48,7 @@ def _definition(definition: Any, subscription_id: str) -> RoleDefinition:
         not_actions=tuple(a for p in permissions for a in strings(get(p, "not_actions"))),
         data_actions=tuple(a for p in permissions for a in strings(get(p, "data_actions"))),
         assignable_scopes=strings(get(definition, "assignable_scopes")),
+        not_data_actions=tuple(a for p in permissions for a in strings(get(p, "not_data_actions"))),
     )
 
 

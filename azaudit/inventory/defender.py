@@ -5,6 +5,13 @@ from __future__ import annotations
 import msgspec
 
 
+class PlanExtension(msgspec.Struct, frozen=True, kw_only=True):
+    """One of a plan's extensions (``properties.extensions[]``: name, ``isEnabled`` "True"/"False")."""
+
+    name: str  # ContainerRegistriesVulnerabilityAssessments, AgentlessDiscoveryForKubernetes, ...
+    enabled: bool
+
+
 class DefenderPlan(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     name: str  # Containers, KeyVaults, CloudPosture, ...
@@ -13,3 +20,8 @@ class DefenderPlan(msgspec.Struct, frozen=True, kw_only=True):
     sub_plan: str | None = None
     deprecated: bool = False
     enablement_time: str | None = None
+    extensions: tuple[PlanExtension, ...] = ()
+
+    def extension(self, name: str) -> PlanExtension | None:
+        """The named extension as the pricing lists it, or None when it does not list it."""
+        return next((e for e in self.extensions if e.name.lower() == name.lower()), None)

@@ -30,6 +30,7 @@ class RoleDefinition(msgspec.Struct, frozen=True, kw_only=True):
     not_actions: tuple[str, ...]
     data_actions: tuple[str, ...]
     assignable_scopes: tuple[str, ...]
+    not_data_actions: tuple[str, ...] = ()
 
     @property
     def is_custom(self) -> bool:
@@ -67,6 +68,9 @@ ACR_TASKS_CONTRIBUTOR = "fb382eab-e894-4461-af04-94435c366c3f"
 KEY_VAULT_ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
 KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+KEY_VAULT_CERTIFICATE_USER = "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba"
+KEY_VAULT_CERTIFICATES_OFFICER = "a4417e6f-fecd-4de8-b567-7b0420556985"
+KEY_VAULT_DATA_ACCESS_ADMINISTRATOR = "8b54135c-b56d-4d72-a534-26097cfdc8d8"
 
 BUILTIN_NAMES = {
     OWNER: "Owner",
@@ -83,6 +87,9 @@ BUILTIN_NAMES = {
     KEY_VAULT_ADMINISTRATOR: "Key Vault Administrator",
     KEY_VAULT_SECRETS_OFFICER: "Key Vault Secrets Officer",
     KEY_VAULT_SECRETS_USER: "Key Vault Secrets User",
+    KEY_VAULT_CERTIFICATE_USER: "Key Vault Certificate User",
+    KEY_VAULT_CERTIFICATES_OFFICER: "Key Vault Certificates Officer",
+    KEY_VAULT_DATA_ACCESS_ADMINISTRATOR: "Key Vault Data Access Administrator",
 }
 
 

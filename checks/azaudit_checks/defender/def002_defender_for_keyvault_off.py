@@ -15,12 +15,14 @@ from azaudit_checks.defender._plans import judge_plan
     requires=(Dataset.DEFENDER_PLANS,),
     recommendations=("defender", "protect-credentials"),
     mcsb=("LT-1",),
+    policies=("0e6763cc-5078-4e64-889d-ff4d9a839047",),
 )
 def defender_for_keyvault_off(ctx: CheckContext) -> Iterator[Outcome]:
     """
     ## What it checks
     The `KeyVaults` Defender plan (pricing) of each audited subscription: FAIL unless its
-    pricing tier is `Standard`, or when the pricing list lacks the plan.
+    pricing tier is `Standard`. A subscription whose pricing list lacks the plan is not offered
+    it (a sovereign cloud, or a plan not rolled out there): SKIPPED, not applicable.
 
     ## Why it matters
     Defender for Key Vault raises alerts on unusual access to vaults: reads from Tor exit nodes,
@@ -32,8 +34,15 @@ def defender_for_keyvault_off(ctx: CheckContext) -> Iterator[Outcome]:
     az security pricing create --name KeyVaults --tier standard
     ```
 
+    ## Decisions
+    The verdict is Azure Policy's: 0e6763cc-5078-4e64-889d-ff4d9a839047
+    ("Azure Defender for Key Vault should be enabled") is compliant when the `KeyVaults` pricing's `pricingTier` is
+    `Standard`. Azure lists every plan a cloud offers, Free ones included, so a plan missing from
+    the list cannot be enabled there and is not a finding.
+
     ## References
     - https://learn.microsoft.com/azure/defender-for-cloud/defender-for-key-vault-introduction
     - https://learn.microsoft.com/azure/key-vault/general/security-features
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Security%20Center/ASC_EnableAdvancedThreatProtectionOnKeyVaults_Audit.json
     """
     yield from judge_plan(ctx, "KeyVaults", "Defender for Key Vault", "unusual vault access raises no alert")
