@@ -1479,7 +1479,23 @@ def vaults() -> None:
                 "https://kv-dev-shared.vault.azure.net/secrets",
                 {
                     "value": [
-                        secret_item("kv-dev-shared", "app-password", created=NOW - 20 * DAY, updated=NOW - 20 * DAY)
+                        secret_item(
+                            "kv-dev-shared",
+                            "app-password",
+                            created=NOW - 20 * DAY,
+                            updated=NOW - 20 * DAY,
+                            soft_delete=False,
+                        ),
+                        # created 400 days ago with a not-before date 60 days ago: active for 60 days
+                        secret_item(
+                            "kv-dev-shared",
+                            "db-password",
+                            created=NOW - 400 * DAY,
+                            updated=NOW - 400 * DAY,
+                            nbf=NOW - 60 * DAY,
+                            exp=NOW + 300 * DAY,
+                            soft_delete=False,
+                        ),
                     ],
                     "nextLink": None,
                 },
