@@ -61,10 +61,10 @@ def choose(visible: Sequence[Subscription], requested: Sequence[str]) -> list[Su
     subscriptions than asked must never look like a clean result.
     """
     if not requested:
-        chosen = [s for s in visible if s.state.lower() == "enabled"]
-        if not chosen:
+        enabled = [s for s in visible if s.state.lower() == "enabled"]
+        if not enabled:
             raise UsageError("the credential sees no enabled subscription; check its role assignments or --tenant")
-        return chosen
+        return enabled
     found = {r: _find(visible, r) for r in requested}
     missing = [r for r, sub in found.items() if sub is None]
     if missing:
