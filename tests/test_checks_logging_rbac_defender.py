@@ -379,6 +379,12 @@ OWNER_VARIANTS = [
         Status.PASS,
         "group(s) g1 count as one principal each: their members own the subscription too and are unknown",
     ),
+    (
+        "a group of another tenant is named too",
+        [_owner("/subscriptions/s", "a"), _owner("/subscriptions/s", "fg", "ForeignGroup")],
+        Status.PASS,
+        "group(s) fg count as one principal each",
+    ),
 ]
 
 

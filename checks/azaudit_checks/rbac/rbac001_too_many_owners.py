@@ -7,6 +7,9 @@ from azaudit.model import Outcome, Severity
 
 # Owner at these scopes owns the whole subscription (inherited from above, or on it directly).
 OVER_THE_SUBSCRIPTION = {"root", "management group", "subscription"}
+# principalType values whose members are unknown without Microsoft Graph (a ForeignGroup is a
+# group of another tenant, as in Azure Lighthouse).
+GROUP_TYPES = {"group", "foreigngroup"}
 
 
 def _owners_in_words(ctx: CheckContext, owners: list[RoleAssignment], bound: str) -> str:
@@ -17,7 +20,7 @@ def _owners_in_words(ctx: CheckContext, owners: list[RoleAssignment], bound: str
     inherited = sorted({ctx.inventory.describe_scope(a.scope) for a in owners if scope_kind(a.scope) != "subscription"})
     if inherited:
         words += f", inherited from {', '.join(inherited)} included"
-    groups = sorted(a.principal_id for a in principals.values() if (a.principal_type or "").lower() == "group")
+    groups = sorted(a.principal_id for a in principals.values() if (a.principal_type or "").lower() in GROUP_TYPES)
     if groups:
         words += (
             f"; group(s) {', '.join(groups)} count as one principal each: their members own the subscription"
