@@ -92,7 +92,9 @@ def privilege_escalation_allowed(ctx: CheckContext) -> Iterator[Outcome]:
     `SETPCAP`, `NET_BIND_SERVICE`, `SYS_CHROOT`, `KILL`, `AUDIT_WRITE`). Adding a capability of
     that default set grants nothing the container would not have had, so only capabilities beyond
     it FAIL (this check used to FAIL `drop: [ALL]` with `add: [NET_BIND_SERVICE]`, the
-    least-privilege pattern). Names are compared without the `CAP_` prefix and case. A privileged
+    least-privilege pattern). Names are compared without the `CAP_` prefix and case. The REST
+    API's other fields are not judged here: `seccompProfile` is a base64-encoded JSON profile
+    (absent: the runtime's default profile), and `runAsUser`/`runAsGroup` are ACI007's. A privileged
     container is ACI005's finding: for it, only an explicit `allowPrivilegeEscalation: true` or an
     added capability is reported here. No Azure Policy built-in definition tests container group
     security contexts, so the check names none.

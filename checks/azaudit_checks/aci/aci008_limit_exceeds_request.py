@@ -29,14 +29,14 @@ def _above(container: Container) -> list[str]:
 
 @check(
     code="ACI008",
-    name="limit-above-request",
+    name="limit-exceeds-request",
     title="No container may use more than it requests",
     severity=Severity.LOW,
     resource_type="Microsoft.ContainerInstance/containerGroups",
     requires=(Dataset.CONTAINER_GROUPS,),
     recommendations=("resource-limits",),
 )
-def limit_above_request(ctx: CheckContext) -> Iterator[Outcome]:
+def limit_exceeds_request(ctx: CheckContext) -> Iterator[Outcome]:
     """
     ## What it checks
     The `resources` of every (non-init) container: a container whose `limits.cpu` or
