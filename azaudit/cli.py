@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from azaudit.clouds import CloudName
 from azaudit.collect.scheduler import Progress
 from azaudit.errors import AzauditError
 from azaudit.exitcodes import ExitCode, exit_code_for
+from azaudit.lifecycle import Terminated
 from azaudit.model import Severity
 from azaudit.output_files import check_targets, write_reports
 from azaudit.render import FORMATS, renderer
@@ -78,11 +80,20 @@ def _progress_display(enabled: bool) -> Iterator[Progress | None]:
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
+        # No refresh thread: collection processes are forked while this display runs, and a fork
+        # must find no other thread. The display redraws when collection reports (at least twice
+        # a second while processes collect), at most ten times a second.
+        auto_refresh=False,
     ) as bar:
         task = bar.add_task("collect", total=None)
+        drawn = 0.0
 
         def update(done: int, total: int) -> None:
+            nonlocal drawn
             bar.update(task, completed=done, total=total)
+            if time.monotonic() - drawn >= 0.1 or done == total:
+                bar.refresh()
+                drawn = time.monotonic()
 
         yield update
 
@@ -225,6 +236,9 @@ def subscription(
     except KeyboardInterrupt:
         _err("azaudit: interrupted; the audit did not finish and no report was written")
         raise typer.Exit(ExitCode.INTERRUPTED) from None
+    except Terminated:
+        _err("azaudit: terminated (SIGTERM); the audit did not finish and no report was written")
+        raise typer.Exit(ExitCode.TERMINATED) from None
     if in_pipeline(os.environ):
         # stdout carries the report or nothing else: with the report on stdout, azaudit's own
         # logging commands go to stderr, which the agent scans as well (docs/reporting.md).

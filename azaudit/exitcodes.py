@@ -13,6 +13,7 @@ class ExitCode(enum.IntEnum):
     FINDINGS = 1  # at least one FAIL at or above --fail-on (with --baseline: one not in the baseline)
     ERROR = 2  # usage, config or auth error, or an incomplete audit without failing findings
     INTERRUPTED = 130  # Ctrl-C (SIGINT) before the audit finished: no report written
+    TERMINATED = 143  # SIGTERM (a cancelled pipeline job) before the audit finished: no report written
 
 
 def exit_code_for(report: Report, fail_on: Severity, exit_zero: bool = False) -> ExitCode:

@@ -5,22 +5,43 @@ Collection is network-bound, but at thousands of requests the Azure SDK's per-re
 core Python threads can use. Forked worker processes each run their own bounded thread pool over
 a share of the subscriptions, with a fresh HTTP session (no socket is shared across a fork) and
 the parent's credential, tokens already cached; the parent merges their inventories.
+
+Workers live and die with the parent, silently. The parent alone decides what a signal means:
+workers ignore SIGINT (a terminal's Ctrl-C reaches the whole process group), keep SIGTERM's
+default (die at once), never print (a worker's failure travels to the parent, which reports it),
+and ask the kernel to kill them if the parent dies first, however it dies (``PR_SET_PDEATHSIG``).
+When the parent is interrupted (Ctrl-C, SIGTERM, or an error) it terminates its workers, waits
+for them briefly, kills what is left, and only then goes on unwinding. Workers are forked only
+when no other thread runs, so that no lock can be inherited held; otherwise the shards are
+collected in this process.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import pickle
+import signal
 import sys
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 
 import msgspec
 
+from azaudit.errors import AzauditError
 from azaudit.inventory.common import Subscription
+from azaudit.lifecycle import quiet_for_fork, sigterm_raises
 
 # (subscriptions, run_wide) -> (inventory JSON, request statistics, tokens acquired)
 ShardJob = Callable[[Sequence[Subscription], bool], "ShardResult"]
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+STOP_GRACE_SECONDS = 1.0  # after SIGTERM, how long a worker may take before SIGKILL
+TICK_SECONDS = 0.5  # how often the progress display hears from the parent while it waits
 
 
 class ShardResult(msgspec.Struct, frozen=True):
@@ -33,12 +54,8 @@ class ShardResult(msgspec.Struct, frozen=True):
     tokens: dict[str, int]
 
 
-_JOB: ShardJob | None = None  # set in the parent just before forking; inherited by the workers
-
-
-def _run(arguments: tuple[list[Subscription], bool]) -> ShardResult:
-    assert _JOB is not None
-    return _JOB(*arguments)
+class WorkerDied(AzauditError):
+    """A collection process ended without an answer (killed from outside, out of memory)."""
 
 
 def can_fork() -> bool:
@@ -55,6 +72,64 @@ def process_count(requested: int, subscriptions: int) -> int:
     return max(1, min(os.cpu_count() or 1, 4, subscriptions // 5))
 
 
+def _die_with(parent: int) -> None:
+    """Ask the kernel to SIGKILL this process when the parent dies, and leave at once if it
+    already has (it may have died before the request was made)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the parent's own cleanup is all there is
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _worker(job: ShardJob, arguments: tuple[list[Subscription], bool], answer: Connection, parent: int) -> None:
+    """A forked worker's life: set up as a quiet child, run the job, hand back its result (or the
+    exception it raised), and leave without running the parent's exit handlers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(parent)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - the process ends below
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        message = b"R" + msgspec.msgpack.encode(job(*arguments))
+    except BaseException as exc:  # every failure is the parent's to report
+        try:
+            message = b"E" + pickle.dumps(exc)
+        except Exception:
+            message = b"E" + pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+    try:
+        answer.send_bytes(message)
+    finally:
+        os._exit(0)
+
+
+@contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """SIGINT and SIGTERM held back while forking: a child never runs the parent's handlers."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _stop(workers: Sequence[BaseProcess]) -> None:
+    """Terminate the workers, give them a moment, kill the rest, and reap them all."""
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    for worker in workers:
+        if worker.is_alive():
+            worker.kill()
+        worker.join()
+
+
 def run_shards(
     job: ShardJob,
     subscriptions: Sequence[Subscription],
@@ -62,18 +137,57 @@ def run_shards(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[ShardResult]:
     """Run ``job`` over round-robin shards of ``subscriptions`` in ``processes`` forked workers;
-    the first shard also collects the run-wide data. ``progress`` hears of finished shards."""
-    global _JOB
+    the first shard also collects the run-wide data. ``progress`` hears of finished shards (and
+    again every half second while the parent waits, so a display can keep its clock running)."""
     shards = [list(subscriptions[i::processes]) for i in range(processes)]
     arguments = [(shard, index == 0) for index, shard in enumerate(shards) if shard]
-    _JOB = job
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-            futures = [pool.submit(_run, argument) for argument in arguments]
-            for done, _ in enumerate(as_completed(futures), 1):
+    if quiet_for_fork():
+        # fork() copies only the calling thread: a lock another thread holds would stay held
+        # forever in the child. With a thread azaudit does not know running, collect here.
+        return [job(list(subscriptions), True)]
+    context = multiprocessing.get_context("fork")
+    workers: list[BaseProcess] = []
+    answers: dict[Connection, int] = {}
+    results: dict[int, ShardResult] = {}
+    with sigterm_raises():
+        try:
+            with _signals_blocked():
+                for index, argument in enumerate(arguments):
+                    reader, writer = context.Pipe(duplex=False)
+                    worker = context.Process(
+                        target=_worker, args=(job, argument, writer, os.getpid()), name=f"azaudit-shard-{index + 1}"
+                    )
+                    worker.daemon = True
+                    worker.start()
+                    writer.close()
+                    workers.append(worker)
+                    answers[reader] = index
+            while answers:
+                for ready in wait(list(answers), timeout=TICK_SECONDS):
+                    assert isinstance(ready, Connection)
+                    index = answers.pop(ready)
+                    results[index] = _answer_of(ready, workers[index])
                 if progress is not None:
-                    progress(done, len(futures))
-            return [future.result() for future in futures]
+                    progress(len(results), len(arguments))
+        finally:
+            _stop(workers)
+            for reader in answers:
+                reader.close()
+    return [results[index] for index in range(len(arguments))]
+
+
+def _answer_of(reader: Connection, worker: BaseProcess) -> ShardResult:
+    """What a worker sent: its result, or the exception it raised (raised here, in the parent)."""
+    try:
+        message = reader.recv_bytes()
+    except EOFError:
+        worker.join()
+        raise WorkerDied(
+            f"a collection process ended without an answer (exit code {worker.exitcode}); "
+            "run again, or with --processes 1"
+        ) from None
     finally:
-        _JOB = None
+        reader.close()
+    if message[:1] == b"R":
+        return msgspec.msgpack.decode(message[1:], type=ShardResult)
+    raise pickle.loads(message[1:])  # noqa: S301 - bytes from our own forked child

@@ -1,0 +1,57 @@
+"""How the process and its forked collection workers stop, and what must be quiet when they start.
+
+By default SIGTERM ends Python at once, without ``finally`` blocks: a parent waiting on forked
+workers would leave them running. Where cleanup matters, :func:`sigterm_raises` turns SIGTERM into
+:class:`Terminated`, which unwinds like ``KeyboardInterrupt`` and which the CLI reports in one
+line (exit 143).
+
+``fork()`` copies only the calling thread: a lock another thread holds at that moment stays held
+forever in the child (Python 3.12+ warns about it). A module that runs a helper thread registers,
+with :func:`pause_before_fork`, a function that stops that thread (it must start again by itself
+when next needed); :func:`quiet_for_fork` runs them before workers are forked.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+_PAUSES: list[Callable[[], None]] = []
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived. A BaseException, so that no ``except Exception`` swallows it."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(f"signal {signum}")
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` in the main thread. Signal handlers
+    belong to the main thread: elsewhere the block changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def pause_before_fork(pause: Callable[[], None]) -> None:
+    """Register ``pause``: it stops a helper thread and returns once the thread has ended."""
+    _PAUSES.append(pause)
+
+
+def quiet_for_fork() -> list[threading.Thread]:
+    """Pause the registered helper threads; the threads still running besides this one."""
+    for pause in _PAUSES:
+        pause()
+    current = threading.current_thread()
+    return [t for t in threading.enumerate() if t is not current and t.is_alive()]

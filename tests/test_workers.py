@@ -1,0 +1,187 @@
+"""Forked collection workers live and die with the parent, promptly and silently.
+
+The signal tests run the real command in a subprocess over a copy of the sample tenant whose
+container group lists answer 429 with a long Retry-After, so that collection is still running
+(both workers waiting to retry) when the signal arrives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from azaudit.collect.shards import ShardResult, WorkerDied, can_fork, run_shards
+from azaudit.errors import UsageError
+from azaudit.inventory.common import Subscription
+from tests.conftest import ROOT, SAMPLE_TENANT
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="multi-process collection needs fork (Linux)")
+
+
+def slow_tenant(tmp_path: Path) -> Path:
+    """The sample tenant, except that every container group list asks to be retried in 30 s."""
+    tenant = tmp_path / "tenant"
+    for source in SAMPLE_TENANT.rglob("*.json"):
+        target = tenant / source.relative_to(SAMPLE_TENANT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        document = json.loads(source.read_text(encoding="utf-8"))
+        for interaction in document["interactions"]:
+            if "/providers/microsoft.containerinstance/containergroups" in interaction["request"]["url"].lower():
+                interaction["response"] = {
+                    "status": 429,
+                    "headers": {"Retry-After": "30"},
+                    "body": {"error": {"code": "TooManyRequests", "message": "try again later"}},
+                }
+        target.write_text(json.dumps(document), encoding="utf-8")
+    return tenant
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name, or None when it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields is not None and int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Neither gone nor a zombie (a zombie is dead; only its exit status is left to collect)."""
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def start_audit(tenant: Path) -> tuple[subprocess.Popen[str], list[int]]:
+    process = subprocess.Popen(
+        [sys.executable, "-W", "default", "-m", "azaudit", "subscription", "--replay", str(tenant), "--processes", "2"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        assert wait_for(lambda: len(children_of(process.pid)) == 2, 20), "the workers never started"
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    workers = children_of(process.pid)
+    time.sleep(0.3)  # into their collection: waiting for the Retry-After
+    assert process.poll() is None and all(running(w) for w in workers)
+    return process, workers
+
+
+@pytest.mark.parametrize(
+    ("send", "code", "line"),
+    [
+        ("sigterm-parent", 143, "azaudit: terminated (SIGTERM); the audit did not finish and no report was written"),
+        ("ctrl-c-group", 130, "azaudit: interrupted; the audit did not finish and no report was written"),
+        ("sigint-parent", 130, "azaudit: interrupted; the audit did not finish and no report was written"),
+        ("sigkill-parent", -signal.SIGKILL, ""),
+    ],
+)
+def test_a_signal_to_the_parent_ends_the_workers_promptly_and_silently(
+    tmp_path: Path, send: str, code: int, line: str
+) -> None:
+    process, workers = start_audit(slow_tenant(tmp_path))
+    try:
+        sent = time.monotonic()
+        if send == "ctrl-c-group":
+            os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        else:
+            os.kill(
+                process.pid,
+                {"sigterm": signal.SIGTERM, "sigint": signal.SIGINT, "sigkill": signal.SIGKILL}[send.split("-")[0]],
+            )
+        out, err = process.communicate(timeout=10)
+        assert time.monotonic() - sent < 5, "the parent took too long to stop"
+        assert wait_for(lambda: not any(running(w) for w in workers), 5), "a worker outlived the parent"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+        for worker in workers:
+            if running(worker):
+                os.kill(worker, signal.SIGKILL)
+    assert process.returncode == code
+    assert out == "", "no report on stdout"
+    assert err.strip() == line, err  # one line, no traceback (the workers' included), no warning
+
+
+def where(shard: Sequence[Subscription], run_wide: bool) -> ShardResult:
+    """A job that says which process ran it, over which subscriptions."""
+    return ShardResult(
+        inventory_json=json.dumps([os.getpid(), [s.subscription_id for s in shard], run_wide]).encode(),
+        total=len(shard),
+        challenges=0,
+        peak_in_flight=0,
+        by_kind={},
+        by_url={},
+        tokens={},
+    )
+
+
+SUBSCRIPTIONS = [Subscription(subscription_id=f"sub-{i}", display_name=f"s{i}", state="Enabled") for i in range(5)]
+
+
+def test_shards_run_in_forked_workers_and_the_first_collects_run_wide_data() -> None:
+    results = run_shards(where, SUBSCRIPTIONS, 2)
+    answers = [json.loads(r.inventory_json) for r in results]
+    assert [a[1] for a in answers] == [["sub-0", "sub-2", "sub-4"], ["sub-1", "sub-3"]]
+    assert [a[2] for a in answers] == [True, False]
+    assert os.getpid() not in {a[0] for a in answers} and len({a[0] for a in answers}) == 2
+
+
+def test_no_fork_while_a_thread_azaudit_does_not_know_is_running() -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, name="someone-elses")
+    thread.start()
+    try:
+        results = run_shards(where, SUBSCRIPTIONS, 2)
+    finally:
+        stop.set()
+        thread.join()
+    answers = [json.loads(r.inventory_json) for r in results]
+    assert answers == [[os.getpid(), [s.subscription_id for s in SUBSCRIPTIONS], True]]
+
+
+def test_a_worker_failure_is_raised_in_the_parent_and_a_vanished_worker_is_one_clear_error() -> None:
+    def refuses(shard: Sequence[Subscription], run_wide: bool) -> ShardResult:
+        raise UsageError("no such subscription")
+
+    def vanishes(shard: Sequence[Subscription], run_wide: bool) -> ShardResult:
+        os._exit(9)
+
+    with pytest.raises(UsageError, match="no such subscription"):
+        run_shards(refuses, SUBSCRIPTIONS, 2)
+    with pytest.raises(WorkerDied, match="exit code 9"):
+        run_shards(vanishes, SUBSCRIPTIONS, 2)
