@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,11 @@ from typing import Any
 import pytest
 
 from azaudit.audit import Audit
+from azaudit.collect.dedup import Ledger
+from azaudit.collect.tasks import Collected, Task
 from azaudit.exitcodes import ExitCode, exit_code_for
+from azaudit.inventory.coverage import Dataset
+from azaudit.inventory.defender import DefenderPlan
 from azaudit.model import Finding, Severity, Status
 from tests.conftest import SAMPLE_TENANT, audit_replay
 
@@ -82,8 +87,16 @@ def test_a_vault_or_registry_without_usable_properties_is_error_never_pass(
         assert {f.status for f in mine} == {Status.ERROR}, [(f.code, f.status) for f in mine]
         assert {f.code for f in mine} >= {c for c in audit.report.checks if c.startswith(prefix)}
         assert all("unusable answer" in f.message for f in mine)
-    # every other resource is judged exactly as before
-    assert others(findings, VAULT, REGISTRY) == others(sample_audit.report.findings, VAULT, REGISTRY)
+    # every other resource is judged exactly as before, except the group that pulls from the
+    # unreadable registry: its cache rules were never read, so ACI001 cannot pass the image
+    pulls = [f for f in findings if f.code == "ACI001" and f.resource_name == GROUP]
+    assert [(f.status, f.item) for f in pulls] == [(Status.ERROR, "api")]
+    assert "cache rules of registry contosoprodacr could not be read" in pulls[0].message
+
+    def rest(of: tuple[Finding, ...]) -> set[tuple[str, str, str, str | None]]:
+        return {v for v in others(of, VAULT, REGISTRY) if not (v[0] == "ACI001" and v[1].endswith(f"/{GROUP}"))}
+
+    assert rest(findings) == rest(sample_audit.report.findings)
     assert exit_code_for(audit.report, Severity.LOW) is not ExitCode.OK
 
 
@@ -106,3 +119,73 @@ def test_a_container_group_without_properties_is_error_never_pass(
     assert {f.status for f in about(alone.report.findings, GROUP)} == {Status.ERROR}
     assert not alone.report.complete
     assert exit_code_for(alone.report, Severity.LOW) is not ExitCode.OK
+
+
+def twin(item: dict[str, Any]) -> dict[str, Any]:
+    """The same resource, its id in other casing (ARM ids are case-insensitive)."""
+    copy: dict[str, Any] = json.loads(json.dumps(item))
+    copy["id"] = copy["id"].upper()
+    return copy
+
+
+def test_a_resource_listed_twice_is_audited_once_with_a_note(tmp_path: Path, sample_audit: Audit) -> None:
+    tenant = tenant_copy(tmp_path)
+    # a registry repeated on the same page, its id in capitals
+    edit_items(
+        tenant / PROD / "containerregistry.json",
+        lambda items: items.extend([twin(i) for i in items if i["name"] == REGISTRY]),
+    )
+    # a vault repeated on a second page of the list, in capitals
+    vaults = tenant / PROD / "keyvault.json"
+    document = json.loads(vaults.read_text(encoding="utf-8"))
+    listing = document["interactions"][0]
+    assert listing["request"]["url"].lower().endswith("/providers/microsoft.keyvault/vaults?api-version=2026-05-15")
+    second = listing["request"]["url"] + "&$skiptoken=page2"
+    listing["response"]["body"]["nextLink"] = second
+    repeated = [twin(i) for i in listing["response"]["body"]["value"] if i["name"] == VAULT]
+    document["interactions"].append(
+        {"request": {"method": "GET", "url": second}, "response": {"status": 200, "body": {"value": repeated}}}
+    )
+    vaults.write_text(json.dumps(document), encoding="utf-8")
+    # a secret repeated, exactly, on the next page of a vault's data-plane list
+    dataplane = tenant / PROD / "keyvault-dataplane.json"
+    document = json.loads(dataplane.read_text(encoding="utf-8"))
+    pages = [i["response"]["body"] for i in document["interactions"] if VAULT in i["request"]["url"]]
+    pages[1]["value"].append(pages[0]["value"][0])
+    dataplane.write_text(json.dumps(document), encoding="utf-8")
+
+    audit = audit_replay(tenant)
+
+    def counted(findings: tuple[Finding, ...]) -> Counter[tuple[str, str, str, str | None]]:
+        return Counter((f.code, f.resource_id.lower(), f.status.value, f.item) for f in findings)
+
+    assert counted(audit.report.findings) == counted(sample_audit.report.findings), "nothing twice, nothing lost"
+    assert [r.name for r in audit.inventory.registries].count(REGISTRY) == 1
+    assert [v.name for v in audit.inventory.vaults].count(VAULT) == 1
+    assert not [url for url, n in audit.stats.by_url.items() if n > 1], "its secrets and settings are read once"
+    new = sorted(n.message for n in set(audit.report.notes) - set(sample_audit.report.notes))
+    assert len(new) == 3, new
+    assert new[0].startswith(f"key vault {VAULT} is listed twice with ids that differ only in case")
+    assert new[1].startswith(f"registry {REGISTRY} is listed twice with ids that differ only in case")
+    assert new[2].startswith("secret ") and "appears twice in the secrets.list answer: audited once" in new[2]
+    assert all("the copies differ" not in n for n in new)
+    assert exit_code_for(audit.report, Severity.LOW) == exit_code_for(sample_audit.report, Severity.LOW)
+
+
+def test_copies_that_differ_say_which_was_judged_and_a_role_listed_by_two_subscriptions_is_no_news() -> None:
+    def listing(operation: str) -> Task:
+        return Task(Dataset.DEFENDER_PLANS, "sub", operation, Collected)
+
+    plan = DefenderPlan(
+        id="/subscriptions/sub/providers/Microsoft.Security/pricings/Containers",
+        name="Containers",
+        subscription_id="sub",
+        pricing_tier="Standard",
+    )
+    weaker = DefenderPlan(id=plan.id.upper(), name="Containers", subscription_id="sub", pricing_tier="Free")
+    ledger = Ledger()
+    first, other = listing("pricings.list"), listing("pricings.list")
+    assert ledger.admit(plan, first)
+    assert not ledger.admit(plan, other) and not ledger.notes, "the same id from another listing: expected"
+    assert not ledger.admit(weaker, first)
+    assert [n.message.endswith("the copies differ and only the first was judged") for n in ledger.notes] == [True]

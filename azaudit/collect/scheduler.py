@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
+from azaudit.collect.dedup import Ledger
 from azaudit.collect.tasks import Collected, Task
 from azaudit.errors import AzauditError
 from azaudit.inventory.coverage import CollectionError, CollectionNote
@@ -40,7 +41,9 @@ def run_tasks(
     progress: Progress | None = None,
 ) -> Outcome:
     """Run ``initial`` and every task they lead to. ``followups_of(record)`` gives the tasks a
-    collected record calls for (e.g. the diagnostic settings of a registry)."""
+    collected record calls for (e.g. the diagnostic settings of a registry). A resource listed
+    twice is kept once, before its follow-ups are scheduled, with a note (see ``dedup``)."""
+    ledger = Ledger()
     outcome = Outcome()
     done_count = 0
     # Finished futures arrive on a queue (O(1) per completion). `concurrent.futures.wait` over
@@ -72,18 +75,21 @@ def run_tasks(
                     outcome.errors.append(task.failed(exc))
                     collected = None
                 if collected is not None:
-                    outcome.records.extend(collected.records)
                     outcome.notes.extend(collected.notes)
                     outcome.errors.extend(collected.errors)
                     for follow in collected.followups:
-                        submit(follow)
-                    for record in collected.records:
-                        for follow in followups_of(record):
+                        if ledger.admit_task(follow, task):
                             submit(follow)
+                    for record in collected.records:
+                        if ledger.admit(record, task):
+                            outcome.records.append(record)
+                            for follow in followups_of(record):
+                                submit(follow)
                 if progress is not None:
                     progress(done_count, done_count + pending)
         except BaseException:
             for queued in futures:
                 queued.cancel()
             raise
+    outcome.notes.extend(ledger.notes)
     return outcome
