@@ -126,9 +126,9 @@ def describe_failure(exc: BaseException) -> tuple[int | None, str]:
     The reason is built only from what cannot carry response data: the exception's class, the
     HTTP status, and the service's error code and message (Azure's ``{"error": {"code",
     "message"}}``, written by the service; renderers escape it like all tenant text). Never from
-    the exception's own text: a DeserializationError quotes the data it could not read (an
+    the SDK's exception text: a DeserializationError quotes the data it could not read (an
     environment value, say), and a connection error quotes the URL, which a ``nextLink`` chose.
-    Messages azaudit wrote itself are kept (see :func:`_written_by_azaudit`).
+    Text azaudit wrote itself is kept (see :func:`_written_by_azaudit`).
     """
     kind = type(exc).__name__
     if isinstance(exc, CollectionFailure):
@@ -147,14 +147,35 @@ def describe_failure(exc: BaseException) -> tuple[int | None, str]:
     if isinstance(exc, ClientAuthenticationError):  # raised by the credential, not by a resource's answer
         return None, first_line(f"authentication failed: {exc.message}")
     if isinstance(exc, ServiceResponseError):
-        return None, f"no usable answer (timeout or broken connection: {_causes(exc)})"
+        return None, first_line(f"no usable answer (timeout or broken connection): {_detail(exc)}")
     if isinstance(exc, ServiceRequestError):
-        return None, f"could not reach the service ({_causes(exc)})"
+        return None, first_line(f"could not reach the service: {_detail(exc)}")
     if isinstance(exc, (DeserializationError, SerializationError, ValueError)):
         return None, f"malformed response: its data does not have the shape the SDK expects ({kind})"
     if isinstance(exc, AzureError):
-        return None, f"request failed ({kind})"
+        return None, first_line(f"request failed: {_detail(exc)}")
     return None, f"unexpected response shape ({kind})"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps (azure-core's ``inner_exception``, else ``__cause__``)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 5:
+        chain.append(current)
+        inner = getattr(current, "inner_exception", None)
+        current = inner if isinstance(inner, BaseException) else current.__cause__
+    return chain
+
+
+def _detail(exc: BaseException) -> str:
+    """azaudit's own words about a failure when it wrote any (the transport's deadline, a refused
+    host), else the chain of exception classes (``ServiceResponseError < ReadTimeout``)."""
+    chain = _chain(exc)
+    for error in chain:
+        if _written_by_azaudit(error):
+            return str(error)
+    return " < ".join(type(error).__name__ for error in chain)
 
 
 def _written_by_azaudit(exc: BaseException) -> bool:
@@ -184,14 +205,3 @@ def _phrase(status: int) -> str:
         return f"HTTP {status} {HTTPStatus(status).phrase}"
     except ValueError:
         return f"HTTP {status}"
-
-
-def _causes(exc: BaseException) -> str:
-    """The chain of exception classes (``ServiceResponseError < ReadTimeout``), never their text."""
-    names: list[str] = []
-    current: BaseException | None = exc
-    while current is not None and len(names) < 4:
-        names.append(type(current).__name__)
-        inner = getattr(current, "inner_exception", None)
-        current = inner if isinstance(inner, BaseException) and inner is not current else current.__cause__
-    return " < ".join(names)
