@@ -189,3 +189,24 @@ def test_copies_that_differ_say_which_was_judged_and_a_role_listed_by_two_subscr
     assert not ledger.admit(plan, other) and not ledger.notes, "the same id from another listing: expected"
     assert not ledger.admit(weaker, first)
     assert [n.message.endswith("the copies differ and only the first was judged") for n in ledger.notes] == [True]
+
+
+def test_role_definitions_and_assignments_without_properties_are_error_never_pass(
+    tmp_path: Path, sample_audit: Audit
+) -> None:
+    tenant = tenant_copy(tmp_path)
+    role = "f2b4d6f8-0c2e-4a4b-9d6f-8b0d2f4c6e81"  # Contoso Registry Operator, a custom role
+    set_properties(tenant / PROD / "roledefinitions.json", role, None)
+    set_properties(tenant / PROD / "roleassignments.json", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c01", ...)
+    audit = audit_replay(tenant)
+    findings = audit.report.findings
+    before = [f for f in sample_audit.report.findings if f.code == "RBAC004" and role in f.resource_id]
+    assert before and {f.status for f in before} != {Status.ERROR}
+    after = [f for f in findings if f.code == "RBAC004" and role in f.resource_id]
+    assert [f.status for f in after] == [Status.ERROR] and "no permissions" in after[0].message
+    # assignment checks judge the subscription as a whole: all of prod's are unknown, none passes
+    prod = next(s.subscription_id for s in audit.report.run.subscriptions if s.display_name == PROD)
+    for code in ("RBAC001", "RBAC003"):
+        mine = [f for f in findings if f.code == code and f.subscription_id == prod]
+        assert mine and {f.status for f in mine} == {Status.ERROR}, (code, mine)
+    assert exit_code_for(audit.report, Severity.LOW) is not ExitCode.OK

@@ -8,35 +8,45 @@ from typing import Any
 
 from azaudit.clients import Clients
 from azaudit.collect.sdk import get, strings, text
-from azaudit.collect.tasks import Collected, Task
+from azaudit.collect.tasks import Collected, Task, UnusableShape
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import Dataset
 from azaudit.inventory.rbac import RoleAssignment, RoleDefinition, UserAssignedIdentity
 
 
+def _assignment(assignment: Any, subscription_id: str) -> RoleAssignment:
+    if get(assignment, "role_definition_id") is None or get(assignment, "principal_id") is None:
+        # Both are required in every assignment Azure returns; the SDK flattens properties, so
+        # null or missing properties arrive as neither: who holds which role is unknown.
+        raise UnusableShape("its properties are null, missing or name no role or principal")
+    return RoleAssignment(
+        id=assignment.id,
+        name=assignment.name,
+        subscription_id=subscription_id,
+        scope=text(assignment.scope) or "",
+        role_definition_id=text(assignment.role_definition_id) or "",
+        principal_id=text(assignment.principal_id) or "",
+        principal_type=text(get(assignment, "principal_type")),
+        condition=text(get(assignment, "condition")),
+    )
+
+
 def role_assignments(clients: Clients, sub: Subscription) -> Task:
     def run() -> Collected:
         client = clients.authorization(sub.subscription_id)
-        return Collected(
-            records=[
-                RoleAssignment(
-                    id=a.id,
-                    name=a.name,
-                    subscription_id=sub.subscription_id,
-                    scope=text(a.scope) or "",
-                    role_definition_id=text(a.role_definition_id) or "",
-                    principal_id=text(a.principal_id) or "",
-                    principal_type=text(get(a, "principal_type")),
-                    condition=text(get(a, "condition")),
-                )
-                for a in client.role_assignments.list_for_subscription()
-            ]
-        )
+        # Assignment checks judge a subscription as a whole (its owners, say): one unreadable
+        # assignment leaves every such judgement of the subscription unknown, so it fails the list.
+        found = client.role_assignments.list_for_subscription()
+        return Collected(records=[_assignment(a, sub.subscription_id) for a in found])
 
     return Task(Dataset.ROLE_ASSIGNMENTS, sub.subscription_id, "roleAssignments.listForSubscription", run)
 
 
 def _definition(definition: Any, subscription_id: str) -> RoleDefinition:
+    if get(definition, "permissions") is None:
+        # Every role definition Azure returns has a permissions list (flattened from properties):
+        # without it, what the role grants is unknown, never "nothing".
+        raise UnusableShape("its properties are null, missing or hold no permissions")
     permissions = get(definition, "permissions") or ()
     return RoleDefinition(
         id=definition.id,
@@ -56,9 +66,10 @@ def custom_roles(clients: Clients, sub: Subscription) -> Task:
     def run() -> Collected:
         client = clients.authorization(sub.subscription_id)
         found = client.role_definitions.list(sub.id, filter="type eq 'CustomRole'")
-        return Collected(records=[_definition(d, sub.subscription_id) for d in found])
+        return task.each(found, lambda d: _definition(d, sub.subscription_id))
 
-    return Task(Dataset.ROLE_DEFINITIONS, sub.subscription_id, "roleDefinitions.list(custom)", run)
+    task = Task(Dataset.ROLE_DEFINITIONS, sub.subscription_id, "roleDefinitions.list(custom)", run)
+    return task
 
 
 def builtin_roles(clients: Clients, sub: Subscription) -> Task:
@@ -68,9 +79,10 @@ def builtin_roles(clients: Clients, sub: Subscription) -> Task:
     def run() -> Collected:
         client = clients.authorization(sub.subscription_id)
         found = client.role_definitions.list(sub.id, filter="type eq 'BuiltInRole'")
-        return Collected(records=[_definition(d, "") for d in found])
+        return task.each(found, lambda d: _definition(d, ""))
 
-    return Task(Dataset.ROLE_DEFINITIONS, "", "roleDefinitions.list(built-in)", run)
+    task = Task(Dataset.ROLE_DEFINITIONS, "", "roleDefinitions.list(built-in)", run)
+    return task
 
 
 def identities(clients: Clients, sub: Subscription) -> Task:
