@@ -84,10 +84,11 @@ def defender_for_containers_off(ctx: CheckContext) -> Iterator[Outcome]:
     ## Decisions
     The pricings API (2024-01-01) lists a plan's extensions with `isEnabled` as the string
     "True" or "False". A Standard plan that lists no such extension (an older enablement, or a
-    cloud without it) is judged by its tier alone, as Azure Policy's 1c988dd6-ade4-430f-a608-
-    2a3e5b0a6d38 ("Microsoft Defender for Containers should be enabled") does;
-    efd4031d-b232-4595-babf-ae817348e91b ("Configure Microsoft Defender for Containers plan")
-    counts the plan compliant only with the extension enabled, as this check does. A plan
+    cloud without it) is judged by its tier alone, as Azure Policy's
+    1c988dd6-ade4-430f-a608-2a3e5b0a6d38 ("Microsoft Defender for Containers should be enabled")
+    does; efd4031d-b232-4595-babf-ae817348e91b ("Configure Microsoft Defender for Containers
+    plan") counts the plan compliant only when this extension is enabled (with the plan's
+    others), as this check does for this one. A plan
     missing from the list is SKIPPED rather than failed: Azure lists every plan a cloud offers
     (Free included), so a missing plan is one the subscription cannot enable. Other extensions
     (the sensor, agentless discovery for Kubernetes) concern AKS and Arc clusters, not Container

@@ -51,7 +51,9 @@ def too_many_owners(ctx: CheckContext) -> Iterator[Outcome]:
     each; the counts follow Microsoft Defender for Cloud's recommendations "A maximum of 3
     owners should be designated for your subscription" and "There should be more than one
     owner assigned to your subscription" (Azure Policy audits both through Defender's
-    assessments). Group principals are named in the message.
+    assessments), and the CIS Microsoft Azure Foundations Benchmark v5.0.0, which asks for 2 to 3
+    security principals (users, groups, service principals, managed identities) holding Owner.
+    Group principals are named in the message.
 
     ## Why it matters
     Every Owner can grant anyone any role, read every setting and delete every resource,
@@ -72,9 +74,9 @@ def too_many_owners(ctx: CheckContext) -> Iterator[Outcome]:
 
     ## Decisions
     Principals are counted once however many Owner assignments they hold. A group counts as
-    one principal: azaudit makes no Microsoft Graph call, so its members are unknown and the
-    message says so (a group of several people may already meet the minimum; Defender for
-    Cloud's assessments, which see the members, are the cross-check). Owners inherited from a
+    one principal, as the CIS benchmark counts it: azaudit makes no Microsoft Graph call, so its
+    members are unknown and the message says so (a group of several people may already meet
+    the minimum; Defender for Cloud's assessments, which see the members, are the cross-check). Owners inherited from a
     management group or the root own the subscription as fully as direct ones and are counted.
     Classic co-administrators are retired and not counted. `[rbac] min_subscription_owners` may
     not exceed `max_subscription_owners`; set both to 0 to require that no Owner assignment
