@@ -247,3 +247,39 @@ def test_a_command_line_is_recorded_as_its_shape_with_the_same_verdicts() -> Non
         assert classify_command(tuple(scrubbed)) == classify_command(tuple(command)), (command, scrubbed)
         for secret in ("S3cret", "hunter22", "abcd1234", "eyJzdWIi", "internal", "192.0.2.10", "10.0.0.5", "orders"):
             assert secret not in " ".join(scrubbed), (secret, scrubbed)
+
+
+def test_a_retried_request_keeps_its_last_answer_and_a_non_json_answer_keeps_none_of_its_bytes(tmp_path: Path) -> None:
+    import requests
+    from requests.adapters import BaseAdapter
+
+    from azaudit.replay import load_fixture_dir, request_key
+    from azaudit.replay.recorder import RecordingAdapter
+
+    registries = "https://management.azure.com/subscriptions/s1/providers/Microsoft.ContainerRegistry/registries"
+    answers = [
+        (registries, 429, b'{"error": {"code": "TooManyRequests", "message": "slow down"}}'),
+        (registries, 200, b'{"value": [{"name": "acr", "tags": {"k": "Zq7CanaryV4lue"}}]}'),
+        ("https://management.azure.com/subscriptions?api-version=1", 200, b"<html>Zq7CanaryV4lue</html>"),
+    ]
+
+    class Scripted(BaseAdapter):  # type: ignore[misc]
+        def send(self, request: requests.PreparedRequest, *args: object, **kwargs: object) -> requests.Response:
+            url, status, content = answers.pop(0)
+            response = requests.Response()
+            response.status_code, response._content, response.url = status, content, url
+            return response
+
+        def close(self) -> None:
+            pass
+
+    recorder = RecordingAdapter(Scripted())
+    for url, _, _ in list(answers):
+        recorder.send(requests.Request("GET", url).prepare())
+    recorder.write(tmp_path)
+    assert CANARY_MARK not in "".join(p.read_text(encoding="utf-8") for p in tmp_path.iterdir())
+    replayable = load_fixture_dir(tmp_path)  # a request recorded twice would be refused here
+    kept = replayable[request_key("GET", registries)]
+    assert kept.status == 200 and kept.body == {"value": [{"name": "acr"}]}
+    listing = replayable[request_key("GET", "https://management.azure.com/subscriptions")]
+    assert listing.raw_body is not None and not listing.raw_body.startswith(("{", "["))

@@ -47,6 +47,7 @@ from azaudit.detect.credentials import (
 )
 from azaudit.errors import UsageError
 from azaudit.inventory.aci import CommandCredential
+from azaudit.replay.fixtures import RequestKey, request_key
 
 # A fake sample per credential kind: recognisable as fake, classified as the same kind.
 FAKE_SAMPLES = {
@@ -63,6 +64,7 @@ FAKE_SAMPLES = {
 }
 GENERIC_FAKE = "RecordedFakeSecret-0000"
 REDACTED = "redacted"  # a null word to the detector: never a credential, whatever the name
+NOT_JSON = "(recorded by azaudit: the answer was not JSON; its content is not kept)"
 NEUTRAL_ARGUMENT = "arg"  # too short to be anyone's credential
 # Command-line words kept as they are: the detector's vocabulary (tools whose flags take
 # passwords, wrappers), shells, and bare flags (``--password``, ``-c``) - no tenant value.
@@ -261,6 +263,16 @@ TOKEN = {
         },
     },
 }
+CACHE_RULE = {
+    **ARM,
+    "properties": {
+        "sourceRepository": KEEP,
+        "targetRepository": KEEP,
+        "credentialSetResourceId": KEEP,
+        "provisioningState": KEEP,
+        "creationDate": KEEP,
+    },
+}
 CONTAINER = {
     "name": KEEP,
     "properties": {
@@ -398,6 +410,7 @@ SHAPES: tuple[tuple[re.Pattern[str], Shape], ...] = tuple(
     for pattern, shape in (
         (r"^microsoft\.insights/diagnosticsettings(/|$)", DIAGNOSTIC_SETTING),
         (r"^microsoft\.containerregistry/registries/[^/]+/tokens(/|$)", TOKEN),
+        (r"^microsoft\.containerregistry/registries/[^/]+/cacherules(/|$)", CACHE_RULE),
         (r"^microsoft\.containerregistry/registries(/[^/]+)?$", REGISTRY),
         (r"^microsoft\.containerinstance/containergroups(/[^/]+)?$", CONTAINER_GROUP),
         (r"^microsoft\.keyvault/vaults/[^/]+/secrets(/|$)", ARM_SECRET),
@@ -472,14 +485,13 @@ class RecordingAdapter(BaseAdapter):  # type: ignore[misc]
         host = (urlsplit(str(request.url)).hostname or "").lower()
         if response.status_code == 401 and ".vault." in host:
             return response  # the bearer challenge: replay plays it itself
+        answer: dict[str, Any] = {"status": response.status_code}
         try:
-            body = response.json() if response.content else None
+            answer["body"] = scrub_body(str(request.url), response.json()) if response.content else None
         except ValueError:
-            body = None
-        record = {
-            "request": {"method": str(request.method), "url": str(request.url)},
-            "response": {"status": response.status_code, "body": scrub_body(str(request.url), body)},
-        }
+            # Not JSON: replayed as an answer that is not JSON either, without a byte of it.
+            answer["raw_body"] = NOT_JSON
+        record = {"request": {"method": str(request.method), "url": str(request.url)}, "response": answer}
         with self._lock:
             self.interactions.append(record)
         return response
@@ -488,14 +500,20 @@ class RecordingAdapter(BaseAdapter):  # type: ignore[misc]
         self._inner.close()
 
     def write(self, directory: Path) -> list[Path]:
-        """Write the recording as fixture files, one per subscription (and one for the rest)."""
-        by_file: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        """Write the recording as fixture files, one per subscription (and one for the rest).
+
+        A request sent more than once (retried after a 429 or a 503) keeps its last answer, the
+        one the audit used: replay refuses a request recorded twice."""
+        last: dict[RequestKey, dict[str, Any]] = {}
         for record in self.interactions:
+            last[request_key(record["request"]["method"], record["request"]["url"])] = record
+        by_file: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for record in last.values():
             parts = urlsplit(record["request"]["url"]).path.split("/")
             name = parts[2] if len(parts) > 2 and parts[1].lower() == "subscriptions" else "tenant"
             if ".vault." in (urlsplit(record["request"]["url"]).hostname or ""):
                 name = "keyvault-dataplane"
-            by_file[name].append(record)
+            by_file[re.sub(r"[^A-Za-z0-9_-]", "_", name)].append(record)
         directory.mkdir(parents=True, exist_ok=True)
         written = []
         for name, interactions in sorted(by_file.items()):
