@@ -230,6 +230,23 @@ def test_stderr_messages_are_neutralised() -> None:
     assert lines == ["azaudit: no subscription named 'x**vso[task.complete result=Succeeded]\\x1b[2J'\nsecond line"]
 
 
+def test_an_error_quoting_tenant_text_is_neutralised_on_stderr(tmp_path: Path) -> None:
+    """Two subscriptions share a hostile display name: the ambiguity error quotes it on stderr."""
+    tenant = tmp_path / "tenant"
+    shutil.copytree(SAMPLE_TENANT, tenant)
+    name = "dup ##vso[task.complete result=Succeeded]\x1b[2J\u202e"
+
+    def rename(document: dict[str, Any]) -> None:
+        for sub in _bodies(document):
+            sub["displayName"] = name
+
+    _edit(tenant / "subscriptions.json", rename)
+    result = runner.invoke(app, ["subscription", "--replay", str(tenant), name], env={"TF_BUILD": "True"})
+    assert result.exit_code == 2 and "ambiguous" in result.stderr
+    assert "##vso[" not in result.stderr and not any(h in result.stderr for h in HIDDEN)
+    assert "dup **vso[task.complete result=Succeeded]" in result.stderr
+
+
 def test_pipeline_commands_go_to_stderr_when_the_report_is_on_stdout(hostile: Path) -> None:
     result = runner.invoke(app, ["subscription", "--replay", str(hostile), "-f", "json"], env={"TF_BUILD": "True"})
     assert result.exit_code == 1
