@@ -46,16 +46,21 @@ def _not_assessed(meta: CheckMeta, error: CollectionError, context: CheckContext
     )
 
 
-def _crashed(meta: CheckMeta, exc: BaseException) -> Finding:
+def _crashed(meta: CheckMeta, exc: BaseException, reported: int) -> Finding:
+    if reported:
+        name = "(the resources it had not reached)"
+        message = f"check stopped after {reported} result(s); the resources it had not reached are not assessed"
+    else:
+        name, message = "(every resource)", "check crashed, nothing was assessed"
     return Finding(
         code=meta.code,
         status=Status.ERROR,
         severity=meta.severity,
         resource_id="",
-        resource_name="(every resource)",
+        resource_name=name,
         resource_type=meta.resource_type,
         subscription_id="",
-        message=f"check crashed, nothing was assessed: {type(exc).__name__}: {exc}",
+        message=f"{message}: {type(exc).__name__}: {exc}",
     )
 
 
@@ -63,13 +68,19 @@ def evaluate(check: Check, context: CheckContext) -> list[Finding]:
     """The findings of one check, with coverage applied."""
     datasets = [Dataset(d) for d in check.meta.requires]
     errors = context.inventory.errors_for(datasets)
+    outcomes: list[Outcome] = []
+    crashed: Finding | None = None
     try:
-        outcomes = list(check.run(context))
+        # one by one: a check that trips over one odd resource keeps what it judged before it
+        for outcome in check.run(context):
+            outcomes.append(outcome)
     except Exception as exc:  # the one deliberate catch-all: a broken check is a result
-        return [_crashed(check.meta, exc)]
+        crashed = _crashed(check.meta, exc, len(outcomes))
     findings = [
         _finding(check.meta, o) for o in outcomes if not any(e.covers(o.resource_id, o.subscription_id) for e in errors)
     ]
+    if crashed is not None:
+        findings.append(crashed)
     seen: set[tuple[str, str]] = set()
     for error in errors:
         scope = (error.subscription_id.lower(), error.resource_id.lower())

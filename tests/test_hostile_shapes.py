@@ -9,20 +9,24 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from azaudit import catalogue
 from azaudit.audit import Audit
+from azaudit.catalogue import Check, CheckContext
 from azaudit.collect.dedup import Ledger
 from azaudit.collect.tasks import Collected, Task
+from azaudit.engine import evaluate
 from azaudit.exitcodes import ExitCode, exit_code_for
 from azaudit.inventory.coverage import Dataset
 from azaudit.inventory.defender import DefenderPlan
-from azaudit.model import Finding, Severity, Status
-from tests.conftest import SAMPLE_TENANT, audit_replay
+from azaudit.model import Finding, Outcome, Severity, Status
+from azaudit.settings import Settings
+from tests.conftest import NOW, SAMPLE_TENANT, audit_replay
 
 PROD = "contoso-prod"
 GROUP = "aci-prod-api"
@@ -210,3 +214,21 @@ def test_role_definitions_and_assignments_without_properties_are_error_never_pas
         mine = [f for f in findings if f.code == code and f.subscription_id == prod]
         assert mine and {f.status for f in mine} == {Status.ERROR}, (code, mine)
     assert exit_code_for(audit.report, Severity.LOW) is not ExitCode.OK
+
+
+def test_a_check_that_trips_over_one_resource_keeps_what_it_judged_before_it(sample_audit: Audit) -> None:
+    real = catalogue.load()["ACR001"]
+    expected = [f for f in sample_audit.report.findings if f.code == "ACR001"]
+    assert len(expected) >= 3
+
+    def trips(ctx: CheckContext) -> Iterator[Outcome]:
+        for number, outcome in enumerate(real.run(ctx)):
+            if number == 2:
+                raise TypeError("a field of the third registry is not a string")
+            yield outcome
+
+    context = CheckContext(inventory=sample_audit.inventory, settings=Settings(), now=NOW)
+    findings = evaluate(Check(meta=real.meta, run=trips), context)
+    assert findings[:2] == expected[:2], "the first two registries are judged as before"
+    assert len(findings) == 3 and findings[2].status is Status.ERROR
+    assert findings[2].message.startswith("check stopped after 2 result(s); the resources it had not reached")
