@@ -181,7 +181,7 @@ def run_audit(
             inventory = collect(clients, subscriptions, datasets, config.concurrency, progress)
         if shard is not None and needs_neighbours(datasets):
             others = [s for s in chosen if s not in subscriptions]
-            inventory = with_neighbour_identities(inventory, clients, others, config.concurrency)
+            inventory = with_neighbour_identities(inventory, clients, others, config.concurrency, datasets)
     finally:
         transport.shutdown()
         shared.close()

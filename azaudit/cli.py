@@ -174,7 +174,8 @@ def subscription(
     approved_registry: Annotated[
         Optional[list[str]],
         typer.Option(
-            help="A registry images may come from (repeatable; `*.azurecr.io` style wildcards); overrides the config."
+            help="A registry images may come from (repeatable; `*.suffix` wildcards); overrides the config "
+            "and the default (the audited registries and mcr.microsoft.com)."
         ),
     ] = None,
     shard: Annotated[

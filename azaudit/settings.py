@@ -22,8 +22,8 @@ from azaudit.errors import ConfigError
 
 
 class RegistrySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    # Registries images may come from (ACI001). Empty: Azure Container Registry login servers of
-    # the cloud in use, and mcr.microsoft.com.
+    # Registries images may come from (ACI001). Empty: the login servers of the registries in the
+    # audited subscriptions, and mcr.microsoft.com (never `*.azurecr.io`: anyone can create one).
     approved: tuple[str, ...] = ()
 
 
@@ -127,7 +127,7 @@ def _validate_registries(settings: Settings, source: str) -> None:
             raise ConfigError(
                 f"{source}: `registries.approved[{index}]` ({entry!r}) is not a registry host; expected a host "
                 "name with an optional port or a `*.` wildcard, "
-                'e.g. approved = ["contosoacr.azurecr.io", "*.azurecr.io"]'
+                'e.g. approved = ["contosoacr.azurecr.io", "*.cr.contoso.example"]'
             )
 
 
@@ -135,7 +135,7 @@ def _validate_registries(settings: Settings, source: str) -> None:
 EXAMPLES = {
     "": "tables [registries], [keyvault], [rbac] and [[suppress]]",
     "registries": '[registries] with approved = ["contosoprodacr.azurecr.io", "mcr.microsoft.com"]',
-    "registries.approved": 'approved = ["contosoprodacr.azurecr.io", "*.azurecr.io", "mcr.microsoft.com"]',
+    "registries.approved": 'approved = ["contosoprodacr.azurecr.io", "*.cr.contoso.example", "mcr.microsoft.com"]',
     "keyvault": "[keyvault] with stale_secret_days = 365",
     "keyvault.stale_secret_days": "stale_secret_days = 365",
     "keyvault.expiring_soon_days": "expiring_soon_days = 30",

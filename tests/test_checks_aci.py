@@ -25,7 +25,7 @@ from azaudit.inventory.aci import (
     Resources,
     SecurityContext,
 )
-from azaudit.inventory.acr import CacheRule, Registry
+from azaudit.inventory.acr import CacheRule, KnownRegistry, Registry
 from azaudit.inventory.common import Identity
 from azaudit.inventory.coverage import CollectionError, Dataset
 from azaudit.inventory.monitor import DiagnosticSetting, LogEntry
@@ -386,6 +386,41 @@ def test_aci001_unreadable_cache_rules_are_an_error_never_a_pass() -> None:
         (Status.ERROR, "contoso", None),  # the registry whose cache rules were lost
     }
     assert "registry-cache-rules of contoso not collected (HTTP 403" in next(f.message for f in findings if not f.item)
+
+
+def test_aci001_registries_other_shard_jobs_audit_are_approved_with_their_cache_rules() -> None:
+    other = KnownRegistry(
+        id="/subscriptions/sub-2/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/shared",
+        name="shared",
+        login_server="shared.azurecr.io",
+        cache_rules=(rule(audited_registry("shared"), "hub", "docker.io/library/redis", "redis"),),
+    )
+    unread = KnownRegistry(id="x", name="unread", login_server="unread.azurecr.io", cache_rules_read=False)
+    checked = group(
+        container("own", image="shared.azurecr.io/app:1.0"),
+        container("hub", image="shared.azurecr.io/redis:7.2"),
+        container("unknown", image="unread.azurecr.io/app:1.0"),
+    )
+    inventory = Inventory(container_groups=(checked,), registry_directory=(other, unread))
+    findings = evaluate(CHECKS["ACI001"], CheckContext(inventory=inventory, settings=Settings(), now=NOW))
+    assert verdicts(findings) == {(Status.FAIL, "hub"), (Status.ERROR, "unknown")}
+
+
+def test_aci001_a_registry_listed_but_unreadable_is_audited_and_its_images_not_assessed() -> None:
+    broken = CollectionError(
+        dataset=Dataset.REGISTRIES,
+        subscription_id="sub-1",
+        resource_id=audited_registry("broken").id,
+        resource_name="broken",
+        operation="registries.list",
+        reason="unusable answer: its properties are null",
+    )
+    checked = group(container("a", image="broken.azurecr.io/app:1.0"))
+    findings = run_aci001(checked, registries=(), errors=(broken,))
+    assert {(f.status, f.resource_name, f.item) for f in findings} == {
+        (Status.ERROR, "cg", "a"),
+        (Status.ERROR, "broken", None),
+    }
 
 
 def test_aci001_configured_registries_replace_the_default() -> None:

@@ -153,21 +153,15 @@ def test_registry_matches(registry: str, approved: tuple[str, ...], matches: boo
     assert registry_matches(registry, approved) is matches
 
 
-@pytest.mark.parametrize(
-    ("suffix", "inside", "outside"),
-    [
-        ("azurecr.io", "contoso.azurecr.io", "contoso.azurecr.cn"),
-        ("azurecr.cn", "contoso.azurecr.cn", "contoso.azurecr.io"),
-        ("azurecr.us", "contoso.azurecr.us", "docker.io"),
-    ],
-)
-def test_default_approved_registries(suffix: str, inside: str, outside: str) -> None:
-    approved = default_approved_registries(suffix)
-    assert approved == (f"*.{suffix}", "mcr.microsoft.com")
-    assert registry_matches(parse_image_reference(f"{inside}/app:1").registry, approved)
+def test_default_approved_registries_are_the_audited_login_servers_and_mcr() -> None:
+    approved = default_approved_registries(["ContosoProdAcr.azurecr.io", "contosodevacr.azurecr.io", " ", ""])
+    assert approved == ("contosodevacr.azurecr.io", "contosoprodacr.azurecr.io", "mcr.microsoft.com")
+    assert registry_matches(parse_image_reference("contosoprodacr.azurecr.io/app:1").registry, approved)
     assert registry_matches(parse_image_reference("mcr.microsoft.com/dotnet/runtime:8.0").registry, approved)
-    assert not registry_matches(parse_image_reference(f"{outside}/app:1").registry, approved)
+    # anyone can create a registry under azurecr.io: no wildcard by default
+    assert not registry_matches(parse_image_reference("attacker.azurecr.io/app:1").registry, approved)
     assert not registry_matches(parse_image_reference("nginx:1.27").registry, approved)
+    assert default_approved_registries([]) == ("mcr.microsoft.com",)
 
 
 def test_image_reference_is_frozen() -> None:

@@ -346,7 +346,7 @@ def registries() -> None:
                     "passwords": [
                         {
                             "creationTime": "2025-02-10T08:00:05.000000Z",
-                            "expiry": "2027-02-10T08:00:05.000000Z",
+                            "expiry": f"{expiry}T08:00:05.000000Z",
                             "name": p,
                         }
                         for p in passwords
@@ -354,6 +354,40 @@ def registries() -> None:
                 },
             },
         }
+
+    def cache_rule(registry_id: str, name: str, source: str, target: str) -> dict[str, object]:
+        return {
+            "id": f"{registry_id}/cacheRules/{name}",
+            "name": name,
+            "type": "Microsoft.ContainerRegistry/registries/cacheRules",
+            "properties": {
+                "sourceRepository": source,
+                "targetRepository": target,
+                "creationDate": "2025-05-12T09:00:00.000000Z",
+                "provisioningState": "Succeeded",
+            },
+        }
+
+    def no_cache_rules(registry_id: str) -> dict[str, object]:
+        return ok(url(f"{registry_id}/cacheRules", "acr"), {"value": []})
+
+    # contosodevacr pulls through two cache rules (ACI001), listed over two pages: Docker Hub's
+    # nginx (a public registry: not approved) and a mirror of Microsoft's Azure CLI (approved).
+    dev_id = str(dev_acr["id"])
+    dev_rules_page_two = url(f"{dev_id}/cacheRules", "acr", **{"$skipToken": "eyJuZXh0TWFya2VyIjoibWlycm9yIn0"})
+    dev_cache_rules = [
+        ok(
+            url(f"{dev_id}/cacheRules", "acr"),
+            {
+                "value": [cache_rule(dev_id, "hub-nginx", "docker.io/library/nginx", "hub/nginx")],
+                "nextLink": dev_rules_page_two,
+            },
+        ),
+        ok(
+            dev_rules_page_two,
+            {"value": [cache_rule(dev_id, "mirror-azure-cli", "mcr.microsoft.com/azure-cli", "mirror/azure-cli")]},
+        ),
+    ]
 
     list_path = f"/subscriptions/{PROD}/providers/Microsoft.ContainerRegistry/registries"
     next_url = url(list_path, "acr", **{"$skipToken": "eyJuZXh0TWFya2VyIjoiY29udG9zb2xlZ2FjeWFjciJ9"})
@@ -364,6 +398,9 @@ def registries() -> None:
             ok(url(list_path, "acr"), {"value": [prod_acr], "nextLink": next_url}),
             ok(next_url, {"value": [legacy_acr, platform_acr]}),
             ok(url(f"{rid}/tokens", "acr"), {"value": []}),
+            no_cache_rules(rid),
+            no_cache_rules(platform_id),
+            no_cache_rules(str(legacy_acr["id"])),
             ok(
                 url(f"{platform_id}/tokens", "acr"),
                 {
@@ -416,6 +453,8 @@ def registries() -> None:
                 {"value": [dev_acr, ml_acr]},
             ),
             ok(url(f"{dev_acr['id']}/tokens", "acr"), {"value": []}),
+            *dev_cache_rules,
+            no_cache_rules(ml_id),
             ok(
                 url(f"{ml_id}/tokens", "acr"),
                 {"value": [token(ml_id, "training-push", "enabled", ["password1", "password2"])]},

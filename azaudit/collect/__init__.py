@@ -16,7 +16,7 @@ from azaudit.collect.scheduler import Progress, run_tasks
 from azaudit.collect.tasks import Task
 from azaudit.inventory import Inventory
 from azaudit.inventory.aci import ContainerGroup
-from azaudit.inventory.acr import Registry, RegistryToken
+from azaudit.inventory.acr import CacheRule, Registry, RegistryToken
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
 from azaudit.inventory.defender import DefenderPlan
@@ -42,6 +42,7 @@ PER_RUN: tuple[tuple[Dataset, SubscriptionTask], ...] = ((Dataset.ROLE_DEFINITIO
 PER_RECORD: dict[type, tuple[tuple[Dataset, Callable[[Clients, object], Task]], ...]] = {
     Registry: (
         (Dataset.REGISTRY_TOKENS, acr.tokens),  # type: ignore[dict-item]
+        (Dataset.REGISTRY_CACHE_RULES, acr.cache_rules),  # type: ignore[dict-item]
         (Dataset.DIAGNOSTIC_SETTINGS, monitor.diagnostic_settings),
     ),
     ContainerGroup: ((Dataset.CONTAINER_GROUP_DIAGNOSTICS, monitor.container_group_diagnostics),),  # type: ignore[dict-item]
@@ -55,6 +56,7 @@ PER_RECORD: dict[type, tuple[tuple[Dataset, Callable[[Clients, object], Task]], 
 # A dataset gathered per record needs the list that yields those records.
 PARENTS: dict[Dataset, tuple[Dataset, ...]] = {
     Dataset.REGISTRY_TOKENS: (Dataset.REGISTRIES,),
+    Dataset.REGISTRY_CACHE_RULES: (Dataset.REGISTRIES,),
     Dataset.SECRETS: (Dataset.VAULTS,),
     Dataset.KEYS: (Dataset.VAULTS,),
     Dataset.CONTAINER_GROUP_DIAGNOSTICS: (Dataset.CONTAINER_GROUPS,),
@@ -63,6 +65,7 @@ PARENTS: dict[Dataset, tuple[Dataset, ...]] = {
 FIELDS: dict[type, str] = {
     Registry: "registries",
     RegistryToken: "registry_tokens",
+    CacheRule: "registry_cache_rules",
     ContainerGroup: "container_groups",
     KeyVault: "vaults",
     Secret: "secrets",

@@ -1,4 +1,4 @@
-"""Container registries and their repository-scoped tokens."""
+"""Container registries, their repository-scoped tokens and their pull-through cache rules."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from azaudit.clients import Clients
 from azaudit.collect.sdk import get, identity_of, private_endpoints, properties_of, tags_of, text
 from azaudit.collect.tasks import Collected, Task
-from azaudit.inventory.acr import Registry, RegistryToken, TokenCredential
+from azaudit.inventory.acr import CacheRule, Registry, RegistryToken, TokenCredential
 from azaudit.inventory.common import Subscription, resource_group_of
 from azaudit.inventory.coverage import Dataset
 
@@ -76,6 +76,31 @@ def tokens(clients: Clients, registry: Registry) -> Task:
         return Collected(records=found)
 
     return Task(Dataset.REGISTRY_TOKENS, registry.subscription_id, "tokens.list", run, registry.id, registry.name)
+
+
+def cache_rules(clients: Clients, registry: Registry) -> Task:
+    """The pull-through cache rules of one registry (a paged list). A refusal is a collection
+    error for this registry: its images cannot be told apart from cached public content."""
+
+    def run() -> Collected:
+        client = clients.registry(registry.subscription_id)
+        return Collected(
+            records=[
+                CacheRule(
+                    id=rule.id or "",
+                    name=rule.name or "",
+                    subscription_id=registry.subscription_id,
+                    registry_id=registry.id,
+                    source_repository=text(get(rule, "properties", "source_repository")) or "",
+                    target_repository=text(get(rule, "properties", "target_repository")) or "",
+                )
+                for rule in client.cache_rules.list(registry.resource_group, registry.name)
+            ]
+        )
+
+    return Task(
+        Dataset.REGISTRY_CACHE_RULES, registry.subscription_id, "cacheRules.list", run, registry.id, registry.name
+    )
 
 
 def token_credentials(items: Any) -> tuple[TokenCredential, ...]:

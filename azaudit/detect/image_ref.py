@@ -20,7 +20,7 @@ the Docker Hub aliases (``index.docker.io``, ``registry-1.docker.io``,
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import msgspec
 
@@ -182,10 +182,15 @@ def registry_matches(registry: str, approved: Sequence[str]) -> bool:
     return False
 
 
-def default_approved_registries(registry_suffix: str) -> tuple[str, ...]:
-    """The approved registries when none are configured: the cloud's Azure Container Registry
-    login servers (``registry_suffix`` is e.g. ``azurecr.io``) and Microsoft Container Registry."""
-    return (f"*.{registry_suffix}", "mcr.microsoft.com")
+MICROSOFT_CONTAINER_REGISTRY = "mcr.microsoft.com"
+
+
+def default_approved_registries(login_servers: Iterable[str]) -> tuple[str, ...]:
+    """The approved registries when none are configured: the login servers of the registries
+    audited (exact hosts, lower-cased, in order) and Microsoft Container Registry. Never a
+    wildcard such as ``*.azurecr.io``: anyone can create a registry there."""
+    hosts = sorted({host.strip().lower() for host in login_servers if host.strip()})
+    return (*hosts, MICROSOFT_CONTAINER_REGISTRY)
 
 
 def quoted(image: str) -> str:

@@ -15,7 +15,7 @@ from typing import TypeVar
 import msgspec
 
 from azaudit.inventory.aci import ContainerGroup
-from azaudit.inventory.acr import Registry, RegistryToken
+from azaudit.inventory.acr import CacheRule, KnownRegistry, Registry, RegistryToken
 from azaudit.inventory.common import Subscription, subscription_of
 from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
 from azaudit.inventory.defender import DefenderPlan
@@ -47,6 +47,8 @@ class Inventory(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     subscriptions: tuple[Subscription, ...] = ()
     registries: tuple[Registry, ...] = ()
     registry_tokens: tuple[RegistryToken, ...] = ()
+    registry_cache_rules: tuple[CacheRule, ...] = ()
+    registry_directory: tuple[KnownRegistry, ...] = ()  # of subscriptions other shards audit
     container_groups: tuple[ContainerGroup, ...] = ()
     vaults: tuple[KeyVault, ...] = ()
     secrets: tuple[Secret, ...] = ()
@@ -98,6 +100,13 @@ class Inventory(msgspec.Struct, frozen=True, kw_only=True, dict=True):
 
     def tokens_of(self, registry_id: str) -> tuple[RegistryToken, ...]:
         return self._tokens_by_registry.get(registry_id.lower(), ())
+
+    @functools.cached_property
+    def _cache_rules_by_registry(self) -> Mapping[str, tuple[CacheRule, ...]]:
+        return _group(self.registry_cache_rules, "registry_id")
+
+    def cache_rules_of(self, registry_id: str) -> tuple[CacheRule, ...]:
+        return self._cache_rules_by_registry.get(registry_id.lower(), ())
 
     @functools.cached_property
     def _role_by_guid(self) -> Mapping[str, RoleDefinition]:

@@ -39,6 +39,29 @@ class Registry(Tagged, frozen=True, kw_only=True):
         return self.sku.lower() == "premium"
 
 
+class CacheRule(msgspec.Struct, frozen=True, kw_only=True):
+    """A pull-through cache rule: pulls of ``target_repository`` in the registry fetch
+    ``source_repository`` (``docker.io/library/nginx``) from its upstream registry."""
+
+    id: str
+    name: str
+    subscription_id: str
+    registry_id: str
+    source_repository: str
+    target_repository: str
+
+
+class KnownRegistry(msgspec.Struct, frozen=True, kw_only=True):
+    """A registry of a subscription another ``--shard`` job audits: only what ACI001 needs to
+    judge images pulled from it here (its login server and cache rules), never judged itself."""
+
+    id: str
+    name: str
+    login_server: str
+    cache_rules: tuple[CacheRule, ...] = ()
+    cache_rules_read: bool = True  # False: its cache rules could not be listed
+
+
 class TokenCredential(msgspec.Struct, frozen=True, kw_only=True):
     """One password or certificate of a repository token: its name and expiry, never a value."""
 

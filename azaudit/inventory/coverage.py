@@ -20,6 +20,7 @@ class Dataset(enum.Enum):
     SUBSCRIPTIONS = "subscriptions"
     REGISTRIES = "registries"
     REGISTRY_TOKENS = "registry-tokens"
+    REGISTRY_CACHE_RULES = "registry-cache-rules"  # pull-through cache rules of registries
     CONTAINER_GROUPS = "container-groups"
     VAULTS = "vaults"
     SECRETS = "secrets"
