@@ -165,7 +165,7 @@ def subscription(
     ] = 0,
     concurrency: Annotated[int, typer.Option(min=1, max=256, help="Requests in flight at most.")] = DEFAULT_CONCURRENCY,
     timeout: Annotated[
-        float, typer.Option(min=1.0, help="Seconds to wait for one response.")
+        float, typer.Option(min=1.0, max=3600.0, help="Seconds to wait for one response (at most an hour).")
     ] = DEFAULT_TIMEOUT_SECONDS,
     config: Annotated[
         Optional[Path],

@@ -85,3 +85,13 @@ def test_a_name_two_subscriptions_share_is_an_ambiguity_error_naming_both(tmp_pa
     # an id still picks exactly one of them
     code, ids, _ = audited_subscriptions(tenant, SANDBOX_ID)
     assert ids == [SANDBOX_ID]
+
+
+# --- numbers on the command line -------------------------------------------------------------------
+
+
+def test_a_timeout_out_of_range_is_refused() -> None:
+    for value in ("inf", "nan", "1e308", "0.5"):
+        result = runner.invoke(app, ["subscription", "--replay", str(SAMPLE_TENANT), "--timeout", value])
+        assert result.exit_code == 2, (value, result.output)
+        assert "--timeout" in result.output and "Traceback" not in result.output
