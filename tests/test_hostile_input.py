@@ -87,6 +87,12 @@ def test_a_name_two_subscriptions_share_is_an_ambiguity_error_naming_both(tmp_pa
     assert ids == [SANDBOX_ID]
 
 
+def test_an_empty_subscription_argument_is_refused() -> None:
+    for requested in ("", "  "):
+        code, _, err = run_cli("subscription", PROD_ID, requested, "--replay", str(SAMPLE_TENANT))
+        assert "empty subscription id or name" in one_clear_line(code, err)
+
+
 # --- numbers on the command line -------------------------------------------------------------------
 
 

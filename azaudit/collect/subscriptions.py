@@ -65,6 +65,8 @@ def choose(visible: Sequence[Subscription], requested: Sequence[str]) -> list[Su
         if not enabled:
             raise UsageError("the credential sees no enabled subscription; check its role assignments or --tenant")
         return enabled
+    if any(not r.strip() for r in requested):
+        raise UsageError("an empty subscription id or name was given (an unset variable?); name each subscription")
     found = {r: _find(visible, r) for r in requested}
     missing = [r for r, sub in found.items() if sub is None]
     if missing:
