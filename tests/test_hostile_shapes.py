@@ -232,3 +232,29 @@ def test_a_check_that_trips_over_one_resource_keeps_what_it_judged_before_it(sam
     assert findings[:2] == expected[:2], "the first two registries are judged as before"
     assert len(findings) == 3 and findings[2].status is Status.ERROR
     assert findings[2].message.startswith("check stopped after 2 result(s); the resources it had not reached")
+
+
+def test_a_registry_token_without_properties_makes_its_registry_error_not_pass(
+    tmp_path: Path, sample_audit: Audit
+) -> None:
+    tenant = tenant_copy(tmp_path)
+    path = tenant / PROD / "containerregistry.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    listing = next(i for i in document["interactions"] if f"/registries/{REGISTRY}/tokens" in i["request"]["url"])
+    registry_id = listing["request"]["url"].split("/tokens?")[0].removeprefix("https://management.azure.com")
+    listing["response"]["body"]["value"].append(
+        {
+            "id": f"{registry_id}/tokens/shadow",
+            "name": "shadow",
+            "type": "Microsoft.ContainerRegistry/registries/tokens",
+            "properties": None,
+        }
+    )
+    path.write_text(json.dumps(document), encoding="utf-8")
+    before = [f.status for f in sample_audit.report.findings if f.code == "ACR009" and f.resource_name == REGISTRY]
+    assert before == [Status.PASS]
+    findings = audit_replay(tenant).report.findings
+    after = [f for f in findings if f.code == "ACR009" and f.resource_name == REGISTRY]
+    assert [f.status for f in after] == [Status.ERROR]
+    assert "token shadow: its properties are null" in after[0].message
+    assert others(findings, REGISTRY) == others(sample_audit.report.findings, REGISTRY)

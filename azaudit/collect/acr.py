@@ -7,7 +7,7 @@ from typing import Any
 
 from azaudit.clients import Clients
 from azaudit.collect.sdk import get, identity_of, private_endpoints, properties_of, tags_of, text
-from azaudit.collect.tasks import Collected, Task
+from azaudit.collect.tasks import Collected, Task, UnusableShape
 from azaudit.inventory.acr import CacheRule, Registry, RegistryToken, TokenCredential
 from azaudit.inventory.common import Subscription, resource_group_of
 from azaudit.inventory.coverage import Dataset
@@ -54,28 +54,37 @@ def registries(clients: Clients, sub: Subscription) -> Task:
     return task
 
 
+def token_record(token: Any, registry: Registry) -> RegistryToken:
+    try:
+        props = properties_of(token)
+    except UnusableShape as exc:
+        raise UnusableShape(f"token {text(get(token, 'name')) or '(unnamed)'}: {exc}") from None
+    credentials = get(props, "credentials")
+    return RegistryToken(
+        id=token.id or "",
+        name=token.name or "",
+        subscription_id=registry.subscription_id,
+        registry_id=registry.id,
+        status=text(get(props, "status")),
+        scope_map_id=text(get(props, "scope_map_id")),
+        passwords=token_credentials(get(credentials, "passwords")),
+        certificates=token_credentials(get(credentials, "certificates")),
+    )
+
+
 def tokens(clients: Clients, registry: Registry) -> Task:
     def run() -> Collected:
         client = clients.registry(registry.subscription_id)
-        found: list[object] = []
-        for token in client.tokens.list(registry.resource_group, registry.name):
-            props = token.properties
-            credentials = get(props, "credentials")
-            found.append(
-                RegistryToken(
-                    id=token.id or "",
-                    name=token.name or "",
-                    subscription_id=registry.subscription_id,
-                    registry_id=registry.id,
-                    status=text(get(props, "status")),
-                    scope_map_id=text(get(props, "scope_map_id")),
-                    passwords=token_credentials(get(credentials, "passwords")),
-                    certificates=token_credentials(get(credentials, "certificates")),
-                )
-            )
-        return Collected(records=found)
+        # The token checks judge a registry by all of its tokens: one unreadable token leaves
+        # the registry's verdict unknown, so the error is the registry's.
+        return task.each(
+            client.tokens.list(registry.resource_group, registry.name),
+            lambda t: token_record(t, registry),
+            lambda t: (registry.id, registry.name),
+        )
 
-    return Task(Dataset.REGISTRY_TOKENS, registry.subscription_id, "tokens.list", run, registry.id, registry.name)
+    task = Task(Dataset.REGISTRY_TOKENS, registry.subscription_id, "tokens.list", run, registry.id, registry.name)
+    return task
 
 
 def cache_rules(clients: Clients, registry: Registry) -> Task:
