@@ -76,7 +76,7 @@ def _session(config: RunConfig) -> tuple[requests.Session, RecordingAdapter | No
 def _transport(config: RunConfig, session: requests.Session) -> GuardedTransport:
     return GuardedTransport(
         requests_transport(session),
-        vault_suffixes=tuple(c.vault_suffix for c in CLOUDS.values()),
+        cloud=CLOUDS[config.cloud],
         connection_timeout=min(config.timeout, 10.0),
         read_timeout=config.timeout,
     )

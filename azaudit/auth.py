@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from azure.core.credentials import AccessToken, TokenCredential
@@ -95,21 +96,44 @@ def build_credential(
     )
 
 
+@dataclass
+class _Held:
+    """A token shared by the run, and when to ask for its successor."""
+
+    token: AccessToken
+    refresh_at: float
+
+
 class SharedTokenCredential:
     """Wraps a credential so that every client of the run shares one token per audience.
 
     azure-core caches a token per client pipeline; an audit builds hundreds of clients, and
     some credentials (the az CLI one) spawn a process per token. Here a token is requested once
-    per (scopes, tenant, CAE) and renewed five minutes before it expires, under a lock so that
-    concurrent clients never request it twice. Claims challenges bypass the cache.
+    per (scopes, tenant, CAE) and renewed before it expires:
+
+    - when it is due: five minutes before it expires, or halfway through its life for a token
+      that lives less than ten minutes (a federated pipeline token near its end lives about a
+      minute; renewing it five minutes ahead would mean renewing it for every request);
+    - by one caller only (single flight): while that caller waits for the credential, the others
+      go on with the current token, which is still valid; only a token that has expired (or none
+      yet) makes callers wait, and then for one request to the credential, not one each;
+    - a renewal that fails while the current token is still valid is tried again a little later,
+      and the current token is used meanwhile.
+
+    Claims challenges bypass the cache. ``acquired`` counts the requests made to the credential
+    per audience (``--verbose`` shows them).
     """
 
     REFRESH_MARGIN_SECONDS = 300
+    # A token this close to its expiry is not handed out: a request could outlive it.
+    EXPIRY_SKEW_SECONDS = 5
+    RETRY_FAILED_REFRESH_SECONDS = 10
+    MIN_RENEWAL_INTERVAL_SECONDS = 1
 
     def __init__(self, inner: TokenCredential, clock: Callable[[], float] = time.time) -> None:
         self._inner = inner
         self._clock = clock
-        self._tokens: dict[tuple[Any, ...], AccessToken] = {}
+        self._held: dict[tuple[Any, ...], _Held] = {}
         self._locks: dict[tuple[Any, ...], threading.Lock] = {}
         self._guard = threading.Lock()
         self.acquired: dict[str, int] = {}  # audience → tokens requested from the inner credential
@@ -127,12 +151,54 @@ class SharedTokenCredential:
         key = (scopes, tenant_id, enable_cae)
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            token = self._tokens.get(key)
-            if token is None or token.expires_on - self.REFRESH_MARGIN_SECONDS <= self._clock():
-                token = self._acquire(scopes, tenant_id=tenant_id, enable_cae=enable_cae, **kwargs)
-                self._tokens[key] = token
-            return token
+        held = self._held.get(key)
+        now = self._clock()
+        if held is not None and now < held.refresh_at:
+            return held.token
+        if held is not None and self._usable(held.token, now):
+            # Due, still valid: one caller renews, the others keep the current token meanwhile.
+            if not lock.acquire(blocking=False):
+                return held.token
+            try:
+                return self._renew(key, scopes, tenant_id, enable_cae, kwargs, fallback=held)
+            finally:
+                lock.release()
+        with lock:  # none yet, or expired: wait for the one caller that asks the credential
+            held = self._held.get(key)
+            now = self._clock()
+            if held is not None and (now < held.refresh_at or self._usable(held.token, now)):
+                return held.token
+            return self._renew(key, scopes, tenant_id, enable_cae, kwargs, fallback=None)
+
+    def _usable(self, token: AccessToken, now: float) -> bool:
+        return token.expires_on - self.EXPIRY_SKEW_SECONDS > now
+
+    def _renew(
+        self,
+        key: tuple[Any, ...],
+        scopes: tuple[str, ...],
+        tenant_id: str | None,
+        enable_cae: bool,
+        kwargs: dict[str, Any],
+        fallback: _Held | None,
+    ) -> AccessToken:
+        current = self._held.get(key)
+        if fallback is not None and current is not fallback:
+            return current.token if current is not None else fallback.token  # renewed meanwhile
+        started = self._clock()
+        try:
+            token = self._acquire(scopes, tenant_id=tenant_id, enable_cae=enable_cae, **kwargs)
+        except Exception:
+            if fallback is None:
+                raise
+            fallback.refresh_at = min(started + self.RETRY_FAILED_REFRESH_SECONDS, fallback.token.expires_on)
+            return fallback.token
+        lifetime = max(0.0, token.expires_on - started)
+        refresh_at = token.expires_on - min(self.REFRESH_MARGIN_SECONDS, lifetime / 2)
+        # A credential that answers with a token about to expire is not asked again at once.
+        refresh_at = max(refresh_at, started + self.MIN_RENEWAL_INTERVAL_SECONDS)
+        self._held[key] = _Held(token=token, refresh_at=refresh_at)
+        return token
 
     def _acquire(self, scopes: tuple[str, ...], **kwargs: Any) -> AccessToken:
         audience = " ".join(scopes)

@@ -255,8 +255,9 @@ def subscription(
         _err(f"requests: {audit.stats.total} (peak {audit.stats.peak_in_flight} in flight)")
         for kind, count in sorted(audit.stats.by_kind.items()):
             _err(f"  {count:6d}  {kind}")
-        for audience, count in audit.tokens_acquired.items():
-            _err(f"tokens for {audience}: {count}")
+        tokens = audit.tokens_acquired
+        per_audience = ", ".join(f"{audience}: {count}" for audience, count in sorted(tokens.items()))
+        _err(f"token requests to the credential: {sum(tokens.values())} ({per_audience})")
     if output is not None or fmt != "table":
         _err(summary_line(audit.report))
     raise typer.Exit(exit_code_for(audit.report, fail_threshold, exit_zero))

@@ -31,3 +31,31 @@ class UnmatchedRequestError(AzauditError):
 
 class SecretReadRefusedError(AzauditError):
     """Something tried to send a request that would return a secret value; azaudit never does."""
+
+
+class NetworkError(AzauditError):
+    """Azure could not be reached, or answered unusably, before the audit could start (listing
+    the subscriptions or a management group's members): nothing can be audited."""
+
+
+class TransportRefusal(Exception):
+    """The one transport would not send (or go on with) a request because of what an answer said.
+
+    Answers are written by the server (and, through it, by anyone who can create a resource), so
+    this is not an :class:`AzauditError`: it costs the data of one scope (a collection error that
+    turns into ERROR findings), never the whole run. Not an ``AzureError`` either, so that
+    azure-core's retry policy does not send the refused request again.
+    """
+
+
+class ForeignHostError(TransportRefusal):
+    """A request (usually a ``nextLink``) names a host other than the audited cloud's ARM and Key
+    Vault hosts, or not over HTTPS: it would carry the run's bearer token away."""
+
+
+class PagingLoopError(TransportRefusal):
+    """A paged list points back at a page it already served, or never ends."""
+
+
+class ThrottledError(TransportRefusal):
+    """The service kept asking to wait (``Retry-After``) beyond what azaudit waits for one request."""

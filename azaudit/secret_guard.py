@@ -6,16 +6,26 @@ uses, in every mode (live, replay, benchmark), so no code path can read a value 
 - only ``GET`` requests are sent (``POST`` is allowed for the Resource Graph query endpoint alone,
   which reads inventory), so no ``listCredentials``, ``listKeys``, ``regenerate``, ``exec`` or
   other action can run;
+- an action name (``listKeys``, ``listCredentials``, ``regenerateCredential``,
+  ``generateCredentials``... any ``list*``, ``generate*``, ``regenerate*``) where a collection
+  name belongs is refused even as a ``GET``: the service would reject it, and it must never be
+  tried;
 - Key Vault data-plane reads of one secret (``GET /secrets/{name}`` and
-  ``/secrets/{name}/{version}``) are refused, while listing metadata (``/secrets``,
+  ``/secrets/{name}/{version}``) are refused on any host (a vault's own name, a private-link
+  name, a trailing-dot name all reach the same vault), while listing metadata (``/secrets``,
   ``/secrets/{name}/versions``) is allowed;
 - the ARM read of one secret (``…/vaults/{vault}/secrets/{name}``) is refused; the list is
   metadata only;
 - container logs are refused: they can carry anything a program printed.
+
+The rules judge the path as the server will see it: percent-encoding (also double), ``\\``,
+``//``, ``/./`` and ``..`` are resolved first, and names compare without regard to case, so a
+spelling cannot slip a secret read past them.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from urllib.parse import unquote, urlsplit
 
@@ -25,17 +35,59 @@ _DATA_PLANE_SECRET = re.compile(r"^/(deleted)?secrets/[^/]+(/(?!versions/?$)[^/]
 _ARM_SECRET = re.compile(r"/providers/microsoft\.keyvault/vaults/[^/]+/secrets/[^/]+/?$", re.IGNORECASE)
 _CONTAINER_LOGS = re.compile(r"/containers/[^/]+/logs/?$", re.IGNORECASE)
 _RESOURCE_GRAPH = re.compile(r"^/providers/microsoft\.resourcegraph/resources/?$", re.IGNORECASE)
+# Resource actions (ARM answers them on POST only): listKeys, listCredentials, listSecrets,
+# listAdminKeys, regenerateCredential, generateCredentials, regenerateKey, rotateKey...
+_ACTION = re.compile(r"^(list\w+|list|regenerate\w*|generate\w*|rotate\w*|revoke\w*|reset\w*)$", re.IGNORECASE)
 
 
-def refusal(method: str, url: str, vault_suffixes: tuple[str, ...]) -> str | None:
+def normalised_path(url: str) -> str:
+    """The path of ``url`` as the server resolves it: decoded (repeatedly, so ``%252F`` counts),
+    backslashes as slashes, empty and ``.`` segments dropped, ``..`` applied."""
+    path = urlsplit(url).path
+    for _ in range(4):
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    path = re.sub(r"/+", "/", "/" + path.replace("\\", "/"))
+    resolved = posixpath.normpath(path)
+    return "/" if resolved in (".", "//") else resolved
+
+
+def _action_segment(path: str) -> str | None:
+    """An action name standing where a collection name belongs, if any.
+
+    Segments alternate collection/name from the root (``subscriptions/{id}/resourceGroups/{rg}``,
+    ``secrets/{name}/versions``) and again after each ``providers/{namespace}``; an action is a
+    collection-position segment. A resource *named* ``listkeys`` sits at a name position and is
+    not mistaken for one.
+    """
+    segments = [s for s in path.split("/") if s]
+    collection_at = 0
+    i = 0
+    while i < len(segments):
+        segment = segments[i]
+        if (i - collection_at) % 2 == 0:
+            if segment.lower() == "providers" and i + 1 < len(segments):
+                collection_at = i + 2
+                i += 2
+                continue
+            if _ACTION.match(segment):
+                return segment
+        i += 1
+    return None
+
+
+def refusal(method: str, url: str) -> str | None:
     """Why this request must not be sent, or None when it is safe."""
-    parts = urlsplit(url)
-    path = unquote(parts.path)
-    host = (parts.hostname or "").lower()
+    path = normalised_path(url)
     verb = method.upper()
     if verb not in ("GET", "HEAD") and not (verb == "POST" and _RESOURCE_GRAPH.match(path)):
         return f"azaudit only reads: {verb} is not allowed"
-    if any(host.endswith("." + suffix) for suffix in vault_suffixes) and _DATA_PLANE_SECRET.match(path):
+    action = _action_segment(path)
+    if action is not None:
+        return f"{action} is an action, never sent (azaudit never lists keys or credentials)"
+    if _DATA_PLANE_SECRET.match(path):
         return "reading a Key Vault secret value is never allowed"
     if _ARM_SECRET.search(path):
         return "reading one Key Vault secret through ARM is never allowed (the list gives metadata)"
@@ -44,8 +96,8 @@ def refusal(method: str, url: str, vault_suffixes: tuple[str, ...]) -> str | Non
     return None
 
 
-def enforce(method: str, url: str, vault_suffixes: tuple[str, ...]) -> None:
-    reason = refusal(method, url, vault_suffixes)
+def enforce(method: str, url: str) -> None:
+    reason = refusal(method, url)
     if reason:
-        safe = urlsplit(url)._replace(query="").geturl()
+        safe = urlsplit(url)._replace(query="", fragment="").geturl()
         raise SecretReadRefusedError(f"refused {method.upper()} {safe}: {reason}")

@@ -1,23 +1,61 @@
 """The one HTTP seam of a run: a transport shared by every SDK client.
 
 :class:`GuardedTransport` wraps the real azure-core transport (``RequestsTransport`` live, the
-same transport over a replay session in tests and the demo). It enforces the secret guard,
-applies the per-request timeouts, and counts requests (total, by kind, peak in flight) so that
-runs and benchmarks can show what they cost.
+same transport over a replay session in tests and the demo). Every request of every client goes
+through it, so what it enforces no client can bypass:
+
+- the secret guard (:mod:`azaudit.secret_guard`);
+- the hosts a request may go to: only the audited cloud's ARM host and its Key Vault hosts
+  (``{vault}.vault.azure.net`` and the sovereign equivalents), over HTTPS on the default port.
+  The bearer token is added above the transport, so a ``nextLink`` naming any other host is
+  refused here, before anything is sent (:class:`~azaudit.errors.ForeignHostError`);
+- paged lists that loop (a page pointing back at one already served) or never end
+  (:class:`~azaudit.errors.PagingLoopError`), within one :func:`request_scope`;
+- the wait azure-core's retry policy asks for (``Retry-After``, ``retry-after-ms``,
+  ``x-ms-retry-after-ms``, an HTTP date, back-off): at most :data:`RETRY_WAIT_CAP_SECONDS` for
+  one request, and the scope is told when the service asked for more;
+- a wall-clock deadline per attempt: the read timeout of ``requests`` applies to each ``recv``,
+  so a server sending one byte a second would never time out; a watchdog cuts the connection of
+  an attempt that has not completed within ``--timeout``.
+
+It also counts requests (total, by kind, peak in flight) so that runs and benchmarks can show
+what they cost.
 """
 
 from __future__ import annotations
 
+import contextlib
+import heapq
+import itertools
+import os
 import re
+import socket
 import threading
+import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
+import urllib3
+from azure.core.exceptions import ServiceResponseTimeoutError
 from azure.core.pipeline.transport import HttpTransport, RequestsTransport
+from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from azaudit import secret_guard
+from azaudit.clouds import Cloud
+from azaudit.errors import ForeignHostError, PagingLoopError, ThrottledError
+from azaudit.lifecycle import pause_before_fork
+
+# The longest azaudit waits, in total, before the attempts of one request (Retry-After and
+# back-off together). A service asking for more is told no: the scope is noted or, when the
+# attempts run out, reported as not collected. Internal: tests lower it.
+RETRY_WAIT_CAP_SECONDS = 60.0
+# More pages than this in one list is a loop (25 items a page: 250,000 Key Vault secrets).
+MAX_PAGES_PER_LIST = 10_000
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
@@ -86,32 +124,286 @@ class RequestStats:
             self.in_flight -= 1
 
 
+def destination_refusal(url: str, cloud: Cloud) -> str | None:
+    """Why ``url`` is not a place azaudit sends requests (and its bearer token) to, or None.
+
+    Allowed: ``https`` on the default port to the cloud's ARM host, or to one vault host under
+    its Key Vault suffix (``kv-name.vault.azure.net``; a trailing dot names the same host).
+    Private-link names (``*.privatelink.vaultcore.azure.net``) are not allowed: azaudit reaches
+    a vault through the ``vaultUri`` ARM gives, which is always the public name (DNS takes it to
+    the private endpoint), so such a name could only come from an answer.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".").lower()
+    arm_host = (urlsplit(cloud.arm_endpoint).hostname or "").lower()
+    where = f"{arm_host} or *.{cloud.vault_suffix}"
+    # The host comes from an answer: shown only when it is a plain DNS name or address.
+    shown = host if re.fullmatch(r"[a-z0-9.:-]{1,253}", host) else "a host with unusual characters"
+    if parts.scheme.lower() != "https":
+        return f"{shown} is not reached over https (azaudit talks only to {where})"
+    if parts.username is not None or parts.password is not None:
+        return "the address carries a user name or password"
+    try:
+        port = parts.port
+    except ValueError:
+        return "the address has a malformed port"
+    if port not in (None, 443):
+        return f"port {port} is not the https port (azaudit talks only to {where})"
+    if host == arm_host or _vault_host(host, cloud.vault_suffix):
+        return None
+    named = shown if host else "an empty host"
+    return f"{named} is neither the audited cloud's ARM host nor one of its key vaults ({where})"
+
+
+def _vault_host(host: str, suffix: str) -> bool:
+    name, dot, rest = host.partition(".")
+    return bool(dot) and rest == suffix and re.fullmatch(r"[a-z0-9-]{1,63}", name) is not None
+
+
+@dataclass
+class Throttled:
+    """A wait the service asked for that was longer than azaudit waits for one request."""
+
+    kind: str  # request_kind() of the request
+    asked: float  # seconds
+    waited: float  # seconds
+
+
+@dataclass
+class RequestScope:
+    """What the transport remembers about the requests of one unit of work (one collection task,
+    one subscription listing), in the thread that runs it."""
+
+    served: set[tuple[str, str, str, tuple[tuple[str, str], ...]]] = field(default_factory=set)
+    requests: int = 0
+    throttled: list[Throttled] = field(default_factory=list)
+
+    def begin(self, method: str, url: str) -> None:
+        """A new request of this scope (not another attempt of one already sent)."""
+        key = _page_key(method, url)
+        kind = request_kind(method, url)
+        if key in self.served:
+            raise PagingLoopError(
+                f"a paged list points back at a page it already served ({kind}): the list loops and is not complete"
+            )
+        self.requests += 1
+        if self.requests > MAX_PAGES_PER_LIST:
+            raise PagingLoopError(f"more than {MAX_PAGES_PER_LIST} pages in one list ({kind}): the list never ends")
+
+    def answered(self, method: str, url: str, status: int) -> None:
+        if 200 <= status < 300:
+            self.served.add(_page_key(method, url))
+
+
+def _page_key(method: str, url: str) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".").lower()
+    query = tuple(sorted((k.lower(), v) for k, v in parse_qsl(parts.query, keep_blank_values=True)))
+    return method.upper(), host, secret_guard.normalised_path(url).rstrip("/").lower(), query
+
+
+class _ThreadState(threading.local):
+    scope: RequestScope | None = None
+    request: object | None = None  # the request whose attempts are being sent
+    waited: float = 0.0  # seconds waited between its attempts so far
+    deadline: _Deadline | None = None  # of the attempt in flight
+
+
+_state = _ThreadState()
+
+
+@contextmanager
+def request_scope() -> Iterator[RequestScope]:
+    """Track the requests this thread sends until the block ends (see :class:`RequestScope`)."""
+    previous = _state.scope
+    scope = RequestScope()
+    _state.scope = scope
+    try:
+        yield scope
+    finally:
+        _state.scope = previous
+
+
+class _Deadline:
+    """The wall-clock end of one attempt, and the connections to cut when it passes."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self.expired = False
+        self._done = False
+        self._lock = threading.Lock()
+        self._connections: list[HTTPConnection] = []
+
+    def register(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            if self._done:
+                return
+            if self.expired:
+                _cut(connection)
+            else:
+                self._connections.append(connection)
+
+    def expire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+            for connection in self._connections:
+                _cut(connection)
+
+    def finish(self) -> None:
+        with self._lock:
+            self._done = True
+            self._connections.clear()
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+
+def _cut(connection: HTTPConnection) -> None:
+    """Shut the connection's socket down: a ``recv`` blocked on it returns at once."""
+    sock = getattr(connection, "sock", None)
+    if isinstance(sock, socket.socket):
+        # socket.socket's own shutdown, also for an SSLSocket (whose override would tear down its
+        # TLS state under the reading thread's feet).
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One thread per process that expires deadlines on time."""
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Deadline]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._generation = 0  # a paused thread's generation is over: it returns
+
+    def pause(self) -> None:
+        """End the thread before workers are forked (the next deadline starts a new one)."""
+        with self._cond:
+            thread, self._thread = self._thread, None
+            self._generation += 1
+            self._cond.notify_all()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def watch(self, seconds: float) -> _Deadline:
+        deadline = _Deadline(time.monotonic() + seconds)
+        with self._cond:
+            earliest = self._heap[0][0] if self._heap else None
+            heapq.heappush(self._heap, (deadline.at, next(self._order), deadline))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, args=(self._generation,), name="azaudit-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif earliest is None or deadline.at < earliest:
+                self._cond.notify()
+        return deadline
+
+    def _run(self, generation: int) -> None:
+        while True:
+            due: list[_Deadline] = []
+            with self._cond:
+                while not due:
+                    if generation != self._generation:
+                        return
+                    now = time.monotonic()
+                    while self._heap and (self._heap[0][2].done or self._heap[0][0] <= now):
+                        _, _, deadline = heapq.heappop(self._heap)
+                        if not deadline.done:
+                            due.append(deadline)
+                    if not due:
+                        self._cond.wait(self._heap[0][0] - now if self._heap else None)
+            for deadline in due:
+                deadline.expire()
+
+
+_WATCHDOG = _Watchdog()
+if hasattr(os, "register_at_fork"):
+    # A forked collection process starts with no watchdog thread and must not inherit a lock.
+    os.register_at_fork(after_in_child=_WATCHDOG._reset)
+pause_before_fork(_WATCHDOG.pause)
+
+
 class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
-    """Delegates to ``inner`` after the secret guard, with default timeouts, counting requests."""
+    """Delegates to ``inner`` after the guards (see the module docstring), with default timeouts,
+    a wall-clock deadline per attempt and a bounded wait between attempts, counting requests."""
 
     def __init__(
         self,
         inner: HttpTransport,  # type: ignore[type-arg]
         *,
-        vault_suffixes: tuple[str, ...],
+        cloud: Cloud,
         connection_timeout: float,
         read_timeout: float,
         stats: RequestStats | None = None,
     ) -> None:
         self._inner = inner
-        self._vault_suffixes = vault_suffixes
+        self._cloud = cloud
         self._timeouts = {"connection_timeout": connection_timeout, "read_timeout": read_timeout}
         self.stats = stats or RequestStats()
 
     def send(self, request: Any, **kwargs: Any) -> Any:
-        secret_guard.enforce(request.method, request.url, self._vault_suffixes)
+        method, url = request.method, request.url
+        secret_guard.enforce(method, url)
+        refused = destination_refusal(url, self._cloud)
+        if refused is not None:
+            raise ForeignHostError(f"refused to send a request: {refused}; azaudit's token goes to no other host")
+        if request is not _state.request:  # not another attempt of the request before
+            _state.request = request
+            _state.waited = 0.0
+            if _state.scope is not None:
+                _state.scope.begin(method, url)
         for key, value in self._timeouts.items():
             kwargs.setdefault(key, value)
-        self.stats.started(request.method, request.url, authenticated="Authorization" in request.headers)
+        seconds = float(kwargs["read_timeout"])
+        self.stats.started(method, url, authenticated="Authorization" in request.headers)
+        deadline = _WATCHDOG.watch(seconds)
+        _state.deadline = deadline
         try:
-            return self._inner.send(request, **kwargs)
+            response = self._inner.send(request, **kwargs)
+        except Exception as exc:
+            if deadline.expired:
+                raise _too_slow(seconds, exc) from exc
+            raise
         finally:
+            _state.deadline = None
+            deadline.finish()
             self.stats.finished()
+        if deadline.expired:
+            # Cut while reading: what came may be a truncated answer that happens to parse.
+            raise _too_slow(seconds, None)
+        if _state.scope is not None:
+            _state.scope.answered(method, url, response.status_code)
+        return response
+
+    def sleep(self, duration: float) -> None:
+        """Wait before another attempt of the request just sent (azure-core's retry policy asks,
+        from ``Retry-After`` or its back-off), within :data:`RETRY_WAIT_CAP_SECONDS` in all."""
+        cap = RETRY_WAIT_CAP_SECONDS
+        allowed = max(0.0, cap - _state.waited)
+        if duration <= allowed:
+            _state.waited += duration
+            time.sleep(duration)
+            return
+        request = _state.request
+        kind = request_kind(request.method, request.url) if request is not None else "a request"  # type: ignore[attr-defined]
+        if allowed <= 0.0:
+            raise ThrottledError(
+                f"throttled: asked to wait {_seconds(duration)} more before retrying {kind}, "
+                f"after {_seconds(_state.waited)} already; azaudit waits at most {_seconds(cap)} for one request"
+            )
+        if _state.scope is not None:
+            _state.scope.throttled.append(Throttled(kind=kind, asked=duration, waited=allowed))
+        _state.waited = cap
+        time.sleep(allowed)
 
     def open(self) -> None:
         self._inner.open()
@@ -131,11 +423,73 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         pass
 
 
+def _too_slow(seconds: float, cause: BaseException | None) -> ServiceResponseTimeoutError:
+    return ServiceResponseTimeoutError(
+        f"no complete answer within {seconds:g} s (the server answered too slowly)", error=cause
+    )
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value >= 10 else f"{value:.3g} s"
+
+
+class _CuttableConnection:
+    """A urllib3 connection that hands itself to the deadline of the attempt using it."""
+
+    def connect(self) -> None:
+        _register(self)
+        super().connect()  # type: ignore[misc]
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _register(self)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+def _register(connection: object) -> None:
+    deadline = _state.deadline
+    if deadline is not None and isinstance(connection, HTTPConnection):
+        deadline.register(connection)
+
+
+class _HTTPConnection(_CuttableConnection, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_CuttableConnection, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class _DeadlineAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter over connections the deadline watchdog can cut."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if isinstance(manager, urllib3.PoolManager):
+            manager.pool_classes_by_scheme = dict(_POOLS)
+        return manager
+
+
 def network_session(pool_size: int) -> requests.Session:
     """A session for live runs, with a connection pool as large as the run's concurrency
-    (requests' default of 10 would serialise a wider run)."""
+    (requests' default of 10 would serialise a wider run), over connections the per-attempt
+    deadline can cut."""
     session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+    adapter = _DeadlineAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

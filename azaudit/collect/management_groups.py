@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
-
-from azaudit.auth import first_line
 from azaudit.clients import Clients
 from azaudit.collect.sdk import text
-from azaudit.errors import AuthError, UsageError
+from azaudit.collect.subscriptions import LISTING_FAILURES, listing_failure
+from azaudit.transport import request_scope
 
 SUBSCRIPTION_TYPE = "/subscriptions"
 
@@ -25,15 +23,13 @@ def subscriptions_under(clients: Clients, groups: Sequence[str]) -> dict[str, st
     client = clients.management_groups()
     for group in groups:
         try:
-            descendants = list(client.management_groups.get_descendants(group))
-        except ClientAuthenticationError as exc:
-            raise AuthError(
-                f"Azure refused the credential for management group {group}: {first_line(exc.message)}"
-            ) from None
-        except HttpResponseError as exc:
-            raise UsageError(
-                f"cannot read management group {group!r} (HTTP {exc.status_code}): {first_line(exc.message or '')}; "
-                "give its id (not its display name) and grant the identity Management Group Reader on it"
+            with request_scope():
+                descendants = list(client.management_groups.get_descendants(group))
+        except LISTING_FAILURES as exc:
+            raise listing_failure(
+                f"read management group {group!r}",
+                exc,
+                "give its id (not its display name) and grant the identity Management Group Reader on it",
             ) from None
         for item in descendants:
             if (text(item.type) or "").lower() == SUBSCRIPTION_TYPE and item.name:

@@ -17,6 +17,7 @@ from azaudit.collect.dedup import Ledger
 from azaudit.collect.tasks import Collected, Task
 from azaudit.errors import AzauditError
 from azaudit.inventory.coverage import CollectionError, CollectionNote
+from azaudit.transport import request_scope
 
 Progress = Callable[[int, int], None]
 
@@ -26,6 +27,26 @@ class Outcome:
     records: list[object] = field(default_factory=list)
     errors: list[CollectionError] = field(default_factory=list)
     notes: list[CollectionNote] = field(default_factory=list)
+
+
+def run_scoped(task: Task) -> Collected:
+    """Run ``task`` in its own request scope: a paged list that loops fails this task alone, and
+    a wait for the service that azaudit cut short becomes a note on the task's scope."""
+    with request_scope() as scope:
+        collected = task.run()
+    for throttled in scope.throttled:
+        collected.notes.append(
+            CollectionNote(
+                dataset=task.dataset,
+                subscription_id=task.subscription_id,
+                resource_id=task.resource_id,
+                resource_name=task.resource_name,
+                message=f"throttled: the service asked to wait {throttled.asked:.0f} s before retrying "
+                f"{throttled.kind}; azaudit waited {throttled.waited:.3g} s (its limit for one request) "
+                "and the retry was answered",
+            )
+        )
+    return collected
 
 
 def _report_done(
@@ -55,7 +76,7 @@ def run_tasks(
 
         def submit(task: Task) -> None:
             nonlocal pending
-            future = pool.submit(task.run)
+            future = pool.submit(run_scoped, task)
             pending += 1
             futures.append(future)
             future.add_done_callback(partial(_report_done, finished, task))

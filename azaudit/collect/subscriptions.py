@@ -4,34 +4,64 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    DecodeError,
+    DeserializationError,
+    HttpResponseError,
+    SerializationError,
+)
 
-from azaudit.auth import first_line
 from azaudit.clients import Clients
 from azaudit.collect.sdk import text
-from azaudit.errors import AuthError, UsageError
+from azaudit.collect.tasks import describe_failure
+from azaudit.errors import AuthError, AzauditError, NetworkError, TransportRefusal, UsageError
 from azaudit.inventory.common import Subscription
+from azaudit.transport import request_scope
+
+# Every failure a listing made before the audit can meet: azure-core's classes (network,
+# timeouts, HTTP answers, bodies that are not JSON, redirect loops), models that cannot be read,
+# and the transport's refusals (a nextLink to another host, a paging loop, endless throttling).
+LISTING_FAILURES = (AzureError, DeserializationError, SerializationError, TransportRefusal)
+
+
+def listing_failure(what: str, exc: BaseException, hint: str) -> AzauditError:
+    """The one-line error (exit 2) for a listing that must succeed before anything is audited.
+
+    A credential that could not get a token, or a refusal (401, 403), is an authentication error
+    with ``hint``; another answer of the service about the request (a 4xx) is a usage error with
+    ``hint``; everything else (no connection, a timeout, a 5xx after the retries, an unreadable
+    answer, a refusal of the transport) is a network error. The reason comes from
+    :func:`describe_failure`, the one mapping of failures to words, so it reads as it does in a
+    report's coverage.
+    """
+    status, reason = describe_failure(exc)
+    where = f" (HTTP {status})" if status and not reason.startswith("HTTP ") else ""
+    if isinstance(exc, ClientAuthenticationError) and status is None:
+        return AuthError(f"could not {what}: {reason}; {hint}")
+    if status in (401, 403):
+        return AuthError(f"cannot {what}{where}: {reason}; {hint}")
+    if isinstance(exc, HttpResponseError) and not isinstance(exc, DecodeError) and status and 400 <= status < 500:
+        return UsageError(f"cannot {what}{where}: {reason}; {hint}")
+    return NetworkError(f"could not {what}{where}: {reason}; nothing was audited")
 
 
 def visible_subscriptions(clients: Clients) -> list[Subscription]:
     try:
-        return [
-            Subscription(
-                subscription_id=s.subscription_id or "",
-                display_name=s.display_name or "",
-                state=text(s.state) or "",
-                tenant_id=text(getattr(s, "tenant_id", None)) or "",
-            )
-            for s in clients.subscriptions().subscriptions.list()
-        ]
-    except ClientAuthenticationError as exc:
-        raise AuthError(
-            f"Azure refused the credential while listing subscriptions: {first_line(exc.message)}"
-        ) from None
-    except HttpResponseError as exc:
-        raise AuthError(
-            f"could not list subscriptions (HTTP {exc.status_code}): {first_line(exc.message)}; "
-            "check that the identity has Reader on at least one subscription"
+        with request_scope():
+            return [
+                Subscription(
+                    subscription_id=s.subscription_id or "",
+                    display_name=s.display_name or "",
+                    state=text(s.state) or "",
+                    tenant_id=text(getattr(s, "tenant_id", None)) or "",
+                )
+                for s in clients.subscriptions().subscriptions.list()
+            ]
+    except LISTING_FAILURES as exc:
+        raise listing_failure(
+            "list the subscriptions", exc, "check that the identity has Reader on at least one subscription"
         ) from None
 
 
