@@ -42,7 +42,7 @@ EXPECTED: dict[str, tuple[set[str], set[str], set[str]]] = {
     "ACR005": ({PLATFORM_ACR}, {PROD_ACR, ML_ACR}, BASIC_STANDARD),
     "ACR006": ({PLATFORM_ACR}, {PROD_ACR, ML_ACR}, BASIC_STANDARD),
     "ACR007": ({ML_ACR}, {PROD_ACR, PLATFORM_ACR}, BASIC_STANDARD),
-    "ACR008": ({PLATFORM_ACR, ML_ACR}, {PROD_ACR}, BASIC_STANDARD),
+    "ACR008": ({PLATFORM_ACR, ML_ACR} | BASIC_STANDARD, {PROD_ACR}, set()),  # Basic/Standard cannot disable exports
     "ACR009": (
         {f"{LEGACY_ACR}/ci-pull", f"{ML_ACR}/training-push", f"{PLATFORM_ACR}/edge-device"},
         {PROD_ACR, DEV_ACR, f"{PLATFORM_ACR}/release-bot"},
@@ -51,6 +51,32 @@ EXPECTED: dict[str, tuple[set[str], set[str], set[str]]] = {
     "ACR010": ({LEGACY_ACR, DEV_ACR, ML_ACR}, {PROD_ACR, PLATFORM_ACR}, set()),
     "ACR011": (ALL - {PROD_ACR}, {PROD_ACR}, set()),
 }
+
+
+# Azure Policy built-in definitions that test the same control (read from Azure/azure-policy).
+POLICIES = {
+    "ACR001": {"dc921057-6b28-4fbe-9b83-f7bec05db6c2", "79fdfe03-ffcb-4e55-b4d0-b925b8241759"},
+    "ACR002": {"9f2dea28-e834-476c-99c5-3507b4728395", "cced2946-b08a-44fe-9fd9-e4ed8a779897"},
+    "ACR003": {"d0793b48-0edc-4296-a390-4c75d1bdfd71"},
+    "ACR004": {"e8eef0a8-67cf-4eb4-9386-14b0e78733d4"},
+    "ACR005": set(),  # no definition for content trust
+    "ACR006": set(),  # nor for quarantine
+    "ACR007": set(),  # nor for retention
+    "ACR008": {"524b0254-c285-4903-bee6-bb8126cde579"},
+    "ACR009": {"ff05e24e-195c-447e-b322-5e90c9f9f366", "a9b426fe-8856-4945-8600-18c5dd1cca2a"},
+    "ACR010": {"42781ec6-6127-4c30-bdfa-fb423a0047d3", "785596ed-054f-41bc-aaec-7f3d0ba05725"},
+    "ACR011": {"5b9159ae-1701-4a6f-9a7a-aa9c8ddd0580"},
+}
+
+
+@pytest.mark.parametrize("code", sorted(POLICIES))
+def test_acr_checks_name_their_azure_policy_definitions(code: str) -> None:
+    meta = CHECKS[code].meta
+    assert set(meta.policies) == POLICIES[code]
+    if not meta.policies:
+        assert "no Azure Policy built-in definition" in " ".join(meta.docs.decisions.split())
+    else:
+        assert any("github.com/Azure/azure-policy" in ref for ref in meta.docs.references)
 
 
 def test_every_acr_row_of_the_catalogue_is_a_check() -> None:
@@ -69,11 +95,11 @@ def _messages(sample_audit: Audit, code: str, resource: str) -> list[str]:
 
 
 def test_basic_and_standard_registries_say_premium_is_needed(sample_audit: Audit) -> None:
-    for code in ("ACR003", "ACR004", "ACR011"):
+    for code in ("ACR003", "ACR004", "ACR008", "ACR011"):
         for registry in BASIC_STANDARD:
             (message,) = _messages(sample_audit, code, registry)
             assert "Premium" in message, (code, message)
-    for code in ("ACR005", "ACR006", "ACR007", "ACR008"):
+    for code in ("ACR005", "ACR006", "ACR007"):
         (message,) = _messages(sample_audit, code, LEGACY_ACR)
         assert message.startswith("not applicable") and "Premium" in message and "Basic" in message
 
@@ -230,7 +256,7 @@ def test_acr005_content_trust(sku: str, trust: str | None, encryption: str | Non
         ("ACR007", "retention_policy_status", "enabled", Status.PASS),
         ("ACR008", "export_policy_status", None, Status.FAIL),  # Azure's default is enabled
         ("ACR008", "export_policy_status", "enabled", Status.FAIL),
-        ("ACR008", "export_policy_status", "disabled", Status.PASS),
+        ("ACR008", "export_policy_status", "disabled", Status.FAIL),  # public access still enabled
         ("ACR010", "arm_audience_policy_status", None, Status.FAIL),  # Azure's default is enabled
         ("ACR010", "arm_audience_policy_status", "enabled", Status.FAIL),
         ("ACR010", "arm_audience_policy_status", "disabled", Status.PASS),
@@ -245,7 +271,25 @@ def test_policy_values(code: str, field: str, value: object, status: Status) -> 
     assert got is status
 
 
-@pytest.mark.parametrize("code", ["ACR005", "ACR006", "ACR007", "ACR008"])
+@pytest.mark.parametrize(
+    ("sku", "export", "public", "status"),
+    [
+        ("Premium", "disabled", "Disabled", Status.PASS),
+        ("Premium", "Disabled", "disabled", Status.PASS),
+        ("Premium", "disabled", "Enabled", Status.FAIL),  # Azure Policy: both, or non-compliant
+        ("Premium", None, "Disabled", Status.FAIL),
+        ("Basic", None, "Enabled", Status.FAIL),  # no export policy to disable: was SKIPPED
+        ("Standard", "disabled", "Disabled", Status.FAIL),
+    ],
+)
+def test_acr008_exports_follow_azure_policy(sku: str, export: str | None, public: str, status: Status) -> None:
+    got, message = verdict("ACR008", registry(sku=sku, export_policy_status=export, public_network_access=public))
+    assert got is status, message
+    if sku != "Premium":
+        assert "Premium SKU" in message
+
+
+@pytest.mark.parametrize("code", ["ACR005", "ACR006", "ACR007"])
 def test_premium_only_policies_skip_basic_and_standard(code: str) -> None:
     for sku in ("Basic", "Standard"):
         status, message = verdict(code, registry(sku=sku, export_policy_status="enabled"))

@@ -14,12 +14,15 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.REGISTRIES,),
     recommendations=("protect-credentials",),
     mcsb=("IM-1",),
+    policies=("dc921057-6b28-4fbe-9b83-f7bec05db6c2", "79fdfe03-ffcb-4e55-b4d0-b925b8241759"),
 )
 def admin_user_enabled(ctx: CheckContext) -> Iterator[Outcome]:
     """
     ## What it checks
     Whether the registry's built-in admin account (`properties.adminUserEnabled`) is turned on.
-    An absent value counts as disabled, as it does in Azure.
+    An absent value counts as disabled, as it does in Azure and in the Azure Policy definitions
+    "Container registries should have local admin account disabled" (and its Modify twin),
+    which test `adminUserEnabled` equal to `true`.
 
     ## Why it matters
     The admin account is one shared user name with two long-lived passwords that can push and
@@ -37,6 +40,7 @@ def admin_user_enabled(ctx: CheckContext) -> Iterator[Outcome]:
     ## References
     - https://learn.microsoft.com/azure/container-registry/container-registry-authentication#admin-account
     - https://learn.microsoft.com/security/benchmark/azure/baselines/azure-container-registry-security-baseline
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_AdminAccountDisabled_AuditDeny.json
     """
     for registry in ctx.inventory.registries:
         if registry.admin_user_enabled:

@@ -14,12 +14,14 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.REGISTRIES,),
     recommendations=("private-registry",),
     mcsb=("IM-1",),
+    policies=("9f2dea28-e834-476c-99c5-3507b4728395", "cced2946-b08a-44fe-9fd9-e4ed8a779897"),
 )
 def anonymous_pull_enabled(ctx: CheckContext) -> Iterator[Outcome]:
     """
     ## What it checks
     Whether the registry allows unauthenticated pulls (`properties.anonymousPullEnabled`). An
-    absent value counts as disabled, as it does in Azure.
+    absent value counts as disabled, as it does in Azure and in the Azure Policy definitions
+    "Container registries should have anonymous authentication disabled" (and its Modify twin).
 
     ## Why it matters
     With anonymous pull on, anyone who can reach the registry endpoint can list nothing but pull
@@ -38,6 +40,7 @@ def anonymous_pull_enabled(ctx: CheckContext) -> Iterator[Outcome]:
     ## References
     - https://learn.microsoft.com/azure/container-registry/anonymous-pull-access
     - https://learn.microsoft.com/azure/container-registry/container-registry-authentication
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_AnonymousPullDisabled_AuditDeny.json
     """
     for registry in ctx.inventory.registries:
         if registry.anonymous_pull_enabled:

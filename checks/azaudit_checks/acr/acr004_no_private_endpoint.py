@@ -14,13 +14,16 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.REGISTRIES,),
     recommendations=("network-segmentation",),
     mcsb=("NS-2",),
+    policies=("e8eef0a8-67cf-4eb4-9386-14b0e78733d4",),
 )
 def no_private_endpoint(ctx: CheckContext) -> Iterator[Outcome]:
     """
     ## What it checks
     Whether the registry has at least one private endpoint connection in the `Approved` state
     (`properties.privateEndpointConnections`). Pending, rejected or disconnected connections do
-    not count: no traffic flows through them.
+    not count: no traffic flows through them. This is the Azure Policy definition "Container
+    Registries should use private links", which counts connections whose
+    `privateLinkServiceConnectionState.status` is `Approved`.
 
     ## Why it matters
     A private endpoint gives the registry an address inside your virtual network, so that
@@ -41,12 +44,15 @@ def no_private_endpoint(ctx: CheckContext) -> Iterator[Outcome]:
 
     ## Decisions
     Basic and Standard registries FAIL as well (the catalogue rule has no SKU exception); the
-    message says that private endpoints need the Premium SKU. A connection still waiting for
-    approval is named in the message but does not pass.
+    message says that private endpoints need the Premium SKU (Azure Policy flags them too, and
+    has a separate definition for the SKU itself, "Container registries should have SKUs that
+    support Private Links"). A connection still waiting for approval is named in the message
+    but does not pass.
 
     ## References
     - https://learn.microsoft.com/azure/container-registry/container-registry-private-link
     - https://learn.microsoft.com/azure/private-link/private-endpoint-overview
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_PrivateEndpointEnabled_Audit.json
     """
     for registry in ctx.inventory.registries:
         approved = [pe for pe in registry.private_endpoints if pe.approved]

@@ -39,7 +39,8 @@ def quarantine_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     ## Decisions
     Quarantine is a preview feature that needs a scanner able to release images; a registry
     whose images are gated some other way (a pipeline that scans before pushing and signs) can
-    suppress this low-severity check with a reason.
+    suppress this low-severity check with a reason. There is no Azure Policy built-in
+    definition for the quarantine policy.
 
     ## References
     - https://learn.microsoft.com/azure/templates/microsoft.containerregistry/registries

@@ -34,6 +34,10 @@ def untagged_retention_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     az acr config retention update --registry <registry> --status enabled --days 30 --type UntaggedManifests
     ```
 
+    ## Decisions
+    An absent policy FAILs: Azure creates registries with retention disabled. There is no Azure
+    Policy built-in definition for the retention policy.
+
     ## References
     - https://learn.microsoft.com/azure/container-registry/container-registry-retention-policy
     - https://learn.microsoft.com/cli/azure/acr/config/retention

@@ -14,6 +14,7 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.REGISTRIES,),
     recommendations=("protect-credentials",),
     mcsb=("IM-1",),
+    policies=("42781ec6-6127-4c30-bdfa-fb423a0047d3", "785596ed-054f-41bc-aaec-7f3d0ba05725"),
 )
 def arm_audience_token_allowed(ctx: CheckContext) -> Iterator[Outcome]:
     """
@@ -37,11 +38,15 @@ def arm_audience_token_allowed(ctx: CheckContext) -> Iterator[Outcome]:
     ```
 
     ## Decisions
-    An absent policy FAILs: Azure's default for `azureADAuthenticationAsArmPolicy` is `enabled`.
+    An absent policy FAILs: Azure's default for `azureADAuthenticationAsArmPolicy` is `enabled`,
+    and the Azure Policy definitions "Container registries should have ARM audience token
+    authentication disabled" (and its Modify twin) treat an absent policy or status as
+    non-compliant.
 
     ## References
     - https://learn.microsoft.com/azure/container-registry/container-registry-disable-authentication-as-arm
     - https://learn.microsoft.com/cli/azure/acr/config/authentication-as-arm
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_AADAuthenticationAsArmPolicy_AuditDeny.json
     """
     for registry in ctx.inventory.registries:
         if (registry.arm_audience_policy_status or "enabled").lower() == "enabled":

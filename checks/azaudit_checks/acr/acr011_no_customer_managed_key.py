@@ -14,13 +14,16 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.REGISTRIES,),
     recommendations=("image-integrity",),
     mcsb=("DP-5",),
+    policies=("5b9159ae-1701-4a6f-9a7a-aa9c8ddd0580",),
 )
 def no_customer_managed_key(ctx: CheckContext) -> Iterator[Outcome]:
     """
     ## What it checks
     Whether the registry's content is encrypted with a customer-managed key
     (`properties.encryption.status` is `enabled`). Registries without one use Microsoft-managed
-    keys.
+    keys. An absent status counts as not encrypted with a customer-managed key, as in the Azure
+    Policy definition "Container registries should be encrypted with a customer-managed key"
+    (`encryption.status` not equal to `enabled`).
 
     ## Why it matters
     Images are always encrypted at rest, but with Microsoft-managed keys you cannot revoke access
@@ -47,6 +50,7 @@ def no_customer_managed_key(ctx: CheckContext) -> Iterator[Outcome]:
     ## References
     - https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys
     - https://learn.microsoft.com/azure/container-registry/tutorial-enable-customer-managed-keys
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_CMKEncryptionEnabled_Audit.json
     """
     for registry in ctx.inventory.registries:
         if (registry.encryption_status or "").lower() == "enabled":
