@@ -42,9 +42,10 @@ KEEP = ""  # a replaced file whose previous content could not be kept aside
 @dataclass
 class _Target:
     given: Path  # as the user named it
-    real: Path  # symbolic links followed
+    real: Path  # symbolic links followed (a stream keeps the path given: /dev/stdout names a pipe)
     mode: int | None  # S_IFMT of what is there now; None: nothing yet
     permissions: int  # for the new file
+    identity: object  # the same for two paths naming the same file
 
 
 def _umask() -> int:
@@ -64,31 +65,35 @@ def _describe(mode: int) -> str:
 
 
 def _target(path: Path, umask: int) -> _Target:
-    real = Path(os.path.realpath(path))
     try:
-        info = os.stat(real)
+        info = os.stat(path)  # follows links, also the kernel's (/dev/stdout → /proc/self/fd/1 → a pipe)
     except FileNotFoundError:
+        real = Path(os.path.realpath(path))  # a new file, or the missing target of a link
         if not real.parent.is_dir():
             raise OutputError(f"cannot write {path}: its folder {real.parent} does not exist") from None
-        return _Target(path, real, None, 0o666 & ~umask)
+        return _Target(path, real, None, 0o666 & ~umask, real)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     kind = stat.S_IFMT(info.st_mode)
     if not (stat.S_ISREG(kind) or stat.S_ISCHR(kind) or stat.S_ISFIFO(kind)):
         raise OutputError(f"cannot write {path}: it is {_describe(kind)}; name a file, a FIFO or a character device")
-    return _Target(path, real, kind, stat.S_IMODE(info.st_mode))
+    if not stat.S_ISREG(kind):
+        # A stream: written through as named; the same one twice (/dev/null) is the user's call.
+        return _Target(path, path, kind, stat.S_IMODE(info.st_mode), object())
+    real = Path(os.path.realpath(path))
+    return _Target(path, real, kind, stat.S_IMODE(info.st_mode), (info.st_dev, info.st_ino))
 
 
 def check_targets(paths: Sequence[Path]) -> None:
     """Refuse, before any work, targets that can never be written: a directory, a socket, a block
     device, a missing folder, or two reports naming the same file."""
-    seen: dict[Path, Path] = {}
+    seen: dict[object, Path] = {}
     umask = _umask()
     for path in paths:
         target = _target(path, umask)
-        if target.real in seen:
-            raise OutputError(f"{seen[target.real]} and {path} are the same file; give each report its own path")
-        seen[target.real] = path
+        if target.identity in seen:
+            raise OutputError(f"{seen[target.identity]} and {path} are the same file; give each report its own path")
+        seen[target.identity] = path
 
 
 def _stream(target: _Target, text: str) -> None:

@@ -228,3 +228,16 @@ def test_an_unwritable_target_is_refused_before_any_request(tmp_path: Path, monk
 
     monkeypatch.setattr(cli, "run_audit", never)
     one_clear_line(*audit_to("--report", f"csv={tmp_path}"))
+
+
+def test_a_kernel_link_to_a_pipe_is_written_through(tmp_path: Path) -> None:
+    """``-o /dev/stdout`` in a pipeline: /dev/stdout → /proc/self/fd/1 → a pipe, whose "target
+    path" (``pipe:[1234]``) does not exist."""
+    read_end, write_end = os.pipe()
+    try:
+        write_reports([(Path(f"/proc/self/fd/{write_end}"), "report\n"), (tmp_path / "r.md", "# r\n")])
+        os.close(write_end)
+        assert os.read(read_end, 100) == b"report\n"
+    finally:
+        os.close(read_end)
+    assert (tmp_path / "r.md").read_text(encoding="utf-8") == "# r\n"
