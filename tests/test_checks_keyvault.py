@@ -225,3 +225,11 @@ def test_checks_name_the_azure_policy_definitions_of_their_control(code: str) ->
         assert len(linked) == len(meta.policies)  # each definition's JSON is in References
     else:
         assert not linked and "no built-in definition" in meta.docs.decisions.replace("\n", " ")
+
+
+def test_kv005_names_the_firewall_definitions_of_azure_policy() -> None:
+    meta = catalogue.load()["KV005"].meta
+    # Azure Key Vault should have firewall enabled; Configure key vaults to enable firewall
+    assert set(meta.policies) == {"55615ac9-af46-4a59-874e-391cc3dfb490", "ac673a9a-f77d-4846-b2d8-a57f8e1c01dc"}
+    linked = [r for r in meta.docs.references if "Azure/azure-policy/blob/master/built-in-policies/" in r]
+    assert len(linked) == 2

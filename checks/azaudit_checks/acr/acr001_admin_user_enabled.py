@@ -41,6 +41,7 @@ def admin_user_enabled(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/container-registry/container-registry-authentication#admin-account
     - https://learn.microsoft.com/security/benchmark/azure/baselines/azure-container-registry-security-baseline
     - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_AdminAccountDisabled_AuditDeny.json
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_AdminAccountDisabled_Modify.json
     """
     for registry in ctx.inventory.registries:
         if registry.admin_user_enabled:

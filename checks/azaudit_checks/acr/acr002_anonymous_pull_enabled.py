@@ -41,6 +41,7 @@ def anonymous_pull_enabled(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/container-registry/anonymous-pull-access
     - https://learn.microsoft.com/azure/container-registry/container-registry-authentication
     - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_AnonymousPullDisabled_AuditDeny.json
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_AnonymousPullDisabled_Modify.json
     """
     for registry in ctx.inventory.registries:
         if registry.anonymous_pull_enabled:

@@ -57,6 +57,7 @@ def repository_tokens_enabled(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/container-registry/container-registry-authentication
     - https://learn.microsoft.com/azure/templates/microsoft.containerregistry/registries/tokens
     - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_TokenDisabled_AuditDeny.json
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_TokenDisabled_Modify.json
     """
     for registry in ctx.inventory.registries:
         judged = False

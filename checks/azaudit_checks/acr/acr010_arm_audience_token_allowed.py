@@ -47,6 +47,7 @@ def arm_audience_token_allowed(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/container-registry/container-registry-disable-authentication-as-arm
     - https://learn.microsoft.com/cli/azure/acr/config/authentication-as-arm
     - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_AADAuthenticationAsArmPolicy_AuditDeny.json
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_AADAuthenticationAsArmDisabled_Modify.json
     """
     for registry in ctx.inventory.registries:
         if (registry.arm_audience_policy_status or "enabled").lower() == "enabled":

@@ -51,6 +51,7 @@ def public_network_unrestricted(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/key-vault/general/network-security
     - https://learn.microsoft.com/azure/key-vault/general/private-link-service
     - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Key%20Vault/AzureKeyVaultFirewallEnabled_Audit.json
+    - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Key%20Vault/AzureKeyVaultFirewallEnabled_Modify.json
     """
     for vault in ctx.inventory.vaults:
         if (vault.public_network_access or "").lower() == "disabled":

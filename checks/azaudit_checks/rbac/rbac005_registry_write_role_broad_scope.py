@@ -70,8 +70,8 @@ def registry_write_role_broad_scope(ctx: CheckContext) -> Iterator[Outcome]:
     scope are in today (a registry created tomorrow may be in the other). An ABAC condition on
     a broad assignment narrows the repositories, not the registries, and does not make it pass.
     Owner and Contributor also write to registries in the default mode (in ABAC mode they keep
-    only control-plane rights); they are judged by the checks about privileged roles, not here. There is no Azure Policy built-in definition for the scope of
-    role assignments.
+    only control-plane rights); they are judged by the checks about privileged roles, not
+    here. There is no Azure Policy built-in definition for the scope of role assignments.
 
     ## References
     - https://learn.microsoft.com/azure/container-registry/container-registry-roles
