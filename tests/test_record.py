@@ -56,6 +56,8 @@ def test_environment_values_are_never_recorded() -> None:
     for secret in ("debug-internal-host", "hunter2", "never-returned", "pat123"):
         assert secret not in text
     assert '"LOG_LEVEL"' in text and '"redacted"' in text
+    token = scrub_body(url, body)["value"][0]["properties"]["containers"][0]["properties"]["environmentVariables"][2]
+    assert token == {"name": "TOKEN", "secureValue": "redacted"}, "a secure variable stays one"
 
 
 def test_scrubbed_command_lines_keep_their_verdict() -> None:

@@ -182,6 +182,8 @@ def _env(variables: Any) -> Any:
             item["value"] = scrub_env_value(variable["name"], value)
         elif "value" in variable:
             item["value"] = value if value is None or isinstance(value, bool | int | float) else _empty_like(value)
+        if variable.get("secureValue") is not None:
+            item["secureValue"] = REDACTED  # Azure never returns it; if it does, only that it did
         kept.append(item)
     return kept
 
