@@ -135,8 +135,10 @@ def test_sarif_validates_against_the_official_schema(sample_audit: Audit) -> Non
         validator.validate(document)
     run = json.loads(FORMATS["sarif"](sample_audit.report))["runs"][0]
     assert run["invocations"][0]["executionSuccessful"] is False  # the sample audit is incomplete
-    assert all(
-        r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].startswith("/subscriptions/")
+    assert all(  # ARM ids: of a resource, or of a role assignment at management group scope
+        r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].startswith(
+            ("/subscriptions/", "/providers/Microsoft.Management/managementGroups/")
+        )
         for r in run["results"]
     )
     assert all("security-severity" in rule["properties"] for rule in run["tool"]["driver"]["rules"])
