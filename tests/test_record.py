@@ -285,3 +285,24 @@ def test_a_retried_request_keeps_its_last_answer_and_a_non_json_answer_keeps_non
     assert kept.status == 200 and kept.body == {"value": [{"name": "acr"}]}
     listing = replayable[request_key("GET", "https://management.azure.com/subscriptions")]
     assert listing.raw_body is not None and not listing.raw_body.startswith(("{", "["))
+
+
+def _without_tags(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _without_tags(value) for key, value in node.items() if key != "tags"}
+    if isinstance(node, list):
+        return [_without_tags(value) for value in node]
+    return node
+
+
+def test_the_allow_list_keeps_every_field_a_collector_reads(tmp_path: Path) -> None:
+    """The whole inventory (tags aside, which no check reads) replays from a recording as it was
+    collected: a collector that starts reading a field the allow-list drops fails here, naming
+    the field, before it can change a verdict."""
+    from azaudit.inventory import to_json
+
+    original = audit_replay(record=tmp_path / "recorded")
+    replayed = audit_replay(tmp_path / "recorded")
+    assert _without_tags(json.loads(to_json(replayed.inventory))) == _without_tags(
+        json.loads(to_json(original.inventory))
+    ), "a field the collectors read is missing from recorder.SHAPES"
