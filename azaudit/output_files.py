@@ -6,8 +6,8 @@ audit, and one format written while another failed would be published as the who
 
 - every report is rendered before anything is written (the caller passes the texts);
 - a regular file (or a new one) is written to a temporary file beside it and renamed over it in
-  one step; the existing file's permission bits are kept, a new file gets ``0666`` less the
-  umask (as ``open`` would), never the ``0600`` of a bare temporary file;
+  one step; the existing file's permission bits (and, as root, its owner) are kept, a new file
+  gets ``0666`` less the umask (as ``open`` would), never the ``0600`` of a bare temporary file;
 - a symbolic link is followed: its target is written (atomically when the target is a regular
   file), the link itself stays a link;
 - a character device or a FIFO (``-o /dev/stdout``, ``-o /dev/null``, a named pipe) is written
@@ -22,6 +22,7 @@ audit, and one format written while another failed would be published as the who
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
@@ -46,6 +47,7 @@ class _Target:
     mode: int | None  # S_IFMT of what is there now; None: nothing yet
     permissions: int  # for the new file
     identity: object  # the same for two paths naming the same file
+    owner: tuple[int, int] | None = None  # uid and gid of the file replaced
 
 
 def _umask() -> int:
@@ -81,7 +83,7 @@ def _target(path: Path, umask: int) -> _Target:
         # A stream: written through as named; the same one twice (/dev/null) is the user's call.
         return _Target(path, path, kind, stat.S_IMODE(info.st_mode), object())
     real = Path(os.path.realpath(path))
-    return _Target(path, real, kind, stat.S_IMODE(info.st_mode), (info.st_dev, info.st_ino))
+    return _Target(path, real, kind, stat.S_IMODE(info.st_mode), (info.st_dev, info.st_ino), (info.st_uid, info.st_gid))
 
 
 def check_targets(paths: Sequence[Path]) -> None:
@@ -121,6 +123,11 @@ def write_reports(outputs: Sequence[tuple[Path, str]]) -> None:
             )
             temporaries.append((target, temporary))
             os.chmod(temporary, target.permissions)
+            if target.owner is not None:
+                # root replacing another user's report keeps its owner; anyone else cannot, and the
+                # file becomes theirs, as any rewrite of it would
+                with contextlib.suppress(PermissionError):
+                    os.chown(temporary, *target.owner)
             with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
                 stream.write(text)
         for target, text in targets:

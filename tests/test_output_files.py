@@ -241,3 +241,12 @@ def test_a_kernel_link_to_a_pipe_is_written_through(tmp_path: Path) -> None:
     finally:
         os.close(read_end)
     assert (tmp_path / "r.md").read_text(encoding="utf-8") == "# r\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another user")
+def test_root_replacing_another_users_report_keeps_its_owner(tmp_path: Path) -> None:
+    report = tmp_path / "azaudit.json"
+    report.write_text("old\n", encoding="utf-8")
+    os.chown(report, 4321, 4322)
+    write_atomically(report, "new\n")
+    assert (report.stat().st_uid, report.stat().st_gid) == (4321, 4322)
