@@ -335,6 +335,31 @@ def test_json_text_keeps_values() -> None:
     assert json.loads(encoded) == value
 
 
+def test_a_lone_surrogate_in_a_name_renders_in_every_format(tmp_path: Path) -> None:
+    """``"\\ud800"`` is valid JSON escaping but has no UTF-8 form: no format may crash on it."""
+    tenant = tmp_path / "tenant"
+    shutil.copytree(SAMPLE_TENANT, tenant)
+
+    def plant(document: dict[str, Any]) -> None:
+        for interaction in document["interactions"]:
+            body = interaction["response"]["body"]
+            if any(group["name"] == "aci-dev-debug" for group in body.get("value", [])):
+                text = json.dumps(body).replace('"aci-dev-debug"', '"aci-dev-debug\\ud800"')
+                interaction["response"] = {"status": 200, "raw_body": text}
+
+    _edit(tenant / "contoso-dev" / "containerinstance.json", plant)
+    args = ["subscription", "--replay", str(tenant), "-f", "json", "-o", str(tmp_path / "r.json")]
+    for fmt in ("table", "markdown", "sarif", "junit", "csv"):
+        args += ["--report", f"{fmt}={tmp_path / ('r.' + fmt)}"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "aci-dev-debug<U+D800>" in (tmp_path / "r.table").read_text(encoding="utf-8")
+    names = {f["resource_name"] for f in json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["findings"]}
+    assert "aci-dev-debug\ufffd" in names
+    again = runner.invoke(app, ["report", str(tmp_path / "r.json"), "-f", "table"])
+    assert again.exit_code == 0 and "aci-dev-debug\ufffd" in again.stdout
+
+
 # ---------------------------------------------------------------------------- item 4
 
 

@@ -7,6 +7,7 @@ is removed or changes meaning; new optional fields keep the version.
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from azaudit.render.escape import json_text
 from azaudit.report import BaselineSummary, Report, RunInfo
 
 SCHEMA_VERSION = 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ReportDocument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -47,7 +49,23 @@ def render(report: Report) -> str:
         notes=report.notes,
         baseline=report.baseline,
     )
-    return json_text(msgspec.json.format(msgspec.json.encode(document).decode("utf-8"), indent=2)) + "\n"
+    try:
+        encoded = msgspec.json.encode(document)
+    except UnicodeEncodeError:
+        # A lone surrogate (a hostile answer's "\ud800") has no UTF-8 form: it becomes U+FFFD,
+        # the replacement character, so that the report can still be written and read back.
+        encoded = msgspec.json.encode(_well_formed(msgspec.to_builtins(document)))
+    return json_text(msgspec.json.format(encoded.decode("utf-8"), indent=2)) + "\n"
+
+
+def _well_formed(value: object) -> object:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_well_formed(k): _well_formed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_well_formed(v) for v in value]
+    return value
 
 
 def read(path: Path, source: str) -> Report:
