@@ -2155,9 +2155,27 @@ def management_groups() -> None:
                     "nextLink": None,
                 },
             ),
-            ok(descendants("contoso-prod-lz"), {"value": [member(PROD, "contoso-prod", "contoso-prod-lz"), member(LEGACY, "contoso-legacy", "contoso-prod-lz")]}),
-            ok(descendants("contoso-sandbox-lz"), {"value": [member(SANDBOX, "contoso-sandbox", "contoso-sandbox-lz")]}),
-            ok(descendants("contoso-acquired"), {"value": [member(HIDDEN, "fabrikam-prod", "contoso-acquired"), member(DEV, "contoso-dev", "contoso-acquired")]}),
+            ok(
+                descendants("contoso-prod-lz"),
+                {
+                    "value": [
+                        member(PROD, "contoso-prod", "contoso-prod-lz"),
+                        member(LEGACY, "contoso-legacy", "contoso-prod-lz"),
+                    ]
+                },
+            ),
+            ok(
+                descendants("contoso-sandbox-lz"), {"value": [member(SANDBOX, "contoso-sandbox", "contoso-sandbox-lz")]}
+            ),
+            ok(
+                descendants("contoso-acquired"),
+                {
+                    "value": [
+                        member(HIDDEN, "fabrikam-prod", "contoso-acquired"),
+                        member(DEV, "contoso-dev", "contoso-acquired"),
+                    ]
+                },
+            ),
             forbidden(
                 descendants("contoso-finance"),
                 "Microsoft.Management/managementGroups/descendants/read",
