@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -62,6 +63,21 @@ def main_options(
     ] = False,
 ) -> None:
     """azaudit: security audit of container workloads on Azure."""
+    root = logging.getLogger()
+    if not any(isinstance(handler, _LibraryWarnings) for handler in root.handlers):
+        root.addHandler(_LibraryWarnings(logging.WARNING))
+
+
+class _LibraryWarnings(logging.Handler):
+    """Warnings of the libraries underneath (the Azure SDK logs values of answers it could not
+    read; urllib3 logs URLs) printed as azaudit prints its own messages: neutralised, on stderr.
+    Without it Python's last-resort handler would print them raw."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _err(f"azaudit: {record.levelname.lower()} from {record.name}: {record.getMessage()}")
+        except Exception:  # a logging failure must not end the audit
+            self.handleError(record)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -245,6 +246,15 @@ def test_an_error_quoting_tenant_text_is_neutralised_on_stderr(tmp_path: Path) -
     assert result.exit_code == 2 and "ambiguous" in result.stderr
     assert "##vso[" not in result.stderr and not any(h in result.stderr for h in HIDDEN)
     assert "dup **vso[task.complete result=Succeeded]" in result.stderr
+
+
+def test_library_warnings_reach_stderr_neutralised(capsys: pytest.CaptureFixture[str]) -> None:
+    """The Azure SDK logs values from answers it could not read (an unknown enum value, say)."""
+    runner.invoke(app, ["checks"])  # any command sets up where library warnings go
+    logging.getLogger("azure.mgmt.test").warning("cannot read %s", "##vso[task.complete result=Succeeded]\x1b[2J")
+    err = capsys.readouterr().err
+    assert "##vso[" not in err and "\x1b" not in err
+    assert "azaudit: warning from azure.mgmt.test: cannot read **vso[task.complete result=Succeeded]\\x1b[2J" in err
 
 
 def test_pipeline_commands_go_to_stderr_when_the_report_is_on_stdout(hostile: Path) -> None:
