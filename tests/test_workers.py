@@ -174,6 +174,17 @@ def test_no_fork_while_a_thread_azaudit_does_not_know_is_running() -> None:
     assert answers == [[os.getpid(), [s.subscription_id for s in SUBSCRIPTIONS], True]]
 
 
+def test_the_transport_watchdog_thread_is_paused_for_the_fork() -> None:
+    from azaudit.transport import _WATCHDOG
+
+    _WATCHDOG.watch(60).finish()  # a request was made: the deadline thread runs
+    assert any(t.name == "azaudit-deadlines" for t in threading.enumerate())
+    results = run_shards(where, SUBSCRIPTIONS, 2)
+    assert os.getpid() not in {json.loads(r.inventory_json)[0] for r in results}, "forked, not collected here"
+    _WATCHDOG.watch(0.01)  # and it starts again when next needed
+    assert wait_for(lambda: any(t.name == "azaudit-deadlines" for t in threading.enumerate()), 2)
+
+
 def test_a_worker_failure_is_raised_in_the_parent_and_a_vanished_worker_is_one_clear_error() -> None:
     def refuses(shard: Sequence[Subscription], run_wide: bool) -> ShardResult:
         raise UsageError("no such subscription")
