@@ -5,6 +5,10 @@ workers would leave them running. Where cleanup matters, :func:`sigterm_raises` 
 :class:`Terminated`, which unwinds like ``KeyboardInterrupt`` and which the CLI reports in one
 line (exit 143).
 
+When an interrupted audit unwinds, its collection threads must not sit out a ``Retry-After`` of
+a minute first: :func:`stopping_waits` makes every :func:`wait` return at once, raising
+:class:`Abandoned` in the waiting thread, for as long as the unwinding lasts.
+
 ``fork()`` copies only the calling thread: a lock another thread holds at that moment stays held
 forever in the child (Python 3.12+ warns about it). A module that runs a helper thread registers,
 with :func:`pause_before_fork`, a function that stops that thread (it must start again by itself
@@ -20,10 +24,31 @@ from contextlib import contextmanager
 from types import FrameType
 
 _PAUSES: list[Callable[[], None]] = []
+_STOPPING = threading.Event()
 
 
 class Terminated(BaseException):
     """SIGTERM arrived. A BaseException, so that no ``except Exception`` swallows it."""
+
+
+class Abandoned(Exception):
+    """A wait was cut short because the audit is being interrupted."""
+
+
+def wait(seconds: float) -> None:
+    """Sleep ``seconds``, unless the audit is being interrupted (:class:`Abandoned`)."""
+    if _STOPPING.wait(seconds):
+        raise Abandoned("the audit was interrupted")
+
+
+@contextmanager
+def stopping_waits() -> Iterator[None]:
+    """Within the block (an interrupted audit waiting for its threads), every wait ends at once."""
+    _STOPPING.set()
+    try:
+        yield
+    finally:
+        _STOPPING.clear()
 
 
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:

@@ -45,7 +45,7 @@ from azure.core.exceptions import ServiceResponseTimeoutError
 from azure.core.pipeline.transport import HttpTransport, RequestsTransport
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
-from azaudit import secret_guard
+from azaudit import lifecycle, secret_guard
 from azaudit.clouds import Cloud
 from azaudit.errors import ForeignHostError, PagingLoopError, ThrottledError
 from azaudit.lifecycle import pause_before_fork
@@ -391,7 +391,7 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         allowed = max(0.0, cap - _state.waited)
         if duration <= allowed:
             _state.waited += duration
-            time.sleep(duration)
+            lifecycle.wait(duration)  # cut short when the audit is interrupted
             return
         request = _state.request
         kind = request_kind(request.method, request.url) if request is not None else "a request"  # type: ignore[attr-defined]
@@ -403,7 +403,7 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         if _state.scope is not None:
             _state.scope.throttled.append(Throttled(kind=kind, asked=duration, waited=allowed))
         _state.waited = cap
-        time.sleep(allowed)
+        lifecycle.wait(allowed)
 
     def open(self) -> None:
         self._inner.open()
