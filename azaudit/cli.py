@@ -64,20 +64,26 @@ def main_options(
 ) -> None:
     """azaudit: security audit of container workloads on Azure."""
     root = logging.getLogger()
-    if not any(isinstance(handler, _LibraryWarnings) for handler in root.handlers):
-        root.addHandler(_LibraryWarnings(logging.WARNING))
+    if _LIBRARY_LOG not in root.handlers:
+        root.addHandler(_LIBRARY_LOG)
+    _LIBRARY_LOG.setLevel(_SILENT)
 
 
-class _LibraryWarnings(logging.Handler):
-    """Warnings of the libraries underneath (the Azure SDK logs values of answers it could not
-    read; urllib3 logs URLs) printed as azaudit prints its own messages: neutralised, on stderr.
-    Without it Python's last-resort handler would print them raw."""
+class _LibraryLog(logging.Handler):
+    """Where the log records of the libraries underneath go. Without a handler Python's
+    last-resort one prints their warnings raw on stderr: identity's second line under azaudit's
+    one clear line, or values of answers the SDK could not read. azaudit reports failures itself,
+    so they are shown only with ``--verbose``, and then neutralised like azaudit's own messages."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             _err(f"azaudit: {record.levelname.lower()} from {record.name}: {record.getMessage()}")
         except Exception:  # a logging failure must not end the audit
             self.handleError(record)
+
+
+_SILENT = logging.CRITICAL + 1
+_LIBRARY_LOG = _LibraryLog(_SILENT)
 
 
 @contextmanager
@@ -202,9 +208,13 @@ def subscription(
             "merge the JSON reports with `azaudit report`.",
         ),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Explain what was collected and how.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Explain what was collected and how; show the SDK's warnings.")
+    ] = False,
 ) -> None:
     """Audit subscriptions and print the findings."""
+    if verbose:
+        _LIBRARY_LOG.setLevel(logging.WARNING)
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose from {', '.join(FORMATS)}", param_hint="--format")
     try:

@@ -248,10 +248,17 @@ def test_an_error_quoting_tenant_text_is_neutralised_on_stderr(tmp_path: Path) -
     assert "dup **vso[task.complete result=Succeeded]" in result.stderr
 
 
-def test_library_warnings_reach_stderr_neutralised(capsys: pytest.CaptureFixture[str]) -> None:
-    """The Azure SDK logs values from answers it could not read (an unknown enum value, say)."""
-    runner.invoke(app, ["checks"])  # any command sets up where library warnings go
-    logging.getLogger("azure.mgmt.test").warning("cannot read %s", "##vso[task.complete result=Succeeded]\x1b[2J")
+def test_library_warnings_are_silent_or_neutralised(capsys: pytest.CaptureFixture[str]) -> None:
+    """The SDK logs values of answers it could not read (an unknown enum value, say): never raw on
+    stderr; only with --verbose, and neutralised."""
+    log = logging.getLogger("azure.mgmt.test")
+    attack = "##vso[task.complete result=Succeeded]\x1b[2J"
+    runner.invoke(app, ["checks"])
+    log.warning("cannot read %s", attack)
+    assert capsys.readouterr().err == ""
+    verbose = runner.invoke(app, ["subscription", "--replay", str(SAMPLE_TENANT), "--select", "ACR001", "--verbose"])
+    assert verbose.exit_code == 1
+    log.warning("cannot read %s", attack)
     err = capsys.readouterr().err
     assert "##vso[" not in err and "\x1b" not in err
     assert "azaudit: warning from azure.mgmt.test: cannot read **vso[task.complete result=Succeeded]\\x1b[2J" in err
