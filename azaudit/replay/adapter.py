@@ -19,7 +19,7 @@ from urllib3.response import HTTPResponse
 
 from azaudit.errors import UnmatchedRequestError
 from azaudit.replay.credential import REPLAY_TENANT_ID, replay_token
-from azaudit.replay.fixtures import RecordedResponse, RequestKey, request_key
+from azaudit.replay.fixtures import RecordedResponse, RequestKey, body_digest, request_key, sent_body
 
 # Key Vault data-plane DNS suffix → the login authority of that cloud.
 VAULT_AUTHORITIES = {
@@ -62,19 +62,25 @@ class ReplayAdapter(BaseAdapter):  # type: ignore[misc]
         own = replay_token(REPLAY_TENANT_ID)
         return authorization.startswith("Bearer " + own.split(";")[0]) and authorization != f"Bearer {own}"
 
-    def answer(self, method: str, url: str, headers: Mapping[str, str]) -> RecordedResponse:
+    def answer(self, method: str, url: str, headers: Mapping[str, str], body: Any = None) -> RecordedResponse:
+        """The recorded answer to a request; ``body`` is what it sent, as JSON (see
+        :func:`azaudit.replay.fixtures.sent_body`)."""
         host = (urlsplit(url).hostname or "").lower()
         if self._refuses(headers.get("Authorization")):
             challenge = self._challenge(host)
             if challenge is not None:
                 return challenge
-        recorded = self._responses.get(request_key(method, url))
+        key = request_key(method, url, body)
+        recorded = self._responses.get(key)
         if recorded is None:
-            raise UnmatchedRequestError(f"replay: no recorded response for {method} {url} in {self._source}")
+            raise UnmatchedRequestError(
+                f"replay: no recorded response for {method} {url} ({body_digest(key)}) in {self._source}"
+            )
         return recorded
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        return self.build(request, self.answer(str(request.method), str(request.url), request.headers))
+        body = sent_body(request.body, str(request.headers.get("Content-Type", "")))
+        return self.build(request, self.answer(str(request.method), str(request.url), request.headers, body))
 
     def build(self, request: requests.PreparedRequest, recorded: RecordedResponse) -> requests.Response:
         """A real ``requests`` response carrying ``recorded``."""

@@ -47,7 +47,7 @@ from azaudit.detect.credentials import (
 )
 from azaudit.errors import UsageError
 from azaudit.inventory.aci import CommandCredential
-from azaudit.replay.fixtures import RequestKey, request_key
+from azaudit.replay.fixtures import RequestKey, request_key, sent_body
 
 # A fake sample per credential kind: recognisable as fake, classified as the same kind.
 FAKE_SAMPLES = {
@@ -463,6 +463,16 @@ def scrub_body(url: str, body: Any) -> Any:
     return _keep(body, shape_for(url))
 
 
+def _recordable_body(request: requests.PreparedRequest) -> Any:
+    """The JSON body a request sent (a Resource Graph query), kept so that replay can match it.
+    Any other body (a form-encoded token exchange carries a token) is never recorded."""
+    content_type = str(request.headers.get("Content-Type", "")).lower()
+    if not request.body or "json" not in content_type:
+        return None
+    body = sent_body(request.body, content_type)
+    return body if isinstance(body, (dict, list)) else None
+
+
 def check_destination(directory: Path) -> None:
     """Refuse, before the audit starts, a ``--record`` folder the recording cannot be written to
     whole: a file, or a folder that already holds something (a recording mixed into another, or
@@ -493,7 +503,11 @@ class RecordingAdapter(BaseAdapter):  # type: ignore[misc]
         except ValueError:
             # Not JSON: replayed as an answer that is not JSON either, without a byte of it.
             answer["raw_body"] = NOT_JSON
-        record = {"request": {"method": str(request.method), "url": str(request.url)}, "response": answer}
+        sent: dict[str, Any] = {"method": str(request.method), "url": str(request.url)}
+        body = _recordable_body(request)
+        if body is not None:
+            sent["body"] = body
+        record = {"request": sent, "response": answer}
         with self._lock:
             self.interactions.append(record)
         return response
@@ -508,7 +522,8 @@ class RecordingAdapter(BaseAdapter):  # type: ignore[misc]
         one the audit used: replay refuses a request recorded twice."""
         last: dict[RequestKey, dict[str, Any]] = {}
         for record in self.interactions:
-            last[request_key(record["request"]["method"], record["request"]["url"])] = record
+            sent = record["request"]
+            last[request_key(sent["method"], sent["url"], sent.get("body"))] = record
         by_file: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for record in last.values():
             parts = urlsplit(record["request"]["url"]).path.split("/")
