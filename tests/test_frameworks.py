@@ -1,0 +1,175 @@
+"""Compliance frameworks: the mapping data (its source, its ids, its agreement with the catalogue)
+and the per-control view derived from a report's findings."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import msgspec
+import pytest
+
+from azaudit import catalogue, frameworks
+from azaudit.errors import UsageError
+from azaudit.frameworks import CONTROL_ID, Framework, FrameworkError, validate
+from azaudit.frameworks.view import CheckCounts, ControlStatus, control_status, framework_view
+from azaudit.model import CheckDocs, CheckMeta, Finding, Severity, Status
+from tests.conftest import ROOT
+
+BUILTIN = {code: chk.meta for code, chk in catalogue.load().items() if chk.meta.builtin}
+EXPECTED = {"mcsb-v1", "cis-azure-3.0.0", "nist-800-53-r5", "iso-27001-2022", "pci-dss-4.0.1", "soc-2"}
+
+
+@pytest.fixture(params=sorted(EXPECTED))
+def framework(request: pytest.FixtureRequest) -> Framework:
+    return frameworks.load(request.param)
+
+
+def test_the_frameworks_shipped() -> None:
+    assert set(frameworks.available()) == EXPECTED
+
+
+def test_every_mapped_check_exists_and_every_builtin_check_is_mapped_or_explained(framework: Framework) -> None:
+    mapped = {code for control in framework.controls.values() for code in control.checks}
+    assert mapped <= set(BUILTIN), mapped - set(BUILTIN)
+    assert set(framework.unmapped) <= set(BUILTIN)
+    assert mapped | set(framework.unmapped) == set(BUILTIN)
+    assert all(reason.strip() for reason in framework.unmapped.values())
+
+
+def test_every_builtin_check_maps_to_an_mcsb_control_with_a_name_and_domain() -> None:
+    mcsb = frameworks.load("mcsb-v1")
+    assert not mcsb.unmapped
+    for code, meta in BUILTIN.items():
+        mapped = {cid for cid, control in mcsb.controls.items() if code in control.checks}
+        assert mapped, code
+        # the check's own mcsb= metadata is part of the mapping
+        assert set(meta.mcsb) <= mapped, code
+    for control in mcsb.controls.values():
+        assert control.title and control.domain
+    ns2 = mcsb.controls["NS-2"]
+    assert ns2.title == "Secure cloud native services with network controls"
+    assert ns2.domain == "Network Security"
+    assert "ACR003" in ns2.checks
+
+
+def test_control_ids_are_well_formed_and_sources_pinned(framework: Framework) -> None:
+    assert all(CONTROL_ID.match(cid) for cid in framework.controls)
+    assert len(framework.source.commit) == 40
+    assert framework.source.commit in framework.source.url
+    assert framework.source.url.startswith("https://github.com/Azure/azure-policy/blob/")
+    assert framework.derivation
+
+
+def test_cis_says_it_has_no_registry_or_container_instance_control() -> None:
+    cis = frameworks.load("cis-azure-3.0.0")
+    assert cis.version == "3.0.0"
+    for code in BUILTIN:
+        if code.startswith(("ACR", "ACI")):
+            assert "no Container" in cis.unmapped[code]
+    assert cis.controls["3.3.5"].checks == ("KV001", "KV002")
+    assert cis.controls["3.1.4.1"].checks == ("DEF001",)
+
+
+def test_regulatory_mappings_follow_azure_policy() -> None:
+    # KV007's definition 98728c90 is in IA-5 of Azure Policy's NIST SP 800-53 Rev. 5 initiative
+    assert "KV007" in frameworks.load("nist-800-53-r5").controls["IA-5"].checks
+    assert "RBAC001" in frameworks.load("soc-2").controls["CC6.1"].checks
+    assert "ACI013" in frameworks.load("pci-dss-4.0.1").controls["3.5.1.1"].checks
+    assert "LOG003" in frameworks.load("iso-27001-2022").controls["9.1"].checks
+
+
+def test_data_files_are_what_the_generator_derives_from_the_sources() -> None:
+    result = subprocess.run(
+        [sys.executable, "tools/build_frameworks.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_loader_validates() -> None:
+    good = frameworks.load("mcsb-v1")
+    bad_id = msgspec.structs.replace(good, controls={"not an id": frameworks.Control(checks=("ACR001",))})
+    with pytest.raises(FrameworkError, match="malformed control id"):
+        validate(bad_id, "mcsb-v1")
+    twice = msgspec.structs.replace(good, controls={"NS-2": frameworks.Control(checks=("ACR003", "ACR003"))})
+    with pytest.raises(FrameworkError, match="twice"):
+        validate(twice, "mcsb-v1")
+    both = msgspec.structs.replace(
+        good, controls={"NS-2": frameworks.Control(checks=("ACR003",))}, unmapped={"ACR003": "none"}
+    )
+    with pytest.raises(FrameworkError, match="both mapped and unmapped"):
+        validate(both, "mcsb-v1")
+    with pytest.raises(FrameworkError, match="does not match"):
+        validate(good, "cis-azure-3.0.0")
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.json.decode(b'{"id": "x", "title": "t"}', type=Framework)
+
+
+def test_unknown_framework_is_a_usage_error_listing_the_known_ones() -> None:
+    with pytest.raises(UsageError, match=r"unknown framework 'cis-9'; choose from .*mcsb-v1"):
+        frameworks.parse_ids(["cis-9"])
+    assert frameworks.parse_ids(["MCSB-v1", "mcsb-v1", "soc-2"]) == ("mcsb-v1", "soc-2")
+
+
+def _counts(**kw: int) -> CheckCounts:
+    return CheckCounts(code="ACR001", title="t", ran=True, **kw)
+
+
+def test_control_status_rules() -> None:
+    assert control_status([]) is ControlStatus.NOT_COVERED
+    assert control_status([CheckCounts(code="ACR001", title="", ran=False)]) is ControlStatus.NOT_RUN
+    assert control_status([_counts(passed=3), _counts(failed=1, not_assessed=1)]) is ControlStatus.FAIL
+    assert control_status([_counts(passed=3), _counts(not_assessed=1)]) is ControlStatus.NOT_ASSESSED
+    assert control_status([_counts(passed=3), _counts(skipped=2)]) is ControlStatus.PASS
+
+
+class _Report(msgspec.Struct, frozen=True):
+    findings: tuple[Finding, ...]
+    checks: dict[str, CheckMeta]
+
+
+def _finding(code: str, status: Status, resource: str) -> Finding:
+    return Finding(
+        code=code,
+        status=status,
+        severity=Severity.HIGH,
+        resource_id=f"/subscriptions/s/resourceGroups/rg/providers/X/y/{resource}",
+        resource_name=resource,
+        resource_type="X/y",
+        subscription_id="s",
+        message="m",
+    )
+
+
+def test_a_controls_status_is_derived_from_its_checks_findings() -> None:
+    docs = CheckDocs(what="w", why="y", fix="f", references=())
+    checks = {
+        code: msgspec.structs.replace(BUILTIN[code], docs=docs) for code in ("ACR003", "ACR004", "KV005", "KV006")
+    }
+    report = _Report(
+        findings=(
+            _finding("ACR003", Status.PASS, "a"),
+            _finding("ACR003", Status.PASS, "b"),
+            _finding("ACR004", Status.FAIL, "a"),
+            _finding("KV005", Status.ERROR, "v"),
+            _finding("KV006", Status.SKIPPED, "v"),
+            _finding("KV001", Status.FAIL, "v"),  # not mapped to NS-2: must not count there
+        ),
+        checks=checks,
+    )
+    view = framework_view(report, "mcsb-v1")
+    by_id = {c.id: c for c in view.controls}
+    ns2 = by_id["NS-2"]
+    assert ns2.status is ControlStatus.FAIL
+    counts = {c.code: (c.passed, c.failed, c.not_assessed, c.skipped, c.ran) for c in ns2.checks}
+    assert counts["ACR003"] == (2, 0, 0, 0, True)
+    assert counts["ACR004"] == (0, 1, 0, 0, True)
+    assert counts["KV005"] == (0, 0, 1, 0, True)
+    assert counts["KV006"] == (0, 0, 0, 1, True)
+    assert counts["ACR008"] == (0, 0, 0, 0, False)  # mapped, not selected in this run
+    assert by_id["NS-5"].status is ControlStatus.NOT_COVERED
+    assert by_id["IM-1"].status is ControlStatus.NOT_RUN
+    # without the failing registry, the error leaves NS-2 not assessed, never passed
+    report = _Report(findings=tuple(f for f in report.findings if f.code != "ACR004"), checks=checks)
+    assert {c.id: c for c in framework_view(report, "mcsb-v1").controls}["NS-2"].status is ControlStatus.NOT_ASSESSED
+    assert sum(view.summary.values()) == len(view.controls)
