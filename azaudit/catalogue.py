@@ -20,6 +20,7 @@ from contextlib import contextmanager
 
 import msgspec
 
+from azaudit.applicability import RECORDS, Selector
 from azaudit.clouds import CLOUDS, Cloud, CloudName
 from azaudit.errors import UsageError
 from azaudit.inventory import Inventory
@@ -71,6 +72,8 @@ CheckFunction = Callable[[CheckContext], Iterable[Outcome]]
 class Check(msgspec.Struct, frozen=True):
     meta: CheckMeta
     run: CheckFunction
+    # the engine skips resources failing one of these before ``run`` sees them
+    applies_to: tuple[Selector, ...] = ()
 
 
 _REGISTRY: dict[str, Check] = {}
@@ -129,10 +132,15 @@ def check(
     recommendations: Sequence[str],
     mcsb: Sequence[str] = (),
     policies: Sequence[str] = (),
+    applies_to: Sequence[Selector] = (),
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check. Duplicate codes or names, and unknown recommendation tags, are refused
     loudly. Built-in codes are a service prefix and three digits (``ACI005``); a plugin's codes put
-    the organisation's prefix first (``CONTOSO-ACI101``)."""
+    the organisation's prefix first (``CONTOSO-ACI101``).
+
+    ``applies_to`` lists selectors (:mod:`azaudit.applicability`) over the records of
+    ``resource_type``: a resource failing one is SKIPPED by the engine as not applicable, once,
+    and the check never sees it."""
     origin = _origin
     match = CODE_PATTERN.match(code)
     if not match or match.group("prefix") not in SERVICES:
@@ -150,6 +158,8 @@ def check(
     unknown = sorted(set(recommendations) - set(RECOMMENDATIONS))
     if unknown:
         raise CatalogueError(f"{code}: unknown recommendation tag(s) {', '.join(unknown)}")
+    if applies_to and resource_type not in RECORDS:
+        raise CatalogueError(f"{code}: applies_to selects {', '.join(RECORDS)} records, not {resource_type}")
 
     def register(function: CheckFunction) -> CheckFunction:
         if code in _REGISTRY:
@@ -170,10 +180,11 @@ def check(
             recommendations=tuple(recommendations),
             mcsb=tuple(mcsb),
             policies=tuple(p.lower() for p in policies),
+            applies_to=tuple(selector.label for selector in applies_to),
             docs=parse_docs(code, function.__doc__),
             origin=origin,
         )
-        _REGISTRY[code] = Check(meta=meta, run=function)
+        _REGISTRY[code] = Check(meta=meta, run=function, applies_to=tuple(applies_to))
         return function
 
     return register

@@ -2,7 +2,9 @@
 
 Coverage is applied here, once, for every check: an outcome about a resource whose data a
 collection error lost is replaced by an ERROR finding for that scope, so a 403 never reads as
-PASS or FAIL. A check that raises becomes an ERROR finding; the run goes on.
+PASS or FAIL. A check that raises becomes an ERROR finding; the run goes on. A check's
+``applies_to`` selectors are applied here too, before it runs: each resource it does not apply to
+gets one SKIPPED outcome in the same words for every check, and the check sees only the others.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
+from azaudit.applicability import RECORDS
 from azaudit.catalogue import Check, CheckContext
 from azaudit.inventory.coverage import CollectionError, Dataset
 from azaudit.model import CheckMeta, Finding, Outcome, Status
@@ -64,10 +67,44 @@ def _crashed(meta: CheckMeta, exc: BaseException, reported: int) -> Finding:
     )
 
 
+def _applicable(check: Check, context: CheckContext) -> tuple[CheckContext, list[tuple[str, Outcome | None]]]:
+    """The context the check runs with (its resources narrowed to those it applies to), and every
+    resource of its type in inventory order: its id with a SKIPPED outcome, or None where the
+    check applies."""
+    if not check.applies_to:
+        return context, []
+    field = RECORDS[check.meta.resource_type]
+    kept, order = [], []
+    for record in getattr(context.inventory, field):
+        failed = next((s for s in check.applies_to if not s.test(record)), None)
+        skipped = None if failed is None else Outcome.skipped(record, failed.skip_message(record))
+        order.append((record.id.lower(), skipped))
+        if skipped is None:
+            kept.append(record)
+    narrowed = msgspec.structs.replace(context.inventory, **{field: tuple(kept)})
+    return msgspec.structs.replace(context, inventory=narrowed), order
+
+
+def _in_order(order: list[tuple[str, Outcome | None]], outcomes: list[Outcome]) -> list[Outcome]:
+    """Skipped and judged outcomes in inventory order, as if the check had skipped them itself;
+    outcomes about other resources follow."""
+    if not order:
+        return outcomes
+    by_resource: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        by_resource.setdefault(outcome.resource_id.lower(), []).append(outcome)
+    merged: list[Outcome] = []
+    for resource_id, skipped in order:
+        merged.extend([skipped] if skipped is not None else by_resource.pop(resource_id, []))
+    merged.extend(o for rest in by_resource.values() for o in rest)
+    return merged
+
+
 def evaluate(check: Check, context: CheckContext) -> list[Finding]:
     """The findings of one check, with coverage applied."""
     datasets = [Dataset(d) for d in check.meta.requires]
     errors = context.inventory.errors_for(datasets)
+    context, order = _applicable(check, context)
     outcomes: list[Outcome] = []
     crashed: Finding | None = None
     try:
@@ -76,6 +113,7 @@ def evaluate(check: Check, context: CheckContext) -> list[Finding]:
             outcomes.append(outcome)
     except Exception as exc:  # the one deliberate catch-all: a broken check is a result
         crashed = _crashed(check.meta, exc, len(outcomes))
+    outcomes = _in_order(order, outcomes)
     findings = [
         _finding(check.meta, o) for o in outcomes if not any(e.covers(o.resource_id, o.subscription_id) for e in errors)
     ]

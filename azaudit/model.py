@@ -96,6 +96,9 @@ class CheckMeta(msgspec.Struct, frozen=True, kw_only=True):
     # Azure Policy built-in definitions (their GUIDs) that test the same control, so results can
     # be compared with Policy's compliance view. Empty where no built-in definition exists.
     policies: tuple[str, ...] = ()
+    # labels of the selectors saying where the check applies ("Premium registries only"); empty:
+    # every resource of its type
+    applies_to: tuple[str, ...] = ()
     origin: str = BUILTIN_ORIGIN  # "azaudit", or the distribution and version of a plugin
 
     @property

@@ -173,7 +173,7 @@ def test_security_contexts_of_standard_groups_are_not_applicable_once_per_group(
         for name in STANDARD:
             (finding,) = _findings(sample_audit, code, name)
             assert finding.status is Status.SKIPPED and finding.item is None, (code, name)
-            assert "only on Confidential container groups" in finding.message and "Standard" in finding.message
+            assert "Confidential container groups only" in finding.message and "Standard" in finding.message
 
 
 def test_a_limit_above_the_request_names_both(sample_audit: Audit) -> None:

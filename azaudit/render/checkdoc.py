@@ -24,6 +24,11 @@ def check_markdown(meta: CheckMeta, heading: str = "#") -> str:
         f"- Container security guidance: {tags}",
         f"- MCSB: {mcsb}",
         f"- Azure Policy: {policies}",
+        *(
+            [f"- Applies to: {'; '.join(meta.applies_to)} (others are SKIPPED as not applicable)"]
+            if meta.applies_to
+            else []
+        ),
         *([] if meta.builtin else [f"- Source: custom check from {meta.origin} (not part of azaudit)"]),
         "",
         f"{heading}# What it checks",

@@ -1,9 +1,9 @@
 from collections.abc import Iterator
 
+from azaudit.applicability import CONFIDENTIAL_CONTAINER_GROUPS, LINUX_CONTAINER_GROUPS
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
-from azaudit_checks.aci._security_context import not_applicable
 
 
 @check(
@@ -15,6 +15,7 @@ from azaudit_checks.aci._security_context import not_applicable
     requires=(Dataset.CONTAINER_GROUPS,),
     recommendations=("least-privilege-runtime",),
     mcsb=("PV-2",),
+    applies_to=(LINUX_CONTAINER_GROUPS, CONFIDENTIAL_CONTAINER_GROUPS),
 )
 def privileged_container(ctx: CheckContext) -> Iterator[Outcome]:
     """
@@ -61,10 +62,6 @@ def privileged_container(ctx: CheckContext) -> Iterator[Outcome]:
     - https://github.com/Azure/azure-cli-extensions/tree/main/src/confcom
     """
     for group in ctx.inventory.container_groups:
-        skipped = not_applicable(group)
-        if skipped is not None:
-            yield skipped
-            continue
         privileged = [c for c in group.containers if c.security_context and c.security_context.privileged]
         for container in privileged:
             kind = "init container" if container.init else "container"

@@ -1,10 +1,10 @@
 from collections.abc import Iterator
 
+from azaudit.applicability import CONFIDENTIAL_CONTAINER_GROUPS, LINUX_CONTAINER_GROUPS
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.aci import SecurityContext
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
-from azaudit_checks.aci._security_context import not_applicable
 
 # The capabilities a container of a Confidential group gets when its security context adds none:
 # the container runtime's default set, as the Azure CLI confcom extension writes it into the
@@ -56,6 +56,7 @@ def _reasons(context: SecurityContext) -> list[str]:
     requires=(Dataset.CONTAINER_GROUPS,),
     recommendations=("least-privilege-runtime",),
     mcsb=("PV-2",),
+    applies_to=(LINUX_CONTAINER_GROUPS, CONFIDENTIAL_CONTAINER_GROUPS),
 )
 def privilege_escalation_allowed(ctx: CheckContext) -> Iterator[Outcome]:
     """
@@ -106,10 +107,6 @@ def privilege_escalation_allowed(ctx: CheckContext) -> Iterator[Outcome]:
     - https://kubernetes.io/docs/tasks/configure-pod-container/security-context/
     """
     for group in ctx.inventory.container_groups:
-        skipped = not_applicable(group)
-        if skipped is not None:
-            yield skipped
-            continue
         found = 0
         for container in group.containers:
             reasons = _reasons(container.security_context or SecurityContext())

@@ -1,9 +1,9 @@
 from collections.abc import Iterator
 
+from azaudit.applicability import CONFIDENTIAL_CONTAINER_GROUPS, LINUX_CONTAINER_GROUPS
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
-from azaudit_checks.aci._security_context import not_applicable
 
 
 @check(
@@ -15,6 +15,7 @@ from azaudit_checks.aci._security_context import not_applicable
     requires=(Dataset.CONTAINER_GROUPS,),
     recommendations=("least-privilege-runtime",),
     mcsb=("PV-2",),
+    applies_to=(LINUX_CONTAINER_GROUPS, CONFIDENTIAL_CONTAINER_GROUPS),
 )
 def runs_as_root(ctx: CheckContext) -> Iterator[Outcome]:
     """
@@ -60,10 +61,6 @@ def runs_as_root(ctx: CheckContext) -> Iterator[Outcome]:
     - https://docs.docker.com/engine/security/rootless/
     """
     for group in ctx.inventory.container_groups:
-        skipped = not_applicable(group)
-        if skipped is not None:
-            yield skipped
-            continue
         root = 0
         unknown = 0
         for container in group.containers:

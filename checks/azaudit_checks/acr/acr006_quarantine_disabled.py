@@ -1,5 +1,6 @@
 from collections.abc import Iterator
 
+from azaudit.applicability import PREMIUM_REGISTRIES
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
@@ -14,6 +15,7 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.REGISTRIES,),
     recommendations=("scan-images", "image-integrity"),
     mcsb=("DS-6",),
+    applies_to=(PREMIUM_REGISTRIES,),
 )
 def quarantine_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     """
@@ -47,11 +49,7 @@ def quarantine_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     - https://azure.github.io/PSRule.Rules.Azure/en/rules/Azure.ACR.Quarantine/
     """
     for registry in ctx.inventory.registries:
-        if not registry.is_premium:
-            yield Outcome.skipped(
-                registry, f"not applicable: quarantine needs the Premium SKU (this registry is {registry.sku})"
-            )
-        elif (registry.quarantine_policy_status or "").lower() == "enabled":
+        if (registry.quarantine_policy_status or "").lower() == "enabled":
             yield Outcome.passed(registry, "new images are quarantined until marked as scanned")
         else:
             yield Outcome.failed(registry, "quarantine is disabled: new images can be pulled before any scan")

@@ -1,5 +1,6 @@
 from collections.abc import Iterator
 
+from azaudit.applicability import PREMIUM_REGISTRIES
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
@@ -14,6 +15,7 @@ from azaudit.model import Outcome, Severity
     requires=(Dataset.REGISTRIES,),
     recommendations=("image-integrity",),
     mcsb=("AM-3",),
+    applies_to=(PREMIUM_REGISTRIES,),
 )
 def untagged_retention_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     """
@@ -43,11 +45,7 @@ def untagged_retention_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/cli/azure/acr/config/retention
     """
     for registry in ctx.inventory.registries:
-        if not registry.is_premium:
-            yield Outcome.skipped(
-                registry, f"not applicable: retention policies need the Premium SKU (this registry is {registry.sku})"
-            )
-        elif (registry.retention_policy_status or "").lower() == "enabled":
+        if (registry.retention_policy_status or "").lower() == "enabled":
             days = registry.retention_days
             after = f" after {days} day(s)" if days is not None else ""
             yield Outcome.passed(registry, f"untagged manifests are deleted{after}")
