@@ -3,16 +3,19 @@ and the per-control view derived from a report's findings."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
+import jsonschema
 import msgspec
 import pytest
+from markdown_it import MarkdownIt
 
 from azaudit import catalogue, frameworks
 from azaudit.errors import UsageError
-from azaudit.frameworks import CONTROL_ID, Framework, FrameworkError, validate
-from azaudit.frameworks.view import CheckCounts, ControlStatus, control_status, framework_view
+from azaudit.frameworks import CONTROL_ID, Framework, FrameworkError, present, validate
+from azaudit.frameworks.view import CheckCounts, ControlStatus, FrameworkView, control_status, framework_view
 from azaudit.model import CheckDocs, CheckMeta, Finding, Severity, Status
 from tests.conftest import ROOT
 
@@ -173,3 +176,80 @@ def test_a_controls_status_is_derived_from_its_checks_findings() -> None:
     report = _Report(findings=tuple(f for f in report.findings if f.code != "ACR004"), checks=checks)
     assert {c.id: c for c in framework_view(report, "mcsb-v1").controls}["NS-2"].status is ControlStatus.NOT_ASSESSED
     assert sum(view.summary.values()) == len(view.controls)
+
+
+def _sample_view() -> tuple[_Report, FrameworkView]:
+    docs = CheckDocs(what="w", why="y", fix="f", references=())
+    checks = {code: msgspec.structs.replace(BUILTIN[code], docs=docs) for code in ("ACR003", "ACR004", "KV001")}
+    report = _Report(
+        findings=(
+            _finding("ACR003", Status.PASS, "a"),
+            _finding("ACR004", Status.FAIL, "a"),
+            _finding("KV001", Status.ERROR, "v"),
+        ),
+        checks=checks,
+    )
+    return report, framework_view(report, "mcsb-v1")
+
+
+def test_markdown_section_lists_covered_controls_and_the_rest() -> None:
+    _, view = _sample_view()
+    text = "\n".join(present.markdown([view]))
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    rows = [t for t in tokens if t.type == "tr_open"]
+    assert len(rows) == 1 + len(view.covered())
+    assert "| `NS-2` | Network Security | Secure cloud native services with network controls | **fail** |" in text
+    assert "ACR003: 1 pass; ACR004: 1 fail" in text
+    assert "DP-8" in text and "KV001: 1 not assessed" in text
+    assert "ACR008: not run" in text
+    assert "Controls not covered by azaudit (66)" in text
+    assert present.markdown([]) == []
+
+
+def test_table_csv_and_junit_pieces() -> None:
+    _, view = _sample_view()
+    blocks = present.table([view])
+    assert blocks[0].startswith(
+        "MCSB-V1 (Microsoft cloud security benchmark v1): 19 control(s) with azaudit checks: 1 fail"
+    )
+    assert "NS-2" in blocks[1] and "ACR004: 1 fail" in blocks[1]
+    assert present.csv_header([view]) == ("controls:mcsb-v1",)
+    assert present.csv_cells([view], "KV005", {}) == ("DP-8 NS-2",)
+    assert present.junit_properties([view], "ACR004") == [("framework:mcsb-v1", "NS-2 fail")]
+    assert present.junit_properties([view], "KV001") == [("framework:mcsb-v1", "DP-8 not assessed")]
+
+
+def test_sarif_taxonomies_and_relationships_validate() -> None:
+    _, view = _sample_view()
+    cis = framework_view(_sample_view()[0], "cis-azure-3.0.0")
+    views = [view, cis]
+    taxonomies = present.sarif_taxonomies(views)
+    document = {
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "azaudit",
+                        "rules": [
+                            {"id": code, "relationships": present.sarif_relationships(views, code)}
+                            for code in ("ACR004", "KV001")
+                        ],
+                    }
+                },
+                "taxonomies": taxonomies,
+                "results": [],
+            }
+        ],
+    }
+    jsonschema.validate(document, json.loads((ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json").read_text()))
+    kv001 = document["runs"][0]["tool"]["driver"]["rules"][1]["relationships"]  # type: ignore[index]
+    for relationship in kv001:
+        target = relationship["target"]
+        taxonomy = taxonomies[target["toolComponent"]["index"]]
+        assert taxonomy["name"] == target["toolComponent"]["name"]
+        assert taxonomy["taxa"][target["index"]]["id"] == target["id"]  # type: ignore[index]
+    assert {(r["target"]["toolComponent"]["name"], r["target"]["id"]) for r in kv001} == {
+        ("mcsb-v1", "DP-8"),
+        ("cis-azure-3.0.0", "3.3.5"),
+    }
