@@ -31,6 +31,7 @@ from azaudit.render.escape import Output, neutralise
 from azaudit.render.json_document import read as read_report
 from azaudit.render.table import summary_line
 from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, RunConfig
+from azaudit.scope.shard import Shard
 from azaudit.sharding import merge_reports
 
 app = typer.Typer(
@@ -224,6 +225,11 @@ def subscription(
     extra_reports = _parse_reports(report or [])
     if subscription_ids and management_group:
         raise typer.BadParameter("name subscriptions or management groups, not both", param_hint="--management-group")
+    try:
+        slice_of_run = Shard.parse(shard) if shard is not None else None
+    except AzauditError as exc:
+        _err(f"azaudit: {exc}")
+        raise typer.Exit(ExitCode.ERROR) from None
     run_config = RunConfig(
         subscriptions=tuple(subscription_ids or ()),
         management_groups=tuple(management_group or ()),
@@ -241,7 +247,7 @@ def subscription(
         config_file=config,
         working_directory=Path.cwd(),
         approved_registries=tuple(approved_registry or ()),
-        shard=shard,
+        shard=slice_of_run,
         baseline=baseline,
     )
     try:

@@ -10,6 +10,7 @@ import msgspec
 from azaudit.auth import AuthMode
 from azaudit.clouds import CloudName
 from azaudit.model import Severity
+from azaudit.scope.shard import Shard
 
 DEFAULT_CONCURRENCY = 64
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -27,11 +28,11 @@ class RunConfig(msgspec.Struct, frozen=True, kw_only=True):
     replay: Path | None = None
     record: Path | None = None  # write the run's answers, scrubbed, as replay fixtures here
     concurrency: int = DEFAULT_CONCURRENCY
-    processes: int = 0  # 0: one per core for large audits (see collect/shards.py); 1: no fork
+    processes: int = 0  # 0: one per core for large audits (see collect/pool.py); 1: no fork
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     config_file: Path | None = None
     working_directory: Path = Path(".")
     approved_registries: tuple[str, ...] = ()
     baseline: Path | None = None  # an earlier JSON report: failures are new or unchanged against it
-    shard: str | None = None  # "K/N": audit only that slice of the subscriptions (see sharding.py)
+    shard: Shard | None = None  # audit only that slice of the subscriptions (--shard K/N)
     now: dt.datetime | None = None  # pinned clock (tests); None: the time the run starts

@@ -14,43 +14,17 @@ of shards (a missing job would silently drop its subscriptions).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import msgspec
 
-from azaudit.errors import AzauditError, UsageError
-from azaudit.inventory.common import Subscription
+from azaudit.errors import AzauditError
 from azaudit.report import Report, RunInfo
-
-SHARD_FORMAT = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+from azaudit.scope.shard import Shard
 
 
 class MergeError(AzauditError):
     """Saved reports that cannot honestly be merged into one."""
-
-
-class Shard(msgspec.Struct, frozen=True):
-    index: int  # 1-based, as Azure DevOps' System.JobPositionInPhase
-    total: int
-
-    @classmethod
-    def parse(cls, text: str) -> Shard:
-        match = SHARD_FORMAT.match(text)
-        if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
-            raise UsageError(
-                f"--shard {text!r}: expected K/N with 1 <= K <= N, e.g. 2/4 "
-                "(in Azure DevOps: $(System.JobPositionInPhase)/$(System.TotalJobsInPhase))"
-            )
-        return cls(int(match.group(1)), int(match.group(2)))
-
-    def __str__(self) -> str:
-        return f"{self.index}/{self.total}"
-
-    def take(self, subscriptions: Sequence[Subscription]) -> list[Subscription]:
-        """Every ``total``-th subscription by id, starting at ``index``: the same answer in every job."""
-        ordered = sorted(subscriptions, key=lambda s: s.subscription_id.lower())
-        return ordered[self.index - 1 :: self.total]
 
 
 def _one(values: set[str], what: str, sources: Sequence[str]) -> str:

@@ -30,7 +30,6 @@ import itertools
 import os
 import re
 import socket
-import ssl
 import threading
 import time
 from collections import Counter
@@ -40,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import msgspec
 import requests
 import urllib3
 from azure.core.exceptions import ServiceResponseTimeoutError
@@ -50,7 +50,6 @@ from azaudit import lifecycle, secret_guard
 from azaudit.clouds import Cloud
 from azaudit.errors import ForeignHostError, PagingLoopError, ThrottledError
 from azaudit.lifecycle import pause_before_fork
-from azaudit.tls import run_tls_context
 
 # The longest azaudit waits, in total, before the attempts of one request (Retry-After and
 # back-off together). A service asking for more is told no: the scope is noted or, when the
@@ -88,6 +87,16 @@ def request_kind(method: str, url: str) -> str:
     return f"{method.upper()} {prefix}/{'/'.join(shaped)}"
 
 
+class RequestCounts(msgspec.Struct, frozen=True):
+    """A snapshot of ``RequestStats``."""
+
+    total: int
+    challenges: int
+    peak_in_flight: int
+    by_kind: dict[str, int]
+    by_url: dict[str, int]
+
+
 class RequestStats:
     """Thread-safe counters of the requests a run sent."""
 
@@ -112,14 +121,26 @@ class RequestStats:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
 
-    def absorb(self, total: int, challenges: int, peak: int, by_kind: dict[str, int], by_url: dict[str, int]) -> None:
-        """Add the requests another process sent (a shard of a multi-process run)."""
+    def counts(self) -> RequestCounts:
+        """What these counters hold, as plain data (a forked collection process sends it back)."""
         with self._lock:
-            self.total += total
-            self.challenges += challenges
-            self.peak_in_flight += peak
-            self.by_kind.update(by_kind)
-            self.by_url.update(by_url)
+            return RequestCounts(
+                total=self.total,
+                challenges=self.challenges,
+                peak_in_flight=self.peak_in_flight,
+                by_kind=dict(self.by_kind),
+                by_url=dict(self.by_url),
+            )
+
+    def merge(self, other: RequestCounts) -> None:
+        """Add the requests another process sent (one part of a multi-process collection); the
+        processes ran at the same time, so their peaks add up."""
+        with self._lock:
+            self.total += other.total
+            self.challenges += other.challenges
+            self.peak_in_flight += other.peak_in_flight
+            self.by_kind.update(other.by_kind)
+            self.by_url.update(other.by_url)
 
     def finished(self) -> None:
         with self._lock:
@@ -473,49 +494,25 @@ _POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 class _DeadlineAdapter(requests.adapters.HTTPAdapter):
-    """requests' adapter over connections the deadline watchdog can cut, all wrapped with the
-    run's one TLS context (:mod:`azaudit.tls`): no CA file is loaded per pool or connection."""
-
-    def __init__(self, tls: ssl.SSLContext, **kwargs: Any) -> None:
-        self.tls = tls  # before the pool manager is built
-        super().__init__(**kwargs)
+    """requests' adapter over connections the deadline watchdog can cut."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, ssl_context=self.tls, **kwargs)
+        super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, ssl_context=self.tls, **proxy_kwargs)
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
         if isinstance(manager, urllib3.PoolManager):
             manager.pool_classes_by_scheme = dict(_POOLS)
         return manager
 
-    def build_connection_pool_key_attributes(self, request: Any, verify: Any, cert: Any = None) -> Any:
-        # requests hands REQUESTS_CA_BUNDLE over as ``verify``: the run's context already trusts
-        # it, and a path here would be loaded into that shared context for every connection.
-        if verify is False:
-            raise ValueError("azaudit never turns certificate verification off")
-        return super().build_connection_pool_key_attributes(request, True, cert)
 
-    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        super().cert_verify(conn, url, True, cert)  # type: ignore[no-untyped-call]
-        conn.ca_certs = conn.ca_cert_dir = None  # the context decides what is trusted
-
-
-# Host pools kept besides one per request in flight: ARM's, and the last vaults' still open.
-SPARE_HOST_POOLS = 8
-
-
-def network_session(pool_size: int, tls: ssl.SSLContext | None = None) -> requests.Session:
-    """A session for live runs over connections the per-attempt deadline can cut: up to
-    ``pool_size`` kept-alive connections per host (the run's concurrency: requests' default of
-    10 would serialise a wider run against ARM) and pools for as many hosts as requests can be in
-    flight (each vault is its own host), every connection wrapped with ``tls`` (by default the
-    run's one context, :func:`azaudit.tls.run_tls_context`)."""
+def network_session(pool_size: int) -> requests.Session:
+    """A session for live runs, with a connection pool as large as the run's concurrency
+    (requests' default of 10 would serialise a wider run), over connections the per-attempt
+    deadline can cut."""
     session = requests.Session()
-    adapter = _DeadlineAdapter(
-        tls or run_tls_context(), pool_connections=pool_size + SPARE_HOST_POOLS, pool_maxsize=pool_size
-    )
+    adapter = _DeadlineAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

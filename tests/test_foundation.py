@@ -74,20 +74,14 @@ def test_secret_metadata_pages_on_the_data_plane_and_falls_back_to_arm() -> None
 
 
 def _collect(datasets: set[Dataset]) -> Inventory:
-    from azaudit.audit import _credential, _session, _transport
-    from azaudit.auth import SharedTokenCredential
-    from azaudit.clients import Clients
-    from azaudit.clouds import CLOUDS, CloudName
+    from azaudit.backend import open_backend
     from azaudit.collect import collect
-    from azaudit.collect.subscriptions import choose, visible_subscriptions
+    from azaudit.scope.selection import scope_for
     from tests.conftest import replay_config
 
     config = replay_config()
-    cloud = CLOUDS[CloudName.PUBLIC]
-    transport = _transport(config, _session(config)[0])
-    clients = Clients(SharedTokenCredential(_credential(config, cloud, print)), cloud, transport)
-    subscriptions = choose(visible_subscriptions(clients), ())
-    return collect(clients, subscriptions, datasets, concurrency=4)
+    clients = open_backend(config, print).clients()
+    return collect(clients, scope_for(config).select(clients).subscriptions, datasets, concurrency=4)
 
 
 def test_no_request_is_sent_twice(sample_audit: Audit) -> None:

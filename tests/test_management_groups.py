@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from azaudit.cli import app
 from azaudit.errors import UsageError
 from azaudit.render.markdown import render as markdown
+from azaudit.scope.shard import Shard
 from tests.conftest import SAMPLE_TENANT, audit_replay
 
 runner = CliRunner()
@@ -43,7 +44,7 @@ def test_a_subscription_the_group_holds_but_the_identity_cannot_see_is_named() -
 
 
 def test_a_group_combines_with_shards() -> None:
-    slices = [audited("contoso-landing-zones", shard=f"{k}/2") for k in (1, 2)]
+    slices = [audited("contoso-landing-zones", shard=Shard(k, 2)) for k in (1, 2)]
     assert slices[0] | slices[1] == {"contoso-prod", "contoso-dev"} and not slices[0] & slices[1]
 
 

@@ -10,7 +10,7 @@ from azure.keyvault.secrets import SecretClient
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.keyvault import KeyVaultManagementClient
 
-from azaudit.audit import _session, _transport
+from azaudit.backend import open_backend
 from azaudit.errors import SecretReadRefusedError
 from azaudit.replay import ReplayCredential
 from azaudit.secret_guard import refusal
@@ -138,8 +138,7 @@ def test_every_request_of_the_sample_tenant_passes_the_guard() -> None:
 
 
 def _replay_transport():  # type: ignore[no-untyped-def]
-    config = replay_config()
-    return _transport(config, _session(config)[0])
+    return open_backend(replay_config()).transport
 
 
 def test_reading_a_secret_value_through_the_data_plane_sdk_is_refused_before_sending() -> None:

@@ -16,7 +16,8 @@ from azaudit.inventory.common import Subscription
 from azaudit.model import Finding, Status
 from azaudit.render.json_document import load, render
 from azaudit.report import Report
-from azaudit.sharding import MergeError, Shard, merge_reports
+from azaudit.scope.shard import Shard
+from azaudit.sharding import MergeError, merge_reports
 from tests.conftest import SAMPLE_TENANT, audit_replay, names
 
 runner = CliRunner()
@@ -33,7 +34,7 @@ def saved(audit: Audit, name: str) -> tuple[str, Report]:
 
 @pytest.fixture(scope="module")
 def shards() -> list[Audit]:
-    return [audit_replay(shard=f"{k}/2") for k in (1, 2)]
+    return [audit_replay(shard=Shard(k, 2)) for k in (1, 2)]
 
 
 @pytest.mark.parametrize(("text", "index", "total"), [("1/1", 1, 1), ("2/4", 2, 4), (" 3 / 4 ", 3, 4)])
@@ -105,7 +106,7 @@ def test_a_shard_recognises_identities_that_live_in_other_jobs_subscriptions(sha
 
 
 def test_a_missing_shard_is_refused() -> None:
-    present = [saved(audit_replay(shard=f"{k}/3"), f"shard-{k}.json") for k in (1, 3)]
+    present = [saved(audit_replay(shard=Shard(k, 3)), f"shard-{k}.json") for k in (1, 3)]
     with pytest.raises(MergeError, match=r"shard report\(s\) 2/3 missing: their subscriptions were not audited"):
         merge_reports(present)
 
@@ -116,7 +117,7 @@ def test_the_same_shard_twice_is_refused(shards: list[Audit]) -> None:
 
 
 def test_reports_of_different_check_selections_are_refused(shards: list[Audit]) -> None:
-    other = audit_replay(shard="2/2", select=("ACR",))
+    other = audit_replay(shard=Shard(2, 2), select=("ACR",))
     with pytest.raises(MergeError, match="ran different checks"):
         merge_reports([saved(shards[0], "shard-1.json"), saved(other, "shard-2.json")])
 

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from azaudit.collect.shards import ShardResult, WorkerDied, can_fork, run_shards
+from azaudit.collect.pool import PartResult, WorkerDied, can_fork, run_parts
 from azaudit.errors import UsageError
 from azaudit.inventory.common import Subscription
+from azaudit.transport import RequestCounts
 from tests.conftest import ROOT, SAMPLE_TENANT
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="multi-process collection needs fork (Linux)")
@@ -162,15 +163,11 @@ def test_ctrl_c_in_one_process_does_not_wait_for_a_retry_after(tmp_path: Path) -
     assert err.strip() == "azaudit: interrupted; the audit did not finish and no report was written", err
 
 
-def where(shard: Sequence[Subscription], run_wide: bool) -> ShardResult:
+def where(part: Sequence[Subscription], run_wide: bool) -> PartResult:
     """A job that says which process ran it, over which subscriptions."""
-    return ShardResult(
-        inventory_json=json.dumps([os.getpid(), [s.subscription_id for s in shard], run_wide]).encode(),
-        total=len(shard),
-        challenges=0,
-        peak_in_flight=0,
-        by_kind={},
-        by_url={},
+    return PartResult(
+        inventory_json=json.dumps([os.getpid(), [s.subscription_id for s in part], run_wide]).encode(),
+        requests=RequestCounts(total=len(part), challenges=0, peak_in_flight=0, by_kind={}, by_url={}),
         tokens={},
     )
 
@@ -178,8 +175,8 @@ def where(shard: Sequence[Subscription], run_wide: bool) -> ShardResult:
 SUBSCRIPTIONS = [Subscription(subscription_id=f"sub-{i}", display_name=f"s{i}", state="Enabled") for i in range(5)]
 
 
-def test_shards_run_in_forked_workers_and_the_first_collects_run_wide_data() -> None:
-    results = run_shards(where, SUBSCRIPTIONS, 2)
+def test_parts_run_in_forked_workers_and_the_first_collects_run_wide_data() -> None:
+    results = run_parts(where, SUBSCRIPTIONS, 2)
     answers = [json.loads(r.inventory_json) for r in results]
     assert [a[1] for a in answers] == [["sub-0", "sub-2", "sub-4"], ["sub-1", "sub-3"]]
     assert [a[2] for a in answers] == [True, False]
@@ -191,7 +188,7 @@ def test_no_fork_while_a_thread_azaudit_does_not_know_is_running() -> None:
     thread = threading.Thread(target=stop.wait, name="someone-elses")
     thread.start()
     try:
-        results = run_shards(where, SUBSCRIPTIONS, 2)
+        results = run_parts(where, SUBSCRIPTIONS, 2)
     finally:
         stop.set()
         thread.join()
@@ -204,20 +201,20 @@ def test_the_transport_watchdog_thread_is_paused_for_the_fork() -> None:
 
     _WATCHDOG.watch(60).finish()  # a request was made: the deadline thread runs
     assert any(t.name == "azaudit-deadlines" for t in threading.enumerate())
-    results = run_shards(where, SUBSCRIPTIONS, 2)
+    results = run_parts(where, SUBSCRIPTIONS, 2)
     assert os.getpid() not in {json.loads(r.inventory_json)[0] for r in results}, "forked, not collected here"
     _WATCHDOG.watch(0.01)  # and it starts again when next needed
     assert wait_for(lambda: any(t.name == "azaudit-deadlines" for t in threading.enumerate()), 2)
 
 
 def test_a_worker_failure_is_raised_in_the_parent_and_a_vanished_worker_is_one_clear_error() -> None:
-    def refuses(shard: Sequence[Subscription], run_wide: bool) -> ShardResult:
+    def refuses(part: Sequence[Subscription], run_wide: bool) -> PartResult:
         raise UsageError("no such subscription")
 
-    def vanishes(shard: Sequence[Subscription], run_wide: bool) -> ShardResult:
+    def vanishes(part: Sequence[Subscription], run_wide: bool) -> PartResult:
         os._exit(9)
 
     with pytest.raises(UsageError, match="no such subscription"):
-        run_shards(refuses, SUBSCRIPTIONS, 2)
+        run_parts(refuses, SUBSCRIPTIONS, 2)
     with pytest.raises(WorkerDied, match="exit code 9"):
-        run_shards(vanishes, SUBSCRIPTIONS, 2)
+        run_parts(vanishes, SUBSCRIPTIONS, 2)

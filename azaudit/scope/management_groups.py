@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from azaudit.clients import Clients
 from azaudit.collect.sdk import text
-from azaudit.collect.subscriptions import LISTING_FAILURES, listing_failure
+from azaudit.scope.subscriptions import LISTING_FAILURES, listing_failure
 from azaudit.transport import request_scope
 
 SUBSCRIPTION_TYPE = "/subscriptions"

@@ -1,4 +1,6 @@
-"""Collect with several processes, each auditing a share of the subscriptions.
+"""Collect with several processes, each auditing a part of the subscriptions.
+
+(A *part* is this process pool's slice; a *shard* is only ever a pipeline job's ``--shard K/N``.)
 
 Collection is network-bound, but at thousands of requests the Azure SDK's per-request work
 (pipeline policies, response objects, deserialisation: about 2 ms of CPU each) saturates the one
@@ -12,8 +14,11 @@ default (die at once), never print (a worker's failure travels to the parent, wh
 and ask the kernel to kill them if the parent dies first, however it dies (``PR_SET_PDEATHSIG``).
 When the parent is interrupted (Ctrl-C, SIGTERM, or an error) it terminates its workers, waits
 for them briefly, kills what is left, and only then goes on unwinding. Workers are forked only
-when no other thread runs, so that no lock can be inherited held; otherwise the shards are
+when no other thread runs, so that no lock can be inherited held; otherwise the parts are
 collected in this process.
+
+``collect_in_processes`` is the pool as a run uses it: it takes the Key Vault token once for all
+workers, runs the parts, and merges their inventories, request statistics and token counts.
 """
 
 from __future__ import annotations
@@ -32,26 +37,29 @@ from multiprocessing.process import BaseProcess
 
 import msgspec
 
+from azaudit.backend import Backend
+from azaudit.clients import Clients
+from azaudit.collect import collect, merge
+from azaudit.collect.scheduler import Progress
 from azaudit.errors import AzauditError
+from azaudit.inventory import Inventory, from_json, to_json
 from azaudit.inventory.common import Subscription
+from azaudit.inventory.coverage import Dataset
 from azaudit.lifecycle import quiet_for_fork, sigterm_raises
+from azaudit.transport import RequestCounts
 
 # (subscriptions, run_wide) -> (inventory JSON, request statistics, tokens acquired)
-ShardJob = Callable[[Sequence[Subscription], bool], "ShardResult"]
+PartJob = Callable[[Sequence[Subscription], bool], "PartResult"]
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 STOP_GRACE_SECONDS = 1.0  # after SIGTERM, how long a worker may take before SIGKILL
 TICK_SECONDS = 0.5  # how often the progress display hears from the parent while it waits
 
 
-class ShardResult(msgspec.Struct, frozen=True):
+class PartResult(msgspec.Struct, frozen=True):
     inventory_json: bytes
-    total: int
-    challenges: int
-    peak_in_flight: int
-    by_kind: dict[str, int]
-    by_url: dict[str, int]
-    tokens: dict[str, int]
+    requests: RequestCounts
+    tokens: dict[str, int]  # tokens acquired by audience
 
 
 class WorkerDied(AzauditError):
@@ -84,7 +92,7 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _worker(job: ShardJob, arguments: tuple[list[Subscription], bool], answer: Connection, parent: int) -> None:
+def _worker(job: PartJob, arguments: tuple[list[Subscription], bool], answer: Connection, parent: int) -> None:
     """A forked worker's life: set up as a quiet child, run the job, hand back its result (or the
     exception it raised), and leave without running the parent's exit handlers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -130,17 +138,17 @@ def _stop(workers: Sequence[BaseProcess]) -> None:
         worker.join()
 
 
-def run_shards(
-    job: ShardJob,
+def run_parts(
+    job: PartJob,
     subscriptions: Sequence[Subscription],
     processes: int,
     progress: Callable[[int, int], None] | None = None,
-) -> list[ShardResult]:
-    """Run ``job`` over round-robin shards of ``subscriptions`` in ``processes`` forked workers;
-    the first shard also collects the run-wide data. ``progress`` hears of finished shards (and
+) -> list[PartResult]:
+    """Run ``job`` over round-robin parts of ``subscriptions`` in ``processes`` forked workers;
+    the first part also collects the run-wide data. ``progress`` hears of finished parts (and
     again every half second while the parent waits, so a display can keep its clock running)."""
-    shards = [list(subscriptions[i::processes]) for i in range(processes)]
-    arguments = [(shard, index == 0) for index, shard in enumerate(shards) if shard]
+    parts = [list(subscriptions[i::processes]) for i in range(processes)]
+    arguments = [(part, index == 0) for index, part in enumerate(parts) if part]
     if quiet_for_fork():
         # fork() copies only the calling thread: a lock another thread holds would stay held
         # forever in the child. With a thread azaudit does not know running, collect here.
@@ -148,14 +156,14 @@ def run_shards(
     context = multiprocessing.get_context("fork")
     workers: list[BaseProcess] = []
     answers: dict[Connection, int] = {}
-    results: dict[int, ShardResult] = {}
+    results: dict[int, PartResult] = {}
     with sigterm_raises():
         try:
             with _signals_blocked():
                 for index, argument in enumerate(arguments):
                     reader, writer = context.Pipe(duplex=False)
                     worker = context.Process(
-                        target=_worker, args=(job, argument, writer, os.getpid()), name=f"azaudit-shard-{index + 1}"
+                        target=_worker, args=(job, argument, writer, os.getpid()), name=f"azaudit-part-{index + 1}"
                     )
                     worker.daemon = True
                     worker.start()
@@ -176,7 +184,7 @@ def run_shards(
     return [results[index] for index in range(len(arguments))]
 
 
-def _answer_of(reader: Connection, worker: BaseProcess) -> ShardResult:
+def _answer_of(reader: Connection, worker: BaseProcess) -> PartResult:
     """What a worker sent: its result, or the exception it raised (raised here, in the parent)."""
     try:
         message = reader.recv_bytes()
@@ -189,5 +197,67 @@ def _answer_of(reader: Connection, worker: BaseProcess) -> ShardResult:
     finally:
         reader.close()
     if message[:1] == b"R":
-        return msgspec.msgpack.decode(message[1:], type=ShardResult)
+        return msgspec.msgpack.decode(message[1:], type=PartResult)
     raise pickle.loads(message[1:])  # noqa: S301 - bytes from our own forked child
+
+
+def collect_in_processes(
+    backend: Backend,
+    subscriptions: list[Subscription],
+    datasets: set[Dataset],
+    processes: int,
+    progress: Progress | None,
+) -> Inventory:
+    """Collect ``subscriptions`` in ``processes`` forked parts and merge what they collected into
+    one inventory; their requests and tokens are added to ``backend``'s counters."""
+    per_process = max(1, backend.config.concurrency // processes)
+    credential = backend.credential
+
+    def job(part: Sequence[Subscription], run_wide: bool) -> PartResult:
+        before = dict(credential.acquired)
+        transport = backend.forked_transport(per_process)
+        try:
+            inventory = collect(
+                Clients(credential, backend.cloud, transport), part, datasets, per_process, None, run_wide
+            )
+        finally:
+            transport.shutdown()
+        return PartResult(
+            inventory_json=to_json(inventory),
+            requests=transport.stats.counts(),
+            tokens={k: v - before.get(k, 0) for k, v in credential.acquired.items() if v - before.get(k, 0)},
+        )
+
+    prefetch_vault_token(backend, subscriptions, datasets)
+    results = run_parts(job, subscriptions, processes, progress)
+    for result in results:
+        backend.transport.stats.merge(result.requests)
+        for audience, count in result.tokens.items():
+            credential.acquired[audience] = credential.acquired.get(audience, 0) + count
+    return merge(subscriptions, [from_json(r.inventory_json) for r in results])
+
+
+def prefetch_vault_token(backend: Backend, subscriptions: Sequence[Subscription], datasets: set[Dataset]) -> None:
+    """Every worker would otherwise ask for its own Key Vault token: take it once, before the
+    fork, with the key the Key Vault challenge policy will ask for (scope, tenant, CAE), and let
+    the workers inherit it. Only when secrets are collected, in a single tenant."""
+    tenants = {s.tenant_id for s in subscriptions if s.tenant_id}
+    if Dataset.SECRETS in datasets and len(tenants) == 1:
+        backend.credential.get_token(
+            f"https://{backend.cloud.vault_suffix}/.default", tenant_id=tenants.pop(), enable_cae=True
+        )
+
+
+def collect_subscriptions(
+    backend: Backend,
+    clients: Clients,
+    subscriptions: list[Subscription],
+    datasets: set[Dataset],
+    progress: Progress | None,
+) -> Inventory:
+    """Collect ``subscriptions``: in forked processes when there are enough of them (and the run
+    is not recorded: the recorder lives in this process), else with this process's threads."""
+    processes = process_count(backend.config.processes, len(subscriptions)) if backend.recorder is None else 1
+    if processes > 1:
+        return collect_in_processes(backend, subscriptions, datasets, processes, progress)
+    return collect(clients, subscriptions, datasets, backend.config.concurrency, progress)

@@ -1,4 +1,4 @@
-"""Collecting with several processes gives exactly what one process gives."""
+"""Collecting with several processes (the pool's parts) gives exactly what one process gives."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from azaudit.audit import Audit, run_audit
-from azaudit.collect.shards import can_fork, process_count
+from azaudit.collect.pool import can_fork, process_count
 from azaudit.replay import ReplayAdapter, ReplayCredential
 from azaudit.runconfig import RunConfig
 from bench.network import SimulatedNetwork, simulated_session
@@ -30,10 +30,10 @@ def audit(processes: int, progress: list[tuple[int, int]] | None = None) -> Audi
 
 
 @pytest.mark.skipif(not can_fork(), reason="multi-process collection needs fork (Linux)")
-def test_sharded_collection_matches_a_single_process() -> None:
+def test_collection_in_parts_matches_a_single_process() -> None:
     seen: list[tuple[int, int]] = []
     one, two = audit(1), audit(3, seen)
-    assert seen[-1] == (3, 3), "the progress display hears of each finished shard"
+    assert seen[-1] == (3, 3), "the progress display hears of each finished part"
     assert two.inventory == one.inventory
     assert two.report.findings == one.report.findings
     assert two.stats.total == one.stats.total == TENANT.request_count()

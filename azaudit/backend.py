@@ -1,0 +1,122 @@
+"""Where a run's requests go: Azure, recorded fixtures, or a session a caller injects.
+
+One ``Backend`` is built per run, before anything is collected. It holds the ``requests``
+session under azure-core's transport, the run's credential (shared, so each audience is asked
+for a token once), the guarded transport every client sends through, the recorder when the run
+records (``--record``), and the label the report gives the run's source. Nothing else in
+azaudit asks whether a run is live or replayed: the rest of the stack runs the same way over
+any backend.
+
+- ``live``: the network (``network_session``) and a credential from ``--auth``.
+- ``replay``: fixtures (``--replay DIR``) through a ``ReplayAdapter``, and a replay credential.
+- ``injected``: a session and/or credential the caller built (benchmarks and fault tests over
+  a simulated network); what was not injected is built as above.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import requests
+from azure.core.credentials import TokenCredential
+
+from azaudit.auth import SharedTokenCredential, build_credential
+from azaudit.clients import Clients
+from azaudit.clouds import CLOUDS, Cloud
+from azaudit.replay import ReplayAdapter, ReplayCredential, load_fixture_dir, replay_session
+from azaudit.replay.recorder import RecordingAdapter
+from azaudit.runconfig import RunConfig
+from azaudit.transport import GuardedTransport, network_session, requests_transport
+
+
+class BackendKind(enum.Enum):
+    LIVE = "live"
+    REPLAY = "replay"
+    INJECTED = "injected"
+
+
+@dataclass
+class Backend:
+    """The run's session, credential, transport and recorder, built once by ``open_backend``."""
+
+    kind: BackendKind
+    config: RunConfig
+    cloud: Cloud
+    session: requests.Session
+    credential: SharedTokenCredential
+    transport: GuardedTransport
+    recorder: RecordingAdapter | None
+    source: str  # the report's label: "azure" or "replay:<dir>"
+    reconnect_after_fork: bool  # a forked process must open its own sockets (a network session)
+
+    def clients(self) -> Clients:
+        return Clients(self.credential, self.cloud, self.transport)
+
+    def forked_transport(self, pool_size: int) -> GuardedTransport:
+        """A transport for a forked collection process: a fresh network session when the run
+        talks to the network (pooled sockets must not be shared across a fork), else this one."""
+        return guarded_transport(self.config, network_session(pool_size) if self.reconnect_after_fork else self.session)
+
+    def close(self) -> None:
+        """End the transport's threads and the credential; then write the recording, if any."""
+        try:
+            self.transport.shutdown()
+        finally:
+            self.credential.close()
+
+    def write_recording(self) -> None:
+        if self.recorder is not None and self.config.record is not None:
+            self.recorder.write(self.config.record)
+
+
+def guarded_transport(config: RunConfig, session: requests.Session) -> GuardedTransport:
+    """The transport every client of a run sends through, over ``session``."""
+    return GuardedTransport(
+        requests_transport(session),
+        cloud=CLOUDS[config.cloud],
+        connection_timeout=min(config.timeout, 10.0),
+        read_timeout=config.timeout,
+    )
+
+
+def open_backend(
+    config: RunConfig,
+    notify: Callable[[str], None] = lambda message: None,
+    *,
+    session: requests.Session | None = None,
+    credential: TokenCredential | None = None,
+) -> Backend:
+    """The backend ``config`` names, or the injected ``session`` and ``credential``."""
+    cloud = CLOUDS[config.cloud]
+    replay = config.replay
+    if credential is None:
+        credential = (
+            ReplayCredential() if replay is not None else build_credential(config.auth, cloud, config.tenant_id, notify)
+        )
+    shared = SharedTokenCredential(credential)
+    recorder: RecordingAdapter | None = None
+    if session is not None:
+        kind = BackendKind.INJECTED
+    else:
+        kind = BackendKind.REPLAY if replay is not None else BackendKind.LIVE
+        if replay is not None:
+            session = replay_session(ReplayAdapter(load_fixture_dir(replay), source=str(replay)))
+        else:
+            session = network_session(config.concurrency)
+        if config.record is not None:
+            recorder = RecordingAdapter(session.get_adapter("https://"))
+            session.mount("https://", recorder)
+    return Backend(
+        kind=kind,
+        config=config,
+        cloud=cloud,
+        session=session,
+        credential=shared,
+        transport=guarded_transport(config, session),
+        recorder=recorder,
+        source=f"replay:{replay}" if replay is not None else "azure",
+        reconnect_after_fork=replay is None
+        and isinstance(session.get_adapter("https://"), requests.adapters.HTTPAdapter),
+    )
