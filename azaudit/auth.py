@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from azure.core.credentials import AccessToken, TokenCredential
-from azure.core.exceptions import ClientAuthenticationError
+from azure.core.exceptions import AzureError, ClientAuthenticationError
 
 from azaudit.clouds import Cloud
 from azaudit.errors import AuthError
@@ -229,3 +229,8 @@ def verify_credential(credential: TokenCredential, cloud: Cloud, mode: AuthMode)
         ) from None
     except ValueError as exc:  # azure-identity raises ValueError for malformed settings
         raise AuthError(f"could not authenticate ({mode.value}): {first_line(str(exc))}; {HINTS[mode]}") from None
+    except AzureError as exc:  # the sign-in service could not be reached, or answered unusably
+        raise AuthError(
+            f"could not authenticate ({mode.value}): the sign-in failed ({type(exc).__name__}: "
+            f"{first_line(exc.message or '')}); {HINTS[mode]}"
+        ) from None

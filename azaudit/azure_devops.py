@@ -15,7 +15,10 @@ from azaudit.model import BaselineState, Severity, Status
 from azaudit.render.escape import Output, neutralise
 from azaudit.report import Report
 
-MAX_ISSUES = 200  # the pipeline UI does not need every finding; the reports have them all
+# The agent keeps only the first ten or so errors and warnings of a step as issues and merely counts
+# the rest (`_maxIssueCount = 10` in azure-pipelines-agent's ExecutionContext.AddIssue); the reports
+# hold every finding.
+ISSUES_PER_TYPE = 10
 
 
 def in_pipeline(environ: Mapping[str, str]) -> bool:
@@ -34,26 +37,38 @@ def _tenant(text: str) -> str:
 
 
 def issue_lines(report: Report, fail_on: Severity) -> list[str]:
-    """One ``task.logissue`` per failing finding: an error when it gates (at or above
-    ``--fail-on``, and new against a baseline), else a warning; plus one warning when the audit
-    was incomplete."""
-    lines = []
+    """``task.logissue`` lines: first a warning when the audit was incomplete (so that the agent's
+    cap never drops it), then one per failing finding, an error when it gates (at or above
+    ``--fail-on``, and new against a baseline) else a warning, at most :data:`ISSUES_PER_TYPE` of
+    each type counting that warning and a last one summarising the findings left out."""
+    gating: list[str] = []
+    other: list[str] = []
     failures = sorted(report.failures(), key=lambda f: (-f.severity.rank, f.code, f.resource_name))
-    for finding in failures[:MAX_ISSUES]:
+    for finding in failures:
         kind = "error" if finding.severity >= fail_on and report.can_gate(finding) else "warning"
         where = f"{finding.resource_name} ({finding.item})" if finding.item else finding.resource_name
         new = " new" if finding.baseline is BaselineState.NEW else ""
         message = f"{finding.code} [{finding.severity.label}{new}] {where}: {finding.message}"
-        lines.append(f"##vso[task.logissue type={kind};code={_tenant(finding.code)}]{_tenant(message)}")
-    if len(failures) > MAX_ISSUES:
-        lines.append(
-            f"##vso[task.logissue type=warning]{len(failures) - MAX_ISSUES} more failing findings: see the reports"
-        )
-    errors = sum(f.status is Status.ERROR for f in report.findings)
+        line = f"##vso[task.logissue type={kind};code={_tenant(finding.code)}]{_tenant(message)}"
+        (gating if kind == "error" else other).append(line)
+    lines = []
     if not report.complete:
+        errors = sum(f.status is Status.ERROR for f in report.findings)
         lines.append(
             f"##vso[task.logissue type=warning]the audit is incomplete: {len(report.errors)} collection(s) failed, "
             f"{errors} finding(s) not assessed"
+        )
+    warning_room = ISSUES_PER_TYPE - len(lines)
+    cut = len(gating) > ISSUES_PER_TYPE or len(other) > warning_room
+    if cut:
+        warning_room -= 1  # for the summary line, itself a warning
+    lines += gating[:ISSUES_PER_TYPE] + other[:warning_room]
+    if cut:
+        hidden_gating = max(0, len(gating) - ISSUES_PER_TYPE)
+        hidden_other = len(other) - len(other[:warning_room])
+        lines.append(
+            f"##vso[task.logissue type=warning]{hidden_gating + hidden_other} more failing finding(s) not listed "
+            f"here ({hidden_gating} that fail the run, {hidden_other} that do not): see the reports"
         )
     return lines
 

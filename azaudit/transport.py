@@ -30,6 +30,7 @@ import itertools
 import os
 import re
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -50,6 +51,7 @@ from azaudit import lifecycle, secret_guard
 from azaudit.clouds import Cloud
 from azaudit.errors import ForeignHostError, PagingLoopError, ThrottledError
 from azaudit.lifecycle import pause_before_fork
+from azaudit.tls import run_tls_context
 
 # The longest azaudit waits, in total, before the attempts of one request (Retry-After and
 # back-off together). A service asking for more is told no: the scope is noted or, when the
@@ -494,25 +496,49 @@ _POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 class _DeadlineAdapter(requests.adapters.HTTPAdapter):
-    """requests' adapter over connections the deadline watchdog can cut."""
+    """requests' adapter over connections the deadline watchdog can cut, all wrapped with the
+    run's one TLS context (:mod:`azaudit.tls`): no CA file is loaded per pool or connection."""
+
+    def __init__(self, tls: ssl.SSLContext, **kwargs: Any) -> None:
+        self.tls = tls  # before the pool manager is built
+        super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
+        super().init_poolmanager(*args, ssl_context=self.tls, **kwargs)
         self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager = super().proxy_manager_for(proxy, ssl_context=self.tls, **proxy_kwargs)
         if isinstance(manager, urllib3.PoolManager):
             manager.pool_classes_by_scheme = dict(_POOLS)
         return manager
 
+    def build_connection_pool_key_attributes(self, request: Any, verify: Any, cert: Any = None) -> Any:
+        # requests hands REQUESTS_CA_BUNDLE over as ``verify``: the run's context already trusts
+        # it, and a path here would be loaded into that shared context for every connection.
+        if verify is False:
+            raise ValueError("azaudit never turns certificate verification off")
+        return super().build_connection_pool_key_attributes(request, True, cert)
 
-def network_session(pool_size: int) -> requests.Session:
-    """A session for live runs, with a connection pool as large as the run's concurrency
-    (requests' default of 10 would serialise a wider run), over connections the per-attempt
-    deadline can cut."""
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        super().cert_verify(conn, url, True, cert)  # type: ignore[no-untyped-call]
+        conn.ca_certs = conn.ca_cert_dir = None  # the context decides what is trusted
+
+
+# Host pools kept besides one per request in flight: ARM's, and the last vaults' still open.
+SPARE_HOST_POOLS = 8
+
+
+def network_session(pool_size: int, tls: ssl.SSLContext | None = None) -> requests.Session:
+    """A session for live runs over connections the per-attempt deadline can cut: up to
+    ``pool_size`` kept-alive connections per host (the run's concurrency: requests' default of
+    10 would serialise a wider run against ARM) and pools for as many hosts as requests can be in
+    flight (each vault is its own host), every connection wrapped with ``tls`` (by default the
+    run's one context, :func:`azaudit.tls.run_tls_context`)."""
     session = requests.Session()
-    adapter = _DeadlineAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+    adapter = _DeadlineAdapter(
+        tls or run_tls_context(), pool_connections=pool_size + SPARE_HOST_POOLS, pool_maxsize=pool_size
+    )
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

@@ -1,7 +1,24 @@
-"""``nox -s bench``: the real audit path over a synthetic tenant on a simulated network.
+"""``nox -s bench``: the real audit path over a synthetic tenant, over HTTPS or in memory.
 
-Prints wall time, requests (total, by kind, per resource), peak concurrency, peak memory and
-tokens acquired, for 1,000 and 10,000 resources at 50 ms +/- 10 ms per request.
+``--network https`` (the default): a live run (``run_audit`` with no replay: the network session,
+its TLS and connection pools, the guarded transport, the SDK clients, collectors, checks, report)
+against a fake Azure on 127.0.0.1 (``bench/tls_server.py``, its own process) that serves the
+synthetic tenant over real TLS with 50 ms per request, one host name per vault as in Azure. Only
+name resolution (to loopback, in this process) and the CA (a ``trustme`` test CA) differ from a
+live audit; the credential is the replay credential (no sign-in traffic). Two ways to trust the
+CA, each in a fresh process:
+
+- ``env``: ``REQUESTS_CA_BUNDLE`` names a bundle (certifi's roots plus the test CA), as a
+  corporate TLS-inspecting proxy needs;
+- ``system``: the same bundle is the machine's trust store (``SSL_CERT_FILE``, which OpenSSL's
+  default paths and the OS-store path read, and requests' default bundle path), no variable for
+  azaudit to read.
+
+Prints wall time, CPU time (this process and its collection workers) per request, TLS handshakes
+and connections the server saw, peak RSS, requests by kind.
+
+``--network memory``: the previous benchmark, answers from memory under azure-core's transport
+behind a simulated latency (no sockets, no TLS).
 """
 
 from __future__ import annotations
@@ -9,14 +26,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import json
+import os
 import platform
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 from azaudit.audit import run_audit
 from azaudit.replay import ReplayAdapter, ReplayCredential
-from azaudit.runconfig import RunConfig
+from azaudit.runconfig import DEFAULT_CONCURRENCY, RunConfig
 from bench.network import SimulatedNetwork, simulated_session
 from bench.synthetic import SyntheticTenant
 
@@ -28,7 +50,14 @@ def peak_rss_mb() -> float:
     return max(own, workers) / 1024
 
 
-def run(
+def cpu_seconds() -> float:
+    """CPU time of this process and of the collection workers it forked and reaped."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
+def run_memory(
     subscriptions: int, per_subscription: int, latency: float, jitter: float, concurrency: int
 ) -> dict[str, object]:
     tenant = SyntheticTenant(subscriptions, per_subscription)
@@ -56,26 +85,131 @@ def run(
     }
 
 
+def _trust(folder: Path, ca_pem: Path, mode: str) -> None:
+    """Make this process trust the test CA the way ``mode`` says (see the module docstring)."""
+    import certifi
+    import requests.adapters
+
+    bundle = folder / "bundle.pem"
+    bundle.write_text(Path(certifi.where()).read_text() + "\n" + ca_pem.read_text())
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+        os.environ.pop(name, None)
+    if mode == "env":
+        os.environ["REQUESTS_CA_BUNDLE"] = str(bundle)
+    else:
+        os.environ["SSL_CERT_FILE"] = str(bundle)
+        requests.adapters.DEFAULT_CA_BUNDLE_PATH = str(bundle)  # type: ignore[attr-defined]
+
+
+def run_https(
+    subscriptions: int, per_subscription: int, latency: float, jitter: float, concurrency: int, ca: str
+) -> dict[str, object]:
+    from bench.tls_server import Certificates, ServerProcess, resolve_to_loopback
+
+    folder = Path(tempfile.mkdtemp(prefix="azaudit-bench-tls-"))
+    certificates = Certificates.issue(folder)
+    server = ServerProcess(
+        [
+            f"--subscriptions={subscriptions}",
+            f"--per-subscription={per_subscription}",
+            f"--server-pem={certificates.server_pem}",
+            f"--ca-pem={certificates.ca_pem}",
+            f"--latency={latency}",
+            f"--jitter={jitter}",
+        ]
+    )
+    try:
+        _trust(folder, certificates.ca_pem, ca)
+        config = RunConfig(concurrency=concurrency, working_directory=Path("/nonexistent"))
+        gc.collect()
+        with resolve_to_loopback(server.port):
+            cpu_before = cpu_seconds()
+            started = time.perf_counter()
+            audit = run_audit(config, credential=ReplayCredential())
+            wall = time.perf_counter() - started
+            cpu = cpu_seconds() - cpu_before
+        seen = server.stats()
+    finally:
+        server.close()
+    stats = audit.stats
+    resources = int(seen.pop("resources"))  # type: ignore[call-overload]
+    return {
+        "ca": ca,
+        "resources": resources,
+        "subscriptions": subscriptions,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "cpu_ms_per_request": round(cpu * 1000 / max(1, stats.total), 2),
+        "requests": stats.total,
+        "expected": seen.pop("expected"),
+        "duplicates": sum(1 for n in stats.by_url.values() if n > 1),
+        "peak_in_flight": stats.peak_in_flight,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "tokens": dict(audit.tokens_acquired),
+        "findings": len(audit.report.findings),
+        "complete": audit.report.complete,
+        **seen,
+        "by_kind": dict(sorted(stats.by_kind.items(), key=lambda kv: -kv[1])),
+    }
+
+
+def _print(result: dict[str, object]) -> None:
+    by_kind = result.pop("by_kind")
+    print(" ".join(f"{k}={v}" for k, v in result.items()))
+    for kind, count in by_kind.items():  # type: ignore[attr-defined]
+        print(f"    {count:7d}  {kind}")
+    print(flush=True)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--network", choices=("https", "memory"), default="https")
     parser.add_argument("--sizes", default="1000,10000", help="resource counts (10 per cent of them per subscription)")
+    parser.add_argument("--ca", default="env,system", help="https: how the test CA is trusted (env, system)")
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--jitter", type=float, default=0.01)
     parser.add_argument("--concurrency", type=int, default=None, help="default: the CLI default")
+    parser.add_argument("--json", action="store_true", help="one configuration, printed as one JSON line")
     args = parser.parse_args()
-    from azaudit.runconfig import DEFAULT_CONCURRENCY
-
     concurrency = args.concurrency or DEFAULT_CONCURRENCY
-    print(f"# azaudit benchmark, {dt.date.today()}, {platform.python_version()}, {platform.machine()}")
-    print(f"latency {args.latency * 1000:.0f} ms +/- {args.jitter * 1000:.0f} ms, concurrency {concurrency}\n")
-    for size in (int(s) for s in args.sizes.split(",")):
+    sizes = [int(s) for s in args.sizes.split(",")]
+    modes = [m.strip() for m in args.ca.split(",")] if args.network == "https" else ["-"]
+    if any(m not in ("env", "system", "-") for m in modes):
+        parser.error("--ca takes env and/or system")
+    if args.json:
+        if len(sizes) != 1 or len(modes) != 1:
+            parser.error("--json runs one size and one --ca mode")
+    else:
+        print(f"# azaudit benchmark, {dt.date.today()}, {platform.python_version()}, {platform.machine()}")
+        print(
+            f"network {args.network}, latency {args.latency * 1000:.0f} ms +/- {args.jitter * 1000:.0f} ms, "
+            f"concurrency {concurrency}\n",
+            flush=True,
+        )
+    for size in sizes:
         subscriptions = 10 if size <= 1000 else size // 100
-        result = run(subscriptions, size // subscriptions, args.latency, args.jitter, concurrency)
-        by_kind = result.pop("by_kind")
-        print(" ".join(f"{k}={v}" for k, v in result.items()))
-        for kind, count in by_kind.items():  # type: ignore[attr-defined]
-            print(f"    {count:7d}  {kind}")
-        print()
+        per_subscription = size // subscriptions
+        for mode in modes:
+            if args.network == "memory":
+                result = run_memory(subscriptions, per_subscription, args.latency, args.jitter, concurrency)
+            elif args.json or (len(sizes) == 1 and len(modes) == 1):
+                result = run_https(subscriptions, per_subscription, args.latency, args.jitter, concurrency, mode)
+            else:
+                # Each configuration in a fresh process: its own TLS state, peak memory and CPU.
+                line = subprocess.run(  # noqa: S603
+                    [
+                        *(sys.executable, "-m", "bench.run", "--json", f"--sizes={size}", f"--ca={mode}"),
+                        *(f"--latency={args.latency}", f"--jitter={args.jitter}", f"--concurrency={concurrency}"),
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout.splitlines()[-1]
+                result = json.loads(line)
+            if args.json:
+                print(json.dumps(result))
+            else:
+                _print(result)
 
 
 if __name__ == "__main__":

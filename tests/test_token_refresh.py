@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 from azure.core.credentials import AccessToken
+from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError, ServiceResponseTimeoutError
 from typer.testing import CliRunner
 
 from azaudit.audit import run_audit
 from azaudit.auth import SharedTokenCredential
 from azaudit.cli import app
+from azaudit.errors import AuthError
 from azaudit.replay.credential import replay_token
 from tests.conftest import SAMPLE_TENANT, replay_config
 
@@ -195,3 +197,21 @@ def test_tokens_are_kept_per_audience_tenant_and_cae() -> None:
     assert inner.calls == 3
     shared.get_token(ARM_SCOPE, claims='{"access_token": {}}')
     assert inner.calls == 4, "a claims challenge always asks the credential"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ServiceRequestError("could not reach login.microsoftonline.com"),
+        ServiceResponseTimeoutError("the sign-in service did not answer"),
+        ClientAuthenticationError("AADSTS700024: client assertion is not within its valid time range"),
+    ],
+    ids=lambda exc: type(exc).__name__,
+)
+def test_a_credential_that_cannot_sign_in_is_one_clear_error(failure: Exception) -> None:
+    class Failing:
+        def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+            raise failure
+
+    with pytest.raises(AuthError, match=r"^could not authenticate \(default\): .*run `az login`"):
+        run_audit(replay_config(SAMPLE_TENANT, select=("KV001",)), credential=Failing())

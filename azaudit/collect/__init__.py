@@ -1,82 +1,71 @@
 """Collect the inventory: which tasks run for each subscription and each discovered record.
 
-Only the datasets the selected checks need are collected. Cross-service follow-ups (the
-diagnostic settings of a registry or a vault) are declared here, so that no collector module
-imports another.
+Only the datasets the selected checks need are collected. Every table here is derived from the
+dataset specs each collector module declares (``DATASETS``, see :mod:`azaudit.collect.spec`):
+adding a service is one collector module with its specs, listed in ``SERVICES``. Cross-service
+follow-ups (the diagnostic settings of a registry or a vault) are declared by the collector that
+gathers them, on the record type they follow, so that no collector module imports another.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from types import ModuleType
 
 from azaudit.clients import Clients
 from azaudit.collect import aci, acr, defender, keyvault, monitor, rbac
 from azaudit.collect.scheduler import Progress, run_tasks
+from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Task
 from azaudit.inventory import Inventory
-from azaudit.inventory.aci import ContainerGroup
-from azaudit.inventory.acr import CacheRule, Registry, RegistryToken
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
-from azaudit.inventory.defender import DefenderPlan
-from azaudit.inventory.keyvault import Key, KeyVault, Secret, SecretListing
-from azaudit.inventory.monitor import DiagnosticSetting
-from azaudit.inventory.rbac import RoleAssignment, RoleDefinition, UserAssignedIdentity
+
+SERVICES: tuple[ModuleType, ...] = (acr, aci, keyvault, monitor, rbac, defender)
+
+SPECS: tuple[DatasetSpec, ...] = tuple(spec for service in SERVICES for spec in service.DATASETS)
 
 SubscriptionTask = Callable[[Clients, Subscription], Task]
 
-PER_SUBSCRIPTION: tuple[tuple[Dataset, SubscriptionTask], ...] = (
-    (Dataset.REGISTRIES, acr.registries),
-    (Dataset.CONTAINER_GROUPS, aci.container_groups),
-    (Dataset.VAULTS, keyvault.vaults),
-    (Dataset.ACTIVITY_LOG, monitor.activity_log),
-    (Dataset.ROLE_ASSIGNMENTS, rbac.role_assignments),
-    (Dataset.ROLE_DEFINITIONS, rbac.custom_roles),
-    (Dataset.IDENTITIES, rbac.identities),
-    (Dataset.DEFENDER_PLANS, defender.plans),
+PER_SUBSCRIPTION: tuple[tuple[Dataset, SubscriptionTask], ...] = tuple(
+    (spec.dataset, spec.task) for spec in SPECS if spec.per is Per.SUBSCRIPTION
 )
 
-PER_RUN: tuple[tuple[Dataset, SubscriptionTask], ...] = ((Dataset.ROLE_DEFINITIONS, rbac.builtin_roles),)
+PER_RUN: tuple[tuple[Dataset, SubscriptionTask], ...] = tuple(
+    (spec.dataset, spec.task) for spec in SPECS if spec.per is Per.RUN
+)
 
-PER_RECORD: dict[type, tuple[tuple[Dataset, Callable[[Clients, object], Task]], ...]] = {
-    Registry: (
-        (Dataset.REGISTRY_TOKENS, acr.tokens),  # type: ignore[dict-item]
-        (Dataset.REGISTRY_CACHE_RULES, acr.cache_rules),  # type: ignore[dict-item]
-        (Dataset.DIAGNOSTIC_SETTINGS, monitor.diagnostic_settings),
-    ),
-    ContainerGroup: ((Dataset.CONTAINER_GROUP_DIAGNOSTICS, monitor.container_group_diagnostics),),  # type: ignore[dict-item]
-    KeyVault: (
-        (Dataset.SECRETS, keyvault.secrets),  # type: ignore[dict-item]
-        (Dataset.KEYS, keyvault.keys),  # type: ignore[dict-item]
-        (Dataset.DIAGNOSTIC_SETTINGS, monitor.diagnostic_settings),
-    ),
-}
 
-# A dataset gathered per record needs the list that yields those records.
-PARENTS: dict[Dataset, tuple[Dataset, ...]] = {
-    Dataset.REGISTRY_TOKENS: (Dataset.REGISTRIES,),
-    Dataset.REGISTRY_CACHE_RULES: (Dataset.REGISTRIES,),
-    Dataset.SECRETS: (Dataset.VAULTS,),
-    Dataset.KEYS: (Dataset.VAULTS,),
-    Dataset.CONTAINER_GROUP_DIAGNOSTICS: (Dataset.CONTAINER_GROUPS,),
-}
+def _per_record() -> dict[type, tuple[tuple[Dataset, Callable[[Clients, object], Task]], ...]]:
+    table: dict[type, list[tuple[Dataset, Callable[[Clients, object], Task]]]] = defaultdict(list)
+    for spec in SPECS:
+        if spec.follows is not None:
+            table[spec.follows].append((spec.dataset, spec.task))
+    return {record: tuple(tasks) for record, tasks in table.items()}
 
-FIELDS: dict[type, str] = {
-    Registry: "registries",
-    RegistryToken: "registry_tokens",
-    CacheRule: "registry_cache_rules",
-    ContainerGroup: "container_groups",
-    KeyVault: "vaults",
-    Secret: "secrets",
-    SecretListing: "secret_listings",
-    Key: "keys",
-    DiagnosticSetting: "diagnostic_settings",
-    RoleAssignment: "role_assignments",
-    RoleDefinition: "role_definitions",
-    UserAssignedIdentity: "identities",
-    DefenderPlan: "defender_plans",
-}
+
+PER_RECORD = _per_record()
+
+# The inventory field each record type goes to.
+FIELDS: dict[type, str] = {record: name for spec in SPECS for record, name in spec.records.items()}
+
+
+def _parents() -> dict[Dataset, tuple[Dataset, ...]]:
+    """A dataset gathered per record needs the list that yields those records (unless its spec
+    says otherwise)."""
+    yielding = {record: spec.dataset for spec in SPECS if spec.per is Per.SUBSCRIPTION for record in spec.records}
+    parents: dict[Dataset, tuple[Dataset, ...]] = {}
+    for spec in SPECS:
+        if spec.follows is None:
+            continue
+        declared = (yielding[spec.follows],) if spec.parents is None else spec.parents
+        if declared:
+            parents[spec.dataset] = tuple(dict.fromkeys((*parents.get(spec.dataset, ()), *declared)))
+    return parents
+
+
+PARENTS = _parents()
 
 
 def needed_datasets(wanted: Iterable[Dataset]) -> frozenset[Dataset]:

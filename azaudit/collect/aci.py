@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from azaudit.clients import Clients
 from azaudit.collect.sdk import get, identity_of, strings, tags_of, text
+from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, Task, UnusableShape
 from azaudit.detect.credentials import classify_command, classify_env_value, classify_url_user_info
 from azaudit.inventory.aci import (
@@ -147,3 +148,8 @@ def container_groups(clients: Clients, sub: Subscription) -> Task:
 
     task = Task(Dataset.CONTAINER_GROUPS, sub.subscription_id, "containerGroups.list", run)
     return task
+
+
+DATASETS = (
+    DatasetSpec(Dataset.CONTAINER_GROUPS, {ContainerGroup: "container_groups"}, Per.SUBSCRIPTION, container_groups),
+)

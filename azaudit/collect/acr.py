@@ -7,6 +7,7 @@ from typing import Any
 
 from azaudit.clients import Clients
 from azaudit.collect.sdk import get, identity_of, private_endpoints, properties_of, tags_of, text
+from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, Task, UnusableShape
 from azaudit.inventory.acr import CacheRule, Registry, RegistryToken, TokenCredential
 from azaudit.inventory.common import Subscription, resource_group_of
@@ -133,3 +134,12 @@ def _expiry(item: Any) -> dt.datetime | None:
     if not isinstance(value, dt.datetime):
         return None
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+DATASETS = (
+    DatasetSpec(Dataset.REGISTRIES, {Registry: "registries"}, Per.SUBSCRIPTION, registries),
+    DatasetSpec(Dataset.REGISTRY_TOKENS, {RegistryToken: "registry_tokens"}, Per.RECORD, tokens, follows=Registry),
+    DatasetSpec(
+        Dataset.REGISTRY_CACHE_RULES, {CacheRule: "registry_cache_rules"}, Per.RECORD, cache_rules, follows=Registry
+    ),
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from azaudit.clients import Clients
 from azaudit.collect.sdk import get, text
+from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, Task
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import Dataset
@@ -39,3 +40,6 @@ def plans(clients: Clients, sub: Subscription) -> Task:
         )
 
     return Task(Dataset.DEFENDER_PLANS, sub.subscription_id, "pricings.list", run)
+
+
+DATASETS = (DatasetSpec(Dataset.DEFENDER_PLANS, {DefenderPlan: "defender_plans"}, Per.SUBSCRIPTION, plans),)

@@ -14,6 +14,7 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 
 from azaudit.clients import Clients
 from azaudit.collect.sdk import get, identity_of, private_endpoints, properties_of, strings, tags_of, text
+from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, CollectionFailure, Task, describe_failure
 from azaudit.collect.vault_challenge import seed_vault_challenge
 from azaudit.inventory.common import Subscription, resource_group_of
@@ -217,3 +218,16 @@ def keys(clients: Clients, vault: KeyVault) -> Task:
         return collected
 
     return Task(Dataset.KEYS, vault.subscription_id, "keys.list", run, vault.id, vault.name)
+
+
+DATASETS = (
+    DatasetSpec(Dataset.VAULTS, {KeyVault: "vaults"}, Per.SUBSCRIPTION, vaults),
+    DatasetSpec(
+        Dataset.SECRETS,
+        {Secret: "secrets", SecretListing: "secret_listings"},
+        Per.RECORD,
+        secrets,
+        follows=KeyVault,
+    ),
+    DatasetSpec(Dataset.KEYS, {Key: "keys"}, Per.RECORD, keys, follows=KeyVault),
+)

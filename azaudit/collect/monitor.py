@@ -11,9 +11,13 @@ from typing import Any
 
 from azaudit.clients import Clients
 from azaudit.collect.sdk import get, text
+from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, Task
+from azaudit.inventory.aci import ContainerGroup
+from azaudit.inventory.acr import Registry
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import Dataset
+from azaudit.inventory.keyvault import KeyVault
 from azaudit.inventory.monitor import DiagnosticSetting, LogEntry
 from azaudit.model import ResourceLike
 
@@ -71,3 +75,17 @@ def activity_log(clients: Clients, sub: Subscription) -> Task:
         )
 
     return Task(Dataset.ACTIVITY_LOG, sub.subscription_id, "subscriptionDiagnosticSettings.list", run)
+
+
+SETTINGS: dict[type, str] = {DiagnosticSetting: "diagnostic_settings"}
+
+# The diagnostic settings of registries and vaults are read for those the run lists for other
+# checks (no parents): a check that reads them also reads the registries or vaults it judges.
+DATASETS = (
+    DatasetSpec(Dataset.ACTIVITY_LOG, SETTINGS, Per.SUBSCRIPTION, activity_log),
+    DatasetSpec(Dataset.DIAGNOSTIC_SETTINGS, SETTINGS, Per.RECORD, diagnostic_settings, follows=Registry, parents=()),
+    DatasetSpec(Dataset.DIAGNOSTIC_SETTINGS, SETTINGS, Per.RECORD, diagnostic_settings, follows=KeyVault, parents=()),
+    DatasetSpec(
+        Dataset.CONTAINER_GROUP_DIAGNOSTICS, SETTINGS, Per.RECORD, container_group_diagnostics, follows=ContainerGroup
+    ),
+)

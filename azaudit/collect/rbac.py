@@ -8,6 +8,7 @@ from typing import Any
 
 from azaudit.clients import Clients
 from azaudit.collect.sdk import get, strings, text
+from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, Task, UnusableShape
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import Dataset
@@ -102,3 +103,11 @@ def identities(clients: Clients, sub: Subscription) -> Task:
         )
 
     return Task(Dataset.IDENTITIES, sub.subscription_id, "userAssignedIdentities.listBySubscription", run)
+
+
+DATASETS = (
+    DatasetSpec(Dataset.ROLE_ASSIGNMENTS, {RoleAssignment: "role_assignments"}, Per.SUBSCRIPTION, role_assignments),
+    DatasetSpec(Dataset.ROLE_DEFINITIONS, {RoleDefinition: "role_definitions"}, Per.SUBSCRIPTION, custom_roles),
+    DatasetSpec(Dataset.ROLE_DEFINITIONS, {RoleDefinition: "role_definitions"}, Per.RUN, builtin_roles),
+    DatasetSpec(Dataset.IDENTITIES, {UserAssignedIdentity: "identities"}, Per.SUBSCRIPTION, identities),
+)

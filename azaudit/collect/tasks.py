@@ -20,6 +20,7 @@ from azure.core.exceptions import (
 
 from azaudit.auth import first_line
 from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
+from azaudit.tls import untrusted_certificate
 
 
 class UnusableShape(ValueError):
@@ -149,6 +150,9 @@ def describe_failure(exc: BaseException) -> tuple[int | None, str]:
     if isinstance(exc, ServiceResponseError):
         return None, first_line(f"no usable answer (timeout or broken connection): {_detail(exc)}")
     if isinstance(exc, ServiceRequestError):
+        untrusted = untrusted_certificate(exc)
+        if untrusted is not None:
+            return None, untrusted
         return None, first_line(f"could not reach the service: {_detail(exc)}")
     if isinstance(exc, (DeserializationError, SerializationError, ValueError)):
         return None, f"malformed response: its data does not have the shape the SDK expects ({kind})"

@@ -35,7 +35,7 @@ def check_counts(counts: CheckCounts) -> str:
 
 def summary(view: FrameworkView) -> str:
     """``19 controls with azaudit checks: 5 fail, 1 not assessed, 12 pass, 1 not run; 66 not covered by azaudit``"""
-    covered = view.covered()
+    covered = view.controls
     counts = ", ".join(f"{view.summary.get(s.value, 0)} {s.value}" for s in ORDER)
     missing = view.summary.get(ControlStatus.NOT_COVERED.value, 0)
     return f"{len(covered)} control(s) with azaudit checks: {counts}; {missing} not covered by azaudit"
@@ -66,13 +66,13 @@ def markdown(views: Sequence[FrameworkView]) -> list[str]:
             "| control | domain | title | status | checks |",
             "|---|---|---|---|---|",
         ]
-        for control in _sorted(view.covered()):
+        for control in _sorted(view.controls):
             checks = "; ".join(check_counts(c) for c in control.checks)
             lines.append(
                 f"| `{control.id}` | {md(control.domain) or '-'} | {md(control.title) or '-'} | "
                 f"**{control.status.value}** | {md(checks)} |"
             )
-        missing = [c.id for c in view.controls if c.status is ControlStatus.NOT_COVERED]
+        missing = view.not_covered
         if missing:
             lines += [
                 "",
@@ -97,7 +97,7 @@ def table(views: Sequence[FrameworkView]) -> list[str]:
                 control.status.value,
                 neutralise("; ".join(check_counts(c) for c in control.checks), Output.TEXT),
             )
-            for control in _sorted(view.covered())
+            for control in _sorted(view.controls)
         ]
         blocks.append(f"{view.id.upper()} ({neutralise(view.label, Output.TEXT)}): {summary(view)}")
         blocks.append(tabulate(rows, headers=("control", "status", "checks"), maxcolwidths=[None, None, 90]))
@@ -159,7 +159,7 @@ def sarif_taxonomies(views: Sequence[FrameworkView]) -> list[dict[str, object]]:
                         **({"domain": control.domain} if control.domain else {}),
                     },
                 }
-                for control in view.covered()
+                for control in view.controls
             ],
         }
         for view in views
@@ -170,7 +170,7 @@ def sarif_relationships(views: Sequence[FrameworkView], code: str) -> list[dict[
     """A rule's relationships (§3.53) to the taxa of the controls its check gives evidence for."""
     relationships: list[dict[str, object]] = []
     for view_index, view in enumerate(views):
-        covered = view.covered()
+        covered = view.controls
         for taxon_index, control in enumerate(covered):
             if any(c.code == code for c in control.checks):
                 relationships.append(

@@ -57,12 +57,9 @@ class FrameworkView(msgspec.Struct, frozen=True, kw_only=True):
     title: str
     version: str
     source: str  # the URL of the initiative the mapping was derived from, at its commit
-    controls: tuple[ControlView, ...]
     summary: dict[str, int]  # control status value -> number of controls
-
-    def covered(self) -> tuple[ControlView, ...]:
-        """The controls an azaudit check maps to (the rest are not covered)."""
-        return tuple(c for c in self.controls if c.status is not ControlStatus.NOT_COVERED)
+    controls: tuple[ControlView, ...]  # the controls an azaudit check maps to
+    not_covered: tuple[str, ...] = ()  # the ids of the controls no azaudit check maps to
 
     @property
     def label(self) -> str:
@@ -92,7 +89,11 @@ def framework_view(report: ReportLike, framework: Framework | str) -> FrameworkV
     for finding in report.findings:
         by_check.setdefault(finding.code, Counter())[finding.status] += 1
     controls: list[ControlView] = []
+    not_covered: list[str] = []
     for control_id, control in framework.controls.items():
+        if not control.checks:
+            not_covered.append(control_id)
+            continue
         counts = []
         for code in control.checks:
             meta = report.checks.get(code)
@@ -119,13 +120,15 @@ def framework_view(report: ReportLike, framework: Framework | str) -> FrameworkV
             )
         )
     summary = Counter(c.status.value for c in controls)
+    summary[ControlStatus.NOT_COVERED.value] = len(not_covered)
     return FrameworkView(
         id=framework.id,
         title=framework.title,
         version=framework.version,
         source=framework.source.url,
-        controls=tuple(controls),
         summary={status.value: summary[status.value] for status in ControlStatus},
+        controls=tuple(controls),
+        not_covered=tuple(not_covered),
     )
 
 

@@ -1,0 +1,351 @@
+"""A fake Azure over real HTTPS on 127.0.0.1, for the benchmark and for tests (never shipped).
+
+It answers from a table of recorded responses (the synthetic tenant, or any fixtures) through the
+replay adapter, so a request matches here exactly as it does in replay, but the client meets
+everything a live run meets on the wire: TCP connections, TLS handshakes (one certificate issued by
+a ``trustme`` test CA for ``management.azure.com``, ``*.vault.azure.net`` and the login host, picked
+by SNI like any name-based virtual host), HTTP/1.1 keep-alive, and a latency per request.
+
+Host names are resolved to this server by :func:`resolve_to_loopback`, in the client process only
+(``socket.getaddrinfo``): every vault keeps its own host name, SNI and connection pool.
+
+Bounded on every side: loopback only, at most ``max_connections`` open at once (more wait in the
+listen backlog), requests of at most 64 KiB of headers and 1 MiB of body, idle connections closed
+after ``idle_seconds``, and the whole server stops by itself after ``max_seconds``, or when the
+process that started it closes its standard input (``python -m bench.tls_server``).
+
+Counts what a real server could see: connections accepted, TLS handshakes (per SNI host name),
+requests, and failed handshakes (a client that did not trust the certificate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import random
+import socket
+import ssl
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+import trustme
+
+from azaudit.replay import ReplayAdapter
+from azaudit.replay.fixtures import RecordedResponse, RequestKey
+
+LOOPBACK = "127.0.0.1"
+HOSTS = ("management.azure.com", "*.vault.azure.net", "login.microsoftonline.com")
+MAX_HEADER_BYTES = 64 * 1024
+MAX_BODY_BYTES = 1024 * 1024
+REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests"}
+
+
+@dataclass(frozen=True)
+class Certificates:
+    """Where a test CA and a server certificate signed by it were written."""
+
+    ca_pem: Path  # what a client trusts (REQUESTS_CA_BUNDLE, or added to its TLS context)
+    server_pem: Path  # the server's key and certificate chain
+
+    @classmethod
+    def issue(cls, folder: Path, hosts: tuple[str, ...] = HOSTS) -> Certificates:
+        ca = trustme.CA(organization_name="azaudit bench test CA")
+        leaf = ca.issue_cert(*hosts, key_type=trustme.KeyType.RSA)  # Azure's front ends serve RSA certificates
+        folder.mkdir(parents=True, exist_ok=True)
+        ca_pem, server_pem = folder / "ca.pem", folder / "server.pem"
+        ca.cert_pem.write_to_path(str(ca_pem))
+        leaf.private_key_and_cert_chain_pem.write_to_path(str(server_pem))
+        return cls(ca_pem=ca_pem, server_pem=server_pem)
+
+
+@dataclass
+class Counts:
+    connections: int = 0
+    handshakes: Counter[str] = field(default_factory=Counter)
+    requests: int = 0
+    peak_open: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        vault = sum(n for host, n in self.handshakes.items() if host.endswith(".vault.azure.net"))
+        return {
+            "connections": self.connections,
+            "handshakes": sum(self.handshakes.values()),
+            "handshakes_arm": self.handshakes.get("management.azure.com", 0),
+            "handshakes_vault": vault,
+            "vault_hosts": sum(1 for host in self.handshakes if host.endswith(".vault.azure.net")),
+            # a client that did not trust the certificate gave up in the handshake: no connection
+            "failed_handshakes": sum(self.handshakes.values()) - self.connections,
+            "requests": self.requests,
+            "peak_open_connections": self.peak_open,
+        }
+
+
+class FakeAzure:
+    """The server. ``start()`` runs it on a thread of this process (tests); ``serve()`` runs it on
+    the calling thread (its own process, for the benchmark)."""
+
+    def __init__(
+        self,
+        responses: Mapping[RequestKey, RecordedResponse],
+        certificates: Certificates,
+        *,
+        latency: float = 0.05,
+        jitter: float = 0.0,
+        max_connections: int = 512,
+        idle_seconds: float = 30.0,
+        max_seconds: float = 900.0,
+        seed: int = 1,
+    ) -> None:
+        self._adapter = ReplayAdapter(responses, source="fake Azure")
+        self._latency = latency
+        self._jitter = jitter
+        self._rng = random.Random(seed)
+        self._idle = idle_seconds
+        self._max_seconds = max_seconds
+        self._slots = max_connections
+        self.counts = Counts()
+        self._open = 0
+        self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._tls.load_cert_chain(certificates.server_pem)
+        self._tls.sni_callback = self._saw_hello
+        self.port = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopped: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._gate: asyncio.Semaphore | None = None
+
+    # -- counting ------------------------------------------------------------------------------
+
+    def _saw_hello(self, sslobj: ssl.SSLObject, server_name: str | None, context: ssl.SSLContext) -> None:
+        self.counts.handshakes[(server_name or "(no SNI)").lower()] += 1
+
+    # -- serving -------------------------------------------------------------------------------
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.counts.connections += 1
+        self._open += 1
+        self.counts.peak_open = max(self.counts.peak_open, self._open)
+        try:
+            while await self._one_request(reader, writer):
+                pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ssl.SSLError):
+            pass
+        finally:
+            self._open -= 1
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _one_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        """Answer one request; False when the connection is to close."""
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self._idle)
+        lines = head.decode("latin-1").split("\r\n")
+        method, target, _version = lines[0].split(" ", 2)
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                headers[name.strip()] = value.strip()
+        lowered = {k.lower(): v for k, v in headers.items()}
+        length = int(lowered.get("content-length", "0") or 0)
+        if length > MAX_BODY_BYTES:
+            await self._write(writer, 400, {}, b"")
+            return False
+        body = await reader.readexactly(length) if length else None
+        self.counts.requests += 1
+        delay = self._latency + (self._rng.uniform(-self._jitter, self._jitter) if self._jitter else 0.0)
+        await asyncio.sleep(max(0.0, delay))
+        host = lowered.get("host", "").split(":")[0]
+        status, out_headers, content = self._answer(method, f"https://{host}{target}", headers, body)
+        keep = lowered.get("connection", "").lower() != "close"
+        await self._write(writer, status, out_headers, content, keep)
+        return keep
+
+    def _answer(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None
+    ) -> tuple[int, dict[str, str], bytes]:
+        prepared = requests.Request(method, url, headers=headers, data=body).prepare()
+        try:
+            response = self._adapter.send(prepared)
+        except Exception as exc:  # an unmatched request: what Azure would say of a path it does not know
+            message = json.dumps({"error": {"code": "NotFound", "message": str(exc)[:300]}}).encode()
+            return 404, {"Content-Type": "application/json; charset=utf-8"}, message
+        return response.status_code, dict(response.headers), response.content
+
+    async def _write(
+        self, writer: asyncio.StreamWriter, status: int, headers: dict[str, str], content: bytes, keep: bool = False
+    ) -> None:
+        lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}"]
+        lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() not in ("content-length", "connection")]
+        lines += [f"Content-Length: {len(content)}", f"Connection: {'keep-alive' if keep else 'close'}", "", ""]
+        writer.write("\r\n".join(lines).encode("latin-1") + content)
+        await writer.drain()
+
+    async def _accept_bounded(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        assert self._gate is not None
+        async with self._gate:
+            await self._connection(reader, writer)
+
+    async def _main(self, on_ready: Callable[[int], None]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopped = asyncio.Event()
+        self._gate = asyncio.Semaphore(self._slots)
+        # A client that does not trust the certificate ends its handshake: that ends its connection only.
+        asyncio.get_running_loop().set_exception_handler(lambda loop, context: None)
+        server = await asyncio.start_server(
+            self._accept_bounded,
+            LOOPBACK,
+            0,
+            ssl=self._tls,
+            limit=MAX_HEADER_BYTES,
+            backlog=1024,
+            ssl_handshake_timeout=10,
+        )
+        self.port = server.sockets[0].getsockname()[1]
+        on_ready(self.port)
+        async with server:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), self._max_seconds)
+
+    def serve(self, on_ready: Callable[[int], None]) -> None:
+        asyncio.run(self._main(on_ready))
+
+    def start(self) -> FakeAzure:
+        def run() -> None:
+            asyncio.run(self._main(lambda port: self._ready.set()))
+
+        self._thread = threading.Thread(target=run, name="fake-azure", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("the fake Azure server did not start")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stopped is not None:
+            self._loop.call_soon_threadsafe(self._stopped.set)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def __enter__(self) -> FakeAzure:
+        return self.start()
+
+    def __exit__(self, *args: object) -> None:
+        self.stop()
+
+
+# -- the client side: names resolve to the server ------------------------------------------------
+
+
+def is_fake_host(host: str) -> bool:
+    host = host.rstrip(".").lower()
+    return host in ("management.azure.com", "login.microsoftonline.com") or host.endswith(".vault.azure.net")
+
+
+@contextlib.contextmanager
+def resolve_to_loopback(port: int) -> Iterator[None]:
+    """Resolve Azure's host names to the fake server (port included) in this process, and refuse
+    every other name, so nothing the run sends can leave the machine. The client still connects
+    by name: SNI, the Host header and certificate checks are those of a live run."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, service: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name in (LOOPBACK, "localhost"):
+            return real(host, service, *args, **kwargs)
+        if not is_fake_host(name):
+            raise socket.gaierror(socket.EAI_NONAME, f"{name} is not served by the fake Azure")
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (LOOPBACK, port))]
+
+    socket.getaddrinfo = getaddrinfo
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = real
+
+
+# -- its own process (the benchmark) -------------------------------------------------------------
+
+
+class ServerProcess:
+    """``python -m bench.tls_server`` as a child process: it builds the synthetic tenant itself,
+    prints its port, answers ``stats`` on standard input with its counts, and ends when standard
+    input closes."""
+
+    def __init__(self, args: list[str]) -> None:
+        import subprocess
+
+        self._process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "bench.tls_server", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._process.stdout is not None
+        ready = self._process.stdout.readline().split()
+        if len(ready) != 2 or ready[0] != "ready":
+            self._process.kill()
+            raise RuntimeError("the fake Azure server did not start")
+        self.port = int(ready[1])
+
+    def stats(self) -> dict[str, object]:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write("stats\n")
+        self._process.stdin.flush()
+        return dict(json.loads(self._process.stdout.readline()))
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        try:
+            self._process.wait(10)
+        except Exception:
+            self._process.kill()
+            self._process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="The fake Azure over HTTPS, serving the synthetic tenant.")
+    parser.add_argument("--subscriptions", type=int, required=True)
+    parser.add_argument("--per-subscription", type=int, required=True)
+    parser.add_argument("--server-pem", type=Path, required=True)
+    parser.add_argument("--ca-pem", type=Path, required=True)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--jitter", type=float, default=0.0)
+    parser.add_argument("--max-seconds", type=float, default=900.0)
+    args = parser.parse_args()
+    from bench.synthetic import SyntheticTenant
+
+    tenant = SyntheticTenant(args.subscriptions, args.per_subscription)
+    server = FakeAzure(
+        tenant.responses,
+        Certificates(ca_pem=args.ca_pem, server_pem=args.server_pem),
+        latency=args.latency,
+        jitter=args.jitter,
+        max_seconds=args.max_seconds,
+    )
+
+    def control() -> None:
+        for line in sys.stdin:
+            if line.strip() == "stats":
+                tenant_size = {"resources": tenant.resource_count, "expected": tenant.request_count()}
+                print(json.dumps({**tenant_size, **server.counts.as_dict()}), flush=True)
+        server.stop()  # standard input closed: the benchmark is over (or gone)
+
+    def ready(port: int) -> None:
+        print(f"ready {port}", flush=True)
+        threading.Thread(target=control, daemon=True).start()
+
+    server.serve(ready)
+
+
+if __name__ == "__main__":
+    main()
