@@ -1,15 +1,23 @@
 """SARIF 2.1.0: one rule per check, one result per failing finding, located by ARM id.
 
-Cloud resources have no file, so each result carries a logical location whose fully qualified
-name is the ARM id. Findings that could not be assessed (ERROR) are not results (nothing was
-found): they are tool execution notifications, and ``executionSuccessful`` is false when the
-audit was incomplete. Passing and skipped findings are omitted, as SARIF consumers expect.
+Cloud resources have no file. Each result carries a logical location whose fully qualified name
+is the ARM id, and a physical location GitHub code scanning accepts (it drops a result without
+one): the pseudo-file ``azure/<subscription>/<resource group>/<provider>/<type>/<name>`` (the ARM
+id's segments without the ``subscriptions``/``resourceGroups``/``providers`` keywords, lower-cased
+since ARM ids are case-insensitive and Azure does not always return the same casing, each segment
+percent-encoded) at line 1. Suppressed failures are results with an ``external`` suppression whose
+justification is the configured reason. Findings that could not be assessed (ERROR) are not
+results (nothing was found): they are tool execution notifications, and ``executionSuccessful``
+is false when the audit was incomplete. Passing and not-applicable findings are omitted, as SARIF
+consumers expect. Times are UTC with a ``Z`` (SARIF 2.1.0 §3.9).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+from urllib.parse import quote
 
 from azaudit.model import CheckMeta, Finding, Severity, Status
 from azaudit.render.escape import json_text
@@ -63,31 +71,66 @@ def _fingerprint(finding: Finding) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+_ARM_KEYWORDS = frozenset({"subscriptions", "resourcegroups", "providers"})
+SUPPRESSED_PREFIX = "suppressed: "
+
+
+def artifact_uri(resource_id: str) -> str:
+    """The pseudo-file a result is located in, from its ARM id (see the module docstring)."""
+    segments = [s for s in resource_id.lower().split("/") if s and s not in _ARM_KEYWORDS]
+    # a "." or ".." segment would be resolved away by a URI reader: encode its dots too
+    encoded = [quote(s, safe="") if s.strip(".") else "%2E" * len(s) for s in segments]
+    return "/".join(["azure", *encoded])
+
+
+def _utc(at: dt.datetime) -> str:
+    """SARIF 2.1.0 §3.9: date/time values are UTC, written with a trailing ``Z``."""
+    at = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+    return at.isoformat().replace("+00:00", "Z")
+
+
 def _result(finding: Finding, rule_index: int) -> dict[str, object]:
     where = f"{finding.resource_name} ({finding.item})" if finding.item else finding.resource_name
+    message = finding.message
+    if finding.suppressed_by is not None and message.startswith(SUPPRESSED_PREFIX):
+        message = message[len(SUPPRESSED_PREFIX) :]  # the suppression says so in its own property
     return {
         "ruleId": finding.code,
         "ruleIndex": rule_index,
         "kind": "fail",
         "level": LEVELS[finding.severity],
-        "message": {"text": f"{where}: {finding.message}"},
+        "message": {"text": f"{where}: {message}"},
         "locations": [
             {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": artifact_uri(finding.resource_id)},
+                    "region": {"startLine": 1},
+                },
                 "logicalLocations": [
                     {"fullyQualifiedName": finding.resource_id, "name": finding.resource_name, "kind": "resource"}
-                ]
+                ],
             }
         ],
         "partialFingerprints": {"azauditFinding/v1": _fingerprint(finding)},
+        **(
+            {"suppressions": [{"kind": "external", "justification": finding.suppressed_by}]}
+            if finding.suppressed_by is not None
+            else {}
+        ),
         **({"baselineState": finding.baseline.value} if finding.baseline is not None else {}),
         "properties": {"subscriptionId": finding.subscription_id, "resourceType": finding.resource_type},
     }
 
 
+def _is_result(finding: Finding) -> bool:
+    """A failure, or a failure suppressed by the configuration (a SKIPPED finding naming its reason)."""
+    return finding.status is Status.FAIL or (finding.status is Status.SKIPPED and finding.suppressed_by is not None)
+
+
 def render(report: Report) -> str:
     codes = list(report.checks)
     index = {code: i for i, code in enumerate(codes)}
-    results = [_result(f, index[f.code]) for f in report.findings if f.status is Status.FAIL and f.code in index]
+    results = [_result(f, index[f.code]) for f in report.findings if _is_result(f) and f.code in index]
     notifications = [
         {
             "level": "error",
@@ -113,8 +156,8 @@ def render(report: Report) -> str:
                 "invocations": [
                     {
                         "executionSuccessful": report.complete,
-                        "startTimeUtc": report.run.started_at.isoformat(),
-                        "endTimeUtc": report.run.finished_at.isoformat(),
+                        "startTimeUtc": _utc(report.run.started_at),
+                        "endTimeUtc": _utc(report.run.finished_at),
                         "toolExecutionNotifications": notifications,
                     }
                 ],
