@@ -33,8 +33,8 @@ def interpreters(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff")
-    session.run("ruff", "check", "azaudit", "checks", "examples", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "azaudit", "checks", "examples", "tests", "noxfile.py")
+    session.run("ruff", "check", "azaudit", "checks", "examples", "tests", "tools", "noxfile.py")
+    session.run("ruff", "format", "--check", "azaudit", "checks", "examples", "tests", "tools", "noxfile.py")
 
 
 @nox.session

@@ -5,6 +5,7 @@ groups (two containers, several environment variables), 25 vaults (secrets paged
 plane with ``$skiptoken`` and ``maxresults``, keys listed without rotation policy so each key is
 read once), 15 user-assigned identities; per subscription: role assignments paged with
 ``nextLink``, custom roles, Defender pricings and the activity-log export. Deterministic.
+Registry bodies come from tools/armbodies.py, the builders the sample tenant uses too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 
 from azaudit.replay.credential import REPLAY_TENANT_ID
 from azaudit.replay.fixtures import RecordedResponse, RequestKey, request_key
+from tools import armbodies
 
 ARM = "https://management.azure.com"
 TENANT = REPLAY_TENANT_ID  # the tenant whose tokens replayed Key Vault accepts
@@ -173,34 +175,15 @@ class SyntheticTenant:
         self._add(f"{ARM}{resource_id}/providers/Microsoft.Insights/diagnosticSettings", _ok({"value": settings}))
 
     def _registry(self, sub: str, group: str, index: int) -> dict[str, object]:
-        name = f"acr{sub[:8]}{index}"
-        rid = f"{group}/providers/Microsoft.ContainerRegistry/registries/{name}"
+        sku = "Premium" if index % 3 == 0 else "Standard"
+        body = armbodies.registry(
+            sub, group.rsplit("/", 1)[-1], f"acr{sub[:8]}{index}", sku, adminUserEnabled=index % 4 == 0
+        )
+        rid = str(body["id"])
         self._diagnostics(rid, index % 2 == 0)
         self._add(f"{ARM}{rid}/tokens", _ok({"value": []}))
         self._add(f"{ARM}{rid}/cacheRules", _ok({"value": []}))
-        premium = index % 3 == 0
-        return {
-            "id": rid,
-            "name": name,
-            "type": "Microsoft.ContainerRegistry/registries",
-            "location": "westeurope",
-            "sku": {"name": "Premium" if premium else "Standard", "tier": "Premium" if premium else "Standard"},
-            "properties": {
-                "loginServer": f"{name}.azurecr.io",
-                "adminUserEnabled": index % 4 == 0,
-                "publicNetworkAccess": "Enabled",
-                "policies": {
-                    "quarantinePolicy": {"status": "disabled"},
-                    "trustPolicy": {"type": "Notary", "status": "disabled"},
-                    "retentionPolicy": {"days": 7, "status": "disabled"},
-                    "exportPolicy": {"status": "enabled"},
-                    "azureADAuthenticationAsArmPolicy": {"status": "enabled"},
-                },
-                "encryption": {"status": "disabled"},
-                "privateEndpointConnections": [],
-                "anonymousPullEnabled": False,
-            },
-        }
+        return body
 
     def _container_group(self, group: str, index: int) -> dict[str, object]:
         confidential = index % 10 == 0  # only Confidential groups carry container security contexts

@@ -22,35 +22,21 @@ from azaudit.model import Finding, Status
 from azaudit.replay.recorder import scrub_body
 from azaudit.settings import Settings
 from tests.conftest import CANARY_MARK, NOW, assert_outcomes
+from tools.scenarios import acr as acr_scenarios
 
 CHECKS = catalogue.load()
 
-PROD_ACR = "contosoprodacr"  # Premium, hardened, customer-managed key (no content trust)
-LEGACY_ACR = "contosolegacyacr"  # Basic, admin user, token with a password
-DEV_ACR = "contosodevacr"  # Standard, anonymous pull
-PLATFORM_ACR = "contosoplatformacr"  # Premium: still on Docker Content Trust, IP rules, pending private endpoint
-ML_ACR = "contosomlacr"  # Premium: Deny firewall allowing 0.0.0.0/0, no retention, token with passwords
+PROD_ACR = acr_scenarios.PROD_ACR.name  # Premium, hardened, customer-managed key (no content trust)
+LEGACY_ACR = acr_scenarios.LEGACY_ACR.name  # Basic, admin user, token with a password
+DEV_ACR = acr_scenarios.DEV_ACR.name  # Standard, anonymous pull
+PLATFORM_ACR = acr_scenarios.PLATFORM_ACR.name  # Premium: Docker Content Trust, IP rules, pending private endpoint
+ML_ACR = acr_scenarios.ML_ACR.name  # Premium: Deny firewall allowing 0.0.0.0/0, no retention, token with passwords
 ALL = {PROD_ACR, LEGACY_ACR, DEV_ACR, PLATFORM_ACR, ML_ACR}
 BASIC_STANDARD = {LEGACY_ACR, DEV_ACR}
 
-# code: (FAIL names, PASS names, SKIPPED names) — resource or resource/item
-EXPECTED: dict[str, tuple[set[str], set[str], set[str]]] = {
-    "ACR001": ({LEGACY_ACR}, ALL - {LEGACY_ACR}, set()),
-    "ACR002": ({DEV_ACR}, ALL - {DEV_ACR}, set()),
-    "ACR003": ({LEGACY_ACR, DEV_ACR, ML_ACR}, {PROD_ACR, PLATFORM_ACR}, set()),
-    "ACR004": ({LEGACY_ACR, DEV_ACR, PLATFORM_ACR}, {PROD_ACR, ML_ACR}, set()),
-    "ACR005": ({PLATFORM_ACR}, {PROD_ACR, ML_ACR}, BASIC_STANDARD),
-    "ACR006": ({PLATFORM_ACR}, {PROD_ACR, ML_ACR}, BASIC_STANDARD),
-    "ACR007": ({ML_ACR}, {PROD_ACR, PLATFORM_ACR}, BASIC_STANDARD),
-    "ACR008": ({PLATFORM_ACR, ML_ACR} | BASIC_STANDARD, {PROD_ACR}, set()),  # Basic/Standard cannot disable exports
-    "ACR009": (
-        {f"{LEGACY_ACR}/ci-pull", f"{ML_ACR}/training-push", f"{PLATFORM_ACR}/edge-device"},
-        {PROD_ACR, DEV_ACR, f"{PLATFORM_ACR}/release-bot"},
-        set(),
-    ),
-    "ACR010": ({LEGACY_ACR, DEV_ACR, ML_ACR}, {PROD_ACR, PLATFORM_ACR}, set()),
-    "ACR011": (ALL - {PROD_ACR}, {PROD_ACR}, set()),
-}
+# code: (FAIL names, PASS names, SKIPPED names) — resource or resource/item, declared next to
+# each registry in the sample tenant's scenario table
+EXPECTED = acr_scenarios.expected()
 
 
 # Azure Policy built-in definitions that test the same control (read from Azure/azure-policy).

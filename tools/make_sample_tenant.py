@@ -1,7 +1,10 @@
 """Write the bundled sample tenant (fixtures/tenants/contoso) as REST fixture files.
 
-Run once to (re)generate; the JSON files are what tests and the demo read. Every body has the
-shape of the official Azure REST examples (../shared/azure-api-examples), with fake ids.
+Run once to (re)generate; the JSON files are what tests and the demo read. An argument writes them
+to another folder instead (tests/test_sample_tenant.py regenerates them and compares byte for
+byte). Every body has the shape of the official Azure REST examples (../shared/azure-api-examples),
+with fake ids; bodies come from tools/armbodies.py, and services converted to scenario tables
+(tools/scenarios/) take their resources and expected outcomes from there.
 Values containing CANARY_MARK are planted secrets: no output may ever contain them.
 """
 
@@ -9,14 +12,17 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tools import armbodies
+from tools.scenarios import DEV, LEGACY, PROD, SANDBOX, TENANT, acr
 
 ARM = "https://management.azure.com"
-TENANT = "72f988bf-0000-4000-8000-00000000a0d1"
-PROD = "3f8a6c1e-5b7d-4e2a-9c11-7d2e0f4a8b51"
-DEV = "9b2d4e6f-1a3c-4d5e-8f70-2a4b6c8d0e13"
-LEGACY = "c5e7a9b1-3d5f-4a7c-9e1b-3d5f7a9c1e35"
-SANDBOX = "e7a9c1e3-5f7b-4c9e-8a1c-5f7b9d1e3a57"
 CANARY_MARK = "Zq7CanaryV4lue"
 OUT = Path(__file__).resolve().parents[1] / "fixtures" / "tenants" / "contoso"
 
@@ -114,18 +120,18 @@ def forbidden(request_url: str, action: str, scope: str) -> dict[str, object]:
 
 
 FOLDERS = {PROD: "contoso-prod", DEV: "contoso-dev", SANDBOX: "contoso-sandbox"}
+_destination = OUT  # where write() puts files: main() sets it
 
 
 def write(name: str, description: str, interactions: list[dict[str, object]]) -> None:
     for sub, folder in FOLDERS.items():
         name = name.replace(sub, folder)
-    path = OUT / name
+    path = _destination / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"description": description, "interactions": interactions}, indent=2) + "\n")
 
 
-def rg(sub: str, group: str) -> str:
-    return f"/subscriptions/{sub}/resourceGroups/{group}"
+rg = armbodies.resource_group
 
 
 # ---------------------------------------------------------------------------------------- subscriptions
@@ -167,206 +173,12 @@ def subscriptions() -> None:
 # ---------------------------------------------------------------------------------------- registries
 
 
-def registry(sub: str, group: str, name: str, sku: str, **props: object) -> dict[str, object]:
-    rid = f"{rg(sub, group)}/providers/Microsoft.ContainerRegistry/registries/{name}"
-    base: dict[str, object] = {
-        "loginServer": f"{name}.azurecr.io",
-        "creationDate": "2024-03-11T09:14:22.1234567Z",
-        "provisioningState": "Succeeded",
-        "adminUserEnabled": False,
-        "policies": {
-            "quarantinePolicy": {"status": "disabled"},
-            "trustPolicy": {"type": "Notary", "status": "disabled"},
-            "retentionPolicy": {"days": 7, "lastUpdatedTime": "2024-03-11T09:14:30.000000+00:00", "status": "disabled"},
-            "exportPolicy": {"status": "enabled"},
-            "azureADAuthenticationAsArmPolicy": {"status": "enabled"},
-        },
-        "encryption": {"status": "disabled"},
-        "dataEndpointEnabled": False,
-        "dataEndpointHostNames": [],
-        "privateEndpointConnections": [],
-        "publicNetworkAccess": "Enabled",
-        "networkRuleBypassOptions": "AzureServices",
-        "zoneRedundancy": "Disabled",
-        "anonymousPullEnabled": False,
-        "roleAssignmentMode": "LegacyRegistryPermissions",
-    }
-    base.update(props)
-    return {
-        "id": rid,
-        "name": name,
-        "type": "Microsoft.ContainerRegistry/registries",
-        "location": "westeurope",
-        "tags": {"env": "prod" if sub == PROD else "dev"},
-        "sku": {"name": sku, "tier": sku},
-        "properties": base,
-    }
-
-
-def private_endpoint(resource_id: str, name: str, status: str = "Approved") -> dict[str, object]:
-    return {
-        "id": f"{resource_id}/privateEndpointConnections/{name}",
-        "name": name,
-        "type": "Microsoft.ContainerRegistry/registries/privateEndpointConnections",
-        "properties": {
-            "privateEndpoint": {
-                "id": f"/subscriptions/{PROD}/resourceGroups/rg-prod-network/providers/Microsoft.Network/privateEndpoints/{name}"
-            },
-            "privateLinkServiceConnectionState": {
-                "status": status,
-                "description": "Auto-approved",
-                "actionsRequired": "None",
-            },
-            "provisioningState": "Succeeded",
-        },
-    }
-
-
 def registries() -> None:
-    prod_acr = registry(PROD, "rg-prod-containers", "contosoprodacr", "Premium")
-    rid = str(prod_acr["id"])
-    prod_acr["identity"] = {
-        "type": "SystemAssigned",
-        "principalId": "0b7c9e1a-3f5d-4b7e-9a1c-3e5f7b9d1f40",
-        "tenantId": TENANT,
-    }
-    prod_acr["properties"].update(  # type: ignore[union-attr]
-        {
-            "publicNetworkAccess": "Disabled",
-            "networkRuleSet": {"defaultAction": "Deny", "ipRules": []},
-            "privateEndpointConnections": [private_endpoint(rid, "pe-contosoprodacr")],
-            "policies": {
-                "quarantinePolicy": {"status": "enabled"},
-                # Content trust is not supported with a customer-managed key (ACR005 passes it).
-                "trustPolicy": {"type": "Notary", "status": "disabled"},
-                "retentionPolicy": {
-                    "days": 30,
-                    "lastUpdatedTime": "2025-01-08T10:00:00.000000+00:00",
-                    "status": "enabled",
-                },
-                "exportPolicy": {"status": "disabled"},
-                "azureADAuthenticationAsArmPolicy": {"status": "disabled"},
-            },
-            "encryption": {
-                "status": "enabled",
-                "keyVaultProperties": {
-                    "keyIdentifier": "https://kv-prod-apps.vault.azure.net/keys/cmk-acr",
-                    "identity": "0b7c9e1a-3f5d-4b7e-9a1c-3e5f7b9d1f40",
-                    "keyRotationEnabled": True,
-                },
-            },
-            "dataEndpointEnabled": True,
-            "dataEndpointHostNames": ["contosoprodacr.westeurope.data.azurecr.io"],
-            "zoneRedundancy": "Enabled",
-        }
-    )
-    legacy_acr = registry(PROD, "rg-prod-legacy", "contosolegacyacr", "Basic", adminUserEnabled=True)
-    dev_acr = registry(DEV, "rg-dev-containers", "contosodevacr", "Standard", anonymousPullEnabled=True)
-    # Premium, Microsoft-managed keys: still on Docker Content Trust (ACR005 FAILs), public
-    # endpoint restricted to build agents, a private endpoint still pending approval, quarantine
-    # off, exports allowed.
-    platform_acr = registry(PROD, "rg-prod-platform", "contosoplatformacr", "Premium")
-    platform_id = str(platform_acr["id"])
-    platform_acr["properties"].update(  # type: ignore[union-attr]
-        {
-            "networkRuleSet": {
-                "defaultAction": "Deny",
-                "ipRules": [
-                    {"action": "Allow", "value": "203.0.113.0/27"},
-                    {"action": "Allow", "value": "198.51.100.14"},
-                ],
-            },
-            "privateEndpointConnections": [private_endpoint(platform_id, "pe-contosoplatformacr", status="Pending")],
-            "policies": {
-                "quarantinePolicy": {"status": "disabled"},
-                "trustPolicy": {"type": "Notary", "status": "enabled"},
-                "retentionPolicy": {
-                    "days": 14,
-                    "lastUpdatedTime": "2025-04-02T09:30:00.000000+00:00",
-                    "status": "enabled",
-                },
-                "exportPolicy": {"status": "enabled"},
-                "azureADAuthenticationAsArmPolicy": {"status": "disabled"},
-            },
-        }
-    )
-    # Premium in contoso-dev: a Deny firewall that allows 0.0.0.0/0 (open to every network), no
-    # content trust, no retention; a private endpoint is approved; exports stay allowed (Azure
-    # disables them only together with public network access).
-    # Repository permissions through Entra ABAC (RBAC005 counts the repository roles).
-    ml_acr = registry(DEV, "rg-dev-ml", "contosomlacr", "Premium", roleAssignmentMode="AbacRepositoryPermissions")
-    ml_id = str(ml_acr["id"])
-    ml_acr["properties"].update(  # type: ignore[union-attr]
-        {
-            "networkRuleSet": {
-                "defaultAction": "Deny",
-                "ipRules": [{"action": "Allow", "value": "0.0.0.0/0"}],
-            },
-            "privateEndpointConnections": [private_endpoint(ml_id, "pe-contosomlacr")],
-            "policies": {
-                "quarantinePolicy": {"status": "enabled"},
-                "trustPolicy": {"type": "Notary", "status": "disabled"},
-                "retentionPolicy": {
-                    "days": 7,
-                    "lastUpdatedTime": "2024-09-10T12:00:00.000000+00:00",
-                    "status": "disabled",
-                },
-                "exportPolicy": {"status": "enabled"},
-                "azureADAuthenticationAsArmPolicy": {"status": "enabled"},
-            },
-        }
-    )
-
-    def token(
-        registry_id: str,
-        name: str,
-        status: str,
-        passwords: list[str],
-        expiry: str = "2027-02-10",
-        certificates: tuple[str, ...] = (),
-    ) -> dict[str, object]:
-        return {
-            "id": f"{registry_id}/tokens/{name}",
-            "name": name,
-            "type": "Microsoft.ContainerRegistry/registries/tokens",
-            "properties": {
-                "creationDate": "2025-02-10T08:00:00.000000Z",
-                "provisioningState": "Succeeded",
-                "scopeMapId": f"{registry_id}/scopeMaps/_repositories_pull",
-                "status": status,
-                "credentials": {
-                    "certificates": [
-                        {
-                            "name": c,
-                            "expiry": "2027-03-01T00:00:00.000000Z",
-                            "thumbprint": "3F2A9C1E7B5D4A6C8E0F1B3D5A7C9E1F3B5D7A9C",
-                        }
-                        for c in certificates
-                    ],
-                    "passwords": [
-                        {
-                            "creationTime": "2025-02-10T08:00:05.000000Z",
-                            "expiry": f"{expiry}T08:00:05.000000Z",
-                            "name": p,
-                        }
-                        for p in passwords
-                    ],
-                },
-            },
-        }
-
-    def cache_rule(registry_id: str, name: str, source: str, target: str) -> dict[str, object]:
-        return {
-            "id": f"{registry_id}/cacheRules/{name}",
-            "name": name,
-            "type": "Microsoft.ContainerRegistry/registries/cacheRules",
-            "properties": {
-                "sourceRepository": source,
-                "targetRepository": target,
-                "creationDate": "2025-05-12T09:00:00.000000Z",
-                "provisioningState": "Succeeded",
-            },
-        }
+    # The registries, their tokens and expected outcomes are tools/scenarios/acr.py's table.
+    prod_acr, legacy_acr, dev_acr = acr.PROD_ACR.body(), acr.LEGACY_ACR.body(), acr.DEV_ACR.body()
+    platform_acr, ml_acr = acr.PLATFORM_ACR.body(), acr.ML_ACR.body()
+    rid, platform_id, ml_id = acr.PROD_ACR.id, acr.PLATFORM_ACR.id, acr.ML_ACR.id
+    cache_rule = armbodies.cache_rule
 
     def no_cache_rules(registry_id: str) -> dict[str, object]:
         return ok(url(f"{registry_id}/cacheRules", "acr"), {"value": []})
@@ -401,46 +213,10 @@ def registries() -> None:
             no_cache_rules(rid),
             no_cache_rules(platform_id),
             no_cache_rules(str(legacy_acr["id"])),
-            ok(
-                url(f"{platform_id}/tokens", "acr"),
-                {
-                    "value": [
-                        token(platform_id, "partner-pull", "disabled", ["password1"]),
-                        token(platform_id, "scanner", "enabled", []),
-                        # Enabled, but both passwords expired in August: it cannot authenticate.
-                        token(platform_id, "release-bot", "enabled", ["password1", "password2"], expiry="2026-08-01"),
-                        # No password, one certificate (an IoT device): it authenticates.
-                        token(platform_id, "edge-device", "enabled", [], certificates=["certificate1"]),
-                    ]
-                },
-            ),
+            ok(url(f"{platform_id}/tokens", "acr"), {"value": acr.PLATFORM_ACR.token_bodies()}),
             ok(
                 url(f"{legacy_acr['id']}/tokens", "acr"),
-                {
-                    "value": [
-                        {
-                            "id": f"{legacy_acr['id']}/tokens/ci-pull",
-                            "name": "ci-pull",
-                            "type": "Microsoft.ContainerRegistry/registries/tokens",
-                            "properties": {
-                                "creationDate": "2024-06-02T08:00:00.000000Z",
-                                "provisioningState": "Succeeded",
-                                "scopeMapId": f"{legacy_acr['id']}/scopeMaps/_repositories_pull",
-                                "status": "enabled",
-                                "credentials": {
-                                    "certificates": [],
-                                    "passwords": [
-                                        {
-                                            "creationTime": "2024-06-02T08:00:05.000000Z",
-                                            "expiry": "2027-06-02T08:00:05.000000Z",
-                                            "name": "password1",
-                                        }
-                                    ],
-                                },
-                            },
-                        }
-                    ]
-                },
+                {"value": acr.LEGACY_ACR.token_bodies()},
             ),
         ],
     )
@@ -457,7 +233,7 @@ def registries() -> None:
             no_cache_rules(ml_id),
             ok(
                 url(f"{ml_id}/tokens", "acr"),
-                {"value": [token(ml_id, "training-push", "enabled", ["password1", "password2"])]},
+                {"value": acr.ML_ACR.token_bodies()},
             ),
         ],
     )
@@ -1173,7 +949,7 @@ def arm_key(
 
 
 def without_rotation(key: dict[str, object]) -> dict[str, object]:
-    listed = json.loads(json.dumps(key))
+    listed: dict[str, Any] = json.loads(json.dumps(key))
     listed["properties"].pop("rotationPolicy", None)
     return listed
 
@@ -2185,7 +1961,9 @@ def management_groups() -> None:
     )
 
 
-def main() -> None:
+def main(out: Path = OUT) -> None:
+    global _destination
+    _destination = out
     subscriptions()
     management_groups()
     sandbox()
@@ -2198,4 +1976,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)

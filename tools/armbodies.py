@@ -1,0 +1,144 @@
+"""ARM response bodies as Azure returns them, with fake ids: the one set of builders behind the
+sample tenant (tools/make_sample_tenant.py) and the benchmark's synthetic tenant (bench/synthetic.py).
+
+A builder gives the body of a freshly created resource with Azure's defaults (the shapes of the
+official REST examples, ../shared/azure-api-examples); callers pass only what differs. Bodies are
+plain dicts (``Body``) ready for ``json.dumps``; key order is stable, so generated fixtures are too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+Body = dict[str, Any]
+
+
+def resource_group(sub: str, group: str) -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{group}"
+
+
+# ---------------------------------------------------------------------------------------- registries
+
+
+def registry(
+    sub: str,
+    group: str,
+    name: str,
+    sku: str,
+    *,
+    tags: Mapping[str, str] | None = None,
+    identity: Mapping[str, Any] | None = None,
+    **props: object,
+) -> Body:
+    """A registry as ``registries.get`` / ``list`` return it: Azure's defaults for a new registry,
+    with ``props`` replacing top-level properties."""
+    rid = f"{resource_group(sub, group)}/providers/Microsoft.ContainerRegistry/registries/{name}"
+    base: Body = {
+        "loginServer": f"{name}.azurecr.io",
+        "creationDate": "2024-03-11T09:14:22.1234567Z",
+        "provisioningState": "Succeeded",
+        "adminUserEnabled": False,
+        "policies": {
+            "quarantinePolicy": {"status": "disabled"},
+            "trustPolicy": {"type": "Notary", "status": "disabled"},
+            "retentionPolicy": {"days": 7, "lastUpdatedTime": "2024-03-11T09:14:30.000000+00:00", "status": "disabled"},
+            "exportPolicy": {"status": "enabled"},
+            "azureADAuthenticationAsArmPolicy": {"status": "enabled"},
+        },
+        "encryption": {"status": "disabled"},
+        "dataEndpointEnabled": False,
+        "dataEndpointHostNames": [],
+        "privateEndpointConnections": [],
+        "publicNetworkAccess": "Enabled",
+        "networkRuleBypassOptions": "AzureServices",
+        "zoneRedundancy": "Disabled",
+        "anonymousPullEnabled": False,
+        "roleAssignmentMode": "LegacyRegistryPermissions",
+    }
+    base.update(props)
+    body: Body = {
+        "id": rid,
+        "name": name,
+        "type": "Microsoft.ContainerRegistry/registries",
+        "location": "westeurope",
+    }
+    if tags is not None:
+        body["tags"] = dict(tags)
+    body |= {"sku": {"name": sku, "tier": sku}, "properties": base}
+    if identity is not None:
+        body["identity"] = dict(identity)
+    return body
+
+
+def private_endpoint_connection(resource_id: str, endpoint_id: str, status: str = "Approved") -> Body:
+    """A private endpoint connection of a resource, as its ``privateEndpointConnections`` lists it."""
+    name = endpoint_id.rstrip("/").rsplit("/", 1)[-1]
+    return {
+        "id": f"{resource_id}/privateEndpointConnections/{name}",
+        "name": name,
+        "type": "Microsoft.ContainerRegistry/registries/privateEndpointConnections",
+        "properties": {
+            "privateEndpoint": {"id": endpoint_id},
+            "privateLinkServiceConnectionState": {
+                "status": status,
+                "description": "Auto-approved",
+                "actionsRequired": "None",
+            },
+            "provisioningState": "Succeeded",
+        },
+    }
+
+
+def registry_token(
+    registry_id: str,
+    name: str,
+    status: str,
+    passwords: Iterable[str],
+    *,
+    expiry: str = "2027-02-10",
+    certificates: Iterable[str] = (),
+    created: str = "2025-02-10",
+) -> Body:
+    """A repository-scoped token with its credentials' metadata (names and expiry; ARM never returns
+    a password value from ``tokens.list``)."""
+    return {
+        "id": f"{registry_id}/tokens/{name}",
+        "name": name,
+        "type": "Microsoft.ContainerRegistry/registries/tokens",
+        "properties": {
+            "creationDate": f"{created}T08:00:00.000000Z",
+            "provisioningState": "Succeeded",
+            "scopeMapId": f"{registry_id}/scopeMaps/_repositories_pull",
+            "status": status,
+            "credentials": {
+                "certificates": [
+                    {
+                        "name": c,
+                        "expiry": "2027-03-01T00:00:00.000000Z",
+                        "thumbprint": "3F2A9C1E7B5D4A6C8E0F1B3D5A7C9E1F3B5D7A9C",
+                    }
+                    for c in certificates
+                ],
+                "passwords": [
+                    {"creationTime": f"{created}T08:00:05.000000Z", "expiry": f"{expiry}T08:00:05.000000Z", "name": p}
+                    for p in passwords
+                ],
+            },
+        },
+    }
+
+
+def cache_rule(registry_id: str, name: str, source: str, target: str) -> Body:
+    """A pull-through cache rule: ``targetRepository`` in the registry fetches from ``source``."""
+    return {
+        "id": f"{registry_id}/cacheRules/{name}",
+        "name": name,
+        "type": "Microsoft.ContainerRegistry/registries/cacheRules",
+        "properties": {
+            "sourceRepository": source,
+            "targetRepository": target,
+            "creationDate": "2025-05-12T09:00:00.000000Z",
+            "provisioningState": "Succeeded",
+        },
+    }
