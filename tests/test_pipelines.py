@@ -180,7 +180,7 @@ def test_azaudit_is_installed_from_a_checkout_never_by_name(name: str) -> None:
     for line in installs:
         words = shlex.split(line.split("run:", 1)[-1].split("script:", 1)[-1])
         targets = [w for w in words[words.index("install") + 1 :] if not w.startswith("-")]
-        assert targets in (['"$(Build.SourcesDirectory)"'], ["$(Build.SourcesDirectory)"], ["./azaudit-src"]), line
+        assert targets in (["$(Build.SourcesDirectory)"], ["."]), line
     assert not re.search(r"pip install[^\n]*\sazaudit(\s|$|[=<>])", text)
 
 
@@ -267,10 +267,18 @@ def _fake_azaudit(bin_dir: Path, exit_code: int, complete: bool) -> None:
         "for i, a in enumerate(args):\n"
         "    if a == '--report':\n"
         "        pathlib.Path(args[i + 1].split('=', 1)[1]).write_text('{}')\n"
-        f"sys.exit({exit_code})\n",
+        # only the gating call (the one given --fail-on) exits with the code under test
+        f"sys.exit({exit_code} if '--fail-on' in args else 0)\n",
         encoding="utf-8",
     )
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+
+
+def _run_step(script: str, variables: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    python_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}{os.pathsep}{python_dir}{os.pathsep}{os.environ['PATH']}"}
+    text = _expand(script, variables).replace("python ", f"{sys.executable} ")
+    return subprocess.run(["bash", "-c", text], capture_output=True, text=True, env=env, check=False)
 
 
 @pytest.mark.parametrize(
@@ -292,16 +300,54 @@ def test_the_audit_step_tags_only_a_run_that_completed_and_keeps_the_exit_code(
         "System.JobAttempt": "2",
     }
     _fake_azaudit(tmp_path / "bin", exit_code, complete)
-    python_dir = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}{os.pathsep}{python_dir}{os.pathsep}{os.environ['PATH']}"}
-    script = _expand(step["inputs"]["inlineScript"], variables).replace("python ", f"{sys.executable} ")
-    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, check=False)
+    result = _run_step(step["inputs"]["inlineScript"], variables, tmp_path)
     assert result.returncode == exit_code, result.stderr
     assert (f"##vso[build.addbuildtag]{artifacts.TAG}" in result.stdout) is tagged
     marker = json.loads((tmp_path / "reports" / artifacts.MARKER).read_text(encoding="utf-8"))
     assert marker == {"complete": tagged, "exit_code": exit_code, "build_id": "812", "attempt": 2}
     assert (tmp_path / "CodeAnalysisLogs" / "azaudit.sarif").is_file()
     assert "##vso[task.setvariable variable=AZAUDIT_SARIF]true" in result.stdout
+
+
+@pytest.mark.parametrize(("exit_code", "job_exit"), [(0, 0), (1, 0), (2, 2)])
+def test_a_slice_job_fails_only_when_its_audit_did_not_complete(tmp_path: Path, exit_code: int, job_exit: int) -> None:
+    audit = _load("azure-pipelines-sharded.yml")["jobs"][0]
+    step = next(s for s in audit["steps"] if s.get("task") == "AzureCLI@2")
+    _fake_azaudit(tmp_path / "bin", exit_code, complete=exit_code != 2)
+    variables = {"failOn": "high", "shards": "3", "REPORTS": str(tmp_path / "r"), "System.JobPositionInPhase": "2"}
+    result = _run_step(step["inputs"]["inlineScript"], variables, tmp_path)
+    assert result.returncode == job_exit, result.stderr
+    assert (tmp_path / "r" / "shard-2.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "complete", "tagged"), [(0, True, True), (1, True, True), (1, False, False), (2, False, False)]
+)
+def test_the_merge_step_gates_and_tags_only_a_complete_merged_audit(
+    tmp_path: Path, exit_code: int, complete: bool, tagged: bool
+) -> None:
+    merge = _load("azure-pipelines-sharded.yml")["jobs"][1]
+    step = next(s for s in merge["steps"] if "script" in s and "azaudit report" in s["script"])
+    (tmp_path / "ws" / "shards").mkdir(parents=True)
+    for k in (1, 2):
+        (tmp_path / "ws" / "shards" / f"shard-{k}.json").write_text("{}", encoding="utf-8")
+    _fake_azaudit(tmp_path / "bin", exit_code, complete)
+    variables = {
+        "failOn": "high",
+        "Pipeline.Workspace": str(tmp_path / "ws"),
+        "REPORTS": str(tmp_path / "r"),
+        "SARIF_DIR": str(tmp_path / "CodeAnalysisLogs"),
+        "BASELINE": str(tmp_path / "none.json"),
+        "HELPER": str(PIPELINES / "scripts" / "azaudit_artifacts.py"),
+        "Build.BuildId": "9",
+        "System.JobAttempt": "1",
+    }
+    result = _run_step(step["script"], variables, tmp_path)
+    assert result.returncode == exit_code, result.stderr
+    assert (f"##vso[build.addbuildtag]{artifacts.TAG}" in result.stdout) is tagged
+    for name in ("azaudit.json", "azaudit.md", "azaudit.sarif", "azaudit.csv", "azaudit.junit.xml"):
+        assert (tmp_path / "r" / name).is_file(), name
+    assert (tmp_path / "CodeAnalysisLogs" / "azaudit.sarif").is_file()
 
 
 # ---------------------------------------------------------------------------- baseline and attempts
