@@ -36,11 +36,11 @@ def _tenant(text: str) -> str:
     return escape(neutralise(text, Output.TEXT))
 
 
-def issue_lines(report: Report, fail_on: Severity) -> list[str]:
+def issue_lines(report: Report, fail_on: Severity, per_type: int = ISSUES_PER_TYPE) -> list[str]:
     """``task.logissue`` lines: first a warning when the audit was incomplete (so that the agent's
     cap never drops it), then one per failing finding, an error when it gates (at or above
-    ``--fail-on``, and new against a baseline) else a warning, at most :data:`ISSUES_PER_TYPE` of
-    each type counting that warning and a last one summarising the findings left out."""
+    ``--fail-on``, and new against a baseline) else a warning, at most ``per_type`` of each type
+    counting that warning and a last one summarising the findings left out."""
     gating: list[str] = []
     other: list[str] = []
     failures = sorted(report.failures(), key=lambda f: (-f.severity.rank, f.code, f.resource_name))
@@ -58,13 +58,13 @@ def issue_lines(report: Report, fail_on: Severity) -> list[str]:
             f"##vso[task.logissue type=warning]the audit is incomplete: {len(report.errors)} collection(s) failed, "
             f"{errors} finding(s) not assessed"
         )
-    warning_room = ISSUES_PER_TYPE - len(lines)
-    cut = len(gating) > ISSUES_PER_TYPE or len(other) > warning_room
+    warning_room = per_type - len(lines)
+    cut = len(gating) > per_type or len(other) > warning_room
     if cut:
         warning_room -= 1  # for the summary line, itself a warning
-    lines += gating[:ISSUES_PER_TYPE] + other[:warning_room]
+    lines += gating[:per_type] + other[:warning_room]
     if cut:
-        hidden_gating = max(0, len(gating) - ISSUES_PER_TYPE)
+        hidden_gating = max(0, len(gating) - per_type)
         hidden_other = len(other) - len(other[:warning_room])
         lines.append(
             f"##vso[task.logissue type=warning]{hidden_gating + hidden_other} more failing finding(s) not listed "

@@ -265,6 +265,12 @@ def test_issue_lines_keep_at_most_ten_per_type_and_summarise_the_rest(
         assert lines[-1] == f"##vso[task.logissue type=warning]{summary}: see the reports"
 
 
+def test_issue_lines_cap_is_a_parameter() -> None:
+    report = _many_failures(25, 30, complete=True)
+    assert len(issue_lines(report, Severity.HIGH, per_type=1000)) == 55
+    assert len(issue_lines(report, Severity.HIGH, per_type=3)) == 3 + 3
+
+
 def test_pipeline_run_prints_logging_commands(tmp_path: Path) -> None:
     markdown = tmp_path / "r.md"
     result = runner.invoke(
