@@ -7,10 +7,11 @@ per audited resource. The lists are not paged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from azaudit.clients import Clients
-from azaudit.collect.sdk import get, text
+from azaudit.collect.arm import arm_get, boolean, listed, objects, properties, string
 from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, Task
 from azaudit.inventory.aci import ContainerGroup
@@ -21,25 +22,41 @@ from azaudit.inventory.keyvault import KeyVault
 from azaudit.inventory.monitor import DiagnosticSetting, LogEntry
 from azaudit.model import ResourceLike
 
+# The API version the SDK's diagnostic settings operations use (azure-mgmt-monitor 6).
+SETTINGS_API = "2021-05-01-preview"
 
-def setting_record(setting: Any, subscription_id: str, resource_id: str) -> DiagnosticSetting:
+
+def setting_record(setting: Mapping[str, Any], subscription_id: str, resource_id: str) -> DiagnosticSetting:
+    """One diagnostic setting from its ARM JSON. Absent means: no log entry, no destination, an
+    entry not enabled."""
+    props = properties(setting)
     return DiagnosticSetting(
-        id=text(get(setting, "id")) or "",
-        name=text(get(setting, "name")) or "",
+        id=string(setting, "id") or "",
+        name=string(setting, "name") or "",
         subscription_id=subscription_id,
         resource_id=resource_id,
         logs=tuple(
             LogEntry(
-                category=text(get(entry, "category")),
-                category_group=text(get(entry, "category_group")),
-                enabled=bool(get(entry, "enabled")),
+                category=string(entry, "category"),
+                category_group=string(entry, "categoryGroup"),
+                enabled=boolean(entry, "enabled", False),
             )
-            for entry in get(setting, "logs") or ()
+            for entry in objects(props, "logs")
         ),
-        workspace_id=text(get(setting, "workspace_id")),
-        storage_account_id=text(get(setting, "storage_account_id")),
-        event_hub_authorization_rule_id=text(get(setting, "event_hub_authorization_rule_id")),
-        marketplace_partner_id=text(get(setting, "marketplace_partner_id")),
+        workspace_id=string(props, "workspaceId"),
+        storage_account_id=string(props, "storageAccountId"),
+        event_hub_authorization_rule_id=string(props, "eventHubAuthorizationRuleId"),
+        marketplace_partner_id=string(props, "marketplacePartnerId"),
+    )
+
+
+def _settings(clients: Clients, subscription_id: str, scope_id: str) -> Collected:
+    """The diagnostic settings of a resource or a subscription (``scope_id``), read as ARM JSON."""
+    body = arm_get(
+        clients.monitor(subscription_id), f"{scope_id}/providers/Microsoft.Insights/diagnosticSettings", SETTINGS_API
+    )
+    return Collected(
+        records=[setting_record(s, subscription_id, scope_id) for s in listed(body, "diagnosticSettings.list")]
     )
 
 
@@ -47,13 +64,7 @@ def diagnostic_settings(
     clients: Clients, resource: ResourceLike, dataset: Dataset = Dataset.DIAGNOSTIC_SETTINGS
 ) -> Task:
     def run() -> Collected:
-        client = clients.monitor(resource.subscription_id)
-        return Collected(
-            records=[
-                setting_record(s, resource.subscription_id, resource.id)
-                for s in client.diagnostic_settings.list(resource.id)
-            ]
-        )
+        return _settings(clients, resource.subscription_id, resource.id)
 
     return Task(dataset, resource.subscription_id, "diagnosticSettings.list", run, resource.id, resource.name)
 
@@ -67,12 +78,7 @@ def container_group_diagnostics(clients: Clients, group: ResourceLike) -> Task:
 
 def activity_log(clients: Clients, sub: Subscription) -> Task:
     def run() -> Collected:
-        client = clients.monitor(sub.subscription_id)
-        return Collected(
-            records=[
-                setting_record(s, sub.subscription_id, sub.id) for s in client.subscription_diagnostic_settings.list()
-            ]
-        )
+        return _settings(clients, sub.subscription_id, sub.id)
 
     return Task(Dataset.ACTIVITY_LOG, sub.subscription_id, "subscriptionDiagnosticSettings.list", run)
 
