@@ -16,7 +16,6 @@ from azure.core.credentials import TokenCredential
 from azaudit import __version__, catalogue
 from azaudit.auth import verify_credential
 from azaudit.backend import Backend, open_backend
-from azaudit.baseline import compare, load_baseline
 from azaudit.catalogue import CheckContext
 from azaudit.collect.pool import collect_subscriptions
 from azaudit.collect.scheduler import Progress
@@ -24,7 +23,8 @@ from azaudit.engine import run_checks
 from azaudit.inventory import Inventory
 from azaudit.inventory.coverage import Dataset
 from azaudit.replay.recorder import check_destination
-from azaudit.report import Report, RunInfo
+from azaudit.reports.baseline import compare, load_baseline
+from azaudit.reports.model import Report, RunInfo
 from azaudit.runconfig import RunConfig
 from azaudit.scope.selection import Selection, scope_for
 from azaudit.settings import Settings, load_settings, parse_settings

@@ -13,12 +13,14 @@ from pathlib import Path
 
 from azaudit.model import BaselineState, Severity, Status
 from azaudit.render.escape import Output, neutralise
-from azaudit.report import Report
+from azaudit.reports.gate import can_gate
+from azaudit.reports.model import Report
 
 # The agent keeps only the first ten or so errors and warnings of a step as issues and merely counts
 # the rest (`_maxIssueCount = 10` in azure-pipelines-agent's ExecutionContext.AddIssue); the reports
 # hold every finding.
 ISSUES_PER_TYPE = 10
+_MARKERS = {BaselineState.NEW: " new", BaselineState.NEWLY_ASSESSED: " newly assessed"}
 
 
 def in_pipeline(environ: Mapping[str, str]) -> bool:
@@ -45,9 +47,9 @@ def issue_lines(report: Report, fail_on: Severity, per_type: int = ISSUES_PER_TY
     other: list[str] = []
     failures = sorted(report.failures(), key=lambda f: (-f.severity.rank, f.code, f.resource_name))
     for finding in failures:
-        kind = "error" if finding.severity >= fail_on and report.can_gate(finding) else "warning"
+        kind = "error" if finding.severity >= fail_on and can_gate(report, finding) else "warning"
         where = f"{finding.resource_name} ({finding.item})" if finding.item else finding.resource_name
-        new = " new" if finding.baseline is BaselineState.NEW else ""
+        new = _MARKERS.get(finding.baseline, "") if finding.baseline is not None else ""
         message = f"{finding.code} [{finding.severity.label}{new}] {where}: {finding.message}"
         line = f"##vso[task.logissue type={kind};code={_tenant(finding.code)}]{_tenant(message)}"
         (gating if kind == "error" else other).append(line)

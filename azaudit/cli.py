@@ -18,21 +18,21 @@ from azaudit.audit import run_audit
 from azaudit.auth import AuthMode
 from azaudit.azure_devops import in_pipeline, issue_lines
 from azaudit.azure_devops import summary_line as pipeline_summary_line
-from azaudit.baseline import compare, load_baseline
 from azaudit.clouds import CloudName
 from azaudit.collect.scheduler import Progress
 from azaudit.errors import AzauditError
-from azaudit.exitcodes import ExitCode, exit_code_for
 from azaudit.lifecycle import Terminated
 from azaudit.model import Severity
-from azaudit.output_files import check_targets, write_reports
 from azaudit.render import FORMATS, renderer
 from azaudit.render.escape import Output, neutralise
-from azaudit.render.json_document import read as read_report
 from azaudit.render.table import summary_line
+from azaudit.reports.baseline import compare, load_baseline
+from azaudit.reports.gate import ExitCode, exit_code_for
+from azaudit.reports.io import check_targets, write_reports
+from azaudit.reports.io import read as read_report
+from azaudit.reports.merge import merge_reports
 from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, RunConfig
 from azaudit.scope.shard import Shard
-from azaudit.sharding import merge_reports
 
 app = typer.Typer(
     help="Audit the security of container workloads on Azure: registries, container instances, "

@@ -166,6 +166,9 @@ class BaselineState(enum.Enum):
 
     NEW = "new"  # not failing in the baseline
     UNCHANGED = "unchanged"  # failing in the baseline too
+    # its check did not exist in the baseline's azaudit (or was not selected): never gates, so
+    # that upgrading azaudit does not fail a pipeline gated on new failures
+    NEWLY_ASSESSED = "newly-assessed"
 
 
 class Finding(msgspec.Struct, frozen=True, kw_only=True):
@@ -186,8 +189,13 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def status_text(self) -> str:
-        """``FAIL``, or ``FAIL new`` for a failure the baseline did not have."""
-        return f"{self.status.value} new" if self.baseline is BaselineState.NEW else self.status.value
+        """``FAIL``, ``FAIL new`` for a failure the baseline did not have, or ``FAIL newly assessed``
+        for one whose check the baseline did not run."""
+        if self.baseline is BaselineState.NEW:
+            return f"{self.status.value} new"
+        if self.baseline is BaselineState.NEWLY_ASSESSED:
+            return f"{self.status.value} newly assessed"
+        return self.status.value
 
     @property
     def identity(self) -> tuple[str, str, str]:

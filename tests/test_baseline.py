@@ -12,13 +12,14 @@ from typer.testing import CliRunner
 
 from azaudit.audit import Audit
 from azaudit.azure_devops import issue_lines
-from azaudit.baseline import compare
 from azaudit.cli import app
-from azaudit.exitcodes import ExitCode, exit_code_for
 from azaudit.model import BaselineState, Finding, Severity, Status
 from azaudit.render import FORMATS
-from azaudit.render.json_document import load, render
-from azaudit.report import Report
+from azaudit.render.json_document import render
+from azaudit.reports.baseline import compare
+from azaudit.reports.gate import ExitCode, exit_code_for, gating_failures
+from azaudit.reports.io import load
+from azaudit.reports.model import Report
 from tests.conftest import SAMPLE_TENANT
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +46,7 @@ def test_against_itself_nothing_is_new_or_fixed(sample_audit: Audit) -> None:
     compared = compare(report, load(render(report), "b"), "baseline.json")
     assert {f.baseline for f in compared.failures()} == {BaselineState.UNCHANGED}
     assert compared.baseline is not None and compared.baseline.fixed == ()
-    assert compared.gating_failures() == ()
+    assert gating_failures(compared) == ()
     # the sample tenant's 403s remain: nothing new, but still not a clean exit
     assert exit_code_for(compared, Severity.LOW) is ExitCode.ERROR
 
@@ -69,8 +70,10 @@ def test_new_failures_gate_and_fixed_ones_are_listed(sample_audit: Audit) -> Non
     )
     assert exit_code_for(compared, Severity.CRITICAL) is ExitCode.FINDINGS  # ACI003 is critical and new
     lines = issue_lines(compared, Severity.LOW)
-    assert all("type=error" in line for line in lines if "ACI003 [critical new]" in line)
-    assert all("type=warning" in line for line in lines if "ACI005 [high]" in line), "known failures only warn"
+    # the agent's escaping turns "]" into %5D
+    assert [line for line in lines if "ACI003 [critical new%5D" in line]
+    assert all("type=error" in line for line in lines if "ACI003 [critical new%5D" in line)
+    assert all("type=warning" in line for line in lines if "ACI005 [high%5D" in line), "known failures only warn"
 
 
 def test_every_format_carries_the_comparison(sample_audit: Audit) -> None:
@@ -86,6 +89,43 @@ def test_every_format_carries_the_comparison(sample_audit: Audit) -> None:
     schema = json.loads((ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json").read_text())
     jsonschema.validators.validator_for(schema)(schema).validate(sarif)
     assert ",new\n" in text["csv"] and ",unchanged\n" in text["csv"]
+
+
+def older_azaudit(report: Report, code: str) -> Report:
+    """The report as an azaudit without check ``code`` wrote it (its catalogue did not have it)."""
+    checks = {c: meta for c, meta in report.checks.items() if c != code}
+    findings = tuple(f for f in report.findings if f.code != code)
+    return load(render(msgspec.structs.replace(report, checks=checks, findings=findings)), "baseline.json")
+
+
+def test_a_check_the_baseline_did_not_run_is_newly_assessed_and_never_gates(sample_audit: Audit) -> None:
+    """Upgrading azaudit adds checks: their failures are not new failures of a gated pipeline."""
+    report = sample_audit.report
+    compared = compare(report, older_azaudit(report, "ACI003"), "baseline.json")
+    added = failing(compared, "ACI003")
+    assert added and all(f.baseline is BaselineState.NEWLY_ASSESSED for f in added)
+    assert all(f.baseline is BaselineState.UNCHANGED for f in compared.failures() if f.code != "ACI003")
+    assert gating_failures(compared) == ()
+    assert exit_code_for(compared, Severity.LOW) is ExitCode.ERROR, "not FINDINGS: only the 403s keep it from 0"
+    unchanged = len(compared.failures()) - len(added)
+    assert (
+        compared.baseline_counts()
+        == f"0 new, {unchanged} unchanged, {len(added)} newly assessed, 0 fixed since baseline.json"
+    )
+    # shown in every format that shows baseline state
+    text = {name: render_to(compared) for name, render_to in FORMATS.items()}
+    assert "FAIL newly assessed" in text["table"] and "newly assessed" in text["table"]
+    assert "| FAIL newly assessed |" in text["markdown"]
+    assert ",newly-assessed\n" in text["csv"]
+    assert {f.baseline for f in failing(load(text["json"], "again"), "ACI003")} == {BaselineState.NEWLY_ASSESSED}
+    sarif = json.loads(text["sarif"])
+    results = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "ACI003"]
+    assert results and all("baselineState" not in r for r in results), "SARIF's 'new' only where the check existed"
+    assert all(r["properties"]["azauditBaseline"] == "newly-assessed" for r in results)
+    schema = json.loads((ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(sarif)
+    lines = [line for line in issue_lines(compared, Severity.LOW) if "ACI003 [critical newly assessed%5D" in line]
+    assert lines and all("type=warning" in line for line in lines)
 
 
 def test_cli_gates_on_new_failures_only(tmp_path: Path) -> None:

@@ -17,10 +17,10 @@ import pytest
 from azure.core.credentials import AccessToken
 
 from azaudit.audit import Audit, run_audit
-from azaudit.exitcodes import ExitCode, exit_code_for
 from azaudit.model import Severity, Status
 from azaudit.replay import ReplayAdapter, ReplayCredential
 from azaudit.replay.fixtures import RecordedResponse
+from azaudit.reports.gate import ExitCode, exit_code_for
 from azaudit.runconfig import RunConfig
 from bench.network import Fault, SimulatedNetwork, simulated_session
 from bench.synthetic import SyntheticTenant

@@ -18,10 +18,10 @@ from azaudit.catalogue import Check, CheckContext
 from azaudit.cli import app
 from azaudit.engine import evaluate
 from azaudit.errors import UnmatchedRequestError
-from azaudit.exitcodes import ExitCode, exit_code_for
 from azaudit.inventory import Inventory, from_json, to_json
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Severity, Status
+from azaudit.reports.gate import ExitCode, exit_code_for
 from azaudit.settings import Settings
 from azaudit.transport import request_kind
 from tests.conftest import CANARY_MARK, NOW, SAMPLE_TENANT, audit_replay

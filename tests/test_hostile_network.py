@@ -33,10 +33,10 @@ from azaudit.cli import app
 from azaudit.clients import RETRY
 from azaudit.clouds import CLOUDS, CloudName
 from azaudit.errors import ForeignHostError, NetworkError
-from azaudit.exitcodes import ExitCode, exit_code_for
 from azaudit.model import Severity, Status
 from azaudit.replay import ReplayAdapter, ReplayCredential, load_fixture_dir, replay_session
 from azaudit.replay.fixtures import RecordedResponse
+from azaudit.reports.gate import ExitCode, exit_code_for
 from azaudit.runconfig import RunConfig
 from azaudit.transport import GuardedTransport, destination_refusal, network_session
 from tests.conftest import SAMPLE_TENANT, replay_config

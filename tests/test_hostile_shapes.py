@@ -21,10 +21,10 @@ from azaudit.catalogue import Check, CheckContext
 from azaudit.collect.dedup import Ledger
 from azaudit.collect.tasks import Collected, Task
 from azaudit.engine import evaluate
-from azaudit.exitcodes import ExitCode, exit_code_for
 from azaudit.inventory.coverage import Dataset
 from azaudit.inventory.defender import DefenderPlan
 from azaudit.model import Finding, Outcome, Severity, Status
+from azaudit.reports.gate import ExitCode, exit_code_for
 from azaudit.settings import Settings
 from tests.conftest import NOW, SAMPLE_TENANT, audit_replay
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from azaudit import cli
-from azaudit.output_files import OutputError, write_atomically, write_reports
+from azaudit.reports.io import OutputError, write_atomically, write_reports
 from tests.conftest import SAMPLE_TENANT
 
 runner = CliRunner()
@@ -35,7 +35,7 @@ def test_a_failed_write_leaves_the_previous_report_and_no_partial_file(
     def disk_full(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("azaudit.output_files.os.replace", disk_full)
+    monkeypatch.setattr("azaudit.reports.io.os.replace", disk_full)
     with pytest.raises(OutputError, match=r"cannot write .*azaudit\.md: No space left on device; no report file"):
         write_atomically(target, "today's report\n")
     assert target.read_text(encoding="utf-8") == "yesterday's report\n"
@@ -174,7 +174,7 @@ def test_a_failed_rename_puts_back_the_reports_already_renamed(tmp_path: Path, m
             raise OSError(28, "No space left on device")
         real_replace(src, dst)
 
-    monkeypatch.setattr("azaudit.output_files.os.replace", fails_third)
+    monkeypatch.setattr("azaudit.reports.io.os.replace", fails_third)
     with pytest.raises(OutputError, match=r"cannot write .*c\.csv: No space left on device; no report file was"):
         write_reports([(existing, "today\n"), (new, "today\n"), (third, "today\n")])
     assert str(existing) in calls and str(new) in calls, "the failure came after two renames"
@@ -192,7 +192,7 @@ def test_a_failed_write_of_one_temporary_writes_none(tmp_path: Path, monkeypatch
             raise OSError(28, "No space left on device")
         return real_mkstemp(*args, **kwargs)  # type: ignore[call-overload,no-any-return]
 
-    monkeypatch.setattr("azaudit.output_files.tempfile.mkstemp", full_disk_on_second)
+    monkeypatch.setattr("azaudit.reports.io.tempfile.mkstemp", full_disk_on_second)
     with pytest.raises(OutputError, match=r"b\.md: No space left"):
         write_reports([(tmp_path / "a.json", "x\n"), (tmp_path / "b.md", "y\n")])
     assert list(tmp_path.iterdir()) == []
@@ -216,7 +216,7 @@ def test_a_report_that_fails_mid_way_through_the_cli_is_one_line_and_leaves_noth
             raise OSError(28, "No space left on device")
         real_replace(src, dst)
 
-    monkeypatch.setattr("azaudit.output_files.os.replace", full_on_sarif)
+    monkeypatch.setattr("azaudit.reports.io.os.replace", full_on_sarif)
     line = one_clear_line(*audit_to("-o", str(first), "--report", f"sarif={second}"))
     assert line == f"azaudit: cannot write {second}: No space left on device; no report file was written"
     assert list(tmp_path.iterdir()) == []

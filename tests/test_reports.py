@@ -22,8 +22,9 @@ from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
 from azaudit.model import CheckDocs, CheckMeta, Finding, Severity, Status
 from azaudit.render import FORMATS
 from azaudit.render.csv_rows import safe
-from azaudit.render.json_document import json_schema, load
-from azaudit.report import Report, RunInfo
+from azaudit.render.json_document import json_schema
+from azaudit.reports.io import load
+from azaudit.reports.model import Report, RunInfo
 from tests.conftest import CANARY_MARK, ROOT, SAMPLE_TENANT
 
 HERE = Path(__file__).parent

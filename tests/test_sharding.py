@@ -14,10 +14,11 @@ from azaudit.cli import app
 from azaudit.errors import UsageError
 from azaudit.inventory.common import Subscription
 from azaudit.model import Finding, Status
-from azaudit.render.json_document import load, render
-from azaudit.report import Report
+from azaudit.render.json_document import render
+from azaudit.reports.io import load
+from azaudit.reports.merge import MergeError, merge_reports
+from azaudit.reports.model import Report
 from azaudit.scope.shard import Shard
-from azaudit.sharding import MergeError, merge_reports
 from tests.conftest import SAMPLE_TENANT, audit_replay, names
 
 runner = CliRunner()
@@ -133,6 +134,37 @@ def test_separate_audits_of_disjoint_subscriptions_merge() -> None:
     merged = merge_reports([saved(prod, "prod.json"), saved(dev, "dev.json")])
     assert len(merged.findings) == len(prod.report.findings) + len(dev.report.findings)
     assert merged.run.merged_from == 2
+
+
+def test_a_merge_keeps_every_run_field_the_jobs_agree_on(shards: list[Audit]) -> None:
+    """A merged management-group audit still names its groups (and any field added to RunInfo
+    later is kept, not silently dropped, when every job has the same value)."""
+    import msgspec
+
+    grouped = [
+        (name, msgspec.structs.replace(r, run=msgspec.structs.replace(r.run, management_groups=("contoso-root",))))
+        for name, r in (saved(a, f"shard-{k}.json") for k, a in enumerate(shards, 1))
+    ]
+    merged = merge_reports(grouped)
+    assert merged.run.management_groups == ("contoso-root",)
+    recomputed = {"started_at", "finished_at", "subscriptions", "requests", "shard", "merged_from"}
+    for field in msgspec.structs.fields(merged.run):
+        if field.name not in recomputed:
+            assert getattr(merged.run, field.name) == getattr(grouped[0][1].run, field.name), field.name
+
+
+def test_separate_group_audits_merge_to_the_union_of_their_groups() -> None:
+    import msgspec
+
+    prod, dev = audit_replay(subscriptions=("contoso-prod",)), audit_replay(subscriptions=("contoso-dev",))
+    named = [
+        (name, msgspec.structs.replace(r, run=msgspec.structs.replace(r.run, management_groups=groups)))
+        for (name, r), groups in (
+            (saved(prod, "prod.json"), ("mg-prod",)),
+            (saved(dev, "dev.json"), ("mg-dev", "mg-prod")),
+        )
+    ]
+    assert merge_reports(named).run.management_groups == ("mg-prod", "mg-dev")
 
 
 def test_reports_of_different_versions_are_refused(shards: list[Audit]) -> None:

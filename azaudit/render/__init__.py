@@ -1,11 +1,11 @@
-"""Renderers: pure functions from a :class:`~azaudit.report.Report` to text. The CLI owns files."""
+"""Renderers: pure functions from a :class:`~azaudit.reports.model.Report` to text. The CLI owns files."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from azaudit.render import csv_rows, json_document, junit, markdown, sarif, table
-from azaudit.report import Report
+from azaudit.reports.model import Report
 
 Renderer = Callable[[Report], str]
 

@@ -8,7 +8,7 @@ of spreadsheets in many locales), a quote or a line break is quoted.
 from __future__ import annotations
 
 from azaudit.render.escape import Output, neutralise
-from azaudit.report import Report
+from azaudit.reports.model import Report
 
 COLUMNS = (
     "code", "name", "severity", "status", "service", "subscription", "subscription_id", "resource",

@@ -1,23 +1,22 @@
 """The JSON report: a versioned document that can be re-rendered offline into any format.
 
-Schema: ``azaudit/schemas/report-v1.schema.json``. ``schema_version`` changes only when a field
-is removed or changes meaning; new optional fields keep the version.
+Schema: ``azaudit/schemas/report-v1.schema.json``; :mod:`azaudit.reports.io` reads it back.
+``schema_version`` changes only when a field is removed or changes meaning; new optional fields
+keep the version.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
-from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from azaudit.errors import AzauditError
 from azaudit.inventory.coverage import CollectionError, CollectionNote
 from azaudit.model import CheckMeta, Finding
 from azaudit.render.escape import json_text
-from azaudit.report import BaselineSummary, Report, RunInfo
+from azaudit.reports.model import BaselineSummary, Report, RunInfo
 
 SCHEMA_VERSION = 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -32,10 +31,6 @@ class ReportDocument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     errors: tuple[CollectionError, ...] = ()
     notes: tuple[CollectionNote, ...] = ()
     baseline: BaselineSummary | None = None
-
-
-class ReportFileError(AzauditError):
-    """A saved JSON report that cannot be read back."""
 
 
 def render(report: Report) -> str:
@@ -66,54 +61,6 @@ def _well_formed(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return [_well_formed(v) for v in value]
     return value
-
-
-def read(path: Path, source: str) -> Report:
-    """A report from a saved JSON file; an unreadable file is one clear line too."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ReportFileError(
-            f"cannot read {source}: {exc.strerror or exc}; give a JSON report of a run (-f json)"
-        ) from None
-    return load(text, source)
-
-
-def load(text: str | bytes, source: str) -> Report:
-    """A report from a saved JSON document, with one clear line when it is not one."""
-    try:
-        header = msgspec.json.decode(text, type=dict[str, object])
-    except msgspec.DecodeError as exc:
-        raise ReportFileError(f"{source}: not a JSON document ({exc})") from None
-    except msgspec.ValidationError:
-        raise ReportFileError(f"{source}: not an azaudit JSON report (expected an object)") from None
-    version = header.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ReportFileError(
-            f"{source}: schema_version {version!r} is not {SCHEMA_VERSION}; write it with a matching azaudit version"
-        )
-    try:
-        document = msgspec.json.decode(text, type=ReportDocument)
-    except msgspec.ValidationError as exc:
-        raise ReportFileError(f"{source}: not a valid azaudit report: {exc}") from None
-    fixed = document.baseline.fixed if document.baseline is not None else ()
-    undescribed = sorted({f.code for f in (*document.findings, *fixed)} - set(document.checks))
-    if undescribed:
-        # Every renderer reads a finding's check from the report itself: azaudit never writes a
-        # finding without its check, so the file was edited or cut.
-        named = ", ".join(repr(code[:40]) for code in undescribed[:3])
-        raise ReportFileError(
-            f"{source}: findings name check(s) {named} that the report's `checks` does not describe; "
-            "not a report as azaudit wrote it"
-        )
-    return Report(
-        run=document.run,
-        checks=document.checks,
-        findings=document.findings,
-        errors=document.errors,
-        notes=document.notes,
-        baseline=document.baseline,
-    )
 
 
 def json_schema() -> dict[str, object]:

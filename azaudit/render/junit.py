@@ -21,7 +21,7 @@ from collections import defaultdict
 
 from azaudit.model import BaselineState, Finding, Status
 from azaudit.render.escape import Output, neutralise
-from azaudit.report import Report
+from azaudit.reports.model import Report
 
 
 def _x(text: str, multiline: bool = False) -> str:

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from azaudit.model import CheckMeta, Finding, Severity, Status
 from azaudit.recommendations import MANUAL_ITEMS, RECOMMENDATIONS
 from azaudit.render.escape import Output, neutralise
-from azaudit.report import Report
+from azaudit.reports.model import Report
 
 STATUSES = (Status.FAIL, Status.ERROR, Status.PASS, Status.SKIPPED)
 _PLAIN_ID = re.compile(r"^[A-Za-z0-9._:/-]+$")

@@ -19,9 +19,9 @@ import hashlib
 import json
 from urllib.parse import quote
 
-from azaudit.model import CheckMeta, Finding, Severity, Status
+from azaudit.model import BaselineState, CheckMeta, Finding, Severity, Status
 from azaudit.render.escape import json_text
-from azaudit.report import Report
+from azaudit.reports.model import Report
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {
@@ -117,9 +117,18 @@ def _result(finding: Finding, rule_index: int) -> dict[str, object]:
             if finding.suppressed_by is not None
             else {}
         ),
-        **({"baselineState": finding.baseline.value} if finding.baseline is not None else {}),
-        "properties": {"subscriptionId": finding.subscription_id, "resourceType": finding.resource_type},
+        # SARIF's baselineState has no value for a result whose rule the baseline did not run:
+        # "new" would claim it was compared; it is left out and named in the properties instead
+        **({"baselineState": finding.baseline.value} if finding.baseline in _SARIF_STATES else {}),
+        "properties": {
+            "subscriptionId": finding.subscription_id,
+            "resourceType": finding.resource_type,
+            **({"azauditBaseline": finding.baseline.value} if finding.baseline is BaselineState.NEWLY_ASSESSED else {}),
+        },
     }
+
+
+_SARIF_STATES = (BaselineState.NEW, BaselineState.UNCHANGED)
 
 
 def _is_result(finding: Finding) -> bool:

@@ -6,7 +6,7 @@ from tabulate import tabulate
 
 from azaudit.model import Finding, Severity, Status
 from azaudit.render.escape import Output, neutralise
-from azaudit.report import Report
+from azaudit.reports.model import Report
 
 SHOWN = (Status.FAIL, Status.ERROR)
 

@@ -1,4 +1,4 @@
-"""Split one audit's subscriptions over parallel pipeline jobs, and merge their reports back.
+"""Merge the reports of parallel pipeline jobs (or of separate audits) into one.
 
 A tenant with hundreds of subscriptions can be audited by N parallel jobs (Azure DevOps
 ``strategy: parallel: N``): job K runs ``azaudit subscription --shard K/N -f json`` and audits
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import msgspec
 
 from azaudit.errors import AzauditError
-from azaudit.report import Report, RunInfo
+from azaudit.reports.model import Report
 from azaudit.scope.shard import Shard
 
 
@@ -86,7 +86,10 @@ def merge_reports(named: Sequence[tuple[str, Report]]) -> Report:
     total = _check_shards(named)
     tenants = {r.run.tenant_id for r in reports if r.run.tenant_id}
     configs = {r.run.config_file for r in reports}
-    run = RunInfo(
+    # Built from the first job's run so that every field the jobs agree on is kept, also the
+    # fields added after this function was written; the ones that differ per job are recomputed.
+    run = msgspec.structs.replace(
+        reports[0].run,
         tool_version=version,
         started_at=min(r.run.started_at for r in reports),
         finished_at=max(r.run.finished_at for r in reports),
@@ -96,13 +99,16 @@ def merge_reports(named: Sequence[tuple[str, Report]]) -> Report:
         source=reports[0].run.source if len({r.run.source for r in reports}) == 1 else "merged",
         requests=sum(r.run.requests for r in reports),
         config_file=configs.pop() if len(configs) == 1 else None,
+        management_groups=tuple(dict.fromkeys(g for r in reports for g in r.run.management_groups)),
+        shard=None,
         merged_from=len(reports) if total is None else int(total),
     )
-    return Report(
+    return msgspec.structs.replace(
+        reports[0],
         run=run,
-        checks=reports[0].checks,
         # a job's own --baseline comparison does not carry over: compare the merge (report --baseline)
         findings=tuple(msgspec.structs.replace(f, baseline=None) for r in reports for f in r.findings),
         errors=tuple(e for r in reports for e in r.errors),
         notes=tuple(n for r in reports for n in r.notes),
+        baseline=None,
     )

@@ -1,11 +1,11 @@
-"""Exit codes, as documented in the README."""
+"""Which findings can fail a run, and the exit code it earns, as documented in the README."""
 
 from __future__ import annotations
 
 import enum
 
-from azaudit.model import Severity
-from azaudit.report import Report
+from azaudit.model import BaselineState, Finding, Severity, Status
+from azaudit.reports.model import Report
 
 
 class ExitCode(enum.IntEnum):
@@ -16,12 +16,21 @@ class ExitCode(enum.IntEnum):
     TERMINATED = 143  # SIGTERM (a cancelled pipeline job) before the audit finished: no report written
 
 
+def can_gate(report: Report, finding: Finding) -> bool:
+    """Whether ``finding`` can fail a run: any FAIL, or only a new one against a baseline."""
+    return finding.status is Status.FAIL and (report.baseline is None or finding.baseline is BaselineState.NEW)
+
+
+def gating_failures(report: Report) -> tuple[Finding, ...]:
+    return tuple(f for f in report.findings if can_gate(report, f))
+
+
 def exit_code_for(report: Report, fail_on: Severity, exit_zero: bool = False) -> ExitCode:
     """A real finding takes precedence; a partial audit never exits 0 (unless ``exit_zero``,
     which the user asks for explicitly to get reports without gating)."""
     if exit_zero:
         return ExitCode.OK
-    if any(f.severity >= fail_on for f in report.gating_failures()):
+    if any(f.severity >= fail_on for f in gating_failures(report)):
         return ExitCode.FINDINGS
     if not report.complete:
         return ExitCode.ERROR

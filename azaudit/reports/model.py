@@ -50,20 +50,18 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     def failures(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.status is Status.FAIL)
 
-    def can_gate(self, finding: Finding) -> bool:
-        """Whether ``finding`` can fail a run: any FAIL, or only a new one against a baseline."""
-        return finding.status is Status.FAIL and (self.baseline is None or finding.baseline is BaselineState.NEW)
-
-    def gating_failures(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if self.can_gate(f))
-
     def baseline_counts(self) -> str:
-        """``3 new, 12 unchanged, 2 fixed since <file>``, or '' without a baseline."""
+        """``3 new, 12 unchanged, 2 fixed since <file>``, or '' without a baseline; failures of
+        checks the baseline did not run are counted as ``newly assessed`` when there are any."""
         if self.baseline is None:
             return ""
         states = Counter(f.baseline for f in self.failures())
         new, unchanged = states[BaselineState.NEW], states[BaselineState.UNCHANGED]
-        return f"{new} new, {unchanged} unchanged, {len(self.baseline.fixed)} fixed since {self.baseline.source}"
+        newly = states[BaselineState.NEWLY_ASSESSED]
+        assessed = f"{newly} newly assessed, " if newly else ""
+        return (
+            f"{new} new, {unchanged} unchanged, {assessed}{len(self.baseline.fixed)} fixed since {self.baseline.source}"
+        )
 
     def count_failures_by_severity(self) -> Counter[Severity]:
         return Counter(f.severity for f in self.failures())

@@ -3,9 +3,12 @@ azaudit on an estate with known findings and fail only on what is new.
 
 A finding is the same problem from run to run when its check, resource and item (container,
 variable, principal, secret name) are the same. Against a baseline, each failing finding is
-``new`` or ``unchanged``; the baseline's failures whose check now passes on that resource are
-listed as fixed. A failure that merely went unassessed (ERROR, or its resource not seen) is not
-called fixed. Gating counts new failures only; an incomplete audit still never exits 0.
+``new`` or ``unchanged``, or ``newly-assessed`` when the baseline's report does not describe its
+check (a check added by a newer azaudit, or one the baseline did not select): such a failure
+is shown but never gates, so upgrading azaudit cannot fail a gated pipeline. The baseline's
+failures whose check now passes on that resource are listed as fixed. A failure that merely
+went unassessed (ERROR, or its resource not seen) is not called fixed. Gating counts new failures
+only; an incomplete audit still never exits 0.
 """
 
 from __future__ import annotations
@@ -14,13 +17,21 @@ from pathlib import Path
 
 import msgspec
 
-from azaudit.model import BaselineState, Status
-from azaudit.render.json_document import read
-from azaudit.report import BaselineSummary, Report
+from azaudit.model import BaselineState, Finding, Status
+from azaudit.reports.io import read
+from azaudit.reports.model import BaselineSummary, Report
 
 
 def load_baseline(path: Path) -> Report:
     return read(path, f"--baseline {path}")
+
+
+def _state(finding: Finding, known: set[tuple[str, str, str]], baseline: Report) -> BaselineState:
+    if finding.identity in known:
+        return BaselineState.UNCHANGED
+    if finding.code not in baseline.checks:
+        return BaselineState.NEWLY_ASSESSED
+    return BaselineState.NEW
 
 
 def compare(report: Report, baseline: Report, source: str) -> Report:
@@ -29,9 +40,7 @@ def compare(report: Report, baseline: Report, source: str) -> Report:
     failing_now = {f.identity for f in report.failures()}
     passing_now = {(f.code, f.resource_id.lower()) for f in report.findings if f.status is Status.PASS}
     findings = tuple(
-        msgspec.structs.replace(f, baseline=BaselineState.UNCHANGED if f.identity in known else BaselineState.NEW)
-        if f.status is Status.FAIL
-        else f
+        msgspec.structs.replace(f, baseline=_state(f, known, baseline)) if f.status is Status.FAIL else f
         for f in report.findings
     )
     fixed = tuple(

@@ -1,4 +1,5 @@
-"""Write report files whole or not at all, all of them or none.
+"""Report files: a saved JSON report read back (:func:`read`, :func:`load`), and report files
+written whole or not at all, all of them or none.
 
 A pipeline publishes whatever is in its reports folder, also after a failed or cancelled step: a
 report cut off half-way by an interrupt or a full disk would be published as if it were the
@@ -30,7 +31,63 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
+
 from azaudit.errors import AzauditError
+from azaudit.render.json_document import SCHEMA_VERSION, ReportDocument
+from azaudit.reports.model import Report
+
+
+class ReportFileError(AzauditError):
+    """A saved JSON report that cannot be read back."""
+
+
+def read(path: Path, source: str) -> Report:
+    """A report from a saved JSON file; an unreadable file is one clear line too."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReportFileError(
+            f"cannot read {source}: {exc.strerror or exc}; give a JSON report of a run (-f json)"
+        ) from None
+    return load(text, source)
+
+
+def load(text: str | bytes, source: str) -> Report:
+    """A report from a saved JSON document, with one clear line when it is not one."""
+    try:
+        header = msgspec.json.decode(text, type=dict[str, object])
+    except msgspec.DecodeError as exc:
+        raise ReportFileError(f"{source}: not a JSON document ({exc})") from None
+    except msgspec.ValidationError:
+        raise ReportFileError(f"{source}: not an azaudit JSON report (expected an object)") from None
+    version = header.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ReportFileError(
+            f"{source}: schema_version {version!r} is not {SCHEMA_VERSION}; write it with a matching azaudit version"
+        )
+    try:
+        document = msgspec.json.decode(text, type=ReportDocument)
+    except msgspec.ValidationError as exc:
+        raise ReportFileError(f"{source}: not a valid azaudit report: {exc}") from None
+    fixed = document.baseline.fixed if document.baseline is not None else ()
+    undescribed = sorted({f.code for f in (*document.findings, *fixed)} - set(document.checks))
+    if undescribed:
+        # Every renderer reads a finding's check from the report itself: azaudit never writes a
+        # finding without its check, so the file was edited or cut.
+        named = ", ".join(repr(code[:40]) for code in undescribed[:3])
+        raise ReportFileError(
+            f"{source}: findings name check(s) {named} that the report's `checks` does not describe; "
+            "not a report as azaudit wrote it"
+        )
+    return Report(
+        run=document.run,
+        checks=document.checks,
+        findings=document.findings,
+        errors=document.errors,
+        notes=document.notes,
+        baseline=document.baseline,
+    )
 
 
 class OutputError(AzauditError):
