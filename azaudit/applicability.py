@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from azaudit.inventory.aci import ContainerGroup
 from azaudit.inventory.acr import Registry
+from azaudit.inventory.keyvault import KeyVault
 
 R = TypeVar("R")
 
@@ -68,4 +69,12 @@ CONFIDENTIAL_CONTAINER_GROUPS: AppliesTo[ContainerGroup] = AppliesTo(
     label="Confidential container groups only",
     test=lambda group: group.confidential,
     because=lambda group: f"this group's SKU is {_group_sku(group)}",
+)
+
+# A vault with enableRbacAuthorization true ignores its access policies (absent: the access-policy
+# model, see KeyVault.enable_rbac_authorization).
+ACCESS_POLICY_VAULTS: AppliesTo[KeyVault] = AppliesTo(
+    label="Key vaults using the access-policy permission model only",
+    test=lambda vault: not vault.enable_rbac_authorization,
+    because=lambda vault: "this vault uses Azure RBAC: access policies are not in effect",
 )

@@ -9,7 +9,12 @@ import msgspec
 import pytest
 
 from azaudit import catalogue
-from azaudit.applicability import CONFIDENTIAL_CONTAINER_GROUPS, LINUX_CONTAINER_GROUPS, PREMIUM_REGISTRIES
+from azaudit.applicability import (
+    ACCESS_POLICY_VAULTS,
+    CONFIDENTIAL_CONTAINER_GROUPS,
+    LINUX_CONTAINER_GROUPS,
+    PREMIUM_REGISTRIES,
+)
 from azaudit.catalogue import CatalogueError, Check, CheckContext, check
 from azaudit.engine import evaluate
 from azaudit.inventory import Inventory
@@ -74,7 +79,7 @@ def test_built_in_checks_declare_where_they_apply_and_their_pages_say_it() -> No
     premium = (PREMIUM_REGISTRIES,)
     confidential_linux = (LINUX_CONTAINER_GROUPS, CONFIDENTIAL_CONTAINER_GROUPS)
     expected = {"ACR006": premium, "ACR007": premium, "ACI005": confidential_linux}
-    expected |= {"ACI006": confidential_linux, "ACI007": confidential_linux}
+    expected |= {"ACI006": confidential_linux, "ACI007": confidential_linux, "KV004": (ACCESS_POLICY_VAULTS,)}
     for code, selectors in expected.items():
         assert CHECKS[code].applies_to == selectors, code
         assert CHECKS[code].meta.applies_to == tuple(s.label for s in selectors), code

@@ -1,5 +1,6 @@
 from collections.abc import Iterator
 
+from azaudit.applicability import ACCESS_POLICY_VAULTS
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.inventory.keyvault import AccessPolicy
@@ -27,6 +28,7 @@ def _too_broad(policy: AccessPolicy) -> list[str]:
     requires=(Dataset.VAULTS,),
     recommendations=("protect-credentials",),
     mcsb=("PA-7",),
+    applies_to=(ACCESS_POLICY_VAULTS,),
 )
 def broad_access_policy(ctx: CheckContext) -> Iterator[Outcome]:
     """
@@ -62,9 +64,6 @@ def broad_access_policy(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/key-vault/general/best-practices
     """
     for vault in ctx.inventory.vaults:
-        if vault.enable_rbac_authorization:
-            yield Outcome.skipped(vault, "the vault uses Azure RBAC: access policies are not in effect")
-            continue
         for policy in vault.access_policies:
             broad = _too_broad(policy)
             who = f"object id {policy.object_id}"
