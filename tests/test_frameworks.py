@@ -13,10 +13,19 @@ import pytest
 from markdown_it import MarkdownIt
 
 from azaudit import catalogue, frameworks
+from azaudit.audit import Audit
 from azaudit.errors import UsageError
 from azaudit.frameworks import CONTROL_ID, Framework, FrameworkError, present, validate
-from azaudit.frameworks.view import CheckCounts, ControlStatus, FrameworkView, control_status, framework_view
+from azaudit.frameworks.view import (
+    CheckCounts,
+    ControlStatus,
+    FrameworkView,
+    control_status,
+    framework_view,
+    with_views,
+)
 from azaudit.model import CheckDocs, CheckMeta, Finding, Severity, Status
+from azaudit.render import FORMATS
 from tests.conftest import ROOT
 
 BUILTIN = {code: chk.meta for code, chk in catalogue.load().items() if chk.meta.builtin}
@@ -254,3 +263,34 @@ def test_sarif_taxonomies_and_relationships_validate() -> None:
         ("mcsb-v1", "DP-8"),
         ("cis-azure-3.0.0", "3.3.5"),
     }
+
+
+def test_every_format_shows_the_views_a_report_carries(sample_audit: Audit) -> None:
+    report = with_views(sample_audit.report, ["mcsb-v1", "cis-azure-3.0.0"])
+    assert [v.id for v in report.frameworks] == ["mcsb-v1", "cis-azure-3.0.0"]
+    schemas = ROOT / "azaudit" / "schemas"
+    document = json.loads(FORMATS["json"](report))
+    jsonschema.validate(document, json.loads((schemas / "report-v1.schema.json").read_text()))
+    assert document["schema_version"] == 1
+    ns2 = next(c for c in document["frameworks"][0]["controls"] if c["id"] == "NS-2")
+    assert ns2["status"] == "fail" and ns2["domain"] == "Network Security"
+    acr003 = next(c for c in ns2["checks"] if c["code"] == "ACR003")
+    failing = [f for f in document["findings"] if f["code"] == "ACR003" and f["status"] == "FAIL"]
+    assert acr003["failed"] == len(failing) > 0
+    assert "frameworks" not in json.loads(FORMATS["json"](sample_audit.report))  # absent, not empty
+    markdown = FORMATS["markdown"](report)
+    assert "### Microsoft cloud security benchmark v1 (`mcsb-v1`)" in markdown
+    assert "### CIS Microsoft Azure Foundations Benchmark 3.0.0 (`cis-azure-3.0.0`)" in markdown
+    assert "MCSB-V1 (Microsoft cloud security benchmark v1)" in FORMATS["table"](report)
+    assert FORMATS["csv"](report).splitlines()[0].endswith(",controls:mcsb-v1,controls:cis-azure-3.0.0")
+    sarif = json.loads(FORMATS["sarif"](report))
+    jsonschema.validate(sarif, json.loads((ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json").read_text()))
+    run = sarif["runs"][0]
+    assert [t["name"] for t in run["taxonomies"]] == ["mcsb-v1", "cis-azure-3.0.0"]
+    rule = next(r for r in run["tool"]["driver"]["rules"] if r["id"] == "KV001")
+    assert {(r["target"]["toolComponent"]["name"], r["target"]["id"]) for r in rule["relationships"]} == {
+        ("mcsb-v1", "DP-8"),
+        ("cis-azure-3.0.0", "3.3.5"),
+    }
+    assert "taxonomies" not in json.loads(FORMATS["sarif"](sample_audit.report))["runs"][0]
+    assert '<property name="framework:cis-azure-3.0.0" value="3.3.5 fail" />' in FORMATS["junit"](report)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import msgspec
 
@@ -31,6 +31,9 @@ class ReportLike(Protocol):
 
     @property
     def checks(self) -> Mapping[str, CheckMeta]: ...
+
+
+ReportT = TypeVar("ReportT", bound=ReportLike)  # a report struct with a ``frameworks`` field
 
 
 class CheckCounts(msgspec.Struct, frozen=True, kw_only=True):
@@ -134,3 +137,13 @@ def framework_view(report: ReportLike, framework: Framework | str) -> FrameworkV
 
 def framework_views(report: ReportLike, framework_ids: Sequence[str]) -> tuple[FrameworkView, ...]:
     return tuple(framework_view(report, framework_id) for framework_id in framework_ids)
+
+
+def with_views(report: ReportT, framework_ids: Sequence[str]) -> ReportT:
+    """``report`` carrying the per-control view of each framework in ``framework_ids`` (given
+    none, the report as it is)."""
+    if not framework_ids:
+        return report
+    if not isinstance(report, msgspec.Struct):
+        raise TypeError("a report is a msgspec struct")
+    return msgspec.structs.replace(report, frameworks=framework_views(report, framework_ids))

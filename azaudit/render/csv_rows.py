@@ -7,6 +7,7 @@ of spreadsheets in many locales), a quote or a line break is quoted.
 
 from __future__ import annotations
 
+from azaudit.frameworks import present
 from azaudit.render.escape import Output, neutralise
 from azaudit.reports.model import Report
 
@@ -30,7 +31,8 @@ def _line(cells: tuple[object, ...]) -> str:
 
 
 def render(report: Report) -> str:
-    lines = [_line(COLUMNS)]
+    lines = [_line((*COLUMNS, *present.csv_header(report.frameworks)))]
+    controls: dict[str, dict[str, list[str]]] = {}
     for f in report.findings:
         meta = report.checks.get(f.code)
         row = (
@@ -51,5 +53,5 @@ def render(report: Report) -> str:
             f.suppressed_by or "",
             f.baseline.value if f.baseline is not None else "",
         )
-        lines.append(_line(row))
+        lines.append(_line((*row, *present.csv_cells(report.frameworks, f.code, controls))))
     return "".join(lines)

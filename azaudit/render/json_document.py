@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from azaudit.frameworks.view import FrameworkView
 from azaudit.inventory.coverage import CollectionError, CollectionNote
 from azaudit.model import CheckMeta, Finding
 from azaudit.render.escape import json_text
@@ -31,6 +32,8 @@ class ReportDocument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     errors: tuple[CollectionError, ...] = ()
     notes: tuple[CollectionNote, ...] = ()
     baseline: BaselineSummary | None = None
+    # --framework: the per-control views; absent (not empty) without the option
+    frameworks: tuple[FrameworkView, ...] | msgspec.UnsetType = msgspec.UNSET
 
 
 def render(report: Report) -> str:
@@ -43,6 +46,7 @@ def render(report: Report) -> str:
         errors=report.errors,
         notes=report.notes,
         baseline=report.baseline,
+        frameworks=report.frameworks or msgspec.UNSET,
     )
     try:
         encoded = msgspec.json.encode(document)

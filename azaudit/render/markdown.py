@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
+from azaudit.frameworks import present
 from azaudit.model import CheckMeta, Finding, Severity, Status
 from azaudit.recommendations import MANUAL_ITEMS, RECOMMENDATIONS
 from azaudit.render.escape import Output, neutralise
@@ -278,6 +279,7 @@ def render(report: Report) -> str:
         *_coverage(report),
         *_findings(report),
         *_fixed(report),
+        *present.markdown(report.frameworks),
         *_recommendations(report),
         *_checks_run(report),
     ]

@@ -19,6 +19,7 @@ import hashlib
 import json
 from urllib.parse import quote
 
+from azaudit.frameworks import present
 from azaudit.model import BaselineState, CheckMeta, Finding, Severity, Status
 from azaudit.render.escape import json_text
 from azaudit.reports.model import Report
@@ -136,6 +137,12 @@ def _is_result(finding: Finding) -> bool:
     return finding.status is Status.FAIL or (finding.status is Status.SKIPPED and finding.suppressed_by is not None)
 
 
+def _with_controls(report: Report, rule: dict[str, object]) -> dict[str, object]:
+    """The rule with relationships to the controls of the --framework taxonomies its check serves."""
+    relationships = present.sarif_relationships(report.frameworks, str(rule["id"]))
+    return {**rule, "relationships": relationships} if relationships else rule
+
+
 def render(report: Report) -> str:
     codes = list(report.checks)
     index = {code: i for i, code in enumerate(codes)}
@@ -159,7 +166,7 @@ def render(report: Report) -> str:
                         "name": "azaudit",
                         "version": report.run.tool_version,
                         "informationUri": "https://github.com/azaudit/azaudit",
-                        "rules": [_rule(report.checks[code]) for code in codes],
+                        "rules": [_with_controls(report, _rule(report.checks[code])) for code in codes],
                     }
                 },
                 "invocations": [
@@ -171,6 +178,7 @@ def render(report: Report) -> str:
                     }
                 ],
                 "results": results,
+                **({"taxonomies": present.sarif_taxonomies(report.frameworks)} if report.frameworks else {}),
                 "properties": {"subscriptions": [s.subscription_id for s in report.run.subscriptions]},
             }
         ],

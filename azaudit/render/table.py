@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from azaudit.frameworks import present
 from azaudit.model import Finding, Severity, Status
 from azaudit.render.escape import Output, neutralise
 from azaudit.reports.model import Report
@@ -73,5 +74,6 @@ def render(report: Report) -> str:
         ]
         lines += [f"- note: {_text(n.resource_name)}: {_text(n.message)}" for n in report.notes]
         blocks.append("\n".join(lines))
+    blocks += present.table(report.frameworks)
     blocks.append(summary_line(report))
     return "\n\n".join(blocks) + "\n"

@@ -7,6 +7,7 @@ from collections import Counter
 
 import msgspec
 
+from azaudit.frameworks.view import FrameworkView
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import CollectionError, CollectionNote
 from azaudit.model import BaselineState, CheckMeta, Finding, Severity, Status
@@ -43,6 +44,8 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     errors: tuple[CollectionError, ...] = ()
     notes: tuple[CollectionNote, ...] = ()
     baseline: BaselineSummary | None = None
+    # the per-control view of each framework asked for with --framework (derived from the findings)
+    frameworks: tuple[FrameworkView, ...] = ()
 
     def count_by_status(self) -> Counter[Status]:
         return Counter(f.status for f in self.findings)
