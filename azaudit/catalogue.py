@@ -176,7 +176,7 @@ def check(
             severity=severity,
             service=service,
             resource_type=resource_type,
-            requires=tuple(d.value for d in requires),
+            requires=tuple(Dataset(d) for d in requires),
             recommendations=tuple(recommendations),
             mcsb=tuple(mcsb),
             policies=tuple(p.lower() for p in policies),

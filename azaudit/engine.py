@@ -15,7 +15,7 @@ import msgspec
 
 from azaudit.applicability import RECORDS
 from azaudit.catalogue import Check, CheckContext
-from azaudit.inventory.coverage import CollectionError, Dataset
+from azaudit.inventory.coverage import CollectionError
 from azaudit.model import CheckMeta, Finding, Outcome, Status
 
 
@@ -102,7 +102,7 @@ def _in_order(order: list[tuple[str, Outcome | None]], outcomes: list[Outcome]) 
 
 def evaluate(check: Check, context: CheckContext) -> list[Finding]:
     """The findings of one check, with coverage applied."""
-    datasets = [Dataset(d) for d in check.meta.requires]
+    datasets = list(check.meta.requires)
     errors = context.inventory.errors_for(datasets)
     context, order = _applicable(check, context)
     outcomes: list[Outcome] = []

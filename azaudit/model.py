@@ -7,6 +7,8 @@ from typing import Protocol
 
 import msgspec
 
+from azaudit.inventory.coverage import Dataset
+
 
 class Severity(enum.Enum):
     """How much a failing check matters. Serialised by name (``"high"``); ordered by gravity, so
@@ -89,7 +91,7 @@ class CheckMeta(msgspec.Struct, frozen=True, kw_only=True):
     severity: Severity
     service: str
     resource_type: str
-    requires: tuple[str, ...]
+    requires: tuple[Dataset, ...]  # serialised as the datasets' names
     recommendations: tuple[str, ...]
     mcsb: tuple[str, ...]
     docs: CheckDocs

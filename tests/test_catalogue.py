@@ -58,7 +58,7 @@ def test_check_metadata_is_well_formed(code: str) -> None:
     assert not re.match(r"(?i)^(ensure|check|verify)\b", meta.title)
     assert isinstance(meta.severity, Severity)
     assert meta.requires, "a check must say which datasets it reads (coverage depends on it)"
-    assert all(Dataset(d) for d in meta.requires)
+    assert all(isinstance(d, Dataset) for d in meta.requires)
     assert meta.recommendations and set(meta.recommendations) <= RECOMMENDATIONS
     assert all(MCSB.match(m) for m in meta.mcsb)
 

@@ -43,7 +43,7 @@ def _meta(code: str, name: str, severity: Severity) -> CheckMeta:
         severity=severity,
         service="Container Registry",
         resource_type="Microsoft.ContainerRegistry/registries",
-        requires=("registries",),
+        requires=(Dataset.REGISTRIES,),
         recommendations=("protect-credentials",),
         mcsb=("IM-1",),
         docs=CheckDocs(
