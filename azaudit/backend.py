@@ -9,8 +9,8 @@ any backend.
 
 - ``live``: the network (``network_session``) and a credential from ``--auth``.
 - ``replay``: fixtures (``--replay DIR``) through a ``ReplayAdapter``, and a replay credential.
-- ``injected``: a session and/or credential the caller built (benchmarks and fault tests over
-  a simulated network); what was not injected is built as above.
+- ``injected``: a session (and usually a credential) the caller built: benchmarks and fault
+  tests over a simulated network. A credential that is not injected is built as above.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Backend:
     credential: SharedTokenCredential
     transport: GuardedTransport
     recorder: RecordingAdapter | None
-    source: str  # the report's label: "azure" or "replay:<dir>"
+    source: str  # the report's label: "azure", "replay:<dir>", or "injected" (a session handed in)
     reconnect_after_fork: bool  # a forked process must open its own sockets (a network session)
 
     def clients(self) -> Clients:
@@ -116,7 +116,7 @@ def open_backend(
         credential=shared,
         transport=guarded_transport(config, session),
         recorder=recorder,
-        source=f"replay:{replay}" if replay is not None else "azure",
+        source=f"replay:{replay}" if replay is not None else ("injected" if kind is BackendKind.INJECTED else "azure"),
         reconnect_after_fork=replay is None
         and isinstance(session.get_adapter("https://"), requests.adapters.HTTPAdapter),
     )

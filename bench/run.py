@@ -62,7 +62,7 @@ def run_memory(
 ) -> dict[str, object]:
     tenant = SyntheticTenant(subscriptions, per_subscription)
     network = SimulatedNetwork(ReplayAdapter(tenant.responses, "synthetic"), latency=latency, jitter=jitter)
-    config = RunConfig(replay=Path("synthetic"), concurrency=concurrency, working_directory=Path("/nonexistent"))
+    config = RunConfig(concurrency=concurrency, working_directory=Path("/nonexistent"))
     gc.collect()
     started = time.perf_counter()
     audit = run_audit(config, session=simulated_session(network), credential=ReplayCredential())

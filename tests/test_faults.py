@@ -32,7 +32,7 @@ def audit_with(
     fault: Fault | None = None, timeout: float = 5.0, credential: Any = None, tenant: SyntheticTenant = TENANT
 ) -> tuple[Audit, SimulatedNetwork]:
     network = SimulatedNetwork(ReplayAdapter(tenant.responses, "synthetic"), fault=fault)
-    config = RunConfig(replay=Path("synthetic"), concurrency=8, timeout=timeout, working_directory=Path("/nonexistent"))
+    config = RunConfig(concurrency=8, timeout=timeout, working_directory=Path("/nonexistent"))
     audit = run_audit(config, session=simulated_session(network), credential=credential or ReplayCredential())
     return audit, network
 

@@ -18,9 +18,7 @@ TENANT = SyntheticTenant(subscriptions=6, resources_per_subscription=12, seed=5)
 
 def audit(processes: int, progress: list[tuple[int, int]] | None = None) -> Audit:
     network = SimulatedNetwork(ReplayAdapter(TENANT.responses, "synthetic"))
-    config = RunConfig(
-        replay=Path("synthetic"), processes=processes, concurrency=8, working_directory=Path("/nonexistent")
-    )
+    config = RunConfig(processes=processes, concurrency=8, working_directory=Path("/nonexistent"))
 
     def heard(done: int, total: int) -> None:
         if progress is not None:
