@@ -16,7 +16,12 @@ uses, in every mode (live, replay, benchmark), so no code path can read a value 
   ``/secrets/{name}/versions``) is allowed;
 - the ARM read of one secret (``…/vaults/{vault}/secrets/{name}``) is refused; the list is
   metadata only;
-- container logs are refused: they can carry anything a program printed.
+- container logs are refused: they can carry anything a program printed;
+- no registry blob (an image layer or config, ``/v2/{repository}/blobs/{digest}``) is ever
+  fetched: the image checks read metadata (tags, manifests' properties, referrers) only;
+- ``POST`` reaches a registry only for the SDK's token exchange (``/oauth2/exchange``,
+  ``/oauth2/token`` on a ``*.azurecr.*`` login server); the transport further limits it to the
+  audited registries.
 
 The rules judge the path as the server will see it: percent-encoding (also double), ``\\``,
 ``//``, ``/./`` and ``..`` are resolved first, and names compare without regard to case, so a
@@ -35,6 +40,12 @@ _DATA_PLANE_SECRET = re.compile(r"^/(deleted)?secrets/[^/]+(/(?!versions/?$)[^/]
 _ARM_SECRET = re.compile(r"/providers/microsoft\.keyvault/vaults/[^/]+/secrets/[^/]+/?$", re.IGNORECASE)
 _CONTAINER_LOGS = re.compile(r"/containers/[^/]+/logs/?$", re.IGNORECASE)
 _RESOURCE_GRAPH = re.compile(r"^/providers/microsoft\.resourcegraph/resources/?$", re.IGNORECASE)
+# A registry's blobs (layers, configs): content, never metadata.
+_REGISTRY_BLOB = re.compile(r"^/v2/.+/blobs/", re.IGNORECASE)
+# The registry token exchange (AAD access token -> ACR refresh token -> ACR access token).
+_REGISTRY_TOKEN = re.compile(r"^/oauth2/(exchange|token)$", re.IGNORECASE)
+# Login-server DNS suffixes of every cloud (azaudit/clouds.py): the token exchange goes nowhere else.
+_REGISTRY_SUFFIXES = (".azurecr.io", ".azurecr.cn", ".azurecr.us")
 # Resource actions (ARM answers them on POST only): listKeys, listCredentials, listSecrets,
 # listAdminKeys, regenerateCredential, generateCredentials, regenerateKey, rotateKey...
 _ACTION = re.compile(r"^(list\w+|list|regenerate\w*|generate\w*|rotate\w*|revoke\w*|reset\w*)$", re.IGNORECASE)
@@ -82,8 +93,12 @@ def refusal(method: str, url: str) -> str | None:
     """Why this request must not be sent, or None when it is safe."""
     path = normalised_path(url)
     verb = method.upper()
-    if verb not in ("GET", "HEAD") and not (verb == "POST" and _RESOURCE_GRAPH.match(path)):
+    if verb not in ("GET", "HEAD") and not (
+        verb == "POST" and (_RESOURCE_GRAPH.match(path) or _token_exchange(url, path))
+    ):
         return f"azaudit only reads: {verb} is not allowed"
+    if _REGISTRY_BLOB.match(path):
+        return "registry blobs (image layers and configs) are never downloaded: only metadata is read"
     action = _action_segment(path)
     if action is not None:
         return f"{action} is an action, never sent (azaudit never lists keys or credentials)"
@@ -94,6 +109,11 @@ def refusal(method: str, url: str) -> str | None:
     if _CONTAINER_LOGS.search(path):
         return "container logs may hold secrets and are never read"
     return None
+
+
+def _token_exchange(url: str, path: str) -> bool:
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    return bool(_REGISTRY_TOKEN.match(path)) and host.endswith(_REGISTRY_SUFFIXES)
 
 
 def enforce(method: str, url: str) -> None:

@@ -5,8 +5,10 @@ same transport over a replay session in tests and the demo). Every request of ev
 through it, so what it enforces no client can bypass:
 
 - the secret guard (:mod:`azaudit.secret_guard`);
-- the hosts a request may go to: only the audited cloud's ARM host and its Key Vault hosts
-  (``{vault}.vault.azure.net`` and the sovereign equivalents), over HTTPS on the default port.
+- the hosts a request may go to: only the audited cloud's ARM host, its Key Vault hosts
+  (``{vault}.vault.azure.net`` and the sovereign equivalents) and the login servers of the
+  audited registries (``{registry}.azurecr.io`` and the sovereign equivalents, each added by
+  :meth:`GuardedTransport.allow_registries` once ARM has listed it), over HTTPS on the default port.
   The bearer token is added above the transport, so a ``nextLink`` naming any other host is
   refused here, before anything is sent (:class:`~azaudit.errors.ForeignHostError`);
 - paged lists that loop (a page pointing back at one already served) or never end
@@ -34,7 +36,7 @@ import ssl
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,14 +151,15 @@ class RequestStats:
             self.in_flight -= 1
 
 
-def destination_refusal(url: str, cloud: Cloud) -> str | None:
+def destination_refusal(url: str, cloud: Cloud, registries: frozenset[str] = frozenset()) -> str | None:
     """Why ``url`` is not a place azaudit sends requests (and its bearer token) to, or None.
 
     Allowed: ``https`` on the default port to the cloud's ARM host, or to one vault host under
     its Key Vault suffix (``kv-name.vault.azure.net``; a trailing dot names the same host).
     Private-link names (``*.privatelink.vaultcore.azure.net``) are not allowed: azaudit reaches
     a vault through the ``vaultUri`` ARM gives, which is always the public name (DNS takes it to
-    the private endpoint), so such a name could only come from an answer.
+    the private endpoint), so such a name could only come from an answer. ``registries`` are the
+    login servers of the audited registries (see :func:`registry_host`): no other registry.
     """
     parts = urlsplit(url)
     host = (parts.hostname or "").rstrip(".").lower()
@@ -174,10 +177,21 @@ def destination_refusal(url: str, cloud: Cloud) -> str | None:
         return "the address has a malformed port"
     if port not in (None, 443):
         return f"port {port} is not the https port (azaudit talks only to {where})"
-    if host == arm_host or _vault_host(host, cloud.vault_suffix):
+    if host == arm_host or _vault_host(host, cloud.vault_suffix) or host in registries:
         return None
     named = shown if host else "an empty host"
     return f"{named} is neither the audited cloud's ARM host nor one of its key vaults ({where})"
+
+
+def registry_host(login_server: str, cloud: Cloud) -> str | None:
+    """The login server ARM reported for a registry, as a host the transport may reach: a
+    registry name (5-50 letters and digits, as ACR allows) under the cloud's registry suffix; None
+    for anything else (a login server is tenant-reported data)."""
+    host = login_server.strip().rstrip(".").lower()
+    name, dot, rest = host.partition(".")
+    if dot and rest == cloud.registry_suffix and re.fullmatch(r"[a-z0-9]{5,50}", name):
+        return host
+    return None
 
 
 def _vault_host(host: str, suffix: str) -> bool:
@@ -374,11 +388,22 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         self._cloud = cloud
         self._timeouts = {"connection_timeout": connection_timeout, "read_timeout": read_timeout}
         self.stats = stats or RequestStats()
+        self._registries: frozenset[str] = frozenset()
+        self._registries_lock = threading.Lock()
+
+    def allow_registries(self, login_servers: Iterable[str]) -> frozenset[str]:
+        """Let requests reach these audited registries' login servers (the image checks read their
+        data plane); a login server that is not a registry host of the audited cloud is ignored.
+        Returns the hosts allowed from these."""
+        hosts = frozenset(h for h in (registry_host(s, self._cloud) for s in login_servers) if h is not None)
+        with self._registries_lock:
+            self._registries = self._registries | hosts
+        return hosts
 
     def send(self, request: Any, **kwargs: Any) -> Any:
         method, url = request.method, request.url
         secret_guard.enforce(method, url)
-        refused = destination_refusal(url, self._cloud)
+        refused = destination_refusal(url, self._cloud, self._registries)
         if refused is not None:
             raise ForeignHostError(f"refused to send a request: {refused}; azaudit's token goes to no other host")
         if request is not _state.request:  # not another attempt of the request before

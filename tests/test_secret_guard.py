@@ -46,6 +46,17 @@ VAULT = "https://kv1.vault.azure.net"
             False,
         ),
         ("GET", f"{ARM}/Microsoft.ContainerInstance/containerGroups?api-version=2023-05-01", False),
+        # registry data plane: metadata and referrers, never a blob; POST only for the token exchange
+        ("GET", "https://acr1.azurecr.io/acr/v1/shop/web/_tags/1.4", False),
+        ("GET", "https://acr1.azurecr.io/v2/shop/web/referrers/sha256:" + "a" * 64, False),
+        ("GET", "https://acr1.azurecr.io/v2/shop/web/blobs/sha256:" + "a" * 64, True),
+        ("HEAD", "https://acr1.azurecr.io/v2/web/Blobs/sha256:" + "a" * 64, True),
+        ("GET", "https://acr1.azurecr.io/v2/shop/web/x/..%2Fblobs/sha256:" + "a" * 64, True),
+        ("POST", "https://acr1.azurecr.io/oauth2/exchange", False),
+        ("POST", "https://acr1.azurecr.cn/oauth2/token", False),
+        ("POST", "https://management.azure.com/oauth2/token", True),
+        ("POST", "https://acr1.azurecr.io/acr/v1/shop/web/_tags/1.4", True),
+        ("DELETE", "https://acr1.azurecr.io/acr/v1/shop/web/_tags/1.4", True),
     ],
 )
 def test_guard_rules(method: str, url: str, refused: bool) -> None:
