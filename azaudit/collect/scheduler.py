@@ -82,9 +82,11 @@ def run_tasks(
             futures.append(future)
             future.add_done_callback(partial(_report_done, finished, task))
 
-        for task in initial:
-            submit(task)
         try:
+            # Inside the try: a Ctrl-C while the first tasks are handed out (they may already be
+            # waiting out a Retry-After) must cut their waits short too.
+            for task in initial:
+                submit(task)
             while pending:
                 future, task = finished.get()
                 pending -= 1
