@@ -17,7 +17,6 @@ from azaudit.clients import Clients
 from azaudit.inventory import Inventory
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import Dataset
-from azaudit.runconfig import RunConfig
 from azaudit.scope.management_groups import subscriptions_under
 from azaudit.scope.neighbours import needs_neighbours, with_neighbour_identities
 from azaudit.scope.shard import Shard
@@ -77,7 +76,18 @@ class ManagementGroupScope:
         return _sliced(choose_under(visible, members, self.groups), self.shard)
 
 
-def scope_for(config: RunConfig) -> Scope:
+class ScopeRequest(Protocol):
+    """What a run asks to audit (a ``RunConfig`` is one)."""
+
+    @property
+    def subscriptions(self) -> tuple[str, ...]: ...
+    @property
+    def management_groups(self) -> tuple[str, ...]: ...
+    @property
+    def shard(self) -> Shard | None: ...
+
+
+def scope_for(config: ScopeRequest) -> Scope:
     if config.management_groups:
         return ManagementGroupScope(config.management_groups, config.shard)
     return SubscriptionScope(config.subscriptions, config.shard)
