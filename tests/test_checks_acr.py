@@ -34,8 +34,8 @@ ML_ACR = acr_scenarios.ML_ACR.name  # Premium: Deny firewall allowing 0.0.0.0/0,
 ALL = {PROD_ACR, LEGACY_ACR, DEV_ACR, PLATFORM_ACR, ML_ACR}
 BASIC_STANDARD = {LEGACY_ACR, DEV_ACR}
 
-# code: (FAIL names, PASS names, SKIPPED names) — resource or resource/item, declared next to
-# each registry in the sample tenant's scenario table
+# code: status: names (resource or resource/item), declared next to each registry in the sample
+# tenant's scenario table
 EXPECTED = acr_scenarios.expected()
 
 
@@ -73,8 +73,15 @@ def test_every_acr_row_of_the_catalogue_is_a_check() -> None:
 
 @pytest.mark.parametrize("code", sorted(EXPECTED))
 def test_expectations_in_the_sample_tenant(code: str, sample_audit: Audit) -> None:
-    failing, passing, skipped = EXPECTED[code]
-    assert_outcomes(sample_audit.report.findings, code, failing=failing, passing=passing, skipped=skipped)
+    expected = EXPECTED[code]
+    assert_outcomes(
+        sample_audit.report.findings,
+        code,
+        failing=expected.get(Status.FAIL, set()),
+        passing=expected.get(Status.PASS, set()),
+        skipped=expected.get(Status.SKIPPED, set()),
+        errored=expected.get(Status.ERROR, set()),
+    )
 
 
 def _messages(sample_audit: Audit, code: str, resource: str) -> list[str]:

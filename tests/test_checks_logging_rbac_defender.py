@@ -20,6 +20,7 @@ from azaudit.inventory.rbac import RoleAssignment, RoleDefinition, describe_scop
 from azaudit.model import Status
 from azaudit.settings import RbacSettings, Settings
 from tests.conftest import NOW, names
+from tools.scenarios import defender as defender_scenarios
 
 CHECKS = catalogue.load()
 PROD_MI = "system-assigned identity of container group aci-prod-worker (object id 1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73)"
@@ -104,14 +105,8 @@ EXPECT: dict[str, dict[Status, set[str]]] = {
         },
         Status.PASS: {"contoso-sandbox"},
     },
-    # dev's plan is Standard, but registry vulnerability assessment is off (in Defender CSPM too)
-    "DEF001": {
-        Status.FAIL: {"contoso-dev/ContainerRegistriesVulnerabilityAssessments"},
-        Status.PASS: {"contoso-prod"},
-        Status.ERROR: {"contoso-sandbox"},
-    },
-    "DEF002": {Status.FAIL: {"contoso-dev"}, Status.PASS: {"contoso-prod"}, Status.ERROR: {"contoso-sandbox"}},
-    "DEF003": {Status.FAIL: {"contoso-prod"}, Status.PASS: {"contoso-dev"}, Status.ERROR: {"contoso-sandbox"}},
+    # DEF: declared next to each subscription's plans in the sample tenant's scenario table
+    **defender_scenarios.expected(),
 }
 
 

@@ -142,3 +142,21 @@ def cache_rule(registry_id: str, name: str, source: str, target: str) -> Body:
             "provisioningState": "Succeeded",
         },
     }
+
+
+# ---------------------------------------------------------------------------------------- Defender
+
+
+def pricing(sub: str, name: str, tier: str, **extra: object) -> Body:
+    """A Defender for Cloud plan of a subscription (``pricings.list``); Standard plans carry their
+    enablement time."""
+    props: Body = {"pricingTier": tier, "freeTrialRemainingTime": "PT0S"}
+    if tier == "Standard":
+        props["enablementTime"] = "2025-01-20T09:00:00.0000000Z"
+    props.update(extra)
+    return {
+        "id": f"/subscriptions/{sub}/providers/Microsoft.Security/pricings/{name}",
+        "name": name,
+        "type": "Microsoft.Security/pricings",
+        "properties": props,
+    }

@@ -21,6 +21,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from tools import armbodies
 from tools.scenarios import DEV, LEGACY, PROD, SANDBOX, TENANT, acr
+from tools.scenarios import defender as defender_scenarios
 
 ARM = "https://management.azure.com"
 CANARY_MARK = "Zq7CanaryV4lue"
@@ -1736,80 +1737,15 @@ def rbac() -> None:
 # ---------------------------------------------------------------------------------------- Defender
 
 
-def pricing(sub: str, name: str, tier: str, **extra: object) -> dict[str, object]:
-    props: dict[str, object] = {"pricingTier": tier, "freeTrialRemainingTime": "PT0S"}
-    if tier == "Standard":
-        props["enablementTime"] = "2025-01-20T09:00:00.0000000Z"
-    props.update(extra)
-    return {
-        "id": f"/subscriptions/{sub}/providers/Microsoft.Security/pricings/{name}",
-        "name": name,
-        "type": "Microsoft.Security/pricings",
-        "properties": props,
-    }
-
-
 def defender() -> None:
-    prod = [
-        pricing(PROD, "VirtualMachines", "Standard", subPlan="P2"),
-        pricing(PROD, "ContainerRegistry", "Free", deprecated=True, replacedBy=["Containers"]),
-        pricing(
-            PROD,
-            "Containers",
-            "Standard",
-            extensions=[
-                {"name": "ContainerRegistriesVulnerabilityAssessments", "isEnabled": "True"},
-                {"name": "AgentlessDiscoveryForKubernetes", "isEnabled": "True"},
-            ],
-        ),
-        pricing(PROD, "KeyVaults", "Standard", subPlan="PerKeyVault"),
-        pricing(PROD, "CloudPosture", "Free"),
-    ]
-    write(
-        f"{PROD}/defender.json",
-        "contoso-prod Defender plans: Containers and KeyVaults on, CSPM off.",
-        [ok(url(f"/subscriptions/{PROD}/providers/Microsoft.Security/pricings", "security"), {"value": prod})],
-    )
-    dev = [
-        pricing(DEV, "VirtualMachines", "Free"),
-        pricing(
-            DEV,
-            "Containers",
-            "Standard",
-            extensions=[
-                {"name": "ContainerRegistriesVulnerabilityAssessments", "isEnabled": "False"},
-                {"name": "AgentlessDiscoveryForKubernetes", "isEnabled": "True"},
-            ],
-        ),
-        pricing(DEV, "KeyVaults", "Free"),
-        pricing(
-            DEV,
-            "CloudPosture",
-            "Standard",
-            extensions=[
-                {"name": "ContainerRegistriesVulnerabilityAssessments", "isEnabled": "False"},
-                {"name": "AgentlessDiscoveryForKubernetes", "isEnabled": "True"},
-                {"name": "SensitiveDataDiscovery", "isEnabled": "True"},
-            ],
-        ),
-    ]
-    write(
-        f"{DEV}/defender.json",
-        "contoso-dev Defender plans: Containers on but registry vulnerability assessment off (in CSPM too), "
-        "KeyVaults off, CSPM on.",
-        [ok(url(f"/subscriptions/{DEV}/providers/Microsoft.Security/pricings", "security"), {"value": dev})],
-    )
-    write(
-        f"{SANDBOX}/defender.json",
-        "contoso-sandbox: the audit identity lacks Security Reader here, so pricings answer 403 (coverage accounting).",
-        [
-            forbidden(
-                url(f"/subscriptions/{SANDBOX}/providers/Microsoft.Security/pricings", "security"),
-                "Microsoft.Security/pricings/read",
-                f"/subscriptions/{SANDBOX}",
-            )
-        ],
-    )
+    # Each subscription's plans and expected outcomes are tools/scenarios/defender.py's table.
+    for scenario in defender_scenarios.SUBSCRIPTIONS:
+        pricings = url(f"/subscriptions/{scenario.sub}/providers/Microsoft.Security/pricings", "security")
+        if scenario.plans is None:
+            answer = forbidden(pricings, "Microsoft.Security/pricings/read", f"/subscriptions/{scenario.sub}")
+        else:
+            answer = ok(pricings, {"value": scenario.bodies()})
+        write(f"{scenario.sub}/defender.json", scenario.description, [answer])
 
 
 def sandbox() -> None:

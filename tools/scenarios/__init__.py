@@ -21,10 +21,10 @@ DEV = "9b2d4e6f-1a3c-4d5e-8f70-2a4b6c8d0e13"
 LEGACY = "c5e7a9b1-3d5f-4a7c-9e1b-3d5f7a9c1e35"
 SANDBOX = "e7a9c1e3-5f7b-4c9e-8a1c-5f7b9d1e3a57"
 
-FAIL, PASS, SKIPPED = Status.FAIL, Status.PASS, Status.SKIPPED
+FAIL, PASS, SKIPPED, ERROR = Status.FAIL, Status.PASS, Status.SKIPPED, Status.ERROR
 
-# check code -> (FAIL names, PASS names, SKIPPED names); a name is ``resource`` or ``resource/item``
-Expected = dict[str, tuple[set[str], set[str], set[str]]]
+# check code -> status -> finding names; a name is ``resource`` or ``resource/item``
+Expected = dict[str, dict[Status, set[str]]]
 
 
 class Expecting(Protocol):
@@ -39,6 +39,5 @@ def expectations(rows: Iterable[Expecting]) -> Expected:
     for row in rows:
         for name, by_code in row.outcomes():
             for code, status in by_code.items():
-                failing, passing, skipped = table.setdefault(code, (set(), set(), set()))
-                {FAIL: failing, PASS: passing, SKIPPED: skipped}[status].add(name)
+                table.setdefault(code, {}).setdefault(status, set()).add(name)
     return dict(sorted(table.items()))

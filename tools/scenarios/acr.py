@@ -245,5 +245,5 @@ REGISTRIES = (PROD_ACR, LEGACY_ACR, DEV_ACR, PLATFORM_ACR, ML_ACR)
 
 
 def expected() -> Expected:
-    """code -> (FAIL, PASS, SKIPPED names) over the sample tenant's registries."""
+    """code -> status -> finding names over the sample tenant's registries."""
     return expectations(REGISTRIES)
