@@ -38,16 +38,18 @@ def _tenant(text: str) -> str:
     return escape(neutralise(text, Output.TEXT))
 
 
-def issue_lines(report: Report, fail_on: Severity, per_type: int = ISSUES_PER_TYPE) -> list[str]:
+def issue_lines(report: Report, fail_on: Severity | None, per_type: int = ISSUES_PER_TYPE) -> list[str]:
     """``task.logissue`` lines: first a warning when the audit was incomplete (so that the agent's
     cap never drops it), then one per failing finding, an error when it gates (at or above
     ``--fail-on``, and new against a baseline) else a warning, at most ``per_type`` of each type
-    counting that warning and a last one summarising the findings left out."""
+    counting that warning and a last one summarising the findings left out. Without ``fail_on``
+    (``azaudit report`` without ``--fail-on``: nothing gates) every finding is a warning."""
     gating: list[str] = []
     other: list[str] = []
     failures = sorted(report.failures(), key=lambda f: (-f.severity.rank, f.code, f.resource_name))
     for finding in failures:
-        kind = "error" if finding.severity >= fail_on and can_gate(report, finding) else "warning"
+        gates = fail_on is not None and finding.severity >= fail_on and can_gate(report, finding)
+        kind = "error" if gates else "warning"
         where = f"{finding.resource_name} ({finding.item})" if finding.item else finding.resource_name
         new = _MARKERS.get(finding.baseline, "") if finding.baseline is not None else ""
         message = f"{finding.code} [{finding.severity.label}{new}] {where}: {finding.message}"

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -16,19 +16,18 @@ import typer
 from azaudit import __version__, catalogue
 from azaudit.audit import run_audit
 from azaudit.auth import AuthMode
-from azaudit.azure_devops import in_pipeline, issue_lines
-from azaudit.azure_devops import summary_line as pipeline_summary_line
 from azaudit.clouds import CloudName
 from azaudit.collect.scheduler import Progress
 from azaudit.errors import AzauditError
 from azaudit.lifecycle import Terminated
 from azaudit.model import Severity
-from azaudit.render import FORMATS, renderer
+from azaudit.render import Format
 from azaudit.render.escape import Output, neutralise
 from azaudit.render.table import summary_line
 from azaudit.reports.baseline import compare, load_baseline
-from azaudit.reports.gate import ExitCode, exit_code_for
-from azaudit.reports.io import check_targets, write_reports
+from azaudit.reports.finish import Destinations, Finished, Gate, finish
+from azaudit.reports.gate import ExitCode
+from azaudit.reports.io import check_targets
 from azaudit.reports.io import read as read_report
 from azaudit.reports.merge import merge_reports
 from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, RunConfig
@@ -121,65 +120,106 @@ def _progress_display(enabled: bool) -> Iterator[Progress | None]:
         yield update
 
 
-def _parse_reports(values: list[str]) -> list[tuple[str, Path]]:
+def _parse_reports(values: list[str]) -> list[tuple[Format, Path]]:
     parsed = []
+    choices = [f.value for f in Format]
     for value in values:
         fmt, sep, path = value.partition("=")
-        if not sep or not path or fmt not in FORMATS:
+        if not sep or not path or fmt not in choices:
             raise typer.BadParameter(
-                f"{value!r}: expected FORMAT=PATH with FORMAT one of {', '.join(FORMATS)}", param_hint="--report"
+                f"{value!r}: expected FORMAT=PATH with FORMAT one of {', '.join(choices)}", param_hint="--report"
             )
-        parsed.append((fmt, Path(path)))
+        parsed.append((Format(fmt), Path(path)))
     return parsed
+
+
+def _guarded(work: Callable[[], ExitCode]) -> None:
+    """Run a command's work and exit with its code; every error it can meet becomes one line on
+    stderr and its exit code, here and nowhere else (a partial run writes no report)."""
+    try:
+        code = work()
+    except AzauditError as exc:
+        _err(f"azaudit: {exc}")
+        raise typer.Exit(ExitCode.ERROR) from None
+    except OSError as exc:
+        _err(f"azaudit: cannot write the report: {exc.strerror or exc}")
+        raise typer.Exit(ExitCode.ERROR) from None
+    except KeyboardInterrupt:
+        _err("azaudit: interrupted; the audit did not finish and no report was written")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+    except Terminated:
+        _err("azaudit: terminated (SIGTERM); the audit did not finish and no report was written")
+        raise typer.Exit(ExitCode.TERMINATED) from None
+    raise typer.Exit(code)
+
+
+def _print(finished: Finished) -> None:
+    """What :func:`~azaudit.reports.finish.finish` returned: the report (when it goes to stdout),
+    then Azure DevOps' logging commands on the stream docs/reporting.md names."""
+    if finished.stdout:
+        typer.echo(finished.stdout, nl=False)
+    for line in finished.pipeline:
+        typer.echo(line, err=finished.pipeline_to_stderr)
 
 
 @app.command()
 def subscription(
     subscription_ids: Annotated[
         Optional[list[str]],
-        typer.Argument(help="Subscription ids (or exact names) to audit. Default: every enabled one you can see."),
+        typer.Argument(
+            metavar="SUBSCRIPTION",
+            help="Subscription ids (or exact names) to audit. Default: every enabled one you can see.",
+        ),
     ] = None,
     management_group: Annotated[
         Optional[list[str]],
         typer.Option(
             "--management-group",
             "-m",
+            metavar="GROUP",
             help="Audit the enabled subscriptions this management group holds, at any depth (its id; repeatable).",
         ),
     ] = None,
     auth: Annotated[AuthMode, typer.Option(help="How to sign in.", case_sensitive=False)] = AuthMode.DEFAULT,
-    tenant: Annotated[Optional[str], typer.Option(help="Microsoft Entra tenant id to sign in to.")] = None,
+    tenant: Annotated[
+        Optional[str], typer.Option(metavar="TENANT_ID", help="Microsoft Entra tenant id to sign in to.")
+    ] = None,
     cloud: Annotated[CloudName, typer.Option(help="Azure cloud.", case_sensitive=False)] = CloudName.PUBLIC,
     select: Annotated[
-        Optional[list[str]], typer.Option(help="Run only checks whose code starts with this (repeatable).")
+        Optional[list[str]],
+        typer.Option(metavar="CODE", help="Run only checks whose code starts with this (repeatable)."),
     ] = None,
     ignore: Annotated[
-        Optional[list[str]], typer.Option(help="Skip checks whose code starts with this (repeatable).")
+        Optional[list[str]], typer.Option(metavar="CODE", help="Skip checks whose code starts with this (repeatable).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help=f"Report format: {', '.join(FORMATS)}.")] = "table",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report here, not stdout.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Report format.", case_sensitive=False)] = Format.TABLE,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write the report here, not stdout.")
+    ] = None,
     report: Annotated[
         Optional[list[str]],
-        typer.Option(help="Also write FORMAT=PATH (repeatable), from the same collection."),
+        typer.Option(metavar="FORMAT=PATH", help="Also write FORMAT=PATH (repeatable), from the same collection."),
     ] = None,
     fail_on: Annotated[
-        str, typer.Option(help="Exit 1 when a FAIL has this severity or higher: info, low, medium, high, critical.")
-    ] = "low",
+        Severity, typer.Option(help="Exit 1 when a FAIL has this severity or higher.", case_sensitive=False)
+    ] = Severity.LOW,
     exit_zero: Annotated[bool, typer.Option(help="Always exit 0 (reports without gating).")] = False,
     baseline: Annotated[
         Optional[Path],
         typer.Option(
+            metavar="FILE",
             help="An earlier JSON report: mark failures new or unchanged, list what was fixed, "
-            "and gate on new failures only."
+            "and gate on new failures only.",
         ),
     ] = None,
     replay: Annotated[
-        Optional[Path], typer.Option(help="Audit a recorded tenant (a fixture folder) instead of Azure.")
+        Optional[Path], typer.Option(metavar="DIR", help="Audit a recorded tenant (a fixture folder) instead of Azure.")
     ] = None,
     record: Annotated[
         Optional[Path],
         typer.Option(
-            help="Also write the run's answers, scrubbed of every secret and env value, as replay fixtures here."
+            metavar="DIR",
+            help="Also write the run's answers, scrubbed of every secret and env value, as replay fixtures here.",
         ),
     ] = None,
     processes: Annotated[
@@ -192,13 +232,16 @@ def subscription(
     ] = DEFAULT_TIMEOUT_SECONDS,
     config: Annotated[
         Optional[Path],
-        typer.Option(help="Config file (default: ./azaudit.toml or [tool.azaudit] in ./pyproject.toml)."),
+        typer.Option(
+            metavar="FILE", help="Config file (default: ./azaudit.toml or [tool.azaudit] in ./pyproject.toml)."
+        ),
     ] = None,
     approved_registry: Annotated[
         Optional[list[str]],
         typer.Option(
+            metavar="REGISTRY",
             help="A registry images may come from (repeatable; `*.suffix` wildcards); overrides the config "
-            "and the default (the audited registries and mcr.microsoft.com)."
+            "and the default (the audited registries and mcr.microsoft.com).",
         ),
     ] = None,
     shard: Annotated[
@@ -216,12 +259,6 @@ def subscription(
     """Audit subscriptions and print the findings."""
     if verbose:
         _LIBRARY_LOG.setLevel(logging.WARNING)
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"choose from {', '.join(FORMATS)}", param_hint="--format")
-    try:
-        fail_threshold = Severity.parse(fail_on)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--fail-on") from None
     extra_reports = _parse_reports(report or [])
     if subscription_ids and management_group:
         raise typer.BadParameter("name subscriptions or management groups, not both", param_hint="--management-group")
@@ -238,7 +275,7 @@ def subscription(
         cloud=cloud,
         select=tuple(select or ()),
         ignore=tuple(ignore or ()),
-        fail_on=fail_threshold,
+        fail_on=fail_on,
         replay=replay,
         record=record,
         concurrency=concurrency,
@@ -250,99 +287,74 @@ def subscription(
         shard=slice_of_run,
         baseline=baseline,
     )
-    try:
+    destinations = Destinations(fmt=fmt, output=output, extra=extra_reports)
+
+    def work() -> ExitCode:
         # A report file that can never be written is refused before the audit, not after it.
-        check_targets([*([output] if output is not None else []), *(path for _, path in extra_reports)])
+        check_targets(destinations.paths())
         with _progress_display(sys.stderr.isatty()) as progress:
             audit = run_audit(run_config, progress=progress, notify=_err)
-        text = renderer(fmt)(audit.report)
-        files = [(path, renderer(extra_fmt)(audit.report)) for extra_fmt, path in extra_reports]
-        write_reports([(output, text), *files] if output is not None else files)  # all or none
-        if output is None:
-            typer.echo(text, nl=False)
-    except AzauditError as exc:
-        _err(f"azaudit: {exc}")
-        raise typer.Exit(ExitCode.ERROR) from None
-    except OSError as exc:
-        _err(f"azaudit: cannot write the report: {exc}")
-        raise typer.Exit(ExitCode.ERROR) from None
-    except KeyboardInterrupt:
-        _err("azaudit: interrupted; the audit did not finish and no report was written")
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
-    except Terminated:
-        _err("azaudit: terminated (SIGTERM); the audit did not finish and no report was written")
-        raise typer.Exit(ExitCode.TERMINATED) from None
-    if in_pipeline(os.environ):
-        # stdout carries the report or nothing else: with the report on stdout, azaudit's own
-        # logging commands go to stderr, which the agent scans as well (docs/reporting.md).
-        commands_to_stderr = output is None
-        for line in issue_lines(audit.report, fail_threshold):
-            typer.echo(line, err=commands_to_stderr)
-        summaries = [path for extra_fmt, path in extra_reports if extra_fmt == "markdown"]
-        if fmt == "markdown" and output is not None:
-            summaries.insert(0, output)
-        for path in summaries[:1]:
-            typer.echo(pipeline_summary_line(path), err=commands_to_stderr)
-    if verbose:
-        _err(f"requests: {audit.stats.total} (peak {audit.stats.peak_in_flight} in flight)")
-        for kind, count in sorted(audit.stats.by_kind.items()):
-            _err(f"  {count:6d}  {kind}")
-        tokens = audit.tokens_acquired
-        per_audience = ", ".join(f"{audience}: {count}" for audience, count in sorted(tokens.items()))
-        _err(f"token requests to the credential: {sum(tokens.values())} ({per_audience})")
-    if output is not None or fmt != "table":
-        _err(summary_line(audit.report))
-    raise typer.Exit(exit_code_for(audit.report, fail_threshold, exit_zero))
+        finished = finish(audit.report, destinations, Gate(fail_on, exit_zero), os.environ)
+        _print(finished)
+        if verbose:
+            _err(f"requests: {audit.stats.total} (peak {audit.stats.peak_in_flight} in flight)")
+            for kind, count in sorted(audit.stats.by_kind.items()):
+                _err(f"  {count:6d}  {kind}")
+            tokens = audit.tokens_acquired
+            per_audience = ", ".join(f"{audience}: {count}" for audience, count in sorted(tokens.items()))
+            _err(f"token requests to the credential: {sum(tokens.values())} ({per_audience})")
+        if output is not None or fmt is not Format.TABLE:
+            _err(summary_line(audit.report))
+        return finished.exit_code
+
+    _guarded(work)
 
 
 @app.command("report")
 def report_command(
     files: Annotated[
         list[Path],
-        typer.Argument(help="JSON reports written by `azaudit subscription -f json`; several are merged into one."),
+        typer.Argument(
+            metavar="REPORT",
+            help="JSON reports written by `azaudit subscription -f json`; several are merged into one.",
+        ),
     ],
-    fmt: Annotated[str, typer.Option("--format", "-f", help=f"Output format: {', '.join(FORMATS)}.")] = "markdown",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    ] = Format.MARKDOWN,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write here instead of stdout.")
+    ] = None,
     fail_on: Annotated[
-        Optional[str],
-        typer.Option(help="Also gate: exit as `azaudit subscription` does with this --fail-on (default: exit 0)."),
+        Optional[Severity],
+        typer.Option(
+            help="Also gate: exit as `azaudit subscription` does with this --fail-on (default: exit 0).",
+            case_sensitive=False,
+        ),
     ] = None,
     baseline: Annotated[
         Optional[Path],
-        typer.Option(help="An earlier JSON report to compare with (new, unchanged and fixed failures)."),
+        typer.Option(
+            metavar="FILE", help="An earlier JSON report to compare with (new, unchanged and fixed failures)."
+        ),
     ] = None,
 ) -> None:
     """Re-render saved JSON reports in another format, offline; several (the shards of one audit,
     or audits of separate subscriptions) are merged into one."""
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"choose from {', '.join(FORMATS)}", param_hint="--format")
-    try:
-        threshold = Severity.parse(fail_on) if fail_on is not None else None
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--fail-on") from None
-    try:
-        if output is not None:
-            check_targets([output])
-        named = [(str(file), read_report(file, str(file))) for file in files]
-        merged = merge_reports(named)
+    destinations = Destinations(fmt=fmt, output=output)
+
+    def work() -> ExitCode:
+        check_targets(destinations.paths())
+        merged = merge_reports([(str(file), read_report(file, str(file))) for file in files])
         if baseline is not None:
             merged = compare(merged, load_baseline(baseline), str(baseline))
-        rendered = renderer(fmt)(merged)
-        if output is None:
-            typer.echo(rendered, nl=False)
-        else:
-            write_reports([(output, rendered)])
-    except AzauditError as exc:
-        _err(f"azaudit: {exc}")
-        raise typer.Exit(ExitCode.ERROR) from None
-    except OSError as exc:
-        _err(f"azaudit: cannot write {output}: {exc.strerror or exc}")
-        raise typer.Exit(ExitCode.ERROR) from None
-    if in_pipeline(os.environ) and fmt == "markdown" and output is not None:
-        typer.echo(pipeline_summary_line(output))
-    if output is not None or fmt != "table":
-        _err(summary_line(merged))
-    raise typer.Exit(exit_code_for(merged, threshold) if threshold is not None else ExitCode.OK)
+        finished = finish(merged, destinations, Gate(fail_on), os.environ)
+        _print(finished)
+        if output is not None or fmt is not Format.TABLE:
+            _err(summary_line(merged))
+        return finished.exit_code
+
+    _guarded(work)
 
 
 def _catalogue() -> dict[str, catalogue.Check]:

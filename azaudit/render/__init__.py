@@ -1,7 +1,9 @@
-"""Renderers: pure functions from a :class:`~azaudit.reports.model.Report` to text. The CLI owns files."""
+"""Renderers: pure functions from a :class:`~azaudit.reports.model.Report` to text; files are
+written by :mod:`azaudit.reports.finish`."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 
 from azaudit.render import csv_rows, json_document, junit, markdown, sarif, table
@@ -9,18 +11,31 @@ from azaudit.reports.model import Report
 
 Renderer = Callable[[Report], str]
 
+
+class Format(enum.Enum):
+    """A report format, as ``--format`` and ``--report FORMAT=PATH`` name it."""
+
+    TABLE = "table"
+    MARKDOWN = "markdown"
+    JSON = "json"
+    SARIF = "sarif"
+    JUNIT = "junit"
+    CSV = "csv"
+
+
 FORMATS: dict[str, Renderer] = {
-    "table": table.render,
-    "markdown": markdown.render,
-    "json": json_document.render,
-    "sarif": sarif.render,
-    "junit": junit.render,
-    "csv": csv_rows.render,
+    Format.TABLE.value: table.render,
+    Format.MARKDOWN.value: markdown.render,
+    Format.JSON.value: json_document.render,
+    Format.SARIF.value: sarif.render,
+    Format.JUNIT.value: junit.render,
+    Format.CSV.value: csv_rows.render,
 }
 
 
-def renderer(name: str) -> Renderer:
+def renderer(name: str | Format) -> Renderer:
+    key = name.value if isinstance(name, Format) else name
     try:
-        return FORMATS[name]
+        return FORMATS[key]
     except KeyError:
-        raise ValueError(f"unknown format {name!r}; choose from {', '.join(FORMATS)}") from None
+        raise ValueError(f"unknown format {key!r}; choose from {', '.join(FORMATS)}") from None

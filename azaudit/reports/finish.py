@@ -1,0 +1,76 @@
+"""The one way a command ends once it holds a report: render every format asked for, write the
+files (all or none), publish to Azure DevOps when inside a pipeline, and compute the exit code.
+``azaudit subscription`` and ``azaudit report`` both finish here; the CLI prints what it returns.
+
+Azure DevOps' logging commands never mix with a report: stdout carries the report or nothing
+else, so with the report on stdout they go to stderr, which the agent reads as well
+(docs/reporting.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from azaudit.azure_devops import in_pipeline, issue_lines, summary_line
+from azaudit.model import Severity
+from azaudit.render import Format, renderer
+from azaudit.reports.gate import ExitCode, exit_code_for
+from azaudit.reports.io import write_reports
+from azaudit.reports.model import Report
+
+
+@dataclass(frozen=True)
+class Destinations:
+    """Where a report goes: ``fmt`` to ``output`` (stdout when None), plus ``extra`` files."""
+
+    fmt: Format
+    output: Path | None = None
+    extra: Sequence[tuple[Format, Path]] = ()
+
+    def paths(self) -> list[Path]:
+        return [*([self.output] if self.output is not None else []), *(path for _, path in self.extra)]
+
+
+@dataclass(frozen=True)
+class Gate:
+    """How a report decides the exit code: ``fail_on`` None never gates on findings (exit 0)."""
+
+    fail_on: Severity | None
+    exit_zero: bool = False
+
+
+@dataclass(frozen=True)
+class Finished:
+    stdout: str  # the report when it goes to stdout, else ''
+    pipeline: tuple[str, ...]  # Azure DevOps logging commands, one per line
+    pipeline_to_stderr: bool  # True when stdout carries the report
+    exit_code: ExitCode
+
+
+def pipeline_lines(report: Report, destinations: Destinations, fail_on: Severity | None) -> tuple[str, ...]:
+    """The issues (failing findings, an incomplete audit) and the run summary (the first Markdown
+    report written to a file), the same for every command."""
+    markdown = [path for fmt, path in destinations.extra if fmt is Format.MARKDOWN]
+    if destinations.fmt is Format.MARKDOWN and destinations.output is not None:
+        markdown.insert(0, destinations.output)
+    return (*issue_lines(report, fail_on), *(summary_line(path) for path in markdown[:1]))
+
+
+def finish(report: Report, destinations: Destinations, gate: Gate, environ: Mapping[str, str]) -> Finished:
+    """Render, write (all or none: an :class:`~azaudit.reports.io.OutputError` writes nothing),
+    publish and gate ``report``."""
+    text = renderer(destinations.fmt)(report)
+    files = [(path, renderer(fmt)(report)) for fmt, path in destinations.extra]
+    if destinations.output is not None:
+        files.insert(0, (destinations.output, text))
+    write_reports(files)
+    published = pipeline_lines(report, destinations, gate.fail_on) if in_pipeline(environ) else ()
+    code = ExitCode.OK if gate.fail_on is None else exit_code_for(report, gate.fail_on, gate.exit_zero)
+    return Finished(
+        stdout=text if destinations.output is None else "",
+        pipeline=published,
+        pipeline_to_stderr=destinations.output is None,
+        exit_code=code,
+    )
