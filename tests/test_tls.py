@@ -43,9 +43,11 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
 def server(tenant: SyntheticTenant, certificates: Certificates, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
     for name in TRUST_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    with FakeAzure(tenant.responses, certificates, latency=0.0, max_seconds=120) as fake:
-        with resolve_to_loopback(fake.port):
-            yield fake
+    with (
+        FakeAzure(tenant.responses, certificates, latency=0.0, max_seconds=120) as fake,
+        resolve_to_loopback(fake.port),
+    ):
+        yield fake
 
 
 @pytest.fixture
