@@ -26,6 +26,7 @@ from azaudit.errors import UsageError
 from azaudit.inventory import Inventory
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import BUILTIN_ORIGIN, CheckDocs, CheckMeta, Outcome, Severity
+from azaudit.plugins import load_plugins
 from azaudit.recommendations import RECOMMENDATIONS
 from azaudit.settings import Settings
 
@@ -200,9 +201,7 @@ def load() -> dict[str, Check]:
     global _plugins_loaded
     importlib.import_module(CHECKS_PACKAGE)
     if not _plugins_loaded:
-        from azaudit.plugins import load_plugins
-
-        load_plugins()
+        load_plugins(registered_codes, registering_as)
         _plugins_loaded = True
     order = list(SERVICES)
 

@@ -275,7 +275,6 @@ def subscription(
         cloud=cloud,
         select=tuple(select or ()),
         ignore=tuple(ignore or ()),
-        fail_on=fail_on,
         replay=replay,
         record=record,
         concurrency=concurrency,

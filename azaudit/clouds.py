@@ -48,7 +48,3 @@ CLOUDS: dict[CloudName, Cloud] = {
         registry_suffix="azurecr.us",
     ),
 }
-
-
-def cloud(name: CloudName) -> Cloud:
-    return CLOUDS[name]

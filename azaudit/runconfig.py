@@ -9,7 +9,6 @@ import msgspec
 
 from azaudit.auth import AuthMode
 from azaudit.clouds import CloudName
-from azaudit.model import Severity
 from azaudit.scope.shard import Shard
 
 DEFAULT_CONCURRENCY = 64
@@ -24,7 +23,6 @@ class RunConfig(msgspec.Struct, frozen=True, kw_only=True):
     cloud: CloudName = CloudName.PUBLIC
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
-    fail_on: Severity = Severity.LOW
     replay: Path | None = None
     record: Path | None = None  # write the run's answers, scrubbed, as replay fixtures here
     concurrency: int = DEFAULT_CONCURRENCY

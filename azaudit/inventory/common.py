@@ -47,12 +47,6 @@ class Identity(msgspec.Struct, frozen=True, kw_only=True):
     principal_id: str = ""
     user_assigned: tuple[UserAssignedRef, ...] = ()
 
-    @property
-    def principal_ids(self) -> tuple[str, ...]:
-        ids = [self.principal_id] if self.principal_id else []
-        ids += [u.principal_id for u in self.user_assigned if u.principal_id]
-        return tuple(ids)
-
 
 class PrivateEndpointConnection(msgspec.Struct, frozen=True, kw_only=True):
     id: str

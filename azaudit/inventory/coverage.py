@@ -17,7 +17,6 @@ import msgspec
 class Dataset(enum.Enum):
     """A kind of inventory data, collected by one collector."""
 
-    SUBSCRIPTIONS = "subscriptions"
     REGISTRIES = "registries"
     REGISTRY_TOKENS = "registry-tokens"
     REGISTRY_CACHE_RULES = "registry-cache-rules"  # pull-through cache rules of registries
