@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Iterator
 
 import msgspec
@@ -100,3 +101,15 @@ def test_applies_to_needs_a_resource_type_it_can_select() -> None:
             recommendations=(),
             applies_to=(PREMIUM_REGISTRIES,),
         )
+
+
+def test_checks_skip_what_they_do_not_apply_to_through_applies_to() -> None:
+    """A hand-written "not applicable" branch is the old way; the two left say why in their docs:
+    ACR005 FAILs a non-Premium registry that still reports content trust enabled, and the Defender
+    checks judge subscriptions, which selectors do not cover."""
+    by_hand = {
+        code
+        for code, chk in CHECKS.items()
+        if chk.meta.builtin and '"not applicable:' in inspect.getsource(inspect.getmodule(chk.run) or chk.run)
+    }
+    assert by_hand == {"ACR005"}

@@ -59,8 +59,9 @@ def content_trust_still_enabled(ctx: CheckContext) -> Iterator[Outcome]:
     check of the images that container groups run. Premium registries with a customer-managed
     key, where content trust is unsupported, pass like any registry that does not depend on it.
     A Basic or Standard registry is SKIPPED (the setting needs Premium), but FAILs if ARM reports
-    the policy enabled all the same. There is no Azure Policy built-in definition for content
-    trust.
+    the policy enabled all the same, which is why this check skips by hand rather than declaring
+    `applies_to` Premium registries (the engine would skip that FAIL). There is no Azure Policy
+    built-in definition for content trust.
 
     ## References
     - https://learn.microsoft.com/azure/container-registry/container-registry-content-trust
