@@ -13,12 +13,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from azaudit import __version__, catalogue
+from azaudit import __version__, catalogue, frameworks
 from azaudit.audit import run_audit
 from azaudit.auth import AuthMode
 from azaudit.clouds import CloudName
 from azaudit.collect.scheduler import Progress
 from azaudit.errors import AzauditError
+from azaudit.frameworks.view import with_views
 from azaudit.lifecycle import Terminated
 from azaudit.model import Severity
 from azaudit.render import Format
@@ -252,6 +253,14 @@ def subscription(
             "merge the JSON reports with `azaudit report`.",
         ),
     ] = None,
+    framework: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            metavar="ID",
+            help="Add the per-control view of this compliance framework to every format (repeatable); "
+            "`azaudit frameworks` lists the ids.",
+        ),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Explain what was collected and how; show the SDK's warnings.")
     ] = False,
@@ -291,9 +300,10 @@ def subscription(
     def work() -> ExitCode:
         # A report file that can never be written is refused before the audit, not after it.
         check_targets(destinations.paths())
+        framework_ids = frameworks.parse_ids(framework or [])
         with _progress_display(sys.stderr.isatty()) as progress:
             audit = run_audit(run_config, progress=progress, notify=_err)
-        finished = finish(audit.report, destinations, Gate(fail_on, exit_zero), os.environ)
+        finished = finish(with_views(audit.report, framework_ids), destinations, Gate(fail_on, exit_zero), os.environ)
         _print(finished)
         if verbose:
             _err(f"requests: {audit.stats.total} (peak {audit.stats.peak_in_flight} in flight)")
@@ -337,6 +347,14 @@ def report_command(
             metavar="FILE", help="An earlier JSON report to compare with (new, unchanged and fixed failures)."
         ),
     ] = None,
+    framework: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            metavar="ID",
+            help="Add the per-control view of this compliance framework to every format (repeatable); "
+            "`azaudit frameworks` lists the ids.",
+        ),
+    ] = None,
 ) -> None:
     """Re-render saved JSON reports in another format, offline; several (the shards of one audit,
     or audits of separate subscriptions) are merged into one."""
@@ -344,16 +362,32 @@ def report_command(
 
     def work() -> ExitCode:
         check_targets(destinations.paths())
+        framework_ids = frameworks.parse_ids(framework or [])
         merged = merge_reports([(str(file), read_report(file, str(file))) for file in files])
         if baseline is not None:
             merged = compare(merged, load_baseline(baseline), str(baseline))
-        finished = finish(merged, destinations, Gate(fail_on), os.environ)
+        finished = finish(with_views(merged, framework_ids), destinations, Gate(fail_on), os.environ)
         _print(finished)
         if output is not None or fmt is not Format.TABLE:
             _err(summary_line(merged))
         return finished.exit_code
 
     _guarded(work)
+
+
+@app.command("frameworks")
+def frameworks_list() -> None:
+    """List the compliance frameworks `--framework` accepts: how many of their controls azaudit
+    checks, and the Azure Policy initiative the mapping comes from."""
+    from tabulate import tabulate
+
+    rows = []
+    for framework_id in frameworks.available():
+        known = frameworks.load(framework_id)
+        covered = sum(1 for control in known.controls.values() if control.checks)
+        rows.append((known.id, known.label, f"{covered} of {len(known.controls)}", known.source.initiative))
+    headers = ("id", "framework", "controls checked", "mapped through the Azure Policy initiative")
+    typer.echo(tabulate(rows, headers=headers))
 
 
 def _catalogue() -> dict[str, catalogue.Check]:
