@@ -30,7 +30,15 @@ from tests.conftest import CANARY_MARK, ROOT, SAMPLE_TENANT
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden"
 SCHEMAS = HERE / "schemas"
-SUFFIX = {"table": "txt", "markdown": "md", "json": "json", "sarif": "sarif", "junit": "xml", "csv": "csv"}
+SUFFIX = {
+    "table": "txt",
+    "markdown": "md",
+    "json": "json",
+    "sarif": "sarif",
+    "junit": "xml",
+    "csv": "csv",
+    "ocsf": "ocsf.jsonl",
+}
 SUB = "3f8a6c1e-5b7d-4e2a-9c11-7d2e0f4a8b51"
 REG = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr-legacy"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 
-from azaudit.render import csv_rows, json_document, junit, markdown, sarif, table
+from azaudit.render import csv_rows, json_document, junit, markdown, ocsf, sarif, table
 from azaudit.reports.model import Report
 
 Renderer = Callable[[Report], str]
@@ -21,6 +21,7 @@ class Format(enum.Enum):
     SARIF = "sarif"
     JUNIT = "junit"
     CSV = "csv"
+    OCSF = "ocsf"
 
 
 FORMATS: dict[str, Renderer] = {
@@ -30,6 +31,7 @@ FORMATS: dict[str, Renderer] = {
     Format.SARIF.value: sarif.render,
     Format.JUNIT.value: junit.render,
     Format.CSV.value: csv_rows.render,
+    Format.OCSF.value: ocsf.render,
 }
 
 
