@@ -15,7 +15,7 @@ import pytest
 import trustme
 from typer.testing import CliRunner
 
-from azaudit import tls
+from azaudit import backend, tls
 from azaudit.audit import Audit, run_audit
 from azaudit.cli import app
 from azaudit.errors import AzauditError
@@ -157,6 +157,21 @@ def test_a_server_certificate_of_another_ca_ends_the_run_with_one_clear_line(
     assert "\n" not in message
     assert "TLS certificate is not trusted" in message and "REQUESTS_CA_BUNDLE" in message
     assert server.counts.as_dict()["connections"] == 0
+
+
+def test_the_cli_says_an_untrusted_server_certificate_in_one_line_and_exits_2(
+    server: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
+    # The sign-in is not what is tested: the run's credential is the replay one (no login traffic).
+    monkeypatch.setattr(backend, "build_credential", lambda *args: ReplayCredential())
+    result = CliRunner().invoke(app, ["subscription"])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "TLS certificate is not trusted" in lines[0], lines
+    assert "Traceback" not in result.output
 
 
 @pytest.mark.parametrize(
