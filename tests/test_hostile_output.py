@@ -32,7 +32,7 @@ from azaudit.render.escape import Output, json_text, neutralise
 from tests.conftest import CANARY_MARK, SAMPLE_TENANT
 
 HERE = Path(__file__).parent
-FORMATS = ("table", "markdown", "json", "sarif", "junit", "csv")
+FORMATS = ("table", "markdown", "json", "sarif", "junit", "csv", "ocsf")
 runner = CliRunner()
 
 # What an attacker with write access to one resource (or an Azure error it provokes) can say.
@@ -100,7 +100,7 @@ def reports(hostile: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     each format printed on stdout again by ``azaudit report``."""
     out = tmp_path_factory.mktemp("reports")
     args = ["subscription", "--replay", str(hostile), "-f", "json", "-o", str(out / "r.json")]
-    for fmt in ("table", "markdown", "sarif", "junit", "csv"):
+    for fmt in ("table", "markdown", "sarif", "junit", "csv", "ocsf"):
         args += ["--report", f"{fmt}={out / ('r.' + fmt)}"]
     audit = runner.invoke(app, args, env={"TF_BUILD": "True"})
     assert audit.exit_code == 1, audit.output
@@ -213,6 +213,11 @@ def test_json_keeps_the_tenant_values_intact(reports: dict[str, Any]) -> None:
     assert GROUP_NAME in names and SUB_NAME in names
     sarif = json.loads(reports["files"]["sarif"])
     assert any(GROUP_NAME in r["message"]["text"] for r in sarif["runs"][0]["results"])
+    ocsf = reports["files"]["ocsf"]
+    assert "##" not in ocsf
+    events = [json.loads(line) for line in ocsf.splitlines()]
+    assert GROUP_NAME in {e["resources"][0]["name"] for e in events}
+    assert SUB_NAME in {e["cloud"]["account"]["name"] for e in events if "account" in e["cloud"]}
 
 
 def test_hidden_characters_are_shown_not_dropped(reports: dict[str, Any]) -> None:
@@ -366,7 +371,7 @@ def test_a_lone_surrogate_in_a_name_renders_in_every_format(tmp_path: Path) -> N
 
     _edit(tenant / "contoso-dev" / "containerinstance.json", plant)
     args = ["subscription", "--replay", str(tenant), "-f", "json", "-o", str(tmp_path / "r.json")]
-    for fmt in ("table", "markdown", "sarif", "junit", "csv"):
+    for fmt in ("table", "markdown", "sarif", "junit", "csv", "ocsf"):
         args += ["--report", f"{fmt}={tmp_path / ('r.' + fmt)}"]
     result = runner.invoke(app, args)
     assert result.exit_code == 1, result.output
@@ -393,7 +398,7 @@ def test_a_malformed_answer_never_quotes_an_env_value(tmp_path: Path) -> None:
     shutil.copytree(SAMPLE_TENANT, tenant)
     _edit(tenant / "contoso-prod" / "containerinstance.json", _plant_env_object)
     args = ["subscription", "--replay", str(tenant), "--verbose", "-f", "json", "-o", str(tmp_path / "r.json")]
-    for fmt in ("table", "markdown", "sarif", "junit", "csv"):
+    for fmt in ("table", "markdown", "sarif", "junit", "csv", "ocsf"):
         args += ["--report", f"{fmt}={tmp_path / ('r.' + fmt)}"]
     result = runner.invoke(app, args, env={"TF_BUILD": "True"})
     assert result.exit_code == 1

@@ -231,7 +231,7 @@ def test_cli_refuses_the_same_report_given_twice(tmp_path: Path) -> None:
         assert not result.stdout
 
 
-@pytest.mark.parametrize("fmt", ["table", "markdown", "json", "sarif", "junit", "csv"])
+@pytest.mark.parametrize("fmt", ["table", "markdown", "json", "sarif", "junit", "csv", "ocsf"])
 def test_cli_refuses_a_report_whose_findings_name_an_undescribed_check(tmp_path: Path, fmt: str) -> None:
     path = tmp_path / "edited.json"
     document = json.loads(render(audit_replay(select=("ACR001", "ACR002")).report))
