@@ -10,8 +10,11 @@ place what an absent value means.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from functools import partial
+from typing import Any, cast
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -27,6 +30,11 @@ from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from azaudit.collect.sdk import shape_of
 from azaudit.collect.tasks import UnusableShape
+from azaudit.errors import PagingLoopError
+
+# Pages one list may have before azaudit stops following ``nextLink`` (the transport also refuses
+# a page served twice and a foreign host): 10,000 pages of 1,000 items is ten million resources.
+MAX_PAGES = 10_000
 
 # What the SDK's generated operations map these statuses to.
 ERROR_MAP: dict[int, type[HttpResponseError]] = {
@@ -37,17 +45,58 @@ ERROR_MAP: dict[int, type[HttpResponseError]] = {
 }
 
 
-def arm_get(client: Any, path: str, api_version: str) -> Any:
-    """The JSON body of ``GET {path}?api-version=...``, sent by ``client``'s pipeline."""
+class _EveryStatus(dict[int, Callable[..., HttpResponseError]]):
+    """ERROR_MAP, and for any other status a plain HttpResponseError in ARM's error format."""
+
+    def __bool__(self) -> bool:  # map_error does nothing with an empty map
+        return True
+
+    def get(self, status: int, default: Any = None) -> Callable[..., HttpResponseError]:  # type: ignore[override]
+        return ERROR_MAP.get(status) or partial(HttpResponseError, error_format=ARMErrorFormat)
+
+
+def arm_get(client: Any, path: str, api_version: str, params: Mapping[str, str] | None = None) -> Any:
+    """The JSON body of ``GET {path}?api-version=...`` (and ``params``), sent by ``client``'s pipeline."""
     # Every generated management client keeps its ARMPipelineClient as ``_client`` (what its
     # ``_send_request`` uses; the multi-API clients such as Monitor's have no ``_send_request``).
     pipeline = client._client
-    url = pipeline.format_url(path)
-    request = HttpRequest("GET", url, params={"api-version": api_version}, headers={"Accept": "application/json"})
+    return _send(pipeline, pipeline.format_url(path), {**(params or {}), "api-version": api_version})
+
+
+def arm_list(
+    client: Any, path: str, api_version: str, what: str, params: Mapping[str, str] | None = None
+) -> list[Mapping[str, Any]]:
+    """Every item of a paged ARM list: the first page, then each ``nextLink`` in turn, as the SDK's
+    pagers follow it (the link's own query, the client's API version). A page that fails, or a
+    ``nextLink`` that is not a string, fails the whole list: a partial list is never judged."""
+    pipeline = client._client
+    body = arm_get(client, path, api_version, params)
+    items = list(listed(body, what))
+    for _ in range(MAX_PAGES):
+        link = body.get("nextLink")
+        if link is None or link == "":
+            return items
+        if not isinstance(link, str):
+            raise UnusableShape(f"the nextLink of the {what} answer is {shape_of(link)}, not a string")
+        parts = urlsplit(link)
+        query = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        query["api-version"] = api_version
+        # The link is sent as Azure wrote it (never through format_url's template expansion); the
+        # transport refuses a host outside the cloud's and a page it has already served.
+        body = _send(pipeline, urljoin(link, parts.path), query)
+        items.extend(listed(body, what))
+    raise PagingLoopError(f"more than {MAX_PAGES} pages in the {what} answer: the list never ends")
+
+
+def _send(pipeline: Any, url: str, params: dict[str, str]) -> Any:
+    request = HttpRequest("GET", url, params=params, headers={"Accept": "application/json"})
     response = pipeline.send_request(request)
     if response.status_code != 200:
-        map_error(status_code=response.status_code, response=response, error_map=ERROR_MAP)
-        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+        # Raised inside azure-core, as the SDK's operations raise it: an exception raised in
+        # azaudit's own frames counts as azaudit's words (tasks.describe_failure) and would print
+        # the SDK's text instead of the service's error code and message.
+        map_error(status_code=response.status_code, response=response, error_map=cast(Any, _EveryStatus()))
+        raise AssertionError("map_error raises for every status")  # pragma: no cover
     try:
         return response.json()
     except ValueError:
@@ -106,3 +155,16 @@ def objects(obj: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
         raise UnusableShape(f"its {key} is {shape_of(value)}, not a list of objects")
     return value
+
+
+def timestamp(obj: Mapping[str, Any], key: str) -> str | None:
+    """``obj[key]``, an ISO 8601 date-time, written as the SDK's models give it (``str`` of the
+    parsed datetime: ``2025-01-20 09:00:00+00:00``, fractions beyond microseconds dropped); absent
+    or null is None. A string that is not a date-time is unusable, as the SDK refused it."""
+    value = string(obj, key)
+    if value is None:
+        return None
+    try:
+        return str(datetime.fromisoformat(value))
+    except ValueError:
+        raise UnusableShape(f"its {key} is not an ISO 8601 date-time") from None
