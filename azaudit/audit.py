@@ -6,8 +6,9 @@ Nothing here prints or exits; the CLI passes callbacks for progress and prompts.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import msgspec
 import requests
@@ -39,6 +40,7 @@ class Audit:
     inventory: Inventory
     stats: RequestStats
     tokens_acquired: dict[str, int]
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, for --verbose
 
 
 def resolve_settings(config: RunConfig) -> tuple[Settings, str | None]:
@@ -71,20 +73,33 @@ def run_audit(
         check_destination(config.record)  # before the audit: its end must not be lost to a bad folder
     baseline = load_baseline(config.baseline) if config.baseline is not None else None
 
+    timings: dict[str, float] = {}
+    stage_started = time.perf_counter()
+
+    def stage(name: str) -> None:
+        nonlocal stage_started
+        now = time.perf_counter()
+        timings[name] = now - stage_started
+        stage_started = now
+
     backend = open_backend(config, notify, session=session, credential=credential)
     try:
         verify_credential(backend.credential, backend.cloud, config.auth)
+        stage("auth")
         clients = backend.clients()
         selection = scope_for(config).select(clients)
+        stage("enumerate")
         datasets = {Dataset(d) for chk in checks for d in chk.meta.requires}
         inventory = collect_subscriptions(backend, clients, selection.subscriptions, datasets, progress)
         inventory = selection.with_neighbours(inventory, clients, datasets, config.concurrency)
+        stage("collect")
     finally:
         backend.close()
     backend.write_recording()
 
     context = CheckContext(inventory=inventory, settings=settings, now=started, cloud=backend.cloud)
     findings = run_checks(checks, context)
+    stage("checks")
     run = run_info(config, backend, selection, started, settings_source)
     report = Report(
         run=run,
@@ -95,7 +110,7 @@ def run_audit(
     )
     if baseline is not None:
         report = compare(report, baseline, str(config.baseline))
-    return Audit(report, inventory, backend.transport.stats, backend.credential.acquired)
+    return Audit(report, inventory, backend.transport.stats, backend.credential.acquired, timings)
 
 
 def run_info(

@@ -21,10 +21,11 @@ from azaudit.collect.scheduler import Progress
 from azaudit.errors import AzauditError
 from azaudit.frameworks.view import with_views
 from azaudit.lifecycle import Terminated
-from azaudit.model import Severity
+from azaudit.model import Severity, Status
 from azaudit.render import Format
 from azaudit.render.escape import Output, neutralise
-from azaudit.render.table import summary_line
+from azaudit.render.table import TableView, summary_line
+from azaudit.render.terminal import stdout_view, terminal_width
 from azaudit.reports.baseline import compare, load_baseline
 from azaudit.reports.finish import Destinations, Finished, Gate, finish
 from azaudit.reports.gate import ExitCode
@@ -38,10 +39,11 @@ app = typer.Typer(
     help="Audit the security of container workloads on Azure: registries, container instances, "
     "key vaults, logging, RBAC and Defender.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
+    # Help text is shown as written: Rich markup would eat "[tool.azaudit]" and "[[suppress]]".
+    rich_markup_mode=None,
 )
-checks_app = typer.Typer(help="Browse the check catalogue.", invoke_without_command=True)
+checks_app = typer.Typer(help="Browse the check catalogue.", invoke_without_command=True, rich_markup_mode=None)
 app.add_typer(checks_app, name="checks")
 
 
@@ -134,6 +136,56 @@ def _parse_reports(values: list[str]) -> list[tuple[Format, Path]]:
     return parsed
 
 
+_SHOWN_ONLY = "only what the table lists: the exit code, the summary line and every other format see all findings"
+Compact = Annotated[
+    bool,
+    typer.Option(
+        "--compact",
+        help="One line per finding in the table (automatic on a terminal narrower than 80 columns).",
+    ),
+]
+NoColor = Annotated[
+    bool, typer.Option("--no-color", help="No colours in the table (also: the NO_COLOR environment variable).")
+]
+Quiet = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="Print only the report: no progress bar, no summary line; errors still go to stderr."
+    ),
+]
+ShownSeverity = Annotated[
+    Severity,
+    typer.Option("--severity", help=f"List findings of this severity or higher; {_SHOWN_ONLY}.", case_sensitive=False),
+]
+ShownStatus = Annotated[
+    Optional[list[Status]],
+    typer.Option(
+        "--status",
+        metavar="FAIL|ERROR|PASS|SKIPPED",
+        help=f"List findings with this status (repeatable; default FAIL and ERROR, the rest counted per check); "
+        f"{_SHOWN_ONLY}.",
+        case_sensitive=False,
+    ),
+]
+
+
+def _table_view(compact: bool, no_color: bool, severity: Severity, statuses: list[Status] | None) -> TableView:
+    """The table as stdout shows it: width, colour and layout from the terminal and the environment."""
+    return stdout_view(
+        os.environ,
+        sys.stdout.isatty(),
+        width=terminal_width(),
+        compact=compact,
+        no_color=no_color,
+        severity=severity,
+        statuses=statuses or (),
+    )
+
+
+def _timings(timings: dict[str, float]) -> str:
+    return "timings: " + ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in timings.items())
+
+
 def _guarded(work: Callable[[], ExitCode]) -> None:
     """Run a command's work and exit with its code; every error it can meet becomes one line on
     stderr and its exit code, here and nowhere else (a partial run writes no report)."""
@@ -158,7 +210,8 @@ def _print(finished: Finished) -> None:
     """What :func:`~azaudit.reports.finish.finish` returned: the report (when it goes to stdout),
     then Azure DevOps' logging commands on the stream docs/reporting.md names."""
     if finished.stdout:
-        typer.echo(finished.stdout, nl=False)
+        # color=True: click would strip ANSI off a pipe, but the report already decided (FORCE_COLOR)
+        typer.echo(finished.stdout, nl=False, color=True)
     for line in finished.pipeline:
         typer.echo(line, err=finished.pipeline_to_stderr)
 
@@ -262,10 +315,22 @@ def subscription(
         ),
     ] = None,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Explain what was collected and how; show the SDK's warnings.")
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Explain what was collected and how, with each stage's time; show the SDK's warnings.",
+        ),
     ] = False,
+    quiet: Quiet = False,
+    compact: Compact = False,
+    no_color: NoColor = False,
+    severity: ShownSeverity = Severity.INFO,
+    status: ShownStatus = None,
 ) -> None:
     """Audit subscriptions and print the findings."""
+    if verbose and quiet:
+        raise typer.BadParameter("--quiet and --verbose contradict each other", param_hint="--quiet")
     if verbose:
         _LIBRARY_LOG.setLevel(logging.WARNING)
     extra_reports = _parse_reports(report or [])
@@ -295,24 +360,29 @@ def subscription(
         shard=slice_of_run,
         baseline=baseline,
     )
-    destinations = Destinations(fmt=fmt, output=output, extra=extra_reports)
+    destinations = Destinations(
+        fmt=fmt, output=output, extra=extra_reports, table=_table_view(compact, no_color, severity, status)
+    )
 
     def work() -> ExitCode:
         # A report file that can never be written is refused before the audit, not after it.
         check_targets(destinations.paths())
         framework_ids = frameworks.parse_ids(framework or [])
-        with _progress_display(sys.stderr.isatty()) as progress:
+        with _progress_display(sys.stderr.isatty() and not quiet) as progress:
             audit = run_audit(run_config, progress=progress, notify=_err)
+        rendering = time.perf_counter()
         finished = finish(with_views(audit.report, framework_ids), destinations, Gate(fail_on, exit_zero), os.environ)
+        audit.timings["render"] = time.perf_counter() - rendering
         _print(finished)
         if verbose:
+            _err(_timings(audit.timings))
             _err(f"requests: {audit.stats.total} (peak {audit.stats.peak_in_flight} in flight)")
             for kind, count in sorted(audit.stats.by_kind.items()):
                 _err(f"  {count:6d}  {kind}")
             tokens = audit.tokens_acquired
             per_audience = ", ".join(f"{audience}: {count}" for audience, count in sorted(tokens.items()))
             _err(f"token requests to the credential: {sum(tokens.values())} ({per_audience})")
-        if output is not None or fmt is not Format.TABLE:
+        if not quiet and (output is not None or fmt is not Format.TABLE):
             _err(summary_line(audit.report))
         return finished.exit_code
 
@@ -355,10 +425,15 @@ def report_command(
             "`azaudit frameworks` lists the ids.",
         ),
     ] = None,
+    quiet: Quiet = False,
+    compact: Compact = False,
+    no_color: NoColor = False,
+    severity: ShownSeverity = Severity.INFO,
+    status: ShownStatus = None,
 ) -> None:
     """Re-render saved JSON reports in another format, offline; several (the shards of one audit,
     or audits of separate subscriptions) are merged into one."""
-    destinations = Destinations(fmt=fmt, output=output)
+    destinations = Destinations(fmt=fmt, output=output, table=_table_view(compact, no_color, severity, status))
 
     def work() -> ExitCode:
         check_targets(destinations.paths())
@@ -368,7 +443,7 @@ def report_command(
             merged = compare(merged, load_baseline(baseline), str(baseline))
         finished = finish(with_views(merged, framework_ids), destinations, Gate(fail_on), os.environ)
         _print(finished)
-        if output is not None or fmt is not Format.TABLE:
+        if not quiet and (output is not None or fmt is not Format.TABLE):
             _err(summary_line(merged))
         return finished.exit_code
 

@@ -1,15 +1,62 @@
-"""The terminal table: findings grouped by severity, then a coverage list and a summary."""
+"""The terminal table: findings grouped by severity, then a coverage list and a summary.
+
+Laid out by rich for a given width (the terminal's, or :data:`FILE_WIDTH` for files and pipes),
+with colours only when :class:`TableView` asks for them. Tenant text is neutralised and handed to
+rich as :class:`~rich.text.Text`, never as markup, so ``[bold]`` in a resource name is shown as
+written. A long subscription id or item id is shortened in the middle (the full id stays in JSON
+and CSV); names and messages wrap.
+"""
 
 from __future__ import annotations
 
-from tabulate import tabulate
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rich import box
+from rich.console import Console, RenderableType
+from rich.table import Table
+from rich.text import Text
 
 from azaudit.frameworks import present
 from azaudit.model import Finding, Severity, Status
 from azaudit.render.escape import Output, neutralise
 from azaudit.reports.model import Report
 
-SHOWN = (Status.FAIL, Status.ERROR)
+FILE_WIDTH = 120  # files, pipes, and the golden file: wide enough for most messages on one line
+NARROW = 80  # a terminal narrower than this gets the compact layout
+DEFAULT_SHOWN = frozenset({Status.FAIL, Status.ERROR})
+ID_WIDTH = 20  # a subscription or item id longer than this loses its middle
+_ID = re.compile(r"/\S+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold red",
+    Severity.HIGH: "red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "dim",
+    Severity.INFO: "dim",
+}
+STATUS_STYLE = {Status.FAIL: "red", Status.ERROR: "magenta", Status.PASS: "green", Status.SKIPPED: "dim"}
+
+
+@dataclass(frozen=True)
+class TableView:
+    """How the table is laid out and what it shows. The filters change only what is listed: the
+    summary line counts every finding, and the exit code and other formats never see them."""
+
+    width: int = FILE_WIDTH
+    color: bool = False
+    compact: bool = False
+    severity: Severity = Severity.INFO  # the lowest severity listed
+    statuses: frozenset[Status] | None = None  # None: FAIL and ERROR listed, the rest counted per check
+
+    @property
+    def shown(self) -> frozenset[Status]:
+        return DEFAULT_SHOWN if self.statuses is None else self.statuses
+
+    def filtered(self) -> bool:
+        return self.statuses is not None or self.severity is not Severity.INFO
 
 
 def _text(value: str) -> str:
@@ -17,9 +64,25 @@ def _text(value: str) -> str:
     return neutralise(value, Output.TEXT)
 
 
+def middle_ellipsis(value: str, width: int) -> str:
+    """``value`` in at most ``width`` characters, its middle replaced by an ellipsis: the start and
+    the end of an id are what tell two ids apart."""
+    if len(value) <= width:
+        return value
+    keep = width - 1
+    head = (keep + 1) // 2
+    return f"{value[:head]}…{value[len(value) - (keep - head) :]}"
+
+
+def _short_id(value: str) -> str:
+    """A subscription shown by its id (it has no name) or an item that is an ARM id or a GUID gets
+    shortened in the middle; anything else (a name, a container/variable path) is left to wrap."""
+    return middle_ellipsis(value, ID_WIDTH) if _ID.fullmatch(value) else value
+
+
 def _where(finding: Finding) -> str:
     name = _text(finding.resource_name)
-    return f"{name} ({_text(finding.item)})" if finding.item else name
+    return f"{name} ({_short_id(_text(finding.item))})" if finding.item else name
 
 
 def summary_line(report: Report) -> str:
@@ -40,40 +103,131 @@ def summary_line(report: Report) -> str:
     )
 
 
-def render(report: Report) -> str:
-    blocks: list[str] = []
-    for severity in sorted(Severity, reverse=True):
-        rows = [
-            (f.code, f.status_text, _text(report.subscription_name(f.subscription_id)), _where(f), _text(f.message))
-            for f in report.findings
-            if f.severity is severity and f.status in SHOWN
-        ]
-        if rows:
-            rows.sort(key=lambda r: (not r[1].startswith(Status.FAIL.value), r[0], r[2], r[3]))
-            blocks.append(f"{severity.label.upper()} ({len(rows)})")
-            blocks.append(
-                tabulate(
-                    rows,
-                    headers=("check", "status", "subscription", "resource", "finding"),
-                    maxcolwidths=[None, None, 24, 40, 80],
-                )
-            )
+def _listed(report: Report, view: TableView) -> list[Finding]:
+    found = [f for f in report.findings if f.status in view.shown and f.severity >= view.severity]
+    return sorted(
+        found,
+        key=lambda f: (
+            -f.severity.rank,
+            f.status is not Status.FAIL,
+            f.code,
+            report.subscription_name(f.subscription_id),
+            _where(f),
+        ),
+    )
+
+
+def _status(finding: Finding) -> Text:
+    return Text(finding.status_text, style=STATUS_STYLE[finding.status])
+
+
+def _findings_table(report: Report, findings: list[Finding]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False, header_style="bold")
+    table.add_column("check", no_wrap=True)
+    table.add_column("status", overflow="fold")
+    table.add_column("subscription", overflow="fold", max_width=ID_WIDTH)
+    table.add_column("resource", overflow="fold", ratio=2)
+    table.add_column("finding", overflow="fold", ratio=3)
+    for f in findings:
+        table.add_row(
+            f.code,
+            _status(f),
+            Text(_short_id(_text(report.subscription_name(f.subscription_id)))),
+            Text(_where(f)),
+            Text(_text(f.message)),
+        )
+    return table
+
+
+def _compact_line(report: Report, finding: Finding, width: int) -> Text:
+    subscription = _short_id(_text(report.subscription_name(finding.subscription_id)))
+    line = Text.assemble(
+        (f"{finding.severity.label.upper():<8}", SEVERITY_STYLE[finding.severity]),
+        " ",
+        _status(finding),
+        f" {finding.code} {subscription}/{_where(finding)}: {_text(finding.message)}",
+        no_wrap=True,
+        overflow="ellipsis",
+    )
+    line.truncate(width, overflow="ellipsis")
+    return line
+
+
+def _counted(report: Report) -> Table | None:
     passed = [f for f in report.findings if f.status in (Status.PASS, Status.SKIPPED)]
-    if passed:
-        per_check: dict[str, list[int]] = {}
-        for f in passed:
-            counts = per_check.setdefault(f.code, [0, 0])
-            counts[0 if f.status is Status.PASS else 1] += 1
-        rows2 = [(code, report.checks[code].title, p, s) for code, (p, s) in sorted(per_check.items())]
-        blocks.append("PASSED AND SKIPPED")
-        blocks.append(tabulate(rows2, headers=("check", "title", "passed", "skipped")))
+    if not passed:
+        return None
+    per_check: dict[str, list[int]] = {}
+    for f in passed:
+        counts = per_check.setdefault(f.code, [0, 0])
+        counts[0 if f.status is Status.PASS else 1] += 1
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("check", no_wrap=True)
+    table.add_column("title", overflow="fold")
+    table.add_column("passed", justify="right", no_wrap=True)
+    table.add_column("skipped", justify="right", no_wrap=True)
+    for code, (p, s) in sorted(per_check.items()):
+        table.add_row(code, Text(_text(report.checks[code].title)), str(p), str(s))
+    return table
+
+
+def _blocks(report: Report, view: TableView) -> Iterable[RenderableType]:
+    listed = _listed(report, view)
+    if view.compact:
+        yield from (_compact_line(report, f, view.width) for f in listed)
+    else:
+        for severity in sorted(Severity, reverse=True):
+            rows = [f for f in listed if f.severity is severity]
+            if rows:
+                yield Text(f"{severity.label.upper()} ({len(rows)})", style=f"bold {SEVERITY_STYLE[severity]}")
+                yield _findings_table(report, rows)
+        if view.statuses is None and (counted := _counted(report)) is not None:
+            yield Text("PASSED AND SKIPPED", style="bold")
+            yield counted
+    if view.filtered():
+        hidden = len(report.findings) - len(listed)
+        if hidden:
+            shown = ", ".join(s.value for s in Status if s in view.shown)
+            yield Text(
+                f"{hidden} finding(s) not listed (showing {shown} at {view.severity.label} or higher); "
+                "the summary counts them all",
+                style="dim",
+            )
     if report.errors or report.notes:
-        blocks.append("NOT ASSESSED")
+        yield Text("NOT ASSESSED", style="bold magenta")
         lines = [
             f"- {_text(report.subscription_name(e.subscription_id))}: {_text(e.describe())}" for e in report.errors
         ]
         lines += [f"- note: {_text(n.resource_name)}: {_text(n.message)}" for n in report.notes]
-        blocks.append("\n".join(lines))
-    blocks += present.table(report.frameworks)
-    blocks.append(summary_line(report))
-    return "\n\n".join(blocks) + "\n"
+        yield Text("\n".join(lines))
+    yield from (Text(block) for block in present.table(report.frameworks))
+    yield Text(summary_line(report), style="bold")
+
+
+def render_view(report: Report, view: TableView) -> str:
+    """The table for ``view``: ANSI colours only when ``view.color``; no line wider than
+    ``view.width`` (a compact line is cut with an ellipsis, table cells wrap)."""
+    console = Console(
+        file=io.StringIO(),
+        width=view.width,
+        color_system="standard" if view.color else None,
+        force_terminal=view.color,
+        no_color=not view.color,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        legacy_windows=False,
+        _environ={},  # the caller decided colour and width; NO_COLOR, COLUMNS... are read there
+    )
+    with console.capture() as captured:
+        separate = not view.compact
+        for index, block in enumerate(_blocks(report, view)):
+            if index and (separate or not isinstance(block, Text) or block.no_wrap is not True):
+                console.print()
+            console.print(block)
+    return "\n".join(line.rstrip() for line in captured.get().splitlines()) + "\n"
+
+
+def render(report: Report) -> str:
+    """The plain table, as written to a file: no colour, :data:`FILE_WIDTH` columns."""
+    return render_view(report, TableView())

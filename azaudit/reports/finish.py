@@ -10,12 +10,14 @@ else, so with the report on stdout they go to stderr, which the agent reads as w
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from azaudit.azure_devops import in_pipeline, issue_lines, summary_line
 from azaudit.model import Severity
 from azaudit.render import Format, renderer
+from azaudit.render.table import TableView, render_view
+from azaudit.render.terminal import file_view
 from azaudit.reports.gate import ExitCode, exit_code_for
 from azaudit.reports.io import write_reports
 from azaudit.reports.model import Report
@@ -28,6 +30,7 @@ class Destinations:
     fmt: Format
     output: Path | None = None
     extra: Sequence[tuple[Format, Path]] = ()
+    table: TableView = field(default_factory=TableView)  # the table on stdout (files: plain, FILE_WIDTH)
 
     def paths(self) -> list[Path]:
         return [*([self.output] if self.output is not None else []), *(path for _, path in self.extra)]
@@ -58,11 +61,16 @@ def pipeline_lines(report: Report, destinations: Destinations, fail_on: Severity
     return (*issue_lines(report, fail_on), *(summary_line(path) for path in markdown[:1]))
 
 
+def _render(report: Report, fmt: Format, view: TableView) -> str:
+    return render_view(report, view) if fmt is Format.TABLE else renderer(fmt)(report)
+
+
 def finish(report: Report, destinations: Destinations, gate: Gate, environ: Mapping[str, str]) -> Finished:
     """Render, write (all or none: an :class:`~azaudit.reports.io.OutputError` writes nothing),
     publish and gate ``report``."""
-    text = renderer(destinations.fmt)(report)
-    files = [(path, renderer(fmt)(report)) for fmt, path in destinations.extra]
+    on_stdout = destinations.table if destinations.output is None else file_view(destinations.table)
+    text = _render(report, destinations.fmt, on_stdout)
+    files = [(path, _render(report, fmt, file_view(destinations.table))) for fmt, path in destinations.extra]
     if destinations.output is not None:
         files.insert(0, (destinations.output, text))
     write_reports(files)
