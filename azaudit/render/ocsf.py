@@ -1,8 +1,9 @@
 """OCSF 1.8.0 Compliance Finding events (class_uid 2003) as JSON Lines, for SIEMs.
 
-One event per finding, one event per line: the shape SIEM shippers and Microsoft Sentinel's
-ingestion take (a file of events, each parsed alone; a run of 50,000 findings is never one
-document a reader must hold whole). An empty report is an empty file.
+One event per finding, one event per line: what log shippers read from a file (the Azure Monitor
+Agent's JSON file collection for Microsoft Sentinel wants each record on one line), each event
+parsed alone, so a run of 50,000 findings is never one document a reader must hold whole. An
+empty report is an empty file.
 
 Why Compliance Finding and not Detection Finding: a check evaluates a resource's configuration
 against a control; OCSF defines Compliance Finding as "results of evaluations performed against
@@ -145,7 +146,6 @@ def _analytic(meta: CheckMeta) -> dict[str, object]:
     analytic: dict[str, object] = {
         "uid": meta.code,
         "name": meta.name,
-        "desc": meta.title,
         "type_id": 1,
         "type": "Rule",
         "category": meta.service,
