@@ -23,6 +23,7 @@ from azaudit.frameworks.view import with_views
 from azaudit.lifecycle import Terminated
 from azaudit.model import Severity, Status
 from azaudit.render import Format
+from azaudit.render.catalogue import CatalogueFormat, as_json, as_markdown
 from azaudit.render.escape import Output, neutralise
 from azaudit.render.table import TableView, summary_line
 from azaudit.render.terminal import stdout_view, terminal_width
@@ -278,11 +279,21 @@ def subscription(
     ] = None,
     processes: Annotated[
         int,
-        typer.Option(min=0, max=32, help="Collection processes: 0 picks one per core for large audits; 1 never forks."),
+        typer.Option(
+            min=0,
+            max=32,
+            metavar="N",
+            help="Collection processes: 0 picks one per core for large audits; 1 never forks.",
+        ),
     ] = 0,
-    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Requests in flight at most.")] = DEFAULT_CONCURRENCY,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=256, metavar="N", help="Requests in flight at most.")
+    ] = DEFAULT_CONCURRENCY,
     timeout: Annotated[
-        float, typer.Option(min=1.0, max=3600.0, help="Seconds to wait for one response (at most an hour).")
+        float,
+        typer.Option(
+            min=1.0, max=3600.0, metavar="SECONDS", help="Seconds to wait for one response (at most an hour)."
+        ),
     ] = DEFAULT_TIMEOUT_SECONDS,
     config: Annotated[
         Optional[Path],
@@ -475,13 +486,29 @@ def _catalogue() -> dict[str, catalogue.Check]:
 
 
 @checks_app.callback()
-def checks_list(ctx: typer.Context) -> None:
+def checks_list(
+    ctx: typer.Context,
+    fmt: Annotated[
+        CatalogueFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table for people; json (every field: code, name, title, severity, service, applies_to, "
+            "requires, mcsb, policies, docs) or markdown for tools and pages.",
+            case_sensitive=False,
+        ),
+    ] = CatalogueFormat.TABLE,
+) -> None:
     """List the checks: code, name, severity, service, title."""
     if ctx.invoked_subcommand is not None:
         return
     from tabulate import tabulate
 
     checks = _catalogue()
+    if fmt is not CatalogueFormat.TABLE:
+        metas = [c.meta for c in checks.values()]
+        typer.echo(as_json(metas) if fmt is CatalogueFormat.JSON else as_markdown(metas), nl=False)
+        return
     custom = any(not c.meta.builtin for c in checks.values())
     headers = ("code", "name", "severity", "service", "title", *(("source",) if custom else ()))
     rows = [
