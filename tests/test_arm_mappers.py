@@ -95,3 +95,122 @@ def test_an_unreadable_pricing_is_error_for_its_subscription_never_not_offered(
     assert mine and set(mine.values()) == {Status.ERROR}
     assert {k: v for k, v in after.items() if prod not in k[1]} == {k: v for k, v in before.items() if prod not in k[1]}
     assert not audit.report.complete
+
+
+# RBAC ---------------------------------------------------------------------------------------------
+
+ASSIGNMENTS = f"{PROD}/roleassignments.json"
+FIRST_PAGE = "/roleAssignments?api-version=2022-04-01"
+
+
+def _rbac(audit: Audit, codes: tuple[str, ...]) -> dict[tuple[str, str, str | None], Status]:
+    return {key: status for key, status in statuses(audit.report.findings, "RBAC").items() if key[0] in codes}
+
+
+def assignments_unknown(audit: Audit, sample_audit: Audit) -> None:
+    """Prod's assignment checks are ERROR, everything else as in the sample audit."""
+    prod = subscription_id(audit, PROD)
+    for code in ("RBAC001", "RBAC003"):
+        mine = [f for f in audit.report.findings if f.code == code and f.subscription_id == prod]
+        assert mine and {f.status for f in mine} == {Status.ERROR}, (code, mine)
+    codes = ("RBAC001", "RBAC003")
+    rest = {k: v for k, v in _rbac(audit, codes).items() if prod.lower() not in k[1]}
+    assert rest == {k: v for k, v in _rbac(sample_audit, codes).items() if prod.lower() not in k[1]}
+    assert not audit.report.complete
+
+
+def _first_page(change: Callable[[dict[str, Any]], None]) -> Callable[[Any], Any]:
+    def edit(body: Any) -> Any:
+        if body.get("nextLink"):
+            change(body)
+        return body
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "next_link",
+    [
+        42,
+        "https://evil.example/subscriptions/x/providers/Microsoft.Authorization/roleAssignments",
+        "https://management.azure.com/subscriptions/3f8a6c1e-5b7d-4e2a-9c11-7d2e0f4a8b51/providers/"
+        "Microsoft.Authorization/roleAssignments?api-version=2022-04-01",
+    ],
+    ids=["not-a-string", "foreign-host", "back-to-the-first-page"],
+)
+def test_a_bad_next_link_fails_the_whole_assignment_list(tmp_path: Path, sample_audit: Audit, next_link: Any) -> None:
+    tenant = planted(tmp_path, ASSIGNMENTS, _first_page(lambda body: body.update(nextLink=next_link)))
+    assignments_unknown(audit_replay(tenant, select=("RBAC001", "RBAC003")), sample_audit)
+
+
+def test_a_skip_token_is_sent_as_azure_wrote_it(tmp_path: Path, sample_audit: Audit) -> None:
+    # a token with '+', '/' and '=' (base64) must reach Azure unchanged: sent unquoted, '+' reads as a space
+    tenant = tmp_path / "tenant"
+    shutil.copytree(SAMPLE_TENANT, tenant)
+    path = tenant / ASSIGNMENTS
+    text = path.read_text(encoding="utf-8").replace("ZXlKMGIydGxiaUk2SWpFd01DSjk", "ab%2Bc%2Fd%3D")
+    path.write_text(text, encoding="utf-8")
+    audit = audit_replay(tenant, select=("RBAC001", "RBAC003"))
+    assert audit.report.complete
+    assert _rbac(audit, ("RBAC001", "RBAC003")) == _rbac(sample_audit, ("RBAC001", "RBAC003"))
+
+
+def _assignment(change: Callable[[dict[str, Any]], None]) -> Callable[[Any], Any]:
+    def edit(body: Any) -> Any:
+        for item in body["value"]:
+            if item["name"] == "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c02":
+                change(item)
+        return body
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda a: a["properties"].update(principalId=7),
+        lambda a: a["properties"].update(roleDefinitionId=None),
+        lambda a: a["properties"].update(scope=["/"]),
+        lambda a: a.update(id=None),
+    ],
+    ids=["principal-not-a-string", "role-null", "scope-a-list", "id-null"],
+)
+def test_an_unreadable_assignment_leaves_its_subscriptions_assignments_unknown(
+    tmp_path: Path, sample_audit: Audit, change: Callable[[dict[str, Any]], None]
+) -> None:
+    tenant = planted(tmp_path, ASSIGNMENTS, _assignment(change))
+    assignments_unknown(audit_replay(tenant, select=("RBAC001", "RBAC003")), sample_audit)
+
+
+def test_an_unreadable_role_definition_is_error_for_that_role_only(tmp_path: Path, sample_audit: Audit) -> None:
+    role = "f2b4d6f8-0c2e-4a4b-9d6f-8b0d2f4c6e81"  # Contoso Registry Operator, a custom role
+
+    def edit(body: Any) -> Any:
+        for item in body["value"]:
+            if item["name"] == role:
+                item["properties"]["permissions"][0]["actions"] = "*"
+        return body
+
+    tenant = planted(tmp_path, f"{PROD}/roledefinitions.json", edit)
+    audit = audit_replay(tenant, select=("RBAC004",))
+    after = _rbac(audit, ("RBAC004",))
+    assert {status for key, status in after.items() if role in key[1]} == {Status.ERROR}
+    before = _rbac(sample_audit, ("RBAC004",))
+    assert {k: v for k, v in after.items() if role not in k[1]} == {k: v for k, v in before.items() if role not in k[1]}
+    message = next(f.message for f in audit.report.findings if role in f.resource_id)
+    assert "its actions is a string, not a list of strings" in message
+
+
+def test_an_identity_without_properties_is_error_for_the_managed_identity_check(
+    tmp_path: Path, sample_audit: Audit
+) -> None:
+    def edit(body: Any) -> Any:
+        body["value"][0]["properties"] = None
+        return body
+
+    tenant = planted(tmp_path, f"{PROD}/identities.json", edit)
+    audit = audit_replay(tenant, select=("RBAC002",))
+    prod = subscription_id(audit, PROD)
+    mine = [f for f in audit.report.findings if f.subscription_id == prod]
+    assert mine and {f.status for f in mine} == {Status.ERROR}
+    assert "its properties are null" in mine[0].message

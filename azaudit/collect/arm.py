@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
 from typing import Any, cast
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -89,7 +89,10 @@ def arm_list(
 
 
 def _send(pipeline: Any, url: str, params: dict[str, str]) -> Any:
-    request = HttpRequest("GET", url, params=params, headers={"Accept": "application/json"})
+    # azure-core's HttpRequest writes params into the URL as given: quote them as the SDK does
+    # (a $filter's spaces and quotes, a skip token's '+' and '=').
+    quoted = {name: quote(value) for name, value in params.items()}
+    request = HttpRequest("GET", url, params=quoted, headers={"Accept": "application/json"})
     response = pipeline.send_request(request)
     if response.status_code != 200:
         # Raised inside azure-core, as the SDK's operations raise it: an exception raised in
@@ -145,6 +148,16 @@ def boolean(obj: Mapping[str, Any], key: str, default: bool) -> bool:
     if not isinstance(value, bool):
         raise UnusableShape(f"its {key} is {shape_of(value)}, not a boolean")
     return value
+
+
+def texts(obj: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """``obj[key]`` as a list of strings; absent or null is an empty tuple."""
+    value = obj.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise UnusableShape(f"its {key} is {shape_of(value)}, not a list of strings")
+    return tuple(value)
 
 
 def objects(obj: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -112,9 +112,12 @@ class Task:
 
 
 def arm_scope(item: Any) -> tuple[str, str]:
-    """An ARM resource's id and name, or '' for what is not a string (a hostile answer's item)."""
-    resource_id = getattr(item, "id", None)
-    name = getattr(item, "name", None)
+    """An ARM resource's id and name (an SDK model or its ARM JSON), or '' for what is not a
+    string (a hostile answer's item)."""
+    if isinstance(item, Mapping):
+        resource_id, name = item.get("id"), item.get("name")
+    else:
+        resource_id, name = getattr(item, "id", None), getattr(item, "name", None)
     return (
         resource_id if isinstance(resource_id, str) and resource_id.startswith("/") else "",
         name if isinstance(name, str) else "",
