@@ -37,6 +37,7 @@ SEVERITY_STYLE = {
     Severity.LOW: "dim",
     Severity.INFO: "dim",
 }
+_TRAILING_SPACE = re.compile(r"\s+((?:\x1b\[[0-9;]*m)*)$")  # padding, also before a closing colour code
 STATUS_STYLE = {Status.FAIL: "red", Status.ERROR: "magenta", Status.PASS: "green", Status.SKIPPED: "dim"}
 
 
@@ -185,7 +186,9 @@ def _blocks(report: Report, view: TableView) -> Iterable[RenderableType]:
             yield Text("PASSED AND SKIPPED", style="bold")
             yield counted
     if view.filtered():
-        hidden = len(report.findings) - len(listed)
+        # not listed and not counted per check either: below --severity, or of a status --status left out
+        counted = DEFAULT_SHOWN if view.statuses is None else frozenset(Status)
+        hidden = sum(1 for f in report.findings if f.status in counted) - len(listed)
         if hidden:
             shown = ", ".join(s.value for s in Status if s in view.shown)
             yield Text(
@@ -225,7 +228,7 @@ def render_view(report: Report, view: TableView) -> str:
             if index and (separate or not isinstance(block, Text) or block.no_wrap is not True):
                 console.print()
             console.print(block)
-    return "\n".join(line.rstrip() for line in captured.get().splitlines()) + "\n"
+    return "\n".join(_TRAILING_SPACE.sub(r"\1", line) for line in captured.get().splitlines()) + "\n"
 
 
 def render(report: Report) -> str:
