@@ -238,3 +238,12 @@ def test_the_demo_fits_an_80_column_terminal(tmp_path: Path) -> None:
     assert "coverage INCOMPLETE" in text
     assert "CRITICAL (" in text and "\x1b" not in pane
     assert done.read_text(encoding="utf-8").strip() == "EXIT=1"
+
+
+def test_columns_sets_the_width_and_framework_views_fit_it() -> None:
+    code, table, _ = demo("--select", "ACR", "--framework", "mcsb-v1", env={"COLUMNS": "80"})
+    assert code == 1
+    assert widest(table) <= 80
+    assert "MCSB-V1 (Microsoft cloud security benchmark v1)" in table
+    assert re.search(r"^IM-1\s+fail\s+ACR001: 1 fail", table, re.MULTILINE)
+    assert max(cell_len(line) for line in table.splitlines() if "─" in line) > 60  # laid out for 80

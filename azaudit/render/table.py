@@ -38,6 +38,7 @@ SEVERITY_STYLE = {
     Severity.INFO: "dim",
 }
 _TRAILING_SPACE = re.compile(r"\s+((?:\x1b\[[0-9;]*m)*)$")  # padding, also before a closing colour code
+CONTROL_STYLE = {"fail": "red", "not assessed": "magenta", "pass": "green", "not run": "dim"}
 STATUS_STYLE = {Status.FAIL: "red", Status.ERROR: "magenta", Status.PASS: "green", Status.SKIPPED: "dim"}
 
 
@@ -172,6 +173,24 @@ def _counted(report: Report) -> Table | None:
     return table
 
 
+def _framework_blocks(report: Report) -> Iterable[RenderableType]:
+    """Per framework: its summary line, then its covered controls (failing first) and their checks."""
+    for framework in report.frameworks:
+        label = _text(framework.label)
+        yield Text(f"{framework.id.upper()} ({label}): {present.summary(framework)}", style="bold")
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+        table.add_column("control", no_wrap=True)
+        table.add_column("status", no_wrap=True)
+        table.add_column("checks", overflow="fold")
+        order = present.ORDER
+        controls = sorted(framework.controls, key=lambda c: order.index(c.status) if c.status in order else len(order))
+        for control in controls:
+            checks = "; ".join(present.check_counts(c) for c in control.checks)
+            status = Text(control.status.value, style=CONTROL_STYLE.get(control.status.value, ""))
+            table.add_row(Text(_text(control.id)), status, Text(_text(checks)))
+        yield table
+
+
 def _blocks(report: Report, view: TableView) -> Iterable[RenderableType]:
     listed = _listed(report, view)
     if view.compact:
@@ -187,8 +206,8 @@ def _blocks(report: Report, view: TableView) -> Iterable[RenderableType]:
             yield counted
     if view.filtered():
         # not listed and not counted per check either: below --severity, or of a status --status left out
-        counted = DEFAULT_SHOWN if view.statuses is None else frozenset(Status)
-        hidden = sum(1 for f in report.findings if f.status in counted) - len(listed)
+        listable = DEFAULT_SHOWN if view.statuses is None else frozenset(Status)
+        hidden = sum(1 for f in report.findings if f.status in listable) - len(listed)
         if hidden:
             shown = ", ".join(s.value for s in Status if s in view.shown)
             yield Text(
@@ -203,7 +222,7 @@ def _blocks(report: Report, view: TableView) -> Iterable[RenderableType]:
         ]
         lines += [f"- note: {_text(n.resource_name)}: {_text(n.message)}" for n in report.notes]
         yield Text("\n".join(lines))
-    yield from (Text(block) for block in present.table(report.frameworks))
+    yield from _framework_blocks(report)
     yield Text(summary_line(report), style="bold")
 
 
