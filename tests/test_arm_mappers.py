@@ -214,3 +214,70 @@ def test_an_identity_without_properties_is_error_for_the_managed_identity_check(
     mine = [f for f in audit.report.findings if f.subscription_id == prod]
     assert mine and {f.status for f in mine} == {Status.ERROR}
     assert "its properties are null" in mine[0].message
+
+
+# Key Vault ----------------------------------------------------------------------------------------
+
+VAULTS = f"{PROD}/keyvault.json"
+LEGACY = "kv-prod-legacy"  # its data plane refuses: secrets come from ARM's list
+
+
+def about_vault(audit: Audit, name: str, codes: tuple[str, ...]) -> dict[tuple[str, str | None], Status]:
+    return {
+        (f.code, f.item): f.status
+        for f in audit.report.findings
+        if f.code in codes and (f.resource_name == name or f.resource_name.startswith(name + "/"))
+    }
+
+
+def test_a_vault_with_a_setting_of_the_wrong_type_is_error_for_that_vault_only(
+    tmp_path: Path, sample_audit: Audit
+) -> None:
+    def edit(body: Any) -> Any:
+        for vault in body.get("value", ()):
+            if vault["name"] == LEGACY:
+                vault["properties"]["enablePurgeProtection"] = "true"
+        return body
+
+    tenant = planted(tmp_path, VAULTS, edit, "/providers/Microsoft.KeyVault/vaults?")
+    audit = audit_replay(tenant, select=("KV001", "KV002", "KV005"))
+    codes = ("KV001", "KV002", "KV005")
+    assert set(about_vault(audit, LEGACY, codes).values()) == {Status.ERROR}
+    message = next(f.message for f in audit.report.findings if f.resource_name == LEGACY)
+    assert "its enablePurgeProtection is a string, not a boolean" in message
+    rest = {k: v for k, v in statuses(audit.report.findings, "KV").items() if LEGACY not in k[1]}
+    before = {k: v for k, v in statuses(sample_audit.report.findings, "KV").items() if k[0] in codes}
+    assert rest == {k: v for k, v in before.items() if LEGACY not in k[1]}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: s.update(properties=None),
+        lambda s: s["properties"].update(attributes={"enabled": "no"}),
+        lambda s: s["properties"].update(contentType=["text/plain"]),
+    ],
+    ids=["properties-null", "enabled-not-a-boolean", "content-type-a-list"],
+)
+def test_an_unreadable_arm_secret_is_error_for_its_vaults_secret_checks(
+    tmp_path: Path, sample_audit: Audit, change: Callable[[dict[str, Any]], None]
+) -> None:
+    def edit(body: Any) -> Any:
+        change(body["value"][0])
+        return body
+
+    codes = ("KV007", "KV008", "KV009")
+    tenant = planted(tmp_path, VAULTS, edit, f"/vaults/{LEGACY}/secrets?")
+    audit = audit_replay(tenant, select=codes)
+    assert about_vault(sample_audit, LEGACY, codes), "the legacy vault's secrets are judged in the sample"
+    assert set(about_vault(audit, LEGACY, codes).values()) == {Status.ERROR}
+    rest = {k: v for k, v in statuses(audit.report.findings, "KV").items() if LEGACY not in k[1]}
+    before = {k: v for k, v in statuses(sample_audit.report.findings, "KV").items() if k[0] in codes}
+    assert rest == {k: v for k, v in before.items() if LEGACY not in k[1]}
+
+
+def test_secret_and_key_times_read_as_the_sdk_read_them(sample_audit: Audit) -> None:
+    # ARM's attributes are Unix seconds: read as aware UTC datetimes, as the SDK's models gave them
+    legacy = [s for s in sample_audit.inventory.secrets if s.vault_id.endswith(f"/{LEGACY}")]
+    assert legacy and all(s.created is not None and s.created.tzinfo is not None for s in legacy)
+    assert {k.has_rotation_policy for k in sample_audit.inventory.keys} == {True, False}

@@ -31,6 +31,7 @@ from azure.mgmt.core.exceptions import ARMErrorFormat
 from azaudit.collect.sdk import shape_of
 from azaudit.collect.tasks import UnusableShape
 from azaudit.errors import PagingLoopError
+from azaudit.inventory.common import Identity, PrivateEndpointConnection, UserAssignedRef
 
 # Pages one list may have before azaudit stops following ``nextLink`` (the transport also refuses
 # a page served twice and a foreign host): 10,000 pages of 1,000 items is ten million resources.
@@ -60,7 +61,11 @@ def arm_get(client: Any, path: str, api_version: str, params: Mapping[str, str] 
     # Every generated management client keeps its ARMPipelineClient as ``_client`` (what its
     # ``_send_request`` uses; the multi-API clients such as Monitor's have no ``_send_request``).
     pipeline = client._client
-    return _send(pipeline, pipeline.format_url(path), {**(params or {}), "api-version": api_version})
+    # TypeSpec-generated clients (Key Vault's) keep their base URL as an ``{endpoint}`` template
+    # filled from their configuration; the others have the host in the pipeline's base URL.
+    endpoint = getattr(getattr(client, "_config", None), "base_url", None)
+    url = pipeline.format_url(path, **({"endpoint": endpoint} if isinstance(endpoint, str) else {}))
+    return _send(pipeline, url, {**(params or {}), "api-version": api_version})
 
 
 def arm_list(
@@ -181,3 +186,65 @@ def timestamp(obj: Mapping[str, Any], key: str) -> str | None:
         return str(datetime.fromisoformat(value))
     except ValueError:
         raise UnusableShape(f"its {key} is not an ISO 8601 date-time") from None
+
+
+def optional_boolean(obj: Mapping[str, Any], key: str) -> bool | None:
+    """``obj[key]`` as a boolean, or None when absent or null (the record keeps "not set")."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise UnusableShape(f"its {key} is {shape_of(value)}, not a boolean")
+    return value
+
+
+def mapping(obj: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    """``obj[key]`` as an object, or None when absent or null."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise UnusableShape(f"its {key} is {shape_of(value)}, not an object")
+    return value
+
+
+def tags(resource: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """ARM ``tags`` (name → value) as sorted pairs; absent or null is none, a null value is ''."""
+    value = mapping(resource, "tags") or {}
+    return tuple(sorted((str(name), "" if v is None else str(v)) for name, v in value.items()))
+
+
+def identity(resource: Mapping[str, Any]) -> Identity:
+    """A resource's managed identity (``identity``); absent or null is none (type "None")."""
+    found = mapping(resource, "identity")
+    if found is None:
+        return Identity()
+    assigned = mapping(found, "userAssignedIdentities") or {}
+    refs = []
+    for resource_id, details in assigned.items():
+        details = details if details is not None else {}
+        if not isinstance(details, Mapping):
+            raise UnusableShape(f"a user-assigned identity of it is {shape_of(details)}, not an object")
+        refs.append(
+            UserAssignedRef(
+                id=str(resource_id),
+                principal_id=string(details, "principalId") or "",
+                client_id=string(details, "clientId") or "",
+            )
+        )
+    return Identity(
+        type=string(found, "type") or "None",
+        principal_id=string(found, "principalId") or "",
+        user_assigned=tuple(refs),
+    )
+
+
+def private_endpoints(props: Mapping[str, Any]) -> tuple[PrivateEndpointConnection, ...]:
+    """``privateEndpointConnections``; a connection without a state is "Unknown", never approved."""
+    found = []
+    for connection in objects(props, "privateEndpointConnections"):
+        state = mapping(mapping(connection, "properties") or {}, "privateLinkServiceConnectionState") or {}
+        found.append(
+            PrivateEndpointConnection(id=string(connection, "id") or "", status=string(state, "status") or "Unknown")
+        )
+    return tuple(found)

@@ -8,64 +8,96 @@ secret guard refuses anything else.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
 
 from azaudit.clients import Clients
-from azaudit.collect.sdk import get, identity_of, private_endpoints, properties_of, strings, tags_of, text
+from azaudit.collect.arm import (
+    arm_get,
+    arm_list,
+    boolean,
+    identity,
+    mapping,
+    objects,
+    optional_boolean,
+    private_endpoints,
+    properties,
+    string,
+    tags,
+    texts,
+)
 from azaudit.collect.spec import DatasetSpec, Per
-from azaudit.collect.tasks import Collected, CollectionFailure, Task, describe_failure
+from azaudit.collect.tasks import Collected, CollectionFailure, Task, UnusableShape, describe_failure
 from azaudit.collect.vault_challenge import seed_vault_challenge
 from azaudit.inventory.common import Subscription, resource_group_of
 from azaudit.inventory.coverage import CollectionNote, Dataset
 from azaudit.inventory.keyvault import AccessPolicy, Key, KeyVault, Secret, SecretListing
 
+# The API version the SDK's vault, secret and key operations use (azure-mgmt-keyvault 14.1).
+KEYVAULT_API = "2026-05-15"
 
-def vault_record(vault: Any, subscription_id: str) -> KeyVault:
-    props = properties_of(vault)
-    acls = get(props, "network_acls")
+
+def _policy(policy: Mapping[str, Any]) -> AccessPolicy:
+    permissions = mapping(policy, "permissions") or {}
+    return AccessPolicy(
+        object_id=string(policy, "objectId") or "",
+        tenant_id=string(policy, "tenantId") or "",
+        application_id=string(policy, "applicationId"),
+        keys=texts(permissions, "keys"),
+        secrets=texts(permissions, "secrets"),
+        certificates=texts(permissions, "certificates"),
+        storage=texts(permissions, "storage"),
+    )
+
+
+def vault_record(vault: Mapping[str, Any], subscription_id: str) -> KeyVault:
+    """One vault from its ARM JSON (a REST body or a Resource Graph row). Absent means: soft
+    delete, purge protection and the RBAC model "not set" (None: the checks say what Azure does
+    then), no firewall (``networkAcls`` absent: network_default_action None, no rule), no private
+    endpoint, no access policy, no managed identity; ``vaultUri`` the public cloud's name."""
+    props = properties(vault)
+    resource_id, name = string(vault, "id"), string(vault, "name")
+    if not resource_id or not name:
+        raise UnusableShape("it has no id or name")
+    acls = mapping(props, "networkAcls")
+    ip_rules = objects(acls, "ipRules") if acls is not None else []
     return KeyVault(
-        id=vault.id,
-        name=vault.name,
+        id=resource_id,
+        name=name,
         subscription_id=subscription_id,
-        resource_group=resource_group_of(vault.id),
-        location=vault.location or "",
-        tags=tags_of(get(vault, "tags")),
-        vault_uri=text(get(props, "vault_uri")) or f"https://{vault.name}.vault.azure.net/",
-        tenant_id=text(get(props, "tenant_id")) or "",
-        sku=text(get(props, "sku", "name")) or "",
-        enable_soft_delete=get(props, "enable_soft_delete"),
-        enable_purge_protection=get(props, "enable_purge_protection"),
-        enable_rbac_authorization=get(props, "enable_rbac_authorization"),
-        public_network_access=text(get(props, "public_network_access")),
-        network_default_action=text(get(acls, "default_action")) if acls is not None else None,
-        ip_rule_count=len(get(acls, "ip_rules") or ()),
-        virtual_network_rule_count=len(get(acls, "virtual_network_rules") or ()),
-        private_endpoints=private_endpoints(get(props, "private_endpoint_connections")),
-        access_policies=tuple(
-            AccessPolicy(
-                object_id=text(get(p, "object_id")) or "",
-                tenant_id=text(get(p, "tenant_id")) or "",
-                application_id=text(get(p, "application_id")),
-                # hybrid models are mappings: the `keys` field is exposed as `keys_property`
-                keys=strings(get(p, "permissions", "keys_property")),
-                secrets=strings(get(p, "permissions", "secrets")),
-                certificates=strings(get(p, "permissions", "certificates")),
-                storage=strings(get(p, "permissions", "storage")),
-            )
-            for p in get(props, "access_policies") or ()
-        ),
-        identity=identity_of(get(vault, "identity")),
-        ip_rules=tuple(text(get(r, "value")) or "" for r in get(acls, "ip_rules") or ()),
+        resource_group=resource_group_of(resource_id),
+        location=string(vault, "location") or "",
+        tags=tags(vault),
+        vault_uri=string(props, "vaultUri") or f"https://{name}.vault.azure.net/",
+        tenant_id=string(props, "tenantId") or "",
+        sku=string(mapping(props, "sku") or {}, "name") or "",
+        enable_soft_delete=optional_boolean(props, "enableSoftDelete"),
+        enable_purge_protection=optional_boolean(props, "enablePurgeProtection"),
+        enable_rbac_authorization=optional_boolean(props, "enableRbacAuthorization"),
+        public_network_access=string(props, "publicNetworkAccess"),
+        network_default_action=string(acls, "defaultAction") if acls is not None else None,
+        ip_rule_count=len(ip_rules),
+        virtual_network_rule_count=len(objects(acls, "virtualNetworkRules")) if acls is not None else 0,
+        private_endpoints=private_endpoints(props),
+        access_policies=tuple(_policy(p) for p in objects(props, "accessPolicies")),
+        identity=identity(vault),
+        ip_rules=tuple(string(r, "value") or "" for r in ip_rules),
     )
 
 
 def vaults(clients: Clients, sub: Subscription) -> Task:
     def run() -> Collected:
-        client = clients.keyvault(sub.subscription_id)
-        # list_by_subscription returns full properties; vaults.list() returns only ids.
-        return task.each(client.vaults.list_by_subscription(), lambda v: vault_record(v, sub.subscription_id))
+        # listBySubscription returns full properties (the resource list returns only ids)
+        found = arm_list(
+            clients.keyvault(sub.subscription_id),
+            f"{sub.id}/providers/Microsoft.KeyVault/vaults",
+            KEYVAULT_API,
+            task.operation,
+        )
+        return task.each(found, lambda v: vault_record(v, sub.subscription_id))
 
     task = Task(Dataset.VAULTS, sub.subscription_id, "vaults.listBySubscription", run)
     return task
@@ -95,30 +127,34 @@ def _data_plane_secrets(clients: Clients, vault: KeyVault) -> list[Secret]:
     return found
 
 
+def arm_secret_record(vault: KeyVault, item: Mapping[str, Any]) -> Secret:
+    """One secret of ARM's secret list (attributes and content type, never a value). Absent means:
+    enabled (Azure's default for ``attributes.enabled``), no time, no content type."""
+    props = properties(item)
+    attributes = mapping(props, "attributes") or {}
+    content_type = string(props, "contentType")
+    times = _Times()
+    return Secret(
+        vault_id=vault.id,
+        name=string(item, "name") or "",
+        subscription_id=vault.subscription_id,
+        enabled=boolean(attributes, "enabled", True),
+        expires=times.read("exp", attributes.get("exp")),
+        not_before=times.read("nbf", attributes.get("nbf")),
+        created=times.read("created", attributes.get("created")),
+        updated=times.read("updated", attributes.get("updated")),
+        content_type=content_type,
+        # ARM does not say whether a certificate backs the secret; its content type does.
+        managed=(content_type or "").lower() in ("application/x-pkcs12", "application/x-pem-file"),
+        unreadable=times.unreadable,
+    )
+
+
 def _arm_secrets(clients: Clients, vault: KeyVault) -> list[Secret]:
-    client = clients.keyvault(vault.subscription_id)
-    found = []
-    for item in client.secrets.list(vault.resource_group, vault.name):
-        attributes = get(item, "properties", "attributes")
-        times = _Times()
-        found.append(
-            Secret(
-                vault_id=vault.id,
-                name=item.name or "",
-                subscription_id=vault.subscription_id,
-                enabled=get(attributes, "enabled") is not False,
-                expires=times.read("exp", get(attributes, "expires")),
-                not_before=times.read("nbf", get(attributes, "not_before")),
-                created=times.read("created", get(attributes, "created")),
-                updated=times.read("updated", get(attributes, "updated")),
-                content_type=text(get(item, "properties", "content_type")),
-                # ARM does not say whether a certificate backs the secret; its content type does.
-                managed=(text(get(item, "properties", "content_type")) or "").lower()
-                in ("application/x-pkcs12", "application/x-pem-file"),
-                unreadable=times.unreadable,
-            )
-        )
-    return found
+    # One unreadable secret fails the listing: the vault's secret checks report ERROR for it
+    # rather than judge a list that lacks a secret.
+    found = arm_list(clients.keyvault(vault.subscription_id), f"{vault.id}/secrets", KEYVAULT_API, "secrets.list")
+    return [arm_secret_record(vault, item) for item in found]
 
 
 class _Times:
@@ -175,20 +211,24 @@ def secrets(clients: Clients, vault: KeyVault) -> Task:
     return Task(Dataset.SECRETS, vault.subscription_id, "secrets.list", run, vault.id, vault.name)
 
 
-def _key_record(vault: KeyVault, key: Any) -> Key:
-    props = key.properties
-    policy = get(props, "rotation_policy")
+def key_record(vault: KeyVault, key: Mapping[str, Any]) -> Key:
+    """One key from its ARM JSON. Absent means: enabled (Azure's default for
+    ``attributes.enabled``), no expiry, no rotation policy (or one without lifetime actions)."""
+    props = properties(key)
+    attributes = mapping(props, "attributes") or {}
+    policy = mapping(props, "rotationPolicy")
     actions = tuple(
-        (text(get(action, "action", "type")) or "").lower() for action in get(policy, "lifetime_actions") or ()
+        (string(mapping(action, "action") or {}, "type") or "").lower()
+        for action in (objects(policy, "lifetimeActions") if policy is not None else ())
     )
     times = _Times()
     return Key(
         vault_id=vault.id,
-        name=key.name,
+        name=string(key, "name") or "",
         subscription_id=vault.subscription_id,
-        enabled=get(props, "attributes", "enabled") is not False,
-        expires=times.read("exp", get(props, "attributes", "expires")),
-        key_type=text(get(props, "kty")),
+        enabled=boolean(attributes, "enabled", True),
+        expires=times.read("exp", attributes.get("exp")),
+        key_type=string(props, "kty"),
         rotation_actions=actions,
         has_rotation_policy=policy is not None and bool(actions),
         unreadable=times.unreadable,
@@ -199,8 +239,11 @@ def key_detail(clients: Clients, vault: KeyVault, name: str) -> Task:
     """GET one key: the rotation policy comes only with the key itself."""
 
     def run() -> Collected:
-        client = clients.keyvault(vault.subscription_id)
-        return Collected(records=[_key_record(vault, client.keys.get(vault.resource_group, vault.name, name))])
+        # the name is the list's (tenant data): quoted whole, so it is one path segment
+        body = arm_get(clients.keyvault(vault.subscription_id), f"{vault.id}/keys/{quote(name, safe='')}", KEYVAULT_API)
+        if not isinstance(body, Mapping):
+            raise UnusableShape("the keys.get answer is not an object")
+        return Collected(records=[key_record(vault, body)])
 
     key_id = f"{vault.id}/keys/{name}"
     return Task(Dataset.KEYS, vault.subscription_id, "keys.get", run, key_id, f"{vault.name}/{name}")
@@ -208,13 +251,13 @@ def key_detail(clients: Clients, vault: KeyVault, name: str) -> Task:
 
 def keys(clients: Clients, vault: KeyVault) -> Task:
     def run() -> Collected:
-        client = clients.keyvault(vault.subscription_id)
         collected = Collected()
-        for key in client.keys.list(vault.resource_group, vault.name):
-            if get(key, "properties", "rotation_policy") is not None:
-                collected.records.append(_key_record(vault, key))
+        # One unreadable key fails the listing: the vault's key checks report ERROR for it.
+        for key in arm_list(clients.keyvault(vault.subscription_id), f"{vault.id}/keys", KEYVAULT_API, "keys.list"):
+            if mapping(properties(key), "rotationPolicy") is not None:
+                collected.records.append(key_record(vault, key))
             else:
-                collected.followups.append(key_detail(clients, vault, key.name or ""))
+                collected.followups.append(key_detail(clients, vault, string(key, "name") or ""))
         return collected
 
     return Task(Dataset.KEYS, vault.subscription_id, "keys.list", run, vault.id, vault.name)
