@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import msgspec
@@ -25,8 +25,8 @@ from azaudit.inventory import Inventory
 from azaudit.inventory.coverage import Dataset
 from azaudit.replay.recorder import check_destination
 from azaudit.reports.baseline import compare, load_baseline
-from azaudit.reports.model import Report, RunInfo
-from azaudit.runconfig import RunConfig
+from azaudit.reports.model import ExceptionEntry, Report, RunInfo, RunSettings
+from azaudit.runconfig import ExpiredSuppressions, RunConfig
 from azaudit.scope.selection import Selection, scope_for
 from azaudit.settings import Settings, load_settings, parse_settings
 from azaudit.transport import RequestStats
@@ -67,8 +67,19 @@ def run_audit(
     started = config.now or dt.datetime.now(dt.UTC)
     settings, settings_source = resolve_settings(config)
     available = catalogue.load()
-    settings.check_suppressions(started.date(), settings_source or "configuration", available)
+    warn_expired = config.expired_suppressions is ExpiredSuppressions.WARN
+    settings.check_suppressions(
+        started.date(), settings_source or "configuration", available, expired_fail=not warn_expired
+    )
+    expired = settings.expired(started.date())
+    for entry in expired:
+        notify(
+            f"warning: the suppression of {entry.check} for {entry.resource!r} expired on "
+            f"{entry.expires.isoformat()}; it is not applied (--expired-suppressions warn)"
+        )
+    applied = msgspec.structs.replace(settings, suppress=tuple(s for s in settings.suppress if s not in expired))
     checks = catalogue.select(available, config.select, config.ignore)
+    ignored = sorted({c.meta.code for c in catalogue.select(available, config.select)} - {c.meta.code for c in checks})
     if config.record is not None:
         check_destination(config.record)  # before the audit: its end must not be lost to a bad folder
     baseline = load_baseline(config.baseline) if config.baseline is not None else None
@@ -97,10 +108,11 @@ def run_audit(
         backend.close()
     backend.write_recording()
 
-    context = CheckContext(inventory=inventory, settings=settings, now=started, cloud=backend.cloud)
+    context = CheckContext(inventory=inventory, settings=applied, now=started, cloud=backend.cloud)
     findings = run_checks(checks, context)
     stage("checks")
     run = run_info(config, backend, selection, started, settings_source)
+    run = msgspec.structs.replace(run, settings=run_settings(config, settings, started.date(), ignored))
     report = Report(
         run=run,
         checks={c.meta.code: c.meta for c in checks},
@@ -111,6 +123,38 @@ def run_audit(
     if baseline is not None:
         report = compare(report, baseline, str(config.baseline))
     return Audit(report, inventory, backend.transport.stats, backend.credential.acquired, timings)
+
+
+def run_settings(config: RunConfig, settings: Settings, today: dt.date, ignored: Sequence[str]) -> RunSettings:
+    """The configuration and selection the report records (the gate's severity is added when the
+    report is finished: ``azaudit report`` may gate differently)."""
+    thresholds = {
+        f"{table}.{name}": value
+        for table in ("keyvault", "rbac", "images")
+        if (section := getattr(settings, table, None)) is not None
+        for name, value in msgspec.structs.asdict(section).items()
+        if isinstance(value, int)
+    }
+    return RunSettings(
+        select=config.select,
+        ignore=config.ignore,
+        ignored_checks=tuple(ignored),
+        approved_registries=settings.registries.approved,
+        thresholds=thresholds,
+        suppressions=tuple(
+            ExceptionEntry(
+                check=s.check.strip().upper(),
+                resource=s.resource,
+                reason=s.reason,
+                expires=s.expires,
+                owner=s.owner,
+                ticket=s.ticket,
+                expired=s.expires < today,
+            )
+            for s in settings.suppress
+        ),
+        auth=None if config.replay is not None else config.auth.value,
+    )
 
 
 def run_info(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from pathlib import Path
 
 import msgspec
@@ -12,7 +13,24 @@ from azaudit.clouds import CloudName
 from azaudit.scope.shard import Shard
 
 DEFAULT_CONCURRENCY = 64
+
+
+class ExpiredSuppressions(enum.Enum):
+    """What a ``[[suppress]]`` entry past its ``expires`` date does (``--expired-suppressions``)."""
+
+    FAIL = "fail"  # a configuration error (exit 2): an exception nobody renewed stops the run
+    WARN = "warn"  # a warning; the entry is not applied and the report lists it as expired
+
+
 DEFAULT_TIMEOUT_SECONDS = 30.0
+
+
+class Source(enum.Enum):
+    """Where the audited resources are enumerated (``--source``; see azaudit/collect/graph_source.py)."""
+
+    ARM = "arm"  # one ARM list per subscription and service
+    GRAPH = "graph"  # Azure Resource Graph, falling back to the ARM lists when it cannot be used
+    AUTO = "auto"  # graph for 10 subscriptions or more (in one collection process), else arm
 
 
 class RunConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,6 +44,7 @@ class RunConfig(msgspec.Struct, frozen=True, kw_only=True):
     replay: Path | None = None
     record: Path | None = None  # write the run's answers, scrubbed, as replay fixtures here
     concurrency: int = DEFAULT_CONCURRENCY
+    source: Source = Source.AUTO
     processes: int = 0  # 0: one per core for large audits (see collect/pool.py); 1: no fork
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     config_file: Path | None = None
@@ -33,4 +52,5 @@ class RunConfig(msgspec.Struct, frozen=True, kw_only=True):
     approved_registries: tuple[str, ...] = ()
     baseline: Path | None = None  # an earlier JSON report: failures are new or unchanged against it
     shard: Shard | None = None  # audit only that slice of the subscriptions (--shard K/N)
+    expired_suppressions: ExpiredSuppressions = ExpiredSuppressions.FAIL
     now: dt.datetime | None = None  # pinned clock (tests); None: the time the run starts

@@ -51,12 +51,16 @@ class RbacSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 class Suppression(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Accept one known FAIL: the finding is reported as SKIPPED, with the reason, until
-    ``expires``. ``resource`` is an ARM id or a glob on resource names (``acr-legacy-*``)."""
+    ``expires``. ``resource`` is an ARM id or a glob on resource names (``acr-legacy-*``).
+    ``owner`` (who accepted the risk) and ``ticket`` (where it is tracked) are shown in the
+    report's exceptions register."""
 
     check: str
     resource: str
     reason: str
     expires: dt.date
+    owner: str | None = None
+    ticket: str | None = None
 
     def matches(self, code: str, resource_id: str, resource_name: str) -> bool:
         if code.upper() != self.check.strip().upper():
@@ -71,10 +75,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     rbac: RbacSettings = RbacSettings()
     suppress: tuple[Suppression, ...] = ()
 
-    def check_suppressions(self, today: dt.date, source: str, known_codes: Collection[str]) -> None:
-        """Refuse expired suppressions (an exception nobody renewed must not hide a finding) and
-        suppressions of checks the catalogue does not have (a typo would hide nothing and look
-        like an accepted risk)."""
+    def expired(self, today: dt.date) -> tuple[Suppression, ...]:
+        return tuple(entry for entry in self.suppress if entry.expires < today)
+
+    def check_suppressions(
+        self, today: dt.date, source: str, known_codes: Collection[str], *, expired_fail: bool = True
+    ) -> None:
+        """Refuse expired suppressions (an exception nobody renewed must not hide a finding)
+        unless ``expired_fail`` is False (``--expired-suppressions warn``: the caller lists them
+        and does not apply them), and suppressions of checks the catalogue does not have (a typo
+        would hide nothing and look like an accepted risk)."""
         known = {code.upper() for code in known_codes}
         for index, entry in enumerate(self.suppress):
             if entry.check.strip().upper() not in known:
@@ -82,10 +92,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                     f"{source}: `suppress[{index}].check` names no check ({entry.check!r}); "
                     'expected one check code from `azaudit checks`, e.g. check = "ACR004"'
                 )
-            if entry.expires < today:
+            if expired_fail and entry.expires < today:
                 raise ConfigError(
                     f"{source}: the suppression of {entry.check} for {entry.resource!r} expired on "
-                    f"{entry.expires.isoformat()}; renew its `expires` date or remove it"
+                    f"{entry.expires.isoformat()}; renew its `expires` date or remove it "
+                    "(or list it as expired with --expired-suppressions warn)"
                 )
 
 
@@ -113,6 +124,12 @@ def _validate_suppressions(settings: Settings, source: str) -> None:
                 f"{source}: `{key}.reason` is empty; say why the finding is accepted, "
                 'e.g. reason = "decommissioned in Q1, ticket SEC-1234"'
             )
+        for name in ("owner", "ticket"):
+            value = getattr(entry, name)
+            if value is not None and not value.strip():
+                raise ConfigError(
+                    f"{source}: `{key}.{name}` is empty; name {EXAMPLES[f'suppress.{name}']} or leave the key out"
+                )
 
 
 # An approved registry: a host name (``contoso.azurecr.io``), an optional port, or a ``*.`` wildcard.
@@ -143,11 +160,13 @@ EXAMPLES = {
     "rbac.max_subscription_owners": "max_subscription_owners = 3",
     "rbac.min_subscription_owners": "min_subscription_owners = 2",
     "suppress": '[[suppress]] with check = "ACR004", resource = "<ARM id or name glob>", reason = "...", '
-    "expires = 2027-03-31",
+    'expires = 2027-03-31 and optionally owner = "..." and ticket = "..."',
     "suppress.check": 'check = "ACR004"',
     "suppress.resource": 'resource = "contosolegacyacr"',
     "suppress.reason": 'reason = "decommissioned in Q1, ticket SEC-1234"',
     "suppress.expires": "expires = 2027-03-31 (a TOML date, unquoted)",
+    "suppress.owner": 'who accepted the risk, e.g. owner = "platform-security@contoso.example"',
+    "suppress.ticket": 'where it is tracked, e.g. ticket = "SEC-1234"',
 }
 TOML_TYPES = {
     "array": "a list",

@@ -38,6 +38,7 @@ SUFFIX = {
     "junit": "xml",
     "csv": "csv",
     "ocsf": "ocsf.jsonl",
+    "html": "html",
 }
 SUB = "3f8a6c1e-5b7d-4e2a-9c11-7d2e0f4a8b51"
 REG = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr-legacy"
@@ -164,7 +165,17 @@ def test_junit_validates_against_the_ant_schema(sample_audit: Audit) -> None:
 
 def test_markdown_renders_as_commonmark_with_tables(sample_audit: Audit) -> None:
     html = MarkdownIt("commonmark").enable("table").render(FORMATS["markdown"](sample_audit.report))
-    for heading in ("Summary", "Not assessed", "Findings", "Recommendations coverage", "Checks that ran"):
+    for heading in (
+        "Executive summary",
+        "Summary",
+        "Not assessed",
+        "Findings",
+        "Exceptions register",
+        "Container security guidance",
+        "Configuration and selection",
+        "Checks that ran",
+        "Integrity",
+    ):
         assert f"<h2>{heading}</h2>" in html
     assert html.count("<table>") >= 6
     assert '<pre><code class="language-bash">' in html  # how-to-fix commands survive

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 
-from azaudit.render import csv_rows, json_document, junit, markdown, ocsf, sarif, table
+from azaudit.render import csv_rows, html, json_document, junit, markdown, ocsf, sarif, table
 from azaudit.reports.model import Report
 
 Renderer = Callable[[Report], str]
@@ -21,6 +21,7 @@ class Format(enum.Enum):
     SARIF = "sarif"
     JUNIT = "junit"
     CSV = "csv"
+    HTML = "html"
     OCSF = "ocsf"
 
 
@@ -31,6 +32,7 @@ FORMATS: dict[str, Renderer] = {
     Format.SARIF.value: sarif.render,
     Format.JUNIT.value: junit.render,
     Format.CSV.value: csv_rows.render,
+    Format.HTML.value: html.render,
     Format.OCSF.value: ocsf.render,
 }
 

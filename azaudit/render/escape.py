@@ -6,7 +6,8 @@ on the first ``##vso[`` anywhere in a line of stdout *or* stderr; its log viewer
 lines), a terminal (ANSI/OSC escape sequences, OSC 8 hyperlinks, a bare carriage return that
 overwrites the line), a reader's eyes (bidi overrides reorder text, zero-width characters hide it),
 Markdown (raw HTML, links, table pipes, headings), a spreadsheet (formulas) or an XML parser
-(characters XML 1.0 forbids). Every renderer passes every piece of tenant text through
+(characters XML 1.0 forbids) or a browser (HTML, for which the template engine escapes ``<``, ``&`` and
+quotes after this). Every renderer passes every piece of tenant text through
 :func:`neutralise` for its kind of output, and the CLI does the same for its messages.
 
 Nothing is dropped silently: a hidden character is shown (``\\x1b``, ``\\n``, ``<U+202E>``), and
@@ -41,6 +42,7 @@ class Output(enum.Enum):
     MARKDOWN = "markdown"  # inline Markdown: a table cell or a list item
     CSV = "csv"  # one spreadsheet cell
     XML = "xml"  # an XML attribute or text node (JUnit)
+    HTML = "html"  # HTML text or an attribute value; the template engine's autoescape adds the entities
 
 
 def _hidden(char: str) -> bool:

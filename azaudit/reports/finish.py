@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
+
 from azaudit.azure_devops import in_pipeline, issue_lines, summary_line
 from azaudit.model import Severity
 from azaudit.render import Format, renderer
@@ -20,7 +22,7 @@ from azaudit.render.table import TableView, render_view
 from azaudit.render.terminal import file_view
 from azaudit.reports.gate import ExitCode, exit_code_for
 from azaudit.reports.io import write_reports
-from azaudit.reports.model import Report
+from azaudit.reports.model import Report, RunSettings
 
 
 @dataclass(frozen=True)
@@ -61,13 +63,24 @@ def pipeline_lines(report: Report, destinations: Destinations, fail_on: Severity
     return (*issue_lines(report, fail_on), *(summary_line(path) for path in markdown[:1]))
 
 
+def with_fail_on(report: Report, fail_on: Severity | None) -> Report:
+    """``report`` recording the severity that gates it; a command that does not gate (``azaudit
+    report`` without ``--fail-on``) keeps the one the audit recorded."""
+    if fail_on is None:
+        return report
+    settings = report.run.settings or RunSettings()
+    recorded = msgspec.structs.replace(settings, fail_on=fail_on.value)
+    return msgspec.structs.replace(report, run=msgspec.structs.replace(report.run, settings=recorded))
+
+
 def _render(report: Report, fmt: Format, view: TableView) -> str:
     return render_view(report, view) if fmt is Format.TABLE else renderer(fmt)(report)
 
 
 def finish(report: Report, destinations: Destinations, gate: Gate, environ: Mapping[str, str]) -> Finished:
     """Render, write (all or none: an :class:`~azaudit.reports.io.OutputError` writes nothing),
-    publish and gate ``report``."""
+    publish and gate ``report``. Every format records the severity this command gates on."""
+    report = with_fail_on(report, gate.fail_on)
     on_stdout = destinations.table if destinations.output is None else file_view(destinations.table)
     text = _render(report, destinations.fmt, on_stdout)
     files = [(path, _render(report, fmt, file_view(destinations.table))) for fmt, path in destinations.extra]

@@ -13,6 +13,31 @@ from azaudit.inventory.coverage import CollectionError, CollectionNote
 from azaudit.model import BaselineState, CheckMeta, Finding, Severity, Status
 
 
+class ExceptionEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One ``[[suppress]]`` entry of the configuration, as the exceptions register shows it."""
+
+    check: str
+    resource: str  # an ARM id or a glob on resource names
+    reason: str
+    expires: dt.date
+    owner: str | None = None
+    ticket: str | None = None
+    expired: bool = False  # past its date on the day of the run: listed, not applied (--expired-suppressions warn)
+
+
+class RunSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """The configuration and selection a run used, so that a report says what it was asked to do."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    ignored_checks: tuple[str, ...] = ()  # the checks --ignore removed from the selection
+    fail_on: str | None = None  # the severity that gates, as the command that wrote the report used it
+    approved_registries: tuple[str, ...] = ()  # empty: the audited registries and mcr.microsoft.com
+    thresholds: dict[str, int] = {}  # "keyvault.stale_secret_days": 365, ...
+    suppressions: tuple[ExceptionEntry, ...] = ()
+    auth: str | None = None  # how the run signed in (default, cli, env, msi, ...), None when replayed
+
+
 class RunInfo(msgspec.Struct, frozen=True, kw_only=True):
     tool_version: str
     started_at: dt.datetime
@@ -26,6 +51,7 @@ class RunInfo(msgspec.Struct, frozen=True, kw_only=True):
     management_groups: tuple[str, ...] = ()  # the groups whose subscriptions were audited, if named
     shard: str | None = None  # "K/N" when this run audited one slice of the subscriptions (--shard)
     merged_from: int = 0  # the number of job reports merged into this one (0: a single run)
+    settings: RunSettings | None = None  # None: a report written before azaudit recorded them
 
 
 class BaselineSummary(msgspec.Struct, frozen=True, kw_only=True):

@@ -28,7 +28,8 @@ def mutable_image_reference(ctx: CheckContext) -> Iterator[Outcome]:
     `latest` (spelled out or implied) points to whatever was pushed last. The image a group runs
     then changes at the next restart without any deployment, review or scan: a broken or
     malicious push reaches production silently, and nobody can say which code ran at the time of
-    an incident. The seeds ask for integrity of images through their lifecycle.
+    an incident. The container security guidance asks for integrity of images through their
+    lifecycle.
 
     ## How to fix
     Reference an immutable version, best by digest, and redeploy the group:

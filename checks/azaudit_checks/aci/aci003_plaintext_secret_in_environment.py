@@ -30,7 +30,8 @@ def plaintext_secret_in_environment(ctx: CheckContext) -> Iterator[Outcome]:
     Plain environment values are part of the container group's definition: anyone with read
     access to the resource (the Reader role, a deployment log, an exported template, the
     activity log) reads them in clear text. A credential there is a credential handed to every
-    reader of the subscription. The seeds ask to keep secrets out of images and environment.
+    reader of the subscription. The container security guidance asks to keep secrets out of images
+    and environment.
 
     ## How to fix
     Rotate the exposed credential first (it has been readable for as long as the group

@@ -24,8 +24,8 @@ def public_ip_address(ctx: CheckContext) -> Iterator[Outcome]:
     ## Why it matters
     A public IP puts the group's ports straight on the internet, with no firewall, web
     application firewall or DDoS protection in front, and ACI offers no network security group on
-    a public group. Every exposed port is scanned within minutes of deployment. The seeds ask to
-    segment running containers and avoid needless public exposure.
+    a public group. Every exposed port is scanned within minutes of deployment. The container
+    security guidance asks to segment running containers and avoid needless public exposure.
 
     ## How to fix
     Deploy the group into a virtual network subnet with a private IP, and publish what must be

@@ -45,9 +45,9 @@ def no_customer_managed_key(ctx: CheckContext) -> Iterator[Outcome]:
     vault URL without a key name FAILs (this check used to PASS it). `keyVersion` is not
     required: the REST API (2023-05-01) requires it when the group is created, so every accepted
     group has one, and the Policy definition does not test it; a missing `keyVersion` in an
-    answer does not make the key Microsoft-managed. The catalogue gives this row no seed tag; it
-    is tagged `protect-credentials` because what the key protects is the group's secure values and
-    secret volumes.
+    answer does not make the key Microsoft-managed. The container security guidance has no
+    recommendation for this row; it is tagged `protect-credentials` because what the key protects
+    is the group's secure values and secret volumes.
 
     ## References
     - https://learn.microsoft.com/azure/container-instances/container-instances-encrypt-data

@@ -27,7 +27,7 @@ def anonymous_pull_enabled(ctx: CheckContext) -> Iterator[Outcome]:
     With anonymous pull on, anyone who can reach the registry endpoint can list nothing but pull
     everything: every image, every layer, and whatever was baked into them (configuration,
     internal code, forgotten credentials). A private registry that anyone can read is a public
-    one; the seeds ask for private registries for production images.
+    one; the container security guidance asks for private registries for production images.
 
     ## How to fix
     Turn anonymous pull off and give readers an identity with `AcrPull` instead. Images meant for

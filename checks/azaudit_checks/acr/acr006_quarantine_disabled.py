@@ -27,7 +27,8 @@ def quarantine_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     ## Why it matters
     With quarantine on, a newly pushed image cannot be pulled by ordinary clients until a scanner
     has marked it as passed. Without it, an image is usable the moment it is pushed, before anyone
-    looked for vulnerabilities or malware: the seeds ask that images be scanned before they run.
+    looked for vulnerabilities or malware: the container security guidance asks that images be
+    scanned before they run.
 
     ## How to fix
     Enable the quarantine policy (a preview feature with no dedicated `az acr` command) and wire a

@@ -27,7 +27,7 @@ def untagged_retention_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     ## Why it matters
     Every push of an existing tag leaves the previous manifest behind, untagged but still
     pullable by digest. Without retention, old and vulnerable images pile up indefinitely and stay
-    deployable: the seeds ask to keep out-of-date images out of reach.
+    deployable: the container security guidance asks to keep out-of-date images out of reach.
 
     ## How to fix
     Enable the retention policy with a period that suits your rollbacks:

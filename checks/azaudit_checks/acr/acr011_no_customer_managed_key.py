@@ -41,9 +41,9 @@ def no_customer_managed_key(ctx: CheckContext) -> Iterator[Outcome]:
     ```
 
     ## Decisions
-    The catalogue gives no seed recommendation for this row; it is tagged `image-integrity`
-    (custody of the images' content). Basic and Standard registries FAIL with a message that the
-    Premium SKU is needed, like ACR003, since the rule has no SKU exception. Docker Content
+    The container security guidance has no recommendation for this row; it is tagged
+    `image-integrity` (custody of the images' content). Basic and Standard registries FAIL with a
+    message that the Premium SKU is needed, like ACR003, since the rule has no SKU exception. Docker Content
     Trust does not work with a customer-managed key; it is retired anyway (ACR005), so that is
     no reason to keep Microsoft-managed keys.
 
