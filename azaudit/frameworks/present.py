@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tabulate import tabulate
-
 from azaudit.frameworks.view import CheckCounts, ControlStatus, ControlView, FrameworkView
 from azaudit.render.escape import Output, neutralise
 
@@ -85,23 +83,6 @@ def markdown(views: Sequence[FrameworkView]) -> list[str]:
             ]
         lines.append("")
     return lines
-
-
-def table(views: Sequence[FrameworkView]) -> list[str]:
-    """Terminal blocks: a heading line and a compact table of the covered controls per framework."""
-    blocks: list[str] = []
-    for view in views:
-        rows = [
-            (
-                control.id,
-                control.status.value,
-                neutralise("; ".join(check_counts(c) for c in control.checks), Output.TEXT),
-            )
-            for control in _sorted(view.controls)
-        ]
-        blocks.append(f"{view.id.upper()} ({neutralise(view.label, Output.TEXT)}): {summary(view)}")
-        blocks.append(tabulate(rows, headers=("control", "status", "checks"), maxcolwidths=[None, None, 90]))
-    return blocks
 
 
 def controls_by_check(view: FrameworkView) -> dict[str, list[str]]:
