@@ -33,7 +33,7 @@ from azaudit.reports.gate import ExitCode
 from azaudit.reports.io import check_targets
 from azaudit.reports.io import read as read_report
 from azaudit.reports.merge import merge_reports
-from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, ExpiredSuppressions, RunConfig
+from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, RunConfig, Source
 from azaudit.scope.shard import Shard
 
 app = typer.Typer(
@@ -286,6 +286,15 @@ def subscription(
             help="Collection processes: 0 picks one per core for large audits; 1 never forks.",
         ),
     ] = 0,
+    source: Annotated[
+        Source,
+        typer.Option(
+            help="Where resources are listed: arm (one list per subscription and service), graph (Azure "
+            "Resource Graph, minutes behind Azure; ARM when it refuses or fails) or auto (graph from 10 "
+            "subscriptions).",
+            case_sensitive=False,
+        ),
+    ] = Source.AUTO,
     concurrency: Annotated[
         int, typer.Option(min=1, max=256, metavar="N", help="Requests in flight at most.")
     ] = DEFAULT_CONCURRENCY,
@@ -309,14 +318,6 @@ def subscription(
             "and the default (the audited registries and mcr.microsoft.com).",
         ),
     ] = None,
-    expired_suppressions: Annotated[
-        ExpiredSuppressions,
-        typer.Option(
-            help="A [[suppress]] entry past its expires date: fail (a configuration error, exit 2) or warn "
-            "(not applied; listed as expired in the report).",
-            case_sensitive=False,
-        ),
-    ] = ExpiredSuppressions.FAIL,
     shard: Annotated[
         Optional[str],
         typer.Option(
@@ -372,13 +373,13 @@ def subscription(
         record=record,
         concurrency=concurrency,
         processes=processes,
+        source=source,
         timeout=timeout,
         config_file=config,
         working_directory=Path.cwd(),
         approved_registries=tuple(approved_registry or ()),
         shard=slice_of_run,
         baseline=baseline,
-        expired_suppressions=expired_suppressions,
     )
     destinations = Destinations(
         fmt=fmt, output=output, extra=extra_reports, table=_table_view(compact, no_color, severity, status)

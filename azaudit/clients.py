@@ -16,6 +16,7 @@ from azure.mgmt.managementgroups import ManagementGroupsMgmtClient
 from azure.mgmt.monitor import MonitorManagementClient
 from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
+from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.security import SecurityCenter
 
 from azaudit.clouds import Cloud
@@ -73,6 +74,10 @@ class Clients:
         return self._cached(
             "management-groups", "", lambda: ManagementGroupsMgmtClient(self.credential, **self._arm_kwargs())
         )
+
+    def resource_graph(self) -> ResourceGraphClient:
+        """Azure Resource Graph, for queries over many subscriptions (``azaudit/collect/graph.py``)."""
+        return self._cached("resource-graph", "", lambda: ResourceGraphClient(self.credential, **self._arm_kwargs()))
 
     def _mgmt(self, client_type: type[C], subscription_id: str) -> C:
         return self._cached(

@@ -230,7 +230,9 @@ class RequestScope:
             raise PagingLoopError(f"more than {MAX_PAGES_PER_LIST} pages in one list ({kind}): the list never ends")
 
     def answered(self, method: str, url: str, status: int) -> None:
-        if 200 <= status < 300:
+        # A loop is a nextLink GET served before. A POST (a registry token request per scope, a
+        # Resource Graph page) carries what differs in its body: the same URL again is no loop.
+        if method.upper() == "GET" and 200 <= status < 300:
             self.served.add(_page_key(method, url))
 
 

@@ -160,3 +160,37 @@ def pricing(sub: str, name: str, tier: str, **extra: object) -> Body:
         "type": "Microsoft.Security/pricings",
         "properties": props,
     }
+
+
+# ---------------------------------------------------------------------------------------- resource graph
+
+GRAPH_COLUMNS = ("kind", "managedBy", "sku", "plan", "identity", "zones", "extendedLocation", "tags")
+
+
+def graph_row(resource: Mapping[str, Any], tenant: str) -> Body:
+    """An ARM list item as a Resource Graph ``resources`` row (result format objectArray): the same
+    JSON, the type in lower case, ``subscriptionId``, ``resourceGroup`` and ``tenantId`` added, and
+    every column the resource lacks present as null."""
+    resource_id = str(resource["id"])
+    parts = resource_id.split("/")
+    row: Body = {**resource, "type": str(resource["type"]).lower()}
+    row.update({"tenantId": tenant, "subscriptionId": parts[2], "resourceGroup": parts[4].lower()})
+    for column in GRAPH_COLUMNS:
+        row.setdefault(column, None)
+    return row
+
+
+def graph_request(query: str, subscriptions: Iterable[str], skip_token: str | None = None) -> Body:
+    """A Resource Graph query's request body as azaudit sends it (azaudit/collect/graph.py)."""
+    options: Body = {"$top": 1000, "resultFormat": "objectArray"}
+    if skip_token is not None:
+        options["$skipToken"] = skip_token
+    return {"subscriptions": sorted(subscriptions), "query": query, "options": options}
+
+
+def graph_page(rows: list[Body], total: int, skip_token: str | None = None) -> Body:
+    """One page of a Resource Graph answer (``$skipToken`` when more pages follow)."""
+    page: Body = {"totalRecords": total, "count": len(rows), "data": rows, "facets": [], "resultTruncated": "false"}
+    if skip_token is not None:
+        page["$skipToken"] = skip_token
+    return page

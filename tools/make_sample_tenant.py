@@ -22,6 +22,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 from tools import armbodies
 from tools.scenarios import DEV, LEGACY, PROD, SANDBOX, TENANT, acr
 from tools.scenarios import defender as defender_scenarios
+from tools.scenarios import resource_graph as graph_scenarios
 
 ARM = "https://management.azure.com"
 CANARY_MARK = "Zq7CanaryV4lue"
@@ -1897,6 +1898,12 @@ def management_groups() -> None:
     )
 
 
+def resource_graph() -> None:
+    # Resource Graph's answers mirror the ARM lists (tools/scenarios/resource_graph.py): runs last.
+    for name, description, interactions in graph_scenarios.fixtures(_destination, TENANT):
+        write(name, description, interactions)
+
+
 def main(out: Path = OUT) -> None:
     global _destination
     _destination = out
@@ -1909,6 +1916,7 @@ def main(out: Path = OUT) -> None:
     vaults()
     rbac()
     defender()
+    resource_graph()
 
 
 if __name__ == "__main__":

@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
 
 from azaudit.clients import Clients
-from azaudit.collect import aci, acr, defender, keyvault, monitor, rbac
+from azaudit.collect import aci, acr, defender, graph_source, keyvault, monitor, rbac
 from azaudit.collect.scheduler import Progress, run_tasks
 from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Task
 from azaudit.inventory import Inventory
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
+from azaudit.runconfig import Source
 
 SERVICES: tuple[ModuleType, ...] = (acr, aci, keyvault, monitor, rbac, defender)
 
@@ -82,13 +83,21 @@ def collect(
     concurrency: int,
     progress: Progress | None = None,
     run_wide: bool = True,
+    source: Source = Source.ARM,
 ) -> Inventory:
     """Collect ``datasets`` for ``subscriptions``. ``run_wide`` also collects the data listed once
-    per run (built-in role definitions); a shard of a multi-process run leaves it to the first."""
+    per run (built-in role definitions); a shard of a multi-process run leaves it to the first.
+    ``source`` says where resources are enumerated (:mod:`azaudit.collect.graph_source`)."""
     needed = needed_datasets(datasets)
+    graph = graph_source.resolve(source, len(subscriptions)) is Source.GRAPH
     initial = [
-        factory(clients, sub) for sub in subscriptions for dataset, factory in PER_SUBSCRIPTION if dataset in needed
+        factory(clients, sub)
+        for sub in subscriptions
+        for dataset, factory in PER_SUBSCRIPTION
+        if dataset in needed and not (graph and factory in graph_source.REPLACED)
     ]
+    if graph:
+        initial += graph_source.tasks(clients, subscriptions, needed)
     if subscriptions and run_wide:
         initial += [factory(clients, subscriptions[0]) for dataset, factory in PER_RUN if dataset in needed]
 

@@ -39,13 +39,14 @@ import msgspec
 
 from azaudit.backend import Backend
 from azaudit.clients import Clients
-from azaudit.collect import collect, merge
+from azaudit.collect import collect, graph_source, merge
 from azaudit.collect.scheduler import Progress
 from azaudit.errors import AzauditError
 from azaudit.inventory import Inventory, from_json, to_json
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import Dataset
 from azaudit.lifecycle import quiet_for_fork, sigterm_raises
+from azaudit.runconfig import Source
 from azaudit.transport import RequestCounts
 
 # (subscriptions, run_wide) -> (inventory JSON, request statistics, tokens acquired)
@@ -207,9 +208,11 @@ def collect_in_processes(
     datasets: set[Dataset],
     processes: int,
     progress: Progress | None,
+    source: Source = Source.ARM,
 ) -> Inventory:
     """Collect ``subscriptions`` in ``processes`` forked parts and merge what they collected into
-    one inventory; their requests and tokens are added to ``backend``'s counters."""
+    one inventory; their requests and tokens are added to ``backend``'s counters. ``source`` is
+    where each part enumerates its subscriptions' resources (already resolved: arm or graph)."""
     per_process = max(1, backend.config.concurrency // processes)
     credential = backend.credential
 
@@ -218,7 +221,7 @@ def collect_in_processes(
         transport = backend.forked_transport(per_process)
         try:
             inventory = collect(
-                Clients(credential, backend.cloud, transport), part, datasets, per_process, None, run_wide
+                Clients(credential, backend.cloud, transport), part, datasets, per_process, None, run_wide, source
             )
         finally:
             transport.shutdown()
@@ -258,6 +261,8 @@ def collect_subscriptions(
     """Collect ``subscriptions``: in forked processes when there are enough of them (and the run
     is not recorded: the recorder lives in this process), else with this process's threads."""
     processes = process_count(backend.config.processes, len(subscriptions)) if backend.recorder is None else 1
+    # auto is decided on the whole run's subscriptions, not on one process's part of them
+    source = graph_source.resolve(backend.config.source, len(subscriptions))
     if processes > 1:
-        return collect_in_processes(backend, subscriptions, datasets, processes, progress)
-    return collect(clients, subscriptions, datasets, backend.config.concurrency, progress)
+        return collect_in_processes(backend, subscriptions, datasets, processes, progress, source)
+    return collect(clients, subscriptions, datasets, backend.config.concurrency, progress, source=source)

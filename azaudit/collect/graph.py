@@ -1,0 +1,111 @@
+"""Azure Resource Graph queries: rows as ARM JSON, for the whole scope in a few paged requests.
+
+The one Resource Graph helper of azaudit: enumeration (``azaudit/collect/graph_source.py``) and
+any collector that wants Resource Graph (``securityresources`` for image findings, say) call
+:func:`graph_query` rather than building their own requests.
+
+:func:`graph_query` sends ``POST /providers/Microsoft.ResourceGraph/resources`` through the
+Resource Graph client's own pipeline (authentication, retry with Retry-After on 429, the run's
+guarded transport and secret guard, which allows this one POST), with the subscriptions in
+batches of at most :data:`BATCH` and ``options`` ``$top`` :data:`PAGE_SIZE`, result format
+``objectArray``, following ``$skipToken`` for at most :data:`MAX_PAGES` pages. A refusal raises
+what the SDK's operations raise (as :mod:`azaudit.collect.arm` does); an answer that is not a
+page of objects, a truncated answer without a skip token, or a page bound reached raise, so a
+caller never judges a partial list. Rows are returned as the dicts Resource Graph gives: the same
+ARM JSON a REST list returns (``id``, ``name``, ``type``, ``location``, ``tags``, ``sku``,
+``identity``, ``properties``), plus ``subscriptionId``, ``resourceGroup`` and ``tenantId``.
+
+Resource Graph lags Azure Resource Manager: a change reaches it after minutes (usually under a
+minute for changes made through ARM, longer for others), and a deleted resource may still be
+listed for a while. Whoever uses it says so in the report (see :data:`LAG`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from azure.core.exceptions import DecodeError, map_error
+from azure.core.rest import HttpRequest
+
+from azaudit.collect.arm import _EveryStatus
+from azaudit.collect.sdk import shape_of
+from azaudit.collect.tasks import UnusableShape
+from azaudit.errors import PagingLoopError
+
+# The API version azure-mgmt-resourcegraph 8's ``resources`` operation sends.
+GRAPH_API = "2021-03-01"
+PATH = "/providers/Microsoft.ResourceGraph/resources"
+BATCH = 1_000  # subscriptions per request: Resource Graph's limit
+PAGE_SIZE = 1_000  # rows per page: Resource Graph's largest $top
+MAX_PAGES = 10_000  # per batch: ten million rows
+
+LAG = (
+    "Azure Resource Graph lags Azure Resource Manager: a change appears there after minutes and a "
+    "deleted resource may still be listed for a while; audit with --source arm for the live state"
+)
+
+
+def graph_query(client: Any, query: str, subscription_ids: Sequence[str], what: str) -> list[Mapping[str, Any]]:
+    """Every row of ``query`` over ``subscription_ids``, sent by ``client`` (a ResourceGraphClient)."""
+    ordered = sorted(dict.fromkeys(subscription_ids))
+    rows: list[Mapping[str, Any]] = []
+    for start in range(0, len(ordered), BATCH):
+        rows.extend(_batch(client, query, ordered[start : start + BATCH], what))
+    return rows
+
+
+def _batch(client: Any, query: str, subscriptions: list[str], what: str) -> list[Mapping[str, Any]]:
+    rows: list[Mapping[str, Any]] = []
+    token: str | None = None
+    for _ in range(MAX_PAGES):
+        options: dict[str, Any] = {"$top": PAGE_SIZE, "resultFormat": "objectArray"}
+        if token is not None:
+            options["$skipToken"] = token
+        body = _post(client, {"subscriptions": subscriptions, "query": query, "options": options})
+        rows.extend(_rows(body, what))
+        following = body.get("$skipToken")
+        if following is None or following == "":
+            if body.get("resultTruncated") in (True, "true"):
+                raise UnusableShape(f"the {what} answer is truncated and gives no $skipToken to read the rest")
+            return rows
+        if not isinstance(following, str):
+            raise UnusableShape(f"the $skipToken of the {what} answer is {shape_of(following)}, not a string")
+        if following == token:
+            raise PagingLoopError(f"the {what} answer gave the same $skipToken twice: the list never ends")
+        token = following
+    raise PagingLoopError(f"more than {MAX_PAGES} pages in the {what} answer: the list never ends")
+
+
+def _post(client: Any, body: Mapping[str, Any]) -> Mapping[str, Any]:
+    pipeline = client._client  # the ARMPipelineClient every generated client keeps
+    request = HttpRequest(
+        "POST",
+        pipeline.format_url(PATH),
+        params={"api-version": GRAPH_API},
+        headers={"Accept": "application/json"},
+        json=body,
+    )
+    response = pipeline.send_request(request)
+    if response.status_code != 200:
+        # Raised inside azure-core with ARM's error map, as arm.py's GETs and the SDK raise it:
+        # the reason is the service's 'code: message'.
+        map_error(status_code=response.status_code, response=response, error_map=cast(Any, _EveryStatus()))
+        raise AssertionError("map_error raises for every status")  # pragma: no cover
+    try:
+        answer = response.json()
+    except ValueError:
+        raise DecodeError("the answer is not JSON", response=response) from None
+    if not isinstance(answer, Mapping):
+        raise UnusableShape(f"the Resource Graph answer is {shape_of(answer)}, not an object")
+    return answer
+
+
+def _rows(body: Mapping[str, Any], what: str) -> list[Mapping[str, Any]]:
+    data = body.get("data")
+    if not isinstance(data, list):
+        raise UnusableShape(f"the data of the {what} answer is {shape_of(data)}, not a list of rows")
+    for row in data:
+        if not isinstance(row, Mapping):
+            raise UnusableShape(f"a row of the {what} answer is {shape_of(row)}, not an object")
+    return data

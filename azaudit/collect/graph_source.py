@@ -1,0 +1,210 @@
+"""Enumerate through Azure Resource Graph (``--source graph``): a few paged queries for the whole
+scope instead of one ARM list per subscription and service.
+
+Each :class:`Enumeration` replaces one per-subscription ARM list: its query's rows are ARM JSON
+(:mod:`azaudit.collect.graph`), read by the same mapper as that list's items, and every record
+then gets its per-record follow-ups (tokens, cache rules, diagnostic settings, secrets...) through
+ARM as usual. When Resource Graph refuses (403), stays throttled after the retries (429), or
+fails in any other way, the enumeration falls back to the ARM lists it replaces, with a note that
+says so; when it answers, a note says the inventory came from Resource Graph and what its lag
+means. Never a silent change of source.
+
+What stays on ARM, and why:
+
+- **Role assignments.** ``roleAssignments.listForSubscription`` also lists the assignments
+  inherited from management groups and the root, which the RBAC checks count; a Resource Graph
+  query over subscriptions returns only those whose ``subscriptionId`` is one of them.
+- **Key vaults**, until their collector reads ARM JSON (the registries and container groups are
+  read through their SDK models' own deserialisers from the row: the smallest honest adapter).
+- Role definitions, Defender plans and every per-record dataset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from azure.core.exceptions import AzureError, DeserializationError
+from azure.mgmt.containerinstance.models import ContainerGroup as ContainerGroupModel
+from azure.mgmt.containerregistry.models import Registry as RegistryModel
+
+from azaudit.clients import Clients
+from azaudit.collect import aci, acr, rbac
+from azaudit.collect.graph import LAG, graph_query
+from azaudit.collect.tasks import Collected, Task, UnusableShape, describe_failure
+from azaudit.errors import PagingLoopError
+from azaudit.inventory.common import Subscription
+from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
+from azaudit.runconfig import Source
+
+# ``auto`` uses Resource Graph from this many audited subscriptions (of one collection process).
+AUTO_THRESHOLD = 10
+
+
+def resolve(source: Source, subscriptions: int) -> Source:
+    if source is Source.AUTO:
+        return Source.GRAPH if subscriptions >= AUTO_THRESHOLD else Source.ARM
+    return source
+
+
+def _registry(row: Mapping[str, Any], subscription_id: str) -> object:
+    # The SDK builds its Registry models from the same JSON (azure-mgmt-containerregistry 15).
+    return acr.registry_record(RegistryModel(row), subscription_id)
+
+
+def _container_group(row: Mapping[str, Any], subscription_id: str) -> object:
+    try:
+        model = ContainerGroupModel.deserialize(row)
+    except DeserializationError:
+        raise UnusableShape("the SDK cannot read it as a container group") from None
+    return aci.container_group_record(model, subscription_id)
+
+
+@dataclass(frozen=True)
+class Enumeration:
+    """One ARM list per subscription (``arm``) replaced by one Resource Graph query."""
+
+    dataset: Dataset
+    table: str
+    resource_type: str  # lower case, as Resource Graph writes types
+    record: Callable[[Mapping[str, Any], str], object]  # the ARM path's mapper: (row, subscription id)
+    arm: Callable[[Clients, Subscription], Task]
+    # True when the ARM path judges a subscription's list as a whole: an unreadable row then fails
+    # its subscription's list, as it does there; else it is ERROR for that resource alone.
+    whole_list: bool = False
+
+    @property
+    def query(self) -> str:
+        return f"{self.table} | where type =~ '{self.resource_type}'"
+
+
+ENUMERATIONS: tuple[Enumeration, ...] = (
+    Enumeration(Dataset.REGISTRIES, "resources", "microsoft.containerregistry/registries", _registry, acr.registries),
+    Enumeration(
+        Dataset.CONTAINER_GROUPS,
+        "resources",
+        "microsoft.containerinstance/containergroups",
+        _container_group,
+        aci.container_groups,
+    ),
+    Enumeration(
+        Dataset.IDENTITIES,
+        "resources",
+        "microsoft.managedidentity/userassignedidentities",
+        rbac.identity_record,
+        rbac.identities,
+        whole_list=True,
+    ),
+)
+
+REPLACED: frozenset[Callable[[Clients, Subscription], Task]] = frozenset(e.arm for e in ENUMERATIONS)
+
+
+def tasks(clients: Clients, subscriptions: Sequence[Subscription], needed: frozenset[Dataset]) -> list[Task]:
+    """One Resource Graph task per needed enumeration, over all of ``subscriptions``."""
+    return [_task(clients, e, subscriptions) for e in ENUMERATIONS if e.dataset in needed and subscriptions]
+
+
+def _task(clients: Clients, enumeration: Enumeration, subscriptions: Sequence[Subscription]) -> Task:
+    operation = f"resourceGraph({enumeration.resource_type})"
+
+    def run() -> Collected:
+        try:
+            rows = graph_query(
+                clients.resource_graph(), enumeration.query, [s.subscription_id for s in subscriptions], operation
+            )
+        except (AzureError, UnusableShape, PagingLoopError) as exc:
+            _, reason = describe_failure(exc)
+            return Collected(
+                notes=[
+                    _note(
+                        enumeration,
+                        f"Azure Resource Graph could not list them ({reason}): listed through Azure "
+                        "Resource Manager, one list per subscription, instead",
+                    )
+                ],
+                followups=[enumeration.arm(clients, sub) for sub in subscriptions],
+            )
+        collected = _read(task, enumeration, rows, {s.subscription_id.lower(): s for s in subscriptions})
+        collected.notes.append(_note(enumeration, f"listed through Azure Resource Graph. {LAG}"))
+        return collected
+
+    task = Task(enumeration.dataset, "", operation, run)
+    return task
+
+
+def _read(
+    task: Task, enumeration: Enumeration, rows: list[Mapping[str, Any]], scope: dict[str, Subscription]
+) -> Collected:
+    """The records of ``rows``, each read by the ARM path's mapper for the subscription it is in."""
+    records: dict[str, list[object]] = {key: [] for key in scope}
+    errors: list[CollectionError] = []
+    failed: dict[str, CollectionError] = {}
+    for row in rows:
+        key = _subscription_of(row)
+        if key is None or key not in scope:
+            continue  # not a resource of the audited scope
+        subscription_id = scope[key].subscription_id
+        try:
+            records[key].append(enumeration.record(row, subscription_id))
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:  # UnusableShape too
+            error = task.unusable(row, exc, _row_scope)
+            if enumeration.whole_list:
+                # judged as a whole on the ARM path: the subscription's list is unusable
+                failed.setdefault(
+                    key,
+                    CollectionError(
+                        dataset=enumeration.dataset,
+                        subscription_id=subscription_id,
+                        operation=task.operation,
+                        reason=error.reason,
+                    ),
+                )
+            else:
+                errors.append(_in_subscription(error, subscription_id))
+    errors.extend(failed.values())
+    return Collected(
+        records=[record for key, found in records.items() if key not in failed for record in found],
+        errors=errors,
+    )
+
+
+def _subscription_of(row: Mapping[str, Any]) -> str | None:
+    """The subscription of a row: its ``subscriptionId``, else the one its ARM id names."""
+    value = row.get("subscriptionId")
+    if isinstance(value, str) and value:
+        return value.lower()
+    resource_id = row.get("id")
+    if isinstance(resource_id, str):
+        parts = resource_id.split("/")
+        if len(parts) > 2 and parts[1].lower() == "subscriptions":
+            return parts[2].lower()
+    return None
+
+
+def _row_scope(row: Any) -> tuple[str, str]:
+    resource_id, name = row.get("id"), row.get("name")
+    return (
+        resource_id if isinstance(resource_id, str) and resource_id.startswith("/") else "",
+        name if isinstance(name, str) else "",
+    )
+
+
+def _in_subscription(error: CollectionError, subscription_id: str) -> CollectionError:
+    return CollectionError(
+        dataset=error.dataset,
+        subscription_id=subscription_id,
+        resource_id=error.resource_id,
+        resource_name=error.resource_name,
+        operation=error.operation,
+        status_code=error.status_code,
+        reason=error.reason,
+    )
+
+
+def _note(enumeration: Enumeration, message: str) -> CollectionNote:
+    what = enumeration.resource_type.rsplit("/", 1)[-1]
+    return CollectionNote(
+        dataset=enumeration.dataset, subscription_id="", resource_id="", resource_name="", message=f"{what}: {message}"
+    )

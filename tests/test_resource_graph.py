@@ -1,0 +1,144 @@
+"""Enumeration through Azure Resource Graph (``--source graph``), replayed from body-aware fixtures:
+the same verdicts as the ARM lists, ``$skipToken`` paging, a fallback to ARM (with a note) when
+Resource Graph refuses, and an unreadable row costing only that resource (or, for identities,
+its subscription's list, as on the ARM path)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from azaudit.audit import Audit
+from azaudit.backend import open_backend
+from azaudit.collect.graph import graph_query
+from azaudit.collect.graph_source import AUTO_THRESHOLD, resolve
+from azaudit.inventory.coverage import Dataset
+from azaudit.model import Status
+from azaudit.runconfig import Source
+from tests.conftest import SAMPLE_TENANT, audit_replay, replay_config
+from tools.scenarios import DEV, PROD, SANDBOX
+
+GRAPH_FILE = "resourcegraph.json"
+REASON = "unusable answer: its properties are null"
+REGISTRIES = "resources | where type =~ 'microsoft.containerregistry/registries'"
+
+
+def verdicts(audit: Audit) -> list[tuple[str, str, str, str, str]]:
+    return sorted((f.code, f.resource_id, f.item or "", f.status.value, f.message) for f in audit.report.findings)
+
+
+def graph_notes(audit: Audit) -> list[str]:
+    return [n.message for n in audit.inventory.notes if "Resource Graph" in n.message]
+
+
+@pytest.fixture(scope="module")
+def arm_audit() -> Audit:
+    return audit_replay(source=Source.ARM)
+
+
+@pytest.fixture(scope="module")
+def graph_audit() -> Audit:
+    return audit_replay(source=Source.GRAPH)
+
+
+def tenant_copy(tmp_path: Path, edit: Any) -> Path:
+    """The sample tenant with its Resource Graph answers changed by ``edit(interactions)``."""
+    tenant = tmp_path / "contoso"
+    shutil.copytree(SAMPLE_TENANT, tenant)
+    path = tenant / GRAPH_FILE
+    document = json.loads(path.read_text())
+    edit(document["interactions"])
+    path.write_text(json.dumps(document))
+    return tenant
+
+
+def test_the_graph_path_gives_the_verdicts_of_the_arm_path(arm_audit: Audit, graph_audit: Audit) -> None:
+    assert verdicts(graph_audit) == verdicts(arm_audit)
+    assert graph_audit.report.errors == arm_audit.report.errors
+    assert graph_audit.inventory.registries == arm_audit.inventory.registries
+    assert graph_audit.inventory.container_groups == arm_audit.inventory.container_groups
+    assert graph_audit.inventory.identities == arm_audit.inventory.identities
+    # Three queries (one paged) instead of three lists in each of three subscriptions (two paged).
+    assert graph_audit.stats.total == arm_audit.stats.total - 11 + 4
+
+
+def test_a_graph_run_says_where_its_inventory_came_from_and_that_resource_graph_lags(graph_audit: Audit) -> None:
+    notes = graph_notes(graph_audit)
+    assert len(notes) == 3
+    for note in notes:
+        assert "listed through Azure Resource Graph" in note
+        assert "after minutes" in note and "deleted resource may still be listed" in note
+    assert not graph_notes(audit_replay(source=Source.ARM, select=("ACR001",)))
+
+
+def test_paging_follows_skip_token_until_the_last_page() -> None:
+    backend = open_backend(replay_config(source=Source.GRAPH))
+    try:
+        rows = graph_query(backend.clients().resource_graph(), REGISTRIES, [PROD, DEV, SANDBOX], "registries")
+    finally:
+        backend.close()
+    # the first page holds two rows and a $skipToken, the second the other three
+    assert [row["name"] for row in rows] == [
+        "contosoprodacr",
+        "contosolegacyacr",
+        "contosoplatformacr",
+        "contosodevacr",
+        "contosomlacr",
+    ]
+
+
+def test_a_refused_resource_graph_falls_back_to_the_arm_lists_and_says_so(tmp_path: Path, arm_audit: Audit) -> None:
+    def refuse(interactions: list[dict[str, Any]]) -> None:
+        for interaction in interactions:
+            interaction["response"] = {
+                "status": 403,
+                "body": {
+                    "error": {
+                        "code": "AuthorizationFailed",
+                        "message": "The client does not have authorization to perform action "
+                        "'Microsoft.ResourceGraph/resources/read'.",
+                    }
+                },
+            }
+
+    audit = audit_replay(tenant_copy(tmp_path, refuse), source=Source.GRAPH)
+    assert verdicts(audit) == verdicts(arm_audit)
+    notes = graph_notes(audit)
+    assert len(notes) == 3
+    for note in notes:
+        assert "could not list them (AuthorizationFailed: " in note
+        assert "listed through Azure Resource Manager, one list per subscription, instead" in note
+
+
+def test_an_unreadable_row_is_error_for_that_resource_alone(tmp_path: Path, graph_audit: Audit) -> None:
+    def null_properties(interactions: list[dict[str, Any]]) -> None:
+        for interaction in interactions:
+            for row in interaction["response"]["body"]["data"]:
+                if row["name"] in ("contosodevacr", "id-aci-prod-api"):
+                    row["properties"] = None
+
+    audit = audit_replay(tenant_copy(tmp_path, null_properties), source=Source.GRAPH)
+    registry_errors = [e for e in audit.report.errors if e.dataset is Dataset.REGISTRIES]
+    assert [(e.resource_name, e.reason) for e in registry_errors] == [("contosodevacr", REASON)]
+    assert registry_errors[0].subscription_id == "9b2d4e6f-1a3c-4d5e-8f70-2a4b6c8d0e13"
+    assert {f.status for f in audit.report.findings if f.resource_name == "contosodevacr"} == {Status.ERROR}
+    # the other registries keep their verdicts
+    others = {f for f in verdicts(graph_audit) if "/registries/" in f[1] and "contosodevacr" not in f[1]}
+    assert others <= set(verdicts(audit))
+    # identities are judged as a whole (they name the principals of role assignments)
+    identity_errors = [e for e in audit.report.errors if e.dataset is Dataset.IDENTITIES]
+    assert [(e.subscription_id, e.resource_id) for e in identity_errors] == [
+        ("3f8a6c1e-5b7d-4e2a-9c11-7d2e0f4a8b51", "")
+    ]
+    assert not audit.inventory.identities
+
+
+def test_auto_uses_resource_graph_from_ten_subscriptions() -> None:
+    assert resolve(Source.AUTO, AUTO_THRESHOLD - 1) is Source.ARM
+    assert resolve(Source.AUTO, AUTO_THRESHOLD) is Source.GRAPH
+    assert resolve(Source.ARM, 1000) is Source.ARM
+    assert resolve(Source.GRAPH, 1) is Source.GRAPH
