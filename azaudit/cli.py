@@ -33,7 +33,7 @@ from azaudit.reports.gate import ExitCode
 from azaudit.reports.io import check_targets
 from azaudit.reports.io import read as read_report
 from azaudit.reports.merge import merge_reports
-from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, RunConfig, Source
+from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, ExpiredSuppressions, RunConfig, Source
 from azaudit.scope.shard import Shard
 
 app = typer.Typer(
@@ -318,6 +318,14 @@ def subscription(
             "and the default (the audited registries and mcr.microsoft.com).",
         ),
     ] = None,
+    expired_suppressions: Annotated[
+        ExpiredSuppressions,
+        typer.Option(
+            help="A [[suppress]] entry past its expires date: fail (a configuration error, exit 2) or warn "
+            "(not applied; listed as expired in the report).",
+            case_sensitive=False,
+        ),
+    ] = ExpiredSuppressions.FAIL,
     shard: Annotated[
         Optional[str],
         typer.Option(
@@ -380,6 +388,7 @@ def subscription(
         approved_registries=tuple(approved_registry or ()),
         shard=slice_of_run,
         baseline=baseline,
+        expired_suppressions=expired_suppressions,
     )
     destinations = Destinations(
         fmt=fmt, output=output, extra=extra_reports, table=_table_view(compact, no_color, severity, status)

@@ -13,6 +13,15 @@ from azaudit.clouds import CloudName
 from azaudit.scope.shard import Shard
 
 DEFAULT_CONCURRENCY = 64
+
+
+class ExpiredSuppressions(enum.Enum):
+    """What a ``[[suppress]]`` entry past its ``expires`` date does (``--expired-suppressions``)."""
+
+    FAIL = "fail"  # a configuration error (exit 2): an exception nobody renewed stops the run
+    WARN = "warn"  # a warning; the entry is not applied and the report lists it as expired
+
+
 DEFAULT_TIMEOUT_SECONDS = 30.0
 
 
@@ -43,4 +52,5 @@ class RunConfig(msgspec.Struct, frozen=True, kw_only=True):
     approved_registries: tuple[str, ...] = ()
     baseline: Path | None = None  # an earlier JSON report: failures are new or unchanged against it
     shard: Shard | None = None  # audit only that slice of the subscriptions (--shard K/N)
+    expired_suppressions: ExpiredSuppressions = ExpiredSuppressions.FAIL
     now: dt.datetime | None = None  # pinned clock (tests); None: the time the run starts
