@@ -61,14 +61,16 @@ def test_the_graph_path_gives_the_verdicts_of_the_arm_path(arm_audit: Audit, gra
     assert graph_audit.report.errors == arm_audit.report.errors
     assert graph_audit.inventory.registries == arm_audit.inventory.registries
     assert graph_audit.inventory.container_groups == arm_audit.inventory.container_groups
+    assert graph_audit.inventory.vaults == arm_audit.inventory.vaults
     assert graph_audit.inventory.identities == arm_audit.inventory.identities
-    # Three queries (one paged) instead of three lists in each of three subscriptions (two paged).
-    assert graph_audit.stats.total == arm_audit.stats.total - 11 + 4
+    # Four queries (five requests: one is paged) instead of four lists in each of three subscriptions
+    # (fourteen requests with their pages).
+    assert graph_audit.stats.total == arm_audit.stats.total - 14 + 5
 
 
 def test_a_graph_run_says_where_its_inventory_came_from_and_that_resource_graph_lags(graph_audit: Audit) -> None:
     notes = graph_notes(graph_audit)
-    assert len(notes) == 3
+    assert len(notes) == 4
     for note in notes:
         assert "listed through Azure Resource Graph" in note
         assert "after minutes" in note and "deleted resource may still be listed" in note
@@ -108,7 +110,7 @@ def test_a_refused_resource_graph_falls_back_to_the_arm_lists_and_says_so(tmp_pa
     audit = audit_replay(tenant_copy(tmp_path, refuse), source=Source.GRAPH)
     assert verdicts(audit) == verdicts(arm_audit)
     notes = graph_notes(audit)
-    assert len(notes) == 3
+    assert len(notes) == 4
     for note in notes:
         assert "could not list them (AuthorizationFailed: " in note
         assert "listed through Azure Resource Manager, one list per subscription, instead" in note

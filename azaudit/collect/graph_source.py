@@ -14,9 +14,11 @@ What stays on ARM, and why:
 - **Role assignments.** ``roleAssignments.listForSubscription`` also lists the assignments
   inherited from management groups and the root, which the RBAC checks count; a Resource Graph
   query over subscriptions returns only those whose ``subscriptionId`` is one of them.
-- **Key vaults**, until their collector reads ARM JSON (the registries and container groups are
-  read through their SDK models' own deserialisers from the row: the smallest honest adapter).
 - Role definitions, Defender plans and every per-record dataset.
+
+Registries and container groups are read through their SDK models' own deserialisers from the
+row (the smallest honest adapter) until their collectors read ARM JSON; key vaults and identities
+by the very mappers of their ARM lists.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from azure.mgmt.containerinstance.models import ContainerGroup as ContainerGroup
 from azure.mgmt.containerregistry.models import Registry as RegistryModel
 
 from azaudit.clients import Clients
-from azaudit.collect import aci, acr, rbac
+from azaudit.collect import aci, acr, keyvault, rbac
 from azaudit.collect.graph import LAG, graph_query
 from azaudit.collect.tasks import Collected, Task, UnusableShape, describe_failure
 from azaudit.errors import PagingLoopError
@@ -88,6 +90,7 @@ ENUMERATIONS: tuple[Enumeration, ...] = (
         _container_group,
         aci.container_groups,
     ),
+    Enumeration(Dataset.VAULTS, "resources", "microsoft.keyvault/vaults", keyvault.vault_record, keyvault.vaults),
     Enumeration(
         Dataset.IDENTITIES,
         "resources",

@@ -26,6 +26,7 @@ QUERIES: tuple[tuple[str, str, int | None], ...] = (
         "microsoft.containerinstance/containergroups",
         None,
     ),
+    ("resources | where type =~ 'microsoft.keyvault/vaults'", "microsoft.keyvault/vaults", None),
     (
         "resources | where type =~ 'microsoft.managedidentity/userassignedidentities'",
         "microsoft.managedidentity/userassignedidentities",
