@@ -30,6 +30,7 @@ def _finding(meta: CheckMeta, outcome: Outcome) -> Finding:
         subscription_id=outcome.subscription_id,
         message=outcome.message,
         item=outcome.item,
+        evidence=outcome.evidence,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import Protocol
 
 import msgspec
@@ -125,7 +126,9 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     """What a check says about one resource; the engine turns it into a :class:`Finding`.
 
     ``item`` names the part of the resource at fault (a container, a variable name, a secret
-    name, a principal) so that the reader can act; it never holds a secret value.
+    name, a principal) so that the reader can act; it never holds a secret value. ``evidence``
+    holds the observed property values the verdict rests on (``{"properties.adminUserEnabled":
+    "true"}``), written as Azure returns them; configuration only, never a secret value.
     """
 
     status: Status
@@ -134,9 +137,17 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     subscription_id: str
     message: str
     item: str | None = None
+    evidence: dict[str, str] | msgspec.UnsetType = msgspec.UNSET
 
     @classmethod
-    def _of(cls, status: Status, resource: ResourceLike, message: str, item: str | None) -> Outcome:
+    def _of(
+        cls,
+        status: Status,
+        resource: ResourceLike,
+        message: str,
+        item: str | None,
+        evidence: Mapping[str, str] | None = None,
+    ) -> Outcome:
         return cls(
             status=status,
             resource_id=resource.id,
@@ -144,15 +155,20 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
             subscription_id=resource.subscription_id,
             message=message,
             item=item,
+            evidence=dict(evidence) if evidence else msgspec.UNSET,
         )
 
     @classmethod
-    def passed(cls, resource: ResourceLike, message: str, item: str | None = None) -> Outcome:
-        return cls._of(Status.PASS, resource, message, item)
+    def passed(
+        cls, resource: ResourceLike, message: str, item: str | None = None, *, evidence: Mapping[str, str] | None = None
+    ) -> Outcome:
+        return cls._of(Status.PASS, resource, message, item, evidence)
 
     @classmethod
-    def failed(cls, resource: ResourceLike, message: str, item: str | None = None) -> Outcome:
-        return cls._of(Status.FAIL, resource, message, item)
+    def failed(
+        cls, resource: ResourceLike, message: str, item: str | None = None, *, evidence: Mapping[str, str] | None = None
+    ) -> Outcome:
+        return cls._of(Status.FAIL, resource, message, item, evidence)
 
     @classmethod
     def skipped(cls, resource: ResourceLike, message: str, item: str | None = None) -> Outcome:
@@ -188,6 +204,8 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
     item: str | None = None
     suppressed_by: str | None = None
     baseline: BaselineState | None = None  # FAILs only, when compared with a baseline
+    # the observed property values the verdict rests on (absent: the check records none)
+    evidence: dict[str, str] | msgspec.UnsetType = msgspec.UNSET
 
     @property
     def status_text(self) -> str:

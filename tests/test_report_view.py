@@ -4,6 +4,7 @@ selection, links to the checks' documentation, and the SHA-256 of the JSON repor
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -88,11 +89,10 @@ def test_executive_summary_links_and_hash(sample_audit_markdown: tuple[str, str]
     html = MarkdownIt("commonmark").enable("table").render(text)
     assert '<a href="https://github.com/azaudit/azaudit/blob/main/docs/checks/ACR001.md">documentation</a>' in html
     assert 'href="https://learn.microsoft.com/azure/container-registry/container-registry-authentication' in html
-    # the full ARM id of each failing resource, and the passing ones collapsed
-    assert (
-        "| FAIL | contoso-prod | contosolegacyacr |  | " in text
-        and "`/subscriptions/3f8a6c1e-5b7d-4e2a-9c11-7d2e0f4a8b51/resourceGroups/" in text
-    )
+    # the full ARM id of each failing resource, the observed value, and the passing ones collapsed
+    row = next(line for line in text.splitlines() if line.startswith("| FAIL | contoso-prod | contosolegacyacr |"))
+    assert "| properties.adminUserEnabled = true |" in row
+    assert "`/subscriptions/3f8a6c1e-5b7d-4e2a-9c11-7d2e0f4a8b51/resourceGroups/" in row
     assert "<details><summary>Passing: " in text
     for jargon in ("seed", "Recommendations coverage", "recommendations coverage"):
         assert jargon not in text
@@ -102,3 +102,10 @@ def test_executive_summary_links_and_hash(sample_audit_markdown: tuple[str, str]
 def sample_audit_markdown() -> tuple[str, str]:
     report = with_fail_on(audit_replay().report, None)
     return FORMATS["markdown"](report), FORMATS["json"](report)
+
+
+def test_evidence_is_recorded_and_absent_when_a_check_records_none(sample_audit_markdown: tuple[str, str]) -> None:
+    document = json.loads(sample_audit_markdown[1])
+    acr001 = [f for f in document["findings"] if f["code"] == "ACR001"]
+    assert {f["evidence"]["properties.adminUserEnabled"] for f in acr001} == {"true", "false"}
+    assert all("evidence" not in f for f in document["findings"] if f["code"] == "KV001")

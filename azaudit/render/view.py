@@ -90,6 +90,7 @@ class Row:
     item: str
     message: str
     suppressed_by: str
+    observed: str  # the evidence, "key = value; ..." ('' when the check records none)
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,9 @@ def _row(report: Report, finding: Finding) -> Row:
         item=finding.item or "",
         message=finding.message,
         suppressed_by=finding.suppressed_by or "",
+        observed="; ".join(f"{k} = {v}" for k, v in sorted(finding.evidence.items()))
+        if isinstance(finding.evidence, dict)
+        else "",
     )
 
 

@@ -44,7 +44,10 @@ def admin_user_enabled(ctx: CheckContext) -> Iterator[Outcome]:
     - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_AdminAccountDisabled_Modify.json
     """
     for registry in ctx.inventory.registries:
+        evidence = {"properties.adminUserEnabled": "true" if registry.admin_user_enabled else "false"}
         if registry.admin_user_enabled:
-            yield Outcome.failed(registry, "the admin user is enabled: a shared password can push and pull everything")
+            yield Outcome.failed(
+                registry, "the admin user is enabled: a shared password can push and pull everything", evidence=evidence
+            )
         else:
-            yield Outcome.passed(registry, "the admin user is disabled")
+            yield Outcome.passed(registry, "the admin user is disabled", evidence=evidence)

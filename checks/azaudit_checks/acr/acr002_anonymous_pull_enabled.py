@@ -44,9 +44,12 @@ def anonymous_pull_enabled(ctx: CheckContext) -> Iterator[Outcome]:
     - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_AnonymousPullDisabled_Modify.json
     """
     for registry in ctx.inventory.registries:
+        evidence = {"properties.anonymousPullEnabled": "true" if registry.anonymous_pull_enabled else "false"}
         if registry.anonymous_pull_enabled:
             yield Outcome.failed(
-                registry, "anonymous pull is enabled: anyone who reaches the registry can pull every image"
+                registry,
+                "anonymous pull is enabled: anyone who reaches the registry can pull every image",
+                evidence=evidence,
             )
         else:
-            yield Outcome.passed(registry, "pulls require authentication")
+            yield Outcome.passed(registry, "pulls require authentication", evidence=evidence)
