@@ -46,6 +46,8 @@ _REGISTRY_BLOB = re.compile(r"^/v2/.+/blobs/", re.IGNORECASE)
 _REGISTRY_TOKEN = re.compile(r"^/oauth2/(exchange|token)$", re.IGNORECASE)
 # Login-server DNS suffixes of every cloud (azaudit/clouds.py): the token exchange goes nowhere else.
 _REGISTRY_SUFFIXES = (".azurecr.io", ".azurecr.cn", ".azurecr.us")
+# A segment's parameters: ``;`` up to the end of the segment.
+_PATH_PARAMETERS = re.compile(r";[^/]*")
 # Resource actions (ARM answers them on POST only): listKeys, listCredentials, listSecrets,
 # listAdminKeys, regenerateCredential, generateCredentials, regenerateKey, rotateKey...
 _ACTION = re.compile(r"^(list\w+|list|regenerate\w*|generate\w*|rotate\w*|revoke\w*|reset\w*)$", re.IGNORECASE)
@@ -97,6 +99,19 @@ def refusal(method: str, url: str) -> str | None:
         verb == "POST" and (_RESOURCE_GRAPH.match(path) or _token_exchange(url, path))
     ):
         return f"azaudit only reads: {verb} is not allowed"
+    # A segment's parameters (``blobs;x=1``, RFC 3986) are dropped by servers that route on the
+    # Servlet API, Spring, Jetty and some proxies: judge the path they resolve as well.
+    # ``..;`` is ``..`` there: resolve again once the parameters are gone.
+    stripped = posixpath.normpath(_PATH_PARAMETERS.sub("", path))
+    for judged in (path, stripped) if stripped != path else (path,):
+        reason = _read_refusal(judged)
+        if reason:
+            return reason
+    return None
+
+
+def _read_refusal(path: str) -> str | None:
+    """Why a GET of this normalised path would read a secret, content or an action, or None."""
     if _REGISTRY_BLOB.match(path):
         return "registry blobs (image layers and configs) are never downloaded: only metadata is read"
     action = _action_segment(path)

@@ -1,0 +1,113 @@
+"""An attacker's review of the promises of docs/security.md, on the committed code.
+
+Each test plants one attack (a URL a hostile answer can make azaudit send, a hostile display
+name in a copy of the sample tenant) and asserts the safe outcome through the real code path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from azaudit import secret_guard
+from azaudit.cli import app
+from azaudit.errors import SecretReadRefusedError
+from tests.conftest import SAMPLE_TENANT
+
+runner = CliRunner()
+
+
+# ---------------------------------------------------------------------------- path parameters
+
+
+# RFC 3986 lets a segment carry parameters after ';' (``/blobs;x=1``); servers built on the Servlet
+# API, Spring, Jetty and several proxies drop them when they route, so ``blobs;x=1`` is ``blobs``
+# there. The guard must judge the path such a server resolves, not only the literal one.
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://reg1.azurecr.io/v2/app/blobs;x=1/sha256:" + "a" * 64,
+        "https://reg1.azurecr.io/v2/app/blobs;/sha256:" + "a" * 64,
+        "https://reg1.azurecr.io/v2/app/blobs%3Bx/sha256:" + "a" * 64,
+        "https://kv-prod.vault.azure.net/secrets;v=1/db-password",
+        "https://kv-prod.vault.azure.net/secrets/db-password;v=1",
+        "https://kv-prod.vault.azure.net/keys/..;/secrets/db-password",
+        "https://kv-prod.vault.azure.net/keys/..;x=1/secrets/db-password/0123",
+        "https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry"
+        "/registries/reg1/listCredentials;x=1",
+        "https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault"
+        "/vaults/kv/secrets;x/db-password",
+        "https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerInstance"
+        "/containerGroups/g/containers/c/logs;tail=10",
+    ],
+)
+def test_path_parameters_cannot_slip_a_secret_read_past_the_guard(url: str) -> None:
+    with pytest.raises(SecretReadRefusedError):
+        secret_guard.enforce("GET", url)
+
+
+def test_metadata_reads_with_a_semicolon_stay_allowed() -> None:
+    """Only what a parameter-stripping server would resolve to a secret read is refused."""
+    secret_guard.enforce("GET", "https://reg1.azurecr.io/acr/v1/app/_tags/v1;x=1")
+    secret_guard.enforce("GET", "https://kv-prod.vault.azure.net/secrets;x=1?api-version=7.5")
+
+
+# ---------------------------------------------------------------------------- newer outputs
+
+ATTACK = "##vso[task.setvariable variable=PWNED]1\x1b[31m\u202e"
+
+
+def _plant_display_names(tenant: Path) -> None:
+    """Every subscription and management group display name ends with the attack."""
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "displayName" and isinstance(item, str):
+                    value[key] = item + ATTACK
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for path in (tenant / "subscriptions.json", tenant / "management-groups.json"):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        walk(document)
+        path.write_text(json.dumps(document), encoding="utf-8")
+
+
+def _assert_not_obeyed(text: str) -> None:
+    for line in re.split(r"\r\n|\r|\n", text):
+        start = line.find("##vso[")
+        ours = line.startswith(("##vso[task.logissue ", "##vso[task.uploadsummary]"))
+        assert start < 0 or (start == 0 and ours), line
+        assert "##[" not in line, line
+    assert "\x1b" not in text and "\u202e" not in text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-m", "contoso-landing-zones", "-f", "html", "--framework", "mcsb-v1"],
+        ["--compact", "--framework", "cis-azure-3.0.0", "--source", "graph", "--verbose"],
+    ],
+    ids=["html-management-group", "compact-frameworks-graph"],
+)
+def test_hostile_display_names_in_the_newer_outputs(tmp_path: Path, args: list[str]) -> None:
+    """Subscription display names reach the HTML report's scope, the framework views, the compact
+    table and the verbose progress on stderr: shown, never obeyed by the agent or the terminal."""
+    tenant = tmp_path / "tenant"
+    shutil.copytree(SAMPLE_TENANT, tenant)
+    _plant_display_names(tenant)
+    result = runner.invoke(app, ["subscription", "--replay", str(tenant), *args], env={"TF_BUILD": "True"})
+    assert result.exit_code == 1, result.output
+    assert "**vso[task.setvariable variable=PWNED]1\\x1b[31m" in result.stdout  # the name reached the report
+    _assert_not_obeyed(result.stdout)
+    _assert_not_obeyed(result.stderr)
