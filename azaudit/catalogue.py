@@ -39,6 +39,7 @@ SERVICES: dict[str, str] = {
     "LOG": "Monitor",
     "RBAC": "Authorization",
     "DEF": "Defender for Cloud",
+    "IMG": "Running images",
 }
 
 SECTIONS = {

@@ -20,6 +20,7 @@ from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.security import SecurityCenter
 
 from azaudit.clouds import Cloud
+from azaudit.registry_plane import RegistryPlane
 from azaudit.transport import GuardedTransport
 
 C = TypeVar("C")
@@ -106,6 +107,19 @@ class Clients:
 
     def security(self, subscription_id: str) -> SecurityCenter:
         return self._mgmt(SecurityCenter, subscription_id)
+
+    def registry_plane(self, login_server: str) -> RegistryPlane:
+        """The data-plane client of one audited registry (``login_server`` as ARM reported it and
+        the transport allows it: see :meth:`GuardedTransport.allow_registries`)."""
+        host = login_server.lower()
+        return self._cached(
+            "registry-plane", host, lambda: RegistryPlane(host, self.credential, self.transport, **self._retry)
+        )
+
+    def run_state(self, kind: str, build: Callable[[], C]) -> C:
+        """One object per run (per collection process) of ``kind``, shared by collector threads:
+        what joins records of two datasets as they arrive (see ``azaudit/collect/images.py``)."""
+        return self._cached("run-state", kind, build)
 
     def secrets(self, vault_uri: str) -> SecretClient:
         """A data-plane client for one vault (its challenge policy asks for the vault audience)."""

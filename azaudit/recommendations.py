@@ -25,10 +25,8 @@ MANUAL_ITEMS: dict[str, tuple[str, ...]] = {
         "Vulnerabilities found in registry images are triaged against the container groups that run them "
         "(Defender for Cloud sub-assessments; not yet joined by azaudit).",
     ),
-    "approved-images": ("Images are signed (Notary Project) and signatures are verified before deployment.",),
-    "image-integrity": (
-        "Running containers use the current digest of their tag (out-of-date images need the registry data plane).",
-    ),
+    "approved-images": ("Signatures are verified before deployment (AKS with Ratify, or the pipeline).",),
+    "image-integrity": ("Images from registries outside the audited scope are kept current by their owners.",),
     "least-privilege-runtime": (
         "Images declare a non-root USER when the container group sets no runAsUser (visible only in the image).",
     ),

@@ -49,6 +49,14 @@ class RbacSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     min_subscription_owners: OwnerCount = 2
 
 
+ImageAgeDays = Annotated[int, msgspec.Meta(ge=1, le=DAYS)]
+
+
+class ImageSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    # IMG005: a running manifest created longer ago than this is stale (its base misses patches).
+    max_age_days: ImageAgeDays = 90
+
+
 class Suppression(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Accept one known FAIL: the finding is reported as SKIPPED, with the reason, until
     ``expires``. ``resource`` is an ARM id or a glob on resource names (``acr-legacy-*``).
@@ -73,6 +81,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     registries: RegistrySettings = RegistrySettings()
     keyvault: KeyVaultSettings = KeyVaultSettings()
     rbac: RbacSettings = RbacSettings()
+    images: ImageSettings = ImageSettings()
     suppress: tuple[Suppression, ...] = ()
 
     def expired(self, today: dt.date) -> tuple[Suppression, ...]:

@@ -113,14 +113,21 @@ class RequestStats:
         self.in_flight = 0
         self.peak_in_flight = 0
 
-    def started(self, method: str, url: str, authenticated: bool = True) -> None:
-        kind = request_kind(method, url) if authenticated else "bearer challenge (Key Vault, 401 expected)"
+    def started(self, method: str, url: str, authenticated: bool = True, registry: bool = False) -> None:
+        """Count a request. An unauthenticated one is Key Vault's bearer challenge, or (``registry``)
+        a registry's sign-in: the SDK's token exchange, or the read that draws its 401."""
+        if authenticated:
+            kind = request_kind(method, url)
+        elif registry:
+            kind = "registry sign-in (token exchange, or the read answered 401 before it)"
+        else:
+            kind = "bearer challenge (Key Vault, 401 expected)"
         with self._lock:
             self.total += 1
             self.by_kind[kind] += 1
             if authenticated:
                 self.by_url[f"{method.upper()} {url}"] += 1
-            else:
+            elif not registry:
                 self.challenges += 1
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
@@ -416,7 +423,8 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         for key, value in self._timeouts.items():
             kwargs.setdefault(key, value)
         seconds = float(kwargs["read_timeout"])
-        self.stats.started(method, url, authenticated="Authorization" in request.headers)
+        registry = (urlsplit(url).hostname or "").rstrip(".").lower() in self._registries
+        self.stats.started(method, url, authenticated="Authorization" in request.headers, registry=registry)
         deadline = _WATCHDOG.watch(seconds)
         _state.deadline = deadline
         try:

@@ -41,6 +41,7 @@ PREFIX_TYPES = {
         "Microsoft.Resources/subscriptions",
     },
     "DEF": {"Microsoft.Resources/subscriptions"},
+    "IMG": {"Microsoft.ContainerInstance/containerGroups"},
 }
 
 

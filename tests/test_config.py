@@ -44,7 +44,7 @@ def suppression(check: str = "ACR001", resource: str = "contosolegacyacr", reaso
             "[registries]\naproved = ['x.azurecr.io']\n",
             ["unknown key `registries.aproved`", "expected one of: approved"],
         ),
-        ("[registry]\napproved = []\n", ["unknown key `registry`", "registries, keyvault, rbac, suppress"]),
+        ("[registry]\napproved = []\n", ["unknown key `registry`", "registries, keyvault, rbac, images, suppress"]),
         # a malformed value names the key and shows the expected form
         (
             "[registries]\napproved = 'contoso.azurecr.io'\n",

@@ -22,6 +22,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 from tools import armbodies
 from tools.scenarios import DEV, LEGACY, PROD, SANDBOX, TENANT, acr
 from tools.scenarios import defender as defender_scenarios
+from tools.scenarios import images as image_scenarios
 from tools.scenarios import resource_graph as graph_scenarios
 
 ARM = "https://management.azure.com"
@@ -596,7 +597,7 @@ def container_groups() -> None:
         [
             container(
                 "jobs",
-                "contosodevacr.azurecr.io/jobs/runner",
+                "contosomlacr.azurecr.io/jobs/runner",
                 env=[{"name": "RUNNER_TOKEN"}, {"name": "RETRIES", "value": "3"}],
                 port=None,
             ),
@@ -1904,6 +1905,13 @@ def resource_graph() -> None:
         write(name, description, interactions)
 
 
+def images() -> None:
+    # What the container groups run (tools/scenarios/images.py): each listed group's GET with its
+    # instance view, and the audited registries' data planes. Runs after the lists are written.
+    for name, description, interactions in image_scenarios.fixtures(_destination, lambda gid: url(gid, "aci")):
+        write(name, description, interactions)
+
+
 def main(out: Path = OUT) -> None:
     global _destination
     _destination = out
@@ -1916,6 +1924,7 @@ def main(out: Path = OUT) -> None:
     vaults()
     rbac()
     defender()
+    images()
     resource_graph()
 
 

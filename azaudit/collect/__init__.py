@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
 
 from azaudit.clients import Clients
-from azaudit.collect import aci, acr, defender, graph_source, keyvault, monitor, rbac
+from azaudit.collect import aci, acr, defender, graph_source, images, keyvault, monitor, rbac
 from azaudit.collect.scheduler import Progress, run_tasks
 from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Task
@@ -23,7 +23,7 @@ from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
 from azaudit.runconfig import Source
 
-SERVICES: tuple[ModuleType, ...] = (acr, aci, keyvault, monitor, rbac, defender)
+SERVICES: tuple[ModuleType, ...] = (acr, aci, keyvault, monitor, rbac, defender, images)
 
 SPECS: tuple[DatasetSpec, ...] = tuple(spec for service in SERVICES for spec in service.DATASETS)
 

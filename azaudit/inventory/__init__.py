@@ -19,6 +19,7 @@ from azaudit.inventory.acr import CacheRule, KnownRegistry, Registry, RegistryTo
 from azaudit.inventory.common import Subscription, subscription_of
 from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
 from azaudit.inventory.defender import DefenderPlan
+from azaudit.inventory.images import ContainerGroupView, ImageArtifact
 from azaudit.inventory.keyvault import Key, KeyVault, Secret, SecretListing
 from azaudit.inventory.monitor import DiagnosticSetting
 from azaudit.inventory.rbac import (
@@ -60,6 +61,8 @@ class Inventory(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     identities: tuple[UserAssignedIdentity, ...] = ()
     identity_directory: tuple[KnownIdentity, ...] = ()  # of subscriptions other shards audit
     defender_plans: tuple[DefenderPlan, ...] = ()
+    container_group_views: tuple[ContainerGroupView, ...] = ()
+    image_artifacts: tuple[ImageArtifact, ...] = ()
     errors: tuple[CollectionError, ...] = ()
     notes: tuple[CollectionNote, ...] = ()
 
@@ -183,6 +186,29 @@ class Inventory(msgspec.Struct, frozen=True, kw_only=True, dict=True):
 
     def defender_plans_of(self, subscription_id: str) -> tuple[DefenderPlan, ...]:
         return tuple(p for p in self.defender_plans if p.subscription_id.lower() == subscription_id.lower())
+
+    @functools.cached_property
+    def _views_by_group(self) -> Mapping[str, ContainerGroupView]:
+        return {view.id.lower(): view for view in self.container_group_views}
+
+    def view_of(self, group_id: str) -> ContainerGroupView | None:
+        """The instance view of a container group, when its GET answered."""
+        return self._views_by_group.get(group_id.lower())
+
+    @functools.cached_property
+    def _artifacts_by_image(self) -> Mapping[tuple[str, str, str | None, str | None], ImageArtifact]:
+        found = {}
+        for artifact in self.image_artifacts:
+            repository_tag_digest = artifact.id.rsplit("/images/", 1)[-1]
+            name, _, digest = repository_tag_digest.rpartition("@")
+            repository, _, tag = name.rpartition(":")
+            key = (artifact.login_server.lower(), repository, tag or None, digest or None)
+            found[key] = artifact
+        return found
+
+    def artifact_of(self, registry: str, repository: str, tag: str | None, digest: str | None) -> ImageArtifact | None:
+        """What the registry said about one image reference (registry host lower case)."""
+        return self._artifacts_by_image.get((registry.lower(), repository, tag, digest))
 
     def errors_for(self, datasets: Iterable[Dataset]) -> tuple[CollectionError, ...]:
         wanted = set(datasets)

@@ -31,6 +31,8 @@ class Dataset(enum.Enum):
     ROLE_DEFINITIONS = "role-definitions"
     IDENTITIES = "identities"
     DEFENDER_PLANS = "defender-plans"
+    CONTAINER_GROUP_VIEWS = "container-group-views"  # instance view of each container group (GET per group)
+    REGISTRY_IMAGES = "registry-images"  # registry data plane: tags, manifests, signatures of running images
 
 
 class CollectionError(msgspec.Struct, frozen=True, kw_only=True):

@@ -9,9 +9,10 @@ does live.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
@@ -27,6 +28,12 @@ VAULT_AUTHORITIES = {
     "vault.azure.cn": "https://login.chinacloudapi.cn",
     "vault.usgovcloudapi.net": "https://login.microsoftonline.us",
 }
+
+# Registry login-server DNS suffixes (the data plane answers a request without a token with a challenge).
+REGISTRY_SUFFIXES = ("azurecr.io", "azurecr.cn", "azurecr.us")
+_REGISTRY_PATH = re.compile(
+    r"^/(?:acr/v1/(?P<meta>.+?)/_(?:tags|manifests)(?:/|$)|v2/(?P<pull>.+?)/(?:manifests|referrers|tags)/)"
+)
 
 STATUS_REASONS = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}
 
@@ -55,6 +62,21 @@ class ReplayAdapter(BaseAdapter):  # type: ignore[misc]
         return None
 
     @staticmethod
+    def registry_challenge(host: str, path: str) -> RecordedResponse | None:
+        """The registry's ``401`` to a data-plane read without a token, naming the scope the read
+        needs (``repository:<name>:metadata_read`` for ``/acr/v1``, ``:pull`` for ``/v2``), as ACR
+        sends it; the SDK then exchanges tokens (the ``/oauth2`` POSTs are fixtures)."""
+        if not host.endswith(tuple("." + suffix for suffix in REGISTRY_SUFFIXES)):
+            return None
+        match = _REGISTRY_PATH.match(unquote(path))
+        if match is None:
+            return None
+        scope = f"repository:{match['meta']}:metadata_read" if match["meta"] else f"repository:{match['pull']}:pull"
+        header = f'Bearer realm="https://{host}/oauth2/token",service="{host}",scope="{scope}"'
+        body = {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required", "detail": None}]}
+        return RecordedResponse(status=401, headers={"WWW-Authenticate": header}, body=body)
+
+    @staticmethod
     def _refuses(authorization: str | None) -> bool:
         """No token at all, or a replay token of another tenant (other test tokens are accepted)."""
         if authorization is None:
@@ -68,6 +90,10 @@ class ReplayAdapter(BaseAdapter):  # type: ignore[misc]
         host = (urlsplit(url).hostname or "").lower()
         if self._refuses(headers.get("Authorization")):
             challenge = self._challenge(host)
+            if challenge is not None:
+                return challenge
+        if headers.get("Authorization") is None:
+            challenge = self.registry_challenge(host, urlsplit(url).path)
             if challenge is not None:
                 return challenge
         key = request_key(method, url, body)

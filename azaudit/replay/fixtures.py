@@ -84,8 +84,15 @@ def body_digest(key: RequestKey) -> str:
     return "body sha256:" + hashlib.sha256(key[4].encode("utf-8")).hexdigest()[:12] if key[4] else "no body"
 
 
+# What a registry token exchange's Azure AD token reads as when matching: the token itself is never
+# stored (a recording holds no token), so replay matches the exchange on its other fields.
+AAD_TOKEN_STAND_IN = "(the caller's Azure AD access token)"  # noqa: S105 (a stand-in)
+
+
 def request_key(method: str, url: str, body: Any = None) -> RequestKey:
     parts = urlsplit(url)
+    if isinstance(body, dict) and "access_token" in body and parts.path.rstrip("/").endswith("/oauth2/exchange"):
+        body = {**body, "access_token": AAD_TOKEN_STAND_IN}
     if not parts.scheme or not parts.hostname:
         raise ValueError(f"not an absolute URL: {url}")
     query = tuple(

@@ -32,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter
@@ -47,7 +47,7 @@ from azaudit.detect.credentials import (
 )
 from azaudit.errors import UsageError
 from azaudit.inventory.aci import CommandCredential
-from azaudit.replay.fixtures import RequestKey, request_key, sent_body
+from azaudit.replay.fixtures import AAD_TOKEN_STAND_IN, RequestKey, request_key, sent_body
 
 # A fake sample per credential kind: recognisable as fake, classified as the same kind.
 FAKE_SAMPLES = {
@@ -294,6 +294,8 @@ CONTAINER = {
             "runAsGroup": KEEP,
             "seccompProfile": KEEP,
         },
+        # the GET of one group: state, start time and restarts (never events' messages)
+        "instanceView": {"restartCount": KEEP, "currentState": {"state": KEEP, "startTime": KEEP}},
     },
 }
 CONTAINER_GROUP = {
@@ -312,6 +314,7 @@ CONTAINER_GROUP = {
         "encryptionProperties": {"vaultBaseUrl": KEEP, "keyName": KEEP, "keyVersion": KEEP, "identity": KEEP},
         # which kind of volume it is, and the git host: never a file's content or a storage key
         "volumes": {"name": KEEP, "azureFile": {}, "emptyDir": {}, "secret": {}, "gitRepo": {"repository": _git_url}},
+        "instanceView": {"state": KEEP},
     },
 }
 TIMES = {"enabled": KEEP, "nbf": KEEP, "exp": KEEP, "created": KEEP, "updated": KEEP, "recoveryLevel": KEEP}
@@ -428,6 +431,62 @@ SHAPES: tuple[tuple[re.Pattern[str], Shape], ...] = tuple(
 )
 ERROR = {"error": {"code": KEEP, "message": KEEP}, "code": KEEP, "message": KEEP}
 
+# A registry's data plane (``*.azurecr.io``): tag and manifest metadata and signature referrers.
+ATTRIBUTES = {"deleteEnabled": KEEP, "writeEnabled": KEEP, "readEnabled": KEEP, "listEnabled": KEEP}
+REGISTRY_ERRORS = {"errors": {"code": KEEP, "message": KEEP}}
+REGISTRY_TAG = {
+    "registry": KEEP,
+    "imageName": KEEP,
+    "tag": {
+        "name": KEEP,
+        "digest": KEEP,
+        "createdTime": KEEP,
+        "lastUpdateTime": KEEP,
+        "changeableAttributes": ATTRIBUTES,
+    },
+}
+REGISTRY_MANIFEST = {
+    "registry": KEEP,
+    "imageName": KEEP,
+    "manifest": {"digest": KEEP, "createdTime": KEEP, "lastUpdateTime": KEEP, "changeableAttributes": ATTRIBUTES},
+}
+REFERRERS = {
+    "schemaVersion": KEEP,
+    "mediaType": KEEP,
+    "manifests": {"artifactType": KEEP, "digest": KEEP, "mediaType": KEEP},
+}
+REGISTRY_SHAPES: tuple[tuple[re.Pattern[str], Shape], ...] = (
+    (re.compile(r"^/acr/v1/.+/_tags/[^/]+$"), REGISTRY_TAG),
+    (re.compile(r"^/acr/v1/.+/_manifests/[^/]+$"), REGISTRY_MANIFEST),
+    (re.compile(r"^/v2/.+/referrers/[^/]+$"), REFERRERS),
+)
+REGISTRY_SUFFIXES = (".azurecr.io", ".azurecr.cn", ".azurecr.us")
+# Stand-ins for the registry tokens of a token exchange: a recording never holds a token, and
+# replays with these (replay matches the Azure AD token sent on a stand-in: see replay/fixtures.py).
+RECORDED_REFRESH_TOKEN = "recorded-acr-refresh-token-not-a-secret"  # noqa: S105 (a stand-in)
+RECORDED_ACCESS_TOKEN = "recorded-acr-access-token-not-a-secret"  # noqa: S105 (a stand-in)
+
+
+def _registry_host(url: str) -> bool:
+    return (urlsplit(url).hostname or "").lower().rstrip(".").endswith(REGISTRY_SUFFIXES)
+
+
+def _token_exchange(request: requests.PreparedRequest, response: requests.Response) -> dict[str, Any]:
+    """A registry token request and its answer with every token replaced by a stand-in."""
+    form = sent_body(request.body, str(request.headers.get("Content-Type", "")))
+    sent = {key: str(value) for key, value in (form or {}).items() if key in ("grant_type", "service", "scope")}
+    if "access_token" in (form or {}):
+        sent["access_token"] = AAD_TOKEN_STAND_IN
+    if "refresh_token" in (form or {}):
+        sent["refresh_token"] = RECORDED_REFRESH_TOKEN
+    answer: dict[str, Any] = {"status": response.status_code}
+    if 200 <= response.status_code < 300:
+        is_exchange = urlsplit(str(request.url)).path.rstrip("/").endswith("/exchange")
+        answer["body"] = (
+            {"refresh_token": RECORDED_REFRESH_TOKEN} if is_exchange else {"access_token": RECORDED_ACCESS_TOKEN}
+        )
+    return {"request": {"method": str(request.method), "url": str(request.url), "body": sent}, "response": answer}
+
 
 def _keep(value: Any, shape: Shape) -> Any:
     if shape is KEEP:
@@ -450,6 +509,10 @@ def shape_for(url: str) -> Shape:
     """The allow-list of one answer: its items' shape, inside a list body or alone."""
     parts = urlsplit(url)
     path = parts.path.lower().rstrip("/") or "/"
+    if _registry_host(url):
+        raw = unquote(parts.path)
+        found: Shape = next((shape for pattern, shape in REGISTRY_SHAPES if pattern.search(raw)), {})
+        return {**found, **REGISTRY_ERRORS} if isinstance(found, dict) else found
     if (parts.hostname or "").lower().split(".", 1)[-1].startswith("vault."):
         item: Shape = DATA_PLANE_SECRET if re.match(r"^/secrets/?$", path) else {"id": KEEP}
     else:
@@ -497,6 +560,13 @@ class RecordingAdapter(BaseAdapter):  # type: ignore[misc]
         host = (urlsplit(str(request.url)).hostname or "").lower()
         if response.status_code == 401 and ".vault." in host:
             return response  # the bearer challenge: replay plays it itself
+        if _registry_host(str(request.url)):
+            if response.status_code == 401 and "Authorization" not in request.headers:
+                return response  # the registry's challenge: replay plays it itself
+            if urlsplit(str(request.url)).path.rstrip("/") in ("/oauth2/exchange", "/oauth2/token"):
+                with self._lock:
+                    self.interactions.append(_token_exchange(request, response))
+                return response
         answer: dict[str, Any] = {"status": response.status_code}
         try:
             answer["body"] = scrub_body(str(request.url), response.json()) if response.content else None
@@ -530,6 +600,8 @@ class RecordingAdapter(BaseAdapter):  # type: ignore[misc]
             name = parts[2] if len(parts) > 2 and parts[1].lower() == "subscriptions" else "tenant"
             if ".vault." in (urlsplit(record["request"]["url"]).hostname or ""):
                 name = "keyvault-dataplane"
+            if _registry_host(record["request"]["url"]):
+                name = "registry-dataplane"
             by_file[re.sub(r"[^A-Za-z0-9_-]", "_", name)].append(record)
         directory.mkdir(parents=True, exist_ok=True)
         written = []

@@ -3,6 +3,6 @@
 Importing this package registers every check (explicit imports, no path walking).
 """
 
-from azaudit_checks import aci, acr, defender, keyvault, monitor, rbac
+from azaudit_checks import aci, acr, defender, images, keyvault, monitor, rbac
 
-__all__ = ["aci", "acr", "defender", "keyvault", "monitor", "rbac"]
+__all__ = ["aci", "acr", "defender", "images", "keyvault", "monitor", "rbac"]

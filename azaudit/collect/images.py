@@ -1,0 +1,265 @@
+"""What the container groups run: each group's instance view and the audited registries' metadata
+of each running image.
+
+- **Instance view** (``CONTAINER_GROUP_VIEWS``): one ``GET`` per group that runs an image from an
+  audited registry (the list does not carry ``instanceView``): each container's and init
+  container's current state, start time and restart count. Other groups' images are not
+  resolvable, and their groups are not read again.
+- **Registry metadata** (``REGISTRY_IMAGES``): only images from registries ARM listed in the
+  audited scope are read, each distinct (registry, repository, tag, digest) once per run, through
+  the registry's data plane (:mod:`azaudit.registry_plane`): tag → digest and last update, the
+  manifest's creation time, its Notary Project signature referrers. Registries and container groups
+  arrive in any order; a small per-run join (:class:`ImageJoin`) hands out each group's instance
+  view and each lookup as soon as both the registry and an image from it are known. A registry
+  that refuses (a token exchange or a read answered 401/403, as an ABAC registry does without
+  Container Registry Repository Reader) is one collection error for that registry and a failure
+  on each of its images: their checks report ERROR, never PASS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+import msgspec
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+
+from azaudit.clients import Clients
+from azaudit.collect.sdk import get, text
+from azaudit.collect.spec import DatasetSpec, Per
+from azaudit.collect.tasks import Collected, Task, UnusableShape, describe_failure
+from azaudit.detect.image_ref import ImageReference, parse_image_reference
+from azaudit.inventory.aci import ContainerGroup
+from azaudit.inventory.acr import Registry
+from azaudit.inventory.coverage import CollectionError, Dataset
+from azaudit.inventory.images import ContainerGroupView, ContainerRuntime, ImageArtifact, looked_up_tag
+from azaudit.registry_plane import RegistryPlane
+
+# ---------------------------------------------------------------------------------------- instance view
+
+
+def _when(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return None
+
+
+def _runtime(definition: Any, init: bool) -> ContainerRuntime:
+    view = get(definition, "instance_view")
+    count = get(view, "restart_count")
+    return ContainerRuntime(
+        name=text(get(definition, "name")) or "",
+        init=init,
+        image=text(get(definition, "image")) or "",
+        state=text(get(view, "current_state", "state")),
+        start_time=_when(get(view, "current_state", "start_time")),
+        restart_count=count if isinstance(count, int) else None,
+    )
+
+
+def view_record(group: Any, listed: ContainerGroup) -> ContainerGroupView:
+    if get(group, "containers") is None:
+        raise UnusableShape("its properties are null, missing or hold no containers")
+    containers = [_runtime(c, init=False) for c in get(group, "containers") or ()]
+    containers += [_runtime(c, init=True) for c in get(group, "init_containers") or ()]
+    return ContainerGroupView(
+        id=listed.id,
+        name=listed.name,
+        subscription_id=listed.subscription_id,
+        state=text(get(group, "instance_view", "state")),
+        containers=tuple(containers),
+    )
+
+
+def instance_view(clients: Clients, group: ContainerGroup) -> Task:
+    def run() -> Collected:
+        client = clients.container_instance(group.subscription_id)
+        answer = client.container_groups.get(group.resource_group, group.name)
+        return Collected(records=[view_record(answer, group)])
+
+    return Task(Dataset.CONTAINER_GROUP_VIEWS, group.subscription_id, "containerGroups.get", run, group.id, group.name)
+
+
+def group_images(clients: Clients, group: ContainerGroup) -> Task:
+    """Make ``group``'s images known to the join (no request): its instance view and the lookups
+    of its images follow once a registry they come from is known."""
+
+    def run() -> Collected:
+        return Collected(followups=clients.run_state("images", ImageJoin).add_group(clients, group))
+
+    return Task(Dataset.CONTAINER_GROUP_VIEWS, group.subscription_id, "group images", run, group.id, group.name)
+
+
+# ---------------------------------------------------------------------------------------- registry metadata
+
+Image = tuple[str, str | None, str | None]  # repository, tag looked up, digest
+
+
+class ImageJoin:
+    """Pairs audited registries with the container groups that run images from them, as either
+    arrives, and hands out each group's instance view and each distinct image lookup once. A group
+    that runs nothing from an audited registry is never read again (its images are not
+    resolvable, whatever its instance view says)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._registries: dict[str, Registry] = {}
+        self._waiting: dict[str, list[tuple[ContainerGroup, Image]]] = {}
+        self._viewed: set[str] = set()
+        self._issued: set[tuple[str, str, str | None, str | None]] = set()
+
+    def add_registry(self, clients: Clients, registry: Registry) -> list[Task]:
+        host = registry.login_server.lower()
+        with self._lock:
+            self._registries.setdefault(host, registry)
+            waiting = self._waiting.pop(host, [])
+            return [t for group, image in waiting for t in self._issue(clients, group, self._registries[host], image)]
+
+    def add_group(self, clients: Clients, group: ContainerGroup) -> list[Task]:
+        tasks: list[Task] = []
+        with self._lock:
+            for container in group.containers:
+                reference = _reference(container.image)
+                if reference is None:
+                    continue
+                image = (reference.repository, looked_up_tag(reference.tag, reference.digest), reference.digest)
+                registry = self._registries.get(reference.registry)
+                if registry is None:
+                    self._waiting.setdefault(reference.registry, []).append((group, image))
+                else:
+                    tasks += self._issue(clients, group, registry, image)
+        return tasks
+
+    def _issue(self, clients: Clients, group: ContainerGroup, registry: Registry, image: Image) -> list[Task]:
+        tasks = []
+        if group.id.lower() not in self._viewed:
+            self._viewed.add(group.id.lower())
+            tasks.append(instance_view(clients, group))
+        key = (registry.login_server.lower(), *image)
+        if key not in self._issued:
+            self._issued.add(key)
+            tasks.append(lookup(clients, registry, *image))
+        return tasks
+
+
+def _reference(image: str) -> ImageReference | None:
+    try:
+        return parse_image_reference(image)
+    except ValueError:
+        return None
+
+
+def artifact_id(registry_id: str, repository: str, tag: str | None, digest: str | None) -> str:
+    return f"{registry_id}/images/{repository}:{tag or ''}@{digest or ''}"
+
+
+def registry_images(clients: Clients, registry: Registry) -> Task:
+    """Make ``registry`` known to the join (no request): the lookups of images already seen from
+    it follow."""
+
+    def run() -> Collected:
+        allowed = clients.transport.allow_registries([registry.login_server])
+        if not allowed:
+            return Collected()  # not a registry host of the audited cloud: its images stay unresolved
+        return Collected(followups=clients.run_state("images", ImageJoin).add_registry(clients, registry))
+
+    return Task(Dataset.REGISTRY_IMAGES, registry.subscription_id, "registry images", run, registry.id, registry.name)
+
+
+def lookup(clients: Clients, registry: Registry, repository: str, tag: str | None, digest: str | None) -> Task:
+    identity = artifact_id(registry.id, repository, tag, digest)
+    shown = (
+        f"{registry.login_server.lower()}/{repository}" + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+    )
+
+    def run() -> Collected:
+        plane = clients.registry_plane(registry.login_server)
+        base = ImageArtifact(
+            id=identity,
+            name=shown,
+            subscription_id=registry.subscription_id,
+            registry_id=registry.id,
+            login_server=registry.login_server.lower(),
+            repository=repository,
+            reference=tag or digest or "",
+        )
+        if plane.failure is not None:
+            return Collected(records=[_failed(base, plane.failure)])
+        try:
+            return Collected(records=[_read(plane, base, tag, digest)])
+        except (ClientAuthenticationError, HttpResponseError) as exc:
+            status = getattr(exc, "status_code", None)
+            if status not in (401, 403):
+                raise
+            _, reason = describe_failure(exc)
+            if (registry.role_assignment_mode or "").lower() == "abacrepositorypermissions":
+                reason += (
+                    " (the registry uses ABAC repository permissions: reading it needs Container Registry "
+                    "Repository Reader and Catalog Lister)"
+                )
+            with plane.lock:
+                first = plane.failure is None
+                plane.failure = plane.failure or reason
+            error = CollectionError(
+                dataset=Dataset.REGISTRY_IMAGES,
+                subscription_id=registry.subscription_id,
+                resource_id=registry.id,
+                resource_name=registry.name,
+                operation="registry data plane",
+                status_code=status,
+                reason=reason,
+            )
+            return Collected(records=[_failed(base, reason)], errors=[error] if first else [])
+
+    return Task(Dataset.REGISTRY_IMAGES, registry.subscription_id, "registry data plane", run, identity, shown)
+
+
+def _failed(base: ImageArtifact, reason: str) -> ImageArtifact:
+    return msgspec.structs.replace(base, failure=reason)
+
+
+def _read(plane: RegistryPlane, base: ImageArtifact, tag: str | None, digest: str | None) -> ImageArtifact:
+    fields: dict[str, Any] = {}
+    if tag is not None:
+        try:
+            tag_props = plane.client.get_tag_properties(base.repository, tag)
+        except ResourceNotFoundError:
+            fields["tag_found"] = False
+        else:
+            fields |= {
+                "tag_found": True,
+                "tag_digest": text(tag_props.digest),
+                "tag_updated_on": _when(tag_props.last_updated_on),
+            }
+    manifest = digest or fields.get("tag_digest")
+    if manifest:
+        fields["manifest_digest"] = manifest
+        try:
+            props = plane.client.get_manifest_properties(base.repository, manifest)
+        except ResourceNotFoundError:
+            fields["manifest_found"] = False
+        else:
+            fields["manifest_found"] = True
+            fields["manifest_created_on"] = _when(props.created_on)
+            fields["signatures"] = plane.signatures(base.repository, manifest)
+    return msgspec.structs.replace(base, **fields)
+
+
+DATASETS = (
+    DatasetSpec(
+        Dataset.CONTAINER_GROUP_VIEWS,
+        {ContainerGroupView: "container_group_views"},
+        Per.RECORD,
+        group_images,
+        follows=ContainerGroup,
+    ),
+    DatasetSpec(
+        Dataset.REGISTRY_IMAGES,
+        {ImageArtifact: "image_artifacts"},
+        Per.RECORD,
+        registry_images,
+        follows=Registry,
+        parents=(Dataset.REGISTRIES, Dataset.CONTAINER_GROUPS, Dataset.CONTAINER_GROUP_VIEWS),
+    ),
+)

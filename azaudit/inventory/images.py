@@ -1,0 +1,62 @@
+"""What the container groups run: each container's state from its group's instance view, the
+registry's metadata of each running image (tag, manifest, signatures)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+
+class ContainerRuntime(msgspec.Struct, frozen=True, kw_only=True):
+    """One container or init container as the group's instance view shows it."""
+
+    name: str
+    init: bool
+    image: str
+    state: str | None = None  # Running, Waiting, Terminated (currentState.state)
+    start_time: dt.datetime | None = None  # currentState.startTime
+    restart_count: int | None = None
+
+
+class ContainerGroupView(msgspec.Struct, frozen=True, kw_only=True):
+    """A container group's instance view (``GET`` of one group: the list does not carry it)."""
+
+    id: str  # the container group's id
+    name: str
+    subscription_id: str
+    state: str | None = None  # instanceView.state of the group
+    containers: tuple[ContainerRuntime, ...] = ()
+
+
+class ImageArtifact(msgspec.Struct, frozen=True, kw_only=True):
+    """What an audited registry's data plane says about one image reference a container runs,
+    read once per (registry, repository, tag or digest).
+
+    ``tag_found`` / ``manifest_found`` are None when not asked (no tag; the manifest of a tag that
+    is gone), False when the registry answered 404. ``signatures`` counts the Notary Project
+    signature referrers of the manifest (None: not read). ``failure`` says why the registry could
+    not be read (a refused token exchange, a 403); then nothing else is known.
+    """
+
+    id: str  # {registry id}/images/{repository}@{reference}
+    name: str  # {login server}/{repository}:{tag} or @{digest}
+    subscription_id: str  # the registry's
+    registry_id: str
+    login_server: str
+    repository: str
+    reference: str  # the tag, or the digest when the image names no tag
+    tag_found: bool | None = None
+    tag_digest: str | None = None
+    tag_updated_on: dt.datetime | None = None
+    manifest_digest: str | None = None
+    manifest_found: bool | None = None
+    manifest_created_on: dt.datetime | None = None
+    signatures: int | None = None
+    failure: str | None = None
+
+
+def looked_up_tag(tag: str | None, digest: str | None) -> str | None:
+    """The tag an image reference runs: its tag, ``latest`` when it names neither tag nor digest
+    (Docker's default), none when it is pinned by digest alone."""
+    return tag if tag is not None or digest is not None else "latest"

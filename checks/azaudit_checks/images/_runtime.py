@@ -1,0 +1,166 @@
+"""What the image checks share: each container of each audited group, joined with its instance
+view, its audited registry and what that registry's data plane said about its image."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
+
+from azaudit.catalogue import CheckContext
+from azaudit.detect.image_ref import ImageReference, parse_image_reference, quoted
+from azaudit.inventory.aci import Container, ContainerGroup
+from azaudit.inventory.acr import Registry
+from azaudit.inventory.coverage import CollectionError, Dataset
+from azaudit.inventory.images import ContainerRuntime, ImageArtifact, looked_up_tag
+from azaudit.model import Outcome
+
+# What every image check reads (the collection errors of each become ERROR for what they cover).
+RUNTIME = (Dataset.CONTAINER_GROUPS, Dataset.REGISTRIES, Dataset.CONTAINER_GROUP_VIEWS, Dataset.REGISTRY_IMAGES)
+
+
+class RunningImage(NamedTuple):
+    group: ContainerGroup
+    container: Container
+    kind: str  # "container" or "init container"
+    runtime: ContainerRuntime | None
+    reference: ImageReference | None
+    registry: Registry | None
+    artifact: ImageArtifact | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.container.name}"
+
+    def drifted(self) -> bool:
+        """True when the container runs a tag (no digest) that was updated after it started: the
+        digest it runs is not the one the tag names now, and is not known."""
+        artifact, runtime, reference = self.artifact, self.runtime, self.reference
+        return bool(
+            reference is not None
+            and reference.digest is None
+            and artifact is not None
+            and artifact.tag_updated_on is not None
+            and runtime is not None
+            and runtime.start_time is not None
+            and artifact.tag_updated_on > runtime.start_time
+        )
+
+    def running_digest(self) -> str | None:
+        """The digest the container runs: its pinned digest, or its tag's digest when the tag has
+        not moved since the container started."""
+        if self.reference is None or self.artifact is None:
+            return None
+        if self.reference.digest is not None:
+            return self.reference.digest
+        return None if self.drifted() else self.artifact.tag_digest
+
+
+def running_images(ctx: CheckContext) -> Iterator[RunningImage]:
+    registries = {r.login_server.lower(): r for r in ctx.inventory.registries if r.login_server}
+    for group in ctx.inventory.container_groups:
+        view = ctx.inventory.view_of(group.id)
+        for container in group.containers:
+            runtime = None
+            if view is not None:
+                runtime = next(
+                    (c for c in view.containers if c.name == container.name and c.init == container.init), None
+                )
+            try:
+                reference: ImageReference | None = parse_image_reference(container.image)
+            except ValueError:
+                reference = None
+            registry = registries.get(reference.registry) if reference is not None else None
+            artifact = None
+            if reference is not None and registry is not None:
+                tag = looked_up_tag(reference.tag, reference.digest)
+                artifact = ctx.inventory.artifact_of(reference.registry, reference.repository, tag, reference.digest)
+            kind = "init container" if container.init else "container"
+            yield RunningImage(group, container, kind, runtime, reference, registry, artifact)
+
+
+def unreadable_registry(host: str, subscription_id: str, errors: Sequence[CollectionError]) -> str | None:
+    """Why a registry of the audited subscriptions may be the image's though the inventory lacks
+    it: its ARM record was unusable, or the registry list of the group's own subscription was not
+    read. Only a host under an Azure Container Registry suffix can be an audited registry."""
+    name, _, suffix = host.partition(".")
+    if not suffix.startswith("azurecr."):
+        return None
+    for error in errors:
+        if error.dataset is not Dataset.REGISTRIES:
+            continue
+        if error.resource_id and error.resource_name.lower() == name:
+            return f"registry {error.resource_name} of the audited subscriptions could not be read ({error.reason})"
+        if not error.resource_id and error.subscription_id.lower() == subscription_id.lower():
+            return "a subscription's registries could not be listed, so whether it comes from an audited one is unknown"
+    return None
+
+
+def unresolved(image: RunningImage, errors: Sequence[CollectionError] = ()) -> Outcome | None:
+    """The outcome when nothing about the image can be judged: SKIPPED when it is not resolvable
+    (an image from a registry outside the audit, a reference that cannot be parsed), ERROR when its
+    audited registry could not be read. None when the registry's answer is there."""
+    group, name = image.group, image.container.name
+    if image.reference is None:
+        return Outcome.skipped(
+            group,
+            f"not resolvable: {image.label}'s image reference {quoted(image.container.image)} "
+            "cannot be parsed (ACI002)",
+            item=name,
+        )
+    if image.registry is None:
+        lost = unreadable_registry(image.reference.registry, image.group.subscription_id, errors)
+        if lost is not None:
+            return Outcome.errored(
+                group,
+                f"not assessed: {image.label} runs {quoted(image.reference.original)}, and {lost}",
+                item=name,
+            )
+        return Outcome.skipped(
+            group,
+            f"not resolvable: {image.label} runs {quoted(image.reference.original)} from "
+            f"{quoted(image.reference.registry)}, which is not a registry in the audited subscriptions",
+            item=name,
+        )
+    if image.artifact is None:
+        return Outcome.errored(
+            group,
+            f"not assessed: the registry {image.registry.name} was not asked about {image.label}'s image "
+            f"{quoted(image.reference.original)} (its login server is not a registry host of the audited cloud, "
+            "or the group's instance view was not read)",
+            item=name,
+        )
+    if image.artifact.failure is not None:
+        return Outcome.errored(
+            group,
+            f"not assessed: registry {image.registry.name} could not be read for {image.label}'s image "
+            f"{quoted(image.reference.original)}: {image.artifact.failure}",
+            item=name,
+        )
+    return None
+
+
+def gone(image: RunningImage) -> Outcome | None:
+    """SKIPPED when the image's tag or manifest no longer exists (IMG004 reports it)."""
+    artifact = image.artifact
+    if artifact is not None and (artifact.tag_found is False or artifact.manifest_found is False):
+        return Outcome.skipped(
+            image.group,
+            f"not assessed: {image.label}'s image {quoted(artifact.name)} is no longer in its registry (IMG004)",
+            item=image.container.name,
+        )
+    return None
+
+
+def unknown_digest(image: RunningImage) -> Outcome:
+    """SKIPPED for a tag that moved after the container started: the digest it runs is unknown."""
+    return Outcome.skipped(
+        image.group,
+        f"not assessed: {image.label} runs a tag that was updated after it started, so the digest it runs is "
+        "unknown (IMG002)",
+        item=image.container.name,
+    )
+
+
+def when(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "an unknown time"
