@@ -9,14 +9,16 @@ from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
+from typer.testing import CliRunner
 
+from azaudit.cli import app
 from azaudit.errors import ConfigError
 from azaudit.model import Status
 from azaudit.render import FORMATS
 from azaudit.reports.finish import with_fail_on
 from azaudit.runconfig import ExpiredSuppressions
 from azaudit.settings import parse_settings
-from tests.conftest import audit_replay
+from tests.conftest import SAMPLE_TENANT, audit_replay
 
 CONFIG = """
 [[suppress]]
@@ -109,3 +111,28 @@ def test_evidence_is_recorded_and_absent_when_a_check_records_none(sample_audit_
     acr001 = [f for f in document["findings"] if f["code"] == "ACR001"]
     assert {f["evidence"]["properties.adminUserEnabled"] for f in acr001} == {"true", "false"}
     assert all("evidence" not in f for f in document["findings"] if f["code"] == "KV001")
+
+
+def test_cli_expired_suppressions_fail_is_one_line_and_warn_writes_the_register(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    base = [
+        "subscription",
+        "--replay",
+        str(SAMPLE_TENANT),
+        "--config",
+        str(config),
+        "--select",
+        "ACR",
+        "--select",
+        "KV",
+    ]
+    refused = CliRunner().invoke(app, [*base, "-f", "json"])
+    assert refused.exit_code == 2 and refused.stdout == ""
+    assert "expired on 2020-01-01" in refused.stderr and "Traceback" not in refused.stderr
+    target = tmp_path / "r.html"
+    warned = CliRunner().invoke(app, [*base, "--expired-suppressions", "warn", "-f", "html", "-o", str(target)])
+    assert warned.exit_code == 1, warned.stderr
+    assert "warning: the suppression of KV001 for 'kv-dev-shared' expired on 2020-01-01" in warned.stderr
+    html = target.read_text(encoding="utf-8")
+    assert "<td>KV001</td><td>kv-dev-shared</td><td>nobody renewed this</td><td>2020-01-01</td>" in html
+    assert "<td>expired: not applied</td>" in html and "<td>SEC-1234</td>" in html
