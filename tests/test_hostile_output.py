@@ -32,7 +32,7 @@ from azaudit.render.escape import Output, json_text, neutralise
 from tests.conftest import CANARY_MARK, SAMPLE_TENANT
 
 HERE = Path(__file__).parent
-FORMATS = ("table", "markdown", "json", "sarif", "junit", "csv", "ocsf")
+FORMATS = ("table", "markdown", "html", "json", "sarif", "junit", "csv", "ocsf")
 runner = CliRunner()
 
 # What an attacker with write access to one resource (or an Azure error it provokes) can say.
@@ -100,7 +100,7 @@ def reports(hostile: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     each format printed on stdout again by ``azaudit report``."""
     out = tmp_path_factory.mktemp("reports")
     args = ["subscription", "--replay", str(hostile), "-f", "json", "-o", str(out / "r.json")]
-    for fmt in ("table", "markdown", "sarif", "junit", "csv", "ocsf"):
+    for fmt in ("table", "markdown", "html", "sarif", "junit", "csv", "ocsf"):
         args += ["--report", f"{fmt}={out / ('r.' + fmt)}"]
     audit = runner.invoke(app, args, env={"TF_BUILD": "True"})
     assert audit.exit_code == 1, audit.output
@@ -312,6 +312,12 @@ def test_markdown_renders_tenant_text_as_text(reports: dict[str, Any]) -> None:
             assert row.count("<td") in (0, len(re.findall(r"<th[ >]", table.split("</tr>")[0])))
 
 
+def test_html_renders_tenant_text_as_text(reports: dict[str, Any]) -> None:
+    text = reports["files"]["html"]
+    assert "<img" not in text and "aci-dev-debug&lt;img src=x onerror=alert(1)&gt;&lt;U+202E&gt;gpj.exe" in text
+    assert 'href="https://evil.example' not in text and text.count("<script") == 1
+
+
 def test_csv_defuses_formulas_and_quotes_semicolons(reports: dict[str, Any]) -> None:
     text = reports["files"]["csv"]
     rows = list(csv.reader(io.StringIO(text)))
@@ -371,7 +377,7 @@ def test_a_lone_surrogate_in_a_name_renders_in_every_format(tmp_path: Path) -> N
 
     _edit(tenant / "contoso-dev" / "containerinstance.json", plant)
     args = ["subscription", "--replay", str(tenant), "-f", "json", "-o", str(tmp_path / "r.json")]
-    for fmt in ("table", "markdown", "sarif", "junit", "csv", "ocsf"):
+    for fmt in ("table", "markdown", "html", "sarif", "junit", "csv", "ocsf"):
         args += ["--report", f"{fmt}={tmp_path / ('r.' + fmt)}"]
     result = runner.invoke(app, args)
     assert result.exit_code == 1, result.output
@@ -398,7 +404,7 @@ def test_a_malformed_answer_never_quotes_an_env_value(tmp_path: Path) -> None:
     shutil.copytree(SAMPLE_TENANT, tenant)
     _edit(tenant / "contoso-prod" / "containerinstance.json", _plant_env_object)
     args = ["subscription", "--replay", str(tenant), "--verbose", "-f", "json", "-o", str(tmp_path / "r.json")]
-    for fmt in ("table", "markdown", "sarif", "junit", "csv", "ocsf"):
+    for fmt in ("table", "markdown", "html", "sarif", "junit", "csv", "ocsf"):
         args += ["--report", f"{fmt}={tmp_path / ('r.' + fmt)}"]
     result = runner.invoke(app, args, env={"TF_BUILD": "True"})
     assert result.exit_code == 1
