@@ -40,7 +40,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import msgspec
 import requests
@@ -86,9 +86,16 @@ def request_kind(method: str, url: str) -> str:
             provider_at = i
     host = parts.hostname or ""
     prefix = "" if host.startswith("management.") else "{data-plane}"
+    registry = _REGISTRY_READ.match(unquote(parts.path))
+    if registry is not None:
+        # a registry's data plane: one kind per operation, whatever the repository and tag
+        return f"{method.upper()} {prefix}/{registry['api']}/{{}}/{registry['operation']}/{{}}"
     if not host.startswith("management.") and len(shaped) > 1:
         shaped[1:2] = ["{}"]
     return f"{method.upper()} {prefix}/{'/'.join(shaped)}"
+
+
+_REGISTRY_READ = re.compile(r"^/(?P<api>acr/v1|v2)/.+/(?P<operation>_tags|_manifests|referrers|manifests|blobs)/[^/]+$")
 
 
 class RequestCounts(msgspec.Struct, frozen=True):

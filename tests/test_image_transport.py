@@ -10,7 +10,7 @@ from azaudit.clouds import CLOUDS, CloudName
 from azaudit.errors import ForeignHostError, SecretReadRefusedError
 from azaudit.replay import ReplayCredential
 from azaudit.replay.adapter import ReplayAdapter, replay_session
-from azaudit.transport import GuardedTransport, destination_refusal, registry_host
+from azaudit.transport import GuardedTransport, destination_refusal, registry_host, request_kind
 
 PUBLIC = CLOUDS[CloudName.PUBLIC]
 CHINA = CLOUDS[CloudName.CHINA]
@@ -62,3 +62,13 @@ def test_downloading_a_blob_through_the_sdk_is_refused_before_sending() -> None:
     client = ContainerRegistryClient("https://contosoprodacr.azurecr.io", ReplayCredential(), transport=transport)
     with pytest.raises(SecretReadRefusedError, match="blobs"):
         client.download_blob("web", "sha256:" + "a" * 64)
+
+
+def test_registry_reads_are_counted_by_operation_not_by_repository() -> None:
+    tag = request_kind(
+        "GET", "https://contosoprodacr.azurecr.io/acr/v1/web%2Ffrontend/_tags/1.8.0?api-version=2021-07-01"
+    )
+    other = request_kind("GET", "https://contosoprodacr.azurecr.io/acr/v1/jobs%2Frunner/_tags/latest")
+    assert tag == other == "GET {data-plane}/acr/v1/{}/_tags/{}"
+    referrers = request_kind("GET", "https://contosoprodacr.azurecr.io/v2/web/frontend/referrers/sha256:" + "a" * 64)
+    assert referrers == "GET {data-plane}/v2/{}/referrers/{}"
