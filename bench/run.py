@@ -37,10 +37,12 @@ import time
 from pathlib import Path
 
 from azaudit.audit import run_audit
+from azaudit.collect import graph_source
+from azaudit.collect.pool import process_count
 from azaudit.replay import ReplayAdapter, ReplayCredential
-from azaudit.runconfig import DEFAULT_CONCURRENCY, RunConfig
+from azaudit.runconfig import DEFAULT_CONCURRENCY, RunConfig, Source
 from bench.network import SimulatedNetwork, simulated_session
-from bench.synthetic import SyntheticTenant
+from bench.synthetic import GraphAdapter, SyntheticTenant
 
 
 def peak_rss_mb() -> float:
@@ -58,11 +60,18 @@ def cpu_seconds() -> float:
 
 
 def run_memory(
-    subscriptions: int, per_subscription: int, latency: float, jitter: float, concurrency: int
+    subscriptions: int,
+    per_subscription: int,
+    latency: float,
+    jitter: float,
+    concurrency: int,
+    source: Source = Source.ARM,
 ) -> dict[str, object]:
-    tenant = SyntheticTenant(subscriptions, per_subscription)
-    network = SimulatedNetwork(ReplayAdapter(tenant.responses, "synthetic"), latency=latency, jitter=jitter)
-    config = RunConfig(concurrency=concurrency, working_directory=Path("/nonexistent"))
+    graph = graph_source.resolve(source, subscriptions) is Source.GRAPH
+    tenant = SyntheticTenant(subscriptions, per_subscription, graph=graph)
+    adapter = GraphAdapter(tenant) if graph else ReplayAdapter(tenant.responses, "synthetic")
+    network = SimulatedNetwork(adapter, latency=latency, jitter=jitter)
+    config = RunConfig(concurrency=concurrency, working_directory=Path("/nonexistent"), source=source)
     gc.collect()
     started = time.perf_counter()
     audit = run_audit(config, session=simulated_session(network), credential=ReplayCredential())
@@ -73,7 +82,7 @@ def run_memory(
         "subscriptions": subscriptions,
         "wall_s": round(wall, 2),
         "requests": stats.total,
-        "expected": tenant.request_count(),
+        "expected": tenant.request_count(process_count(0, subscriptions)),
         "duplicates": sum(1 for n in stats.by_url.values() if n > 1),
         "per_resource": round(stats.total / tenant.resource_count, 2),
         "peak_in_flight": stats.peak_in_flight,
@@ -102,7 +111,13 @@ def _trust(folder: Path, ca_pem: Path, mode: str) -> None:
 
 
 def run_https(
-    subscriptions: int, per_subscription: int, latency: float, jitter: float, concurrency: int, ca: str
+    subscriptions: int,
+    per_subscription: int,
+    latency: float,
+    jitter: float,
+    concurrency: int,
+    ca: str,
+    source: Source = Source.ARM,
 ) -> dict[str, object]:
     from bench.tls_server import Certificates, ServerProcess, resolve_to_loopback
 
@@ -116,11 +131,13 @@ def run_https(
             f"--ca-pem={certificates.ca_pem}",
             f"--latency={latency}",
             f"--jitter={jitter}",
+            *(["--graph"] if graph_source.resolve(source, subscriptions) is Source.GRAPH else []),
+            f"--parts={process_count(0, subscriptions)}",
         ]
     )
     try:
         _trust(folder, certificates.ca_pem, ca)
-        config = RunConfig(concurrency=concurrency, working_directory=Path("/nonexistent"))
+        config = RunConfig(concurrency=concurrency, working_directory=Path("/nonexistent"), source=source)
         gc.collect()
         with resolve_to_loopback(server.port):
             cpu_before = cpu_seconds()
@@ -135,6 +152,7 @@ def run_https(
     resources = int(seen.pop("resources"))  # type: ignore[call-overload]
     return {
         "ca": ca,
+        "source": source.value,
         "resources": resources,
         "subscriptions": subscriptions,
         "wall_s": round(wall, 2),
@@ -170,6 +188,15 @@ def main() -> None:
     parser.add_argument("--jitter", type=float, default=0.01)
     parser.add_argument("--concurrency", type=int, default=None, help="default: the CLI default")
     parser.add_argument("--json", action="store_true", help="one configuration, printed as one JSON line")
+    parser.add_argument(
+        "--source",
+        choices=[s.value for s in Source],
+        default="arm",
+        help="where the audit lists resources (arm: the earlier rows' figures; graph: Azure Resource Graph)",
+    )
+    parser.add_argument(
+        "--per-subscription", type=int, default=None, help="resources per subscription (default: 10 per cent)"
+    )
     args = parser.parse_args()
     concurrency = args.concurrency or DEFAULT_CONCURRENCY
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -188,18 +215,24 @@ def main() -> None:
         )
     for size in sizes:
         subscriptions = 10 if size <= 1000 else size // 100
+        if args.per_subscription:
+            subscriptions = max(1, size // args.per_subscription)
         per_subscription = size // subscriptions
+        source = Source(args.source)
         for mode in modes:
             if args.network == "memory":
-                result = run_memory(subscriptions, per_subscription, args.latency, args.jitter, concurrency)
+                result = run_memory(subscriptions, per_subscription, args.latency, args.jitter, concurrency, source)
             elif args.json or (len(sizes) == 1 and len(modes) == 1):
-                result = run_https(subscriptions, per_subscription, args.latency, args.jitter, concurrency, mode)
+                result = run_https(
+                    subscriptions, per_subscription, args.latency, args.jitter, concurrency, mode, source
+                )
             else:
                 # Each configuration in a fresh process: its own TLS state, peak memory and CPU.
                 line = subprocess.run(  # noqa: S603
                     [
                         *(sys.executable, "-m", "bench.run", "--json", f"--sizes={size}", f"--ca={mode}"),
                         *(f"--latency={args.latency}", f"--jitter={args.jitter}", f"--concurrency={concurrency}"),
+                        *(f"--source={args.source}", f"--per-subscription={per_subscription}"),
                     ],
                     check=True,
                     capture_output=True,

@@ -6,14 +6,26 @@ plane with ``$skiptoken`` and ``maxresults``, keys listed without rotation polic
 read once), 15 user-assigned identities; per subscription: role assignments paged with
 ``nextLink``, custom roles, Defender pricings and the activity-log export. Deterministic.
 Registry bodies come from tools/armbodies.py, the builders the sample tenant uses too.
+
+With ``graph=True`` a run is expected to enumerate through Azure Resource Graph (``--source
+graph``): ``GraphAdapter`` answers its queries for whichever subscriptions they name (each
+collection process asks for its own), pages of 1,000 rows joined by ``$skipToken``, the rows
+being the ARM list items (``armbodies.graph_row``).
 """
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
 
+import requests
+from requests.adapters import BaseAdapter
+
+from azaudit.replay import ReplayAdapter
 from azaudit.replay.credential import REPLAY_TENANT_ID
 from azaudit.replay.fixtures import RecordedResponse, RequestKey, request_key
 from tools import armbodies
@@ -37,13 +49,48 @@ def _ok(body: object) -> RecordedResponse:
     return RecordedResponse(status=200, body=body)
 
 
+# What azaudit/collect/graph_source.py enumerates: the ARM list each query replaces.
+GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
+GRAPH_TYPES = {
+    "microsoft.containerregistry/registries": "registries",
+    "microsoft.containerinstance/containergroups": "containerGroups",
+    "microsoft.keyvault/vaults": "vaults",
+    "microsoft.managedidentity/userassignedidentities": "userAssignedIdentities",
+}
+GRAPH_PAGE = 1000
+
+
+class GraphAdapter(BaseAdapter):  # type: ignore[misc]
+    """The synthetic tenant's answers, Resource Graph queries included (answered for whatever
+    subscriptions they name, as Resource Graph does)."""
+
+    def __init__(self, tenant: SyntheticTenant, source: str = "synthetic") -> None:
+        super().__init__()
+        self._tenant = tenant
+        self._replay = ReplayAdapter(tenant.responses, source)
+        self._source = source
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if request.method == "POST" and urlsplit(str(request.url)).path.lower() == GRAPH_PATH:
+            body = json.loads(request.body or b"{}")
+            key = request_key("POST", str(request.url), body)
+            return ReplayAdapter({key: self._tenant.graph_answer(body)}, self._source).send(request, *args, **kwargs)
+        return self._replay.send(request, *args, **kwargs)
+
+    def close(self) -> None:
+        self._replay.close()
+
+
 class SyntheticTenant:
-    def __init__(self, subscriptions: int, resources_per_subscription: int, seed: int = 7) -> None:
+    def __init__(self, subscriptions: int, resources_per_subscription: int, seed: int = 7, graph: bool = False) -> None:
         self.rng = random.Random(seed)
         self.subscription_ids = [_guid(self.rng) for _ in range(subscriptions)]
         self.per_subscription = resources_per_subscription
         self.responses: dict[RequestKey, RecordedResponse] = {}
         self.resource_count = 0
+        self.graph = graph
+        self._listed: dict[str, list[dict[str, object]]] = {kind: [] for kind in GRAPH_TYPES}
+        self._replaced = 0  # ARM list requests a graph run does not send
         self._build()
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -67,6 +114,44 @@ class SyntheticTenant:
             self._add(current, _ok(body))
             if next_url:
                 current = next_url
+
+    def _list(self, kind: str, url: str, items: list[dict[str, object]], page: int | None = None) -> None:
+        """An ARM list of one enumerated type: its pages, and its items for Resource Graph."""
+        before = len(self.responses)
+        if page is None:
+            self._add(url, _ok({"value": items}))
+        else:
+            self._paged(url, list(items), page)
+        self._replaced += len(self.responses) - before
+        self._listed[kind].extend(items)
+
+    def graph_answer(self, body: Any) -> RecordedResponse:
+        """Resource Graph's answer to a query body azaudit sends (any subset of the subscriptions,
+        as each collection process asks for its own): the rows of those subscriptions, in pages
+        of 1,000 joined by ``$skipToken``."""
+        resource_type = str(body["query"]).split("'")[1]
+        members = {str(s).lower() for s in body["subscriptions"]}
+        rows = [
+            armbodies.graph_row(item, TENANT)
+            for item in self._listed[resource_type]
+            if str(item["id"]).split("/")[2].lower() in members
+        ]
+        token = (body.get("options") or {}).get("$skipToken")
+        number = int(str(token).removeprefix("page")) if token else 0
+        chunk = rows[number * GRAPH_PAGE : (number + 1) * GRAPH_PAGE]
+        following = f"page{number + 1}" if (number + 1) * GRAPH_PAGE < len(rows) else None
+        return _ok(armbodies.graph_page(chunk, len(rows), following))
+
+    def graph_requests(self, parts: int) -> int:
+        """The queries a graph run sends when ``parts`` collection processes each ask for theirs."""
+        ordered = self.subscription_ids
+        total = 0
+        for index in range(parts):
+            members = {s.lower() for s in ordered[index::parts]}
+            for resource_type in GRAPH_TYPES:
+                rows = sum(1 for item in self._listed[resource_type] if str(item["id"]).split("/")[2] in members)
+                total += max(1, -(-rows // GRAPH_PAGE))
+        return total
 
     def _count(self, kind: str) -> int:
         return max(1, round(self.per_subscription * MIX[kind] / 100))
@@ -109,12 +194,21 @@ class SyntheticTenant:
         base = f"{ARM}/subscriptions/{sub}"
         group = f"/subscriptions/{sub}/resourceGroups/rg-app"
         registries = [self._registry(sub, group, i) for i in range(self._count("registries"))]
-        self._add(f"{base}/providers/Microsoft.ContainerRegistry/registries", _ok({"value": registries}))
+        self._list(
+            "microsoft.containerregistry/registries",
+            f"{base}/providers/Microsoft.ContainerRegistry/registries",
+            registries,
+        )
         groups = [self._container_group(group, i) for i in range(self._count("container_groups"))]
-        self._paged(f"{base}/providers/Microsoft.ContainerInstance/containerGroups", groups, 50)
+        self._list(
+            "microsoft.containerinstance/containergroups",
+            f"{base}/providers/Microsoft.ContainerInstance/containerGroups",
+            groups,
+            50,
+        )
         vaults = [self._vault(sub, group, i) for i in range(self._count("vaults"))]
-        self._add(f"{base}/providers/Microsoft.KeyVault/vaults", _ok({"value": vaults}))
-        identities = [
+        self._list("microsoft.keyvault/vaults", f"{base}/providers/Microsoft.KeyVault/vaults", vaults)
+        identities: list[dict[str, object]] = [
             {
                 "id": f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-{i}",
                 "name": f"id-{i}",
@@ -124,7 +218,11 @@ class SyntheticTenant:
             }
             for i in range(self._count("identities"))
         ]
-        self._add(f"{base}/providers/Microsoft.ManagedIdentity/userAssignedIdentities", _ok({"value": identities}))
+        self._list(
+            "microsoft.managedidentity/userassignedidentities",
+            f"{base}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
+            identities,
+        )
         self.resource_count += len(registries) + len(groups) + len(vaults) + len(identities)
         assignments = [
             {
@@ -284,11 +382,13 @@ class SyntheticTenant:
             },
         }
 
-    def request_count(self) -> int:
+    def request_count(self, parts: int = 1) -> int:
         """What the full catalogue needs: every response once (built-in roles are listed through one
         subscription only). No Key Vault bearer challenge: the challenge is seeded from ARM."""
         builtin = sum(1 for key in self.responses if ("$filter", "type eq 'BuiltInRole'") in key[3])
-        return len(self.responses) - (builtin - 1)
+        # a graph run sends its queries instead of the ARM lists they replace (kept for its fallback)
+        graph = self.graph_requests(parts) - self._replaced if self.graph else 0
+        return len(self.responses) - (builtin - 1) + graph
 
     def __iter__(self) -> Iterator[RequestKey]:
         return iter(self.responses)

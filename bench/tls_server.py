@@ -37,6 +37,7 @@ from typing import Any
 
 import requests
 import trustme
+from requests.adapters import BaseAdapter
 
 from azaudit.replay import ReplayAdapter
 from azaudit.replay.fixtures import RecordedResponse, RequestKey
@@ -103,8 +104,9 @@ class FakeAzure:
         idle_seconds: float = 30.0,
         max_seconds: float = 900.0,
         seed: int = 1,
+        adapter: BaseAdapter | None = None,
     ) -> None:
-        self._adapter = ReplayAdapter(responses, source="fake Azure")
+        self._adapter = adapter if adapter is not None else ReplayAdapter(responses, source="fake Azure")
         self._latency = latency
         self._jitter = jitter
         self._rng = random.Random(seed)
@@ -321,22 +323,25 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--jitter", type=float, default=0.0)
     parser.add_argument("--max-seconds", type=float, default=900.0)
+    parser.add_argument("--graph", action="store_true", help="the audit enumerates through Azure Resource Graph")
+    parser.add_argument("--parts", type=int, default=1, help="collection processes (each sends its own queries)")
     args = parser.parse_args()
-    from bench.synthetic import SyntheticTenant
+    from bench.synthetic import GraphAdapter, SyntheticTenant
 
-    tenant = SyntheticTenant(args.subscriptions, args.per_subscription)
+    tenant = SyntheticTenant(args.subscriptions, args.per_subscription, graph=args.graph)
     server = FakeAzure(
         tenant.responses,
         Certificates(ca_pem=args.ca_pem, server_pem=args.server_pem),
         latency=args.latency,
         jitter=args.jitter,
         max_seconds=args.max_seconds,
+        adapter=GraphAdapter(tenant, "fake Azure") if args.graph else None,
     )
 
     def control() -> None:
         for line in sys.stdin:
             if line.strip() == "stats":
-                tenant_size = {"resources": tenant.resource_count, "expected": tenant.request_count()}
+                tenant_size = {"resources": tenant.resource_count, "expected": tenant.request_count(args.parts)}
                 print(json.dumps({**tenant_size, **server.counts.as_dict()}), flush=True)
         server.stop()  # standard input closed: the benchmark is over (or gone)
 

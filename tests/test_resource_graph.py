@@ -12,13 +12,17 @@ from typing import Any
 
 import pytest
 
-from azaudit.audit import Audit
+from azaudit.audit import Audit, run_audit
 from azaudit.backend import open_backend
 from azaudit.collect.graph import graph_query
 from azaudit.collect.graph_source import AUTO_THRESHOLD, resolve
+from azaudit.collect.pool import can_fork
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Status
-from azaudit.runconfig import Source
+from azaudit.replay import ReplayAdapter, ReplayCredential
+from azaudit.runconfig import RunConfig, Source
+from bench.network import SimulatedNetwork, simulated_session
+from bench.synthetic import GraphAdapter, SyntheticTenant
 from tests.conftest import SAMPLE_TENANT, audit_replay, replay_config
 from tools.scenarios import DEV, PROD, SANDBOX
 
@@ -144,3 +148,26 @@ def test_auto_uses_resource_graph_from_ten_subscriptions() -> None:
     assert resolve(Source.AUTO, AUTO_THRESHOLD) is Source.GRAPH
     assert resolve(Source.ARM, 1000) is Source.ARM
     assert resolve(Source.GRAPH, 1) is Source.GRAPH
+
+
+def synthetic_audit(tenant: SyntheticTenant, source: Source, processes: int) -> Audit:
+    adapter = GraphAdapter(tenant) if tenant.graph else ReplayAdapter(tenant.responses, "synthetic")
+    config = RunConfig(processes=processes, concurrency=8, working_directory=Path("/nonexistent"), source=source)
+    session = simulated_session(SimulatedNetwork(adapter))
+    return run_audit(config, session=session, credential=ReplayCredential())
+
+
+@pytest.mark.skipif(not can_fork(), reason="multi-process collection needs fork (Linux)")
+def test_auto_enumerates_a_large_scope_through_resource_graph_in_each_part_with_the_arm_verdicts() -> None:
+    arm_tenant = SyntheticTenant(subscriptions=AUTO_THRESHOLD + 2, resources_per_subscription=10, seed=3)
+    graph_tenant = SyntheticTenant(subscriptions=AUTO_THRESHOLD + 2, resources_per_subscription=10, seed=3, graph=True)
+    by_arm = synthetic_audit(arm_tenant, Source.ARM, processes=1)
+    by_graph = synthetic_audit(graph_tenant, Source.AUTO, processes=2)
+    assert by_graph.report.findings == by_arm.report.findings
+    assert by_graph.inventory.registries == by_arm.inventory.registries
+    assert by_graph.inventory.vaults == by_arm.inventory.vaults
+    # each of the two parts sends one query per type for its own subscriptions; no ARM list
+    graph_kind = "POST /providers/Microsoft.ResourceGraph/resources"
+    assert by_graph.stats.by_kind[graph_kind] == 8
+    assert by_graph.stats.total == graph_tenant.request_count(parts=2)
+    assert not [kind for kind in by_graph.stats.by_kind if kind.endswith("/Microsoft.KeyVault/vaults")]
