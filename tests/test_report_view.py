@@ -7,6 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import msgspec
 import pytest
 from markdown_it import MarkdownIt
 from typer.testing import CliRunner
@@ -19,6 +20,7 @@ from azaudit.reports.finish import with_fail_on
 from azaudit.runconfig import ExpiredSuppressions
 from azaudit.settings import parse_settings
 from tests.conftest import SAMPLE_TENANT, audit_replay
+from tests.test_reports import fixed_report
 
 CONFIG = """
 [[suppress]]
@@ -136,3 +138,20 @@ def test_cli_expired_suppressions_fail_is_one_line_and_warn_writes_the_register(
     html = target.read_text(encoding="utf-8")
     assert "<td>KV001</td><td>kv-dev-shared</td><td>nobody renewed this</td><td>2020-01-01</td>" in html
     assert "<td>expired: not applied</td>" in html and "<td>SEC-1234</td>" in html
+
+
+def test_checks_that_passed_everywhere_are_collapsed_with_no_tenant_or_check_text_in_raw_html() -> None:
+    report = fixed_report()
+    meta = msgspec.structs.replace(report.checks["ACR009"], title="<img src=x onerror=alert(1)>")
+    report = msgspec.structs.replace(
+        report,
+        checks={**report.checks, "ACR009": meta},
+        findings=tuple(f for f in report.findings if f.status is not Status.ERROR),
+        errors=(),
+    )
+    text = FORMATS["markdown"](report)
+    section = text.split("## Checks that passed everywhere", 1)[1].split("\n## ", 1)[0]
+    assert "<details><summary>ACR009: 1 passing finding(s)</summary>" in section
+    assert "**\\<img src=x onerror=alert(1)\\>**" in section  # in Markdown, where escapes work
+    html = MarkdownIt("commonmark").enable("table").render(text)
+    assert "<img" not in html and "| prod | acr-legacy |  | `/subscriptions/" in section
