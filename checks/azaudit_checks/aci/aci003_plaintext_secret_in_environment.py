@@ -41,7 +41,7 @@ def plaintext_secret_in_environment(ctx: CheckContext) -> Iterator[Outcome]:
     `secureValue`.
 
     ```bash
-    az container create --resource-group <rg> --name <group> --image <image> \
+    az container create --resource-group <rg> --name <group> --image <image> \\
       --assign-identity <identity-id> --secure-environment-variables DB_PASSWORD="$DB_PASSWORD"
     ```
 

@@ -32,7 +32,7 @@ def public_ip_address(ctx: CheckContext) -> Iterator[Outcome]:
     public through Application Gateway or Front Door:
 
     ```bash
-    az container create --resource-group <rg> --file container-group.yaml \
+    az container create --resource-group <rg> --file container-group.yaml \\
       --vnet <vnet> --subnet <subnet> --ip-address Private
     ```
 

@@ -34,7 +34,7 @@ def registry_password_credential(ctx: CheckContext) -> Iterator[Outcome]:
     user or the token that was used:
 
     ```bash
-    az container create --resource-group <rg> --name <group> --image <registry>.azurecr.io/<repo>:<tag> \
+    az container create --resource-group <rg> --name <group> --image <registry>.azurecr.io/<repo>:<tag> \\
       --assign-identity <identity-id> --acr-identity <identity-id>
     ```
 

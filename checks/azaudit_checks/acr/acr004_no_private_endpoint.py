@@ -37,8 +37,8 @@ def no_private_endpoint(ctx: CheckContext) -> Iterator[Outcome]:
     public access:
 
     ```bash
-    az network private-endpoint create --name pe-<registry> --resource-group <rg> \
-      --vnet-name <vnet> --subnet <subnet> --group-id registry --connection-name <registry>-pe \
+    az network private-endpoint create --name pe-<registry> --resource-group <rg> \\
+      --vnet-name <vnet> --subnet <subnet> --group-id registry --connection-name <registry>-pe \\
       --private-connection-resource-id "$(az acr show --name <registry> --query id --output tsv)"
     ```
 

@@ -45,8 +45,8 @@ def content_trust_still_enabled(ctx: CheckContext) -> Iterator[Outcome]:
 
     ```bash
     az keyvault certificate create --vault-name <vault> --name <signing-cert> --policy @signing-policy.json
-    notation sign --signature-format cose --plugin azure-kv \
-      --id "$(az keyvault certificate show --vault-name <vault> --name <signing-cert> --query kid --output tsv)" \
+    notation sign --signature-format cose --plugin azure-kv \\
+      --id "$(az keyvault certificate show --vault-name <vault> --name <signing-cert> --query kid --output tsv)" \\
       <registry>.azurecr.io/<repository>@<digest>
     az acr config content-trust update --registry <registry> --status disabled
     ```

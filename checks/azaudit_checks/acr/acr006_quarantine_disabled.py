@@ -35,7 +35,7 @@ def quarantine_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     scanner that marks images as passed:
 
     ```bash
-    az resource update --ids "$(az acr show --name <registry> --query id --output tsv)" \
+    az resource update --ids "$(az acr show --name <registry> --query id --output tsv)" \\
       --set properties.policies.quarantinePolicy.status=enabled
     ```
 

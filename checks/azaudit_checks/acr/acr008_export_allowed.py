@@ -37,7 +37,7 @@ def export_allowed(ctx: CheckContext) -> Iterator[Outcome]:
     existing export pipelines to be deleted first):
 
     ```bash
-    az resource update --ids "$(az acr show --name <registry> --query id --output tsv)" \
+    az resource update --ids "$(az acr show --name <registry> --query id --output tsv)" \\
       --set properties.publicNetworkAccess=Disabled properties.policies.exportPolicy.status=disabled
     ```
 

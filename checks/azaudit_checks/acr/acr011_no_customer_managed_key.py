@@ -36,7 +36,7 @@ def no_customer_managed_key(ctx: CheckContext) -> Iterator[Outcome]:
     new registry with the key, then move the images with `az acr import`.
 
     ```bash
-    az acr create --name <registry> --resource-group <rg> --sku Premium \
+    az acr create --name <registry> --resource-group <rg> --sku Premium \\
       --identity <user-assigned-identity-id> --key-encryption-key <key-vault-key-uri>
     ```
 

@@ -36,8 +36,8 @@ def unsigned_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     deploying:
 
     ```bash
-    notation sign --signature-format cose --plugin azure-kv \
-      --id "$(az keyvault certificate show --vault-name <vault> --name <cert> --query kid --output tsv)" \
+    notation sign --signature-format cose --plugin azure-kv \\
+      --id "$(az keyvault certificate show --vault-name <vault> --name <cert> --query kid --output tsv)" \\
       <registry>.azurecr.io/<repository>@<digest>
     notation verify <registry>.azurecr.io/<repository>@<digest>
     ```

@@ -34,8 +34,8 @@ def stale_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     Rebuild and redeploy the image on a schedule or when its base image is updated:
 
     ```bash
-    az acr task create --registry <registry> --name rebuild-<repository> \
-      --image <repository>:{{.Run.ID}} --context <git-url> --file Dockerfile \
+    az acr task create --registry <registry> --name rebuild-<repository> \\
+      --image <repository>:{{.Run.ID}} --context <git-url> --file Dockerfile \\
       --base-image-trigger-enabled true --schedule "0 3 * * 1"
     ```
 
