@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from azaudit.audit import Audit, run_audit
 from azaudit.backend import open_backend
+from azaudit.cli import app
 from azaudit.collect.graph import graph_query
 from azaudit.collect.graph_source import AUTO_THRESHOLD, resolve
 from azaudit.collect.pool import can_fork
@@ -171,3 +173,27 @@ def test_auto_enumerates_a_large_scope_through_resource_graph_in_each_part_with_
     assert by_graph.stats.by_kind[graph_kind] == 8
     assert by_graph.stats.total == graph_tenant.request_count(parts=2)
     assert not [kind for kind in by_graph.stats.by_kind if kind.endswith("/Microsoft.KeyVault/vaults")]
+
+
+def test_the_cli_audits_the_sample_tenant_through_resource_graph(tmp_path: Path) -> None:
+    runner = CliRunner()
+    reports = {}
+    for source in ("arm", "graph"):
+        out = tmp_path / f"{source}.json"
+        result = runner.invoke(
+            app, ["subscription", "--replay", str(SAMPLE_TENANT), "--source", source, "-f", "json", "-o", str(out)]
+        )
+        reports[source] = (result.exit_code, json.loads(out.read_text()))
+    (arm_code, arm), (graph_code, graph) = reports["arm"], reports["graph"]
+    assert graph_code == arm_code
+    assert [(f["code"], f["resource_id"], f["status"]) for f in graph["findings"]] == [
+        (f["code"], f["resource_id"], f["status"]) for f in arm["findings"]
+    ]
+    assert sum("listed through Azure Resource Graph" in n["message"] for n in graph["notes"]) == 4
+    assert not [n for n in arm["notes"] if "Resource Graph" in n["message"]]
+
+
+def test_an_unknown_source_is_one_line_and_exit_2() -> None:
+    result = CliRunner().invoke(app, ["subscription", "--replay", str(SAMPLE_TENANT), "--source", "ldap"])
+    assert result.exit_code == 2
+    assert "ldap" in result.output and "Traceback" not in result.output
