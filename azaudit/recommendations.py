@@ -1,4 +1,4 @@
-"""The seed recommendations checks serve (from Microsoft's container security articles), and the
+"""The recommendations of the container security guidance that checks serve, and the
 parts of them no control-plane audit can verify, listed in reports as manual items."""
 
 from __future__ import annotations
