@@ -40,8 +40,10 @@ _DATA_PLANE_SECRET = re.compile(r"^/(deleted)?secrets/[^/]+(/(?!versions/?$)[^/]
 _ARM_SECRET = re.compile(r"/providers/microsoft\.keyvault/vaults/[^/]+/secrets/[^/]+/?$", re.IGNORECASE)
 _CONTAINER_LOGS = re.compile(r"/containers/[^/]+/logs/?$", re.IGNORECASE)
 _RESOURCE_GRAPH = re.compile(r"^/providers/microsoft\.resourcegraph/resources/?$", re.IGNORECASE)
-# A registry's blobs (layers, configs): content, never metadata.
-_REGISTRY_BLOB = re.compile(r"^/v2/.+/blobs/", re.IGNORECASE)
+# A registry's blobs (layers, configs): content, never metadata. The route ends in
+# ``blobs/{digest}`` or ``blobs/uploads[/...]``; ``blobs`` elsewhere is a repository path component
+# (``/v2/hub/blobs/nginx/referrers/{digest}`` is the referrers of the repository ``hub/blobs/nginx``).
+_REGISTRY_BLOB = re.compile(r"^/v2/.+/blobs/(?:[^/]+|uploads(?:/.*)?)$", re.IGNORECASE)
 # The registry token exchange (AAD access token -> ACR refresh token -> ACR access token).
 _REGISTRY_TOKEN = re.compile(r"^/oauth2/(exchange|token)$", re.IGNORECASE)
 # Login-server DNS suffixes of every cloud (azaudit/clouds.py): the token exchange goes nowhere else.

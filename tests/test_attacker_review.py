@@ -111,3 +111,50 @@ def test_hostile_display_names_in_the_newer_outputs(tmp_path: Path, args: list[s
     assert "**vso[task.setvariable variable=PWNED]1\\x1b[31m" in result.stdout  # the name reached the report
     _assert_not_obeyed(result.stdout)
     _assert_not_obeyed(result.stderr)
+
+
+# ---------------------------------------------------------------------------- registry data plane
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("https://reg1.azurecr.io/v2/hub/blobs/nginx/referrers/sha256:" + "a" * 64, False),
+        ("https://reg1.azurecr.io/v2/hub/blobs/nginx/manifests/1.27.3", False),
+        ("https://reg1.azurecr.io/v2/hub/blobs/nginx/tags/list", False),
+        ("https://reg1.azurecr.io/v2/hub/blobs/nginx/blobs/sha256:" + "a" * 64, True),
+        ("https://reg1.azurecr.io/v2/blobs/blobs/sha256:" + "a" * 64, True),
+        ("https://reg1.azurecr.io/v2/hub/nginx/blobs/uploads", True),
+        ("https://reg1.azurecr.io/v2/hub/nginx/blobs/uploads/3f2a?_state=x", True),
+    ],
+)
+def test_blobs_is_a_route_only_at_the_end_of_the_path(url: str, refused: bool) -> None:
+    """``blobs`` is a valid repository path component: only ``.../blobs/{digest}`` (or an upload)
+    is content."""
+    assert (secret_guard.refusal("GET", url) is not None) is refused
+
+
+def test_a_repository_named_blobs_does_not_end_the_audit(tmp_path: Path) -> None:
+    """Anyone who can push ``hub/blobs/nginx`` to an audited registry and run it in a container
+    group made the guard refuse its signature referrers, which ended the whole audit with exit 2
+    and no report. Its metadata is read like any other image's."""
+    tenant = tmp_path / "tenant"
+    shutil.copytree(SAMPLE_TENANT, tenant)
+    for path in (tenant / "registries" / "contosodevacr.json", tenant / "contoso-dev" / "containerinstance.json"):
+        text = path.read_text(encoding="utf-8")
+        assert "hub/nginx" in text or "hub%2Fnginx" in text
+        path.write_text(
+            text.replace("hub/nginx", "hub/blobs/nginx").replace("hub%2Fnginx", "hub%2Fblobs%2Fnginx"), encoding="utf-8"
+        )
+    report = tmp_path / "r.json"
+    result = runner.invoke(app, ["subscription", "--replay", str(tenant), "-q", "-f", "json", "-o", str(report)])
+    assert result.exit_code == 1, result.output
+    document = json.loads(report.read_text(encoding="utf-8"))
+    # the container 'proxy' of aci-dev-jobs runs contosodevacr.azurecr.io/hub/blobs/nginx:1.27.3
+    images = {
+        f["code"]: f
+        for f in document["findings"]
+        if f["code"].startswith("IMG") and f["resource_name"] == "aci-dev-jobs" and f["item"] == "proxy"
+    }
+    assert images and all(f["status"] in ("PASS", "FAIL") for f in images.values()), images
+    assert "2 Notary Project signature(s)" in images["IMG003"]["message"]
