@@ -32,9 +32,12 @@ def public_ip_address(ctx: CheckContext) -> Iterator[Outcome]:
     public through Application Gateway or Front Door:
 
     ```bash
-    az container create --resource-group <rg> --file container-group.yaml \\
+    az container create --resource-group <rg> --name <group> --image <image> \\
       --vnet <vnet> --subnet <subnet> --ip-address Private
     ```
+
+    From a YAML file, set `ipAddress.type: Private` and `subnetIds` in the file instead: with
+    `--file`, `az container create` ignores `--vnet`, `--subnet` and `--ip-address`.
 
     ## Decisions
     An absent `ipAddress` means the group has no IP address at all: it passes. No Azure Policy

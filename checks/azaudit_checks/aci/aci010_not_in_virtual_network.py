@@ -32,8 +32,11 @@ def not_in_virtual_network(ctx: CheckContext) -> Iterator[Outcome]:
     Redeploy the group into a subnet delegated to `Microsoft.ContainerInstance/containerGroups`:
 
     ```bash
-    az container create --resource-group <rg> --file container-group.yaml --vnet <vnet> --subnet <subnet>
+    az container create --resource-group <rg> --name <group> --image <image> --vnet <vnet> --subnet <subnet>
     ```
+
+    From a YAML file, set `subnetIds` (and `ipAddress.type: Private`) in the file instead: with
+    `--file`, `az container create` ignores `--vnet` and `--subnet`.
 
     ## Decisions
     Azure Policy's built-in definition "Azure Container Instance container group should deploy

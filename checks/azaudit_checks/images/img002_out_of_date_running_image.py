@@ -39,7 +39,7 @@ def out_of_date_running_image(ctx: CheckContext) -> Iterator[Outcome]:
 
     ```bash
     az acr repository show --name <registry> --image <repository>:<tag> --query digest --output tsv
-    az container restart --resource-group <group> --name <container-group>
+    az container restart --resource-group <rg> --name <container-group>
     ```
 
     ## Decisions
