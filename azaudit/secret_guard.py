@@ -8,8 +8,9 @@ uses, in every mode (live, replay, benchmark), so no code path can read a value 
   other action can run;
 - an action name (``listKeys``, ``listCredentials``, ``regenerateCredential``,
   ``generateCredentials``... any ``list*``, ``generate*``, ``regenerate*``) where a collection
-  name belongs is refused even as a ``GET``: the service would reject it, and it must never be
-  tried;
+  name belongs is refused even as a ``GET`` (except on a registry's data plane, which has no
+  actions and whose paths hold repository names): the service would reject it, and it must never
+  be tried;
 - Key Vault data-plane reads of one secret (``GET /secrets/{name}`` and
   ``/secrets/{name}/{version}``) are refused on any host (a vault's own name, a private-link
   name, a trailing-dot name all reach the same vault), while listing metadata (``/secrets``,
@@ -106,17 +107,19 @@ def refusal(method: str, url: str) -> str | None:
     # ``..;`` is ``..`` there: resolve again once the parameters are gone.
     stripped = posixpath.normpath(_PATH_PARAMETERS.sub("", path))
     for judged in (path, stripped) if stripped != path else (path,):
-        reason = _read_refusal(judged)
+        reason = _read_refusal(judged, registry=_registry_host(url))
         if reason:
             return reason
     return None
 
 
-def _read_refusal(path: str) -> str | None:
+def _read_refusal(path: str, *, registry: bool) -> str | None:
     """Why a GET of this normalised path would read a secret, content or an action, or None."""
     if _REGISTRY_BLOB.match(path):
         return "registry blobs (image layers and configs) are never downloaded: only metadata is read"
-    action = _action_segment(path)
+    # ARM's and Key Vault's actions: a registry's data plane has none, and its paths hold repository
+    # names (``hub/listings``, ``tools/resetter``), written by whoever pushes an image.
+    action = None if registry else _action_segment(path)
     if action is not None:
         return f"{action} is an action, never sent (azaudit never lists keys or credentials)"
     if _DATA_PLANE_SECRET.match(path):
@@ -128,9 +131,12 @@ def _read_refusal(path: str) -> str | None:
     return None
 
 
+def _registry_host(url: str) -> bool:
+    return (urlsplit(url).hostname or "").rstrip(".").lower().endswith(_REGISTRY_SUFFIXES)
+
+
 def _token_exchange(url: str, path: str) -> bool:
-    host = (urlsplit(url).hostname or "").rstrip(".").lower()
-    return bool(_REGISTRY_TOKEN.match(path)) and host.endswith(_REGISTRY_SUFFIXES)
+    return bool(_REGISTRY_TOKEN.match(path)) and _registry_host(url)
 
 
 def enforce(method: str, url: str) -> None:

@@ -134,18 +134,24 @@ def test_blobs_is_a_route_only_at_the_end_of_the_path(url: str, refused: bool) -
     assert (secret_guard.refusal("GET", url) is not None) is refused
 
 
-def test_a_repository_named_blobs_does_not_end_the_audit(tmp_path: Path) -> None:
-    """Anyone who can push ``hub/blobs/nginx`` to an audited registry and run it in a container
-    group made the guard refuse its signature referrers, which ended the whole audit with exit 2
-    and no report. Its metadata is read like any other image's."""
+def _tenant_with_repository(tmp_path: Path, repository: str) -> Path:
+    """The sample tenant with contosodevacr's ``hub/nginx`` (run by aci-dev-jobs's container
+    'proxy') pushed as ``repository`` instead: the registry's answers and the image reference."""
     tenant = tmp_path / "tenant"
     shutil.copytree(SAMPLE_TENANT, tenant)
     for path in (tenant / "registries" / "contosodevacr.json", tenant / "contoso-dev" / "containerinstance.json"):
         text = path.read_text(encoding="utf-8")
         assert "hub/nginx" in text or "hub%2Fnginx" in text
-        path.write_text(
-            text.replace("hub/nginx", "hub/blobs/nginx").replace("hub%2Fnginx", "hub%2Fblobs%2Fnginx"), encoding="utf-8"
-        )
+        text = text.replace("hub/nginx", repository).replace("hub%2Fnginx", repository.replace("/", "%2F"))
+        path.write_text(text, encoding="utf-8")
+    return tenant
+
+
+def test_a_repository_named_blobs_does_not_end_the_audit(tmp_path: Path) -> None:
+    """Anyone who can push ``hub/blobs/nginx`` to an audited registry and run it in a container
+    group made the guard refuse its signature referrers, which ended the whole audit with exit 2
+    and no report. Its metadata is read like any other image's."""
+    tenant = _tenant_with_repository(tmp_path, "hub/blobs/nginx")
     report = tmp_path / "r.json"
     result = runner.invoke(app, ["subscription", "--replay", str(tenant), "-q", "-f", "json", "-o", str(report)])
     assert result.exit_code == 1, result.output
@@ -158,3 +164,33 @@ def test_a_repository_named_blobs_does_not_end_the_audit(tmp_path: Path) -> None
     }
     assert images and all(f["status"] in ("PASS", "FAIL") for f in images.values()), images
     assert "2 Notary Project signature(s)" in images["IMG003"]["message"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://reg1.azurecr.io/acr/v1/team%2Fhub%2Flistings/_tags/1.0?api-version=2021-07-01",
+        "https://reg1.azurecr.io/acr/v1/tools%2Fx%2Fresetter/_manifests/sha256%3A" + "a" * 64,
+        "https://reg1.azurecr.io/v2/hub/rotatelogs/referrers/sha256:" + "a" * 64,
+    ],
+)
+def test_repository_names_on_a_registry_are_not_arm_actions(url: str) -> None:
+    """``listings`` or ``rotatelogs`` is an ordinary repository name; it is no ARM action there."""
+    assert secret_guard.refusal("GET", url) is None
+
+
+def test_arm_actions_stay_refused_whatever_the_host() -> None:
+    for host in ("management.azure.com", "kv-prod.vault.azure.net"):
+        assert secret_guard.refusal("GET", f"https://{host}/subscriptions/s/providers/Microsoft.X/y/z/listKeys")
+
+
+def test_a_repository_named_like_an_action_does_not_end_the_audit(tmp_path: Path) -> None:
+    """An image pushed as ``hub/listings`` (a name any team may choose) made the guard refuse its
+    tag read as an ARM action, which ended the whole audit with exit 2 and no report."""
+    tenant = _tenant_with_repository(tmp_path, "hub/listings")
+    report = tmp_path / "r.json"
+    result = runner.invoke(app, ["subscription", "--replay", str(tenant), "-q", "-f", "json", "-o", str(report)])
+    assert result.exit_code == 1, result.output
+    document = json.loads(report.read_text(encoding="utf-8"))
+    proxy = [f for f in document["findings"] if f["code"] == "IMG003" and f["item"] == "proxy"]
+    assert [f["status"] for f in proxy] == ["PASS"], proxy
