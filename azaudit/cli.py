@@ -539,7 +539,7 @@ def checks_list(
 
 
 @checks_app.command("show")
-def checks_show(code: Annotated[str, typer.Argument(help="A check code, e.g. ACR001.")]) -> None:
+def checks_show(code: Annotated[str, typer.Argument(metavar="CODE", help="A check code, e.g. ACR001.")]) -> None:
     """Print a check's documentation."""
     from azaudit.render.checkdoc import check_markdown
 

@@ -25,6 +25,11 @@ def test_help_has_no_type_placeholders_among_the_options(command: str) -> None:
         assert placeholder not in options, (placeholder, options)
 
 
+def test_checks_show_names_its_argument_as_the_readme_does() -> None:
+    text = runner.invoke(app, ["checks", "show", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "checks show [OPTIONS] {CODE}" in " ".join(text.split())
+
+
 def test_help_shows_square_brackets_as_written() -> None:
     """Rich markup would read [tool.azaudit] as a style tag and drop it."""
     text = runner.invoke(app, ["subscription", "--help"], env={"COLUMNS": "200"}).stdout
