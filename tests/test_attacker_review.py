@@ -17,8 +17,10 @@ from typer.testing import CliRunner
 
 from azaudit import secret_guard
 from azaudit.cli import app
+from azaudit.collect import graph
 from azaudit.errors import SecretReadRefusedError
-from tests.conftest import SAMPLE_TENANT
+from azaudit.runconfig import Source
+from tests.conftest import SAMPLE_TENANT, audit_replay
 
 runner = CliRunner()
 
@@ -194,3 +196,32 @@ def test_a_repository_named_like_an_action_does_not_end_the_audit(tmp_path: Path
     document = json.loads(report.read_text(encoding="utf-8"))
     proxy = [f for f in document["findings"] if f["code"] == "IMG003" and f["item"] == "proxy"]
     assert [f["status"] for f in proxy] == ["PASS"], proxy
+
+
+# ---------------------------------------------------------------------------- Resource Graph
+
+
+def test_a_skip_token_cycle_is_caught_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages whose ``$skipToken`` goes A, B, A, B... were only caught after MAX_PAGES pages (ten
+    thousand POSTs, their rows all held in memory): any token seen before ends the list."""
+    monkeypatch.setattr(graph, "MAX_PAGES", 40)
+    tenant = tmp_path / "tenant"
+    shutil.copytree(SAMPLE_TENANT, tenant)
+    path = tenant / "resourcegraph.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    interactions = document["interactions"]
+    first = next(i for i in interactions if i["response"]["body"].get("$skipToken"))
+    token_a = first["response"]["body"]["$skipToken"]
+    second = next(i for i in interactions if i["request"]["body"]["options"].get("$skipToken") == token_a)
+    second["response"]["body"]["$skipToken"] = "cycle-token-b"
+    third = json.loads(json.dumps(second))
+    third["request"]["body"]["options"]["$skipToken"] = "cycle-token-b"
+    third["response"]["body"]["$skipToken"] = token_a  # back to the second page
+    interactions.append(third)
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+    audit = audit_replay(tenant, source=Source.GRAPH)
+    registries = [n.message for n in audit.inventory.notes if "Resource Graph" in n.message]
+    assert any(
+        "registries: Azure Resource Graph could not list them" in m and "same $skipToken twice" in m for m in registries
+    ), registries

@@ -58,6 +58,7 @@ def graph_query(client: Any, query: str, subscription_ids: Sequence[str], what: 
 def _batch(client: Any, query: str, subscriptions: list[str], what: str) -> list[Mapping[str, Any]]:
     rows: list[Mapping[str, Any]] = []
     token: str | None = None
+    seen: set[str] = set()  # a cycle (A, B, A...) is as endless as a token repeated at once
     for _ in range(MAX_PAGES):
         options: dict[str, Any] = {"$top": PAGE_SIZE, "resultFormat": "objectArray"}
         if token is not None:
@@ -71,8 +72,9 @@ def _batch(client: Any, query: str, subscriptions: list[str], what: str) -> list
             return rows
         if not isinstance(following, str):
             raise UnusableShape(f"the $skipToken of the {what} answer is {shape_of(following)}, not a string")
-        if following == token:
+        if following in seen:
             raise PagingLoopError(f"the {what} answer gave the same $skipToken twice: the list never ends")
+        seen.add(following)
         token = following
     raise PagingLoopError(f"more than {MAX_PAGES} pages in the {what} answer: the list never ends")
 
