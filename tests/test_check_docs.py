@@ -10,6 +10,7 @@ import re
 import pytest
 
 from azaudit import catalogue
+from azaudit.recommendations import RECOMMENDATIONS
 from azaudit.render.checkdoc import check_markdown
 
 CHECKS = catalogue.load()
@@ -36,3 +37,11 @@ def test_fix_commands_keep_their_line_continuations(code: str) -> None:
 def test_the_detector_sees_a_glued_command() -> None:
     assert GLUED.search("az container create --image <image>       --assign-identity <id>")
     assert not GLUED.search("az container create --image <image> \\")
+
+
+def test_a_page_names_the_guidance_recommendations_in_words() -> None:
+    """A compliance reader meets "Protect credentials: ...", not only the tag protect-credentials."""
+    page = check_markdown(CHECKS["ACR005"].meta)
+    line = next(line for line in page.splitlines() if line.startswith("- Container security guidance:"))
+    for tag in CHECKS["ACR005"].meta.recommendations:
+        assert f"{RECOMMENDATIONS[tag]} (`{tag}`)" in line

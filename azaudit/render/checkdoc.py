@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from azaudit.model import CheckMeta
+from azaudit.recommendations import RECOMMENDATIONS
 
 POLICY_URL = "https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyDetailBlade/definitionId/%2Fproviders%2FMicrosoft.Authorization%2FpolicyDefinitions%2F"
 
@@ -13,7 +14,8 @@ def policy_url(guid: str) -> str:
 
 
 def check_markdown(meta: CheckMeta, heading: str = "#") -> str:
-    tags = ", ".join(meta.recommendations) or "-"
+    # the recommendation in words for a compliance reader, its tag for --select-minded tooling
+    tags = "; ".join(f"{RECOMMENDATIONS.get(tag, tag)} (`{tag}`)" for tag in meta.recommendations) or "-"
     mcsb = ", ".join(meta.mcsb) or "-"
     policies = ", ".join(f"[{guid}]({policy_url(guid)})" for guid in meta.policies) or "no built-in definition"
     parts = [
