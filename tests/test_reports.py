@@ -220,7 +220,12 @@ def test_all_six_formats_from_one_run_and_offline_re_rendering(tmp_path: Path) -
 
 
 @pytest.mark.parametrize(
-    ("content", "expected"), [("{", "not a JSON document"), ('{"schema_version": 9}', "schema_version 9")]
+    ("content", "expected"),
+    [
+        ("{", "not a JSON document"),
+        ('{"schema_version": 9}', "schema_version 9"),
+        ('{"version": "2.1.0", "runs": []}', "not an azaudit JSON report (no schema_version)"),
+    ],
 )
 def test_report_command_refuses_bad_files_in_one_line(tmp_path: Path, content: str, expected: str) -> None:
     path = tmp_path / "bad.json"

@@ -61,6 +61,9 @@ def load(text: str | bytes, source: str) -> Report:
         raise ReportFileError(f"{source}: not a JSON document ({exc})") from None
     except msgspec.ValidationError:
         raise ReportFileError(f"{source}: not an azaudit JSON report (expected an object)") from None
+    if "schema_version" not in header:
+        # A SARIF or OCSF file, or another tool's JSON, given where a -f json report is expected
+        raise ReportFileError(f"{source}: not an azaudit JSON report (no schema_version); write one with -f json")
     version = header.get("schema_version")
     if version != SCHEMA_VERSION:
         raise ReportFileError(
