@@ -37,8 +37,8 @@ from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, Expi
 from azaudit.scope.shard import Shard
 
 app = typer.Typer(
-    help="Audit the security of container workloads on Azure: registries, container instances, "
-    "key vaults, logging, RBAC and Defender.",
+    help="Audit the security of container workloads on Azure: registries, container instances and "
+    "the images they run, key vaults, logging, RBAC and Defender.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Help text is shown as written: Rich markup would eat "[tool.azaudit]" and "[[suppress]]".
