@@ -67,7 +67,7 @@ def run_memory(
     concurrency: int,
     source: Source = Source.ARM,
 ) -> dict[str, object]:
-    graph = graph_source.resolve(source, subscriptions) is Source.GRAPH
+    graph = source is Source.GRAPH  # an injected network: auto means arm (graph_source.resolve)
     tenant = SyntheticTenant(subscriptions, per_subscription, graph=graph)
     adapter = GraphAdapter(tenant) if graph else ReplayAdapter(tenant.responses, "synthetic")
     network = SimulatedNetwork(adapter, latency=latency, jitter=jitter)
@@ -131,7 +131,7 @@ def run_https(
             f"--ca-pem={certificates.ca_pem}",
             f"--latency={latency}",
             f"--jitter={jitter}",
-            *(["--graph"] if graph_source.resolve(source, subscriptions) is Source.GRAPH else []),
+            *(["--graph"] if graph_source.resolve(source, subscriptions) is Source.GRAPH else []),  # a live run
             f"--parts={process_count(0, subscriptions)}",
         ]
     )

@@ -25,7 +25,7 @@ from azaudit.replay import ReplayAdapter, ReplayCredential
 from azaudit.runconfig import RunConfig, Source
 from bench.network import SimulatedNetwork, simulated_session
 from bench.synthetic import GraphAdapter, SyntheticTenant
-from tests.conftest import SAMPLE_TENANT, audit_replay, replay_config
+from tests.conftest import CANARY_MARK, SAMPLE_TENANT, audit_replay, replay_config
 from tools.scenarios import DEV, PROD, SANDBOX
 
 GRAPH_FILE = "resourcegraph.json"
@@ -145,11 +145,14 @@ def test_an_unreadable_row_is_error_for_that_resource_alone(tmp_path: Path, grap
     assert not audit.inventory.identities
 
 
-def test_auto_uses_resource_graph_from_ten_subscriptions() -> None:
+def test_auto_uses_resource_graph_from_ten_subscriptions_of_a_live_run() -> None:
     assert resolve(Source.AUTO, AUTO_THRESHOLD - 1) is Source.ARM
     assert resolve(Source.AUTO, AUTO_THRESHOLD) is Source.GRAPH
     assert resolve(Source.ARM, 1000) is Source.ARM
     assert resolve(Source.GRAPH, 1) is Source.GRAPH
+    # replayed, injected or recorded runs: only an explicit --source graph
+    assert resolve(Source.AUTO, 1000, live=False) is Source.ARM
+    assert resolve(Source.GRAPH, 1, live=False) is Source.GRAPH
 
 
 def synthetic_audit(tenant: SyntheticTenant, source: Source, processes: int) -> Audit:
@@ -160,11 +163,13 @@ def synthetic_audit(tenant: SyntheticTenant, source: Source, processes: int) -> 
 
 
 @pytest.mark.skipif(not can_fork(), reason="multi-process collection needs fork (Linux)")
-def test_auto_enumerates_a_large_scope_through_resource_graph_in_each_part_with_the_arm_verdicts() -> None:
+def test_a_large_scope_is_enumerated_through_resource_graph_in_each_part_with_the_arm_verdicts() -> None:
     arm_tenant = SyntheticTenant(subscriptions=AUTO_THRESHOLD + 2, resources_per_subscription=10, seed=3)
     graph_tenant = SyntheticTenant(subscriptions=AUTO_THRESHOLD + 2, resources_per_subscription=10, seed=3, graph=True)
     by_arm = synthetic_audit(arm_tenant, Source.ARM, processes=1)
-    by_graph = synthetic_audit(graph_tenant, Source.AUTO, processes=2)
+    by_graph = synthetic_audit(graph_tenant, Source.GRAPH, processes=2)
+    # auto over an injected network (or a replay) stays on the ARM lists: they answer what was recorded
+    assert synthetic_audit(arm_tenant, Source.AUTO, processes=2).stats.total == arm_tenant.request_count()
     assert by_graph.report.findings == by_arm.report.findings
     assert by_graph.inventory.registries == by_arm.inventory.registries
     assert by_graph.inventory.vaults == by_arm.inventory.vaults
@@ -197,3 +202,15 @@ def test_an_unknown_source_is_one_line_and_exit_2() -> None:
     result = CliRunner().invoke(app, ["subscription", "--replay", str(SAMPLE_TENANT), "--source", "ldap"])
     assert result.exit_code == 2
     assert "ldap" in result.output and "Traceback" not in result.output
+
+
+def test_a_graph_run_records_resource_graph_answers_that_replay_to_the_same_verdicts(
+    tmp_path: Path, graph_audit: Audit
+) -> None:
+    recording = tmp_path / "recording"
+    audit_replay(source=Source.GRAPH, record=recording)
+    text = "".join(path.read_text() for path in recording.rglob("*.json"))
+    assert "Microsoft.ResourceGraph/resources" in text
+    assert CANARY_MARK not in text  # environment values in container group rows are scrubbed too
+    replayed = audit_replay(recording, source=Source.GRAPH)
+    assert verdicts(replayed) == verdicts(graph_audit)

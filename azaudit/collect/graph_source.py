@@ -44,9 +44,12 @@ from azaudit.runconfig import Source
 AUTO_THRESHOLD = 10
 
 
-def resolve(source: Source, subscriptions: int) -> Source:
+def resolve(source: Source, subscriptions: int, live: bool = True) -> Source:
+    """``auto`` as arm or graph. Only a live run that is not recorded picks graph by itself: a
+    replayed or injected network answers what its recording or its author chose (ask for graph
+    with ``--source graph``), and a recording made through the ARM lists replays at any scope."""
     if source is Source.AUTO:
-        return Source.GRAPH if subscriptions >= AUTO_THRESHOLD else Source.ARM
+        return Source.GRAPH if live and subscriptions >= AUTO_THRESHOLD else Source.ARM
     return source
 
 

@@ -37,7 +37,7 @@ from multiprocessing.process import BaseProcess
 
 import msgspec
 
-from azaudit.backend import Backend
+from azaudit.backend import Backend, BackendKind
 from azaudit.clients import Clients
 from azaudit.collect import collect, graph_source, merge
 from azaudit.collect.scheduler import Progress
@@ -262,7 +262,8 @@ def collect_subscriptions(
     is not recorded: the recorder lives in this process), else with this process's threads."""
     processes = process_count(backend.config.processes, len(subscriptions)) if backend.recorder is None else 1
     # auto is decided on the whole run's subscriptions, not on one process's part of them
-    source = graph_source.resolve(backend.config.source, len(subscriptions))
+    live = backend.kind is BackendKind.LIVE and backend.recorder is None
+    source = graph_source.resolve(backend.config.source, len(subscriptions), live)
     if processes > 1:
         return collect_in_processes(backend, subscriptions, datasets, processes, progress, source)
     return collect(clients, subscriptions, datasets, backend.config.concurrency, progress, source=source)

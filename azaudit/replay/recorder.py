@@ -505,10 +505,36 @@ def _keep(value: Any, shape: Shape) -> Any:
     return kept
 
 
+def _graph_rows(rows: Any) -> Any:
+    """Resource Graph rows (``--source graph``): each kept as an item of the ARM list of its type
+    is (a container group's environment values scrubbed the same way), plus its subscription."""
+    if not isinstance(rows, list):
+        return _empty_like(rows)
+    kept = []
+    for row in rows:
+        kind = str(row.get("type", "")).lower() if isinstance(row, dict) else ""
+        item = next((shape for pattern, shape in SHAPES if pattern.search(kind)), ARM)
+        kept.append(_keep(row, {**item, "subscriptionId": KEEP}))
+    return kept
+
+
+GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
+GRAPH_ANSWER: Shape = {
+    **ERROR,
+    "data": _graph_rows,
+    "$skipToken": KEEP,
+    "totalRecords": KEEP,
+    "count": KEEP,
+    "resultTruncated": KEEP,
+}
+
+
 def shape_for(url: str) -> Shape:
     """The allow-list of one answer: its items' shape, inside a list body or alone."""
     parts = urlsplit(url)
     path = parts.path.lower().rstrip("/") or "/"
+    if path == GRAPH_PATH:
+        return GRAPH_ANSWER
     if _registry_host(url):
         raw = unquote(parts.path)
         found: Shape = next((shape for pattern, shape in REGISTRY_SHAPES if pattern.search(raw)), {})
