@@ -129,7 +129,8 @@ def assemble(
     return Inventory(
         subscriptions=tuple(subscriptions),
         errors=tuple(sorted(errors, key=lambda e: (e.subscription_id, e.dataset.value, e.resource_id))),
-        notes=tuple(sorted(notes, key=lambda n: n.resource_id)),
+        # one note however many parts of the run wrote it (each says Resource Graph lags, say)
+        notes=tuple(sorted(dict.fromkeys(notes), key=lambda n: n.resource_id)),
         **fields,  # type: ignore[arg-type]
     )
 
