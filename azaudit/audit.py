@@ -26,6 +26,7 @@ from azaudit.inventory.coverage import Dataset
 from azaudit.replay.recorder import check_destination
 from azaudit.reports.baseline import compare, load_baseline
 from azaudit.reports.model import ExceptionEntry, Report, RunInfo, RunSettings
+from azaudit.reports.runtime import running_containers
 from azaudit.runconfig import ExpiredSuppressions, RunConfig
 from azaudit.scope.selection import Selection, scope_for
 from azaudit.settings import Settings, load_settings, parse_settings
@@ -119,6 +120,7 @@ def run_audit(
         findings=findings,
         errors=inventory.errors,
         notes=inventory.notes,
+        runtime=running_containers(inventory, started) if Dataset.REGISTRY_IMAGES in datasets else None,
     )
     if baseline is not None:
         report = compare(report, baseline, str(config.baseline))

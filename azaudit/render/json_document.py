@@ -18,6 +18,7 @@ from azaudit.inventory.coverage import CollectionError, CollectionNote
 from azaudit.model import CheckMeta, Finding
 from azaudit.render.escape import json_text
 from azaudit.reports.model import BaselineSummary, Report, RunInfo
+from azaudit.reports.runtime import RunningContainer
 
 SCHEMA_VERSION = 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -34,6 +35,9 @@ class ReportDocument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     baseline: BaselineSummary | None = None
     # --framework: the per-control views; absent (not empty) without the option
     frameworks: tuple[FrameworkView, ...] | msgspec.UnsetType = msgspec.UNSET
+    # what runs where: each container, its image's digest, signature, drift and age; absent when
+    # the run did not read the running images (no image check selected)
+    runtime: tuple[RunningContainer, ...] | msgspec.UnsetType = msgspec.UNSET
 
 
 def render(report: Report) -> str:
@@ -47,6 +51,7 @@ def render(report: Report) -> str:
         notes=report.notes,
         baseline=report.baseline,
         frameworks=report.frameworks or msgspec.UNSET,
+        runtime=msgspec.UNSET if report.runtime is None else report.runtime,
     )
     try:
         encoded = msgspec.json.encode(document)

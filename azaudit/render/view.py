@@ -9,6 +9,7 @@ format, named in :data:`SECTIONS`; adding a section is adding its data here and 
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import hashlib
 import importlib.metadata
@@ -21,6 +22,7 @@ from azaudit.model import BaselineState, CheckMeta, Finding, Severity, Status
 from azaudit.recommendations import MANUAL_ITEMS, RECOMMENDATIONS
 from azaudit.render import json_document
 from azaudit.reports.model import ExceptionEntry, Report, RunSettings
+from azaudit.reports.runtime import NO_VULNERABILITY_DATA, RunningContainer
 
 # The sections of both reports, in order; each is templates/<format>/<name>.<suffix>.j2.
 SECTIONS = (
@@ -29,6 +31,7 @@ SECTIONS = (
     "not_assessed",
     "findings",
     "passing",
+    "runtime",
     "fixed",
     "frameworks",
     "exceptions",
@@ -157,6 +160,25 @@ class NotAssessedRow:
 
 
 @dataclass(frozen=True)
+class RuntimeRow:
+    """One running container: what it runs, and each aspect's state or "not assessed"."""
+
+    subscription: str
+    group: str
+    container: str  # "name (init)" for an init container
+    image: str
+    digest: str
+    registry: str
+    signature: str
+    drift: str
+    age: str
+    vulnerabilities: str
+    # "signature, age: not resolvable: registry ghcr.io not audited; ..." ('-': everything assessed),
+    # joined here so that the templates neutralise it as one value
+    reasons: str
+
+
+@dataclass(frozen=True)
 class ReportView:
     tool_version: str
     tenant: str
@@ -184,6 +206,7 @@ class ReportView:
     not_assessed: tuple[NotAssessedRow, ...]
     not_assessed_checks: tuple[str, ...]
     notes: tuple[tuple[str, str], ...]
+    runtime: tuple[RuntimeRow, ...] | None  # None: the run did not read the running images
     failing_checks: tuple[CheckView, ...]
     passing_checks: tuple[CheckView, ...]
     all_checks: tuple[CheckView, ...]
@@ -313,6 +336,38 @@ def _guidance(report: Report) -> tuple[GuidanceRow, ...]:
     return tuple(result)
 
 
+def _day(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value is not None else "an unknown day"
+
+
+def _runtime_row(report: Report, entry: RunningContainer) -> RuntimeRow:
+    missing = entry.not_assessed
+    reasons: dict[str, list[str]] = {}
+    for aspect, reason in missing.items():
+        if aspect != "vulnerabilities":
+            reasons.setdefault(reason, []).append(aspect)
+    drift = {"current": "no", "moved": f"tag moved {_day(entry.tag_updated)}"}.get(entry.drift, "not assessed")
+    return RuntimeRow(
+        subscription=report.subscription_name(entry.subscription_id),
+        group=entry.container_group,
+        container=f"{entry.container} (init)" if entry.init else entry.container,
+        image=entry.image,
+        digest=entry.digest or "not assessed",
+        registry=f"{entry.registry} ({'audited' if entry.registry_audited else 'not audited'})"
+        if entry.registry is not None
+        else "not resolvable",
+        signature="not assessed"
+        if "signature" in missing
+        else (f"signed ({entry.signatures})" if entry.signature == "signed" else entry.signature),
+        drift="not assessed" if "drift" in missing else drift,
+        age="not assessed"
+        if "age" in missing or entry.age_days is None
+        else f"{entry.age_days} days (pushed {_day(entry.created)})",
+        vulnerabilities=missing.get("vulnerabilities", f"not assessed: {NO_VULNERABILITY_DATA}"),
+        reasons="; ".join(f"{', '.join(aspects)}: {reason}" for reason, aspects in reasons.items()) or "-",
+    )
+
+
 def json_sha256(report: Report) -> str:
     """The SHA-256 of the JSON report of ``report`` exactly as ``-f json`` writes it (UTF-8)."""
     return hashlib.sha256(json_document.render(report).encode("utf-8")).hexdigest()
@@ -385,6 +440,7 @@ def build(report: Report) -> ReportView:
         ),
         not_assessed_checks=tuple(sorted({f.code for f in report.findings if f.status is Status.ERROR})),
         notes=tuple((n.resource_name, n.message) for n in report.notes),
+        runtime=None if report.runtime is None else tuple(_runtime_row(report, e) for e in report.runtime),
         failing_checks=tuple(failing_checks),
         passing_checks=tuple(passing_checks),
         all_checks=tuple(checks),

@@ -90,6 +90,7 @@ def load(text: str | bytes, source: str) -> Report:
         errors=document.errors,
         notes=document.notes,
         baseline=document.baseline,
+        runtime=None if document.runtime is msgspec.UNSET else document.runtime,
     )
 
 

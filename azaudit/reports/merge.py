@@ -111,4 +111,6 @@ def merge_reports(named: Sequence[tuple[str, Report]]) -> Report:
         errors=tuple(e for r in reports for e in r.errors),
         notes=tuple(n for r in reports for n in r.notes),
         baseline=None,
+        # what runs where: each job's containers (None when no job read the running images)
+        runtime=None if all(r.runtime is None for r in reports) else tuple(c for r in reports for c in r.runtime or ()),
     )

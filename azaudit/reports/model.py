@@ -11,6 +11,7 @@ from azaudit.frameworks.view import FrameworkView
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import CollectionError, CollectionNote
 from azaudit.model import BaselineState, CheckMeta, Finding, Severity, Status
+from azaudit.reports.runtime import RunningContainer
 
 
 class ExceptionEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,6 +73,8 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     baseline: BaselineSummary | None = None
     # the per-control view of each framework asked for with --framework (derived from the findings)
     frameworks: tuple[FrameworkView, ...] = ()
+    # what runs where (azaudit.reports.runtime); None when the run did not read the running images
+    runtime: tuple[RunningContainer, ...] | None = None
 
     def count_by_status(self) -> Counter[Status]:
         return Counter(f.status for f in self.findings)

@@ -1,0 +1,198 @@
+"""What runs where: each container and init container of the audited container groups, joined
+with its registry's answer about its image (digest, signature, drift, age), and what of it could
+not be assessed and why. A pure function of the inventory, built at audit time so that the JSON
+report carries it and ``azaudit report FILE`` renders it again without Azure.
+
+Vulnerability counts are not collected (Defender for Cloud's findings are not read yet): every
+container says so rather than showing a count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+from azaudit.detect.image_ref import ImageReference, parse_image_reference
+from azaudit.inventory import Inventory
+from azaudit.inventory.aci import Container, ContainerGroup
+from azaudit.inventory.acr import Registry
+from azaudit.inventory.coverage import Dataset
+from azaudit.inventory.images import ContainerRuntime, ImageArtifact, looked_up_tag
+
+# The aspects of a running image the report judges; each is assessed or named in ``not_assessed``.
+ASPECTS = ("digest", "signature", "drift", "age", "vulnerabilities")
+NO_VULNERABILITY_DATA = "vulnerability data not collected"
+
+
+class RunningContainer(msgspec.Struct, frozen=True, kw_only=True):
+    """One container as the report's ``runtime`` block shows it. ``signature`` is ``signed``,
+    ``unsigned`` or ``unknown``; ``drift`` is ``current`` (the container runs what its tag names
+    now), ``moved`` (the tag names another image now) or ``unknown``. ``not_assessed`` maps each
+    aspect that could not be judged (digest, signature, drift, age, vulnerabilities) to why."""
+
+    subscription_id: str
+    container_group: str
+    container_group_id: str
+    container: str
+    init: bool = False
+    image: str  # the reference as the group names it
+    registry: str | None = None  # the registry host, None when the reference cannot be parsed
+    registry_audited: bool = False  # the registry is one of the audited subscriptions'
+    digest: str | None = None  # the digest the container runs, when known
+    state: str | None = None  # Running, Waiting, Terminated (instance view)
+    started: dt.datetime | None = None
+    restarts: int | None = None
+    signature: str = "unknown"
+    signatures: int | None = None  # Notary Project signatures of the digest
+    drift: str = "unknown"
+    tag_digest: str | None = None  # what the tag names now
+    tag_updated: dt.datetime | None = None
+    created: dt.datetime | None = None  # the manifest's creation time in the registry
+    age_days: int | None = None  # days from ``created`` to the audit's start
+    not_assessed: dict[str, str] = {}
+
+
+def _reference(image: str) -> ImageReference | None:
+    try:
+        return parse_image_reference(image)
+    except ValueError:
+        return None
+
+
+def _unreadable(host: str, subscription_id: str, inventory: Inventory) -> str | None:
+    """Why an Azure Container Registry host may be an audited registry the inventory lacks."""
+    name, _, suffix = host.partition(".")
+    if not suffix.startswith("azurecr."):
+        return None
+    for error in inventory.errors:
+        if error.dataset is not Dataset.REGISTRIES:
+            continue
+        if error.resource_id and error.resource_name.lower() == name:
+            return f"registry {error.resource_name} could not be read ({error.reason})"
+        if not error.resource_id and error.subscription_id.lower() == subscription_id.lower():
+            return "the subscription's registries could not be listed"
+    return None
+
+
+def _unresolved(
+    reference: ImageReference | None,
+    registry: Registry | None,
+    artifact: ImageArtifact | None,
+    group: ContainerGroup,
+    inventory: Inventory,
+) -> str | None:
+    """Why nothing about the image is known from its registry, or None when the registry answered."""
+    if reference is None:
+        return "not resolvable: the image reference cannot be parsed"
+    if registry is None:
+        lost = _unreadable(reference.registry, group.subscription_id, inventory)
+        if lost is not None:
+            return f"not assessed: {lost}"
+        return f"not resolvable: registry {reference.registry} not audited"
+    if artifact is None:
+        return f"not assessed: registry {registry.name} was not asked about this image"
+    if artifact.failure is not None:
+        return f"not assessed: registry {registry.name} refused: {artifact.failure}"
+    if artifact.tag_found is False or artifact.manifest_found is False:
+        return "not assessed: the image is no longer in its registry"
+    return None
+
+
+def _drift(
+    reference: ImageReference, artifact: ImageArtifact, runtime: ContainerRuntime | None
+) -> tuple[str, str | None]:
+    """The drift state and, when unknown, why."""
+    if reference.digest is not None:
+        if reference.tag is not None and artifact.tag_digest and artifact.tag_digest != reference.digest:
+            return "moved", None
+        return "current", None
+    start = runtime.start_time if runtime is not None else None
+    if start is None:
+        return "unknown", "not assessed: the instance view gives no start time"
+    if artifact.tag_updated_on is None:
+        return "unknown", "not assessed: the registry gives no last update of the tag"
+    return ("moved" if artifact.tag_updated_on > start else "current"), None
+
+
+def _entry(
+    group: ContainerGroup, container: Container, inventory: Inventory, registries: dict[str, Registry], now: dt.datetime
+) -> RunningContainer:
+    view = inventory.view_of(group.id)
+    runtime = None
+    if view is not None:
+        runtime = next((c for c in view.containers if c.name == container.name and c.init == container.init), None)
+    reference = _reference(container.image)
+    registry = registries.get(reference.registry) if reference is not None else None
+    artifact = None
+    if reference is not None and registry is not None:
+        tag = looked_up_tag(reference.tag, reference.digest)
+        artifact = inventory.artifact_of(reference.registry, reference.repository, tag, reference.digest)
+    base = RunningContainer(
+        subscription_id=group.subscription_id,
+        container_group=group.name,
+        container_group_id=group.id,
+        container=container.name,
+        init=container.init,
+        image=container.image,
+        registry=reference.registry if reference is not None else None,
+        registry_audited=registry is not None,
+        state=runtime.state if runtime is not None else None,
+        started=runtime.start_time if runtime is not None else None,
+        restarts=runtime.restart_count if runtime is not None else None,
+    )
+    missing = {"vulnerabilities": f"not assessed: {NO_VULNERABILITY_DATA}"}
+    why = _unresolved(reference, registry, artifact, group, inventory)
+    if why is not None or reference is None or artifact is None:
+        reason = why or "not assessed"
+        pinned = reference.digest if reference is not None else None
+        unknown = dict.fromkeys(("signature", "drift", "age"), reason)
+        if pinned is None:
+            unknown = {"digest": reason, **unknown}
+        return msgspec.structs.replace(base, digest=pinned, not_assessed=unknown | missing)
+    drift, drift_why = _drift(reference, artifact, runtime)
+    if drift_why is not None:
+        missing["drift"] = drift_why
+    digest = reference.digest or (artifact.tag_digest if drift == "current" else None)
+    fields: dict[str, object] = {}
+    if digest is None:
+        reason = (
+            "not assessed: the tag was updated after the container started, so the digest it runs is unknown"
+            if drift == "moved"
+            else drift_why or "not assessed: the digest the container runs is unknown"
+        )
+        missing |= {"digest": reason, "signature": reason, "age": reason}
+    elif digest != artifact.manifest_digest:
+        reason = "not assessed: the registry did not describe the digest the container runs"
+        missing |= {"signature": reason, "age": reason}
+    else:
+        if artifact.signatures is None:
+            missing["signature"] = "not assessed: the signature referrers were not read"
+        else:
+            fields["signature"] = "signed" if artifact.signatures else "unsigned"
+            fields["signatures"] = artifact.signatures
+        if artifact.manifest_created_on is None:
+            missing["age"] = "not assessed: the registry gives no creation time of the manifest"
+        else:
+            fields["created"] = artifact.manifest_created_on
+            fields["age_days"] = (now - artifact.manifest_created_on).days
+    order = {aspect: index for index, aspect in enumerate(ASPECTS)}
+    return msgspec.structs.replace(
+        base,
+        digest=digest,
+        drift=drift,
+        tag_digest=artifact.tag_digest,
+        tag_updated=artifact.tag_updated_on,
+        not_assessed=dict(sorted(missing.items(), key=lambda item: order[item[0]])),
+        **fields,
+    )
+
+
+def running_containers(inventory: Inventory, now: dt.datetime) -> tuple[RunningContainer, ...]:
+    """Every container and init container of the inventory's container groups, in group order."""
+    registries = {r.login_server.lower(): r for r in inventory.registries if r.login_server}
+    return tuple(
+        _entry(group, container, inventory, registries, now)
+        for group in inventory.container_groups
+        for container in group.containers
+    )
