@@ -17,8 +17,9 @@ from azaudit.render import Format, renderer
 from azaudit.reports.io import load
 from azaudit.reports.merge import merge_reports
 from azaudit.reports.model import Report
-from azaudit.reports.runtime import RunningContainer
-from tests.conftest import CANARY_MARK, audit_replay
+from azaudit.reports.runtime import RunningContainer, running_containers
+from tests.conftest import CANARY_MARK, NOW, audit_replay
+from tests.test_checks_images import AFTER, BEFORE, FOUND, REGISTRY, _inventory
 from tests.test_reports import fixed_report
 
 NOT_AUDITED = "not resolvable: registry {} not audited"
@@ -172,3 +173,29 @@ def test_hostile_image_and_container_names_are_text() -> None:
     for text in (markdown, html):
         assert "\u202e" not in text and "\u2066" not in text and "\x1b" not in text
         assert "##vso" not in text and "U+202E" in text
+
+
+def test_hand_made_inventories_name_what_is_not_assessed() -> None:
+    (no_start,) = running_containers(_inventory("acrone1.azurecr.io/web:1.0", FOUND, None), NOW)
+    assert no_start.drift == "unknown" and no_start.digest is None
+    assert no_start.not_assessed["drift"] == "not assessed: the instance view gives no start time"
+    assert set(no_start.not_assessed) == {"digest", "signature", "drift", "age", "vulnerabilities"}
+
+    (moved,) = running_containers(_inventory("acrone1.azurecr.io/web:1.0", FOUND, BEFORE), NOW)
+    assert (moved.drift, moved.signature, moved.digest) == ("moved", "unknown", None)
+
+    (current,) = running_containers(_inventory("acrone1.azurecr.io/web:1.0", FOUND, AFTER), NOW)
+    assert (current.drift, current.signature, current.age_days) == ("current", "unsigned", 23)
+    assert set(current.not_assessed) == {"vulnerabilities"}
+
+    other = "sha256:" + "c" * 64
+    pinned = _inventory(
+        f"acrone1.azurecr.io/web:1.0@{other}", {**FOUND, "signatures": 1, "manifest_digest": other}, AFTER
+    )
+    artifact = msgspec.structs.replace(pinned.image_artifacts[0], id=f"{REGISTRY.id}/images/web:1.0@{other}")
+    (entry,) = running_containers(msgspec.structs.replace(pinned, image_artifacts=(artifact,)), NOW)
+    # pinned by digest: the digest it runs is known although its tag now names another image
+    assert (entry.drift, entry.digest, entry.signature, entry.signatures) == ("moved", other, "signed", 1)
+
+    (refused,) = running_containers(_inventory("acrone1.azurecr.io/web:1.0", {"failure": "HTTP 403"}, AFTER), NOW)
+    assert refused.not_assessed["signature"] == "not assessed: registry acrone1 refused: HTTP 403"
