@@ -11,9 +11,11 @@ only: never logged, never recorded (``--record`` keeps no form body).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from azure.containerregistry import ContainerRegistryClient
 from azure.containerregistry._exchange_client import ACRExchangeClient
@@ -30,6 +32,26 @@ NOTARY_SIGNATURE = "application/vnd.cncf.notary.signature"
 RENEW_BEFORE_SECONDS = 300
 # A token whose expiry cannot be read (not a JWT) is kept this long.
 UNREADABLE_EXPIRY_SECONDS = 600
+# The most pages of one digest's referrers followed; a registry sending more is not believed.
+MAX_REFERRER_PAGES = 20
+# One link of an RFC 8288 ``Link`` header: ``<url>; rel="next"`` (rel may be unquoted or list several).
+_LINK = re.compile(r"<(?P<url>[^>]*)>\s*(?P<params>(?:;[^,<]*)*)")
+_REL = re.compile(r';\s*rel\s*=\s*(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s;,]+))', re.IGNORECASE)
+
+
+class ReferrersPagingError(Exception):
+    """A digest's referrers answer pages that cannot be followed: a link back to a page already
+    read, to another host, or more than ``MAX_REFERRER_PAGES`` pages. Its text is azaudit's own
+    words (it never quotes the link, which the registry wrote)."""
+
+
+def next_link(header: str | None) -> str | None:
+    """The ``rel="next"`` target of a ``Link`` header (OCI distribution spec pagination), if any."""
+    for link in _LINK.finditer(header or ""):
+        for rel in _REL.finditer(link["params"]):
+            if "next" in (rel["quoted"] if rel["quoted"] is not None else rel["bare"]).lower().split():
+                return link["url"].strip()
+    return None
 
 
 def _expiry(token: str) -> float:
@@ -83,25 +105,47 @@ class RegistryPlane:
             self.endpoint, credential, audience=AUDIENCE, transport=transport, **retry
         )
         self.exchange = _OneExchange(self.endpoint, credential, credential_scopes=scopes, transport=transport, **retry)
-        self.client._auth_policy._exchange_client = (
-            self.exchange
-        )  # exchanged once (module docstring)
+        self.client._auth_policy._exchange_client = self.exchange  # exchanged once (module docstring)
         self.failure: str | None = None  # the first refusal: the registry's other images are not asked
         self.lock = threading.Lock()
 
     def signatures(self, repository: str, digest: str) -> int:
         """How many Notary Project signatures refer to ``digest`` (OCI 1.1 referrers API, which
-        ACR serves; the ``artifactType`` filter is applied again here in case it is ignored)."""
-        request = HttpRequest(
-            "GET",
-            f"{self.endpoint}/v2/{repository}/referrers/{digest}",
-            params={"artifactType": NOTARY_SIGNATURE},
-            headers={"Accept": "application/vnd.oci.image.index.v1+json"},
-        )
-        response = self.client._client.send_request(request)  # through its pipeline: the SDK has no referrers call
-        response.raise_for_status()
-        body = response.json()
-        manifests = body.get("manifests") if isinstance(body, dict) else None
-        if not isinstance(manifests, list):
-            raise ValueError("the referrers answer holds no manifests list")
-        return sum(1 for m in manifests if isinstance(m, dict) and m.get("artifactType") == NOTARY_SIGNATURE)
+        ACR serves; the ``artifactType`` filter is applied again here in case it is ignored).
+
+        The answer may come in pages joined by ``Link: <url>; rel="next"`` headers (OCI
+        distribution spec); every page is read. A link is resolved against the page that gave it
+        and must stay on this registry's host; a link to a page already read or more than
+        ``MAX_REFERRER_PAGES`` pages raise :class:`ReferrersPagingError`."""
+        host = (urlsplit(self.endpoint).hostname or "").lower()
+        url = f"{self.endpoint}/v2/{repository}/referrers/{digest}"
+        params: dict[str, str] | None = {"artifactType": NOTARY_SIGNATURE}
+        seen: set[str] = set()
+        count = 0
+        while True:
+            request = HttpRequest(
+                "GET", url, params=params, headers={"Accept": "application/vnd.oci.image.index.v1+json"}
+            )
+            seen.add(request.url)
+            # through its pipeline: the SDK has no referrers call
+            response = self.client._client.send_request(request)
+            response.raise_for_status()
+            body = response.json()
+            manifests = body.get("manifests") if isinstance(body, dict) else None
+            if not isinstance(manifests, list):
+                raise ValueError("the referrers answer holds no manifests list")
+            count += sum(1 for m in manifests if isinstance(m, dict) and m.get("artifactType") == NOTARY_SIGNATURE)
+            link = next_link(response.headers.get("Link"))
+            if link is None:
+                return count
+            following = urljoin(request.url, link)
+            parts = urlsplit(following)
+            if parts.scheme.lower() != "https" or (parts.hostname or "").lower() != host:
+                raise ReferrersPagingError(
+                    "the referrers answer links its next page to another host than the registry's"
+                )
+            if following in seen:
+                raise ReferrersPagingError("the referrers answer links back to a page already read (a paging loop)")
+            if len(seen) >= MAX_REFERRER_PAGES:
+                raise ReferrersPagingError(f"the referrers answer runs to more than {MAX_REFERRER_PAGES} pages")
+            url, params = following, None

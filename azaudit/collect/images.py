@@ -34,7 +34,7 @@ from azaudit.inventory.aci import ContainerGroup
 from azaudit.inventory.acr import Registry
 from azaudit.inventory.coverage import CollectionError, Dataset
 from azaudit.inventory.images import ContainerGroupView, ContainerRuntime, ImageArtifact, looked_up_tag
-from azaudit.registry_plane import RegistryPlane
+from azaudit.registry_plane import ReferrersPagingError, RegistryPlane
 
 # ---------------------------------------------------------------------------------------- instance view
 
@@ -188,6 +188,18 @@ def lookup(clients: Clients, registry: Registry, repository: str, tag: str | Non
             return Collected(records=[_failed(base, plane.failure)])
         try:
             return Collected(records=[_read(plane, base, tag, digest)])
+        except ReferrersPagingError as exc:
+            # this image's answer only: the registry's other images are still asked
+            reason = str(exc)
+            error = CollectionError(
+                dataset=Dataset.REGISTRY_IMAGES,
+                subscription_id=registry.subscription_id,
+                resource_id=identity,
+                resource_name=shown,
+                operation="registry data plane",
+                reason=reason,
+            )
+            return Collected(records=[_failed(base, reason)], errors=[error])
         except (ClientAuthenticationError, HttpResponseError) as exc:
             status = getattr(exc, "status_code", None)
             if status not in (401, 403):

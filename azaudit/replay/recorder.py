@@ -19,7 +19,8 @@ same verdict with the same message:
   and flag;
 - a ``gitRepo`` URL keeps its scheme and host; credentials in it become a fake of the same kind.
 
-Never recorded either: any header (tokens travel in request headers), the Key Vault bearer
+Never recorded either: any header (tokens travel in request headers), except a registry
+referrers answer's link to its next page, rebuilt from that link alone; the Key Vault bearer
 challenge (replay plays it itself).
 """
 
@@ -32,7 +33,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import BaseAdapter
@@ -47,6 +48,7 @@ from azaudit.detect.credentials import (
 )
 from azaudit.errors import UsageError
 from azaudit.inventory.aci import CommandCredential
+from azaudit.registry_plane import next_link
 from azaudit.replay.fixtures import AAD_TOKEN_STAND_IN, RequestKey, request_key, sent_body
 
 # A fake sample per credential kind: recognisable as fake, classified as the same kind.
@@ -562,6 +564,25 @@ def _recordable_body(request: requests.PreparedRequest) -> Any:
     return body if isinstance(body, (dict, list)) else None
 
 
+_REFERRERS_PATH = re.compile(r"^/v2/.+/referrers/[^/]+$")
+
+
+def _referrers_next(url: str, response: requests.Response) -> str | None:
+    """The one header a recording keeps: a registry referrers answer's link to its next page
+    (OCI pagination, which replay must follow too), rebuilt as ``<url>; rel="next"`` from that
+    link alone, and only when it stays on the registry's host."""
+    parts = urlsplit(url)
+    if not (_registry_host(url) and _REFERRERS_PATH.match(parts.path)):
+        return None
+    link = next_link(response.headers.get("Link"))
+    if link is None:
+        return None
+    following = urlsplit(urljoin(url, link))
+    if following.scheme != "https" or (following.hostname or "").lower() != (parts.hostname or "").lower():
+        return None
+    return f'<{urlunsplit(following)}>; rel="next"'
+
+
 def check_destination(directory: Path) -> None:
     """Refuse, before the audit starts, a ``--record`` folder the recording cannot be written to
     whole: a file, or a folder that already holds something (a recording mixed into another, or
@@ -599,6 +620,9 @@ class RecordingAdapter(BaseAdapter):  # type: ignore[misc]
         except ValueError:
             # Not JSON: replayed as an answer that is not JSON either, without a byte of it.
             answer["raw_body"] = NOT_JSON
+        link = _referrers_next(str(request.url), response)
+        if link is not None:
+            answer["headers"] = {"Link": link}
         sent: dict[str, Any] = {"method": str(request.method), "url": str(request.url)}
         body = _recordable_body(request)
         if body is not None:

@@ -45,6 +45,9 @@ def unsigned_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     ## Decisions
     The referrers are read with the OCI 1.1 referrers API (`GET /v2/{repository}/referrers/{digest}`
     with an `artifactType` filter), which ACR serves; the filter is applied again on the answer.
+    Every page of the answer is read (the OCI distribution spec's `Link: <...>; rel="next"`
+    header, on the registry's own host); a link back to a page already read or more than 20 pages
+    is an ERROR for that image.
     No blob is downloaded: a signature's presence is judged, not its validity (verifying needs the
     signer's trust policy, which is the deployment's). The digest judged is the pinned one, or the
     tag's current one when the tag has not moved since the container started; a container whose
