@@ -33,6 +33,7 @@ from azaudit.reports.gate import ExitCode
 from azaudit.reports.io import check_targets
 from azaudit.reports.io import read as read_report
 from azaudit.reports.merge import merge_reports
+from azaudit.reports.model import Report
 from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, ExpiredSuppressions, RunConfig, Source
 from azaudit.scope.shard import Shard
 
@@ -154,6 +155,14 @@ Quiet = Annotated[
         "--quiet", "-q", help="Print only the report: no progress bar, no summary line; errors still go to stderr."
     ),
 ]
+FrameworkIds = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        metavar="ID",
+        help="Add the per-control view of this compliance framework to every format (repeatable); "
+        "`azaudit frameworks` lists the ids.",
+    ),
+]
 ShownSeverity = Annotated[
     Severity,
     typer.Option("--severity", help=f"List findings of this severity or higher; {_SHOWN_ONLY}.", case_sensitive=False),
@@ -215,6 +224,18 @@ def _print(finished: Finished) -> None:
         typer.echo(finished.stdout, nl=False, color=True)
     for line in finished.pipeline:
         typer.echo(line, err=finished.pipeline_to_stderr)
+
+
+def _prepare(destinations: Destinations, framework: list[str] | None) -> tuple[str, ...]:
+    """Refuse report files that can never be written, before any work; return the framework ids."""
+    check_targets(destinations.paths())
+    return frameworks.parse_ids(framework or [])
+
+
+def _summarise(report: Report, destinations: Destinations, quiet: bool) -> None:
+    """The one summary line on stderr, unless the report itself is the table on stdout."""
+    if not quiet and (destinations.output is not None or destinations.fmt is not Format.TABLE):
+        _err(summary_line(report))
 
 
 @app.command()
@@ -334,14 +355,7 @@ def subscription(
             "merge the JSON reports with `azaudit report`.",
         ),
     ] = None,
-    framework: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            metavar="ID",
-            help="Add the per-control view of this compliance framework to every format (repeatable); "
-            "`azaudit frameworks` lists the ids.",
-        ),
-    ] = None,
+    framework: FrameworkIds = None,
     verbose: Annotated[
         bool,
         typer.Option(
@@ -396,8 +410,7 @@ def subscription(
 
     def work() -> ExitCode:
         # A report file that can never be written is refused before the audit, not after it.
-        check_targets(destinations.paths())
-        framework_ids = frameworks.parse_ids(framework or [])
+        framework_ids = _prepare(destinations, framework)
         with _progress_display(sys.stderr.isatty() and not quiet) as progress:
             audit = run_audit(run_config, progress=progress, notify=_err)
         rendering = time.perf_counter()
@@ -412,8 +425,7 @@ def subscription(
             tokens = audit.tokens_acquired
             per_audience = ", ".join(f"{audience}: {count}" for audience, count in sorted(tokens.items()))
             _err(f"token requests to the credential: {sum(tokens.values())} ({per_audience})")
-        if not quiet and (output is not None or fmt is not Format.TABLE):
-            _err(summary_line(audit.report))
+        _summarise(audit.report, destinations, quiet)
         return finished.exit_code
 
     _guarded(work)
@@ -447,14 +459,7 @@ def report_command(
             metavar="FILE", help="An earlier JSON report to compare with (new, unchanged and fixed failures)."
         ),
     ] = None,
-    framework: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            metavar="ID",
-            help="Add the per-control view of this compliance framework to every format (repeatable); "
-            "`azaudit frameworks` lists the ids.",
-        ),
-    ] = None,
+    framework: FrameworkIds = None,
     quiet: Quiet = False,
     compact: Compact = False,
     no_color: NoColor = False,
@@ -466,15 +471,13 @@ def report_command(
     destinations = Destinations(fmt=fmt, output=output, table=_table_view(compact, no_color, severity, status))
 
     def work() -> ExitCode:
-        check_targets(destinations.paths())
-        framework_ids = frameworks.parse_ids(framework or [])
+        framework_ids = _prepare(destinations, framework)
         merged = merge_reports([(str(file), read_report(file, str(file))) for file in files])
         if baseline is not None:
             merged = compare(merged, load_baseline(baseline), str(baseline))
         finished = finish(with_views(merged, framework_ids), destinations, Gate(fail_on), os.environ)
         _print(finished)
-        if not quiet and (output is not None or fmt is not Format.TABLE):
-            _err(summary_line(merged))
+        _summarise(merged, destinations, quiet)
         return finished.exit_code
 
     _guarded(work)
