@@ -4,7 +4,7 @@ identities are recognised by joining principal ids with the identities in the in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from azaudit.clients import Clients
@@ -55,19 +55,37 @@ def assignment_record(assignment: Mapping[str, Any], subscription_id: str) -> Ro
     )
 
 
-def role_assignments(clients: Clients, sub: Subscription) -> Task:
-    def run() -> Collected:
-        found = arm_list(
-            clients.authorization(sub.subscription_id),
-            f"{sub.id}/providers/Microsoft.Authorization/roleAssignments",
-            AUTHORIZATION_API,
-            "roleAssignments.listForSubscription",
-        )
-        # Assignment checks judge a subscription as a whole (its owners, say): one unreadable
-        # assignment leaves every such judgement of the subscription unknown, so it fails the list.
-        return Collected(records=[assignment_record(a, sub.subscription_id) for a in found])
+def _whole_list(
+    dataset: Dataset,
+    sub: Subscription,
+    client: Callable[[str], Any],
+    provider_path: str,
+    api_version: str,
+    operation: str,
+    record: Callable[[Mapping[str, Any], str], object],
+) -> Task:
+    """A task listing ``provider_path`` in one subscription, where one unreadable item fails the
+    whole list (the callers say why)."""
 
-    return Task(Dataset.ROLE_ASSIGNMENTS, sub.subscription_id, "roleAssignments.listForSubscription", run)
+    def run() -> Collected:
+        found = arm_list(client(sub.subscription_id), f"{sub.id}/providers/{provider_path}", api_version, operation)
+        return Collected(records=[record(item, sub.subscription_id) for item in found])
+
+    return Task(dataset, sub.subscription_id, operation, run)
+
+
+def role_assignments(clients: Clients, sub: Subscription) -> Task:
+    # Assignment checks judge a subscription as a whole (its owners, say): one unreadable
+    # assignment leaves every such judgement of the subscription unknown, so it fails the list.
+    return _whole_list(
+        Dataset.ROLE_ASSIGNMENTS,
+        sub,
+        clients.authorization,
+        "Microsoft.Authorization/roleAssignments",
+        AUTHORIZATION_API,
+        "roleAssignments.listForSubscription",
+        assignment_record,
+    )
 
 
 def definition_record(definition: Mapping[str, Any], subscription_id: str) -> RoleDefinition:
@@ -139,18 +157,17 @@ def identity_record(identity: Mapping[str, Any], subscription_id: str) -> UserAs
 
 
 def identities(clients: Clients, sub: Subscription) -> Task:
-    def run() -> Collected:
-        found = arm_list(
-            clients.identities(sub.subscription_id),
-            f"{sub.id}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
-            IDENTITIES_API,
-            "userAssignedIdentities.listBySubscription",
-        )
-        # Identities name the principals of role assignments: one unreadable identity would make
-        # an assignment to it look like one to someone else, so it fails the list.
-        return Collected(records=[identity_record(i, sub.subscription_id) for i in found])
-
-    return Task(Dataset.IDENTITIES, sub.subscription_id, "userAssignedIdentities.listBySubscription", run)
+    # Identities name the principals of role assignments: one unreadable identity would make
+    # an assignment to it look like one to someone else, so it fails the list.
+    return _whole_list(
+        Dataset.IDENTITIES,
+        sub,
+        clients.identities,
+        "Microsoft.ManagedIdentity/userAssignedIdentities",
+        IDENTITIES_API,
+        "userAssignedIdentities.listBySubscription",
+        identity_record,
+    )
 
 
 DATASETS = (
