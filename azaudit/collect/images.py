@@ -29,7 +29,7 @@ from azaudit.clients import Clients
 from azaudit.collect.sdk import get, text
 from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, Task, UnusableShape, describe_failure
-from azaudit.detect.image_ref import ImageReference, parse_image_reference
+from azaudit.detect.image_ref import image_reference_or_none
 from azaudit.inventory.aci import ContainerGroup
 from azaudit.inventory.acr import Registry
 from azaudit.inventory.coverage import CollectionError, Dataset
@@ -120,7 +120,7 @@ class ImageJoin:
         tasks: list[Task] = []
         with self._lock:
             for container in group.containers:
-                reference = _reference(container.image)
+                reference = image_reference_or_none(container.image)
                 if reference is None:
                     continue
                 image = (reference.repository, looked_up_tag(reference.tag, reference.digest), reference.digest)
@@ -141,13 +141,6 @@ class ImageJoin:
             self._issued.add(key)
             tasks.append(lookup(clients, registry, *image))
         return tasks
-
-
-def _reference(image: str) -> ImageReference | None:
-    try:
-        return parse_image_reference(image)
-    except ValueError:
-        return None
 
 
 def artifact_id(registry_id: str, repository: str, tag: str | None, digest: str | None) -> str:
@@ -190,16 +183,8 @@ def lookup(clients: Clients, registry: Registry, repository: str, tag: str | Non
             return Collected(records=[_read(plane, base, tag, digest)])
         except ReferrersPagingError as exc:
             # this image's answer only: the registry's other images are still asked
-            reason = str(exc)
-            error = CollectionError(
-                dataset=Dataset.REGISTRY_IMAGES,
-                subscription_id=registry.subscription_id,
-                resource_id=identity,
-                resource_name=shown,
-                operation="registry data plane",
-                reason=reason,
-            )
-            return Collected(records=[_failed(base, reason)], errors=[error])
+            error = task.failed(exc)
+            return Collected(records=[_failed(base, error.reason)], errors=[error])
         except (ClientAuthenticationError, HttpResponseError) as exc:
             status = getattr(exc, "status_code", None)
             if status not in (401, 403):
@@ -224,7 +209,8 @@ def lookup(clients: Clients, registry: Registry, repository: str, tag: str | Non
             )
             return Collected(records=[_failed(base, reason)], errors=[error] if first else [])
 
-    return Task(Dataset.REGISTRY_IMAGES, registry.subscription_id, "registry data plane", run, identity, shown)
+    task = Task(Dataset.REGISTRY_IMAGES, registry.subscription_id, "registry data plane", run, identity, shown)
+    return task
 
 
 def _failed(base: ImageArtifact, reason: str) -> ImageArtifact:

@@ -156,6 +156,14 @@ def parse_image_reference(reference: str) -> ImageReference:
     return ImageReference(registry=registry, repository=repository, tag=tag, digest=digest, original=original)
 
 
+def image_reference_or_none(reference: str) -> ImageReference | None:
+    """The parsed reference, or None when it cannot be parsed (ACI002 reports why)."""
+    try:
+        return parse_image_reference(reference)
+    except ValueError:
+        return None
+
+
 def _normalise_host(host: str) -> str:
     lowered = host.strip().lower()
     return DOCKER_HUB if lowered in DOCKER_HUB_ALIASES else lowered

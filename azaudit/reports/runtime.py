@@ -13,12 +13,12 @@ import datetime as dt
 
 import msgspec
 
-from azaudit.detect.image_ref import ImageReference, parse_image_reference
+from azaudit.detect.image_ref import ImageReference
 from azaudit.inventory import Inventory
-from azaudit.inventory.aci import Container, ContainerGroup
+from azaudit.inventory.aci import ContainerGroup
 from azaudit.inventory.acr import Registry
-from azaudit.inventory.coverage import Dataset
-from azaudit.inventory.images import ContainerRuntime, ImageArtifact, looked_up_tag
+from azaudit.inventory.images import ContainerRuntime, ImageArtifact
+from azaudit.inventory.running import JoinedContainer, joined_containers, unreadable_registry
 
 # The aspects of a running image the report judges; each is assessed or named in ``not_assessed``.
 ASPECTS = ("digest", "signature", "drift", "age", "vulnerabilities")
@@ -53,26 +53,14 @@ class RunningContainer(msgspec.Struct, frozen=True, kw_only=True):
     not_assessed: dict[str, str] = {}
 
 
-def _reference(image: str) -> ImageReference | None:
-    try:
-        return parse_image_reference(image)
-    except ValueError:
-        return None
-
-
 def _unreadable(host: str, subscription_id: str, inventory: Inventory) -> str | None:
     """Why an Azure Container Registry host may be an audited registry the inventory lacks."""
-    name, _, suffix = host.partition(".")
-    if not suffix.startswith("azurecr."):
+    error = unreadable_registry(host, subscription_id, inventory.errors)
+    if error is None:
         return None
-    for error in inventory.errors:
-        if error.dataset is not Dataset.REGISTRIES:
-            continue
-        if error.resource_id and error.resource_name.lower() == name:
-            return f"registry {error.resource_name} could not be read ({error.reason})"
-        if not error.resource_id and error.subscription_id.lower() == subscription_id.lower():
-            return "the subscription's registries could not be listed"
-    return None
+    if error.resource_id:
+        return f"registry {error.resource_name} could not be read ({error.reason})"
+    return "the subscription's registries could not be listed"
 
 
 def _unresolved(
@@ -115,19 +103,8 @@ def _drift(
     return ("moved" if artifact.tag_updated_on > start else "current"), None
 
 
-def _entry(
-    group: ContainerGroup, container: Container, inventory: Inventory, registries: dict[str, Registry], now: dt.datetime
-) -> RunningContainer:
-    view = inventory.view_of(group.id)
-    runtime = None
-    if view is not None:
-        runtime = next((c for c in view.containers if c.name == container.name and c.init == container.init), None)
-    reference = _reference(container.image)
-    registry = registries.get(reference.registry) if reference is not None else None
-    artifact = None
-    if reference is not None and registry is not None:
-        tag = looked_up_tag(reference.tag, reference.digest)
-        artifact = inventory.artifact_of(reference.registry, reference.repository, tag, reference.digest)
+def _entry(joined: JoinedContainer, inventory: Inventory, now: dt.datetime) -> RunningContainer:
+    group, container, runtime, reference, registry, artifact = joined
     base = RunningContainer(
         subscription_id=group.subscription_id,
         container_group=group.name,
@@ -190,9 +167,4 @@ def _entry(
 
 def running_containers(inventory: Inventory, now: dt.datetime) -> tuple[RunningContainer, ...]:
     """Every container and init container of the inventory's container groups, in group order."""
-    registries = {r.login_server.lower(): r for r in inventory.registries if r.login_server}
-    return tuple(
-        _entry(group, container, inventory, registries, now)
-        for group in inventory.container_groups
-        for container in group.containers
-    )
+    return tuple(_entry(joined, inventory, now) for joined in joined_containers(inventory))

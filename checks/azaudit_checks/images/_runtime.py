@@ -5,28 +5,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from typing import NamedTuple
 
 from azaudit.catalogue import CheckContext
-from azaudit.detect.image_ref import ImageReference, parse_image_reference, quoted
-from azaudit.inventory.aci import Container, ContainerGroup
-from azaudit.inventory.acr import Registry
+from azaudit.detect.image_ref import quoted
 from azaudit.inventory.coverage import CollectionError, Dataset
-from azaudit.inventory.images import ContainerRuntime, ImageArtifact, looked_up_tag
+from azaudit.inventory.running import JoinedContainer, joined_containers
+from azaudit.inventory.running import unreadable_registry as lost_registry
 from azaudit.model import Outcome
 
 # What every image check reads (the collection errors of each become ERROR for what they cover).
 RUNTIME = (Dataset.CONTAINER_GROUPS, Dataset.REGISTRIES, Dataset.CONTAINER_GROUP_VIEWS, Dataset.REGISTRY_IMAGES)
 
 
-class RunningImage(NamedTuple):
-    group: ContainerGroup
-    container: Container
-    kind: str  # "container" or "init container"
-    runtime: ContainerRuntime | None
-    reference: ImageReference | None
-    registry: Registry | None
-    artifact: ImageArtifact | None
+class RunningImage(JoinedContainer):
+    """A container joined with its image (:class:`azaudit.inventory.running.JoinedContainer`), as
+    the image checks judge it."""
+
+    @property
+    def kind(self) -> str:
+        return "init container" if self.container.init else "container"
 
     @property
     def label(self) -> str:
@@ -57,43 +54,19 @@ class RunningImage(NamedTuple):
 
 
 def running_images(ctx: CheckContext) -> Iterator[RunningImage]:
-    registries = {r.login_server.lower(): r for r in ctx.inventory.registries if r.login_server}
-    for group in ctx.inventory.container_groups:
-        view = ctx.inventory.view_of(group.id)
-        for container in group.containers:
-            runtime = None
-            if view is not None:
-                runtime = next(
-                    (c for c in view.containers if c.name == container.name and c.init == container.init), None
-                )
-            try:
-                reference: ImageReference | None = parse_image_reference(container.image)
-            except ValueError:
-                reference = None
-            registry = registries.get(reference.registry) if reference is not None else None
-            artifact = None
-            if reference is not None and registry is not None:
-                tag = looked_up_tag(reference.tag, reference.digest)
-                artifact = ctx.inventory.artifact_of(reference.registry, reference.repository, tag, reference.digest)
-            kind = "init container" if container.init else "container"
-            yield RunningImage(group, container, kind, runtime, reference, registry, artifact)
+    for joined in joined_containers(ctx.inventory):
+        yield RunningImage(*joined)
 
 
 def unreadable_registry(host: str, subscription_id: str, errors: Sequence[CollectionError]) -> str | None:
     """Why a registry of the audited subscriptions may be the image's though the inventory lacks
-    it: its ARM record was unusable, or the registry list of the group's own subscription was not
-    read. Only a host under an Azure Container Registry suffix can be an audited registry."""
-    name, _, suffix = host.partition(".")
-    if not suffix.startswith("azurecr."):
+    it (see :func:`azaudit.inventory.running.unreadable_registry`)."""
+    error = lost_registry(host, subscription_id, errors)
+    if error is None:
         return None
-    for error in errors:
-        if error.dataset is not Dataset.REGISTRIES:
-            continue
-        if error.resource_id and error.resource_name.lower() == name:
-            return f"registry {error.resource_name} of the audited subscriptions could not be read ({error.reason})"
-        if not error.resource_id and error.subscription_id.lower() == subscription_id.lower():
-            return "a subscription's registries could not be listed, so whether it comes from an audited one is unknown"
-    return None
+    if error.resource_id:
+        return f"registry {error.resource_name} of the audited subscriptions could not be read ({error.reason})"
+    return "a subscription's registries could not be listed, so whether it comes from an audited one is unknown"
 
 
 def unresolved(image: RunningImage, errors: Sequence[CollectionError] = ()) -> Outcome | None:
