@@ -1,9 +1,17 @@
 from collections.abc import Iterator
 
 from azaudit.catalogue import CheckContext, check
-from azaudit.detect.ip_ranges import judge_ip_rules
+from azaudit.detect.firewall import FirewallWords, judge_firewall
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
+
+_WORDS = FirewallWords(
+    endpoint="the public endpoint",
+    no_rules="there are no network rules",
+    default_allow="the network rules' default action is Allow",
+    deny_but_allow="the network rules deny by default but allow",
+    rules="the network rules",
+)
 
 
 @check(
@@ -74,28 +82,11 @@ def public_network_unrestricted(ctx: CheckContext) -> Iterator[Outcome]:
                 f"the public endpoint is open to every network; a {registry.sku} registry cannot restrict it: "
                 "network rules and private endpoints need the Premium SKU",
             )
-        elif registry.network_default_action is None:
-            yield Outcome.failed(registry, "the public endpoint is open to every network: there are no network rules")
-        elif registry.network_default_action.lower() == "allow":
-            yield Outcome.failed(
-                registry, "the public endpoint is open to every network: the network rules' default action is Allow"
-            )
         else:
-            judgement = judge_ip_rules(registry.ip_rules)
-            if judgement.too_wide:
-                yield Outcome.failed(
-                    registry,
-                    "the public endpoint is open to (nearly) every network: the network rules deny by default "
-                    f"but allow {', '.join(judgement.too_wide)}",
-                )
-            elif judgement.unreadable:
-                yield Outcome.errored(
-                    registry,
-                    f"IP rule(s) {', '.join(judgement.unreadable)} are not addresses or CIDR ranges: "
-                    "the network rules cannot be judged",
-                )
-            else:
-                yield Outcome.passed(
-                    registry,
-                    f"the public endpoint denies by default and allows {len(registry.ip_rules)} IP rule(s)",
-                )
+            yield judge_firewall(
+                registry,
+                registry.network_default_action,
+                registry.ip_rules,
+                _WORDS,
+                f"the public endpoint denies by default and allows {len(registry.ip_rules)} IP rule(s)",
+            )

@@ -1,9 +1,17 @@
 from collections.abc import Iterator
 
 from azaudit.catalogue import CheckContext, check
-from azaudit.detect.ip_ranges import judge_ip_rules
+from azaudit.detect.firewall import FirewallWords, judge_firewall
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
+
+_WORDS = FirewallWords(
+    endpoint="the data plane",
+    no_rules="there is no firewall rule set",
+    default_allow="the firewall's default action is Allow",
+    deny_but_allow="the firewall denies by default but allows",
+    rules="the firewall",
+)
 
 
 @check(
@@ -56,26 +64,12 @@ def public_network_unrestricted(ctx: CheckContext) -> Iterator[Outcome]:
     for vault in ctx.inventory.vaults:
         if (vault.public_network_access or "").lower() == "disabled":
             yield Outcome.passed(vault, "public network access is disabled")
-        elif vault.network_default_action is None:
-            yield Outcome.failed(vault, "the data plane is open to every network: there is no firewall rule set")
-        elif vault.network_default_action.lower() == "allow":
-            yield Outcome.failed(
-                vault, "the data plane is open to every network: the firewall's default action is Allow"
-            )
         else:
-            judgement = judge_ip_rules(vault.ip_rules)
-            if judgement.too_wide:
-                yield Outcome.failed(
-                    vault,
-                    "the data plane is open to (nearly) every network: the firewall denies by default "
-                    f"but allows {', '.join(judgement.too_wide)}",
-                )
-            elif judgement.unreadable:
-                yield Outcome.errored(
-                    vault,
-                    f"IP rule(s) {', '.join(judgement.unreadable)} are not addresses or CIDR ranges: "
-                    "the firewall cannot be judged",
-                )
-            else:
-                rules = len(vault.ip_rules) + vault.virtual_network_rule_count
-                yield Outcome.passed(vault, f"the firewall denies by default ({rules} allow rule(s))")
+            rules = len(vault.ip_rules) + vault.virtual_network_rule_count
+            yield judge_firewall(
+                vault,
+                vault.network_default_action,
+                vault.ip_rules,
+                _WORDS,
+                f"the firewall denies by default ({rules} allow rule(s))",
+            )
