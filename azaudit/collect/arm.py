@@ -98,11 +98,15 @@ def _send(pipeline: Any, url: str, params: dict[str, str]) -> Any:
     # (a $filter's spaces and quotes, a skip token's '+' and '=').
     quoted = {name: quote(value) for name, value in params.items()}
     request = HttpRequest("GET", url, params=quoted, headers={"Accept": "application/json"})
-    response = pipeline.send_request(request)
+    return json_answer(pipeline.send_request(request))
+
+
+def json_answer(response: Any) -> Any:
+    """The JSON of a 200 answer (ARM's GETs, Resource Graph's POST). Any other status is raised
+    inside azure-core with ARM's error map, as the SDK's operations raise it: an exception raised in
+    azaudit's own frames counts as azaudit's words (tasks.describe_failure) and would print the
+    SDK's text instead of the service's error code and message."""
     if response.status_code != 200:
-        # Raised inside azure-core, as the SDK's operations raise it: an exception raised in
-        # azaudit's own frames counts as azaudit's words (tasks.describe_failure) and would print
-        # the SDK's text instead of the service's error code and message.
         map_error(status_code=response.status_code, response=response, error_map=cast(Any, _EveryStatus()))
         raise AssertionError("map_error raises for every status")  # pragma: no cover
     try:

@@ -23,12 +23,11 @@ listed for a while. Whoever uses it says so in the report (see :data:`LAG`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
-from azure.core.exceptions import DecodeError, map_error
 from azure.core.rest import HttpRequest
 
-from azaudit.collect.arm import _EveryStatus
+from azaudit.collect.arm import json_answer
 from azaudit.collect.sdk import shape_of
 from azaudit.collect.tasks import UnusableShape
 from azaudit.errors import PagingLoopError
@@ -88,16 +87,9 @@ def _post(client: Any, body: Mapping[str, Any]) -> Mapping[str, Any]:
         headers={"Accept": "application/json"},
         json=body,
     )
-    response = pipeline.send_request(request)
-    if response.status_code != 200:
-        # Raised inside azure-core with ARM's error map, as arm.py's GETs and the SDK raise it:
-        # the reason is the service's 'code: message'.
-        map_error(status_code=response.status_code, response=response, error_map=cast(Any, _EveryStatus()))
-        raise AssertionError("map_error raises for every status")  # pragma: no cover
-    try:
-        answer = response.json()
-    except ValueError:
-        raise DecodeError("the answer is not JSON", response=response) from None
+    # A failure is raised inside azure-core with ARM's error map, as arm.py's GETs and the SDK
+    # raise it: the reason is the service's 'code: message'.
+    answer = json_answer(pipeline.send_request(request))
     if not isinstance(answer, Mapping):
         raise UnusableShape(f"the Resource Graph answer is {shape_of(answer)}, not an object")
     return answer
