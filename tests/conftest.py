@@ -7,13 +7,15 @@ and azure-core's RequestsTransport; only the requests session underneath answers
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from azaudit.audit import Audit, run_audit
+from azaudit.inventory.acr import Registry
+from azaudit.inventory.common import Identity
 from azaudit.model import Finding, Status
 from azaudit.runconfig import RunConfig
 
@@ -77,6 +79,47 @@ def assert_outcomes(
     assert names(findings, code, Status.PASS) == passing
     assert names(findings, code, Status.SKIPPED) == (skipped or set())
     assert names(findings, code, Status.ERROR) == (errored or set())
+
+
+def assert_expected(findings: tuple[Finding, ...], code: str, expected: Mapping[Status, set[str]]) -> None:
+    """``assert_outcomes`` with a scenario's expectations (status -> names; a missing status: none)."""
+    assert_outcomes(
+        findings,
+        code,
+        failing=expected.get(Status.FAIL, set()),
+        passing=expected.get(Status.PASS, set()),
+        skipped=expected.get(Status.SKIPPED, set()),
+        errored=expected.get(Status.ERROR, set()),
+    )
+
+
+def registry_record(name: str = "acrtest", sku: str = "Premium", **overrides: Any) -> Registry:
+    """An in-memory registry of subscription ``sub-1``: public, no rules, no policies, unless overridden."""
+    values: dict[str, Any] = {
+        "id": f"/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/{name}",
+        "name": name,
+        "subscription_id": "sub-1",
+        "resource_group": "rg",
+        "location": "westeurope",
+        "sku": sku,
+        "login_server": f"{name}.azurecr.io",
+        "admin_user_enabled": False,
+        "anonymous_pull_enabled": False,
+        "public_network_access": "Enabled",
+        "network_default_action": None,
+        "ip_rule_count": 0,
+        "private_endpoints": (),
+        "trust_policy_status": None,
+        "quarantine_policy_status": None,
+        "retention_policy_status": None,
+        "retention_days": None,
+        "export_policy_status": None,
+        "arm_audience_policy_status": None,
+        "encryption_status": None,
+        "identity": Identity(),
+    }
+    values.update(overrides)
+    return Registry(**values)
 
 
 Names = Callable[[tuple[Finding, ...], str, Status], set[str]]

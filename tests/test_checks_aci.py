@@ -32,7 +32,7 @@ from azaudit.inventory.monitor import DiagnosticSetting, LogEntry
 from azaudit.model import Finding, Status
 from azaudit.render import FORMATS
 from azaudit.settings import RegistrySettings, Settings
-from tests.conftest import CANARY_MARK, NOW, SAMPLE_TENANT, assert_outcomes, audit_replay, names
+from tests.conftest import CANARY_MARK, NOW, SAMPLE_TENANT, assert_outcomes, audit_replay, names, registry_record
 
 CHECKS = catalogue.load()
 
@@ -258,32 +258,7 @@ def approved(*registries: str) -> Settings:
     return Settings(registries=RegistrySettings(approved=registries))
 
 
-def audited_registry(name: str, **overrides: Any) -> Registry:
-    values: dict[str, Any] = {
-        "id": f"/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/{name}",
-        "name": name,
-        "subscription_id": "sub-1",
-        "resource_group": "rg",
-        "location": "westeurope",
-        "sku": "Premium",
-        "login_server": f"{name}.azurecr.io",
-        "admin_user_enabled": False,
-        "anonymous_pull_enabled": False,
-        "public_network_access": "Enabled",
-        "network_default_action": None,
-        "ip_rule_count": 0,
-        "private_endpoints": (),
-        "trust_policy_status": None,
-        "quarantine_policy_status": None,
-        "retention_policy_status": None,
-        "retention_days": None,
-        "export_policy_status": None,
-        "arm_audience_policy_status": None,
-        "encryption_status": None,
-        "identity": Identity(),
-    }
-    values.update(overrides)
-    return Registry(**values)
+audited_registry = registry_record
 
 
 CONTOSO = audited_registry("contoso")

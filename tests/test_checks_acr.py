@@ -16,12 +16,12 @@ from azaudit.catalogue import CheckContext
 from azaudit.engine import evaluate
 from azaudit.inventory import Inventory
 from azaudit.inventory.acr import Registry, RegistryToken, TokenCredential
-from azaudit.inventory.common import Identity, PrivateEndpointConnection
+from azaudit.inventory.common import PrivateEndpointConnection
 from azaudit.inventory.coverage import CollectionError, Dataset
 from azaudit.model import Finding, Status
 from azaudit.replay.recorder import scrub_body
 from azaudit.settings import Settings
-from tests.conftest import CANARY_MARK, NOW, assert_outcomes
+from tests.conftest import CANARY_MARK, NOW, assert_expected, registry_record
 from tools.scenarios import acr as acr_scenarios
 
 CHECKS = catalogue.load()
@@ -74,14 +74,7 @@ def test_every_acr_row_of_the_catalogue_is_a_check() -> None:
 @pytest.mark.parametrize("code", sorted(EXPECTED))
 def test_expectations_in_the_sample_tenant(code: str, sample_audit: Audit) -> None:
     expected = EXPECTED[code]
-    assert_outcomes(
-        sample_audit.report.findings,
-        code,
-        failing=expected.get(Status.FAIL, set()),
-        passing=expected.get(Status.PASS, set()),
-        skipped=expected.get(Status.SKIPPED, set()),
-        errored=expected.get(Status.ERROR, set()),
-    )
+    assert_expected(sample_audit.report.findings, code, expected)
 
 
 def _messages(sample_audit: Audit, code: str, resource: str) -> list[str]:
@@ -127,32 +120,7 @@ def test_token_findings_name_the_token_not_a_password(sample_audit: Audit) -> No
 REGISTRY_ID = "/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/{}"
 
 
-def registry(name: str = "acrtest", sku: str = "Premium", **overrides: Any) -> Registry:
-    values: dict[str, Any] = {
-        "id": REGISTRY_ID.format(name),
-        "name": name,
-        "subscription_id": "sub-1",
-        "resource_group": "rg",
-        "location": "westeurope",
-        "sku": sku,
-        "login_server": f"{name}.azurecr.io",
-        "admin_user_enabled": False,
-        "anonymous_pull_enabled": False,
-        "public_network_access": "Enabled",
-        "network_default_action": None,
-        "ip_rule_count": 0,
-        "private_endpoints": (),
-        "trust_policy_status": None,
-        "quarantine_policy_status": None,
-        "retention_policy_status": None,
-        "retention_days": None,
-        "export_policy_status": None,
-        "arm_audience_policy_status": None,
-        "encryption_status": None,
-        "identity": Identity(),
-    }
-    values.update(overrides)
-    return Registry(**values)
+registry = registry_record
 
 
 def run(code: str, *registries: Registry, **inventory: Any) -> list[Finding]:

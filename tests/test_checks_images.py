@@ -28,7 +28,7 @@ from azaudit.replay.adapter import ReplayAdapter, replay_session
 from azaudit.replay.fixtures import load_fixture_dir
 from azaudit.settings import ImageSettings, Settings
 from azaudit.transport import GuardedTransport
-from tests.conftest import CANARY_MARK, NOW, SAMPLE_TENANT, assert_outcomes
+from tests.conftest import CANARY_MARK, NOW, SAMPLE_TENANT, assert_expected
 from tools.scenarios import images as image_scenarios
 from tools.scenarios.images import digest as digest_of
 
@@ -38,14 +38,7 @@ EXPECTED = image_scenarios.expectations()
 @pytest.mark.parametrize("code", sorted(EXPECTED))
 def test_expectations_in_the_sample_tenant(code: str, sample_audit: Audit) -> None:
     expected = EXPECTED[code]
-    assert_outcomes(
-        sample_audit.report.findings,
-        code,
-        failing=expected.get(Status.FAIL, set()),
-        passing=expected.get(Status.PASS, set()),
-        skipped=expected.get(Status.SKIPPED, set()),
-        errored=expected.get(Status.ERROR, set()),
-    )
+    assert_expected(sample_audit.report.findings, code, expected)
 
 
 def test_every_image_check_has_a_fail_and_a_pass_in_the_sample_tenant() -> None:
