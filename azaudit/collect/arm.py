@@ -139,24 +139,24 @@ def properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     return props
 
 
+def _typed(obj: Mapping[str, Any], key: str, kind: type[Any], noun: str) -> Any:
+    """``obj[key]``, or None when absent or null; a value that is not a ``kind`` is unusable."""
+    value = obj.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise UnusableShape(f"its {key} is {shape_of(value)}, not {noun}")
+    return value
+
+
 def string(obj: Mapping[str, Any], key: str, default: str | None = None) -> str | None:
     """``obj[key]`` as a string; absent or null is ``default`` (Azure's default for the field)."""
-    value = obj.get(key)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise UnusableShape(f"its {key} is {shape_of(value)}, not a string")
-    return value
+    value: str | None = _typed(obj, key, str, "a string")
+    return default if value is None else value
 
 
 def boolean(obj: Mapping[str, Any], key: str, default: bool) -> bool:
     """``obj[key]`` as a boolean; absent or null is ``default`` (Azure's default for the field)."""
-    value = obj.get(key)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise UnusableShape(f"its {key} is {shape_of(value)}, not a boolean")
-    return value
+    value: bool | None = _typed(obj, key, bool, "a boolean")
+    return default if value is None else value
 
 
 def texts(obj: Mapping[str, Any], key: str) -> tuple[str, ...]:
@@ -194,21 +194,13 @@ def timestamp(obj: Mapping[str, Any], key: str) -> str | None:
 
 def optional_boolean(obj: Mapping[str, Any], key: str) -> bool | None:
     """``obj[key]`` as a boolean, or None when absent or null (the record keeps "not set")."""
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise UnusableShape(f"its {key} is {shape_of(value)}, not a boolean")
+    value: bool | None = _typed(obj, key, bool, "a boolean")
     return value
 
 
 def mapping(obj: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
     """``obj[key]`` as an object, or None when absent or null."""
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise UnusableShape(f"its {key} is {shape_of(value)}, not an object")
+    value: Mapping[str, Any] | None = _typed(obj, key, Mapping, "an object")
     return value
 
 
