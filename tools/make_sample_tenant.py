@@ -1899,16 +1899,16 @@ def management_groups() -> None:
     )
 
 
-def resource_graph() -> None:
-    # Resource Graph's answers mirror the ARM lists (tools/scenarios/resource_graph.py): runs last.
-    for name, description, interactions in graph_scenarios.fixtures(_destination, TENANT):
-        write(name, description, interactions)
-
-
 def images() -> None:
     # What the container groups run (tools/scenarios/images.py): each listed group's GET with its
     # instance view, and the audited registries' data planes. Runs after the lists are written.
     for name, description, interactions in image_scenarios.fixtures(_destination, lambda gid: url(gid, "aci")):
+        write(name, description, interactions)
+
+
+def resource_graph() -> None:
+    # Resource Graph's answers mirror the ARM lists (tools/scenarios/resource_graph.py): runs last.
+    for name, description, interactions in graph_scenarios.fixtures(_destination, TENANT):
         write(name, description, interactions)
 
 
