@@ -598,3 +598,44 @@ def test_rbac005_counts_the_abac_repository_and_quarantine_write_roles(role_guid
     assert [(f.status, f.resource_name) for f in findings] == [(Status.FAIL, f"{role_name} at resource group rg")]
     narrow = Inventory(subscriptions=(sub,), role_assignments=(_assignment(role_guid, registry_scope),))
     assert _status("RBAC005", narrow) is Status.PASS
+
+
+def test_rbac_evidence_names_the_role_scope_and_principal_type() -> None:
+    sub = Subscription(subscription_id="s", display_name="sub", state="Enabled")
+    push = "8311e382-0749-4cb8-b61a-304f252e45ec"  # AcrPush
+    broad = Inventory(subscriptions=(sub,), role_assignments=(_assignment(push, "/subscriptions/s"),))
+    [failed] = evaluate(CHECKS["RBAC005"], CheckContext(inventory=broad, settings=Settings(), now=NOW))
+    assert failed.status is Status.FAIL
+    assert isinstance(failed.evidence, dict)
+    assert set(failed.evidence) == {"properties.roleDefinitionId", "properties.scope", "properties.principalType"}
+    assert failed.evidence["properties.scope"] == "/subscriptions/s"
+    [passed] = evaluate(
+        CHECKS["RBAC005"], CheckContext(inventory=Inventory(subscriptions=(sub,)), settings=Settings(), now=NOW)
+    )
+    assert passed.status is Status.PASS
+    assert isinstance(passed.evidence, dict) and set(passed.evidence) == {"roleAssignments"}
+    owner = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    owners = Inventory(
+        subscriptions=(sub,),
+        role_assignments=(_assignment(owner, "/subscriptions/s", "a"), _assignment(owner, "/subscriptions/s", "b")),
+    )
+    [counted] = evaluate(CHECKS["RBAC001"], CheckContext(inventory=owners, settings=Settings(), now=NOW))
+    assert counted.status is Status.PASS
+    assert isinstance(counted.evidence, dict) and counted.evidence["principals"] == "2"
+
+
+def test_defender_evidence_names_the_pricing_tier_and_the_scanning_extension() -> None:
+    sub = Subscription(subscription_id="s", display_name="sub", state="Enabled")
+    off = Inventory(subscriptions=(sub,), defender_plans=(_plan("Containers", "Standard", False),))
+    [failed] = evaluate(CHECKS["DEF001"], CheckContext(inventory=off, settings=Settings(), now=NOW))
+    assert failed.status is Status.FAIL
+    assert failed.evidence == {
+        "name": "Containers",
+        "properties.pricingTier": "Standard",
+        "properties.extensions[ContainerRegistriesVulnerabilityAssessments].isEnabled": "False",
+        "CloudPosture: properties.extensions[ContainerRegistriesVulnerabilityAssessments].isEnabled": "absent",
+    }
+    on = Inventory(subscriptions=(sub,), defender_plans=(_plan("KeyVaults", "Standard"),))
+    [passed] = evaluate(CHECKS["DEF002"], CheckContext(inventory=on, settings=Settings(), now=NOW))
+    assert passed.status is Status.PASS
+    assert passed.evidence == {"name": "KeyVaults", "properties.pricingTier": "Standard"}

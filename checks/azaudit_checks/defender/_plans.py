@@ -29,8 +29,13 @@ def judge_plan(
                 f"not applicable: the {plan_name} plan is not offered to this subscription (its pricing list lacks it)",
             )
         elif plan.pricing_tier.lower() != "standard":
-            yield Outcome.failed(sub, f"{label} is {plan.pricing_tier}: {consequence}")
+            yield Outcome.failed(sub, f"{label} is {plan.pricing_tier}: {consequence}", evidence=plan_evidence(plan))
         elif further is not None and (finding := further(sub, plan, plans)) is not None:
             yield finding
         else:
-            yield Outcome.passed(sub, f"{label} is on (Standard)")
+            yield Outcome.passed(sub, f"{label} is on (Standard)", evidence=plan_evidence(plan))
+
+
+def plan_evidence(plan: DefenderPlan) -> dict[str, str]:
+    """The plan's properties a verdict rests on: its name and pricing tier."""
+    return {"name": plan.name, "properties.pricingTier": plan.pricing_tier}

@@ -3,9 +3,9 @@ from collections.abc import Iterator
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import Dataset
-from azaudit.inventory.defender import DefenderPlan
+from azaudit.inventory.defender import DefenderPlan, PlanExtension
 from azaudit.model import Outcome, Severity
-from azaudit_checks.defender._plans import judge_plan
+from azaudit_checks.defender._plans import judge_plan, plan_evidence
 
 SCANNING = "ContainerRegistriesVulnerabilityAssessments"
 
@@ -13,16 +13,25 @@ SCANNING = "ContainerRegistriesVulnerabilityAssessments"
 def _registry_scanning(sub: Subscription, plan: DefenderPlan, plans: dict[str, DefenderPlan]) -> Outcome:
     """Whether registry images are scanned, once the Containers plan is on."""
     extension = plan.extension(SCANNING)
+    posture = plans.get("cloudposture")
+    posture_scanning = posture.extension(SCANNING) if posture is not None else None
+    evidence = plan_evidence(plan) | {
+        f"properties.extensions[{SCANNING}].isEnabled": _enabled(extension),
+        f"CloudPosture: properties.extensions[{SCANNING}].isEnabled": _enabled(posture_scanning),
+    }
+    if posture is not None:
+        evidence["CloudPosture: properties.pricingTier"] = posture.pricing_tier
     if extension is None:
         return Outcome.passed(
             sub,
             f"Defender for Containers is on (Standard); its pricing lists no {SCANNING} extension, "
             "so only the tier is judged",
+            evidence=evidence,
         )
     if extension.enabled:
-        return Outcome.passed(sub, "Defender for Containers is on (Standard), with registry vulnerability assessment")
-    posture = plans.get("cloudposture")
-    posture_scanning = posture.extension(SCANNING) if posture is not None else None
+        return Outcome.passed(
+            sub, "Defender for Containers is on (Standard), with registry vulnerability assessment", evidence=evidence
+        )
     if (
         posture is not None
         and posture.pricing_tier.lower() == "standard"
@@ -33,13 +42,21 @@ def _registry_scanning(sub: Subscription, plan: DefenderPlan, plans: dict[str, D
             sub,
             f"Defender for Containers is on (Standard) with its {SCANNING} extension off, but Defender CSPM's is on: "
             "registry images are scanned",
+            evidence=evidence,
         )
     return Outcome.failed(
         sub,
         f"Defender for Containers is on (Standard) but its {SCANNING} extension is off "
         "(and Defender CSPM's is not on): registry images are not scanned for vulnerabilities",
         item=SCANNING,
+        evidence=evidence,
     )
+
+
+def _enabled(extension: PlanExtension | None) -> str:
+    if extension is None:
+        return "absent"
+    return "True" if extension.enabled else "False"
 
 
 @check(

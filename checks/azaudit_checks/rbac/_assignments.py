@@ -9,6 +9,15 @@ from azaudit.inventory.rbac import RoleAssignment
 from azaudit.model import Outcome, Status
 
 
+def assignment_evidence(ctx: CheckContext, assignment: RoleAssignment) -> dict[str, str]:
+    """The assignment's properties a verdict rests on: its role (by name), scope and principal type."""
+    return {
+        "properties.roleDefinitionId": ctx.inventory.role_name(assignment.role_definition_id),
+        "properties.scope": assignment.scope,
+        "properties.principalType": assignment.principal_type or "absent",
+    }
+
+
 def assignment_outcome(ctx: CheckContext, assignment: RoleAssignment, status: Status, message: str) -> Outcome:
     """An outcome about one assignment, named as ``<role> at <scope>``, the principal in ``item``."""
     role = ctx.inventory.role_name(assignment.role_definition_id)
@@ -19,6 +28,7 @@ def assignment_outcome(ctx: CheckContext, assignment: RoleAssignment, status: St
         subscription_id=assignment.subscription_id,
         message=message,
         item=ctx.inventory.principal_words(assignment.principal_id, assignment.principal_type),
+        evidence=assignment_evidence(ctx, assignment),
     )
 
 
@@ -40,4 +50,6 @@ def judge_assignments(
             )
             yield assignment_outcome(ctx, assignment, Status.FAIL, message)
         if not offending:
-            yield Outcome.passed(sub, clean)
+            yield Outcome.passed(
+                sub, clean, evidence={"roleAssignments": f"{len(mine)} read, none with such a role at such a scope"}
+            )

@@ -102,9 +102,19 @@ def too_many_owners(ctx: CheckContext) -> Iterator[Outcome]:
         ]
         count = len({a.principal_id.lower() for a in owners})
         principals = ", ".join(sorted({a.principal_id for a in owners}))
+        types = sorted({(a.principal_type or "absent") for a in owners})
+        evidence = {
+            "properties.roleDefinitionId": "Owner",
+            "properties.scope": ", ".join(sorted({scope_kind(a.scope) for a in owners})) or "none",
+            "properties.principalType": ", ".join(types) or "none",
+            "principals": str(count),
+        }
         if count > most:
             yield Outcome.failed(
-                sub, f"too many Owners: {_owners_in_words(ctx, owners, f'at most {most}')}", item=principals
+                sub,
+                f"too many Owners: {_owners_in_words(ctx, owners, f'at most {most}')}",
+                item=principals,
+                evidence=evidence,
             )
         elif count < least:
             yield Outcome.failed(
@@ -112,6 +122,7 @@ def too_many_owners(ctx: CheckContext) -> Iterator[Outcome]:
                 f"too few Owners, and losing one account locks the subscription: "
                 f"{_owners_in_words(ctx, owners, f'at least {least}')}",
                 item=principals or None,
+                evidence=evidence,
             )
         else:
-            yield Outcome.passed(sub, _owners_in_words(ctx, owners, f"{least} to {most}"))
+            yield Outcome.passed(sub, _owners_in_words(ctx, owners, f"{least} to {most}"), evidence=evidence)

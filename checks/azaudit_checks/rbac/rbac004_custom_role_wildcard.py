@@ -79,7 +79,24 @@ def custom_role_wildcard(ctx: CheckContext) -> Iterator[Outcome]:
             problems.append(f"lets its holders grant roles ({', '.join(escalating)})")
         if every_data_action(role):
             problems.append("grants every data action (`*` in dataActions)")
+        evidence = {
+            "properties.roleName": role.name,
+            "properties.type": role.role_type,
+            "properties.permissions.actions": _listed(role.actions),
+            "properties.permissions.notActions": _listed(role.not_actions),
+            "properties.permissions.dataActions": _listed(role.data_actions),
+        }
         if problems:
-            yield Outcome.failed(role, f"custom role {role.name} {'; '.join(problems)}")
+            yield Outcome.failed(role, f"custom role {role.name} {'; '.join(problems)}", evidence=evidence)
         else:
-            yield Outcome.passed(role, f"custom role {role.name} grants specific actions and cannot grant roles")
+            yield Outcome.passed(
+                role, f"custom role {role.name} grants specific actions and cannot grant roles", evidence=evidence
+            )
+
+
+def _listed(actions: tuple[str, ...], most: int = 5) -> str:
+    """The actions as observed, the first few of a long list and how many more."""
+    if not actions:
+        return "none"
+    shown = ", ".join(actions[:most])
+    return shown if len(actions) <= most else f"{shown} and {len(actions) - most} more"
