@@ -378,3 +378,91 @@ def test_acr009_is_collected_through_the_token_list(sample_audit: Audit) -> None
     assert tokens["release-bot"].passwords[0].expiry == dt.datetime(2026, 8, 1, 8, 0, 5, tzinfo=dt.UTC)
     assert [c.name for c in tokens["edge-device"].certificates] == ["certificate1"]
     assert tokens["partner-pull"].status == "disabled"
+
+
+# code: (overrides of a FAIL, overrides of a PASS, the FAIL's evidence keys, the PASS's evidence keys)
+_EVIDENCE_CASES: dict[str, tuple[dict[str, Any], dict[str, Any], set[str], set[str]]] = {
+    "ACR003": (
+        {},
+        {"public_network_access": "Disabled"},
+        {
+            "properties.publicNetworkAccess",
+            "properties.networkRuleSet.defaultAction",
+            "properties.networkRuleSet.ipRules",
+        },
+        {"properties.publicNetworkAccess"},
+    ),
+    "ACR004": ({}, {}, {"properties.privateEndpointConnections", "sku.name"}, set()),
+    "ACR005": (
+        {"trust_policy_status": "enabled"},
+        {},
+        {"properties.policies.trustPolicy.status", "sku.name"},
+        {"properties.policies.trustPolicy.status", "sku.name"},
+    ),
+    "ACR006": (
+        {},
+        {"quarantine_policy_status": "enabled"},
+        {"properties.policies.quarantinePolicy.status"},
+        {"properties.policies.quarantinePolicy.status"},
+    ),
+    "ACR007": (
+        {},
+        {"retention_policy_status": "enabled", "retention_days": 7},
+        {"properties.policies.retentionPolicy.status"},
+        {"properties.policies.retentionPolicy.status", "properties.policies.retentionPolicy.days"},
+    ),
+    "ACR008": (
+        {},
+        {"export_policy_status": "disabled", "public_network_access": "Disabled"},
+        {"sku.name", "properties.policies.exportPolicy.status", "properties.publicNetworkAccess"},
+        {"sku.name", "properties.policies.exportPolicy.status", "properties.publicNetworkAccess"},
+    ),
+    "ACR010": (
+        {},
+        {"arm_audience_policy_status": "disabled"},
+        {"properties.policies.azureADAuthenticationAsArmPolicy.status"},
+        {"properties.policies.azureADAuthenticationAsArmPolicy.status"},
+    ),
+    "ACR011": (
+        {},
+        {"encryption_status": "enabled"},
+        {"properties.encryption.status", "sku.name"},
+        {"properties.encryption.status", "sku.name"},
+    ),
+}
+
+
+@pytest.mark.parametrize("code", sorted(_EVIDENCE_CASES))
+def test_evidence_names_the_observed_arm_properties(code: str) -> None:
+    failing, passing, fail_keys, pass_keys = _EVIDENCE_CASES[code]
+    (fail,) = run(code, registry(**failing))
+    assert fail.status is Status.FAIL and isinstance(fail.evidence, dict)
+    assert set(fail.evidence) == fail_keys, fail.evidence
+    if code == "ACR004":  # an approved connection is the PASS
+        passing = {"private_endpoints": (PrivateEndpointConnection(id="pe", status="Approved"),)}
+        pass_keys = fail_keys
+    (ok,) = run(code, registry(**passing))
+    assert ok.status is Status.PASS and isinstance(ok.evidence, dict)
+    assert set(ok.evidence) == pass_keys, ok.evidence
+    assert ok.evidence != fail.evidence
+
+
+def test_acr009_evidence_counts_credentials_never_a_value(sample_audit: Audit) -> None:
+    findings = [f for f in sample_audit.report.findings if f.code == "ACR009"]
+    for finding in findings:
+        assert isinstance(finding.evidence, dict), finding
+    (fail,) = [f for f in findings if f.status is Status.FAIL and f.item == "ci-pull"]
+    assert isinstance(fail.evidence, dict)
+    assert fail.evidence["tokens[].name"] == "ci-pull"
+    assert fail.evidence["tokens[].properties.credentials.passwords"] == "1 live of 1"
+    passing = [f for f in findings if f.status is Status.PASS]
+    assert passing and all(isinstance(f.evidence, dict) and f.evidence for f in passing)
+
+
+def test_every_pass_and_fail_of_the_acr_checks_records_evidence(sample_audit: Audit) -> None:
+    judged = [
+        f for f in sample_audit.report.findings if f.code.startswith("ACR") and f.status in (Status.PASS, Status.FAIL)
+    ]
+    assert {f.code for f in judged} >= {f"ACR{n:03}" for n in range(1, 12)}
+    missing = [(f.code, f.resource_name) for f in judged if not f.evidence]
+    assert not missing

@@ -1,9 +1,11 @@
 from collections.abc import Iterator
 
+import msgspec
+
 from azaudit.catalogue import CheckContext, check
 from azaudit.detect.firewall import FirewallWords, judge_firewall
 from azaudit.inventory.coverage import Dataset
-from azaudit.model import Outcome, Severity
+from azaudit.model import Outcome, Severity, Status
 
 _WORDS = FirewallWords(
     endpoint="the public endpoint",
@@ -74,19 +76,27 @@ def public_network_unrestricted(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/security/benchmark/azure/baselines/azure-container-registry-security-baseline
     """
     for registry in ctx.inventory.registries:
+        evidence = {"properties.publicNetworkAccess": registry.public_network_access}
         if registry.public_network_access.lower() == "disabled":
-            yield Outcome.passed(registry, "public network access is disabled")
+            yield Outcome.passed(registry, "public network access is disabled", evidence=evidence)
         elif not registry.is_premium:
+            evidence["sku.name"] = registry.sku
             yield Outcome.failed(
                 registry,
                 f"the public endpoint is open to every network; a {registry.sku} registry cannot restrict it: "
                 "network rules and private endpoints need the Premium SKU",
+                evidence=evidence,
             )
         else:
-            yield judge_firewall(
+            evidence["properties.networkRuleSet.defaultAction"] = registry.network_default_action or "absent"
+            evidence["properties.networkRuleSet.ipRules"] = f"{len(registry.ip_rules)} rule(s)"
+            outcome = judge_firewall(
                 registry,
                 registry.network_default_action,
                 registry.ip_rules,
                 _WORDS,
                 f"the public endpoint denies by default and allows {len(registry.ip_rules)} IP rule(s)",
             )
+            if outcome.status in (Status.PASS, Status.FAIL):
+                outcome = msgspec.structs.replace(outcome, evidence=evidence)
+            yield outcome

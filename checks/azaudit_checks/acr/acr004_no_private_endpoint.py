@@ -56,10 +56,16 @@ def no_private_endpoint(ctx: CheckContext) -> Iterator[Outcome]:
     """
     for registry in ctx.inventory.registries:
         approved = [pe for pe in registry.private_endpoints if pe.approved]
-        if approved:
-            yield Outcome.passed(registry, f"{len(approved)} approved private endpoint connection(s)")
-            continue
         waiting = [pe for pe in registry.private_endpoints if not pe.approved]
+        evidence = {
+            "properties.privateEndpointConnections": f"{len(approved)} approved, {len(waiting)} not approved",
+            "sku.name": registry.sku,
+        }
+        if approved:
+            yield Outcome.passed(
+                registry, f"{len(approved)} approved private endpoint connection(s)", evidence=evidence
+            )
+            continue
         if not registry.is_premium:
             detail = f"; a {registry.sku} registry cannot have one: private endpoints need the Premium SKU"
         elif waiting:
@@ -67,4 +73,6 @@ def no_private_endpoint(ctx: CheckContext) -> Iterator[Outcome]:
             detail = f"; {len(waiting)} connection(s) are not approved ({states})"
         else:
             detail = ""
-        yield Outcome.failed(registry, f"no approved private endpoint: pulls go to the public endpoint{detail}")
+        yield Outcome.failed(
+            registry, f"no approved private endpoint: pulls go to the public endpoint{detail}", evidence=evidence
+        )

@@ -71,15 +71,21 @@ def content_trust_still_enabled(ctx: CheckContext) -> Iterator[Outcome]:
     - https://notaryproject.dev/docs/
     """
     for registry in ctx.inventory.registries:
+        evidence = {
+            "properties.policies.trustPolicy.status": registry.trust_policy_status
+            or "absent (Azure default: disabled)",
+            "sku.name": registry.sku,
+        }
         if (registry.trust_policy_status or "disabled").lower() == "enabled":
             yield Outcome.failed(
                 registry,
                 f"Docker Content Trust is still enabled: {RETIRED}, and the registry setting enforces nothing "
                 "(clients verify, container instances never do): move to Notary Project signing",
+                evidence=evidence,
             )
         elif not registry.is_premium:
             yield Outcome.skipped(
                 registry, f"not applicable: content trust needs the Premium SKU (this registry is {registry.sku})"
             )
         else:
-            yield Outcome.passed(registry, "the registry does not depend on Docker Content Trust")
+            yield Outcome.passed(registry, "the registry does not depend on Docker Content Trust", evidence=evidence)

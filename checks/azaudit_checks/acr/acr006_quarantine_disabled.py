@@ -50,7 +50,13 @@ def quarantine_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     - https://azure.github.io/PSRule.Rules.Azure/en/rules/Azure.ACR.Quarantine/
     """
     for registry in ctx.inventory.registries:
+        evidence = {
+            "properties.policies.quarantinePolicy.status": registry.quarantine_policy_status
+            or "absent (Azure default: disabled)"
+        }
         if (registry.quarantine_policy_status or "").lower() == "enabled":
-            yield Outcome.passed(registry, "new images are quarantined until marked as scanned")
+            yield Outcome.passed(registry, "new images are quarantined until marked as scanned", evidence=evidence)
         else:
-            yield Outcome.failed(registry, "quarantine is disabled: new images can be pulled before any scan")
+            yield Outcome.failed(
+                registry, "quarantine is disabled: new images can be pulled before any scan", evidence=evidence
+            )

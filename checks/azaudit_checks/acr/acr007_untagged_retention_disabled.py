@@ -45,11 +45,18 @@ def untagged_retention_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/cli/azure/acr/config/retention
     """
     for registry in ctx.inventory.registries:
+        evidence = {
+            "properties.policies.retentionPolicy.status": registry.retention_policy_status
+            or "absent (Azure default: disabled)"
+        }
         if (registry.retention_policy_status or "").lower() == "enabled":
             days = registry.retention_days
             after = f" after {days} day(s)" if days is not None else ""
-            yield Outcome.passed(registry, f"untagged manifests are deleted{after}")
+            evidence["properties.policies.retentionPolicy.days"] = str(days) if days is not None else "absent"
+            yield Outcome.passed(registry, f"untagged manifests are deleted{after}", evidence=evidence)
         else:
             yield Outcome.failed(
-                registry, "the retention policy is disabled: untagged manifests stay pullable by digest forever"
+                registry,
+                "the retention policy is disabled: untagged manifests stay pullable by digest forever",
+                evidence=evidence,
             )

@@ -55,21 +55,31 @@ def export_allowed(ctx: CheckContext) -> Iterator[Outcome]:
     - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_ExportPolicy_AuditDeny.json
     """
     for registry in ctx.inventory.registries:
+        evidence = {
+            "sku.name": registry.sku,
+            "properties.policies.exportPolicy.status": registry.export_policy_status
+            or "absent (Azure default: enabled)",
+            "properties.publicNetworkAccess": registry.public_network_access,
+        }
         if not registry.is_premium:
             yield Outcome.failed(
                 registry,
                 f"exports are allowed: artifacts can be copied out with import; a {registry.sku} registry has no "
                 "export policy: disabling exports needs the Premium SKU",
+                evidence=evidence,
             )
         elif (registry.export_policy_status or "enabled").lower() != "disabled":
             yield Outcome.failed(
-                registry, "exports are allowed: artifacts can be copied out with import or export pipelines"
+                registry,
+                "exports are allowed: artifacts can be copied out with import or export pipelines",
+                evidence=evidence,
             )
         elif registry.public_network_access.lower() != "disabled":
             yield Outcome.failed(
                 registry,
                 "the export policy says disabled but public network access is enabled: Azure disables exports "
                 "only together with public access",
+                evidence=evidence,
             )
         else:
-            yield Outcome.passed(registry, "exports are disabled")
+            yield Outcome.passed(registry, "exports are disabled", evidence=evidence)

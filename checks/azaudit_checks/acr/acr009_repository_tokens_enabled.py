@@ -67,6 +67,14 @@ def repository_tokens_enabled(ctx: CheckContext) -> Iterator[Outcome]:
             passwords = [p for p in token.passwords if p.live(ctx.now)]
             certificates = [c for c in token.certificates if c.live(ctx.now)]
             expired = len(token.passwords) - len(passwords) + len(token.certificates) - len(certificates)
+            evidence = {
+                "tokens[].name": token.name,
+                "tokens[].properties.status": token.status or "absent (Azure default: enabled)",
+                "tokens[].properties.credentials.passwords": f"{len(passwords)} live of {len(token.passwords)}",
+                "tokens[].properties.credentials.certificates": (
+                    f"{len(certificates)} live of {len(token.certificates)}"
+                ),
+            }
             if passwords or certificates:
                 judged = True
                 what = [f"{len(passwords)} password(s)"] if passwords else []
@@ -75,6 +83,7 @@ def repository_tokens_enabled(ctx: CheckContext) -> Iterator[Outcome]:
                     registry,
                     f"repository token {token.name} is enabled and can authenticate with {' and '.join(what)}",
                     item=token.name,
+                    evidence=evidence,
                 )
             elif expired:
                 judged = True
@@ -83,6 +92,11 @@ def repository_tokens_enabled(ctx: CheckContext) -> Iterator[Outcome]:
                     f"repository token {token.name} is enabled but cannot authenticate: "
                     f"its {expired} credential(s) expired",
                     item=token.name,
+                    evidence=evidence,
                 )
         if not judged:
-            yield Outcome.passed(registry, "no enabled repository token can authenticate")
+            yield Outcome.passed(
+                registry,
+                "no enabled repository token can authenticate",
+                evidence={"tokens[].properties.status": "no enabled token with a live credential"},
+            )

@@ -50,7 +50,13 @@ def arm_audience_token_allowed(ctx: CheckContext) -> Iterator[Outcome]:
     - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_AADAuthenticationAsArmDisabled_Modify.json
     """
     for registry in ctx.inventory.registries:
+        evidence = {
+            "properties.policies.azureADAuthenticationAsArmPolicy.status": registry.arm_audience_policy_status
+            or "absent (Azure default: enabled)"
+        }
         if (registry.arm_audience_policy_status or "enabled").lower() == "enabled":
-            yield Outcome.failed(registry, "the registry accepts Entra tokens issued for Azure Resource Manager")
+            yield Outcome.failed(
+                registry, "the registry accepts Entra tokens issued for Azure Resource Manager", evidence=evidence
+            )
         else:
-            yield Outcome.passed(registry, "the registry accepts only registry-audience tokens")
+            yield Outcome.passed(registry, "the registry accepts only registry-audience tokens", evidence=evidence)

@@ -53,13 +53,18 @@ def no_customer_managed_key(ctx: CheckContext) -> Iterator[Outcome]:
     - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Container%20Registry/ACR_CMKEncryptionEnabled_Audit.json
     """
     for registry in ctx.inventory.registries:
+        evidence = {
+            "properties.encryption.status": registry.encryption_status or "absent (Azure default: disabled)",
+            "sku.name": registry.sku,
+        }
         if (registry.encryption_status or "").lower() == "enabled":
-            yield Outcome.passed(registry, "content is encrypted with a customer-managed key")
+            yield Outcome.passed(registry, "content is encrypted with a customer-managed key", evidence=evidence)
         elif registry.is_premium:
-            yield Outcome.failed(registry, "content is encrypted with Microsoft-managed keys only")
+            yield Outcome.failed(registry, "content is encrypted with Microsoft-managed keys only", evidence=evidence)
         else:
             yield Outcome.failed(
                 registry,
                 f"content is encrypted with Microsoft-managed keys only; a {registry.sku} registry cannot use a "
                 "customer-managed key: it needs the Premium SKU",
+                evidence=evidence,
             )
