@@ -229,7 +229,7 @@ def test_acr005_content_trust(sku: str, trust: str | None, encryption: str | Non
     ],
 )
 def test_policy_values(code: str, field: str, value: object, status: Status) -> None:
-    got, _ = verdict(code, registry(**{field: value}))
+    got, _ = verdict(code, registry(**dict[str, Any]({field: value})))
     assert got is status
 
 
