@@ -222,3 +222,29 @@ def test_a_pinned_digest_whose_tag_moved_is_out_of_date() -> None:
     artifact = msgspec.structs.replace(inventory.image_artifacts[0], id=f"{REGISTRY.id}/images/web:1.0@{other}")
     inventory = msgspec.structs.replace(inventory, image_artifacts=(artifact,))
     assert _status("IMG002", inventory) is Status.FAIL
+
+
+def _finding(code: str, inventory: Inventory) -> Any:
+    [finding] = evaluate(catalogue.load()[code], CheckContext(inventory=inventory, settings=Settings(), now=NOW))
+    return finding
+
+
+def test_image_evidence_records_tags_digests_and_times_never_a_token() -> None:
+    stale = _inventory("acrone1.azurecr.io/web:1.0", FOUND, BEFORE)
+    failed = _finding("IMG002", stale)
+    assert failed.status is Status.FAIL
+    assert failed.evidence == {
+        "tag": "1.0",
+        "tag.digest": DIGEST,
+        "tag.lastUpdateTime": "2026-11-01 00:00 UTC",
+        "properties.containers[].properties.instanceView.currentState.startTime": "2026-10-30 00:00 UTC",
+    }
+    fresh = _inventory("acrone1.azurecr.io/web:1.0", FOUND, AFTER)
+    passed = _finding("IMG005", fresh)
+    assert passed.status is Status.PASS
+    assert set(passed.evidence) == {"tag", "manifest.digest", "manifest.createdTime", "age"}
+    unsigned = _finding("IMG003", fresh)
+    assert unsigned.status is Status.FAIL and unsigned.evidence["referrers[notation signature]"] == "0"
+    present = _finding("IMG004", fresh)
+    assert present.status is Status.PASS and present.evidence["manifest.found"] == "found"
+    assert not any("token" in value.lower() for value in failed.evidence.values())

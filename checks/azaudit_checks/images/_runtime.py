@@ -4,7 +4,7 @@ view, its audited registry and what that registry's data plane said about its im
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from azaudit.catalogue import CheckContext
 from azaudit.detect.image_ref import quoted
@@ -51,6 +51,40 @@ class RunningImage(JoinedContainer):
         if self.reference.digest is not None:
             return self.reference.digest
         return None if self.drifted() else self.artifact.tag_digest
+
+    def evidence(self, *keys: str) -> dict[str, str]:
+        """The observed values of ``keys`` (names of :data:`EVIDENCE`) the verdict rests on: tags,
+        digests and times, never a registry token or credential."""
+        observed = {key: EVIDENCE[key](self) for key in keys}
+        return {key: value for key, value in observed.items() if value is not None}
+
+
+def _start(image: RunningImage) -> str | None:
+    return when(image.runtime.start_time if image.runtime is not None else None)
+
+
+def _found(value: bool | None) -> str:
+    return "unknown" if value is None else ("found" if value else "not found (404)")
+
+
+START = "properties.containers[].properties.instanceView.currentState.startTime"
+
+# The values an image check may rest on, by the name the registry's data plane (ACR's
+# `_tags/{tag}` and `_manifests/{digest}`) or the container group's instance view gives them.
+EVIDENCE: dict[str, Callable[[RunningImage], str | None]] = {
+    "tag": lambda i: i.reference.tag if i.reference is not None and i.reference.tag else "none (pinned by digest)",
+    "digest": lambda i: i.reference.digest if i.reference is not None and i.reference.digest else None,
+    "tag.digest": lambda i: (i.artifact.tag_digest if i.artifact is not None else None) or "unknown",
+    "tag.lastUpdateTime": lambda i: when(i.artifact.tag_updated_on if i.artifact is not None else None),
+    "tag.found": lambda i: _found(i.artifact.tag_found if i.artifact is not None else None),
+    "manifest.digest": lambda i: (i.artifact.manifest_digest if i.artifact is not None else None) or "unknown",
+    "manifest.found": lambda i: _found(i.artifact.manifest_found if i.artifact is not None else None),
+    "manifest.createdTime": lambda i: when(i.artifact.manifest_created_on if i.artifact is not None else None),
+    "referrers[notation signature]": lambda i: (
+        str(i.artifact.signatures) if i.artifact is not None and i.artifact.signatures is not None else "unknown"
+    ),
+    START: _start,
+}
 
 
 def running_images(ctx: CheckContext) -> Iterator[RunningImage]:

@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from azaudit.catalogue import CheckContext, check
 from azaudit.detect.image_ref import quoted
 from azaudit.model import Outcome, Severity
-from azaudit_checks.images._runtime import RUNTIME, gone, running_images, unresolved, when
+from azaudit_checks.images._runtime import RUNTIME, START, gone, running_images, unresolved, when
 
 
 @check(
@@ -66,6 +66,7 @@ def out_of_date_running_image(ctx: CheckContext) -> Iterator[Outcome]:
         artifact, reference, group, name = image.artifact, image.reference, image.group, image.container.name
         assert artifact is not None and reference is not None  # unresolved() said so
         if reference.digest is not None:
+            evidence = image.evidence("tag", "digest", "tag.digest", "tag.lastUpdateTime")
             if reference.tag is not None and artifact.tag_digest and artifact.tag_digest != reference.digest:
                 yield Outcome.failed(
                     group,
@@ -73,11 +74,15 @@ def out_of_date_running_image(ctx: CheckContext) -> Iterator[Outcome]:
                     f"{artifact.tag_digest} (updated {when(artifact.tag_updated_on)}): production runs an image "
                     "the registry has replaced",
                     item=name,
+                    evidence=evidence,
                 )
             else:
-                yield Outcome.passed(group, f"{image.label} runs its image pinned by digest", item=name)
+                yield Outcome.passed(
+                    group, f"{image.label} runs its image pinned by digest", item=name, evidence=evidence
+                )
             continue
         start = image.runtime.start_time if image.runtime is not None else None
+        evidence = image.evidence("tag", "tag.digest", "tag.lastUpdateTime", START)
         if start is None:
             yield Outcome.errored(
                 group,
@@ -92,10 +97,12 @@ def out_of_date_running_image(ctx: CheckContext) -> Iterator[Outcome]:
                 f"{when(artifact.tag_updated_on)} (now {artifact.tag_digest}): it runs the image the tag named "
                 "before; restart it or deploy by digest",
                 item=name,
+                evidence=evidence,
             )
         else:
             yield Outcome.passed(
                 group,
                 f"{image.label} started {when(start)}, after the tag's last update ({when(artifact.tag_updated_on)})",
                 item=name,
+                evidence=evidence,
             )

@@ -72,16 +72,20 @@ def unsigned_running_image(ctx: CheckContext) -> Iterator[Outcome]:
         digest = image.running_digest()
         if digest is None or digest != artifact.manifest_digest or artifact.signatures is None:
             yield unknown_digest(image)
-        elif artifact.signatures == 0:
+            continue
+        evidence = image.evidence("tag", "manifest.digest", "referrers[notation signature]")
+        if artifact.signatures == 0:
             yield Outcome.failed(
                 group,
                 f"{image.label} runs {quoted(image.reference.original)} ({digest}), which has no Notary Project "
                 "signature in its registry: nobody can verify who built it",
                 item=name,
+                evidence=evidence,
             )
         else:
             yield Outcome.passed(
                 group,
                 f"{image.label}'s image {digest} has {artifact.signatures} Notary Project signature(s)",
                 item=name,
+                evidence=evidence,
             )

@@ -61,12 +61,14 @@ def running_image_missing(ctx: CheckContext) -> Iterator[Outcome]:
             continue
         artifact, reference, group, name = image.artifact, image.reference, image.group, image.container.name
         assert artifact is not None and reference is not None
+        evidence = image.evidence("tag", "digest", "tag.found", "manifest.digest", "manifest.found")
         if artifact.tag_found is False:
             yield Outcome.failed(
                 group,
                 f"{image.label} runs {quoted(reference.original)}, whose tag {artifact.reference} is no longer in "
                 f"registry {artifact.login_server}: a restart cannot pull it and its provenance is lost",
                 item=name,
+                evidence=evidence,
             )
         elif artifact.manifest_found is False:
             yield Outcome.failed(
@@ -74,6 +76,7 @@ def running_image_missing(ctx: CheckContext) -> Iterator[Outcome]:
                 f"{image.label} runs {quoted(reference.original)}, whose manifest {artifact.manifest_digest} is no "
                 f"longer in registry {artifact.login_server}: a restart cannot pull it and its provenance is lost",
                 item=name,
+                evidence=evidence,
             )
         else:
-            yield Outcome.passed(group, f"{image.label}'s image is in its registry", item=name)
+            yield Outcome.passed(group, f"{image.label}'s image is in its registry", item=name, evidence=evidence)

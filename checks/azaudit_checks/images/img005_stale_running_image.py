@@ -66,12 +66,19 @@ def stale_running_image(ctx: CheckContext) -> Iterator[Outcome]:
             yield unknown_digest(image)
             continue
         age = (ctx.now - created).days
+        evidence = image.evidence("tag", "manifest.digest", "manifest.createdTime") | {"age": f"{age} days"}
         if age > limit:
             yield Outcome.failed(
                 group,
                 f"{image.label} runs {quoted(image.reference.original)}, pushed {when(created)}: {age} days old, "
                 f"more than {limit}; its base layers miss every patch since",
                 item=name,
+                evidence=evidence,
             )
         else:
-            yield Outcome.passed(group, f"{image.label}'s image was pushed {age} days ago (limit {limit})", item=name)
+            yield Outcome.passed(
+                group,
+                f"{image.label}'s image was pushed {age} days ago (limit {limit})",
+                item=name,
+                evidence=evidence,
+            )
