@@ -86,6 +86,44 @@ def test_sample_tenant_outcomes(code: str, status: Status, sample_audit: Audit) 
     assert names(sample_audit.report.findings, code, status) == EXPECT[code].get(status, set())
 
 
+EVIDENCE_KEYS: dict[str, tuple[set[str], set[str]]] = {
+    # code: (keys of a FAIL's evidence, keys of a PASS's evidence)
+    "KV001": ({"properties.enablePurgeProtection"},) * 2,
+    "KV002": ({"properties.enableSoftDelete"},) * 2,
+    "KV003": ({"properties.enableRbacAuthorization", "properties.accessPolicies"},) * 2,
+    "KV004": ({"properties.accessPolicies[].objectId", "properties.accessPolicies[].permissions"},) * 2,
+    "KV005": (
+        {
+            "properties.publicNetworkAccess",
+            "properties.networkAcls.defaultAction",
+            "properties.networkAcls.ipRules",
+            "properties.networkAcls.virtualNetworkRules",
+        },
+        {"properties.publicNetworkAccess"},
+    ),
+    "KV006": ({"properties.privateEndpointConnections"},) * 2,
+    "KV007": ({"attributes.exp"},) * 2,
+    "KV008": ({"attributes.created"}, {"attributes.nbf / attributes.created"}),
+    "KV009": ({"attributes.exp"},) * 2,
+    "KV010": ({"attributes.exp"},) * 2,
+    "KV011": ({"rotationPolicy.lifetimeActions[].action.type"},) * 2,
+}
+
+
+@pytest.mark.parametrize("code", sorted(EVIDENCE_KEYS))
+def test_evidence_names_the_observed_properties_on_pass_and_fail(code: str, sample_audit: Audit) -> None:
+    findings = [f for f in sample_audit.report.findings if f.code == code]
+    fail_keys, pass_keys = EVIDENCE_KEYS[code]
+    for status, keys in ((Status.FAIL, fail_keys), (Status.PASS, pass_keys)):
+        judged = [f for f in findings if f.status is status]
+        assert judged and all(isinstance(f.evidence, dict) and keys <= set(f.evidence) for f in judged), (code, status)
+    assert all(not isinstance(f.evidence, dict) for f in findings if f.status in (Status.SKIPPED, Status.ERROR))
+    if code == "KV001":
+        by_vault = {f.resource_name: f.evidence for f in findings}
+        assert by_vault["kv-prod-legacy"] == {"properties.enablePurgeProtection": "absent (Azure default: off)"}
+        assert by_vault["kv-prod-apps"] == {"properties.enablePurgeProtection": "true"}
+
+
 def test_kv005_a_deny_firewall_that_allows_every_address_is_open(sample_audit: Audit) -> None:
     by_vault = {f.resource_name: f.message for f in sample_audit.report.findings if f.code == "KV005"}
     assert "denies by default but allows 0.0.0.0/0" in by_vault["kv-dev-rbac"]

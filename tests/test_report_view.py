@@ -112,7 +112,10 @@ def test_evidence_is_recorded_and_absent_when_a_check_records_none(sample_audit_
     document = json.loads(sample_audit_markdown[1])
     acr001 = [f for f in document["findings"] if f["code"] == "ACR001"]
     assert {f["evidence"]["properties.adminUserEnabled"] for f in acr001} == {"true", "false"}
-    assert all("evidence" not in f for f in document["findings"] if f["code"] == "KV001")
+    kv001 = [f for f in document["findings"] if f["code"] == "KV001"]
+    shown = {f["evidence"]["properties.enablePurgeProtection"] for f in kv001 if f["status"] in ("PASS", "FAIL")}
+    assert shown == {"true", "absent (Azure default: off)"}
+    assert all("evidence" not in f for f in document["findings"] if f["status"] in ("SKIPPED", "ERROR"))
 
 
 def test_cli_expired_suppressions_fail_is_one_line_and_warn_writes_the_register(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 from azaudit.catalogue import CheckContext
@@ -39,6 +39,9 @@ def judge_items(
     clean: str,
     note: str = "",
     needs: Sequence[str] = (),
+    *,
+    observed: Callable[[Item], Mapping[str, str]],
+    observed_clean: Callable[[int], Mapping[str, str]],
 ) -> Iterator[Outcome]:
     """FAIL per item whose ``fault`` is not None (item = its name); one PASS for a vault with none.
 
@@ -58,6 +61,6 @@ def judge_items(
     failing = [(item, fault(item)) for item in readable]
     bad = [(item, why) for item, why in failing if why is not None]
     for item, why in bad:
-        yield Outcome.failed(vault, f"{why}{note}", item=item.name)
+        yield Outcome.failed(vault, f"{why}{note}", item=item.name, evidence=observed(item))
     if not bad and (readable or len(readable) == len(items)):
-        yield Outcome.passed(vault, f"{clean} ({len(readable)} judged){note}")
+        yield Outcome.passed(vault, f"{clean} ({len(readable)} judged){note}", evidence=observed_clean(len(readable)))

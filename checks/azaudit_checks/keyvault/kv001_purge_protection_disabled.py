@@ -45,7 +45,12 @@ def purge_protection_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/security/benchmark/azure/baselines/key-vault-security-baseline
     """
     for vault in ctx.inventory.vaults:
-        if vault.enable_purge_protection:
-            yield Outcome.passed(vault, "purge protection is enabled")
+        value = vault.enable_purge_protection
+        shown = "absent (Azure default: off)" if value is None else str(value).lower()
+        evidence = {"properties.enablePurgeProtection": shown}
+        if value:
+            yield Outcome.passed(vault, "purge protection is enabled", evidence=evidence)
         else:
-            yield Outcome.failed(vault, "purge protection is off: deleted secrets and keys can be purged at once")
+            yield Outcome.failed(
+                vault, "purge protection is off: deleted secrets and keys can be purged at once", evidence=evidence
+            )

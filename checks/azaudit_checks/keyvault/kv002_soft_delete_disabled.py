@@ -49,11 +49,17 @@ def soft_delete_disabled(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/key-vault/general/key-vault-recovery
     """
     for vault in ctx.inventory.vaults:
-        if vault.enable_soft_delete is True:
-            yield Outcome.passed(vault, "soft delete is on")
-        elif vault.enable_soft_delete is None:
+        value = vault.enable_soft_delete
+        evidence = {"properties.enableSoftDelete": "absent (a legacy vault)" if value is None else str(value).lower()}
+        if value is True:
+            yield Outcome.passed(vault, "soft delete is on", evidence=evidence)
+        elif value is None:
             yield Outcome.failed(
-                vault, "soft delete is not set (a legacy vault): a deleted secret or key is gone immediately"
+                vault,
+                "soft delete is not set (a legacy vault): a deleted secret or key is gone immediately",
+                evidence=evidence,
             )
         else:
-            yield Outcome.failed(vault, "soft delete is off: a deleted secret or key is gone immediately")
+            yield Outcome.failed(
+                vault, "soft delete is off: a deleted secret or key is gone immediately", evidence=evidence
+            )

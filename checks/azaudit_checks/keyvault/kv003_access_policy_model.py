@@ -50,8 +50,17 @@ def access_policy_model(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/key-vault/general/rbac-access-policy
     """
     for vault in ctx.inventory.vaults:
-        if vault.enable_rbac_authorization:
-            yield Outcome.passed(vault, "data access is governed by Azure RBAC")
+        value = vault.enable_rbac_authorization
+        count = len(vault.access_policies)
+        evidence = {
+            "properties.enableRbacAuthorization": "absent (Azure default: false)"
+            if value is None
+            else str(value).lower(),
+            "properties.accessPolicies": f"{count} polic(ies)",
+        }
+        if value:
+            yield Outcome.passed(vault, "data access is governed by Azure RBAC", evidence=evidence)
         else:
-            count = len(vault.access_policies)
-            yield Outcome.failed(vault, f"the vault uses the access-policy model ({count} polic(ies))")
+            yield Outcome.failed(
+                vault, f"the vault uses the access-policy model ({count} polic(ies))", evidence=evidence
+            )

@@ -67,7 +67,15 @@ def broad_access_policy(ctx: CheckContext) -> Iterator[Outcome]:
         for policy in vault.access_policies:
             broad = _too_broad(policy)
             who = f"object id {policy.object_id}"
+            evidence = {
+                "properties.accessPolicies[].objectId": policy.object_id,
+                "properties.accessPolicies[].permissions": "; ".join(broad) if broad else "neither all nor purge",
+            }
             if broad:
-                yield Outcome.failed(vault, f"{who} is granted {'; '.join(broad)}", item=policy.object_id)
+                yield Outcome.failed(
+                    vault, f"{who} is granted {'; '.join(broad)}", item=policy.object_id, evidence=evidence
+                )
             else:
-                yield Outcome.passed(vault, f"{who} has neither all nor purge", item=policy.object_id)
+                yield Outcome.passed(
+                    vault, f"{who} has neither all nor purge", item=policy.object_id, evidence=evidence
+                )

@@ -1,9 +1,11 @@
 from collections.abc import Iterator
 
+import msgspec
+
 from azaudit.catalogue import CheckContext, check
 from azaudit.detect.firewall import FirewallWords, judge_firewall
 from azaudit.inventory.coverage import Dataset
-from azaudit.model import Outcome, Severity
+from azaudit.model import Outcome, Severity, Status
 
 _WORDS = FirewallWords(
     endpoint="the data plane",
@@ -62,14 +64,22 @@ def public_network_unrestricted(ctx: CheckContext) -> Iterator[Outcome]:
     - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Key%20Vault/AzureKeyVaultFirewallEnabled_Modify.json
     """
     for vault in ctx.inventory.vaults:
-        if (vault.public_network_access or "").lower() == "disabled":
-            yield Outcome.passed(vault, "public network access is disabled")
+        access = vault.public_network_access
+        evidence = {"properties.publicNetworkAccess": access or "absent (Azure default: Enabled)"}
+        if (access or "").lower() == "disabled":
+            yield Outcome.passed(vault, "public network access is disabled", evidence=evidence)
         else:
             rules = len(vault.ip_rules) + vault.virtual_network_rule_count
-            yield judge_firewall(
+            evidence["properties.networkAcls.defaultAction"] = vault.network_default_action or "absent (no networkAcls)"
+            evidence["properties.networkAcls.ipRules"] = f"{len(vault.ip_rules)} rule(s)"
+            evidence["properties.networkAcls.virtualNetworkRules"] = f"{vault.virtual_network_rule_count} rule(s)"
+            outcome = judge_firewall(
                 vault,
                 vault.network_default_action,
                 vault.ip_rules,
                 _WORDS,
                 f"the firewall denies by default ({rules} allow rule(s))",
             )
+            if outcome.status in (Status.PASS, Status.FAIL):
+                outcome = msgspec.structs.replace(outcome, evidence=evidence)
+            yield outcome

@@ -45,10 +45,19 @@ def no_private_endpoint(ctx: CheckContext) -> Iterator[Outcome]:
     """
     for vault in ctx.inventory.vaults:
         approved = [p for p in vault.private_endpoints if p.approved]
+        states = ", ".join(sorted({p.status for p in vault.private_endpoints}))
+        evidence = {"properties.privateEndpointConnections": f"{len(vault.private_endpoints)} connection(s)"}
+        if vault.private_endpoints:
+            evidence["properties.privateEndpointConnections[].properties.privateLinkServiceConnectionState.status"] = (
+                states
+            )
         if approved:
-            yield Outcome.passed(vault, f"{len(approved)} approved private endpoint connection(s)")
+            yield Outcome.passed(vault, f"{len(approved)} approved private endpoint connection(s)", evidence=evidence)
         elif vault.private_endpoints:
-            states = ", ".join(sorted({p.status for p in vault.private_endpoints}))
-            yield Outcome.failed(vault, f"private endpoint connections exist but none is approved ({states})")
+            yield Outcome.failed(
+                vault, f"private endpoint connections exist but none is approved ({states})", evidence=evidence
+            )
         else:
-            yield Outcome.failed(vault, "no private endpoint: consumers must use the public endpoint")
+            yield Outcome.failed(
+                vault, "no private endpoint: consumers must use the public endpoint", evidence=evidence
+            )

@@ -64,4 +64,6 @@ def secret_without_expiry(ctx: CheckContext) -> Iterator[Outcome]:
             "every enabled secret has an expiry date",
             source_note(ctx, vault),
             needs=("exp",),
+            observed=lambda _secret: {"attributes.exp": "absent"},
+            observed_clean=lambda n: {"attributes.exp": f"set on all {n} enabled secret(s)"},
         )

@@ -63,7 +63,23 @@ def stale_secret(ctx: CheckContext) -> Iterator[Outcome]:
         age = (ctx.now - start).days
         return f"secret {secret.name} has been active for {age} days since {since} (limit {limit})"
 
+    def observed(secret: Secret) -> dict[str, str]:
+        if secret.not_before:
+            return {"attributes.nbf": secret.not_before.isoformat()}
+        return {"attributes.created": secret.created.isoformat() if secret.created else "absent"}
+
     for vault in ctx.inventory.vaults:
         clean = f"no enabled secret has been active longer than {limit} days"
         secrets = judged_secrets(ctx, vault)
-        yield from judge_items(vault, secrets, fault, clean, source_note(ctx, vault), needs=("nbf", "created"))
+        yield from judge_items(
+            vault,
+            secrets,
+            fault,
+            clean,
+            source_note(ctx, vault),
+            needs=("nbf", "created"),
+            observed=observed,
+            observed_clean=lambda n: {
+                "attributes.nbf / attributes.created": f"none before {cutoff.date().isoformat()} ({n} secret(s))"
+            },
+        )

@@ -67,4 +67,13 @@ def secret_expiring_soon(ctx: CheckContext) -> Iterator[Outcome]:
     for vault in ctx.inventory.vaults:
         clean = f"no enabled secret expires within {window} days"
         secrets = judged_secrets(ctx, vault, certificates=True)
-        yield from judge_items(vault, secrets, fault, clean, source_note(ctx, vault), needs=("exp",))
+        yield from judge_items(
+            vault,
+            secrets,
+            fault,
+            clean,
+            source_note(ctx, vault),
+            needs=("exp",),
+            observed=lambda secret: {"attributes.exp": secret.expires.isoformat() if secret.expires else "absent"},
+            observed_clean=lambda n: {"attributes.exp": f"none before {horizon.date().isoformat()} ({n} secret(s))"},
+        )

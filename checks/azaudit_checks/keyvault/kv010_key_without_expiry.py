@@ -50,4 +50,12 @@ def key_without_expiry(ctx: CheckContext) -> Iterator[Outcome]:
     """
     for vault in ctx.inventory.vaults:
         keys = [k for k in ctx.inventory.keys_of(vault.id) if k.enabled]
-        yield from judge_items(vault, keys, _fault, "every enabled key has an expiry date", needs=("exp",))
+        yield from judge_items(
+            vault,
+            keys,
+            _fault,
+            "every enabled key has an expiry date",
+            needs=("exp",),
+            observed=lambda _key: {"attributes.exp": "absent"},
+            observed_clean=lambda n: {"attributes.exp": f"set on all {n} enabled key(s)"},
+        )

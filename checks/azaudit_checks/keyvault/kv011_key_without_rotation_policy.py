@@ -15,6 +15,11 @@ def _fault(key: Key) -> str | None:
     return f"key {key.name} has no rotation policy"
 
 
+def _observed(key: Key) -> dict[str, str]:
+    actions = ", ".join(sorted(set(key.rotation_actions))) if key.rotation_actions else "absent (no rotation policy)"
+    return {"rotationPolicy.lifetimeActions[].action.type": actions}
+
+
 @check(
     code="KV011",
     name="key-without-rotation-policy",
@@ -75,4 +80,11 @@ def key_without_rotation_policy(ctx: CheckContext) -> Iterator[Outcome]:
                     item=key.name,
                 )
         if judged or len(judged) == len(keys):
-            yield from judge_items(vault, judged, _fault, "every enabled key rotates automatically")
+            yield from judge_items(
+                vault,
+                judged,
+                _fault,
+                "every enabled key rotates automatically",
+                observed=_observed,
+                observed_clean=lambda n: {"rotationPolicy.lifetimeActions[].action.type": f"rotate on all {n} key(s)"},
+            )
