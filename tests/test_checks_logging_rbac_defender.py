@@ -118,6 +118,36 @@ def test_sample_tenant_outcomes(code: str, status: Status, sample_audit: Audit) 
 
 # ---------------------------------------------------------------------------- diagnostic settings
 
+LOG_EVIDENCE_KEYS = {
+    "LOG001": {"diagnosticSettings[].name", "diagnosticSettings[].properties.logs[].enabled (with a destination)"},
+    "LOG002": {"diagnosticSettings[].properties.logs[].category"},
+    "LOG003": {"diagnosticSettings[].name", "diagnosticSettings[].properties.logs[].enabled (with a destination)"},
+    "LOG004": {"diagnosticSettings[].properties.logs[].category"},
+    "LOG005": {
+        "diagnosticSettings[].name",
+        "diagnosticSettings[].properties.logs[].enabled (with a destination)",
+        "diagnosticSettings[].properties.workspaceId|storageAccountId|eventHubAuthorizationRuleId",
+    },
+    "LOG006": {"diagnosticSettings[].name", "diagnosticSettings[].properties.logs[].category"},
+}
+
+
+@pytest.mark.parametrize("code", sorted(LOG_EVIDENCE_KEYS))
+def test_log_evidence_names_the_observed_settings_on_pass_and_fail(code: str, sample_audit: Audit) -> None:
+    findings = [f for f in sample_audit.report.findings if f.code == code]
+    for status in (Status.FAIL, Status.PASS):
+        judged = [f for f in findings if f.status is status]
+        assert judged, (code, status)
+        assert all(isinstance(f.evidence, dict) and set(f.evidence) == LOG_EVIDENCE_KEYS[code] for f in judged)
+    assert all(not isinstance(f.evidence, dict) for f in findings if f.status is Status.SKIPPED)
+    if code == "LOG006":
+        (fail,) = (f for f in findings if f.status is Status.FAIL)
+        assert isinstance(fail.evidence, dict)
+        assert fail.evidence["diagnosticSettings[].properties.logs[].category"] == (
+            "sent: Administrative; not sent: Alert, Policy, Security"
+        )
+
+
 REGISTRY_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr"
 VAULT_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
 

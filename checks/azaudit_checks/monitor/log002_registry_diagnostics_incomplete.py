@@ -4,6 +4,7 @@ from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.inventory.monitor import covered, sending
 from azaudit.model import Outcome, Severity
+from azaudit_checks.monitor._destinations import categories_observed
 
 CATEGORIES = frozenset({"ContainerRegistryLoginEvents", "ContainerRegistryRepositoryEvents"})
 GROUPS = frozenset({"allLogs", "audit"})
@@ -72,8 +73,12 @@ def registry_diagnostics_incomplete(ctx: CheckContext) -> Iterator[Outcome]:
         if not settings:
             yield Outcome.skipped(registry, "no diagnostic setting at all (see LOG001)")
             continue
-        missing = sorted(CATEGORIES - covered(sending(settings), CATEGORIES, GROUPS))
+        sent = covered(sending(settings), CATEGORIES, GROUPS)
+        missing = sorted(CATEGORIES - sent)
+        evidence = categories_observed(sent, CATEGORIES)
         if missing:
-            yield Outcome.failed(registry, f"not logged: {', '.join(missing)}", item=", ".join(missing))
+            yield Outcome.failed(
+                registry, f"not logged: {', '.join(missing)}", item=", ".join(missing), evidence=evidence
+            )
         else:
-            yield Outcome.passed(registry, "login and repository events are logged")
+            yield Outcome.passed(registry, "login and repository events are logged", evidence=evidence)

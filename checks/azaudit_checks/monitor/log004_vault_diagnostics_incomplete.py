@@ -4,6 +4,7 @@ from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.inventory.monitor import covered, sending
 from azaudit.model import Outcome, Severity
+from azaudit_checks.monitor._destinations import categories_observed
 
 CATEGORIES = frozenset({"AuditEvent"})
 GROUPS = frozenset({"allLogs", "audit"})
@@ -62,7 +63,12 @@ def vault_diagnostics_incomplete(ctx: CheckContext) -> Iterator[Outcome]:
         settings = ctx.inventory.diagnostics_for(vault.id)
         if not settings:
             yield Outcome.skipped(vault, "no diagnostic setting at all (see LOG003)")
-        elif covered(sending(settings), CATEGORIES, GROUPS):
-            yield Outcome.passed(vault, "AuditEvent is logged")
+            continue
+        sent = covered(sending(settings), CATEGORIES, GROUPS)
+        evidence = categories_observed(sent, CATEGORIES)
+        if sent:
+            yield Outcome.passed(vault, "AuditEvent is logged", evidence=evidence)
         else:
-            yield Outcome.failed(vault, "AuditEvent is not sent to any destination", item="AuditEvent")
+            yield Outcome.failed(
+                vault, "AuditEvent is not sent to any destination", item="AuditEvent", evidence=evidence
+            )

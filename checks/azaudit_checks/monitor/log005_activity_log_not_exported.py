@@ -4,6 +4,9 @@ from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.inventory.monitor import sending
 from azaudit.model import Outcome, Severity
+from azaudit_checks.monitor._destinations import observed
+
+DESTINATION = "diagnosticSettings[].properties.workspaceId|storageAccountId|eventHubAuthorizationRuleId"
 
 
 @check(
@@ -57,23 +60,29 @@ def activity_log_not_exported(ctx: CheckContext) -> Iterator[Outcome]:
     for sub in ctx.inventory.subscriptions:
         settings = ctx.inventory.diagnostics_for(sub.id)
         active = sending(settings)
+        silent = [s.name for s in settings if s.has_destination]
+        evidence = observed(settings)
+        evidence[DESTINATION] = ", ".join(silent) or "none"
         if active:
             names = ", ".join(s.name for s in active)
-            yield Outcome.passed(sub, f"the activity log is exported by {names}")
+            yield Outcome.passed(sub, f"the activity log is exported by {names}", evidence=evidence)
             continue
-        silent = [s.name for s in settings if s.has_destination]
         if silent:
             yield Outcome.failed(
                 sub,
                 f"setting(s) {', '.join(silent)} have a destination but every category disabled: nothing is exported, "
                 "and control-plane changes age out after 90 days",
                 item=", ".join(silent),
+                evidence=evidence,
             )
         elif settings:
             yield Outcome.failed(
                 sub,
                 f"setting(s) {', '.join(s.name for s in settings)} have no destination: the activity log is not "
                 "exported, and control-plane changes age out after 90 days",
+                evidence=evidence,
             )
         else:
-            yield Outcome.failed(sub, "the activity log is not exported: control-plane changes age out after 90 days")
+            yield Outcome.failed(
+                sub, "the activity log is not exported: control-plane changes age out after 90 days", evidence=evidence
+            )

@@ -4,6 +4,7 @@ from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.inventory.monitor import sending
 from azaudit.model import Outcome, Severity
+from azaudit_checks.monitor._destinations import NAMES, categories_observed
 
 REQUIRED = frozenset({"Administrative", "Security", "Alert", "Policy"})
 GROUPS = frozenset({"allLogs"})
@@ -57,8 +58,14 @@ def activity_log_incomplete(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome.skipped(sub, "the activity log is not exported (see LOG005)")
             continue
         best = max(settings, key=lambda s: len(s.covers(REQUIRED, GROUPS)))
-        missing = sorted(REQUIRED - best.covers(REQUIRED, GROUPS))
+        sent = best.covers(REQUIRED, GROUPS)
+        missing = sorted(REQUIRED - sent)
+        evidence = {NAMES: best.name, **categories_observed(sent, REQUIRED)}
         if missing:
-            yield Outcome.failed(sub, f"setting {best.name} does not export {', '.join(missing)}", item=best.name)
+            yield Outcome.failed(
+                sub, f"setting {best.name} does not export {', '.join(missing)}", item=best.name, evidence=evidence
+            )
         else:
-            yield Outcome.passed(sub, f"setting {best.name} exports Administrative, Security, Alert and Policy")
+            yield Outcome.passed(
+                sub, f"setting {best.name} exports Administrative, Security, Alert and Policy", evidence=evidence
+            )
