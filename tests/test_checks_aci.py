@@ -743,8 +743,8 @@ def git_group(*urls: str) -> ContainerGroup:
             for i, url in enumerate(urls)
         ],
     )
-    model.id = GROUP_ID.format("git")
-    model.name = "git"
+    model.id = GROUP_ID.format("git")  # type: ignore[assignment]  # read-only in the SDK model, set as ARM would
+    model.name = "git"  # type: ignore[assignment]
     return container_group_record(model, "sub-1")
 
 
@@ -802,3 +802,74 @@ def test_approved_registries_from_the_command_line_change_aci001() -> None:
     assert DEBUG in names(findings, "ACI001", Status.PASS)
     assert f"{BATCH}/fetch-config" in names(findings, "ACI001", Status.FAIL)
     assert f"{TOOLS}/cli" in names(findings, "ACI001", Status.FAIL)  # mcr.microsoft.com is no longer approved
+
+
+_C = "properties.containers[].properties"
+_SC = f"{_C}.securityContext"
+_ENV = f"{_C}.environmentVariables[]"
+_RES = f"{_C}.resources"
+# code: (the evidence keys of one FAIL, of one PASS) in the sample tenant
+_EVIDENCE_KEYS: dict[str, tuple[set[str], set[str]]] = {
+    "ACI001": ({"properties.initContainers[].properties.image"}, {f"{_C}.image"}),
+    "ACI002": ({f"{_C}.image"}, {f"{_C}.image"}),
+    "ACI003": ({f"{_ENV}.name", f"{_ENV}.value", f"{_ENV}.secureValue"}, {f"{_ENV}.value", f"{_ENV}.secureValue"}),
+    "ACI004": ({f"{_C}.command[2]"}, {f"{_C}.command"}),
+    "ACI005": ({f"{_SC}.privileged"}, {f"{_SC}.privileged"}),
+    "ACI006": (
+        {f"{_SC}.allowPrivilegeEscalation", f"{_SC}.capabilities.add"},
+        {f"{_SC}.allowPrivilegeEscalation", f"{_SC}.capabilities.add"},
+    ),
+    "ACI007": ({f"{_SC}.runAsUser"}, {f"{_SC}.runAsUser"}),
+    "ACI008": (
+        {f"{_RES}.requests.cpu", f"{_RES}.limits.cpu", f"{_RES}.requests.memoryInGB", f"{_RES}.limits.memoryInGB"},
+        {f"{_RES}.limits"},
+    ),
+    "ACI009": ({"properties.ipAddress.type", "properties.ipAddress.ports"}, {"properties.ipAddress.type"}),
+    "ACI010": (
+        {"properties.subnetIds", "properties.ipAddress.type"},
+        {"properties.subnetIds", "properties.ipAddress.type"},
+    ),
+    "ACI011": (
+        {
+            "properties.imageRegistryCredentials[].server",
+            "properties.imageRegistryCredentials[].username",
+            "properties.imageRegistryCredentials[].identity",
+        },
+        {"properties.imageRegistryCredentials"},
+    ),
+    "ACI012": (
+        {"properties.diagnostics.logAnalytics", "diagnosticSettings", "diagnosticSettings[].properties.logs"},
+        {"properties.diagnostics.logAnalytics.workspaceId"},
+    ),
+    "ACI013": (
+        {"properties.encryptionProperties.vaultBaseUrl", "properties.encryptionProperties.keyName"},
+        {"properties.encryptionProperties.vaultBaseUrl", "properties.encryptionProperties.keyName"},
+    ),
+    "ACI014": (
+        {"properties.volumes[].name", "properties.volumes[].gitRepo.repository"},
+        {"properties.volumes[].gitRepo.repository"},
+    ),
+}
+
+
+@pytest.mark.parametrize("code", sorted(_EVIDENCE_KEYS))
+def test_evidence_names_the_observed_arm_properties(code: str, sample_audit: Audit) -> None:
+    fail_keys, pass_keys = _EVIDENCE_KEYS[code]
+    judged = [f for f in sample_audit.report.findings if f.code == code and f.status in (Status.PASS, Status.FAIL)]
+    assert all(isinstance(f.evidence, dict) and f.evidence for f in judged), code
+    keys = {(f.status, frozenset(f.evidence)) for f in judged if isinstance(f.evidence, dict)}
+    assert (Status.FAIL, frozenset(fail_keys)) in keys, keys
+    assert (Status.PASS, frozenset(pass_keys)) in keys, keys
+
+
+def test_evidence_never_holds_a_secret_value_or_command_line(sample_audit: Audit) -> None:
+    for finding in sample_audit.report.findings:
+        if not finding.code.startswith("ACI") or not isinstance(finding.evidence, dict):
+            continue
+        for key, value in finding.evidence.items():
+            for text in (key, value):
+                assert CANARY_MARK not in text and "Secr3t" not in text and "build-bot" not in text, finding
+    (command,) = _findings(sample_audit, "ACI004", BATCH)
+    assert command.evidence == {f"{_C}.command[2]": "credential-like argument after --db-password (value not shown)"}
+    (env,) = _findings(sample_audit, "ACI003", WORKER)
+    assert isinstance(env.evidence, dict) and env.evidence[f"{_ENV}.name"] == "STORAGE_CONNECTION"

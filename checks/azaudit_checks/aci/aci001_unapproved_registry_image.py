@@ -1,13 +1,16 @@
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
+import msgspec
+
 from azaudit.catalogue import CheckContext, check
 from azaudit.detect.image_ref import DOCKER_HUB, default_approved_registries, registry_matches
 from azaudit.inventory.aci import ContainerGroup
 from azaudit.inventory.acr import CacheRule
 from azaudit.inventory.coverage import Dataset
-from azaudit.model import Outcome, Severity
+from azaudit.model import Outcome, Severity, Status
 from azaudit_checks._images import ImageUse, image_uses, unparsable
+from azaudit_checks.aci._paths import container_path
 
 
 @check(
@@ -87,12 +90,18 @@ def unapproved_registry_image(ctx: CheckContext) -> Iterator[Outcome]:
     for group in ctx.inventory.container_groups:
         judged = 0
         notes: list[str] = []
+        hosts: set[str] = set()
         for use in image_uses(group):
+            image = f"{container_path(use.container)}.properties.image"
             if use.reference is None:
                 judged += 1
-                yield unparsable(group, use, "its registry cannot be shown to be approved")
+                yield msgspec.structs.replace(
+                    unparsable(group, use, "its registry cannot be shown to be approved"),
+                    evidence={image: "not a parsable image reference"},
+                )
                 continue
             host = use.reference.registry
+            hosts.add(host)
             if not registry_matches(host, approved):
                 judged += 1
                 outside = "" if configured else " (not a registry of the audited subscriptions)"
@@ -101,6 +110,7 @@ def unapproved_registry_image(ctx: CheckContext) -> Iterator[Outcome]:
                     f"{use.kind} {use.container.name} runs {use.container.image} from {host}, "
                     f"which is not an approved registry{outside}",
                     item=use.container.name,
+                    evidence={image: use.container.image},
                 )
                 continue
             if host not in known:
@@ -123,10 +133,25 @@ def unapproved_registry_image(ctx: CheckContext) -> Iterator[Outcome]:
                 notes.append(f"{use.container.name} through cache rule {rule.name} from {source}")
                 continue
             judged += 1
-            yield _through_cache_rule(group, use, host, rule, source)
+            outcome = _through_cache_rule(group, use, host, rule, source)
+            if outcome.status is Status.FAIL:
+                outcome = msgspec.structs.replace(
+                    outcome,
+                    evidence={
+                        f"{container_path(use.container)}.properties.image": use.container.image,
+                        "cacheRules[].properties.sourceRepository": rule.source_repository,
+                    },
+                )
+            yield outcome
         if not judged:
             through = f"; {', '.join(notes)} (approved)" if notes else ""
-            yield Outcome.passed(group, f"every image comes from an approved registry ({', '.join(approved)}){through}")
+            yield Outcome.passed(
+                group,
+                f"every image comes from an approved registry ({', '.join(approved)}){through}",
+                evidence={
+                    "properties.containers[].properties.image": f"from {', '.join(sorted(hosts)) or 'no registry'}"
+                },
+            )
 
 
 class Audited(NamedTuple):

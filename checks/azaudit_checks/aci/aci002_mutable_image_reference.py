@@ -1,9 +1,12 @@
 from collections.abc import Iterator
 
+import msgspec
+
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
 from azaudit_checks._images import image_uses, unparsable
+from azaudit_checks.aci._paths import container_path
 
 
 @check(
@@ -53,10 +56,16 @@ def mutable_image_reference(ctx: CheckContext) -> Iterator[Outcome]:
     """
     for group in ctx.inventory.container_groups:
         found = 0
+        images = 0
         for use in image_uses(group):
+            images += 1
+            image = f"{container_path(use.container)}.properties.image"
             if use.reference is None:
                 found += 1
-                yield unparsable(group, use, "nothing shows it is pinned")
+                yield msgspec.structs.replace(
+                    unparsable(group, use, "nothing shows it is pinned"),
+                    evidence={image: "not a parsable image reference"},
+                )
             elif use.reference.is_mutable:
                 found += 1
                 why = "the tag latest" if use.reference.tag else "no tag and no digest (it means latest)"
@@ -65,6 +74,13 @@ def mutable_image_reference(ctx: CheckContext) -> Iterator[Outcome]:
                     f"{use.kind} {use.container.name} runs {use.container.image} with {why}: "
                     "the image can change at any restart",
                     item=use.container.name,
+                    evidence={image: use.container.image},
                 )
         if not found:
-            yield Outcome.passed(group, "every image is pinned by a version tag or a digest")
+            yield Outcome.passed(
+                group,
+                "every image is pinned by a version tag or a digest",
+                evidence={
+                    "properties.containers[].properties.image": f"{images} image(s), each with a version tag or digest"
+                },
+            )

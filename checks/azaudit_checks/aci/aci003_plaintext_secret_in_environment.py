@@ -3,6 +3,7 @@ from collections.abc import Iterator
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
+from azaudit_checks.aci._paths import container_path
 
 
 @check(
@@ -69,6 +70,12 @@ def plaintext_secret_in_environment(ctx: CheckContext) -> Iterator[Outcome]:
                 if variable.secure or variable.credential_kind is None:
                     continue
                 found += 1
+                env = f"{container_path(container)}.properties.environmentVariables[]"
+                evidence = {
+                    f"{env}.name": variable.name,
+                    f"{env}.value": "present, plain (value not shown)",
+                    f"{env}.secureValue": "absent",
+                }
                 if variable.credential_kind == "secret-named-variable":
                     what = "a non-trivial value under a secret-like name"
                 else:
@@ -78,9 +85,17 @@ def plaintext_secret_in_environment(ctx: CheckContext) -> Iterator[Outcome]:
                     f"{kind_of} {container.name} passes a credential in plain environment variable "
                     f"{variable.name} ({what}); use a secure value or Key Vault",
                     item=f"{container.name}/{variable.name}",
+                    evidence=evidence,
                 )
         if not found:
             secure = sum(1 for c in group.containers for v in c.env if v.secure)
+            plain = sum(1 for c in group.containers for v in c.env if not v.secure)
+            env = "properties.containers[].properties.environmentVariables[]"
             yield Outcome.passed(
-                group, f"no plain environment variable carries a credential ({secure} secure variable(s))"
+                group,
+                f"no plain environment variable carries a credential ({secure} secure variable(s))",
+                evidence={
+                    f"{env}.secureValue": f"{secure} variable(s)",
+                    f"{env}.value": f"{plain} variable(s), none credential-like",
+                },
             )

@@ -3,6 +3,7 @@ from collections.abc import Iterator
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
+from azaudit_checks.aci._paths import container_path
 
 # Kinds that say where the credential sits rather than what it looks like.
 ARGUMENT_KINDS = {
@@ -67,12 +68,27 @@ def credential_in_command_line(ctx: CheckContext) -> Iterator[Outcome]:
                 found += 1
                 after = f" (after {hit.flag})" if hit.flag and hit.flag.startswith("-") else ""
                 named = f" (in {hit.flag}=...)" if hit.flag and not hit.flag.startswith("-") else ""
+                flag = f" after {hit.flag}" if hit.flag else ""
+                evidence = {
+                    f"{container_path(container)}.properties.command[{hit.position}]": (
+                        f"credential-like argument{flag} (value not shown)"
+                    )
+                }
                 what = ARGUMENT_KINDS.get(hit.kind, f"it looks like a {hit.kind.replace('-', ' ')}")
                 yield Outcome.failed(
                     group,
                     f"{kind_of} {container.name} passes a credential on its command line at argument "
                     f"{hit.position}{after}{named}: {what}",
                     item=f"{container.name}/command[{hit.position}]",
+                    evidence=evidence,
                 )
         if not found:
-            yield Outcome.passed(group, "no command line carries a credential")
+            yield Outcome.passed(
+                group,
+                "no command line carries a credential",
+                evidence={
+                    "properties.containers[].properties.command": (
+                        f"{len(group.containers)} container(s), no credential-like argument"
+                    )
+                },
+            )

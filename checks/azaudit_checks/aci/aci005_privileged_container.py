@@ -4,6 +4,7 @@ from azaudit.applicability import CONFIDENTIAL_CONTAINER_GROUPS, LINUX_CONTAINER
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
+from azaudit_checks.aci._paths import container_path
 
 
 @check(
@@ -65,6 +66,19 @@ def privileged_container(ctx: CheckContext) -> Iterator[Outcome]:
         privileged = [c for c in group.containers if c.security_context and c.security_context.privileged]
         for container in privileged:
             kind = "init container" if container.init else "container"
-            yield Outcome.failed(group, f"{kind} {container.name} runs privileged", item=container.name)
+            yield Outcome.failed(
+                group,
+                f"{kind} {container.name} runs privileged",
+                item=container.name,
+                evidence={f"{container_path(container)}.properties.securityContext.privileged": "true"},
+            )
         if not privileged:
-            yield Outcome.passed(group, "no container runs privileged")
+            yield Outcome.passed(
+                group,
+                "no container runs privileged",
+                evidence={
+                    "properties.containers[].properties.securityContext.privileged": (
+                        f"false or absent in {len(group.containers)} container(s)"
+                    )
+                },
+            )

@@ -5,6 +5,7 @@ from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.aci import SecurityContext
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
+from azaudit_checks.aci._paths import container_path
 
 # The capabilities a container of a Confidential group gets when its security context adds none:
 # the container runtime's default set, as the Azure CLI confcom extension writes it into the
@@ -109,12 +110,31 @@ def privilege_escalation_allowed(ctx: CheckContext) -> Iterator[Outcome]:
     for group in ctx.inventory.container_groups:
         found = 0
         for container in group.containers:
-            reasons = _reasons(container.security_context or SecurityContext())
+            context = container.security_context or SecurityContext()
+            reasons = _reasons(context)
             if reasons:
                 found += 1
                 kind_of = "init container" if container.init else "container"
-                yield Outcome.failed(group, f"{kind_of} {container.name} {' and '.join(reasons)}", item=container.name)
+                escalation = context.allow_privilege_escalation
+                path = f"{container_path(container)}.properties.securityContext"
+                yield Outcome.failed(
+                    group,
+                    f"{kind_of} {container.name} {' and '.join(reasons)}",
+                    item=container.name,
+                    evidence={
+                        f"{path}.allowPrivilegeEscalation": "absent (Azure default: allowed)"
+                        if escalation is None
+                        else str(escalation).lower(),
+                        f"{path}.capabilities.add": ", ".join(context.capabilities_add) or "absent",
+                    },
+                )
         if not found:
+            path = "properties.containers[].properties.securityContext"
             yield Outcome.passed(
-                group, "no container may escalate privileges or adds a capability beyond the default set"
+                group,
+                "no container may escalate privileges or adds a capability beyond the default set",
+                evidence={
+                    f"{path}.allowPrivilegeEscalation": f"not allowed in {len(group.containers)} container(s)",
+                    f"{path}.capabilities.add": "nothing beyond the default set",
+                },
             )

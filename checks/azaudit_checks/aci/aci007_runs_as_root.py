@@ -4,6 +4,7 @@ from azaudit.applicability import CONFIDENTIAL_CONTAINER_GROUPS, LINUX_CONTAINER
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.coverage import Dataset
 from azaudit.model import Outcome, Severity
+from azaudit_checks.aci._paths import container_path
 
 
 @check(
@@ -69,7 +70,10 @@ def runs_as_root(ctx: CheckContext) -> Iterator[Outcome]:
             if user == 0:
                 root += 1
                 yield Outcome.failed(
-                    group, f"{kind_of} {container.name} runs as root (runAsUser 0)", item=container.name
+                    group,
+                    f"{kind_of} {container.name} runs as root (runAsUser 0)",
+                    item=container.name,
+                    evidence={f"{container_path(container)}.properties.securityContext.runAsUser": "0"},
                 )
             elif user is None:
                 unknown += 1
@@ -80,4 +84,11 @@ def runs_as_root(ctx: CheckContext) -> Iterator[Outcome]:
                     item=container.name,
                 )
         if not root and not unknown:
-            yield Outcome.passed(group, "every container sets a non-root runAsUser")
+            users = sorted(
+                {str(c.security_context.run_as_user) for c in group.containers if c.security_context is not None}
+            )
+            yield Outcome.passed(
+                group,
+                "every container sets a non-root runAsUser",
+                evidence={"properties.containers[].properties.securityContext.runAsUser": ", ".join(users)},
+            )

@@ -27,6 +27,22 @@ def _above(container: Container) -> list[str]:
     return found
 
 
+def _evidence(container: Container) -> dict[str, str]:
+    """The container's requests and limits, as ARM names them."""
+    resources = container.resources
+    path = "properties.containers[].properties.resources"
+
+    def shown(value: float | None) -> str:
+        return "absent" if value is None else _number(value)
+
+    return {
+        f"{path}.requests.cpu": shown(resources.request_cpu),
+        f"{path}.limits.cpu": shown(resources.limit_cpu),
+        f"{path}.requests.memoryInGB": shown(resources.request_memory_gb),
+        f"{path}.limits.memoryInGB": shown(resources.limit_memory_gb),
+    }
+
+
 @check(
     code="ACI008",
     name="limit-exceeds-request",
@@ -89,6 +105,11 @@ def limit_exceeds_request(ctx: CheckContext) -> Iterator[Outcome]:
                     group,
                     f"container {container.name} may use more than it requests: {' and '.join(above)}",
                     item=container.name,
+                    evidence=_evidence(container),
                 )
         if not found:
-            yield Outcome.passed(group, "no container may use more than it requests")
+            yield Outcome.passed(
+                group,
+                "no container may use more than it requests",
+                evidence={"properties.containers[].properties.resources.limits": "none above its request"},
+            )

@@ -50,11 +50,15 @@ def public_ip_address(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/container-instances/container-instances-application-gateway
     """
     for group in ctx.inventory.container_groups:
+        evidence = {"properties.ipAddress.type": group.ip_address_type or "absent"}
         if (group.ip_address_type or "").lower() == "public":
             ports = ", ".join(str(p) for p in group.ip_ports) or "none"
             dns = f" ({group.fqdn})" if group.fqdn else ""
-            yield Outcome.failed(group, f"the group has a public IP address{dns} exposing port(s) {ports}")
+            evidence["properties.ipAddress.ports"] = ports
+            yield Outcome.failed(
+                group, f"the group has a public IP address{dns} exposing port(s) {ports}", evidence=evidence
+            )
         elif group.ip_address_type:
-            yield Outcome.passed(group, f"the group's IP address is {group.ip_address_type}")
+            yield Outcome.passed(group, f"the group's IP address is {group.ip_address_type}", evidence=evidence)
         else:
-            yield Outcome.passed(group, "the group has no IP address")
+            yield Outcome.passed(group, "the group has no IP address", evidence=evidence)

@@ -51,10 +51,18 @@ def not_in_virtual_network(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/container-instances/container-instances-virtual-network-concepts
     """
     for group in ctx.inventory.container_groups:
+        evidence = {
+            "properties.subnetIds": f"{len(group.subnet_ids)} subnet(s)",
+            "properties.ipAddress.type": group.ip_address_type or "absent",
+        }
         if group.subnet_ids:
             subnets = ", ".join(s.rstrip("/").rsplit("/", 1)[-1] for s in group.subnet_ids)
-            yield Outcome.passed(group, f"the group runs in subnet(s) {subnets}")
+            yield Outcome.passed(group, f"the group runs in subnet(s) {subnets}", evidence=evidence)
         elif (group.ip_address_type or "").lower() == "private":
-            yield Outcome.passed(group, "the group has a private IP address: it runs in a virtual network")
+            yield Outcome.passed(
+                group, "the group has a private IP address: it runs in a virtual network", evidence=evidence
+            )
         else:
-            yield Outcome.failed(group, "the group is not in a virtual network: no subnet controls its traffic")
+            yield Outcome.failed(
+                group, "the group is not in a virtual network: no subnet controls its traffic", evidence=evidence
+            )

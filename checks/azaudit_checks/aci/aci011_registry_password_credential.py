@@ -54,9 +54,18 @@ def registry_password_credential(ctx: CheckContext) -> Iterator[Outcome]:
                 group,
                 f"images from {credential.server} are pulled with a username and password, not a managed identity",
                 item=credential.server,
+                evidence={
+                    "properties.imageRegistryCredentials[].server": credential.server,
+                    "properties.imageRegistryCredentials[].username": "present",
+                    "properties.imageRegistryCredentials[].identity": "absent",
+                },
             )
         if not with_password:
+            evidence = {
+                "properties.imageRegistryCredentials": f"{len(group.registry_credentials)} credential(s), "
+                "none with a username and no identity"
+            }
             if group.registry_credentials:
-                yield Outcome.passed(group, "registry credentials use a managed identity")
+                yield Outcome.passed(group, "registry credentials use a managed identity", evidence=evidence)
             else:
-                yield Outcome.passed(group, "the group holds no registry password")
+                yield Outcome.passed(group, "the group holds no registry password", evidence=evidence)

@@ -1,10 +1,12 @@
 from collections.abc import Iterator
 
+import msgspec
+
 from azaudit.catalogue import CheckContext, check
 from azaudit.inventory.aci import ContainerGroup
 from azaudit.inventory.coverage import Dataset
 from azaudit.inventory.monitor import DiagnosticSetting, covered
-from azaudit.model import Outcome, Severity
+from azaudit.model import Outcome, Severity, Status
 
 # The resource log categories of Microsoft.ContainerInstance/containerGroups, and the category
 # group that includes them.
@@ -90,6 +92,22 @@ def logs_not_exported(ctx: CheckContext) -> Iterator[Outcome]:
     """
     for group in ctx.inventory.container_groups:
         if group.log_analytics_workspace_id:
-            yield Outcome.passed(group, f"logs go to Log Analytics workspace {group.log_analytics_workspace_id}")
+            yield Outcome.passed(
+                group,
+                f"logs go to Log Analytics workspace {group.log_analytics_workspace_id}",
+                evidence={"properties.diagnostics.logAnalytics.workspaceId": group.log_analytics_workspace_id},
+            )
         else:
-            yield _through_settings(group, ctx.inventory.diagnostics_for(group.id))
+            settings = ctx.inventory.diagnostics_for(group.id)
+            outcome = _through_settings(group, settings)
+            if outcome.status in (Status.PASS, Status.FAIL):
+                sent = covered(settings, CATEGORIES, GROUPS)
+                outcome = msgspec.structs.replace(
+                    outcome,
+                    evidence={
+                        "properties.diagnostics.logAnalytics": "absent",
+                        "diagnosticSettings": f"{len(settings)} setting(s)",
+                        "diagnosticSettings[].properties.logs": f"sent: {', '.join(sorted(sent)) or 'none'}",
+                    },
+                )
+            yield outcome

@@ -56,10 +56,18 @@ def no_customer_managed_key(ctx: CheckContext) -> Iterator[Outcome]:
     """
     for group in ctx.inventory.container_groups:
         vault, key = group.encryption_key_vault, group.encryption_key_name
+        evidence = {
+            "properties.encryptionProperties.vaultBaseUrl": "present" if vault else "absent",
+            "properties.encryptionProperties.keyName": key or "absent",
+        }
         if vault and key:
-            yield Outcome.passed(group, f"deployment data is encrypted with key {key} from {vault}")
+            yield Outcome.passed(group, f"deployment data is encrypted with key {key} from {vault}", evidence=evidence)
         elif vault or key:
             missing = "keyName" if vault else "vaultBaseUrl"
-            yield Outcome.failed(group, f"encryptionProperties has no {missing}: no customer-managed key is named")
+            yield Outcome.failed(
+                group, f"encryptionProperties has no {missing}: no customer-managed key is named", evidence=evidence
+            )
         else:
-            yield Outcome.failed(group, "deployment data is encrypted with Microsoft-managed keys only")
+            yield Outcome.failed(
+                group, "deployment data is encrypted with Microsoft-managed keys only", evidence=evidence
+            )

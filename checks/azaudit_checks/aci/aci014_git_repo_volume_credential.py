@@ -65,7 +65,21 @@ def git_repo_volume_credential(ctx: CheckContext) -> Iterator[Outcome]:
                 kind = KINDS.get(volume.git_repository_credential or "", volume.git_repository_credential or "")
                 kind = (kind or "credential").replace("-", " ")
                 what = f"a credential as the user name of the repository URL (it looks like a {kind})"
-            yield Outcome.failed(group, f"gitRepo volume {volume.name} clones{host} with {what}", item=volume.name)
+            yield Outcome.failed(
+                group,
+                f"gitRepo volume {volume.name} clones{host} with {what}",
+                item=volume.name,
+                evidence={
+                    "properties.volumes[].name": volume.name,
+                    "properties.volumes[].gitRepo.repository": "credential in the URL (value not shown)",
+                },
+            )
         if not leaking:
             git = sum(1 for v in group.volumes if v.kind == "gitRepo")
-            yield Outcome.passed(group, f"no gitRepo volume embeds credentials ({git} gitRepo volume(s))")
+            yield Outcome.passed(
+                group,
+                f"no gitRepo volume embeds credentials ({git} gitRepo volume(s))",
+                evidence={
+                    "properties.volumes[].gitRepo.repository": f"{git} gitRepo volume(s), none with a credential"
+                },
+            )
