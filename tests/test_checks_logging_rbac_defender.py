@@ -21,37 +21,15 @@ from azaudit.model import Status
 from azaudit.settings import RbacSettings, Settings
 from tests.conftest import NOW, names
 from tools.scenarios import defender as defender_scenarios
+from tools.scenarios import monitor as monitor_scenarios
 
 CHECKS = catalogue.load()
 PROD_MI = "system-assigned identity of container group aci-prod-worker (object id 1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73)"
 DEV_MI = "system-assigned identity of container group aci-dev-jobs (object id 4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95)"
 
 EXPECT: dict[str, dict[Status, set[str]]] = {
-    "LOG001": {
-        Status.FAIL: {"contosolegacyacr"},
-        Status.PASS: {"contosodevacr", "contosomlacr", "contosoplatformacr", "contosoprodacr"},
-    },
-    "LOG002": {
-        Status.FAIL: {"contosodevacr/ContainerRegistryRepositoryEvents"},
-        Status.PASS: {"contosomlacr", "contosoplatformacr", "contosoprodacr"},
-        Status.SKIPPED: {"contosolegacyacr"},
-    },
-    "LOG003": {
-        Status.FAIL: {"kv-dev-rbac", "kv-dev-shared", "kv-prod-legacy"},
-        Status.PASS: {"kv-prod-apps", "kv-prod-locked"},
-    },
-    "LOG004": {
-        Status.FAIL: {"kv-dev-rbac/AuditEvent", "kv-prod-legacy/AuditEvent"},
-        Status.PASS: {"kv-prod-apps", "kv-prod-locked"},
-        Status.SKIPPED: {"kv-dev-shared"},
-    },
-    # dev's export has a destination but every category disabled: it exports nothing
-    "LOG005": {Status.FAIL: {"contoso-dev/activity-to-storage"}, Status.PASS: {"contoso-prod", "contoso-sandbox"}},
-    "LOG006": {
-        Status.FAIL: {"contoso-sandbox/admin-to-storage"},
-        Status.PASS: {"contoso-prod"},
-        Status.SKIPPED: {"contoso-dev"},
-    },
+    # LOG: declared next to each resource's diagnostic settings in the sample tenant's scenario table
+    **monitor_scenarios.expected(),
     "RBAC001": {
         Status.FAIL: {
             # too many (a group among them)

@@ -194,3 +194,42 @@ def graph_page(rows: list[Body], total: int, skip_token: str | None = None) -> B
     if skip_token is not None:
         page["$skipToken"] = skip_token
     return page
+
+
+# ---------------------------------------------------------------------------------------- Monitor
+
+
+def diagnostic_setting(
+    resource_id: str,
+    name: str,
+    logs: Iterable[Mapping[str, object]],
+    *,
+    workspace: str | None,
+    metrics: bool = True,
+) -> Body:
+    """A resource's diagnostic setting (``diagnosticSettings.list``): its log entries (a category
+    or category group, enabled or not), AllMetrics, and a Log Analytics destination unless None."""
+    props: Body = {
+        "logs": [{**entry, "retentionPolicy": {"enabled": False, "days": 0}} for entry in logs],
+        "metrics": [{"category": "AllMetrics", "enabled": metrics, "retentionPolicy": {"enabled": False, "days": 0}}],
+        "logAnalyticsDestinationType": None,
+    }
+    if workspace is not None:
+        props["workspaceId"] = workspace
+    return {
+        "id": f"{resource_id}/providers/microsoft.insights/diagnosticSettings/{name}",
+        "type": "Microsoft.Insights/diagnosticSettings",
+        "name": name,
+        "properties": props,
+    }
+
+
+def activity_log_setting(sub: str, name: str, destination: Mapping[str, str], logs: Mapping[str, bool]) -> Body:
+    """A subscription's activity log export (``subscriptionDiagnosticSettings.list``): ARM returns
+    its id without the leading slash and no type; ``destination`` is e.g. ``{"workspaceId": ...}``."""
+    return {
+        "id": f"subscriptions/{sub}/providers/microsoft.insights/diagnosticSettings/{name}",
+        "type": None,
+        "name": name,
+        "properties": {**destination, "logs": [{"category": c, "enabled": on} for c, on in logs.items()]},
+    }

@@ -20,7 +20,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tools import armbodies
-from tools.scenarios import DEV, LEGACY, PROD, SANDBOX, TENANT, acr
+from tools.scenarios import DEV, LEGACY, PROD, SANDBOX, TENANT, acr, monitor
 from tools.scenarios import defender as defender_scenarios
 from tools.scenarios import images as image_scenarios
 from tools.scenarios import resource_graph as graph_scenarios
@@ -240,57 +240,18 @@ def registries() -> None:
             ),
         ],
     )
-    diagnostic_settings(
-        PROD,
-        "registries",
-        {
-            rid: [diag_setting(rid, "acr-to-law", logs=[{"categoryGroup": "allLogs", "enabled": True}])],
-            str(legacy_acr["id"]): [],
-            platform_id: [
-                diag_setting(platform_id, "acr-to-law", logs=[{"categoryGroup": "allLogs", "enabled": True}])
-            ],
-        },
-    )
-    diagnostic_settings(
-        DEV,
-        "registries",
-        {
-            str(dev_acr["id"]): [
-                diag_setting(
-                    str(dev_acr["id"]),
-                    "acr-login-only",
-                    logs=[
-                        {"category": "ContainerRegistryLoginEvents", "enabled": True},
-                        {"category": "ContainerRegistryRepositoryEvents", "enabled": False},
-                    ],
-                )
-            ],
-            ml_id: [diag_setting(ml_id, "acr-to-law", logs=[{"categoryGroup": "allLogs", "enabled": True}])],
-        },
-    )
+    # Their diagnostic settings and LOG001/LOG002 outcomes are tools/scenarios/monitor.py's table.
+    diagnostic_settings(PROD, "registries", monitor.by_resource(PROD, monitor.REGISTRIES))
+    diagnostic_settings(DEV, "registries", monitor.by_resource(DEV, monitor.REGISTRIES))
 
 
 # ---------------------------------------------------------------------------------------- diagnostics
 
-WORKSPACE = f"/subscriptions/{PROD}/resourceGroups/rg-prod-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-contoso-security"
-
 
 def diag_setting(
-    resource_id: str, name: str, logs: list[dict[str, object]], destination: bool = True, metrics: bool = True
+    resource_id: str, name: str, logs: list[dict[str, object]], destination: bool = True
 ) -> dict[str, object]:
-    props: dict[str, object] = {
-        "logs": [{**entry, "retentionPolicy": {"enabled": False, "days": 0}} for entry in logs],
-        "metrics": [{"category": "AllMetrics", "enabled": metrics, "retentionPolicy": {"enabled": False, "days": 0}}],
-        "logAnalyticsDestinationType": None,
-    }
-    if destination:
-        props["workspaceId"] = WORKSPACE
-    return {
-        "id": f"{resource_id}/providers/microsoft.insights/diagnosticSettings/{name}",
-        "type": "Microsoft.Insights/diagnosticSettings",
-        "name": name,
-        "properties": props,
-    }
+    return armbodies.diagnostic_setting(resource_id, name, logs, workspace=monitor.WORKSPACE if destination else None)
 
 
 def diagnostic_settings(sub: str, what: str, by_resource: dict[str, list[dict[str, object]]]) -> None:
@@ -305,56 +266,11 @@ def diagnostic_settings(sub: str, what: str, by_resource: dict[str, list[dict[st
 
 
 def activity_logs() -> None:
-    categories = [
-        "Administrative",
-        "Security",
-        "ServiceHealth",
-        "Alert",
-        "Recommendation",
-        "Policy",
-        "Autoscale",
-        "ResourceHealth",
-    ]
-    prod_setting = {
-        "id": f"subscriptions/{PROD}/providers/microsoft.insights/diagnosticSettings/activity-to-law",
-        "type": None,
-        "name": "activity-to-law",
-        "properties": {
-            "workspaceId": WORKSPACE,
-            "logs": [{"category": c, "enabled": True} for c in categories],
-        },
-    }
-    write(
-        f"{PROD}/activity-log.json",
-        "contoso-prod exports its activity log (every category).",
-        [
-            ok(
-                url(f"/subscriptions/{PROD}/providers/Microsoft.Insights/diagnosticSettings", "diag"),
-                {"value": [prod_setting]},
-            )
-        ],
-    )
-    # Someone unticked every category of dev's export: ARM keeps the setting and its destination,
-    # and Azure Monitor sends nothing.
-    dev_setting = {
-        "id": f"subscriptions/{DEV}/providers/microsoft.insights/diagnosticSettings/activity-to-storage",
-        "type": None,
-        "name": "activity-to-storage",
-        "properties": {
-            "storageAccountId": f"{rg(DEV, 'rg-dev-network')}/providers/Microsoft.Storage/storageAccounts/stdevactivity",
-            "logs": [{"category": c, "enabled": False} for c in categories],
-        },
-    }
-    write(
-        f"{DEV}/activity-log.json",
-        "contoso-dev has an activity log export with a destination but every category disabled: it exports nothing.",
-        [
-            ok(
-                url(f"/subscriptions/{DEV}/providers/Microsoft.Insights/diagnosticSettings", "diag"),
-                {"value": [dev_setting]},
-            )
-        ],
-    )
+    # Each subscription's export and LOG005/LOG006 outcomes are tools/scenarios/monitor.py's table;
+    # the sandbox's is written with its empty lists.
+    for scenario in (monitor.PROD_ACTIVITY, monitor.DEV_ACTIVITY):
+        settings = url(f"/subscriptions/{scenario.sub}/providers/Microsoft.Insights/diagnosticSettings", "diag")
+        write(f"{scenario.sub}/activity-log.json", scenario.description, [ok(settings, {"value": scenario.bodies()})])
 
 
 # ---------------------------------------------------------------------------------------- container groups
@@ -994,11 +910,7 @@ def locked_vault() -> dict[str, object]:
             ok(url(f"{locked_id}/keys", "kv"), {"value": []}),
             ok(
                 url(f"{locked_id}/providers/Microsoft.Insights/diagnosticSettings", "diag"),
-                {
-                    "value": [
-                        diag_setting(locked_id, "kv-all-to-law", logs=[{"categoryGroup": "allLogs", "enabled": True}])
-                    ]
-                },
+                {"value": monitor.LOCKED_VAULT.bodies()},
             ),
         ],
     )
@@ -1216,29 +1128,8 @@ def vaults() -> None:
             ),
         ],
     )
-    diagnostic_settings(
-        PROD,
-        "vaults",
-        {
-            apps_id: [
-                diag_setting(
-                    apps_id,
-                    "kv-audit-to-law",
-                    logs=[{"categoryGroup": "audit", "enabled": True}, {"categoryGroup": "allLogs", "enabled": False}],
-                )
-            ],
-            legacy_id: [
-                diag_setting(
-                    legacy_id,
-                    "kv-metrics-only",
-                    logs=[
-                        {"category": "AuditEvent", "enabled": False},
-                        {"category": "AzurePolicyEvaluationDetails", "enabled": False},
-                    ],
-                )
-            ],
-        },
-    )
+    # The vaults' diagnostic settings and LOG003/LOG004 outcomes are tools/scenarios/monitor.py's table.
+    diagnostic_settings(PROD, "vaults", monitor.by_resource(PROD, monitor.VAULTS))
 
     shared = vault(
         DEV,
@@ -1321,21 +1212,7 @@ def vaults() -> None:
             ok("https://kv-dev-rbac.vault.azure.net/secrets", {"value": [], "nextLink": None}),
         ],
     )
-    diagnostic_settings(
-        DEV,
-        "vaults",
-        {
-            shared_id: [],
-            rbac_id: [
-                diag_setting(
-                    rbac_id,
-                    "kv-all-to-nowhere",
-                    logs=[{"categoryGroup": "allLogs", "enabled": True}],
-                    destination=False,
-                )
-            ],
-        },
-    )
+    diagnostic_settings(DEV, "vaults", monitor.by_resource(DEV, monitor.VAULTS))
 
 
 # ---------------------------------------------------------------------------------------- RBAC
@@ -1784,17 +1661,11 @@ def sandbox() -> None:
     interactions.append(
         ok(url(f"{scope}/providers/Microsoft.Authorization/roleAssignments", "auth"), {"value": sandbox_assignments})
     )
-    administrative_only = {
-        "id": f"subscriptions/{SANDBOX}/providers/microsoft.insights/diagnosticSettings/admin-to-storage",
-        "type": None,
-        "name": "admin-to-storage",
-        "properties": {
-            "storageAccountId": f"{rg(SANDBOX, 'rg-sandbox-logs')}/providers/Microsoft.Storage/storageAccounts/stsandboxlogs",
-            "logs": [{"category": "Administrative", "enabled": True}, {"category": "Security", "enabled": False}],
-        },
-    }
     interactions.append(
-        ok(url(f"{scope}/providers/Microsoft.Insights/diagnosticSettings", "diag"), {"value": [administrative_only]})
+        ok(
+            url(f"{scope}/providers/Microsoft.Insights/diagnosticSettings", "diag"),
+            {"value": monitor.SANDBOX_ACTIVITY.bodies()},
+        )
     )
     definitions = f"{scope}/providers/Microsoft.Authorization/roleDefinitions"
     interactions.append(ok(url(definitions, "auth", **{"$filter": "type%20eq%20%27CustomRole%27"}), {"value": []}))
