@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -49,8 +50,11 @@ def test_completion_is_offered_and_completes_choices() -> None:
     }
     done = subprocess.run([sys.executable, "-m", "azaudit"], env=env, capture_output=True, text=True, timeout=60)
     assert {"table", "markdown", "json", "sarif", "junit", "csv"} <= set(done.stdout.split())
+    # Typer names the shell it finds among the process's ancestors, as a person's terminal has one;
+    # "; true" keeps bash from replacing itself with the command (a test run may have no shell
+    # ancestor at all, e.g. when started in the background by a process that has exited).
     script = subprocess.run(
-        [sys.executable, "-m", "azaudit", "--show-completion", "bash"],
+        ["bash", "-c", f"{shlex.quote(sys.executable)} -m azaudit --show-completion; true"],
         env={**os.environ, "SHELL": "/bin/bash"},
         capture_output=True,
         text=True,
