@@ -22,67 +22,15 @@ from azaudit.settings import RbacSettings, Settings
 from tests.conftest import NOW, names
 from tools.scenarios import defender as defender_scenarios
 from tools.scenarios import monitor as monitor_scenarios
+from tools.scenarios import rbac as rbac_scenarios
 
 CHECKS = catalogue.load()
-PROD_MI = "system-assigned identity of container group aci-prod-worker (object id 1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73)"
-DEV_MI = "system-assigned identity of container group aci-dev-jobs (object id 4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95)"
 
 EXPECT: dict[str, dict[Status, set[str]]] = {
     # LOG: declared next to each resource's diagnostic settings in the sample tenant's scenario table
     **monitor_scenarios.expected(),
-    "RBAC001": {
-        Status.FAIL: {
-            # too many (a group among them)
-            "contoso-dev/5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f, 6a8c0e2a-4c6e-4a8c-8e2a-4c6e8a0c2e4a, "
-            "8c0e2a4c-6e8a-4c0e-9a4c-6e8a0c2e4a6c, 9d1f3b5d-7f9b-4d1f-8b5d-7f9b1d3f5b7d",
-            # too few: one Owner
-            "contoso-sandbox/6a8c0e2a-4c6e-4a8c-8e2a-4c6e8a0c2e4a",
-        },
-        # two users, and a group inherited from the landing zone
-        Status.PASS: {"contoso-prod"},
-    },
-    "RBAC002": {
-        Status.FAIL: {
-            f"Contributor at subscription contoso-prod/{PROD_MI}",
-            f"Owner at resource group rg-dev-containers/{DEV_MI}",
-            # prod's identity, privileged in dev: recognised across subscriptions
-            "Contributor at resource group rg-dev-containers/user-assigned identity id-aci-prod-api "
-            "(object id 7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41)",
-        },
-        Status.PASS: {"contoso-sandbox"},
-    },
-    "RBAC003": {
-        Status.FAIL: {
-            "User Access Administrator at subscription contoso-dev/User 2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02",
-            # inherited from the sandbox's management group: listed with the subscription's assignments
-            "User Access Administrator at management group contoso-sandbox-lz/"
-            "User 2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02",
-        },
-        Status.PASS: {"contoso-prod"},
-    },
-    "RBAC004": {
-        Status.FAIL: {"Contoso Ops Full Access", "Contoso Access Delegator", "Contoso Data Plane Operator"},
-        # Microsoft.Authorization/* with notActions removing every write: not escalating
-        Status.PASS: {"Contoso Registry Operator", "Contoso Access Auditor"},
-    },
-    "RBAC005": {
-        Status.FAIL: {
-            "AcrPush at resource group rg-prod-containers/ServicePrincipal 9c1e3a5c-7e9a-4c1e-8a5c-7e9a1c3e5a97",
-            # contosomlacr is in ABAC mode: the repository roles are what push there
-            "Container Registry Repository Writer at resource group rg-dev-ml/"
-            "ServicePrincipal 5b7d9f1b-3d5f-4b7d-9f1b-3d5f7b9d1f0c",
-        },
-        Status.PASS: {"contoso-sandbox"},
-    },
-    "RBAC006": {
-        Status.FAIL: {
-            "Key Vault Administrator at subscription contoso-dev/Group 3b5d7f9b-1d3f-4b5d-9f7b-1d3f5b7d9f84",
-            "Key Vault Secrets Officer at resource group rg-prod-security/Group 8f1b3d5f-7a9c-4e1b-8d3f-5a7c9e1b3d56",
-            # reads certificates' private keys in every vault of the group
-            f"Key Vault Certificate User at resource group rg-dev-containers/{DEV_MI}",
-        },
-        Status.PASS: {"contoso-sandbox"},
-    },
+    # RBAC: declared next to each assignment, custom role and subscription in the scenario table
+    **rbac_scenarios.expected(),
     # DEF: declared next to each subscription's plans in the sample tenant's scenario table
     **defender_scenarios.expected(),
 }

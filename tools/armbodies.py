@@ -233,3 +233,79 @@ def activity_log_setting(sub: str, name: str, destination: Mapping[str, str], lo
         "name": name,
         "properties": {**destination, "logs": [{"category": c, "enabled": on} for c, on in logs.items()]},
     }
+
+
+# ---------------------------------------------------------------------------------------- RBAC
+
+
+def role_definition(
+    scope: str,
+    guid: str,
+    name: str,
+    role_type: str,
+    actions: Iterable[str],
+    assignable: Iterable[str] | None = None,
+    not_actions: Iterable[str] | None = None,
+    data_actions: Iterable[str] | None = None,
+) -> Body:
+    """A role definition (``roleDefinitions.list``): a custom role lives at ``scope``, a built-in
+    role at the tenant root."""
+    return {
+        "id": f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+        if role_type == "CustomRole"
+        else f"/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+        "name": guid,
+        "type": "Microsoft.Authorization/roleDefinitions",
+        "properties": {
+            "roleName": name,
+            "type": role_type,
+            "description": f"{name} role",
+            "assignableScopes": list(assignable or ["/"]),
+            "permissions": [
+                {
+                    "actions": list(actions),
+                    "notActions": list(not_actions or []),
+                    "dataActions": list(data_actions or []),
+                    "notDataActions": [],
+                }
+            ],
+            "createdOn": "2024-01-15T10:00:00.0000000Z",
+            "updatedOn": "2025-03-02T09:30:00.0000000Z",
+        },
+    }
+
+
+def role_assignment(sub: str, scope: str, guid: str, role_id: str, principal: str, principal_type: str) -> Body:
+    """A role assignment as a subscription's ``roleAssignments.list`` returns it (those of the
+    scopes above the subscription included); ``role_id`` is the role definition's GUID."""
+    return {
+        "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{guid}",
+        "name": guid,
+        "type": "Microsoft.Authorization/roleAssignments",
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role_id}",
+            "principalId": principal,
+            "principalType": principal_type,
+            "scope": scope,
+            "condition": None,
+            "conditionVersion": None,
+            "createdOn": "2025-02-10T08:00:00.0000000Z",
+            "updatedOn": "2025-02-10T08:00:00.0000000Z",
+            "createdBy": "5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f",
+            "updatedBy": "5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f",
+            "delegatedManagedIdentityResourceId": None,
+            "description": "",
+        },
+    }
+
+
+def user_assigned_identity(sub: str, group: str, name: str, principal: str, client: str, tenant: str) -> Body:
+    """A user-assigned managed identity (``userAssignedIdentities.list_by_subscription``)."""
+    return {
+        "id": f"{resource_group(sub, group)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
+        "name": name,
+        "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "location": "westeurope",
+        "tags": {},
+        "properties": {"tenantId": tenant, "principalId": principal, "clientId": client, "isolationScope": "None"},
+    }

@@ -23,6 +23,7 @@ from tools import armbodies
 from tools.scenarios import DEV, LEGACY, PROD, SANDBOX, TENANT, acr, monitor
 from tools.scenarios import defender as defender_scenarios
 from tools.scenarios import images as image_scenarios
+from tools.scenarios import rbac as rbac_scenarios
 from tools.scenarios import resource_graph as graph_scenarios
 
 ARM = "https://management.azure.com"
@@ -40,64 +41,6 @@ API = {
     "msi": "2024-11-30",
     "security": "2024-01-01",
     "mg": "2023-04-01",
-}
-
-BUILTIN = {
-    "Owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
-    "Contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
-    "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
-    "User Access Administrator": "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
-    "Role Based Access Control Administrator": "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
-    "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
-    "AcrPush": "8311e382-0749-4cb8-b61a-304f252e45ec",
-    "AcrDelete": "c2f4ef07-c644-48eb-af81-4b1b4947fb11",
-    "AcrImageSigner": "6cef56e8-d556-48e5-a04f-b8e64114680f",
-    "AcrQuarantineWriter": "c8d4ff99-41c3-41a8-9f60-21dfdad59608",
-    "Container Registry Repository Writer": "2a1e307c-b015-4ebd-883e-5b7698a07328",
-    "Container Registry Repository Contributor": "2efddaa5-3f1f-4df3-97df-af3f13818f4c",
-    "Key Vault Administrator": "00482a5a-887f-4fb3-b363-3b7fe8e74483",
-    "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
-    "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
-    "Key Vault Crypto Officer": "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
-    "Key Vault Contributor": "f25e0fa2-a7c8-4377-a976-54943a77a395",
-    "Key Vault Certificate User": "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
-    "Key Vault Data Access Administrator": "8b54135c-b56d-4d72-a534-26097cfdc8d8",
-}
-BUILTIN_ACTIONS = {
-    "Owner": ["*"],
-    "Contributor": ["*"],
-    "Reader": ["*/read"],
-    "User Access Administrator": ["*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"],
-    "Role Based Access Control Administrator": [
-        "Microsoft.Authorization/roleAssignments/write",
-        "Microsoft.Authorization/roleAssignments/delete",
-        "*/read",
-    ],
-    "AcrPull": ["Microsoft.ContainerRegistry/registries/pull/read"],
-    "AcrPush": [
-        "Microsoft.ContainerRegistry/registries/pull/read",
-        "Microsoft.ContainerRegistry/registries/push/write",
-    ],
-    "AcrDelete": ["Microsoft.ContainerRegistry/registries/artifacts/delete"],
-    "AcrImageSigner": ["Microsoft.ContainerRegistry/registries/sign/write"],
-    "AcrQuarantineWriter": [
-        "Microsoft.ContainerRegistry/registries/quarantine/read",
-        "Microsoft.ContainerRegistry/registries/quarantine/write",
-    ],
-    # The ABAC-enabled repository roles are data-plane only (BUILTIN_DATA_ACTIONS).
-    "Container Registry Repository Writer": [],
-    "Container Registry Repository Contributor": [],
-    "Key Vault Administrator": ["Microsoft.Authorization/*/read", "Microsoft.KeyVault/checkNameAvailability/read"],
-    "Key Vault Secrets Officer": ["Microsoft.Authorization/*/read", "Microsoft.KeyVault/vaults/*/read"],
-    "Key Vault Secrets User": [],
-    "Key Vault Crypto Officer": ["Microsoft.Authorization/*/read", "Microsoft.KeyVault/vaults/*/read"],
-    "Key Vault Contributor": ["Microsoft.KeyVault/*", "Microsoft.Authorization/*/read"],
-    "Key Vault Certificate User": [],
-    "Key Vault Data Access Administrator": [
-        "Microsoft.Authorization/roleAssignments/write",
-        "Microsoft.Authorization/roleAssignments/delete",
-        "Microsoft.Authorization/*/read",
-    ],
 }
 
 
@@ -1218,399 +1161,42 @@ def vaults() -> None:
 # ---------------------------------------------------------------------------------------- RBAC
 
 
-def role_definition(
-    scope: str,
-    guid: str,
-    name: str,
-    role_type: str,
-    actions: list[str],
-    assignable: list[str] | None = None,
-    not_actions: list[str] | None = None,
-    data_actions: list[str] | None = None,
-) -> dict[str, object]:
-    return {
-        "id": f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
-        if role_type == "CustomRole"
-        else f"/providers/Microsoft.Authorization/roleDefinitions/{guid}",
-        "name": guid,
-        "type": "Microsoft.Authorization/roleDefinitions",
-        "properties": {
-            "roleName": name,
-            "type": role_type,
-            "description": f"{name} role",
-            "assignableScopes": assignable or ["/"],
-            "permissions": [
-                {
-                    "actions": actions,
-                    "notActions": not_actions or [],
-                    "dataActions": data_actions or [],
-                    "notDataActions": [],
-                }
-            ],
-            "createdOn": "2024-01-15T10:00:00.0000000Z",
-            "updatedOn": "2025-03-02T09:30:00.0000000Z",
-        },
-    }
-
-
-def assignment(sub: str, scope: str, guid: str, role: str, principal: str, principal_type: str) -> dict[str, object]:
-    return {
-        "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{guid}",
-        "name": guid,
-        "type": "Microsoft.Authorization/roleAssignments",
-        "properties": {
-            "roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{BUILTIN[role]}",
-            "principalId": principal,
-            "principalType": principal_type,
-            "scope": scope,
-            "condition": None,
-            "conditionVersion": None,
-            "createdOn": "2025-02-10T08:00:00.0000000Z",
-            "updatedOn": "2025-02-10T08:00:00.0000000Z",
-            "createdBy": "5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f",
-            "updatedBy": "5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f",
-            "delegatedManagedIdentityResourceId": None,
-            "description": "",
-        },
-    }
-
-
-REPOSITORY_DATA = "Microsoft.ContainerRegistry/registries/repositories"
-BUILTIN_DATA_ACTIONS = {
-    "AcrQuarantineWriter": [
-        "Microsoft.ContainerRegistry/registries/quarantinedArtifacts/read",
-        "Microsoft.ContainerRegistry/registries/quarantinedArtifacts/write",
-    ],
-    "Container Registry Repository Writer": [
-        f"{REPOSITORY_DATA}/metadata/read",
-        f"{REPOSITORY_DATA}/content/read",
-        f"{REPOSITORY_DATA}/metadata/write",
-        f"{REPOSITORY_DATA}/content/write",
-    ],
-    "Container Registry Repository Contributor": [
-        f"{REPOSITORY_DATA}/metadata/read",
-        f"{REPOSITORY_DATA}/content/read",
-        f"{REPOSITORY_DATA}/metadata/write",
-        f"{REPOSITORY_DATA}/content/write",
-        f"{REPOSITORY_DATA}/metadata/delete",
-        f"{REPOSITORY_DATA}/content/delete",
-    ],
-}
-
-
-def builtin_role_definitions() -> list[dict[str, object]]:
-    return [
-        role_definition(
-            "/", guid, name, "BuiltInRole", BUILTIN_ACTIONS[name], data_actions=BUILTIN_DATA_ACTIONS.get(name)
-        )
-        for name, guid in BUILTIN.items()
-    ]
-
-
 def rbac() -> None:
-    builtins = builtin_role_definitions()
+    # Role assignments, custom roles, identities and RBAC outcomes are tools/scenarios/rbac.py's table.
+    builtins = rbac_scenarios.builtin_role_definitions()
     filt_builtin = "type%20eq%20%27BuiltInRole%27"
     filt_custom = "type%20eq%20%27CustomRole%27"
-    for sub, label in ((PROD, "contoso-prod"), (DEV, "contoso-dev")):
-        scope = f"/subscriptions/{sub}"
-        defs = f"{scope}/providers/Microsoft.Authorization/roleDefinitions"
-        customs = []
-        if sub == PROD:
-            customs = [
-                role_definition(
-                    scope,
-                    "e1a3c5e7-9b1d-4f3a-8c5e-7a9c1e3b5d70",
-                    "Contoso Ops Full Access",
-                    "CustomRole",
-                    ["*"],
-                    [scope],
-                ),
-                role_definition(
-                    scope,
-                    "f2b4d6f8-0c2e-4a4b-9d6f-8b0d2f4c6e81",
-                    "Contoso Registry Operator",
-                    "CustomRole",
-                    ["Microsoft.ContainerRegistry/registries/read", "Microsoft.ContainerRegistry/registries/pull/read"],
-                    [scope],
-                ),
-                # RBAC004: can grant roles (Owner included) without any `*`.
-                role_definition(
-                    scope,
-                    "a3c5e7a9-1b3d-4f5a-8e7c-9a1b3c5d7e92",
-                    "Contoso Access Delegator",
-                    "CustomRole",
-                    [
-                        "*/read",
-                        "Microsoft.Authorization/roleAssignments/write",
-                        "Microsoft.Authorization/roleAssignments/delete",
-                    ],
-                    [scope],
-                ),
-                # RBAC004 PASS: Microsoft.Authorization/*, with notActions that remove every write and delete.
-                role_definition(
-                    scope,
-                    "b4d6f8a0-2c4e-4a6b-9f8d-0b2c4d6e8fa3",
-                    "Contoso Access Auditor",
-                    "CustomRole",
-                    ["*/read", "Microsoft.Authorization/*"],
-                    [scope],
-                    not_actions=["Microsoft.Authorization/*/write", "Microsoft.Authorization/*/delete"],
-                ),
-                # RBAC004: every data action of every service.
-                role_definition(
-                    scope,
-                    "c5e7a9b1-3d5f-4b7c-8a9e-1c3d5e7f9ab4",
-                    "Contoso Data Plane Operator",
-                    "CustomRole",
-                    ["Microsoft.Resources/subscriptions/resourceGroups/read"],
-                    [scope],
-                    data_actions=["*"],
-                ),
-            ]
+    for scenario in (rbac_scenarios.PROD_RBAC, rbac_scenarios.DEV_RBAC):
+        sub, label = scenario.sub, scenario.subscription
+        defs = f"{scenario.scope}/providers/Microsoft.Authorization/roleDefinitions"
         write(
             f"{sub}/roledefinitions.json",
             f"Role definitions visible in {label}: built-in (listed once per run, through whichever subscription comes first) and custom.",
             [
                 ok(url(defs, "auth", **{"$filter": filt_builtin}), {"value": builtins}),
-                ok(url(defs, "auth", **{"$filter": filt_custom}), {"value": customs}),
+                ok(url(defs, "auth", **{"$filter": filt_custom}), {"value": scenario.custom_role_bodies()}),
             ],
         )
-
-    prod_scope = f"/subscriptions/{PROD}"
-    prod_assignments = [
-        assignment(
-            PROD,
-            prod_scope,
-            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c01",
-            "Owner",
-            "5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f",
-            "User",
-        ),
-        assignment(
-            PROD,
-            prod_scope,
-            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c02",
-            "Owner",
-            "6a8c0e2a-4c6e-4a8c-8e2a-4c6e8a0c2e4a",
-            "User",
-        ),
-        assignment(
-            PROD,
-            prod_scope,
-            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c03",
-            "Contributor",
-            "1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73",
-            "ServicePrincipal",
-        ),
-        assignment(
-            PROD,
-            prod_scope,
-            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c04",
-            "Reader",
-            "6d1f3b5a-8c2e-4f7a-9b1d-3e5f7a9b1c2d",
-            "ServicePrincipal",
-        ),
-    ]
-    prod_assignments_2 = [
-        assignment(
-            PROD,
-            rg(PROD, "rg-prod-containers"),
-            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c05",
-            "AcrPush",
-            "9c1e3a5c-7e9a-4c1e-8a5c-7e9a1c3e5a97",
-            "ServicePrincipal",
-        ),
-        assignment(
-            PROD,
-            f"{rg(PROD, 'rg-prod-containers')}/providers/Microsoft.ContainerRegistry/registries/contosoprodacr",
-            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c06",
-            "AcrPull",
-            "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41",
-            "ServicePrincipal",
-        ),
-        assignment(
-            PROD,
-            f"{rg(PROD, 'rg-prod-security')}/providers/Microsoft.KeyVault/vaults/kv-prod-apps",
-            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c07",
-            "Key Vault Secrets User",
-            "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41",
-            "ServicePrincipal",
-        ),
-        assignment(
-            PROD,
-            rg(PROD, "rg-prod-security"),
-            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c08",
-            "Key Vault Secrets Officer",
-            "8f1b3d5f-7a9c-4e1b-8d3f-5a7c9e1b3d56",
-            "Group",
-        ),
-        # Inherited from the production landing zone: the platform team's group owns prod too
-        # (RBAC001 counts it: 2 users and 1 group, within 2 to 3).
-        assignment(
-            PROD,
-            f"{MG}/contoso-prod-lz",
-            "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c09",
-            "Owner",
-            "0e2a4c6e-8a0c-4e2a-9c6e-8a0c2e4a6c10",
-            "Group",
-        ),
-    ]
-    list_path = f"/subscriptions/{PROD}/providers/Microsoft.Authorization/roleAssignments"
-    next_url = url(list_path, "auth", **{"$skipToken": "ZXlKMGIydGxiaUk2SWpFd01DSjk"})
-    write(
-        f"{PROD}/roleassignments.json",
-        "contoso-prod role assignments (two pages): owners, a Contributor managed identity, registry and vault roles.",
-        [
-            ok(url(list_path, "auth"), {"value": prod_assignments, "nextLink": next_url}),
-            ok(next_url, {"value": prod_assignments_2}),
-        ],
-    )
-    dev_scope = f"/subscriptions/{DEV}"
-    write(
-        f"{DEV}/roleassignments.json",
-        "contoso-dev role assignments.",
-        [
-            ok(
-                url(f"/subscriptions/{DEV}/providers/Microsoft.Authorization/roleAssignments", "auth"),
-                {
-                    "value": [
-                        assignment(
-                            DEV,
-                            dev_scope,
-                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d01",
-                            "Owner",
-                            "5f7b9d1f-3b5d-4f7b-9d1f-3b5d7f9b1d3f",
-                            "User",
-                        ),
-                        assignment(
-                            DEV,
-                            dev_scope,
-                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d02",
-                            "User Access Administrator",
-                            "2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02",
-                            "User",
-                        ),
-                        assignment(
-                            DEV,
-                            rg(DEV, "rg-dev-containers"),
-                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d03",
-                            "Owner",
-                            "4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95",
-                            "ServicePrincipal",
-                        ),
-                        assignment(
-                            DEV,
-                            dev_scope,
-                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d04",
-                            "Key Vault Administrator",
-                            "3b5d7f9b-1d3f-4b5d-9f7b-1d3f5b7d9f84",
-                            "Group",
-                        ),
-                        assignment(
-                            DEV,
-                            dev_scope,
-                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d05",
-                            "Owner",
-                            "6a8c0e2a-4c6e-4a8c-8e2a-4c6e8a0c2e4a",
-                            "User",
-                        ),
-                        assignment(
-                            DEV,
-                            dev_scope,
-                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d06",
-                            "Owner",
-                            "8c0e2a4c-6e8a-4c0e-9a4c-6e8a0c2e4a6c",
-                            "User",
-                        ),
-                        assignment(
-                            DEV,
-                            dev_scope,
-                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d07",
-                            "Owner",
-                            "9d1f3b5d-7f9b-4d1f-8b5d-7f9b1d3f5b7d",
-                            "Group",
-                        ),
-                        # Across subscriptions: prod's user-assigned identity (id-aci-prod-api) is
-                        # Contributor over a dev resource group. Recognising it takes prod's
-                        # inventory, also in a --shard job that audits contoso-dev alone.
-                        assignment(
-                            DEV,
-                            rg(DEV, "rg-dev-containers"),
-                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d08",
-                            "Contributor",
-                            "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41",
-                            "ServicePrincipal",
-                        ),
-                        # RBAC006: certificate (private key) reads for every vault in the group.
-                        assignment(
-                            DEV,
-                            rg(DEV, "rg-dev-containers"),
-                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d09",
-                            "Key Vault Certificate User",
-                            "4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95",
-                            "ServicePrincipal",
-                        ),
-                        # RBAC005: contosomlacr is in ABAC mode, where AcrPush means nothing and
-                        # the repository roles push. Granted on the resource group, the writer
-                        # role reaches every registry there (FAIL); the contributor role is
-                        # granted on the registry itself (no finding).
-                        assignment(
-                            DEV,
-                            rg(DEV, "rg-dev-ml"),
-                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d0a",
-                            "Container Registry Repository Writer",
-                            "5b7d9f1b-3d5f-4b7d-9f1b-3d5f7b9d1f0c",
-                            "ServicePrincipal",
-                        ),
-                        assignment(
-                            DEV,
-                            f"{rg(DEV, 'rg-dev-ml')}/providers/Microsoft.ContainerRegistry/registries/contosomlacr",
-                            "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d0b",
-                            "Container Registry Repository Contributor",
-                            "5b7d9f1b-3d5f-4b7d-9f1b-3d5f7b9d1f0c",
-                            "ServicePrincipal",
-                        ),
-                    ]
-                },
-            )
-        ],
-    )
-    write(
-        f"{PROD}/identities.json",
-        "contoso-prod user-assigned managed identities.",
-        [
-            ok(
-                url(f"/subscriptions/{PROD}/providers/Microsoft.ManagedIdentity/userAssignedIdentities", "msi"),
-                {
-                    "value": [
-                        {
-                            "id": f"{rg(PROD, 'rg-prod-identity')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aci-prod-api",
-                            "name": "id-aci-prod-api",
-                            "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
-                            "location": "westeurope",
-                            "tags": {},
-                            "properties": {
-                                "tenantId": TENANT,
-                                "principalId": "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41",
-                                "clientId": "2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62",
-                                "isolationScope": "None",
-                            },
-                        }
-                    ]
-                },
-            )
-        ],
-    )
-    write(
-        f"{DEV}/identities.json",
-        "contoso-dev has no user-assigned identities.",
-        [
-            ok(
-                url(f"/subscriptions/{DEV}/providers/Microsoft.ManagedIdentity/userAssignedIdentities", "msi"),
-                {"value": []},
-            )
-        ],
-    )
+    for scenario in (rbac_scenarios.PROD_RBAC, rbac_scenarios.DEV_RBAC):
+        list_path = f"{scenario.scope}/providers/Microsoft.Authorization/roleAssignments"
+        first, *rest = scenario.assignment_pages()
+        if rest:  # one more page
+            (second,) = rest
+            next_url = url(list_path, "auth", **{"$skipToken": "ZXlKMGIydGxiaUk2SWpFd01DSjk"})
+            pages = [
+                ok(url(list_path, "auth"), {"value": first, "nextLink": next_url}),
+                ok(next_url, {"value": second}),
+            ]
+        else:
+            pages = [ok(url(list_path, "auth"), {"value": first})]
+        write(f"{scenario.sub}/roleassignments.json", scenario.description, pages)
+    for scenario in (rbac_scenarios.PROD_RBAC, rbac_scenarios.DEV_RBAC):
+        identities = url(f"{scenario.scope}/providers/Microsoft.ManagedIdentity/userAssignedIdentities", "msi")
+        write(
+            f"{scenario.sub}/identities.json",
+            scenario.identities_description,
+            [ok(identities, {"value": scenario.identity_bodies()})],
+        )
 
 
 # ---------------------------------------------------------------------------------------- Defender
@@ -1638,26 +1224,8 @@ def sandbox() -> None:
     ]
     apis = ["acr", "aci", "kv", "msi"]
     interactions = [ok(url(path, api), {"value": []}) for path, api in zip(empty, apis, strict=True)]
-    # One Owner only (RBAC001: too few), and User Access Administrator inherited from the sandbox
-    # landing zone (RBAC003): the subscription's list returns assignments of the scopes above it.
-    sandbox_assignments = [
-        assignment(
-            SANDBOX,
-            scope,
-            "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e01",
-            "Owner",
-            "6a8c0e2a-4c6e-4a8c-8e2a-4c6e8a0c2e4a",
-            "User",
-        ),
-        assignment(
-            SANDBOX,
-            f"{MG}/contoso-sandbox-lz",
-            "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e02",
-            "User Access Administrator",
-            "2b4d6f8b-0d2f-4b4d-8f6b-0d2f4b6d8f02",
-            "User",
-        ),
-    ]
+    # One Owner, and User Access Administrator inherited from its management group (rbac.py).
+    sandbox_assignments = rbac_scenarios.SANDBOX_RBAC.assignment_pages()[0]
     interactions.append(
         ok(url(f"{scope}/providers/Microsoft.Authorization/roleAssignments", "auth"), {"value": sandbox_assignments})
     )
@@ -1674,7 +1242,7 @@ def sandbox() -> None:
     interactions.append(
         ok(
             url(definitions, "auth", **{"$filter": "type%20eq%20%27BuiltInRole%27"}),
-            {"value": builtin_role_definitions()},
+            {"value": rbac_scenarios.builtin_role_definitions()},
         )
     )
     write(
