@@ -11,9 +11,12 @@ only: never logged, never recorded (``--record`` keeps no form body).
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
+import unicodedata
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -37,6 +40,13 @@ MAX_REFERRER_PAGES = 20
 # One link of an RFC 8288 ``Link`` header: ``<url>; rel="next"`` (rel may be unquoted or list several).
 _LINK = re.compile(r"<(?P<url>[^>]*)>\s*(?P<params>(?:;[^,<]*)*)")
 _REL = re.compile(r';\s*rel\s*=\s*(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s;,]+))', re.IGNORECASE)
+# A registry's error answer is read only this far: the errors named, each message's length, and
+# the body itself (a larger body is not parsed).
+MAX_ERRORS = 3
+MAX_ERROR_MESSAGE = 160
+MAX_ERROR_BODY = 64 * 1024
+# An error code as the OCI distribution spec writes them (MANIFEST_UNKNOWN, NAME_UNKNOWN, DENIED).
+_ERROR_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 
 
 class ReferrersPagingError(Exception):
@@ -52,6 +62,67 @@ def next_link(header: str | None) -> str | None:
             if "next" in (rel["quoted"] if rel["quoted"] is not None else rel["bare"]).lower().split():
                 return link["url"].strip()
     return None
+
+
+def registry_errors(response: Any) -> str | None:
+    """What a registry's error answer says, in one bounded line, or None when it says nothing
+    readable: ``CODE: message`` for each of the first :data:`MAX_ERRORS` entries of the body
+    ``{"errors": [{"code", "message", "detail"}]}`` (the Docker Registry HTTP API v2 and OCI
+    distribution spec error format, which ACR's data plane and token endpoints answer).
+
+    The body is written by the registry and may quote what a tenant wrote (a repository or tag
+    name), so it is hostile text: a body over :data:`MAX_ERROR_BODY` bytes is not parsed, a code
+    is kept only when it looks like one, a message loses its control and format characters and
+    is cut at :data:`MAX_ERROR_MESSAGE` characters, and ``detail`` (free-form JSON) is never
+    quoted. ``response`` is azure-core's HTTP response (``exc.response`` of an SDK error)."""
+    body = _body(response)
+    if body is None or len(body) > MAX_ERROR_BODY:
+        return None
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    errors = document.get("errors") if isinstance(document, dict) else None
+    if not isinstance(errors, list):
+        return None
+    said = [text for text in (_error_text(e) for e in errors[:MAX_ERRORS]) if text]
+    if not said:
+        return None
+    more = len(errors) - MAX_ERRORS
+    return "; ".join(said) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _body(response: Any) -> bytes | None:
+    """The body already read of an azure-core response (``content`` of the ``azure.core.rest``
+    kind the SDK's operations return, ``body()`` of the older transport kind), or None."""
+    readers: tuple[Callable[[], object], ...] = (lambda: response.content, lambda: response.body())
+    for read in readers:
+        try:
+            value = read()
+        except Exception:  # noqa: S112 - a streamed body not read, or no such attribute: try the other
+            continue
+        if isinstance(value, bytes | bytearray) and value:
+            return bytes(value)
+    return None
+
+
+def _error_text(error: Any) -> str | None:
+    if not isinstance(error, dict):
+        return None
+    code, message = error.get("code"), error.get("message")
+    code = code if isinstance(code, str) and _ERROR_CODE.fullmatch(code) else None
+    message = _plain(message) if isinstance(message, str) else ""
+    if code and message:
+        return f"{code}: {message}"
+    return code or message or None
+
+
+def _plain(text: str) -> str:
+    """``text`` on one line, without control or format characters (bidi overrides, zero-width
+    joiners), at most :data:`MAX_ERROR_MESSAGE` characters."""
+    kept = "".join(" " if unicodedata.category(c).startswith(("C", "Z")) else c for c in text[: MAX_ERROR_MESSAGE * 4])
+    kept = " ".join(kept.split())
+    return kept if len(kept) <= MAX_ERROR_MESSAGE else kept[: MAX_ERROR_MESSAGE - 3].rstrip() + "..."
 
 
 def _expiry(token: str) -> float:

@@ -23,18 +23,25 @@ import threading
 from typing import Any
 
 import msgspec
-from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+)
 
 from azaudit.clients import Clients
 from azaudit.collect.sdk import get, text
 from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, Task, UnusableShape, describe_failure
 from azaudit.detect.image_ref import image_reference_or_none
+from azaudit.errors import SecretReadRefusedError, TransportRefusal
 from azaudit.inventory.aci import ContainerGroup
 from azaudit.inventory.acr import Registry
 from azaudit.inventory.coverage import CollectionError, Dataset
 from azaudit.inventory.images import ContainerGroupView, ContainerRuntime, ImageArtifact, looked_up_tag
-from azaudit.registry_plane import ReferrersPagingError, RegistryPlane
+from azaudit.registry_plane import ReferrersPagingError, RegistryPlane, registry_errors
 
 # ---------------------------------------------------------------------------------------- instance view
 
@@ -181,36 +188,57 @@ def lookup(clients: Clients, registry: Registry, repository: str, tag: str | Non
             return Collected(records=[_failed(base, plane.failure)])
         try:
             return Collected(records=[_read(plane, base, tag, digest)])
-        except ReferrersPagingError as exc:
-            # this image's answer only: the registry's other images are still asked
-            error = task.failed(exc)
-            return Collected(records=[_failed(base, error.reason)], errors=[error])
-        except (ClientAuthenticationError, HttpResponseError) as exc:
+        except (ClientAuthenticationError, HttpResponseError, ServiceRequestError) as exc:
             status = getattr(exc, "status_code", None)
-            if status not in (401, 403):
-                raise
-            _, reason = describe_failure(exc)
-            if (registry.role_assignment_mode or "").lower() == "abacrepositorypermissions":
-                reason += (
-                    " (the registry uses ABAC repository permissions: reading it needs Container Registry "
-                    "Repository Reader and Catalog Lister)"
-                )
-            with plane.lock:
-                first = plane.failure is None
-                plane.failure = plane.failure or reason
-            error = CollectionError(
-                dataset=Dataset.REGISTRY_IMAGES,
-                subscription_id=registry.subscription_id,
-                resource_id=registry.id,
-                resource_name=registry.name,
-                operation="registry data plane",
-                status_code=status,
-                reason=reason,
-            )
-            return Collected(records=[_failed(base, reason)], errors=[error] if first else [])
+            if status in (401, 403) or status is None:
+                # the registry refused the run (or the credential refused its token), or cannot be
+                # reached: none of its images is asked again
+                return _registry_failed(plane, registry, base, exc)
+            failure: Exception = exc
+        except (SecretReadRefusedError, TransportRefusal, ReferrersPagingError, AzureError, ValueError) as exc:
+            # A request this image led to was refused by the run's own guards (a repository path
+            # the secret guard reads as a blob, a redirect to another host, a referrers page
+            # served before) or its answer was unusable: an error for this image only.
+            failure = exc
+        error = task.failed(failure)
+        error = msgspec.structs.replace(error, reason=_reason(failure))
+        return Collected(records=[_failed(base, error.reason)], errors=[error])
 
     task = Task(Dataset.REGISTRY_IMAGES, registry.subscription_id, "registry data plane", run, identity, shown)
     return task
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a registry read failed (see :func:`describe_failure`), with what the registry itself
+    said for an HTTP error (its ``{"errors": [...]}`` answer, bounded: :func:`registry_errors`)."""
+    status, reason = describe_failure(exc)
+    said = registry_errors(exc.response) if isinstance(exc, HttpResponseError) else None
+    return f"HTTP {status}: the registry said {said}" if said and status is not None else reason
+
+
+def _registry_failed(plane: RegistryPlane, registry: Registry, base: ImageArtifact, exc: Exception) -> Collected:
+    """The registry refused (401/403, or the run's credential for it) or could not be reached:
+    one collection error for the registry, and a failure on each of its images."""
+    status = getattr(exc, "status_code", None)
+    reason = _reason(exc)
+    if status in (401, 403) and (registry.role_assignment_mode or "").lower() == "abacrepositorypermissions":
+        reason += (
+            " (the registry uses ABAC repository permissions: reading it needs Container Registry "
+            "Repository Reader and Catalog Lister)"
+        )
+    with plane.lock:
+        first = plane.failure is None
+        plane.failure = plane.failure or reason
+    error = CollectionError(
+        dataset=Dataset.REGISTRY_IMAGES,
+        subscription_id=registry.subscription_id,
+        resource_id=registry.id,
+        resource_name=registry.name,
+        operation="registry data plane",
+        status_code=status,
+        reason=reason,
+    )
+    return Collected(records=[_failed(base, reason)], errors=[error] if first else [])
 
 
 def _failed(base: ImageArtifact, reason: str) -> ImageArtifact:
@@ -222,8 +250,9 @@ def _read(plane: RegistryPlane, base: ImageArtifact, tag: str | None, digest: st
     if tag is not None:
         try:
             tag_props = plane.client.get_tag_properties(base.repository, tag)
-        except ResourceNotFoundError:
+        except ResourceNotFoundError as exc:
             fields["tag_found"] = False
+            fields["not_found"] = registry_errors(exc.response)
         else:
             fields |= {
                 "tag_found": True,
@@ -235,8 +264,9 @@ def _read(plane: RegistryPlane, base: ImageArtifact, tag: str | None, digest: st
         fields["manifest_digest"] = manifest
         try:
             props = plane.client.get_manifest_properties(base.repository, manifest)
-        except ResourceNotFoundError:
+        except ResourceNotFoundError as exc:
             fields["manifest_found"] = False
+            fields["not_found"] = registry_errors(exc.response)
         else:
             fields["manifest_found"] = True
             fields["manifest_created_on"] = _when(props.created_on)

@@ -35,8 +35,10 @@ class ImageArtifact(msgspec.Struct, frozen=True, kw_only=True):
 
     ``tag_found`` / ``manifest_found`` are None when not asked (no tag; the manifest of a tag that
     is gone), False when the registry answered 404. ``signatures`` counts the Notary Project
-    signature referrers of the manifest (None: not read). ``failure`` says why the registry could
-    not be read (a refused token exchange, a 403); then nothing else is known.
+    signature referrers of the manifest (None: not read). ``not_found`` is what the registry said
+    when it answered 404 (``TAG_UNKNOWN: ...``, bounded; None when it said nothing readable).
+    ``failure`` says why the registry could not be read for this image (a refused token exchange,
+    a 403, a request the run's guards refused); then nothing else is known.
     """
 
     id: str  # {registry id}/images/{repository}@{reference}
@@ -53,6 +55,7 @@ class ImageArtifact(msgspec.Struct, frozen=True, kw_only=True):
     manifest_found: bool | None = None
     manifest_created_on: dt.datetime | None = None
     signatures: int | None = None
+    not_found: str | None = None
     failure: str | None = None
 
 

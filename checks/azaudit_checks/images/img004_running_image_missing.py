@@ -43,7 +43,10 @@ def running_image_missing(ctx: CheckContext) -> Iterator[Outcome]:
 
     ## Decisions
     Only a 404 counts as missing: any other refusal is ERROR for that registry (an ABAC registry
-    without Container Registry Repository Reader answers 401/403), never PASS. Images outside the
+    without Container Registry Repository Reader answers 401/403), never PASS. The message quotes
+    the code and message of the registry's error answer (`TAG_UNKNOWN`, `MANIFEST_UNKNOWN`,
+    `NAME_UNKNOWN` in the Docker Registry HTTP API v2 error format ACR uses), at most three of
+    them, each message cut at 160 characters. Images outside the
     audited registries are SKIPPED as not resolvable. An untagged manifest deleted by the
     retention policy (ACR007) shows here only if a container runs it by digest. There is no Azure
     Policy built-in definition for it.
@@ -53,6 +56,7 @@ def running_image_missing(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/container-registry/container-registry-image-lock
     - https://learn.microsoft.com/azure/container-registry/container-registry-auto-purge
     - https://learn.microsoft.com/azure/container-registry/container-registry-retention-policy
+    - https://github.com/opencontainers/distribution-spec/blob/main/spec.md#error-codes
     """
     for image in running_images(ctx):
         outcome = unresolved(image, ctx.inventory.errors)
@@ -62,11 +66,13 @@ def running_image_missing(ctx: CheckContext) -> Iterator[Outcome]:
         artifact, reference, group, name = image.artifact, image.reference, image.group, image.container.name
         assert artifact is not None and reference is not None
         evidence = image.evidence("tag", "digest", "tag.found", "manifest.digest", "manifest.found")
+        # what the registry's 404 said (ACR's error code and message, bounded), when it said it
+        said = f" (the registry said {artifact.not_found})" if artifact.not_found else ""
         if artifact.tag_found is False:
             yield Outcome.failed(
                 group,
                 f"{image.label} runs {quoted(reference.original)}, whose tag {artifact.reference} is no longer in "
-                f"registry {artifact.login_server}: a restart cannot pull it and its provenance is lost",
+                f"registry {artifact.login_server}{said}: a restart cannot pull it and its provenance is lost",
                 item=name,
                 evidence=evidence,
             )
@@ -74,7 +80,8 @@ def running_image_missing(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome.failed(
                 group,
                 f"{image.label} runs {quoted(reference.original)}, whose manifest {artifact.manifest_digest} is no "
-                f"longer in registry {artifact.login_server}: a restart cannot pull it and its provenance is lost",
+                f"longer in registry {artifact.login_server}{said}: a restart cannot pull it and its provenance is "
+                "lost",
                 item=name,
                 evidence=evidence,
             )
