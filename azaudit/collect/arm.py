@@ -198,6 +198,14 @@ def optional_boolean(obj: Mapping[str, Any], key: str) -> bool | None:
     return value
 
 
+def integer(obj: Mapping[str, Any], key: str) -> int | None:
+    """``obj[key]`` as a JSON integer, or None when absent or null (a boolean is not one)."""
+    value = obj.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise UnusableShape(f"its {key} is {shape_of(value)}, not an integer")
+    return value
+
+
 def mapping(obj: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
     """``obj[key]`` as an object, or None when absent or null."""
     value: Mapping[str, Any] | None = _typed(obj, key, Mapping, "an object")

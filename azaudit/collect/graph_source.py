@@ -16,9 +16,9 @@ What stays on ARM, and why:
   query over subscriptions returns only those whose ``subscriptionId`` is one of them.
 - Role definitions, Defender plans and every per-record dataset.
 
-Registries and container groups are read through their SDK models' own deserialisers from the
-row (the smallest honest adapter) until their collectors read ARM JSON; key vaults and identities
-by the very mappers of their ARM lists.
+Container groups are read through their SDK model's own deserialiser from the row (the smallest
+honest adapter) until their collector reads ARM JSON; registries, key vaults and identities by the
+very mappers of their ARM lists.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from typing import Any
 
 from azure.core.exceptions import AzureError, DeserializationError
 from azure.mgmt.containerinstance.models import ContainerGroup as ContainerGroupModel
-from azure.mgmt.containerregistry.models import Registry as RegistryModel
 
 from azaudit.clients import Clients
 from azaudit.collect import aci, acr, keyvault, rbac
@@ -51,11 +50,6 @@ def resolve(source: Source, subscriptions: int, live: bool = True) -> Source:
     if source is Source.AUTO:
         return Source.GRAPH if live and subscriptions >= AUTO_THRESHOLD else Source.ARM
     return source
-
-
-def _registry(row: Mapping[str, Any], subscription_id: str) -> object:
-    # The SDK builds its Registry models from the same JSON (azure-mgmt-containerregistry 15).
-    return acr.registry_record(RegistryModel(row), subscription_id)
 
 
 def _container_group(row: Mapping[str, Any], subscription_id: str) -> object:
@@ -85,7 +79,13 @@ class Enumeration:
 
 
 ENUMERATIONS: tuple[Enumeration, ...] = (
-    Enumeration(Dataset.REGISTRIES, "resources", "microsoft.containerregistry/registries", _registry, acr.registries),
+    Enumeration(
+        Dataset.REGISTRIES,
+        "resources",
+        "microsoft.containerregistry/registries",
+        acr.registry_record,
+        acr.registries,
+    ),
     Enumeration(
         Dataset.CONTAINER_GROUPS,
         "resources",
