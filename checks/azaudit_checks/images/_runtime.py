@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
+from typing import Generic, NamedTuple, TypeVar
 
 from azaudit.catalogue import CheckContext
-from azaudit.detect.image_ref import quoted
+from azaudit.detect.image_ref import ImageReference, quoted
 from azaudit.inventory.coverage import CollectionError, Dataset
+from azaudit.inventory.images import ImageArtifact
 from azaudit.inventory.running import JoinedContainer, joined_containers
 from azaudit.inventory.running import unreadable_registry as lost_registry
 from azaudit.model import Outcome
+
+T = TypeVar("T")
 
 # What every image check reads (the collection errors of each become ERROR for what they cover).
 RUNTIME = (Dataset.CONTAINER_GROUPS, Dataset.REGISTRIES, Dataset.CONTAINER_GROUP_VIEWS, Dataset.REGISTRY_IMAGES)
@@ -145,6 +149,37 @@ def unresolved(image: RunningImage, errors: Sequence[CollectionError] = ()) -> O
             item=name,
         )
     return None
+
+
+class JudgedDigest(NamedTuple, Generic[T]):
+    """A container whose running digest is the manifest its registry described, and the value
+    of that manifest a check judges."""
+
+    image: RunningImage
+    reference: ImageReference
+    digest: str
+    value: T
+
+
+def judged_digests(
+    ctx: CheckContext, needs: Callable[[ImageArtifact], T | None]
+) -> Iterator[Outcome | JudgedDigest[T]]:
+    """Each container of the audited groups whose running digest can be judged on what ``needs``
+    reads from its manifest (signatures, creation time), or the outcome that says why it cannot:
+    not resolvable or its registry not read (:func:`unresolved`), no longer in its registry
+    (:func:`gone`), a digest that is unknown or not the manifest read, or nothing for ``needs``
+    (:func:`unknown_digest`)."""
+    for image in running_images(ctx):
+        outcome = unresolved(image, ctx.inventory.errors) or gone(image)
+        if outcome is None:
+            artifact, reference, digest = image.artifact, image.reference, image.running_digest()
+            assert artifact is not None and reference is not None
+            value = needs(artifact)
+            if digest is not None and digest == artifact.manifest_digest and value is not None:
+                yield JudgedDigest(image, reference, digest, value)
+                continue
+            outcome = unknown_digest(image)
+        yield outcome
 
 
 def gone(image: RunningImage) -> Outcome | None:

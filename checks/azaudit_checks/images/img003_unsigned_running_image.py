@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from azaudit.catalogue import CheckContext, check
 from azaudit.detect.image_ref import quoted
 from azaudit.model import Outcome, Severity
-from azaudit_checks.images._runtime import RUNTIME, gone, running_images, unknown_digest, unresolved
+from azaudit_checks.images._runtime import RUNTIME, judged_digests
 
 
 @check(
@@ -62,22 +62,17 @@ def unsigned_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     - https://notaryproject.dev/docs/
     - https://github.com/opencontainers/distribution-spec/blob/main/spec.md#listing-referrers
     """
-    for image in running_images(ctx):
-        outcome = unresolved(image, ctx.inventory.errors) or gone(image)
-        if outcome is not None:
-            yield outcome
+    for judged in judged_digests(ctx, needs=lambda artifact: artifact.signatures):
+        if isinstance(judged, Outcome):
+            yield judged
             continue
-        artifact, group, name = image.artifact, image.group, image.container.name
-        assert artifact is not None and image.reference is not None
-        digest = image.running_digest()
-        if digest is None or digest != artifact.manifest_digest or artifact.signatures is None:
-            yield unknown_digest(image)
-            continue
+        image, digest, signatures = judged.image, judged.digest, judged.value
+        group, name = image.group, image.container.name
         evidence = image.evidence("tag", "manifest.digest", "referrers[notation signature]")
-        if artifact.signatures == 0:
+        if signatures == 0:
             yield Outcome.failed(
                 group,
-                f"{image.label} runs {quoted(image.reference.original)} ({digest}), which has no Notary Project "
+                f"{image.label} runs {quoted(judged.reference.original)} ({digest}), which has no Notary Project "
                 "signature in its registry: nobody can verify who built it",
                 item=name,
                 evidence=evidence,
@@ -85,7 +80,7 @@ def unsigned_running_image(ctx: CheckContext) -> Iterator[Outcome]:
         else:
             yield Outcome.passed(
                 group,
-                f"{image.label}'s image {digest} has {artifact.signatures} Notary Project signature(s)",
+                f"{image.label}'s image {digest} has {signatures} Notary Project signature(s)",
                 item=name,
                 evidence=evidence,
             )

@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from azaudit.catalogue import CheckContext, check
 from azaudit.detect.image_ref import quoted
 from azaudit.model import Outcome, Severity
-from azaudit_checks.images._runtime import RUNTIME, gone, running_images, unknown_digest, unresolved, when
+from azaudit_checks.images._runtime import RUNTIME, judged_digests, when
 
 
 @check(
@@ -53,24 +53,18 @@ def stale_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/container-registry/container-registry-image-tag-version
     """
     limit = ctx.settings.images.max_age_days
-    for image in running_images(ctx):
-        outcome = unresolved(image, ctx.inventory.errors) or gone(image)
-        if outcome is not None:
-            yield outcome
+    for judged in judged_digests(ctx, needs=lambda artifact: artifact.manifest_created_on):
+        if isinstance(judged, Outcome):
+            yield judged
             continue
-        artifact, group, name = image.artifact, image.group, image.container.name
-        assert artifact is not None and image.reference is not None
-        digest = image.running_digest()
-        created = artifact.manifest_created_on
-        if digest is None or digest != artifact.manifest_digest or created is None:
-            yield unknown_digest(image)
-            continue
+        image, created = judged.image, judged.value
+        group, name = image.group, image.container.name
         age = (ctx.now - created).days
         evidence = image.evidence("tag", "manifest.digest", "manifest.createdTime") | {"age": f"{age} days"}
         if age > limit:
             yield Outcome.failed(
                 group,
-                f"{image.label} runs {quoted(image.reference.original)}, pushed {when(created)}: {age} days old, "
+                f"{image.label} runs {quoted(judged.reference.original)}, pushed {when(created)}: {age} days old, "
                 f"more than {limit}; its base layers miss every patch since",
                 item=name,
                 evidence=evidence,
