@@ -16,68 +16,10 @@ from azaudit.inventory.coverage import Dataset
 from azaudit.model import Status
 from azaudit.render import FORMATS
 from tests.conftest import CANARY_MARK, NOW, SAMPLE_TENANT, audit_replay, names
+from tools.scenarios import keyvault as kv_scenarios
 
-EXPECT: dict[str, dict[Status, set[str]]] = {
-    "KV001": {
-        Status.FAIL: {"kv-dev-shared", "kv-prod-legacy"},
-        Status.PASS: {"kv-dev-rbac", "kv-prod-apps", "kv-prod-locked"},
-    },
-    "KV002": {
-        Status.FAIL: {"kv-dev-shared", "kv-prod-legacy"},  # false; absent (a legacy vault)
-        Status.PASS: {"kv-dev-rbac", "kv-prod-apps", "kv-prod-locked"},
-    },
-    "KV003": {
-        Status.FAIL: {"kv-dev-shared", "kv-prod-legacy"},
-        Status.PASS: {"kv-dev-rbac", "kv-prod-apps", "kv-prod-locked"},
-    },
-    "KV004": {
-        Status.FAIL: {
-            "kv-dev-shared/3b5d7f9b-1d3f-4b5d-9f7b-1d3f5b7d9f84",
-            "kv-prod-legacy/8f1b3d5f-7a9c-4e1b-8d3f-5a7c9e1b3d56",
-            "kv-prod-legacy/5e7a9c1e-3b5d-4f7a-9c1e-3b5d7f9a1c28",  # storage: purge
-        },
-        Status.PASS: {
-            "kv-dev-shared/4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95",
-            "kv-prod-legacy/1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73",
-        },
-        Status.SKIPPED: {"kv-dev-rbac", "kv-prod-apps", "kv-prod-locked"},
-    },
-    "KV005": {
-        Status.FAIL: {"kv-dev-rbac", "kv-dev-shared"},
-        Status.PASS: {"kv-prod-apps", "kv-prod-legacy", "kv-prod-locked"},
-    },
-    "KV006": {
-        Status.FAIL: {"kv-dev-rbac", "kv-dev-shared", "kv-prod-legacy", "kv-prod-locked"},
-        Status.PASS: {"kv-prod-apps"},
-    },
-    "KV007": {
-        Status.FAIL: {"kv-dev-shared/app-password", "kv-prod-apps/storage-connection", "kv-prod-legacy/ftp-password"},
-        Status.PASS: {"kv-dev-rbac"},
-        Status.ERROR: {"kv-prod-locked"},
-    },
-    "KV008": {
-        # old-api-key: updated 20 days ago, created 900; vpn-psk and db-password: old, recent nbf
-        Status.FAIL: {"kv-prod-apps/old-api-key", "kv-prod-legacy/ftp-password"},
-        Status.PASS: {"kv-dev-rbac", "kv-dev-shared"},
-        Status.ERROR: {"kv-prod-locked"},
-    },
-    "KV009": {
-        Status.FAIL: {"kv-prod-apps/partner-token", "kv-prod-apps/tls-frontend", "kv-prod-legacy/partner-api-key"},
-        Status.PASS: {"kv-dev-rbac", "kv-dev-shared"},
-        Status.ERROR: {"kv-prod-locked"},
-    },
-    "KV010": {
-        Status.FAIL: {"kv-prod-legacy/signing-key"},
-        Status.PASS: {"kv-dev-rbac", "kv-dev-shared", "kv-prod-apps", "kv-prod-locked"},
-    },
-    "KV011": {
-        Status.FAIL: {"kv-prod-legacy/signing-key", "kv-prod-legacy/token-key"},
-        Status.PASS: {"kv-dev-rbac", "kv-dev-shared", "kv-prod-apps"},
-        # certificate-backed keys: named by a managed secret, from the data plane and through ARM
-        Status.SKIPPED: {"kv-prod-apps/tls-frontend", "kv-prod-legacy/sftp-client-cert"},
-        Status.ERROR: {"kv-prod-locked"},  # its secret list, which names certificate keys, is unreadable
-    },
-}
+# Declared next to each vault, access policy, secret and key in the sample tenant's scenario table.
+EXPECT = kv_scenarios.expected()
 
 
 @pytest.mark.parametrize("code", sorted(EXPECT))

@@ -309,3 +309,167 @@ def user_assigned_identity(sub: str, group: str, name: str, principal: str, clie
         "tags": {},
         "properties": {"tenantId": tenant, "principalId": principal, "clientId": client, "isolationScope": "None"},
     }
+
+
+# ---------------------------------------------------------------------------------------- Key Vault
+
+
+def key_vault(sub: str, group: str, name: str, tenant: str, *, created_at: str, **props: object) -> Body:
+    """A vault as ``vaults.list_by_subscription`` returns it: Azure's defaults for a new vault (no
+    soft-delete or purge-protection field: a vault created before soft delete was the default),
+    with ``props`` replacing or adding properties."""
+    base: Body = {
+        "tenantId": tenant,
+        "sku": {"family": "A", "name": "standard"},
+        "accessPolicies": [],
+        "enabledForDeployment": False,
+        "enabledForDiskEncryption": False,
+        "enabledForTemplateDeployment": False,
+        "vaultUri": f"https://{name}.vault.azure.net/",
+        "provisioningState": "Succeeded",
+        "publicNetworkAccess": "Enabled",
+    }
+    base.update(props)
+    return {
+        "id": f"{resource_group(sub, group)}/providers/Microsoft.KeyVault/vaults/{name}",
+        "name": name,
+        "type": "Microsoft.KeyVault/vaults",
+        "location": "westeurope",
+        "tags": {},
+        "properties": base,
+        "systemData": {"createdBy": "platform@contoso.example", "createdByType": "User", "createdAt": created_at},
+    }
+
+
+def vault_private_endpoint_connection(vault_id: str, endpoint_id: str) -> Body:
+    """An approved private endpoint connection as a vault's ``privateEndpointConnections`` lists it."""
+    name = endpoint_id.rstrip("/").rsplit("/", 1)[-1]
+    return {
+        "id": f"{vault_id}/privateEndpointConnections/{name}",
+        "etag": "",
+        "properties": {
+            "privateEndpoint": {"id": endpoint_id},
+            "privateLinkServiceConnectionState": {"status": "Approved", "actionsRequired": "None"},
+            "provisioningState": "Succeeded",
+        },
+    }
+
+
+def secret_item(
+    vault_name: str,
+    name: str,
+    *,
+    created: int,
+    updated: int,
+    exp: int | None = None,
+    nbf: int | None = None,
+    managed: bool = False,
+    content_type: str | None = None,
+    enabled: bool = True,
+    soft_delete: bool = True,
+) -> Body:
+    """A secret's metadata as the data plane's ``GET /secrets`` lists it (never a value)."""
+    attributes: Body = {"enabled": enabled, "created": created, "updated": updated}
+    # a vault without soft delete keeps nothing after a delete: Purgeable, no recoverable days
+    attributes.update(
+        {"recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90}
+        if soft_delete
+        else {"recoveryLevel": "Purgeable"}
+    )
+    if nbf is not None:
+        attributes["nbf"] = nbf
+    if exp is not None:
+        attributes["exp"] = exp
+    item: Body = {"id": f"https://{vault_name}.vault.azure.net/secrets/{name}", "attributes": attributes, "tags": {}}
+    if managed:
+        item["managed"] = True
+    if content_type:
+        item["contentType"] = content_type
+    return item
+
+
+def arm_secret(
+    vault_id: str,
+    name: str,
+    *,
+    created: int,
+    updated: int,
+    exp: int | None = None,
+    nbf: int | None = None,
+    content_type: str | None = None,
+) -> Body:
+    """A secret as ARM's ``secrets.list`` gives it (metadata only; ARM never returns a value)."""
+    attributes: Body = {"enabled": True, "created": created, "updated": updated}
+    if nbf is not None:
+        attributes["nbf"] = nbf
+    if exp is not None:
+        attributes["exp"] = exp
+    vault_name = vault_id.rsplit("/", 1)[-1]
+    props: Body = {
+        "attributes": attributes,
+        "secretUri": f"https://{vault_name}.vault.azure.net/secrets/{name}",
+        "secretUriWithVersion": f"https://{vault_name}.vault.azure.net/secrets/{name}/4387e9f3d6e14c459867679a90fd0f79",
+    }
+    if content_type:
+        props["contentType"] = content_type
+    return {
+        "id": f"{vault_id}/secrets/{name}",
+        "name": name,
+        "type": "Microsoft.KeyVault/vaults/secrets",
+        "location": "westeurope",
+        "properties": props,
+    }
+
+
+def arm_key(
+    vault_id: str,
+    name: str,
+    *,
+    exp: int | None,
+    rotation: bool | None,
+    created: int = 1717236000,
+    key_ops: Iterable[str] = ("encrypt", "decrypt", "wrapKey", "unwrapKey"),
+) -> Body:
+    """A key as ARM's ``keys.get`` returns it, with a rotation policy whose first action rotates
+    (``rotation`` True) or only notifies (False), or none (None). ARM has no ``managed`` flag: a
+    certificate's key looks like any other key (with the certificate's validity and sign/verify)."""
+    attributes: Body = {
+        "enabled": True,
+        "created": created,
+        "updated": created,
+        "recoveryLevel": "Recoverable",
+        "exportable": False,
+    }
+    if exp is not None:
+        attributes["exp"] = exp
+    vault_name = vault_id.rsplit("/", 1)[-1]
+    props: Body = {
+        "attributes": attributes,
+        "kty": "RSA",
+        "keyOps": list(key_ops),
+        "keySize": 2048,
+        "keyUri": f"https://{vault_name}.vault.azure.net/keys/{name}",
+        "keyUriWithVersion": f"https://{vault_name}.vault.azure.net/keys/{name}/9b1d3f5b7d9f4b1d8f3b5d7f9b1d3f5b",
+    }
+    if rotation is not None:
+        props["rotationPolicy"] = {
+            "attributes": {"created": 1717236000, "updated": 1717236000, "expiryTime": "P1Y"},
+            "lifetimeActions": [
+                {"trigger": {"timeAfterCreate": "P11M"}, "action": {"type": "rotate" if rotation else "notify"}},
+                {"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "notify"}},
+            ],
+        }
+    return {
+        "id": f"{vault_id}/keys/{name}",
+        "name": name,
+        "type": "Microsoft.KeyVault/vaults/keys",
+        "location": "westeurope",
+        "tags": {},
+        "properties": props,
+    }
+
+
+def listed_key(key: Mapping[str, Any]) -> Body:
+    """A key as ARM's ``keys.list`` gives it: the ``get`` body without its rotation policy."""
+    properties = {k: v for k, v in key["properties"].items() if k != "rotationPolicy"}
+    return {**key, "properties": properties}

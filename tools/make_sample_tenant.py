@@ -14,7 +14,6 @@ import base64
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -23,6 +22,7 @@ from tools import armbodies
 from tools.scenarios import DEV, LEGACY, PROD, SANDBOX, TENANT, acr, monitor
 from tools.scenarios import defender as defender_scenarios
 from tools.scenarios import images as image_scenarios
+from tools.scenarios import keyvault as kv
 from tools.scenarios import rbac as rbac_scenarios
 from tools.scenarios import resource_graph as graph_scenarios
 
@@ -667,492 +667,72 @@ def container_group_diagnostics(
 # ---------------------------------------------------------------------------------------- key vaults
 
 
-def vault(sub: str, group_name: str, name: str, **props: object) -> dict[str, object]:
-    vid = f"{rg(sub, group_name)}/providers/Microsoft.KeyVault/vaults/{name}"
-    base: dict[str, object] = {
-        "tenantId": TENANT,
-        "sku": {"family": "A", "name": "standard"},
-        "accessPolicies": [],
-        "enabledForDeployment": False,
-        "enabledForDiskEncryption": False,
-        "enabledForTemplateDeployment": False,
-        "vaultUri": f"https://{name}.vault.azure.net/",
-        "provisioningState": "Succeeded",
-        "publicNetworkAccess": "Enabled",
-    }
-    base.update(props)
-    return {
-        "id": vid,
-        "name": name,
-        "type": "Microsoft.KeyVault/vaults",
-        "location": "westeurope",
-        "tags": {},
-        "properties": base,
-        "systemData": {
-            "createdBy": "platform@contoso.example",
-            "createdByType": "User",
-            "createdAt": "2024-02-01T10:00:00.000Z",
-        },
-    }
-
-
-ALL_SECRET_PERMS = ["get", "list", "set", "delete", "backup", "restore", "recover", "purge"]
-
-
-def secret_item(
-    vault_name: str,
-    name: str,
-    created: int,
-    updated: int,
-    exp: int | None = None,
-    managed: bool = False,
-    content_type: str | None = None,
-    enabled: bool = True,
-    nbf: int | None = None,
-    soft_delete: bool = True,
-) -> dict[str, object]:
-    attributes: dict[str, object] = {"enabled": enabled, "created": created, "updated": updated}
-    # a vault without soft delete keeps nothing after a delete: Purgeable, no recoverable days
-    attributes.update(
-        {"recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90}
-        if soft_delete
-        else {"recoveryLevel": "Purgeable"}
+def vaults() -> None:
+    # The vaults, their policies, secrets, keys and KV outcomes are tools/scenarios/keyvault.py's table.
+    apps, legacy, locked = kv.APPS, kv.LEGACY, kv.LOCKED
+    apps_keys, legacy_keys = apps.key_bodies(), legacy.key_bodies()
+    write(
+        f"{PROD}/keyvault.json",
+        "contoso-prod vaults (RBAC hardened, legacy access policies behind a firewall), keys, ARM secret list fallback.",
+        [
+            ok(
+                url(f"/subscriptions/{PROD}/providers/Microsoft.KeyVault/vaults", "kv"),
+                {"value": [apps.body(), legacy.body(), locked.body()]},
+            ),
+            ok(url(f"{apps.id}/keys", "kv"), {"value": [armbodies.listed_key(k) for k in apps_keys]}),
+            ok(url(f"{legacy.id}/keys", "kv"), {"value": [armbodies.listed_key(k) for k in legacy_keys]}),
+            *[ok(url(f"{apps.id}/keys/{k['name']}", "kv"), k) for k in apps_keys],
+            *[ok(url(f"{legacy.id}/keys/{k['name']}", "kv"), k) for k in legacy_keys],
+            ok(url(f"{legacy.id}/secrets", "kv"), {"value": legacy.arm_secret_bodies()}),
+        ],
     )
-    if nbf is not None:
-        attributes["nbf"] = nbf
-    if exp is not None:
-        attributes["exp"] = exp
-    item: dict[str, object] = {
-        "id": f"https://{vault_name}.vault.azure.net/secrets/{name}",
-        "attributes": attributes,
-        "tags": {},
-    }
-    if managed:
-        item["managed"] = True
-    if content_type:
-        item["contentType"] = content_type
-    return item
-
-
-def arm_secret(
-    vault_id: str,
-    name: str,
-    created: int,
-    updated: int,
-    exp: int | None = None,
-    content_type: str | None = None,
-    nbf: int | None = None,
-) -> dict[str, object]:
-    attributes: dict[str, object] = {"enabled": True, "created": created, "updated": updated}
-    if nbf is not None:
-        attributes["nbf"] = nbf
-    if exp is not None:
-        attributes["exp"] = exp
-    props: dict[str, object] = {
-        "attributes": attributes,
-        "secretUri": f"https://{vault_id.rsplit('/', 1)[-1]}.vault.azure.net/secrets/{name}",
-        "secretUriWithVersion": f"https://{vault_id.rsplit('/', 1)[-1]}.vault.azure.net/secrets/{name}/4387e9f3d6e14c459867679a90fd0f79",
-    }
-    if content_type:
-        props["contentType"] = content_type
-    return {
-        "id": f"{vault_id}/secrets/{name}",
-        "name": name,
-        "type": "Microsoft.KeyVault/vaults/secrets",
-        "location": "westeurope",
-        "properties": props,
-    }
-
-
-def arm_key(
-    vault_id: str,
-    name: str,
-    exp: int | None,
-    rotation: bool | None,
-    created: int = 1717236000,
-    key_ops: tuple[str, ...] = ("encrypt", "decrypt", "wrapKey", "unwrapKey"),
-) -> dict[str, object]:
-    """A key as ARM lists it. ARM has no ``managed`` flag: a certificate's key looks like any other
-    key (with the certificate's name, validity and sign/verify operations)."""
-    attributes: dict[str, object] = {
-        "enabled": True,
-        "created": created,
-        "updated": created,
-        "recoveryLevel": "Recoverable",
-        "exportable": False,
-    }
-    if exp is not None:
-        attributes["exp"] = exp
-    vault_name = vault_id.rsplit("/", 1)[-1]
-    props: dict[str, object] = {
-        "attributes": attributes,
-        "kty": "RSA",
-        "keyOps": list(key_ops),
-        "keySize": 2048,
-        "keyUri": f"https://{vault_name}.vault.azure.net/keys/{name}",
-        "keyUriWithVersion": f"https://{vault_name}.vault.azure.net/keys/{name}/9b1d3f5b7d9f4b1d8f3b5d7f9b1d3f5b",
-    }
-    if rotation is not None:
-        props["rotationPolicy"] = {
-            "attributes": {"created": 1717236000, "updated": 1717236000, "expiryTime": "P1Y"},
-            "lifetimeActions": [
-                {"trigger": {"timeAfterCreate": "P11M"}, "action": {"type": "rotate" if rotation else "notify"}},
-                {"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "notify"}},
-            ],
-        }
-    return {
-        "id": f"{vault_id}/keys/{name}",
-        "name": name,
-        "type": "Microsoft.KeyVault/vaults/keys",
-        "location": "westeurope",
-        "tags": {},
-        "properties": props,
-    }
-
-
-def without_rotation(key: dict[str, object]) -> dict[str, object]:
-    listed: dict[str, Any] = json.loads(json.dumps(key))
-    listed["properties"].pop("rotationPolicy", None)
-    return listed
-
-
-NOW = 1795521600  # 2026-11-24T12:00:00Z, the clock the tests pin
-DAY = 86400
-
-
-def locked_vault() -> dict[str, object]:
-    """kv-prod-locked: private only, and the audit identity can read its secret metadata neither on
-    the data plane (private link only) nor through ARM (denied): its secret checks are ERROR."""
-    locked = vault(
-        PROD,
-        "rg-prod-security",
-        "kv-prod-locked",
-        enableSoftDelete=True,
-        enableRbacAuthorization=True,
-        enablePurgeProtection=True,
-        publicNetworkAccess="Disabled",
-        networkAcls={"bypass": "None", "defaultAction": "Deny", "ipRules": [], "virtualNetworkRules": []},
-    )
-    locked_id = str(locked["id"])
     write(
         f"{PROD}/keyvault-locked.json",
         "kv-prod-locked: the data plane refuses (private link only) and the ARM secret list is denied.",
         [
+            ok(f"https://{locked.name}.vault.azure.net/secrets", locked.data_plane_refusal, status=403),
+            forbidden(url(f"{locked.id}/secrets", "kv"), "Microsoft.KeyVault/vaults/secrets/read", locked.id),
+            ok(url(f"{locked.id}/keys", "kv"), {"value": []}),
             ok(
-                "https://kv-prod-locked.vault.azure.net/secrets",
-                {
-                    "error": {
-                        "code": "Forbidden",
-                        "message": "Public network access is disabled and request is not from a trusted service nor via an approved private link.\r\nCaller: appid=2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62\r\nVault: kv-prod-locked;location=westeurope",
-                        "innererror": {"code": "ForbiddenByConnection"},
-                    }
-                },
-                status=403,
-            ),
-            forbidden(url(f"{locked_id}/secrets", "kv"), "Microsoft.KeyVault/vaults/secrets/read", locked_id),
-            ok(url(f"{locked_id}/keys", "kv"), {"value": []}),
-            ok(
-                url(f"{locked_id}/providers/Microsoft.Insights/diagnosticSettings", "diag"),
+                url(f"{locked.id}/providers/Microsoft.Insights/diagnosticSettings", "diag"),
                 {"value": monitor.LOCKED_VAULT.bodies()},
             ),
         ],
     )
-    return locked
-
-
-def vaults() -> None:
-    apps = vault(
-        PROD,
-        "rg-prod-security",
-        "kv-prod-apps",
-        enableSoftDelete=True,
-        softDeleteRetentionInDays=90,
-        enableRbacAuthorization=True,
-        enablePurgeProtection=True,
-        publicNetworkAccess="Disabled",
-        networkAcls={"bypass": "AzureServices", "defaultAction": "Deny", "ipRules": [], "virtualNetworkRules": []},
-    )
-    apps_id = str(apps["id"])
-    apps["properties"]["privateEndpointConnections"] = [  # type: ignore[index]
-        {
-            "id": f"{apps_id}/privateEndpointConnections/pe-kv-prod-apps",
-            "etag": "",
-            "properties": {
-                "privateEndpoint": {
-                    "id": f"{rg(PROD, 'rg-prod-network')}/providers/Microsoft.Network/privateEndpoints/pe-kv-prod-apps"
-                },
-                "privateLinkServiceConnectionState": {"status": "Approved", "actionsRequired": "None"},
-                "provisioningState": "Succeeded",
-            },
-        }
-    ]
-    # kv-prod-legacy predates soft delete by default: ARM returns no enableSoftDelete for it (KV002)
-    legacy = vault(
-        PROD,
-        "rg-prod-legacy",
-        "kv-prod-legacy",
-        accessPolicies=[
-            {
-                "tenantId": TENANT,
-                "objectId": "8f1b3d5f-7a9c-4e1b-8d3f-5a7c9e1b3d56",
-                "permissions": {"keys": ["all"], "secrets": ALL_SECRET_PERMS, "certificates": ["get", "list"]},
-            },
-            {
-                "tenantId": TENANT,
-                "objectId": "1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73",
-                "permissions": {"keys": [], "secrets": ["get", "list"], "certificates": []},
-            },
-            {
-                # the automation that rotates a managed storage account's keys: broad on storage only
-                "tenantId": TENANT,
-                "objectId": "5e7a9c1e-3b5d-4f7a-9c1e-3b5d7f9a1c28",
-                "permissions": {
-                    "keys": [],
-                    "secrets": ["get"],
-                    "certificates": [],
-                    "storage": ["get", "list", "set", "update", "regeneratekey", "purge"],
-                },
-            },
-        ],
-        networkAcls={
-            "bypass": "None",
-            "defaultAction": "Deny",
-            "ipRules": [{"value": "198.51.100.0/24"}],
-            "virtualNetworkRules": [],
-        },
-    )
-    legacy["systemData"]["createdAt"] = "2019-03-12T09:30:00.000Z"  # type: ignore[index]
-    legacy_id = str(legacy["id"])
-    prod_list = f"/subscriptions/{PROD}/providers/Microsoft.KeyVault/vaults"
-    certificate_ops = ("sign", "verify")
-    apps_keys = [
-        arm_key(apps_id, "cmk-acr", exp=NOW + 300 * DAY, rotation=True),
-        arm_key(apps_id, "cmk-aci", exp=NOW + 200 * DAY, rotation=True),
-        # the tls-frontend certificate's key: no rotation policy, renewed with the certificate (KV011)
-        arm_key(
-            apps_id, "tls-frontend", exp=NOW + 20 * DAY, rotation=None, created=NOW - 345 * DAY, key_ops=certificate_ops
-        ),
-    ]
-    legacy_keys = [
-        arm_key(legacy_id, "signing-key", exp=None, rotation=None),
-        arm_key(legacy_id, "token-key", exp=NOW + 90 * DAY, rotation=False),
-        arm_key(
-            legacy_id,
-            "sftp-client-cert",
-            exp=NOW + 200 * DAY,
-            rotation=None,
-            created=NOW - 165 * DAY,
-            key_ops=certificate_ops,
-        ),
-    ]
-    interactions = [
-        ok(url(prod_list, "kv"), {"value": [apps, legacy, locked_vault()]}),
-        ok(url(f"{apps_id}/keys", "kv"), {"value": [without_rotation(k) for k in apps_keys]}),
-        ok(url(f"{legacy_id}/keys", "kv"), {"value": [without_rotation(k) for k in legacy_keys]}),
-        *[ok(url(f"{apps_id}/keys/{k['name']}", "kv"), k) for k in apps_keys],
-        *[ok(url(f"{legacy_id}/keys/{k['name']}", "kv"), k) for k in legacy_keys],
-        ok(
-            url(f"{legacy_id}/secrets", "kv"),
-            {
-                "value": [
-                    arm_secret(legacy_id, "ftp-password", created=NOW - 800 * DAY, updated=NOW - 700 * DAY),
-                    arm_secret(
-                        legacy_id,
-                        "partner-api-key",
-                        created=NOW - 100 * DAY,
-                        updated=NOW - 100 * DAY,
-                        exp=NOW + 20 * DAY,
-                    ),
-                    # staged long ago, active only since its not-before date (KV008 passes)
-                    arm_secret(
-                        legacy_id,
-                        "vpn-psk",
-                        created=NOW - 500 * DAY,
-                        updated=NOW - 500 * DAY,
-                        nbf=NOW - 90 * DAY,
-                        exp=NOW + 275 * DAY,
-                    ),
-                    # a certificate's secret: ARM says so only through its content type
-                    arm_secret(
-                        legacy_id,
-                        "sftp-client-cert",
-                        created=NOW - 165 * DAY,
-                        updated=NOW - 165 * DAY,
-                        nbf=NOW - 165 * DAY,
-                        exp=NOW + 200 * DAY,
-                        content_type="application/x-pkcs12",
-                    ),
-                ]
-            },
-        ),
-    ]
-    write(
-        f"{PROD}/keyvault.json",
-        "contoso-prod vaults (RBAC hardened, legacy access policies behind a firewall), keys, ARM secret list fallback.",
-        interactions,
-    )
-
-    first_page = "https://kv-prod-apps.vault.azure.net/secrets"
     second_page = "https://kv-prod-apps.vault.azure.net:443/secrets?api-version=2026-04-01&$skiptoken=eyJOZXh0TWFya2VyIjoiMiFNREF3TURJeUlYTmxZM0psZEM5UFRFUXRRVkJKTFV0RldTRXdNREF3TWpnaE9UazVPUzB4TWkwek1WUXlNem8xT1RvMU9TNDVPVGs1T1RrNVdpRXcifQ&maxresults=3"
+    first, rest = apps.secret_page_bodies()
     write(
         f"{PROD}/keyvault-dataplane.json",
         "Key Vault data plane (secret metadata only; never a value). kv-prod-apps pages; kv-prod-legacy's firewall answers 403.",
         [
-            ok(
-                first_page,
-                {
-                    "value": [
-                        secret_item(
-                            "kv-prod-apps",
-                            "sql-admin-password",
-                            created=NOW - 40 * DAY,
-                            updated=NOW - 40 * DAY,
-                            exp=NOW + 140 * DAY,
-                            content_type="text/plain",
-                        ),
-                        secret_item(
-                            "kv-prod-apps", "storage-connection", created=NOW - 200 * DAY, updated=NOW - 200 * DAY
-                        ),
-                        # the certificate's secret: its nbf and exp are the certificate's validity
-                        secret_item(
-                            "kv-prod-apps",
-                            "tls-frontend",
-                            created=NOW - 345 * DAY,
-                            updated=NOW - 345 * DAY,
-                            nbf=NOW - 345 * DAY,
-                            exp=NOW + 20 * DAY,
-                            managed=True,
-                            content_type="application/x-pkcs12",
-                        ),
-                    ],
-                    "nextLink": second_page,
-                },
-            ),
-            ok(
-                second_page,
-                {
-                    "value": [
-                        # value from 900 days ago; its expiry was pushed back 20 days ago (KV008 fails)
-                        secret_item(
-                            "kv-prod-apps",
-                            "old-api-key",
-                            created=NOW - 900 * DAY,
-                            updated=NOW - 20 * DAY,
-                            exp=NOW + 365 * DAY,
-                        ),
-                        secret_item(
-                            "kv-prod-apps",
-                            "partner-token",
-                            created=NOW - 60 * DAY,
-                            updated=NOW - 60 * DAY,
-                            exp=NOW + 10 * DAY,
-                        ),
-                        secret_item(
-                            "kv-prod-apps",
-                            "retired-password",
-                            created=NOW - 1000 * DAY,
-                            updated=NOW - 1000 * DAY,
-                            enabled=False,
-                        ),
-                    ],
-                    "nextLink": None,
-                },
-            ),
-            ok(
-                "https://kv-prod-legacy.vault.azure.net/secrets",
-                {
-                    "error": {
-                        "code": "Forbidden",
-                        "message": "Client address is not authorized and caller is not a trusted service.\r\nClient address: 203.0.113.24\r\nCaller: appid=2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62;oid=6d1f3b5a-8c2e-4f7a-9b1d-3e5f7a9b1c2d\r\nVault: kv-prod-legacy;location=westeurope",
-                        "innererror": {"code": "ForbiddenByFirewall"},
-                    }
-                },
-                status=403,
-            ),
+            ok(f"https://{apps.name}.vault.azure.net/secrets", {"value": first, "nextLink": second_page}),
+            ok(second_page, {"value": rest, "nextLink": None}),
+            ok(f"https://{legacy.name}.vault.azure.net/secrets", legacy.data_plane_refusal, status=403),
         ],
     )
     # The vaults' diagnostic settings and LOG003/LOG004 outcomes are tools/scenarios/monitor.py's table.
     diagnostic_settings(PROD, "vaults", monitor.by_resource(PROD, monitor.VAULTS))
 
-    shared = vault(
-        DEV,
-        "rg-dev-shared",
-        "kv-dev-shared",
-        enableSoftDelete=False,
-        accessPolicies=[
-            {
-                "tenantId": TENANT,
-                "objectId": "3b5d7f9b-1d3f-4b5d-9f7b-1d3f5b7d9f84",
-                "permissions": {
-                    "keys": ["get", "list", "purge"],
-                    "secrets": ["all"],
-                    "certificates": ["all"],
-                    "storage": [],
-                },
-            },
-            {
-                "tenantId": TENANT,
-                "objectId": "4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95",
-                "permissions": {"keys": [], "secrets": ["get", "list"], "certificates": []},
-            },
-        ],
-    )
-    rbac_vault = vault(
-        DEV,
-        "rg-dev-shared",
-        "kv-dev-rbac",
-        enableSoftDelete=True,
-        enableRbacAuthorization=True,
-        enablePurgeProtection=True,
-        # A Deny firewall whose one IP rule allows every address (KV005 FAILs it).
-        networkAcls={
-            "bypass": "AzureServices",
-            "defaultAction": "Deny",
-            "ipRules": [{"value": "0.0.0.0/0"}],
-            "virtualNetworkRules": [],
-        },
-    )
-    shared["systemData"]["createdAt"] = "2019-06-03T14:10:00.000Z"  # type: ignore[index]
-    shared_id, rbac_id = str(shared["id"]), str(rbac_vault["id"])
+    shared, rbac_vault = kv.SHARED, kv.RBAC_VAULT
     write(
         f"{DEV}/keyvault.json",
         "contoso-dev vaults: an access-policy vault with broad policies and soft delete off; an RBAC vault open to the internet.",
         [
-            ok(url(f"/subscriptions/{DEV}/providers/Microsoft.KeyVault/vaults", "kv"), {"value": [shared, rbac_vault]}),
-            ok(url(f"{shared_id}/keys", "kv"), {"value": []}),
-            ok(url(f"{rbac_id}/keys", "kv"), {"value": []}),
+            ok(
+                url(f"/subscriptions/{DEV}/providers/Microsoft.KeyVault/vaults", "kv"),
+                {"value": [shared.body(), rbac_vault.body()]},
+            ),
+            ok(url(f"{shared.id}/keys", "kv"), {"value": []}),
+            ok(url(f"{rbac_vault.id}/keys", "kv"), {"value": []}),
         ],
     )
     write(
         f"{DEV}/keyvault-dataplane.json",
         "contoso-dev data plane secret lists.",
         [
-            ok(
-                "https://kv-dev-shared.vault.azure.net/secrets",
-                {
-                    "value": [
-                        secret_item(
-                            "kv-dev-shared",
-                            "app-password",
-                            created=NOW - 20 * DAY,
-                            updated=NOW - 20 * DAY,
-                            soft_delete=False,
-                        ),
-                        # created 400 days ago with a not-before date 60 days ago: active for 60 days
-                        secret_item(
-                            "kv-dev-shared",
-                            "db-password",
-                            created=NOW - 400 * DAY,
-                            updated=NOW - 400 * DAY,
-                            nbf=NOW - 60 * DAY,
-                            exp=NOW + 300 * DAY,
-                            soft_delete=False,
-                        ),
-                    ],
-                    "nextLink": None,
-                },
-            ),
-            ok("https://kv-dev-rbac.vault.azure.net/secrets", {"value": [], "nextLink": None}),
+            ok(f"https://{vault.name}.vault.azure.net/secrets", {"value": page, "nextLink": None})
+            for vault in (shared, rbac_vault)
+            for page in vault.secret_page_bodies()
         ],
     )
     diagnostic_settings(DEV, "vaults", monitor.by_resource(DEV, monitor.VAULTS))

@@ -14,7 +14,7 @@ from typing import Any
 
 from azaudit.model import Status
 from tools import armbodies
-from tools.scenarios import DEV, FAIL, PASS, PROD, SANDBOX, SKIPPED, Expected, acr, expectations
+from tools.scenarios import DEV, FAIL, PASS, PROD, SANDBOX, SKIPPED, Expected, acr, expectations, keyvault
 
 WORKSPACE = f"/subscriptions/{PROD}/resourceGroups/rg-prod-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-contoso-security"
 
@@ -76,10 +76,6 @@ def by_resource(sub: str, rows: Iterable[Diagnostics]) -> dict[str, list[dict[st
     return {row.resource_id: row.bodies() for row in rows if row.sub == sub}
 
 
-def _vault(sub: str, group: str, name: str) -> str:
-    return f"{armbodies.resource_group(sub, group)}/providers/Microsoft.KeyVault/vaults/{name}"
-
-
 LOGIN, REPOSITORY = "ContainerRegistryLoginEvents", "ContainerRegistryRepositoryEvents"
 
 # LOG001 (a registry's logs go somewhere) and LOG002 (its login and repository events do).
@@ -100,12 +96,12 @@ REGISTRIES = (
 # LOG003 (a vault's logs go somewhere) and LOG004 (its AuditEvent does).
 VAULTS = (
     Diagnostics(
-        _vault(PROD, "rg-prod-security", "kv-prod-apps"),
+        keyvault.APPS.id,
         (Setting("kv-audit-to-law", (category_group("audit"), category_group("allLogs", enabled=False))),),
         {"LOG003": PASS, "LOG004": PASS},
     ),
     Diagnostics(
-        _vault(PROD, "rg-prod-legacy", "kv-prod-legacy"),
+        keyvault.LEGACY.id,
         (
             Setting(
                 "kv-metrics-only",
@@ -115,10 +111,10 @@ VAULTS = (
         {"LOG003": FAIL},
         items={"AuditEvent": {"LOG004": FAIL}},
     ),
-    Diagnostics(_vault(DEV, "rg-dev-shared", "kv-dev-shared"), (), {"LOG003": FAIL, "LOG004": SKIPPED}),
+    Diagnostics(keyvault.SHARED.id, (), {"LOG003": FAIL, "LOG004": SKIPPED}),
     # every log, but to no destination
     Diagnostics(
-        _vault(DEV, "rg-dev-shared", "kv-dev-rbac"),
+        keyvault.RBAC_VAULT.id,
         (Setting("kv-all-to-nowhere", ALL_LOGS, destination=False),),
         {"LOG003": FAIL},
         items={"AuditEvent": {"LOG004": FAIL}},
@@ -126,7 +122,7 @@ VAULTS = (
 )
 # kv-prod-locked's settings are written with the rest of that vault (keyvault-locked.json).
 LOCKED_VAULT = Diagnostics(
-    _vault(PROD, "rg-prod-security", "kv-prod-locked"),
+    keyvault.LOCKED.id,
     (Setting("kv-all-to-law", ALL_LOGS),),
     {"LOG003": PASS, "LOG004": PASS},
 )
