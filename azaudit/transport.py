@@ -567,6 +567,40 @@ class _DeadlineAdapter(requests.adapters.HTTPAdapter):
         conn.ca_certs = conn.ca_cert_dir = None  # the context decides what is trusted
 
 
+class _NetworkSession(requests.Session):
+    """requests' session, with the machine's proxy settings read once per origin, not per request.
+
+    With ``trust_env`` on, requests reads the environment for every request: it scans every
+    variable twice for the proxy ones (``HTTPS_PROXY``, ``NO_PROXY``...), reads
+    ``REQUESTS_CA_BUNDLE`` and looks for a ``~/.netrc``: about a third of a live audit's CPU per
+    request (a CI agent has hundreds of variables). Here the proxies requests would pick for a
+    scheme, host and port are worked out once (by requests' own function) and kept for the
+    session, which lives for one run; ``REQUESTS_CA_BUNDLE`` is read once, into the run's TLS
+    context (:mod:`azaudit.tls`); and no ``.netrc`` password is sent: its entry for a host (or
+    its ``default``) would replace the bearer token with a Basic password.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trust_env = False  # what requests would read per request, read here once
+        self._environment_proxies: dict[tuple[str, str, str | None], dict[str, str]] = {}
+
+    def environment_proxies(self, url: str, no_proxy: str | None = None) -> dict[str, str]:
+        """The proxies the environment gives ``url`` (none when ``NO_PROXY`` covers its host)."""
+        parts = urlsplit(url)
+        origin = (parts.scheme.lower(), parts.netloc.lower(), no_proxy)
+        found = self._environment_proxies.get(origin)
+        if found is None:
+            found = self._environment_proxies[origin] = requests.utils.get_environ_proxies(url, no_proxy=no_proxy)
+        return found
+
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict[str, Any]:
+        proxies = {} if proxies is None else proxies
+        for scheme, proxy in self.environment_proxies(str(url), proxies.get("no_proxy")).items():
+            proxies.setdefault(scheme, proxy)
+        return super().merge_environment_settings(url, proxies, stream, verify, cert)  # type: ignore[no-any-return]
+
+
 # Host pools kept besides one per request in flight: ARM's, and the last vaults' still open.
 SPARE_HOST_POOLS = 8
 
@@ -576,8 +610,9 @@ def network_session(pool_size: int, tls: ssl.SSLContext | None = None) -> reques
     ``pool_size`` kept-alive connections per host (the run's concurrency: requests' default of
     10 would serialise a wider run against ARM) and pools for as many hosts as requests can be in
     flight (each vault is its own host), every connection wrapped with ``tls`` (by default the
-    run's one context, :func:`azaudit.tls.run_tls_context`)."""
-    session = requests.Session()
+    run's one context, :func:`azaudit.tls.run_tls_context`), the proxy settings read once per host
+    (:class:`_NetworkSession`)."""
+    session = _NetworkSession()
     adapter = _DeadlineAdapter(
         tls or run_tls_context(), pool_connections=pool_size + SPARE_HOST_POOLS, pool_maxsize=pool_size
     )

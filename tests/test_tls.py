@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import trustme
 from typer.testing import CliRunner
 
@@ -204,3 +205,34 @@ def test_without_variables_the_system_store_is_loaded_once(monkeypatch: pytest.M
     assert first is second
     assert first.verify_mode == ssl.CERT_REQUIRED and first.check_hostname
     assert first.minimum_version >= ssl.TLSVersion.TLSv1_2
+
+
+def test_the_proxy_variables_are_read_once_per_host_and_still_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """requests scanned the whole environment twice for every request; the session takes the
+    same decision (proxy or NO_PROXY) once per host and keeps it for the run."""
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "kv-direct.vault.azure.net")
+    session = network_session(2)
+
+    def proxy_for(url: str) -> str | None:
+        proxies = session.merge_environment_settings(url, {}, None, True, None)["proxies"]
+        return proxies.get("https")  # type: ignore[no-any-return]
+
+    assert proxy_for("https://management.azure.com/subscriptions") == "http://proxy.example:3128"
+    assert proxy_for("https://kv-direct.vault.azure.net/secrets") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://other.example:8080")
+    assert proxy_for("https://management.azure.com/subscriptions?api-version=1") == "http://proxy.example:3128"
+    assert proxy_for("https://kv-other.vault.azure.net/secrets") == "http://other.example:8080"
+
+
+def test_a_netrc_password_never_replaces_the_bearer_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("default login someone password Zq7CanaryV4lue\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    session = network_session(2)
+    request = requests.Request(
+        "GET", "https://management.azure.com/subscriptions", headers={"Authorization": "Bearer t"}
+    )
+    assert session.prepare_request(request).headers["Authorization"] == "Bearer t"
