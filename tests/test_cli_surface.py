@@ -104,3 +104,16 @@ def test_a_failed_sign_in_is_one_line_and_identity_speaks_only_with_verbose() ->
     loud = runner.invoke(app, ["subscription", "--auth", "env", "--verbose"], env=UNSET)
     assert loud.exit_code == 2
     assert "azaudit: warning from azure.identity" in loud.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [(["subscription"], "SUBSCRIPTION..."), (["report"], "REPORT..."), (["checks", "show"], "CODE")],
+)
+def test_help_names_arguments_by_their_metavar_within_80_columns(command: list[str], shown: str) -> None:
+    """Typer would write ``SUBSCRIPTION <list[str]>``: the help names an argument as the usage line does."""
+    text = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "80"}).stdout
+    arguments = text[text.index("Arguments:") : text.index("Options:")]
+    assert arguments.split()[1] == shown, arguments
+    assert "<" not in arguments, arguments
+    assert max(len(line) for line in text.splitlines()) <= 80, text

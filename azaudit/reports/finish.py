@@ -15,13 +15,15 @@ from pathlib import Path
 
 import msgspec
 
+from azaudit import frameworks
 from azaudit.azure_devops import in_pipeline, issue_lines, summary_line
+from azaudit.frameworks.view import with_views
 from azaudit.model import Severity
 from azaudit.render import Format, renderer
 from azaudit.render.table import TableView, render_view
 from azaudit.render.terminal import file_view
 from azaudit.reports.gate import ExitCode, exit_code_for
-from azaudit.reports.io import write_reports
+from azaudit.reports.io import check_targets, write_reports
 from azaudit.reports.model import Report, RunSettings
 
 
@@ -36,6 +38,11 @@ class Destinations:
 
     def paths(self) -> list[Path]:
         return [*([self.output] if self.output is not None else []), *(path for _, path in self.extra)]
+
+    @property
+    def table_on_stdout(self) -> bool:
+        """Whether the report is the table on stdout (then no summary line is printed under it)."""
+        return self.output is None and self.fmt is Format.TABLE
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,13 @@ class Finished:
     pipeline: tuple[str, ...]  # Azure DevOps logging commands, one per line
     pipeline_to_stderr: bool  # True when stdout carries the report
     exit_code: ExitCode
+
+
+def prepare(destinations: Destinations, framework_ids: Sequence[str]) -> tuple[str, ...]:
+    """What a command checks before any work: report files that can never be written are refused,
+    and the ``--framework`` ids are known; returns those ids, each once."""
+    check_targets(destinations.paths())
+    return frameworks.parse_ids(tuple(framework_ids))
 
 
 def pipeline_lines(report: Report, destinations: Destinations, fail_on: Severity | None) -> tuple[str, ...]:
@@ -77,10 +91,17 @@ def _render(report: Report, fmt: Format, view: TableView) -> str:
     return render_view(report, view) if fmt is Format.TABLE else renderer(fmt)(report)
 
 
-def finish(report: Report, destinations: Destinations, gate: Gate, environ: Mapping[str, str]) -> Finished:
+def finish(
+    report: Report,
+    destinations: Destinations,
+    gate: Gate,
+    environ: Mapping[str, str],
+    framework_ids: Sequence[str] = (),
+) -> Finished:
     """Render, write (all or none: an :class:`~azaudit.reports.io.OutputError` writes nothing),
-    publish and gate ``report``. Every format records the severity this command gates on."""
-    report = with_fail_on(report, gate.fail_on)
+    publish and gate ``report`` with the per-control view of each framework in ``framework_ids``.
+    Every format records the severity this command gates on."""
+    report = with_fail_on(with_views(report, framework_ids), gate.fail_on)
     on_stdout = destinations.table if destinations.output is None else file_view(destinations.table)
     text = _render(report, destinations.fmt, on_stdout)
     files = [(path, _render(report, fmt, file_view(destinations.table))) for fmt, path in destinations.extra]
