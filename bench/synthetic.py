@@ -10,7 +10,9 @@ Registry bodies come from tools/armbodies.py, the builders the sample tenant use
 With ``graph=True`` a run is expected to enumerate through Azure Resource Graph (``--source
 graph``): ``GraphAdapter`` answers its queries for whichever subscriptions they name (each
 collection process asks for its own), pages of 1,000 rows joined by ``$skipToken``, the rows
-being the ARM list items (``armbodies.graph_row``).
+being the ARM list items (``armbodies.graph_row``); the role assignments' rows are those of the
+subscriptions' assignment lists, and each subscription's management group chain is the tenant root
+group alone (the synthetic tenant has no other management group).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from azaudit.replay import ReplayAdapter
 from azaudit.replay.credential import REPLAY_TENANT_ID
 from azaudit.replay.fixtures import RecordedResponse, RequestKey, request_key
 from tools import armbodies
+from tools.scenarios.resource_graph import assignment_row
 
 ARM = "https://management.azure.com"
 TENANT = REPLAY_TENANT_ID  # the tenant whose tokens replayed Key Vault accepts
@@ -56,8 +59,19 @@ GRAPH_TYPES = {
     "microsoft.containerinstance/containergroups": "containerGroups",
     "microsoft.keyvault/vaults": "vaults",
     "microsoft.managedidentity/userassignedidentities": "userAssignedIdentities",
+    "microsoft.authorization/roleassignments": "roleAssignments",  # azaudit/collect/graph_rbac.py
+    "microsoft.resources/subscriptions": "subscriptions",  # their management group chains
 }
 GRAPH_PAGE = 1000
+
+
+def _graph_row(resource_type: str, item: dict[str, object]) -> dict[str, Any]:
+    """One listed item as its Resource Graph table writes it (subscriptions are kept as rows)."""
+    if resource_type == "microsoft.resources/subscriptions":
+        return item
+    if resource_type == "microsoft.authorization/roleassignments":
+        return assignment_row(item, TENANT)
+    return armbodies.graph_row(item, TENANT)
 
 
 class GraphAdapter(BaseAdapter):  # type: ignore[misc]
@@ -115,13 +129,15 @@ class SyntheticTenant:
             if next_url:
                 current = next_url
 
-    def _list(self, kind: str, url: str, items: list[dict[str, object]], page: int | None = None) -> None:
+    def _list(
+        self, kind: str, url: str, items: list[dict[str, object]], page: int | None = None, token: str = "$skiptoken"
+    ) -> None:
         """An ARM list of one enumerated type: its pages, and its items for Resource Graph."""
         before = len(self.responses)
         if page is None:
             self._add(url, _ok({"value": items}))
         else:
-            self._paged(url, list(items), page)
+            self._paged(url, list(items), page, token)
         self._replaced += len(self.responses) - before
         self._listed[kind].extend(items)
 
@@ -132,7 +148,7 @@ class SyntheticTenant:
         resource_type = str(body["query"]).split("'")[1]
         members = {str(s).lower() for s in body["subscriptions"]}
         rows = [
-            armbodies.graph_row(item, TENANT)
+            _graph_row(resource_type, item)
             for item in self._listed[resource_type]
             if str(item["id"]).split("/")[2].lower() in members
         ]
@@ -170,6 +186,18 @@ class SyntheticTenant:
             for i, s in enumerate(self.subscription_ids)
         ]
         self._add(f"{ARM}/subscriptions", _ok({"value": subscriptions}))
+        root = [{"name": TENANT, "displayName": "Tenant Root Group"}]
+        self._listed["microsoft.resources/subscriptions"] = [
+            {
+                "id": f"/subscriptions/{s}",
+                "name": f"sub-{i:03d}",
+                "type": "microsoft.resources/subscriptions",
+                "tenantId": TENANT,
+                "subscriptionId": s,
+                "properties": {"state": "Enabled", "managementGroupAncestorsChain": root},
+            }
+            for i, s in enumerate(self.subscription_ids)
+        ]
         builtins = [
             {
                 "id": f"/providers/Microsoft.Authorization/roleDefinitions/{guid}",
@@ -224,7 +252,7 @@ class SyntheticTenant:
             identities,
         )
         self.resource_count += len(registries) + len(groups) + len(vaults) + len(identities)
-        assignments = [
+        assignments: list[dict[str, object]] = [
             {
                 "id": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments/{guid}",
                 "name": guid,
@@ -238,8 +266,12 @@ class SyntheticTenant:
             }
             for i, guid in enumerate(_guid(self.rng) for _ in range(ASSIGNMENTS_PER_SUBSCRIPTION))
         ]
-        self._paged(
-            f"{base}/providers/Microsoft.Authorization/roleAssignments", assignments, ASSIGNMENTS_PAGE, "$skipToken"
+        self._list(
+            "microsoft.authorization/roleassignments",
+            f"{base}/providers/Microsoft.Authorization/roleAssignments",
+            assignments,
+            ASSIGNMENTS_PAGE,
+            "$skipToken",
         )
         definitions = f"{base}/providers/Microsoft.Authorization/roleDefinitions"
         self._add(f"{definitions}?$filter=type eq 'BuiltInRole'", _ok({"value": builtins}))

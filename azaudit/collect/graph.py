@@ -31,9 +31,14 @@ from azaudit.collect.arm import json_answer
 from azaudit.collect.sdk import shape_of
 from azaudit.collect.tasks import UnusableShape
 from azaudit.errors import PagingLoopError
+from azaudit.inventory.coverage import CollectionNote, Dataset
 
 # The API version azure-mgmt-resourcegraph 8's ``resources`` operation sends.
 GRAPH_API = "2021-03-01"
+# The first stable version whose request options hold ``authorizationScopeFilter`` (REST spec
+# specification/resourcegraph/.../stable/2022-10-01/resourcegraph.json; 2021-03-01 has none), and
+# the latest stable one (2024-04-01) keeps it: the authorization queries send it.
+AUTHORIZATION_API = "2024-04-01"
 PATH = "/providers/Microsoft.ResourceGraph/resources"
 BATCH = 1_000  # subscriptions per request: Resource Graph's limit
 PAGE_SIZE = 1_000  # rows per page: Resource Graph's largest $top
@@ -45,24 +50,43 @@ LAG = (
 )
 
 
-def graph_query(client: Any, query: str, subscription_ids: Sequence[str], what: str) -> list[Mapping[str, Any]]:
-    """Every row of ``query`` over ``subscription_ids``, sent by ``client`` (a ResourceGraphClient)."""
+def source_note(dataset: Dataset, what: str, message: str, subscription_id: str = "") -> CollectionNote:
+    """The report's note on where ``what`` (a resource type's last segment) was listed from."""
+    return CollectionNote(
+        dataset=dataset, subscription_id=subscription_id, resource_id="", resource_name="", message=f"{what}: {message}"
+    )
+
+
+def graph_query(
+    client: Any,
+    query: str,
+    subscription_ids: Sequence[str],
+    what: str,
+    options: Mapping[str, Any] | None = None,
+    api_version: str = GRAPH_API,
+) -> list[Mapping[str, Any]]:
+    """Every row of ``query`` over ``subscription_ids``, sent by ``client`` (a ResourceGraphClient).
+    ``options`` are further request options (``authorizationScopeFilter``, which needs
+    :data:`AUTHORIZATION_API`), sent on every page."""
     ordered = sorted(dict.fromkeys(subscription_ids))
     rows: list[Mapping[str, Any]] = []
     for start in range(0, len(ordered), BATCH):
-        rows.extend(_batch(client, query, ordered[start : start + BATCH], what))
+        batch = ordered[start : start + BATCH]
+        rows.extend(_batch(client, query, batch, what, options or {}, api_version))
     return rows
 
 
-def _batch(client: Any, query: str, subscriptions: list[str], what: str) -> list[Mapping[str, Any]]:
+def _batch(
+    client: Any, query: str, subscriptions: list[str], what: str, extra: Mapping[str, Any], api_version: str
+) -> list[Mapping[str, Any]]:
     rows: list[Mapping[str, Any]] = []
     token: str | None = None
     seen: set[str] = set()  # a cycle (A, B, A...) is as endless as a token repeated at once
     for _ in range(MAX_PAGES):
-        options: dict[str, Any] = {"$top": PAGE_SIZE, "resultFormat": "objectArray"}
+        options: dict[str, Any] = {"$top": PAGE_SIZE, "resultFormat": "objectArray", **extra}
         if token is not None:
             options["$skipToken"] = token
-        body = _post(client, {"subscriptions": subscriptions, "query": query, "options": options})
+        body = _post(client, {"subscriptions": subscriptions, "query": query, "options": options}, api_version)
         rows.extend(_rows(body, what))
         following = body.get("$skipToken")
         if following is None or following == "":
@@ -78,12 +102,12 @@ def _batch(client: Any, query: str, subscriptions: list[str], what: str) -> list
     raise PagingLoopError(f"more than {MAX_PAGES} pages in the {what} answer: the list never ends")
 
 
-def _post(client: Any, body: Mapping[str, Any]) -> Mapping[str, Any]:
+def _post(client: Any, body: Mapping[str, Any], api_version: str) -> Mapping[str, Any]:
     pipeline = client._client  # the ARMPipelineClient every generated client keeps
     request = HttpRequest(
         "POST",
         pipeline.format_url(PATH),
-        params={"api-version": GRAPH_API},
+        params={"api-version": api_version},
         headers={"Accept": "application/json"},
         json=body,
     )

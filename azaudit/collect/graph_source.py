@@ -9,12 +9,30 @@ fails in any other way, the enumeration falls back to the ARM lists it replaces,
 says so; when it answers, a note says the inventory came from Resource Graph and what its lag
 means. Never a silent change of source.
 
+Role assignments come from Resource Graph too (:mod:`azaudit.collect.graph_rbac`): its
+``authorizationresources`` table holds them at every scope (table reference:
+https://learn.microsoft.com/azure/governance/resource-graph/reference/supported-tables-resources),
+the request option ``authorizationScopeFilter`` ``AtScopeAboveAndBelow`` (REST API 2022-10-01 and
+later) brings those of the management groups above the subscriptions, and ``resourcecontainers``
+gives each subscription's ``managementGroupAncestorsChain``, which tells which of them it inherits.
+
 What stays on ARM, and why:
 
-- **Role assignments.** ``roleAssignments.listForSubscription`` also lists the assignments
-  inherited from management groups and the root, which the RBAC checks count; a Resource Graph
-  query over subscriptions returns only those whose ``subscriptionId`` is one of them.
-- Role definitions, Defender plans and every per-record dataset.
+- **Custom role definitions.** ``authorizationresources`` holds
+  ``microsoft.authorization/roledefinitions``, but nothing Microsoft publishes says how a custom
+  role assignable in several subscriptions, or created at a management group, is written there
+  (one row or one per scope, which id and ``subscriptionId``), while ARM's list at a subscription
+  gives every role applicable there under that subscription's id. Built-in roles are one list
+  per run already.
+- **Defender plans.** ``securityresources`` holds ``microsoft.security/pricings``, and Microsoft's
+  sample query reads ``properties.pricingTier`` from it; no Microsoft page says the row carries
+  ``subPlan``, ``extensions``, ``deprecated`` or ``enablementTime``, which DEF001-DEF003 judge. A row
+  without ``extensions`` would read as "every extension off": a wrong FAIL, not an ERROR.
+- **The activity log's diagnostic settings.** No Resource Graph table holds
+  ``microsoft.insights/diagnosticsettings`` (the table reference lists
+  ``guestdiagnosticsettings`` in ``resources`` and, in ``insightresources``, only data collection
+  rule associations and tenant action groups).
+- Every per-record dataset (tokens, cache rules, diagnostic settings, secrets, keys...).
 
 Container groups are read through their SDK model's own deserialiser from the row (the smallest
 honest adapter) until their collector reads ARM JSON; registries, key vaults and identities by the
@@ -31,10 +49,10 @@ from azure.core.exceptions import AzureError, DeserializationError
 from azure.mgmt.containerinstance.models import ContainerGroup as ContainerGroupModel
 
 from azaudit.clients import Clients
-from azaudit.collect import aci, acr, keyvault, rbac
-from azaudit.collect.graph import LAG, graph_query
+from azaudit.collect import aci, acr, graph_rbac, keyvault, rbac
+from azaudit.collect.graph import LAG, graph_query, source_note
 from azaudit.collect.tasks import Collected, Task, UnusableShape, describe_failure
-from azaudit.errors import PagingLoopError
+from azaudit.errors import TransportRefusal
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
 from azaudit.runconfig import Source
@@ -104,12 +122,17 @@ ENUMERATIONS: tuple[Enumeration, ...] = (
     ),
 )
 
-REPLACED: frozenset[Callable[[Clients, Subscription], Task]] = frozenset(e.arm for e in ENUMERATIONS)
+REPLACED: frozenset[Callable[[Clients, Subscription], Task]] = frozenset(
+    [*(e.arm for e in ENUMERATIONS), rbac.role_assignments]
+)
 
 
 def tasks(clients: Clients, subscriptions: Sequence[Subscription], needed: frozenset[Dataset]) -> list[Task]:
     """One Resource Graph task per needed enumeration, over all of ``subscriptions``."""
-    return [_task(clients, e, subscriptions) for e in ENUMERATIONS if e.dataset in needed and subscriptions]
+    found = [_task(clients, e, subscriptions) for e in ENUMERATIONS if e.dataset in needed and subscriptions]
+    if Dataset.ROLE_ASSIGNMENTS in needed and subscriptions:
+        found.append(graph_rbac.assignments(clients, subscriptions))
+    return found
 
 
 def _task(clients: Clients, enumeration: Enumeration, subscriptions: Sequence[Subscription]) -> Task:
@@ -120,7 +143,7 @@ def _task(clients: Clients, enumeration: Enumeration, subscriptions: Sequence[Su
             rows = graph_query(
                 clients.resource_graph(), enumeration.query, [s.subscription_id for s in subscriptions], operation
             )
-        except (AzureError, UnusableShape, PagingLoopError) as exc:
+        except (AzureError, UnusableShape, TransportRefusal) as exc:
             _, reason = describe_failure(exc)
             return Collected(
                 notes=[
@@ -210,7 +233,4 @@ def _in_subscription(error: CollectionError, subscription_id: str) -> Collection
 
 
 def _note(enumeration: Enumeration, message: str) -> CollectionNote:
-    what = enumeration.resource_type.rsplit("/", 1)[-1]
-    return CollectionNote(
-        dataset=enumeration.dataset, subscription_id="", resource_id="", resource_name="", message=f"{what}: {message}"
-    )
+    return source_note(enumeration.dataset, enumeration.resource_type.rsplit("/", 1)[-1], message)

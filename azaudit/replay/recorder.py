@@ -410,6 +410,9 @@ PRICING = {
 }
 SUBSCRIPTION = {"id": KEEP, "subscriptionId": KEEP, "tenantId": KEEP, "displayName": KEEP, "state": KEEP}
 DESCENDANT = {"id": KEEP, "name": KEEP, "type": KEEP, "properties": {"parent": {"id": KEEP}}}
+# A subscription as Resource Graph's ``resourcecontainers`` gives it (``--source graph``): its
+# management groups, which tell the role assignments it inherits (azaudit/collect/graph_rbac.py).
+GRAPH_SUBSCRIPTION = {**ARM, "properties": {"managementGroupAncestorsChain": {"name": KEEP, "displayName": KEEP}}}
 
 # (pattern on the URL path after its last ``/providers/``, shape of one item), first match wins.
 SHAPES: tuple[tuple[re.Pattern[str], Shape], ...] = tuple(
@@ -429,6 +432,7 @@ SHAPES: tuple[tuple[re.Pattern[str], Shape], ...] = tuple(
         (r"^microsoft\.security/pricings(/|$)", PRICING),
         (r"^microsoft\.management/managementgroups/[^/]+/descendants$", DESCENDANT),
         (r"^/subscriptions/?$", SUBSCRIPTION),
+        (r"^microsoft\.resources/subscriptions$", GRAPH_SUBSCRIPTION),
     )
 )
 ERROR = {"error": {"code": KEEP, "message": KEEP}, "code": KEEP, "message": KEEP}
