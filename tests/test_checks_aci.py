@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from azure.mgmt.containerinstance import models as aci_models
 from typer.testing import CliRunner
 
 from azaudit import catalogue
@@ -725,27 +724,26 @@ def test_aci013_needs_a_vault_and_a_key_name(vault: str | None, key: str | None,
 
 
 def git_group(*urls: str) -> ContainerGroup:
-    """A container group record collected from SDK models (the collector classifies each URL)."""
-    model = aci_models.ContainerGroup(
-        location="westeurope",
-        os_type="Linux",
-        containers=[
-            aci_models.Container(
-                name="app",
-                image="contoso.azurecr.io/app:1.0",
-                resources=aci_models.ResourceRequirements(
-                    requests=aci_models.ResourceRequests(memory_in_gb=1.5, cpu=1.0)
-                ),
-            )
-        ],
-        volumes=[
-            aci_models.Volume(name=f"repo{i}", git_repo=aci_models.GitRepoVolume(repository=url))
-            for i, url in enumerate(urls)
-        ],
-    )
-    model.id = GROUP_ID.format("git")  # type: ignore[assignment]  # read-only in the SDK model, set as ARM would
-    model.name = "git"  # type: ignore[assignment]
-    return container_group_record(model, "sub-1")
+    """A container group record collected from its ARM JSON (the collector classifies each URL)."""
+    body = {
+        "id": GROUP_ID.format("git"),
+        "name": "git",
+        "location": "westeurope",
+        "properties": {
+            "osType": "Linux",
+            "containers": [
+                {
+                    "name": "app",
+                    "properties": {
+                        "image": "contoso.azurecr.io/app:1.0",
+                        "resources": {"requests": {"memoryInGB": 1.5, "cpu": 1.0}},
+                    },
+                }
+            ],
+            "volumes": [{"name": f"repo{i}", "gitRepo": {"repository": url}} for i, url in enumerate(urls)],
+        },
+    }
+    return container_group_record(body, "sub-1")
 
 
 ADO_PAT = "q" * 20 + "7" * 12 + "a" * 20  # 52 base32 characters: a personal access token's shape

@@ -10,8 +10,9 @@ place what an absent value means.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, cast
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
@@ -204,6 +205,38 @@ def integer(obj: Mapping[str, Any], key: str) -> int | None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
         raise UnusableShape(f"its {key} is {shape_of(value)}, not an integer")
     return value
+
+
+def number(obj: Mapping[str, Any], key: str) -> float | None:
+    """``obj[key]`` as a float (a JSON number, as the SDK's ``float`` fields give it), or None when
+    absent or null (a boolean is not one)."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UnusableShape(f"its {key} is {shape_of(value)}, not a number")
+    return float(value)
+
+
+# The form the SDK's deserialiser accepts for a ``date-time`` (a date, 'T', a time; fractions and a
+# UTC offset optional): a date alone or a time without seconds is refused, as the SDK refuses it.
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?", re.IGNORECASE)
+
+
+def date_time(obj: Mapping[str, Any], key: str) -> datetime | None:
+    """``obj[key]``, an ISO 8601 date-time string, as an aware datetime (no offset: UTC; fractions
+    beyond microseconds dropped, as the SDK's models give it); absent or null is None. A string of
+    another form is unusable."""
+    value = string(obj, key)
+    if value is None:
+        return None
+    if _DATE_TIME.fullmatch(value) is None:
+        raise UnusableShape(f"its {key} is not an ISO 8601 date-time")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:  # a month 13, say
+        raise UnusableShape(f"its {key} is not an ISO 8601 date-time") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def mapping(obj: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:

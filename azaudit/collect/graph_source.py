@@ -34,9 +34,8 @@ What stays on ARM, and why:
   rule associations and tenant action groups).
 - Every per-record dataset (tokens, cache rules, diagnostic settings, secrets, keys...).
 
-Container groups are read through their SDK model's own deserialiser from the row (the smallest
-honest adapter) until their collector reads ARM JSON; registries, key vaults and identities by the
-very mappers of their ARM lists.
+Registries, container groups, key vaults and identities are read by the very mappers of their ARM
+lists.
 """
 
 from __future__ import annotations
@@ -45,8 +44,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from azure.core.exceptions import AzureError, DeserializationError
-from azure.mgmt.containerinstance.models import ContainerGroup as ContainerGroupModel
+from azure.core.exceptions import AzureError
 
 from azaudit.clients import Clients
 from azaudit.collect import aci, acr, graph_rbac, keyvault, rbac
@@ -68,14 +66,6 @@ def resolve(source: Source, subscriptions: int, live: bool = True) -> Source:
     if source is Source.AUTO:
         return Source.GRAPH if live and subscriptions >= AUTO_THRESHOLD else Source.ARM
     return source
-
-
-def _container_group(row: Mapping[str, Any], subscription_id: str) -> object:
-    try:
-        model = ContainerGroupModel.deserialize(row)
-    except DeserializationError:
-        raise UnusableShape("the SDK cannot read it as a container group") from None
-    return aci.container_group_record(model, subscription_id)
 
 
 @dataclass(frozen=True)
@@ -108,7 +98,7 @@ ENUMERATIONS: tuple[Enumeration, ...] = (
         Dataset.CONTAINER_GROUPS,
         "resources",
         "microsoft.containerinstance/containergroups",
-        _container_group,
+        aci.container_group_record,
         aci.container_groups,
     ),
     Enumeration(Dataset.VAULTS, "resources", "microsoft.keyvault/vaults", keyvault.vault_record, keyvault.vaults),

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 from azure.core.exceptions import (
@@ -32,7 +34,9 @@ from azure.core.exceptions import (
 )
 
 from azaudit.clients import Clients
-from azaudit.collect.sdk import get, text
+from azaudit.collect.aci import ACI_API
+from azaudit.collect.arm import arm_get, date_time, integer, mapping, objects, properties, string
+from azaudit.collect.sdk import text
 from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, Task, UnusableShape, describe_failure
 from azaudit.detect.image_ref import image_reference_or_none
@@ -52,37 +56,47 @@ def _when(value: Any) -> dt.datetime | None:
     return None
 
 
-def _runtime(definition: Any, init: bool) -> ContainerRuntime:
-    view = get(definition, "instance_view")
-    count = get(view, "restart_count")
+def _runtime(definition: Mapping[str, Any], init: bool) -> ContainerRuntime:
+    """One container of a GET body. Absent means: no instance view yet (state, start time and
+    restart count unknown, None), as for a group still being created."""
+    props = properties(definition)
+    view = mapping(props, "instanceView") or {}
+    current = mapping(view, "currentState") or {}
     return ContainerRuntime(
-        name=text(get(definition, "name")) or "",
+        name=string(definition, "name") or "",
         init=init,
-        image=text(get(definition, "image")) or "",
-        state=text(get(view, "current_state", "state")),
-        start_time=_when(get(view, "current_state", "start_time")),
-        restart_count=count if isinstance(count, int) else None,
+        image=string(props, "image") or "",
+        state=string(current, "state"),
+        start_time=date_time(current, "startTime"),
+        restart_count=integer(view, "restartCount"),
     )
 
 
-def view_record(group: Any, listed: ContainerGroup) -> ContainerGroupView:
-    if get(group, "containers") is None:
-        raise UnusableShape("its properties are null, missing or hold no containers")
-    containers = [_runtime(c, init=False) for c in get(group, "containers") or ()]
-    containers += [_runtime(c, init=True) for c in get(group, "init_containers") or ()]
+def view_record(group: Mapping[str, Any], listed: ContainerGroup) -> ContainerGroupView:
+    """A container group's instance view from its ARM JSON (``GET`` of the group)."""
+    props = properties(group)
+    if props.get("containers") is None:
+        raise UnusableShape("its properties hold no containers")
+    containers = [_runtime(c, init=False) for c in objects(props, "containers")]
+    containers += [_runtime(c, init=True) for c in objects(props, "initContainers")]
     return ContainerGroupView(
         id=listed.id,
         name=listed.name,
         subscription_id=listed.subscription_id,
-        state=text(get(group, "instance_view", "state")),
+        state=string(mapping(props, "instanceView") or {}, "state"),
         containers=tuple(containers),
     )
 
 
 def instance_view(clients: Clients, group: ContainerGroup) -> Task:
     def run() -> Collected:
-        client = clients.container_instance(group.subscription_id)
-        answer = client.container_groups.get(group.resource_group, group.name)
+        # the path's parts are the list's (tenant data): each quoted whole, as the SDK quotes them
+        path = "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ContainerInstance/containerGroups/{}".format(
+            *(quote(part, safe="") for part in (group.subscription_id, group.resource_group, group.name))
+        )
+        answer = arm_get(clients.container_instance(group.subscription_id), path, ACI_API)
+        if not isinstance(answer, Mapping):
+            raise UnusableShape("the containerGroups.get answer is not an object")
         return Collected(records=[view_record(answer, group)])
 
     return Task(Dataset.CONTAINER_GROUP_VIEWS, group.subscription_id, "containerGroups.get", run, group.id, group.name)
