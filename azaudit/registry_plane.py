@@ -5,8 +5,9 @@ The SDK answers each request's ``401`` challenge by exchanging the run's Azure A
 registry refresh token (``POST /oauth2/exchange``) and that for an access token of the challenge's
 scope (``POST /oauth2/token``). As shipped it repeats the exchange for every request; here the
 refresh token is exchanged once per registry per run (again only within five minutes of its
-expiry) and each scope's access token is kept while valid. Tokens live in this object's memory
-only: never logged, never recorded (``--record`` keeps no form body).
+expiry) and each scope's access token is asked for once and kept while valid (concurrent lookups
+of one repository wait for the first one's). Tokens live in this object's memory only: never
+logged, never recorded (``--record`` keeps no form body).
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ class _OneExchange(ACRExchangeClient):  # type: ignore[misc]
         super().__init__(endpoint, credential, **kwargs)
         self._lock = threading.Lock()
         self._access: dict[str, tuple[str, float]] = {}
+        self._scope_locks: dict[str, threading.Lock] = {}
         self.exchanges = 0
 
     def get_refresh_token(self, service: str, **kwargs: Any) -> str:
@@ -152,16 +154,22 @@ class _OneExchange(ACRExchangeClient):  # type: ignore[misc]
             return str(self._refresh_token)
 
     def get_acr_access_token(self, challenge: str, **kwargs: Any) -> str | None:
+        """The access token of the challenge's scope: the one kept while valid, else one asked
+        for once, however many threads (lookups of images in one repository) meet the challenge
+        at the same time: they wait for it under the scope's own lock."""
         scope = _parse_challenge(challenge).get("scope", "")
         with self._lock:
-            kept = self._access.get(scope)
-        if kept is not None and kept[1] - time.time() > RENEW_BEFORE_SECONDS:
-            return kept[0]
-        token: str | None = super().get_acr_access_token(challenge, **kwargs)
-        if token:
+            scope_lock = self._scope_locks.setdefault(scope, threading.Lock())
+        with scope_lock:
             with self._lock:
-                self._access[scope] = (token, _expiry(token))
-        return token
+                kept = self._access.get(scope)
+            if kept is not None and kept[1] - time.time() > RENEW_BEFORE_SECONDS:
+                return kept[0]
+            token: str | None = super().get_acr_access_token(challenge, **kwargs)
+            if token:
+                with self._lock:
+                    self._access[scope] = (token, _expiry(token))
+            return token
 
 
 class RegistryPlane:

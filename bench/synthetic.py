@@ -7,6 +7,14 @@ read once), 15 user-assigned identities; per subscription: role assignments page
 ``nextLink``, custom roles, Defender pricings and the activity-log export. Deterministic.
 Registry bodies come from tools/armbodies.py, the builders the sample tenant uses too.
 
+What the container groups run (``_images``), as real deployments do: three groups in four run
+their application image from the subscription's first registry (six services, two live tags each,
+so several groups share a tag; one service pinned by digest), every other group a sidecar
+mirrored into its second registry (one tag shared by all), the rest from registries outside the
+audit. Each group running an audited image has its instance view (a GET); each registry its data
+plane (token exchange, a token per scope, tag, manifest and referrers of each distinct image),
+written by tools/scenarios/images.py as for the sample tenant.
+
 With ``graph=True`` a run is expected to enumerate through Azure Resource Graph (``--source
 graph``): ``GraphAdapter`` answers its queries for whichever subscriptions they name (each
 collection process asks for its own), pages of 1,000 rows joined by ``$skipToken``, the rows
@@ -31,6 +39,7 @@ from azaudit.replay import ReplayAdapter
 from azaudit.replay.credential import REPLAY_TENANT_ID
 from azaudit.replay.fixtures import RecordedResponse, RequestKey, request_key
 from tools import armbodies
+from tools.scenarios import images as image_scenarios
 from tools.scenarios.resource_graph import assignment_row
 
 ARM = "https://management.azure.com"
@@ -42,6 +51,9 @@ KEYS_PER_VAULT = 2
 ASSIGNMENTS_PER_SUBSCRIPTION = 40
 ASSIGNMENTS_PAGE = 25
 NOW = 1795521600
+# What the container groups run (see the module docstring).
+SERVICES = 6  # application images per subscription, each with two live tags
+UNAUDITED_EVERY = 4  # one group in four runs its application from a registry outside the audit
 
 
 def _guid(rng: random.Random) -> str:
@@ -105,12 +117,21 @@ class SyntheticTenant:
         self.graph = graph
         self._listed: dict[str, list[dict[str, object]]] = {kind: [] for kind in GRAPH_TYPES}
         self._replaced = 0  # ARM list requests a graph run does not send
+        self._registry_reads = 0  # registry GETs: each is sent first without a token (answered 401)
         self._build()
 
     # -- plumbing ------------------------------------------------------------------------------
 
     def _add(self, url: str, response: RecordedResponse) -> None:
         self.responses[request_key("GET", url)] = response
+
+    def _interaction(self, interaction: dict[str, Any]) -> None:
+        """One fixture interaction (tools/scenarios' format): a GET or a registry's token POST."""
+        request, response = interaction["request"], interaction["response"]
+        key = request_key(request["method"], request["url"], request.get("body"))
+        self.responses[key] = RecordedResponse(status=response["status"], body=response.get("body"))
+        if request["method"] == "GET":
+            self._registry_reads += 1
 
     def _paged(self, url: str, items: list[object], page: int, token_name: str = "$skiptoken") -> None:
         chunks = [items[i : i + page] for i in range(0, len(items), page)] or [[]]
@@ -227,7 +248,9 @@ class SyntheticTenant:
             f"{base}/providers/Microsoft.ContainerRegistry/registries",
             registries,
         )
-        groups = [self._container_group(group, i) for i in range(self._count("container_groups"))]
+        logins = [str(r["properties"]["loginServer"]) for r in registries]  # type: ignore[index]
+        groups = [self._container_group(group, i, logins) for i in range(self._count("container_groups"))]
+        self._images(groups, logins)
         self._list(
             "microsoft.containerinstance/containergroups",
             f"{base}/providers/Microsoft.ContainerInstance/containerGroups",
@@ -315,10 +338,65 @@ class SyntheticTenant:
         self._add(f"{ARM}{rid}/cacheRules", _ok({"value": []}))
         return body
 
-    def _container_group(self, group: str, index: int) -> dict[str, object]:
+    @staticmethod
+    def _service(login: str, service: int, version: int) -> image_scenarios.Image:
+        """One application image: signed or not, recent or stale, one tag moved after the groups
+        started (IMG002), one service pinned by digest."""
+        repository, tag = f"svc{service}/api", f"1.{version}.0"
+        tag_digest = image_scenarios.digest(f"{login}/{repository}:{tag}")
+        created = "2026-04-01T08:00:00Z" if service % 3 == 2 else "2026-11-01T08:00:00Z"
+        moved = service == 4 and version == 1
+        return image_scenarios.Image(
+            login,
+            repository,
+            tag,
+            digest=tag_digest if service == 0 else None,
+            tag_digest=tag_digest,
+            created=created,
+            tag_updated="2026-11-20T08:00:00Z" if moved else created,
+            signatures=1 if service % 2 == 0 else 0,
+        )
+
+    @staticmethod
+    def _mirror(login: str) -> image_scenarios.Image:
+        tag_digest = image_scenarios.digest(f"{login}/mirror/nginx:1.25")
+        created = "2026-10-15T08:00:00Z"
+        return image_scenarios.Image(login, "mirror/nginx", "1.25", tag_digest=tag_digest, created=created)
+
+    def _runs(self, index: int, logins: list[str]) -> tuple[image_scenarios.Image | None, image_scenarios.Image | None]:
+        """The audited images group ``index`` runs: its application's and its sidecar's (None:
+        from a registry outside the audit)."""
+        app = None
+        if index % UNAUDITED_EVERY != UNAUDITED_EVERY - 1:
+            app = self._service(logins[0], index % SERVICES, (index // SERVICES) % 2)
+        sidecar = self._mirror(logins[1 % len(logins)]) if index % 2 == 0 else None
+        return app, sidecar
+
+    @staticmethod
+    def _reference(image: image_scenarios.Image) -> str:
+        reference = f"{image.registry}/{image.repository}:{image.tag}"
+        return reference + (f"@{image.digest}" if image.digest else "")
+
+    def _images(self, groups: list[dict[str, object]], logins: list[str]) -> None:
+        """The instance view of each group that runs an audited image, and each used registry's
+        data plane answers for the distinct images its groups run."""
+        used: dict[str, list[image_scenarios.Image]] = {}
+        for index, body in enumerate(groups):
+            running = [image for image in self._runs(index, logins) if image is not None]
+            if running:
+                self._add(f"{ARM}{body['id']}", _ok(image_scenarios.instance_view(body)))
+            for image in running:
+                if image not in used.setdefault(image.registry, []):
+                    used[image.registry].append(image)
+        for host, images in used.items():
+            for interaction in image_scenarios.registry_interactions(host, images):
+                self._interaction(interaction)
+
+    def _container_group(self, group: str, index: int, logins: list[str]) -> dict[str, object]:
         confidential = index % 10 == 0  # only Confidential groups carry container security contexts
         gid = f"{group}/providers/Microsoft.ContainerInstance/containerGroups/aci-{index}"
         self._diagnostics(gid, index % 3 == 0)
+        app, sidecar = self._runs(index, logins)
 
         def container(name: str, image: str) -> dict[str, object]:
             security = {"securityContext": {"privileged": index % 20 == 0, "runAsUser": 1000}} if confidential else {}
@@ -347,8 +425,8 @@ class SyntheticTenant:
             "location": "westeurope",
             "properties": {
                 "containers": [
-                    container("app", f"contoso.azurecr.io/app:{index}.0"),
-                    container("sidecar", "mcr.microsoft.com/oss/nginx:1.25"),
+                    container("app", self._reference(app) if app else f"contoso.azurecr.io/app:{index}.0"),
+                    container("sidecar", self._reference(sidecar) if sidecar else "mcr.microsoft.com/oss/nginx:1.25"),
                 ],
                 "osType": "Linux",
                 "sku": "Confidential" if confidential else "Standard",
@@ -416,11 +494,13 @@ class SyntheticTenant:
 
     def request_count(self, parts: int = 1) -> int:
         """What the full catalogue needs: every response once (built-in roles are listed through one
-        subscription only). No Key Vault bearer challenge: the challenge is seeded from ARM."""
+        subscription only). No Key Vault bearer challenge: the challenge is seeded from ARM. Each
+        registry read is sent twice: first without a token (azure-containerregistry's challenge
+        policy; the registry answers 401 naming the scope), then with the scope's token."""
         builtin = sum(1 for key in self.responses if ("$filter", "type eq 'BuiltInRole'") in key[3])
         # a graph run sends its queries instead of the ARM lists they replace (kept for its fallback)
         graph = self.graph_requests(parts) - self._replaced if self.graph else 0
-        return len(self.responses) - (builtin - 1) + graph
+        return len(self.responses) - (builtin - 1) + graph + self._registry_reads
 
     def __iter__(self) -> Iterator[RequestKey]:
         return iter(self.responses)

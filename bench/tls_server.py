@@ -3,11 +3,12 @@
 It answers from a table of recorded responses (the synthetic tenant, or any fixtures) through the
 replay adapter, so a request matches here exactly as it does in replay, but the client meets
 everything a live run meets on the wire: TCP connections, TLS handshakes (one certificate issued by
-a ``trustme`` test CA for ``management.azure.com``, ``*.vault.azure.net`` and the login host, picked
-by SNI like any name-based virtual host), HTTP/1.1 keep-alive, and a latency per request.
+a ``trustme`` test CA for ``management.azure.com``, ``*.vault.azure.net``, ``*.azurecr.io`` and
+the login host, picked by SNI like any name-based virtual host), HTTP/1.1 keep-alive, and a latency
+per request.
 
 Host names are resolved to this server by :func:`resolve_to_loopback`, in the client process only
-(``socket.getaddrinfo``): every vault keeps its own host name, SNI and connection pool.
+(``socket.getaddrinfo``): every vault and registry keeps its own host name, SNI and connection pool.
 
 Bounded on every side: loopback only, at most ``max_connections`` open at once (more wait in the
 listen backlog), requests of at most 64 KiB of headers and 1 MiB of body, idle connections closed
@@ -43,10 +44,17 @@ from azaudit.replay import ReplayAdapter
 from azaudit.replay.fixtures import RecordedResponse, RequestKey
 
 LOOPBACK = "127.0.0.1"
-HOSTS = ("management.azure.com", "*.vault.azure.net", "login.microsoftonline.com")
+HOSTS = ("management.azure.com", "*.vault.azure.net", "*.azurecr.io", "login.microsoftonline.com")
 MAX_HEADER_BYTES = 64 * 1024
 MAX_BODY_BYTES = 1024 * 1024
-REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests"}
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    429: "Too Many Requests",
+}
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,8 @@ class Counts:
             "handshakes_arm": self.handshakes.get("management.azure.com", 0),
             "handshakes_vault": vault,
             "vault_hosts": sum(1 for host in self.handshakes if host.endswith(".vault.azure.net")),
+            "handshakes_registry": sum(n for host, n in self.handshakes.items() if host.endswith(".azurecr.io")),
+            "registry_hosts": sum(1 for host in self.handshakes if host.endswith(".azurecr.io")),
             # a client that did not trust the certificate gave up in the handshake: no connection
             "failed_handshakes": sum(self.handshakes.values()) - self.connections,
             "requests": self.requests,
@@ -249,7 +259,9 @@ class FakeAzure:
 
 def is_fake_host(host: str) -> bool:
     host = host.rstrip(".").lower()
-    return host in ("management.azure.com", "login.microsoftonline.com") or host.endswith(".vault.azure.net")
+    return host in ("management.azure.com", "login.microsoftonline.com") or host.endswith(
+        (".vault.azure.net", ".azurecr.io")
+    )
 
 
 @contextlib.contextmanager

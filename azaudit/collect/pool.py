@@ -31,11 +31,12 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
 import msgspec
+from azure.core.exceptions import ClientAuthenticationError
 
 from azaudit.backend import Backend, BackendKind
 from azaudit.clients import Clients
@@ -46,6 +47,7 @@ from azaudit.inventory import Inventory, from_json, to_json
 from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import Dataset
 from azaudit.lifecycle import quiet_for_fork, sigterm_raises
+from azaudit.registry_plane import AUDIENCE as REGISTRY_AUDIENCE
 from azaudit.runconfig import Source
 from azaudit.transport import RequestCounts
 
@@ -232,6 +234,7 @@ def collect_in_processes(
         )
 
     prefetch_vault_token(backend, subscriptions, datasets)
+    prefetch_registry_token(backend, datasets)
     results = run_parts(job, subscriptions, processes, progress)
     for result in results:
         backend.transport.stats.merge(result.requests)
@@ -249,6 +252,15 @@ def prefetch_vault_token(backend: Backend, subscriptions: Sequence[Subscription]
         backend.credential.get_token(
             f"https://{backend.cloud.vault_suffix}/.default", tenant_id=tenants.pop(), enable_cae=True
         )
+
+
+def prefetch_registry_token(backend: Backend, datasets: set[Dataset]) -> None:
+    """Likewise the Azure AD token each registry's token exchange starts from (the key
+    azure-containerregistry asks with), when images are looked up. A credential that refuses it
+    here is asked again by the workers, where a refusal is a failure of each registry only."""
+    if Dataset.REGISTRY_IMAGES in datasets:
+        with suppress(ClientAuthenticationError):
+            backend.credential.get_token(f"{REGISTRY_AUDIENCE}/.default")
 
 
 def collect_subscriptions(
