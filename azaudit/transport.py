@@ -126,7 +126,7 @@ class RequestStats:
         if authenticated:
             kind = request_kind(method, url)
         elif registry:
-            kind = "registry sign-in (token exchange, or the read answered 401 before it)"
+            kind = _registry_sign_in(method, url)
         else:
             kind = "bearer challenge (Key Vault, 401 expected)"
         with self._lock:
@@ -163,6 +163,17 @@ class RequestStats:
     def finished(self) -> None:
         with self._lock:
             self.in_flight -= 1
+
+
+def _registry_sign_in(method: str, url: str) -> str:
+    """The kind of a registry request sent without the run's token: the SDK's token exchange, or a
+    read sent first without a token (azure-containerregistry's challenge policy), answered 401."""
+    path = urlsplit(url).path.rstrip("/").lower()
+    if method.upper() == "POST" and path == "/oauth2/exchange":
+        return "POST {data-plane}/oauth2/exchange (registry sign-in: refresh token)"
+    if method.upper() == "POST" and path == "/oauth2/token":
+        return "POST {data-plane}/oauth2/token (registry sign-in: access token of a scope)"
+    return f"{method.upper()} {{data-plane}} without a token (registry sign-in: answered 401 with the scope it needs)"
 
 
 def destination_refusal(url: str, cloud: Cloud, registries: frozenset[str] = frozenset()) -> str | None:

@@ -36,9 +36,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from azaudit.audit import run_audit
+from azaudit.audit import Audit, run_audit
 from azaudit.collect import graph_source
 from azaudit.collect.pool import process_count
+from azaudit.inventory.running import joined_containers
 from azaudit.replay import ReplayAdapter, ReplayCredential
 from azaudit.runconfig import DEFAULT_CONCURRENCY, RunConfig, Source
 from bench.network import SimulatedNetwork, simulated_session
@@ -57,6 +58,20 @@ def cpu_seconds() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     workers = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
+def images(audit: Audit) -> dict[str, object]:
+    """What the image checks read: the container groups, the containers that run an image from an
+    audited registry, and the distinct (registry, repository, tag, digest) lookups made for them."""
+    inventory = audit.inventory
+    running = sum(1 for joined in joined_containers(inventory) if joined.registry is not None)
+    lookups = len(inventory.image_artifacts)
+    return {
+        "container_groups": len(inventory.container_groups),
+        "audited_containers": running,
+        "image_lookups": lookups,
+        "dedup_ratio": round(lookups / running, 3) if running else None,
+    }
 
 
 def run_memory(
@@ -90,6 +105,7 @@ def run_memory(
         "tokens": dict(audit.tokens_acquired),
         "findings": len(audit.report.findings),
         "complete": audit.report.complete,
+        **images(audit),
         "by_kind": dict(sorted(stats.by_kind.items(), key=lambda kv: -kv[1])),
     }
 
@@ -166,6 +182,7 @@ def run_https(
         "tokens": dict(audit.tokens_acquired),
         "findings": len(audit.report.findings),
         "complete": audit.report.complete,
+        **images(audit),
         **seen,
         "by_kind": dict(sorted(stats.by_kind.items(), key=lambda kv: -kv[1])),
     }

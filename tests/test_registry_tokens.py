@@ -4,12 +4,14 @@ real SDK)."""
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 from urllib.parse import urlsplit
 
 from azure.core.pipeline.transport import RequestsTransport
 
+from azaudit.audit import Audit
 from azaudit.clouds import CLOUDS, CloudName
 from azaudit.registry_plane import RegistryPlane
 from azaudit.replay import ReplayCredential
@@ -53,3 +55,16 @@ def test_concurrent_lookups_of_one_repository_share_one_token() -> None:
     assert len(digests) == 8 and len(set(digests)) == 1
     assert sent.count(("POST", "/oauth2/exchange")) == 1
     assert sent.count(("POST", "/oauth2/token")) == 1  # was one per lookup that met the challenge first
+
+
+def test_the_request_counts_name_each_registry_sign_in_step(sample_audit: Audit) -> None:
+    """One exchange per registry, one token per scope, and one read without a token (answered 401)
+    before each read: the counts say which is which (the benchmark's per-kind figures)."""
+    kinds = sample_audit.stats.by_kind
+    registry_reads = sum(n for kind, n in kinds.items() if re.match(r"GET \{data-plane\}/(acr/v1|v2)/", kind))
+    assert registry_reads > 0
+    assert kinds["POST {data-plane}/oauth2/exchange (registry sign-in: refresh token)"] == 4  # 4 registries read
+    # metadata_read and pull of each repository read (none for the ABAC registry's refused pull)
+    assert kinds["POST {data-plane}/oauth2/token (registry sign-in: access token of a scope)"] == 12
+    unauthenticated = "GET {data-plane} without a token (registry sign-in: answered 401 with the scope it needs)"
+    assert kinds[unauthenticated] == registry_reads
