@@ -31,60 +31,33 @@ from azaudit.inventory.monitor import DiagnosticSetting, LogEntry
 from azaudit.model import Finding, Status
 from azaudit.render import FORMATS
 from azaudit.settings import RegistrySettings, Settings
-from tests.conftest import CANARY_MARK, NOW, SAMPLE_TENANT, assert_outcomes, audit_replay, names, registry_record
+from tests.conftest import (
+    CANARY_MARK,
+    NOW,
+    SAMPLE_TENANT,
+    assert_expected,
+    audit_replay,
+    names,
+    registry_record,
+)
+from tools.scenarios import aci as aci_scenarios
 
 CHECKS = catalogue.load()
 
-API = "aci-prod-api"  # hardened and Confidential: ACR image pinned by digest, VNet, identity, logs, CMK
-WORKER = "aci-prod-worker"  # nginx:latest public, storage key in env, a limit above its request
-BATCH = "aci-prod-batch"  # untagged image, password in env and command, registry password, git token
-WEB = "aci-dev-web"  # public web app, runAsUser 1000
-JOBS = "aci-dev-jobs"  # private, untagged image, no security context
-DEBUG = "aci-dev-debug"  # Confidential: ghcr.io image, GitHub token, privileged root with capabilities
-TOOLS = "aci-dev-tools"  # image shapes; Key Vault reference and placeholder under secret names
+API = aci_scenarios.API.name  # hardened and Confidential: ACR image pinned by digest, VNet, identity, logs, CMK
+WORKER = aci_scenarios.WORKER.name  # nginx:latest public, storage key in env, a limit above its request
+BATCH = aci_scenarios.BATCH.name  # untagged image, password in env and command, registry password, git token
+WEB = aci_scenarios.WEB.name  # public web app, runAsUser 1000
+JOBS = aci_scenarios.JOBS.name  # private, untagged image, no security context
+DEBUG = aci_scenarios.DEBUG.name  # Confidential: ghcr.io image, GitHub token, privileged root with capabilities
+TOOLS = aci_scenarios.TOOLS.name  # image shapes; Key Vault reference and placeholder under secret names
 GROUPS = {API, WORKER, BATCH, WEB, JOBS, DEBUG, TOOLS}
 STANDARD = GROUPS - {API, DEBUG}  # no container security context: ACI005-ACI007 do not apply
 
-# code: (FAIL names, PASS names, SKIPPED names) — resource or resource/item
-EXPECTED: dict[str, tuple[set[str], set[str], set[str]]] = {
-    "ACI001": (
-        {
-            f"{WORKER}/worker",
-            f"{BATCH}/fetch-config",
-            f"{DEBUG}/debug",
-            f"{TOOLS}/agent",
-            f"{JOBS}/proxy",  # Docker Hub's nginx through contosodevacr's cache rule
-            f"{JOBS}/uploader",  # fabrikamtools.azurecr.io: not a registry of the audited subscriptions
-        },
-        {API, WEB},  # WEB's cli comes from MCR through a cache rule: approved, and said
-        set(),
-    ),
-    "ACI002": (
-        {f"{WORKER}/worker", f"{BATCH}/batch", f"{JOBS}/jobs", f"{TOOLS}/migrate"},
-        {API, WEB, DEBUG},
-        set(),
-    ),
-    "ACI003": (
-        {f"{WORKER}/worker/STORAGE_CONNECTION", f"{BATCH}/batch/REPORT_DB_PASSWORD", f"{DEBUG}/debug/GITHUB_TOKEN"},
-        {API, WEB, JOBS, TOOLS},
-        set(),
-    ),
-    "ACI004": ({f"{BATCH}/batch/command[2]"}, GROUPS - {BATCH}, set()),
-    "ACI005": ({f"{DEBUG}/debug"}, {API}, STANDARD),
-    "ACI006": ({f"{DEBUG}/debug"}, {API}, STANDARD),
-    "ACI007": ({f"{DEBUG}/debug"}, {API}, STANDARD),
-    "ACI008": ({f"{WORKER}/worker"}, GROUPS - {WORKER}, set()),
-    "ACI009": ({WORKER, WEB, DEBUG}, {API, BATCH, JOBS, TOOLS}, set()),
-    "ACI010": ({WORKER, BATCH, WEB, DEBUG}, {API, JOBS, TOOLS}, set()),
-    "ACI011": (
-        {f"{BATCH}/contosolegacyacr.azurecr.io", f"{TOOLS}/registry.contoso.example:5000"},
-        GROUPS - {BATCH, TOOLS},
-        set(),
-    ),
-    "ACI012": ({WORKER, BATCH}, {API, WEB, TOOLS, JOBS}, set()),
-    "ACI013": (GROUPS - {API}, {API}, set()),
-    "ACI014": ({f"{BATCH}/repo", f"{DEBUG}/dotfiles"}, GROUPS - {BATCH, DEBUG}, set()),
-}
+# code -> status -> names (resource or resource/item): declared next to each container group in
+# the sample tenant's scenario table, the ERROR of the group whose diagnostic settings are unreadable
+# included.
+EXPECTED = aci_scenarios.expected()
 
 
 def test_every_aci_row_of_the_catalogue_is_a_check() -> None:
@@ -99,21 +72,9 @@ def test_all_25_container_checks_are_listed_by_the_cli() -> None:
     assert len(listed) == 25
 
 
-# The audit identity may not read the diagnostic settings of the debug group.
-ERRORED = {"ACI012": {DEBUG}}
-
-
 @pytest.mark.parametrize("code", sorted(EXPECTED))
 def test_expectations_in_the_sample_tenant(code: str, sample_audit: Audit) -> None:
-    failing, passing, skipped = EXPECTED[code]
-    assert_outcomes(
-        sample_audit.report.findings,
-        code,
-        failing=failing,
-        passing=passing,
-        skipped=skipped,
-        errored=ERRORED.get(code, set()),
-    )
+    assert_expected(sample_audit.report.findings, code, EXPECTED[code])
 
 
 def test_container_group_logs_through_diagnostic_settings(sample_audit: Audit) -> None:

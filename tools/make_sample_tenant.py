@@ -5,12 +5,11 @@ to another folder instead (tests/test_sample_tenant.py regenerates them and comp
 byte). Every body has the shape of the official Azure REST examples (../shared/azure-api-examples),
 with fake ids; bodies come from tools/armbodies.py, and services converted to scenario tables
 (tools/scenarios/) take their resources and expected outcomes from there.
-Values containing CANARY_MARK are planted secrets: no output may ever contain them.
+Values containing the canary marker (tools/scenarios/aci.py) are planted secrets: no output may ever contain them.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tools import armbodies
-from tools.scenarios import DEV, LEGACY, PROD, SANDBOX, TENANT, acr, monitor
+from tools.scenarios import DEV, LEGACY, PROD, SANDBOX, TENANT, aci, acr, monitor
 from tools.scenarios import defender as defender_scenarios
 from tools.scenarios import images as image_scenarios
 from tools.scenarios import keyvault as kv
@@ -27,7 +26,6 @@ from tools.scenarios import rbac as rbac_scenarios
 from tools.scenarios import resource_graph as graph_scenarios
 
 ARM = "https://management.azure.com"
-CANARY_MARK = "Zq7CanaryV4lue"
 OUT = Path(__file__).resolve().parents[1] / "fixtures" / "tenants" / "contoso"
 
 API = {
@@ -75,9 +73,6 @@ def write(name: str, description: str, interactions: list[dict[str, object]]) ->
     path = _destination / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"description": description, "interactions": interactions}, indent=2) + "\n")
-
-
-rg = armbodies.resource_group
 
 
 # ---------------------------------------------------------------------------------------- subscriptions
@@ -191,12 +186,6 @@ def registries() -> None:
 # ---------------------------------------------------------------------------------------- diagnostics
 
 
-def diag_setting(
-    resource_id: str, name: str, logs: list[dict[str, object]], destination: bool = True
-) -> dict[str, object]:
-    return armbodies.diagnostic_setting(resource_id, name, logs, workspace=monitor.WORKSPACE if destination else None)
-
-
 def diagnostic_settings(sub: str, what: str, by_resource: dict[str, list[dict[str, object]]]) -> None:
     write(
         f"{sub}/diagnostics-{what}.json",
@@ -219,443 +208,39 @@ def activity_logs() -> None:
 # ---------------------------------------------------------------------------------------- container groups
 
 
-def container(
-    name: str,
-    image: str,
-    env: list[dict[str, object]] | None = None,
-    limits: dict[str, float] | None = None,
-    security: dict[str, object] | None = None,
-    command: list[str] | None = None,
-    port: int | None = 8080,
-) -> dict[str, object]:
-    props: dict[str, object] = {
-        "image": image,
-        "ports": [{"protocol": "TCP", "port": port}] if port else [],
-        "environmentVariables": env or [],
-        "resources": {"requests": {"memoryInGB": 1.5, "cpu": 1.0}},
-        "volumeMounts": [],
-    }
-    if limits is not None:  # most groups set requests only: the request is then the cap
-        props["resources"]["limits"] = limits  # type: ignore[index]
-    if security is not None:
-        props["securityContext"] = security
-    if command is not None:
-        props["command"] = command
-    return {"name": name, "properties": props}
-
-
-def cce_policy(workload: str, allow_all: bool = False) -> str:
-    """A confidential computing enforcement policy as ARM returns it (base64 Rego). Only
-    Confidential groups carry one, and only they may carry a container securityContext."""
-    rules = "allow_all := true" if allow_all else f'containers := [{{"id": "{workload}", "allow_elevated": false}}]'
-    return base64.b64encode(f'package policy\n\napi_version := "0.10.0"\n{rules}\n'.encode()).decode()
-
-
-# Owner tags of container groups (read by the example custom check in examples/custom-checks):
-# the debug and tools groups have none.
-GROUP_OWNERS = {
-    "aci-prod-api": "orders-team@contoso.example",
-    "aci-prod-worker": "orders-team@contoso.example",
-    "aci-prod-batch": "reporting@contoso.example",
-    "aci-dev-web": "web-team@contoso.example",
-    "aci-dev-jobs": "platform@contoso.example",
-}
-
-
-def group(
-    sub: str, resource_group: str, name: str, containers: list[dict[str, object]], **props: object
-) -> dict[str, object]:
-    gid = f"{rg(sub, resource_group)}/providers/Microsoft.ContainerInstance/containerGroups/{name}"
-    base: dict[str, object] = {
-        "provisioningState": "Succeeded",
-        "containers": containers,
-        "osType": "Linux",
-        "restartPolicy": "Always",
-        "sku": "Standard",
-        "initContainers": [],
-    }
-    base.update(props)
-    result: dict[str, object] = {
-        "id": gid,
-        "name": name,
-        "type": "Microsoft.ContainerInstance/containerGroups",
-        "location": "westeurope",
-        "tags": {
-            "env": "prod" if sub == PROD else "dev",
-            **({"owner": GROUP_OWNERS[name]} if name in GROUP_OWNERS else {}),
-        },
-        "properties": base,
-    }
-    return result
-
-
 def container_groups() -> None:
-    api_identity = (
-        f"{rg(PROD, 'rg-prod-identity')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aci-prod-api"
-    )
-    prod_api = group(
-        PROD,
-        "rg-prod-containers",
-        "aci-prod-api",
-        [
-            container(
-                "api",
-                "contosoprodacr.azurecr.io/orders/api:2.4.1@sha256:4c1b8f2ad7e6a9c03b5d1e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a1b",
-                env=[
-                    {"name": "ASPNETCORE_ENVIRONMENT", "value": "Production"},
-                    {"name": "LOG_LEVEL", "value": "info"},
-                    {"name": "KEYVAULT_URI", "value": "https://kv-prod-apps.vault.azure.net/"},
-                    {"name": "DB_PASSWORD"},
-                ],
-                security={
-                    "privileged": False,
-                    "allowPrivilegeEscalation": False,
-                    "runAsUser": 10001,
-                    "runAsGroup": 10001,
-                    "capabilities": {"drop": ["ALL"]},
-                },
-                limits={"memoryInGB": 1.5, "cpu": 1.0},
-            )
-        ],
-        sku="Confidential",
-        confidentialComputeProperties={"ccePolicy": cce_policy("orders-api")},
-        ipAddress={"type": "Private", "ports": [{"protocol": "TCP", "port": 8080}], "ip": "10.20.1.4"},
-        subnetIds=[
-            {
-                "id": f"{rg(PROD, 'rg-prod-network')}/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/snet-aci",
-                "name": "snet-aci",
-            }
-        ],
-        imageRegistryCredentials=[{"server": "contosoprodacr.azurecr.io", "identity": api_identity}],
-        diagnostics={
-            "logAnalytics": {"workspaceId": "5a3c1e9f-7b2d-4f6a-8c0e-1d3f5b7a9c20", "logType": "ContainerInstanceLogs"}
-        },
-        encryptionProperties={
-            "vaultBaseUrl": "https://kv-prod-apps.vault.azure.net",
-            "keyName": "cmk-aci",
-            "keyVersion": "0f2e4d6c8b0a4e2c9d7f5b3a1c9e7d5b",
-            "identity": api_identity,
-        },
-        volumes=[{"name": "cache", "emptyDir": {}}],
-    )
-    prod_api["identity"] = {
-        "type": "UserAssigned",
-        "userAssignedIdentities": {
-            api_identity: {
-                "principalId": "7e9a1c3e-5b7d-4f9a-8c2e-4a6c8e0a2c41",
-                "clientId": "2c4e6a8c-0e2a-4c6e-8a0c-6e8a0c2e4a62",
-            }
-        },
-    }
-    prod_worker = group(
-        PROD,
-        "rg-prod-containers",
-        "aci-prod-worker",
-        [
-            container(
-                "worker",
-                "nginx:latest",
-                env=[
-                    {
-                        "name": "STORAGE_CONNECTION",
-                        "value": f"DefaultEndpointsProtocol=https;AccountName=contosoprodsa;AccountKey={CANARY_MARK}q8Xk2Lr9Tz4Wp7Nc1Vb6Mh3Jd5Fg0Sa8Qe2Ry4Uo7Ii9Pl1Kj3Hg5Fd7Sa9Zx2Cv4Bn6Mq8Wt0Ey==;EndpointSuffix=core.windows.net",
-                    },
-                    {"name": "FEATURE_FLAGS", "value": "orders,billing"},
-                ],
-                limits={"memoryInGB": 4.0, "cpu": 2.0},
-            ),
-            container("sidecar", "mcr.microsoft.com/azure-cli:2.67.0", port=None),
-        ],
-        ipAddress={
-            "type": "Public",
-            "ports": [{"protocol": "TCP", "port": 80}],
-            "ip": "20.61.112.9",
-            "dnsNameLabel": "contoso-prod-worker",
-            "fqdn": "contoso-prod-worker.westeurope.azurecontainer.io",
-        },
-    )
-    prod_worker["identity"] = {
-        "type": "SystemAssigned",
-        "principalId": "1d3f5b7d-9f1b-4d3f-8b5d-7f9b1d3f5b73",
-        "tenantId": TENANT,
-    }
-    prod_batch = group(
-        PROD,
-        "rg-prod-batch",
-        "aci-prod-batch",
-        [
-            container(
-                "batch",
-                "contosolegacyacr.azurecr.io/batch/reporter",
-                env=[{"name": "REPORT_DB_PASSWORD", "value": f"Pa55-{CANARY_MARK}-w0rd!"}],
-                command=["/bin/sh", "-c", f"reporter --db-password {CANARY_MARK}-cli-Secr3t --out /data"],
-                port=None,
-            )
-        ],
-        initContainers=[
-            {
-                "name": "fetch-config",
-                "properties": {
-                    "image": "docker.io/library/alpine:3.20",
-                    "command": ["sh", "-c", "cp -r /repo/config /data"],
-                    "environmentVariables": [],
-                },
-            }
-        ],
-        imageRegistryCredentials=[{"server": "contosolegacyacr.azurecr.io", "username": "contosolegacyacr"}],
-        volumes=[
-            {
-                "name": "repo",
-                "gitRepo": {
-                    "repository": f"https://build-bot:{CANARY_MARK}ghp@github.com/contoso/batch-config.git",
-                    "directory": ".",
-                    "revision": "main",
-                },
-            },
-            {"name": "data", "emptyDir": {}},
-        ],
-        restartPolicy="OnFailure",
-    )
+    # The container groups, their diagnostic settings and ACI outcomes are tools/scenarios/aci.py's table.
     write(
         f"{PROD}/containerinstance.json",
         "contoso-prod container groups: a hardened confidential API, a public worker, a batch job with credentials.",
         [
             ok(
                 url(f"/subscriptions/{PROD}/providers/Microsoft.ContainerInstance/containerGroups", "aci"),
-                {"value": [prod_api, prod_worker, prod_batch]},
+                {"value": [g.body() for g in aci.PROD_GROUPS]},
             )
         ],
     )
-
-    dev_web = group(
-        DEV,
-        "rg-dev-containers",
-        "aci-dev-web",
-        [
-            container(
-                "web",
-                "contosodevacr.azurecr.io/web/frontend:1.8.0",
-                env=[{"name": "API_BASE_URL", "value": "https://api.dev.contoso.example/v1"}],
-            ),
-            # Microsoft's Azure CLI through contosodevacr's cache rule (ACI001 passes, and says so).
-            container("cli", "contosodevacr.azurecr.io/mirror/azure-cli:2.67.0", port=None),
-        ],
-        ipAddress={
-            "type": "Public",
-            "ports": [{"protocol": "TCP", "port": 443}],
-            "ip": "20.61.113.40",
-            "dnsNameLabel": "contoso-dev-web",
-            "fqdn": "contoso-dev-web.westeurope.azurecontainer.io",
-        },
-        diagnostics={"logAnalytics": {"workspaceId": "5a3c1e9f-7b2d-4f6a-8c0e-1d3f5b7a9c20"}},
-    )
-    dev_jobs = group(
-        DEV,
-        "rg-dev-containers",
-        "aci-dev-jobs",
-        [
-            container(
-                "jobs",
-                "contosomlacr.azurecr.io/jobs/runner",
-                env=[{"name": "RUNNER_TOKEN"}, {"name": "RETRIES", "value": "3"}],
-                port=None,
-            ),
-            # ACI001: Docker Hub's nginx through contosodevacr's cache rule, and a vendor's
-            # registry under azurecr.io that is not in the audited subscriptions.
-            container("proxy", "contosodevacr.azurecr.io/hub/nginx:1.27.3", port=None),
-            container("uploader", "fabrikamtools.azurecr.io/uploader:3.2.0", port=None),
-        ],
-        subnetIds=[
-            {
-                "id": f"{rg(DEV, 'rg-dev-network')}/providers/Microsoft.Network/virtualNetworks/vnet-dev/subnets/snet-aci",
-                "name": "snet-aci",
-            }
-        ],
-        ipAddress={"type": "Private", "ports": [{"protocol": "TCP", "port": 9000}], "ip": "10.40.1.5"},
-        imageRegistryCredentials=[{"server": "contosodevacr.azurecr.io", "identity": "[system]"}],
-    )
-    dev_jobs["identity"] = {
-        "type": "SystemAssigned",
-        "principalId": "4a6c8e0a-2c4e-4a6c-9e0a-2c4e6a8c0e95",
-        "tenantId": TENANT,
-    }
-    dev_debug = group(
-        DEV,
-        "rg-dev-sandbox",
-        "aci-dev-debug",
-        [
-            container(
-                "debug",
-                "ghcr.io/contoso/netshoot:v0.13",
-                env=[{"name": "GITHUB_TOKEN", "value": f"ghp_{CANARY_MARK}R4nd0mT0k3nAbCdEfGh12"}],
-                security={
-                    "privileged": True,
-                    "capabilities": {"add": ["NET_ADMIN", "SYS_PTRACE"]},
-                    "allowPrivilegeEscalation": True,
-                    "runAsUser": 0,
-                },
-                port=None,
-            )
-        ],
-        ipAddress={"type": "Public", "ports": [{"protocol": "TCP", "port": 22}], "ip": "20.61.113.77"},
-        volumes=[
-            {
-                "name": "dotfiles",
-                "gitRepo": {
-                    # a token used as the user name: the whole credential sits before the @
-                    "repository": f"https://ghp_{CANARY_MARK}T0k3nAsUs3rN4me42@github.com/contoso/dotfiles.git",
-                    "directory": "dotfiles",
-                },
-            }
-        ],
-        sku="Confidential",
-        confidentialComputeProperties={"ccePolicy": cce_policy("debug", allow_all=True)},
-    )
-    # Tools in the dev VNet: image references of every shape (digest only, a registry with a port,
-    # an uppercase ACR host with `latest`), values under secret-like names that are not credentials
-    # (a Key Vault reference, placeholders, a secret *file* path), a password for a self-hosted
-    # registry next to an identity for ACR, a public gitRepo volume, and an Azure DevOps one whose
-    # user name is the organisation.
-    tools_identity = (
-        f"{rg(DEV, 'rg-dev-identity')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aci-dev-tools"
-    )
-    dev_tools = group(
-        DEV,
-        "rg-dev-tools",
-        "aci-dev-tools",
-        [
-            container(
-                "cli",
-                "mcr.microsoft.com/azure-cli@sha256:9e3f1c5a7b9d1f3e5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e7b9d1f",
-                env=[
-                    {
-                        "name": "DB_PASSWORD",
-                        "value": "@Microsoft.KeyVault(SecretUri=https://kv-dev-apps.vault.azure.net/secrets/db-password/)",
-                    },
-                    {"name": "API_KEY", "value": "${API_KEY}"},
-                    {"name": "ENABLE_TLS", "value": "true"},
-                    {"name": "SERVICE_URL", "value": "https://api.dev.contoso.example/v2"},
-                    {"name": "CLIENT_SECRET_FILE", "value": "/mnt/secrets/client-secret"},
-                ],
-                port=None,
-            ),
-            container(
-                "agent",
-                "registry.contoso.example:5000/tools/agent:1.4.2",
-                env=[{"name": "AGENT_POOL", "value": "dev-linux"}],
-                command=["agent", "--token-file", "/mnt/secrets/agent-token", "--password", "$(AGENT_PASSWORD)"],
-                port=None,
-            ),
-        ],
-        initContainers=[
-            {
-                "name": "migrate",
-                "properties": {
-                    "image": "ContosoDevAcr.azurecr.io/db/migrate:latest",
-                    "command": ["migrate", "--password-file", "/mnt/secrets/db-password", "up"],
-                    "environmentVariables": [{"name": "MIGRATE_TOKEN"}],
-                },
-            }
-        ],
-        subnetIds=[
-            {
-                "id": f"{rg(DEV, 'rg-dev-network')}/providers/Microsoft.Network/virtualNetworks/vnet-dev/subnets/snet-tools",
-                "name": "snet-tools",
-            }
-        ],
-        imageRegistryCredentials=[
-            {"server": "contosodevacr.azurecr.io", "identity": tools_identity},
-            {"server": "registry.contoso.example:5000", "username": "tools-pull"},
-        ],
-        diagnostics={
-            "logAnalytics": {"workspaceId": "5a3c1e9f-7b2d-4f6a-8c0e-1d3f5b7a9c20", "logType": "ContainerInstanceLogs"}
-        },
-        volumes=[
-            {
-                "name": "scripts",
-                "gitRepo": {
-                    "repository": "https://github.com/contoso/ops-scripts.git",
-                    "directory": ".",
-                    "revision": "main",
-                },
-            },
-            {
-                # Azure DevOps clone URLs name the organisation as the user: not a secret
-                "name": "pipelines",
-                "gitRepo": {
-                    "repository": "https://contoso@dev.azure.com/contoso/platform/_git/pipelines",
-                    "directory": "pipelines",
-                },
-            },
-        ],
-    )
-    dev_tools["identity"] = {
-        "type": "UserAssigned",
-        "userAssignedIdentities": {
-            tools_identity: {
-                "principalId": "8c0e2a4c-6e8a-4c0e-9a2c-8e0a2c4e6a17",
-                "clientId": "3d5f7b9d-1f3b-4d5f-9b7d-1f3b5d7f9b28",
-            }
-        },
-    }
     list_path = f"/subscriptions/{DEV}/providers/Microsoft.ContainerInstance/containerGroups"
     next_url = url(list_path, "aci", **{"$skiptoken": "cGFnZTI"})
+    web, jobs, debug, tools = aci.DEV_GROUPS
     write(
         f"{DEV}/containerinstance.json",
         "contoso-dev container groups (the list pages once): a public web app, a private job runner, a privileged confidential debug box, tools in the VNet.",
         [
-            ok(url(list_path, "aci"), {"value": [dev_web, dev_jobs], "nextLink": next_url}),
-            ok(next_url, {"value": [dev_debug, dev_tools]}),
+            ok(url(list_path, "aci"), {"value": [web.body(), jobs.body()], "nextLink": next_url}),
+            ok(next_url, {"value": [debug.body(), tools.body()]}),
         ],
     )
-    container_group_diagnostics(
-        [prod_api, prod_worker, prod_batch, dev_web, dev_jobs, dev_debug, dev_tools],
-        {
-            # the job runner logs through a diagnostic setting instead of diagnostics.logAnalytics
-            "aci-dev-jobs": [
-                diag_setting(
-                    str(dev_jobs["id"]),
-                    "aci-to-law",
-                    logs=[
-                        {"category": "ContainerInstanceLog", "enabled": True},
-                        {"category": "ContainerEvent", "enabled": True},
-                    ],
-                )
-            ],
-            # the batch job keeps its events but not its output
-            "aci-prod-batch": [
-                diag_setting(
-                    str(prod_batch["id"]),
-                    "aci-events",
-                    logs=[
-                        {"category": "ContainerInstanceLog", "enabled": False},
-                        {"category": "ContainerEvent", "enabled": True},
-                    ],
-                )
-            ],
-        },
-        forbidden_for={"aci-dev-debug"},
-    )
-
-
-def container_group_diagnostics(
-    groups: list[dict[str, object]], settings: dict[str, list[dict[str, object]]], forbidden_for: set[str]
-) -> None:
-    """The diagnostic settings of every container group, one file per subscription; the audit
-    identity may not read those of the groups in ``forbidden_for``."""
-    for sub in (PROD, DEV):
+    # The diagnostic settings of every container group, one file per subscription.
+    for sub, groups in ((PROD, aci.PROD_GROUPS), (DEV, aci.DEV_GROUPS)):
         interactions: list[dict[str, object]] = []
-        refused = False
-        for cg in groups:
-            gid = str(cg["id"])
-            if not gid.startswith(f"/subscriptions/{sub}/"):
-                continue
-            request = url(f"{gid}/providers/Microsoft.Insights/diagnosticSettings", "diag")
-            if cg["name"] in forbidden_for:
-                refused = True
-                interactions.append(forbidden(request, "microsoft.insights/diagnosticSettings/read", gid))
+        for group in groups:
+            request = url(f"{group.id}/providers/Microsoft.Insights/diagnosticSettings", "diag")
+            if group.diagnostics_denied:
+                interactions.append(forbidden(request, "microsoft.insights/diagnosticSettings/read", group.id))
             else:
-                interactions.append(ok(request, {"value": settings.get(str(cg["name"]), [])}))
+                interactions.append(ok(request, {"value": group.diagnostic_setting_bodies()}))
+        refused = any(group.diagnostics_denied for group in groups)
         write(
             f"{sub}/diagnostics-containergroups.json",
             "Diagnostic settings of the container groups (not paged)"
