@@ -12,8 +12,7 @@ import hashlib
 
 import pytest
 
-from azaudit.detect.credentials import classify_command, classify_env_value
-from azaudit.inventory.aci import CommandCredential
+from azaudit.detect.credentials import CommandCredential, classify_command, classify_env_value
 
 FAKE = "FakeTestOnly"
 STORAGE_KEY = base64.b64encode(hashlib.sha512(b"fake storage key").digest()).decode()  # 88 chars, "=="

@@ -28,7 +28,16 @@ from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from azaudit.inventory.aci import CommandCredential
+import msgspec
+
+
+class CommandCredential(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a container's command line carries a credential: the argument position and what it
+    looked like. Never the argument itself."""
+
+    position: int
+    kind: str
+    flag: str | None = None
 
 
 def _words(text: str) -> frozenset[str]:

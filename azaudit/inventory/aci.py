@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import msgspec
 
+# A container's command-line credentials are the detector's verdicts (position and kind, never the
+# argument), classified at collection time; named here too as the type of Container.command_credentials.
+from azaudit.detect.credentials import CommandCredential as CommandCredential
 from azaudit.inventory.common import Identity, Tagged
 
 
@@ -35,15 +38,6 @@ class Resources(msgspec.Struct, frozen=True, kw_only=True):
     limit_cpu: float | None = None
     limit_memory_gb: float | None = None
     has_limits: bool = False
-
-
-class CommandCredential(msgspec.Struct, frozen=True, kw_only=True):
-    """Where a container's command line carries a credential: the argument position and what it
-    looked like. Never the argument itself."""
-
-    position: int
-    kind: str
-    flag: str | None = None
 
 
 class Container(msgspec.Struct, frozen=True, kw_only=True):
