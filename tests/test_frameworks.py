@@ -15,7 +15,7 @@ from markdown_it import MarkdownIt
 from azaudit import catalogue, frameworks
 from azaudit.audit import Audit
 from azaudit.errors import UsageError
-from azaudit.frameworks import CONTROL_ID, Framework, FrameworkError, present, validate
+from azaudit.frameworks import CONTROL_ID, Framework, FrameworkError, validate
 from azaudit.frameworks.view import (
     CheckCounts,
     ControlStatus,
@@ -26,6 +26,7 @@ from azaudit.frameworks.view import (
 )
 from azaudit.model import CheckDocs, CheckMeta, Finding, Severity, Status
 from azaudit.render import FORMATS
+from azaudit.render import frameworks as present
 from tests.conftest import ROOT
 
 BUILTIN = {code: chk.meta for code, chk in catalogue.load().items() if chk.meta.builtin}

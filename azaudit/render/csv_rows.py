@@ -7,7 +7,7 @@ of spreadsheets in many locales), a quote or a line break is quoted.
 
 from __future__ import annotations
 
-from azaudit.frameworks import present
+from azaudit.render import frameworks
 from azaudit.render.escape import Output, neutralise
 from azaudit.reports.model import Report
 
@@ -31,7 +31,7 @@ def _line(cells: tuple[object, ...]) -> str:
 
 
 def render(report: Report) -> str:
-    lines = [_line((*COLUMNS, *present.csv_header(report.frameworks)))]
+    lines = [_line((*COLUMNS, *frameworks.csv_header(report.frameworks)))]
     controls: dict[str, dict[str, list[str]]] = {}
     for f in report.findings:
         meta = report.checks.get(f.code)
@@ -53,5 +53,5 @@ def render(report: Report) -> str:
             f.suppressed_by or "",
             f.baseline.value if f.baseline is not None else "",
         )
-        lines.append(_line((*row, *present.csv_cells(report.frameworks, f.code, controls))))
+        lines.append(_line((*row, *frameworks.csv_cells(report.frameworks, f.code, controls))))
     return "".join(lines)

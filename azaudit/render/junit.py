@@ -19,8 +19,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from azaudit.frameworks import present
 from azaudit.model import BaselineState, Finding, Status
+from azaudit.render import frameworks
 from azaudit.render.escape import Output, neutralise
 from azaudit.reports.model import Report
 
@@ -73,7 +73,7 @@ def render(report: Report) -> str:
             ("name", meta.name),
             ("recommendations", ", ".join(meta.recommendations)),
             ("mcsb", ", ".join(meta.mcsb)),
-            *present.junit_properties(report.frameworks, code),
+            *frameworks.junit_properties(report.frameworks, code),
             ("not-assessed", str(sum(f.status is Status.ERROR for f in findings))),
         ):
             ET.SubElement(properties, "property", {"name": name, "value": _x(value)})

@@ -51,8 +51,8 @@ import datetime as dt
 import hashlib
 import json
 
-from azaudit.frameworks import present
 from azaudit.model import CheckMeta, Finding, Severity, Status
+from azaudit.render import frameworks
 from azaudit.render.escape import json_text
 from azaudit.render.sarif import SUPPRESSED_PREFIX
 from azaudit.reports.model import Report
@@ -122,7 +122,7 @@ def _standards(report: Report, meta: CheckMeta) -> tuple[list[str], list[str]]:
 
     add(MCSB_STANDARD, list(meta.mcsb))
     for view in report.frameworks:
-        add(view.label, present.controls_by_check(view).get(meta.code, []))
+        add(view.label, frameworks.controls_by_check(view).get(meta.code, []))
     return standards, requirements
 
 

@@ -19,8 +19,8 @@ import hashlib
 import json
 from urllib.parse import quote
 
-from azaudit.frameworks import present
 from azaudit.model import BaselineState, CheckMeta, Finding, Severity, Status
+from azaudit.render import frameworks
 from azaudit.render.escape import json_text
 from azaudit.reports.model import Report
 
@@ -139,7 +139,7 @@ def _is_result(finding: Finding) -> bool:
 
 def _with_controls(report: Report, rule: dict[str, object]) -> dict[str, object]:
     """The rule with relationships to the controls of the --framework taxonomies its check serves."""
-    relationships = present.sarif_relationships(report.frameworks, str(rule["id"]))
+    relationships = frameworks.sarif_relationships(report.frameworks, str(rule["id"]))
     return {**rule, "relationships": relationships} if relationships else rule
 
 
@@ -178,7 +178,7 @@ def render(report: Report) -> str:
                     }
                 ],
                 "results": results,
-                **({"taxonomies": present.sarif_taxonomies(report.frameworks)} if report.frameworks else {}),
+                **({"taxonomies": frameworks.sarif_taxonomies(report.frameworks)} if report.frameworks else {}),
                 "properties": {"subscriptions": [s.subscription_id for s in report.run.subscriptions]},
             }
         ],

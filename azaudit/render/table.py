@@ -19,8 +19,8 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from azaudit.frameworks import present
 from azaudit.model import Finding, Severity, Status
+from azaudit.render import frameworks
 from azaudit.render.escape import Output, neutralise
 from azaudit.reports.model import Report
 
@@ -177,15 +177,15 @@ def _framework_blocks(report: Report) -> Iterable[RenderableType]:
     """Per framework: its summary line, then its covered controls (failing first) and their checks."""
     for framework in report.frameworks:
         label = _text(framework.label)
-        yield Text(f"{framework.id.upper()} ({label}): {present.summary(framework)}", style="bold")
+        yield Text(f"{framework.id.upper()} ({label}): {frameworks.summary(framework)}", style="bold")
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
         table.add_column("control", no_wrap=True)
         table.add_column("status", no_wrap=True)
         table.add_column("checks", overflow="fold")
-        order = present.ORDER
+        order = frameworks.ORDER
         controls = sorted(framework.controls, key=lambda c: order.index(c.status) if c.status in order else len(order))
         for control in controls:
-            checks = "; ".join(present.check_counts(c) for c in control.checks)
+            checks = "; ".join(frameworks.check_counts(c) for c in control.checks)
             status = Text(control.status.value, style=CONTROL_STYLE.get(control.status.value, ""))
             table.add_row(Text(_text(control.id)), status, Text(_text(checks)))
         yield table

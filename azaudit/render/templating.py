@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from azaudit.frameworks import present
 from azaudit.frameworks.view import FrameworkView
+from azaudit.render import frameworks
 from azaudit.render.escape import Output, neutralise
 
 _PLAIN_ID = re.compile(r"^[A-Za-z0-9._:/-]+$")
@@ -80,15 +80,15 @@ def short_url(url: str) -> str:
 
 
 def framework_markdown(views: Sequence[FrameworkView]) -> Markup:
-    """The compliance framework sections (:func:`azaudit.frameworks.present.markdown` neutralises)."""
-    return trusted("\n".join(present.markdown(views)))
+    """The compliance framework sections (:func:`azaudit.render.frameworks.markdown` neutralises)."""
+    return trusted("\n".join(frameworks.markdown(views)))
 
 
 def _common(env: Environment) -> Environment:
     env.filters["short_url"] = short_url
     env.globals["framework_markdown"] = framework_markdown
-    env.globals["check_counts"] = present.check_counts
-    env.globals["framework_summary"] = present.summary
+    env.globals["check_counts"] = frameworks.check_counts
+    env.globals["framework_summary"] = frameworks.summary
     return env
 
 
