@@ -10,7 +10,7 @@ import msgspec
 
 from azaudit.auth import AuthMode
 from azaudit.clouds import CloudName
-from azaudit.scope.shard import Shard
+from azaudit.shard import Shard
 
 DEFAULT_CONCURRENCY = 64
 

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from azaudit.cli import app
 from azaudit.errors import UsageError
 from azaudit.render.markdown import render as markdown
-from azaudit.scope.shard import Shard
+from azaudit.shard import Shard
 from tests.conftest import SAMPLE_TENANT, audit_replay
 
 runner = CliRunner()

@@ -16,7 +16,7 @@ from azaudit.cli import app
 from azaudit.errors import ConfigError
 from azaudit.model import Status
 from azaudit.render import FORMATS
-from azaudit.reports.finish import with_fail_on
+from azaudit.reports.gate import with_fail_on
 from azaudit.runconfig import ExpiredSuppressions
 from azaudit.settings import parse_settings
 from tests.conftest import SAMPLE_TENANT, audit_replay

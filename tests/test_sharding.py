@@ -18,7 +18,7 @@ from azaudit.render.json_document import render
 from azaudit.reports.io import load
 from azaudit.reports.merge import MergeError, merge_reports
 from azaudit.reports.model import Report
-from azaudit.scope.shard import Shard
+from azaudit.shard import Shard
 from tests.conftest import SAMPLE_TENANT, audit_replay, names
 
 runner = CliRunner()

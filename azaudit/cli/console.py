@@ -8,9 +8,9 @@ import logging
 import typer
 
 from azaudit.audit import Audit
+from azaudit.finish import Destinations, Finished
 from azaudit.render.escape import Output, neutralise
 from azaudit.render.table import summary_line
-from azaudit.reports.finish import Destinations, Finished
 from azaudit.reports.model import Report
 
 
@@ -50,7 +50,7 @@ def show_library_warnings() -> None:
 
 
 def print_finished(finished: Finished) -> None:
-    """What :func:`~azaudit.reports.finish.finish` returned: the report (when it goes to stdout),
+    """What :func:`~azaudit.finish.finish` returned: the report (when it goes to stdout),
     then Azure DevOps' logging commands on the stream docs/reporting.md names."""
     if finished.stdout:
         # color=True: click would strip ANSI off a pipe, but the report already decided (FORCE_COLOR)

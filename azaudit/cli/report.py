@@ -11,9 +11,9 @@ import typer
 from azaudit.cli.console import print_finished, print_summary
 from azaudit.cli.options import Compact, FrameworkIds, NoColor, Quiet, ShownSeverity, ShownStatus, table_view
 from azaudit.cli.runner import guarded
+from azaudit.finish import Destinations, Gate, finish, prepare
 from azaudit.model import Severity
 from azaudit.render import Format
-from azaudit.reports.finish import Destinations, Gate, finish, prepare
 from azaudit.reports.gate import ExitCode
 from azaudit.reports.saved import load_saved
 

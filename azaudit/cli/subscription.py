@@ -26,12 +26,12 @@ from azaudit.cli.options import (
 from azaudit.cli.progress import progress_display
 from azaudit.cli.runner import guarded
 from azaudit.clouds import CloudName
+from azaudit.finish import Destinations, Gate, finish, prepare
 from azaudit.model import Severity
 from azaudit.render import Format
-from azaudit.reports.finish import Destinations, Gate, finish, prepare
 from azaudit.reports.gate import ExitCode
 from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, ExpiredSuppressions, RunConfig, Source
-from azaudit.scope.shard import Shard
+from azaudit.shard import Shard
 
 
 def subscription(

@@ -1,5 +1,5 @@
 """Renderers: pure functions from a :class:`~azaudit.reports.model.Report` to text; files are
-written by :mod:`azaudit.reports.finish`."""
+written by :mod:`azaudit.finish`."""
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""The JSON report: a versioned document that can be re-rendered offline into any format.
+"""The JSON report: the versioned document (:mod:`azaudit.reports.document`) that can be
+re-rendered offline into any format; :mod:`azaudit.reports.io` reads it back.
 
-Schema: ``azaudit/schemas/report-v1.schema.json``; :mod:`azaudit.reports.io` reads it back.
-``schema_version`` changes only when a field is removed or changes meaning; new optional fields
-keep the version.
+``python -m azaudit.render.json_document`` writes its schema, ``azaudit/schemas/report-v1.schema.json``.
 """
 
 from __future__ import annotations
@@ -13,46 +12,15 @@ from typing import Any
 
 import msgspec
 
-from azaudit.frameworks.view import FrameworkView
-from azaudit.inventory.coverage import CollectionError, CollectionNote
-from azaudit.model import CheckMeta, Finding
 from azaudit.render.escape import json_text
-from azaudit.reports.model import BaselineSummary, Report, RunInfo
-from azaudit.reports.runtime import RunningContainer
+from azaudit.reports.document import ReportDocument, as_document
+from azaudit.reports.model import Report
 
-SCHEMA_VERSION = 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class ReportDocument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    schema_version: int
-    tool: str
-    run: RunInfo
-    checks: dict[str, CheckMeta]
-    findings: tuple[Finding, ...]
-    errors: tuple[CollectionError, ...] = ()
-    notes: tuple[CollectionNote, ...] = ()
-    baseline: BaselineSummary | None = None
-    # --framework: the per-control views; absent (not empty) without the option
-    frameworks: tuple[FrameworkView, ...] | msgspec.UnsetType = msgspec.UNSET
-    # what runs where: each container, its image's digest, signature, drift and age; absent when
-    # the run did not read the running images (no image check selected)
-    runtime: tuple[RunningContainer, ...] | msgspec.UnsetType = msgspec.UNSET
-
-
 def render(report: Report) -> str:
-    document = ReportDocument(
-        schema_version=SCHEMA_VERSION,
-        tool="azaudit",
-        run=report.run,
-        checks=report.checks,
-        findings=report.findings,
-        errors=report.errors,
-        notes=report.notes,
-        baseline=report.baseline,
-        frameworks=report.frameworks or msgspec.UNSET,
-        runtime=msgspec.UNSET if report.runtime is None else report.runtime,
-    )
+    document = as_document(report)
     try:
         encoded = msgspec.json.encode(document)
     except UnicodeEncodeError:

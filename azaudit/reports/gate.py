@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 
+import msgspec
+
 from azaudit.model import BaselineState, Finding, Severity, Status
-from azaudit.reports.model import Report
+from azaudit.reports.model import Report, RunSettings
 
 
 class ExitCode(enum.IntEnum):
@@ -35,3 +37,13 @@ def exit_code_for(report: Report, fail_on: Severity, exit_zero: bool = False) ->
     if not report.complete:
         return ExitCode.ERROR
     return ExitCode.OK
+
+
+def with_fail_on(report: Report, fail_on: Severity | None) -> Report:
+    """``report`` recording the severity that gates it; a command that does not gate (``azaudit
+    report`` without ``--fail-on``) keeps the one the audit recorded."""
+    if fail_on is None:
+        return report
+    settings = report.run.settings or RunSettings()
+    recorded = msgspec.structs.replace(settings, fail_on=fail_on.value)
+    return msgspec.structs.replace(report, run=msgspec.structs.replace(report.run, settings=recorded))

@@ -34,7 +34,7 @@ from pathlib import Path
 import msgspec
 
 from azaudit.errors import AzauditError
-from azaudit.render.json_document import SCHEMA_VERSION, ReportDocument
+from azaudit.reports.document import SCHEMA_VERSION, ReportDocument
 from azaudit.reports.model import Report
 
 

@@ -20,7 +20,7 @@ import msgspec
 
 from azaudit.errors import AzauditError
 from azaudit.reports.model import Report
-from azaudit.scope.shard import Shard
+from azaudit.shard import Shard
 
 
 class MergeError(AzauditError):

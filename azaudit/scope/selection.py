@@ -19,8 +19,8 @@ from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import Dataset
 from azaudit.scope.management_groups import subscriptions_under
 from azaudit.scope.neighbours import needs_neighbours, with_neighbour_identities
-from azaudit.scope.shard import Shard
 from azaudit.scope.subscriptions import choose, choose_under, visible_subscriptions
+from azaudit.shard import Shard
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import msgspec
-
 from azaudit import frameworks
 from azaudit.azure_devops import in_pipeline, issue_lines, summary_line
 from azaudit.frameworks.view import with_views
@@ -22,9 +20,9 @@ from azaudit.model import Severity
 from azaudit.render import Format, renderer
 from azaudit.render.table import TableView, render_view
 from azaudit.render.terminal import file_view
-from azaudit.reports.gate import ExitCode, exit_code_for
+from azaudit.reports.gate import ExitCode, exit_code_for, with_fail_on
 from azaudit.reports.io import check_targets, write_reports
-from azaudit.reports.model import Report, RunSettings
+from azaudit.reports.model import Report
 
 
 @dataclass(frozen=True)
@@ -75,16 +73,6 @@ def pipeline_lines(report: Report, destinations: Destinations, fail_on: Severity
     if destinations.fmt is Format.MARKDOWN and destinations.output is not None:
         markdown.insert(0, destinations.output)
     return (*issue_lines(report, fail_on), *(summary_line(path) for path in markdown[:1]))
-
-
-def with_fail_on(report: Report, fail_on: Severity | None) -> Report:
-    """``report`` recording the severity that gates it; a command that does not gate (``azaudit
-    report`` without ``--fail-on``) keeps the one the audit recorded."""
-    if fail_on is None:
-        return report
-    settings = report.run.settings or RunSettings()
-    recorded = msgspec.structs.replace(settings, fail_on=fail_on.value)
-    return msgspec.structs.replace(report, run=msgspec.structs.replace(report.run, settings=recorded))
 
 
 def _render(report: Report, fmt: Format, view: TableView) -> str:
