@@ -18,6 +18,7 @@ from azure.core.exceptions import AzureError, ClientAuthenticationError
 
 from azaudit.clouds import Cloud
 from azaudit.errors import AuthError
+from azaudit.sign_in import SignInTransport, keeps_own_transport
 
 
 class AuthMode(enum.Enum):
@@ -54,21 +55,26 @@ def build_credential(
     cloud: Cloud,
     tenant_id: str | None,
     notify: Callable[[str], None],
+    transport: SignInTransport | None = None,
 ) -> TokenCredential:
-    """The azure-identity credential for ``mode``. ``notify`` shows the device-code prompt."""
+    """The azure-identity credential for ``mode``. ``notify`` shows the device-code prompt.
+    ``transport`` carries its sign-in requests (:mod:`azaudit.sign_in`: the run's TLS context, and
+    only sign-in hosts); the az CLI signs in in its own process, and on Service Fabric the
+    credential keeps azure-identity's transport."""
     import azure.identity as identity
 
     authority = cloud.authority_host
+    sending: dict[str, Any] = {"transport": transport} if transport is not None and not keeps_own_transport() else {}
     if mode is AuthMode.CLI:
         return identity.AzureCliCredential(tenant_id=tenant_id or "")
     if mode is AuthMode.ENV:
-        return identity.EnvironmentCredential(authority=authority)
+        return identity.EnvironmentCredential(authority=authority, **sending)
     if mode is AuthMode.MSI:
         client_id = os.environ.get("AZURE_CLIENT_ID")
         return (
-            identity.ManagedIdentityCredential(client_id=client_id)
+            identity.ManagedIdentityCredential(client_id=client_id, **sending)
             if client_id
-            else identity.ManagedIdentityCredential()
+            else identity.ManagedIdentityCredential(**sending)
         )
     if mode is AuthMode.DEVICE_CODE:
 
@@ -76,7 +82,7 @@ def build_credential(
             notify(f"To sign in, open {uri} and enter the code {code}")
 
         return identity.DeviceCodeCredential(
-            tenant_id=tenant_id or "organizations", authority=authority, prompt_callback=prompt
+            tenant_id=tenant_id or "organizations", authority=authority, prompt_callback=prompt, **sending
         )
     if mode is AuthMode.PIPELINES:
         missing = [name for name in PIPELINE_VARIABLES if not os.environ.get(name)]
@@ -88,11 +94,13 @@ def build_credential(
             service_connection_id=os.environ["AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"],
             system_access_token=os.environ["SYSTEM_ACCESSTOKEN"],
             authority=authority,
+            **sending,
         )
     return identity.DefaultAzureCredential(
         authority=authority,
         exclude_interactive_browser_credential=True,
         **({"tenant_id": tenant_id} if tenant_id else {}),
+        **sending,
     )
 
 

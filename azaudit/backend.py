@@ -28,6 +28,7 @@ from azaudit.clouds import CLOUDS, Cloud
 from azaudit.replay import ReplayAdapter, ReplayCredential, load_fixture_dir, replay_session
 from azaudit.replay.recorder import RecordingAdapter
 from azaudit.runconfig import RunConfig
+from azaudit.sign_in import SignInTransport
 from azaudit.transport import GuardedTransport, network_session, requests_transport
 
 
@@ -50,6 +51,7 @@ class Backend:
     recorder: RecordingAdapter | None
     source: str  # the report's label: "azure", "replay:<dir>", or "injected" (a session handed in)
     reconnect_after_fork: bool  # a forked process must open its own sockets (a network session)
+    sign_in: SignInTransport | None = None  # the credential's sign-in transport, when azaudit built it
 
     def clients(self) -> Clients:
         return Clients(self.credential, self.cloud, self.transport)
@@ -65,6 +67,8 @@ class Backend:
             self.transport.shutdown()
         finally:
             self.credential.close()
+            if self.sign_in is not None:
+                self.sign_in.shutdown()
 
     def write_recording(self) -> None:
         if self.recorder is not None and self.config.record is not None:
@@ -91,10 +95,13 @@ def open_backend(
     """The backend ``config`` names, or the injected ``session`` and ``credential``."""
     cloud = CLOUDS[config.cloud]
     replay = config.replay
+    sign_in: SignInTransport | None = None
     if credential is None:
-        credential = (
-            ReplayCredential() if replay is not None else build_credential(config.auth, cloud, config.tenant_id, notify)
-        )
+        if replay is not None:
+            credential = ReplayCredential()
+        else:
+            sign_in = SignInTransport(cloud)
+            credential = build_credential(config.auth, cloud, config.tenant_id, notify, sign_in)
     shared = SharedTokenCredential(credential)
     recorder: RecordingAdapter | None = None
     if session is not None:
@@ -119,4 +126,5 @@ def open_backend(
         source=f"replay:{replay}" if replay is not None else ("injected" if kind is BackendKind.INJECTED else "azure"),
         reconnect_after_fork=replay is None
         and isinstance(session.get_adapter("https://"), requests.adapters.HTTPAdapter),
+        sign_in=sign_in,
     )
