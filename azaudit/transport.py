@@ -578,7 +578,71 @@ class _DeadlineAdapter(requests.adapters.HTTPAdapter):
         conn.ca_certs = conn.ca_cert_dir = None  # the context decides what is trusted
 
 
-class _NetworkSession(requests.Session):
+class _LeanSession(requests.Session):
+    """requests' session, preparing azure-core's requests in fewer steps.
+
+    azure-core's transport calls :meth:`request` with a method, a URL (its query already in it),
+    headers and perhaps a body, nothing else. ``Session.request`` builds a ``Request``, merges it
+    with the session's empty params, auth, cookies and hooks (each merge a runtime ``Protocol``
+    check, slow before Python 3.12) and then prepares it: about 15 % of a request's CPU here. This
+    prepares the same ``PreparedRequest`` with requests' own steps, leaving out the merges of
+    empty settings; anything else (params, cookies, files, auth, hooks, JSON, or a session that
+    holds cookies) goes through ``Session.request`` unchanged."""
+
+    def request(  # type: ignore[override]
+        self,
+        method: str | bytes,
+        url: str | bytes,
+        params: Any = None,
+        data: Any = None,
+        headers: Any = None,
+        cookies: Any = None,
+        files: Any = None,
+        auth: Any = None,
+        timeout: Any = None,
+        allow_redirects: bool = True,
+        proxies: Any = None,
+        hooks: Any = None,
+        stream: bool | None = None,
+        verify: Any = None,
+        cert: Any = None,
+        json: Any = None,
+    ) -> requests.Response:
+        arguments = {"params": params, "cookies": cookies, "files": files, "auth": auth, "hooks": hooks}
+        if any(arguments.values()) or json is not None or self.params or self.auth or len(self.cookies):
+            return super().request(
+                method,  # type: ignore[arg-type]
+                url,
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=allow_redirects,
+                proxies=proxies,
+                stream=stream,
+                verify=verify,
+                cert=cert,
+                json=json,
+                **arguments,
+            )
+        if isinstance(url, bytes):
+            url = url.decode("utf-8")
+        prepared = requests.PreparedRequest()
+        prepared.prepare_method(method.upper())
+        prepared.prepare_url(url, None)
+        # The session's headers, then the request's (a None value removes one), as merge_setting does.
+        merged = requests.structures.CaseInsensitiveDict(self.headers)
+        merged.update(headers or {})
+        prepared.prepare_headers({name: value for name, value in merged.items() if value is not None})
+        prepared.prepare_cookies(None)
+        prepared.prepare_body(data or {}, None, None)
+        prepared.prepare_auth(None, url)  # user info in the URL, as requests reads it
+        if self.hooks["response"]:
+            prepared.prepare_hooks(self.hooks)
+        settings = self.merge_environment_settings(prepared.url, proxies or {}, stream, verify, cert)
+        return self.send(prepared, timeout=timeout, allow_redirects=allow_redirects, **settings)
+
+
+class _NetworkSession(_LeanSession):
     """requests' session, with the machine's proxy settings read once per origin, not per request.
 
     With ``trust_env`` on, requests reads the environment for every request: it scans every
@@ -605,11 +669,11 @@ class _NetworkSession(requests.Session):
             found = self._environment_proxies[origin] = requests.utils.get_environ_proxies(url, no_proxy=no_proxy)
         return found
 
-    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict[str, Any]:
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
         proxies = {} if proxies is None else proxies
         for scheme, proxy in self.environment_proxies(str(url), proxies.get("no_proxy")).items():
             proxies.setdefault(scheme, proxy)
-        return super().merge_environment_settings(url, proxies, stream, verify, cert)  # type: ignore[no-any-return]
+        return super().merge_environment_settings(url, proxies, stream, verify, cert)
 
 
 # Host pools kept besides one per request in flight: ARM's, and the last vaults' still open.
