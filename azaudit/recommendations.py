@@ -22,8 +22,9 @@ RECOMMENDATIONS: dict[str, str] = {
 MANUAL_ITEMS: dict[str, tuple[str, ...]] = {
     "scan-images": ("Images are scanned in the CI pipeline before they are pushed (pipeline configuration).",),
     "vuln-to-running": (
-        "Vulnerabilities found in registry images are triaged against the container groups that run them "
-        "(Defender for Cloud sub-assessments; not yet joined by azaudit).",
+        "Vulnerabilities of images from registries outside the audited scope, or without a fix yet, are "
+        "triaged against the container groups that run them by their owners (IMG001 judges fixable findings "
+        "of audited registries).",
     ),
     "approved-images": ("Signatures are verified before deployment (AKS with Ratify, or the pipeline).",),
     "image-integrity": ("Images from registries outside the audited scope are kept current by their owners.",),

@@ -52,9 +52,16 @@ class RbacSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 ImageAgeDays = Annotated[int, msgspec.Meta(ge=1, le=DAYS)]
 
 
+# IMG001: the least severity of a fixable finding that fails a running image (Defender for Cloud's
+# severities of registry image findings, worst first: critical, high, medium, low).
+VulnerabilitySeverity = typing.Literal["critical", "high", "medium", "low"]
+
+
 class ImageSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     # IMG005: a running manifest created longer ago than this is stale (its base misses patches).
     max_age_days: ImageAgeDays = 90
+    # IMG001: findings of this severity or worse, with a fix available, fail the image.
+    vulnerability_min_severity: VulnerabilitySeverity = "high"
 
 
 class Suppression(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

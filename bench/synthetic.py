@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import BaseAdapter
 
+from azaudit.collect.vulnerabilities import QUERY as VULNERABILITY_QUERY
 from azaudit.replay import ReplayAdapter
 from azaudit.replay.credential import REPLAY_TENANT_ID
 from azaudit.replay.fixtures import RecordedResponse, RequestKey, request_key
@@ -75,6 +76,7 @@ GRAPH_TYPES = {
     "microsoft.resources/subscriptions": "subscriptions",  # their management group chains
 }
 GRAPH_PAGE = 1000
+GRAPH_URL = "https://management.azure.com/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01"
 
 
 def _graph_row(resource_type: str, item: dict[str, object]) -> dict[str, Any]:
@@ -119,6 +121,7 @@ class SyntheticTenant:
         self._replaced = 0  # ARM list requests a graph run does not send
         self._registry_reads = 0  # registry GETs: each is sent first without a token (answered 401)
         self._build()
+        self._vulnerability_answers_kept = self._vulnerability_answers()
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -166,6 +169,8 @@ class SyntheticTenant:
         """Resource Graph's answer to a query body azaudit sends (any subset of the subscriptions,
         as each collection process asks for its own): the rows of those subscriptions, in pages
         of 1,000 joined by ``$skipToken``."""
+        if body.get("query") == VULNERABILITY_QUERY:  # Defender's image findings: none here
+            return _ok(armbodies.graph_page([], 0))
         resource_type = str(body["query"]).split("'")[1]
         members = {str(s).lower() for s in body["subscriptions"]}
         rows = [
@@ -178,6 +183,20 @@ class SyntheticTenant:
         chunk = rows[number * GRAPH_PAGE : (number + 1) * GRAPH_PAGE]
         following = f"page{number + 1}" if (number + 1) * GRAPH_PAGE < len(rows) else None
         return _ok(armbodies.graph_page(chunk, len(rows), following))
+
+    def _vulnerability_answers(self) -> int:
+        """Defender for Cloud's image findings (IMG001), always read through Resource Graph: none in
+        this tenant, answered for the subscriptions of each part a run of up to 8 processes asks
+        for. Returns how many answers were added."""
+        before = len(self.responses)
+        ordered = self.subscription_ids
+        for parts in range(1, 9):
+            for index in range(parts):
+                members = ordered[index::parts]
+                if members:
+                    body = armbodies.graph_request(VULNERABILITY_QUERY, members)
+                    self.responses[request_key("POST", GRAPH_URL, body)] = _ok(armbodies.graph_page([], 0))
+        return len(self.responses) - before
 
     def graph_requests(self, parts: int) -> int:
         """The queries a graph run sends when ``parts`` collection processes each ask for theirs."""
@@ -500,7 +519,9 @@ class SyntheticTenant:
         builtin = sum(1 for key in self.responses if ("$filter", "type eq 'BuiltInRole'") in key[3])
         # a graph run sends its queries instead of the ARM lists they replace (kept for its fallback)
         graph = self.graph_requests(parts) - self._replaced if self.graph else 0
-        return len(self.responses) - (builtin - 1) + graph + self._registry_reads
+        # one query for Defender's image findings per part (answered for up to 8 parts, one page each)
+        vulnerabilities = parts - self._vulnerability_answers_kept
+        return len(self.responses) - (builtin - 1) + graph + self._registry_reads + vulnerabilities
 
     def __iter__(self) -> Iterator[RequestKey]:
         return iter(self.responses)

@@ -94,11 +94,11 @@ def test_a_vault_or_registry_without_usable_properties_is_error_never_pass(
     # every other resource is judged exactly as before, except the group that pulls from the
     # unreadable registry: its cache rules were never read, so ACI001 cannot pass the image
     pulls = [f for f in findings if f.code == "ACI001" and f.resource_name == GROUP]
-    assert [(f.status, f.item) for f in pulls] == [(Status.ERROR, "api")]
+    assert [(f.status, f.item) for f in pulls] == [(Status.ERROR, "api"), (Status.ERROR, "migrate")]
     assert "cache rules of registry contosoprodacr could not be read" in pulls[0].message
 
     # nor can the image checks judge the image it runs from there (ERROR, never "not resolvable")
-    judged = ("ACI001", "IMG002", "IMG003", "IMG004", "IMG005")
+    judged = ("ACI001", "IMG001", "IMG002", "IMG003", "IMG004", "IMG005")
     assert {f.status for f in findings if f.code.startswith("IMG") and f.resource_name == GROUP} == {Status.ERROR}
 
     def rest(of: tuple[Finding, ...]) -> set[tuple[str, str, str, str | None]]:

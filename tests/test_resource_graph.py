@@ -51,7 +51,12 @@ def verdicts(audit: Audit) -> list[tuple[str, str, str, str, str]]:
 
 
 def graph_notes(audit: Audit) -> list[str]:
-    return [n.message for n in audit.inventory.notes if "Resource Graph" in n.message]
+    """The enumeration's notes (Defender's image findings are always read through Resource Graph)."""
+    return [
+        n.message
+        for n in audit.inventory.notes
+        if "Resource Graph" in n.message and n.dataset is not Dataset.IMAGE_VULNERABILITIES
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +193,8 @@ def test_a_large_scope_is_enumerated_through_resource_graph_in_each_part_with_th
     by_arm = synthetic_audit(arm_tenant, Source.ARM, processes=1)
     by_graph = synthetic_audit(graph_tenant, Source.GRAPH, processes=2)
     # auto over an injected network (or a replay) stays on the ARM lists: they answer what was recorded
-    assert synthetic_audit(arm_tenant, Source.AUTO, processes=2).stats.total == arm_tenant.request_count()
+    # (each of its two parts asks Resource Graph for Defender's image findings: IMG001)
+    assert synthetic_audit(arm_tenant, Source.AUTO, processes=2).stats.total == arm_tenant.request_count(parts=2)
     assert by_graph.report.findings == by_arm.report.findings
     assert by_graph.inventory.registries == by_arm.inventory.registries
     assert by_graph.inventory.vaults == by_arm.inventory.vaults
@@ -196,7 +202,8 @@ def test_a_large_scope_is_enumerated_through_resource_graph_in_each_part_with_th
     assert by_graph.inventory.role_assignments == by_arm.inventory.role_assignments
     # each of the two parts sends its subscriptions' chains and role assignments too
     graph_kind = "POST /providers/Microsoft.ResourceGraph/resources"
-    assert by_graph.stats.by_kind[graph_kind] == 12
+    # (and each part asks for Defender's image findings of its subscriptions: IMG001)
+    assert by_graph.stats.by_kind[graph_kind] == 12 + 2
     assert by_graph.stats.total == graph_tenant.request_count(parts=2)
     assert not [kind for kind in by_graph.stats.by_kind if kind.endswith("/Microsoft.KeyVault/vaults")]
     assert not [kind for kind in by_graph.stats.by_kind if kind.endswith("/roleAssignments")]
@@ -219,7 +226,8 @@ def test_the_cli_audits_the_sample_tenant_through_resource_graph(tmp_path: Path)
         (f["code"], f["resource_id"], f["status"]) for f in arm["findings"]
     ]
     assert sum("listed through Azure Resource Graph" in n["message"] for n in graph["notes"]) == SOURCES
-    assert not [n for n in arm["notes"] if "Resource Graph" in n["message"]]
+    # an ARM run reads only Defender's image findings through Resource Graph (IMG001), and says so
+    assert not [n for n in arm["notes"] if "Resource Graph" in n["message"] and n["dataset"] != "image-vulnerabilities"]
 
 
 def test_an_unknown_source_is_one_line_and_exit_2() -> None:

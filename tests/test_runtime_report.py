@@ -30,6 +30,7 @@ MOVED = "not assessed: the tag was updated after the container started"
 # (group, container): signature, drift, age in days, the reason given for the digest (None: known)
 EXPECTED: dict[tuple[str, str], tuple[str, str, int | None, str | None]] = {
     ("aci-prod-api", "api"): ("signed", "current", 25, None),
+    ("aci-prod-api", "migrate"): ("signed", "current", 25, None),
     ("aci-prod-worker", "worker"): ("unknown", "unknown", None, NOT_AUDITED.format("docker.io")),
     ("aci-prod-worker", "sidecar"): ("unknown", "unknown", None, NOT_AUDITED.format("mcr.microsoft.com")),
     ("aci-prod-batch", "batch"): ("unknown", "moved", None, MOVED),
@@ -44,6 +45,23 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, int | None, str | None]] = {
     ("aci-dev-tools", "agent"): ("unknown", "unknown", None, NOT_AUDITED.format("registry.contoso.example:5000")),
     ("aci-dev-tools", "migrate"): ("signed", "current", 23, None),
 }
+
+
+def _severities(critical: int = 0, high: int = 0, medium: int = 0, low: int = 0) -> dict[str, int]:
+    return {"critical": critical, "high": high, "medium": medium, "low": low, "unknown": 0}
+
+
+# Defender for Cloud's findings on contoso-prod's running digests: (all, with a fix available)
+VULNERABILITIES = {
+    ("aci-prod-api", "api"): (_severities(high=1, medium=1, low=1), _severities(medium=1)),
+    ("aci-prod-api", "migrate"): (_severities(critical=1, high=2, medium=1), _severities(critical=1, high=2)),
+}
+# contoso-dev's registry images are not scanned: Defender for Containers' scanning extension is off.
+UNSCANNED = {("aci-dev-web", "web"), ("aci-dev-jobs", "proxy"), ("aci-dev-tools", "migrate")}
+DEV_UNSCANNED = (
+    "the ContainerRegistriesVulnerabilityAssessments extension of Defender for Containers is off in subscription "
+    "contoso-dev (and Defender CSPM's is not on), so Defender for Cloud does not scan its registries' images (DEF001)"
+)
 
 
 def _by_container(report: Report) -> dict[tuple[str, str], RunningContainer]:
@@ -62,8 +80,14 @@ def test_the_sample_tenant_lists_every_container_with_its_states(sample_audit: A
             assert "digest" not in entry.not_assessed, key
         else:
             assert entry.digest is None and entry.not_assessed["digest"].startswith(digest_reason), key
-        # vulnerabilities are never collected yet: said so, never a count
-        assert entry.not_assessed["vulnerabilities"] == "not assessed: vulnerability data not collected"
+        if key in VULNERABILITIES:
+            assert entry.vulnerabilities == VULNERABILITIES[key][0], key
+            assert entry.fixable_vulnerabilities == VULNERABILITIES[key][1], key
+            assert "vulnerabilities" not in entry.not_assessed, key
+        else:  # never a count where Defender's findings do not apply: the reason
+            assert entry.vulnerabilities is None and entry.not_assessed["vulnerabilities"].startswith("not "), key
+            if key in UNSCANNED:
+                assert entry.not_assessed["vulnerabilities"] == "not assessed: " + DEV_UNSCANNED, key
         judged = {"signature": signature != "unknown", "drift": drift != "unknown", "age": age is not None}
         for aspect, known in judged.items():
             assert (aspect not in entry.not_assessed) is known, (key, aspect)
@@ -83,7 +107,13 @@ def test_markdown_and_html_show_what_runs_where(sample_audit: Audit) -> None:
     rows = [line for line in section.splitlines() if line.startswith("| contoso-")]
     assert len(rows) == len(EXPECTED)
     api = next(r for r in rows if "| aci-prod-api | api |" in r)
-    assert "| signed (1) | no | 25 days (pushed 2026-10-30) | not assessed: vulnerability data not collected |" in api
+    assert (
+        "| signed (1) | no | 25 days (pushed 2026-10-30) | 1 high, 1 medium, 1 low (fix available: 1 medium) |" in api
+    )
+    migrate = next(r for r in rows if "| aci-prod-api | migrate (init) |" in r)
+    assert "| 1 critical, 2 high, 1 medium (fix available: 1 critical, 2 high) |" in migrate
+    web = next(r for r in rows if "| aci-dev-web | web |" in r)
+    assert "| not assessed: " + DEV_UNSCANNED + " |" in web
     batch = next(r for r in rows if "| aci-prod-batch | batch |" in r)
     assert "tag moved 2026-11-20" in batch and "digest, signature, age: " + MOVED in batch
     assert "| fetch-config (init) |" in markdown

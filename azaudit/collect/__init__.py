@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
 
 from azaudit.clients import Clients
-from azaudit.collect import aci, acr, defender, graph_source, images, keyvault, monitor, rbac
+from azaudit.collect import aci, acr, defender, graph_source, images, keyvault, monitor, rbac, vulnerabilities
 from azaudit.collect.scheduler import Progress, run_tasks
 from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Task
@@ -23,7 +23,7 @@ from azaudit.inventory.common import Subscription
 from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
 from azaudit.runconfig import Source
 
-SERVICES: tuple[ModuleType, ...] = (acr, aci, keyvault, monitor, rbac, defender, images)
+SERVICES: tuple[ModuleType, ...] = (acr, aci, keyvault, monitor, rbac, defender, images, vulnerabilities)
 
 SPECS: tuple[DatasetSpec, ...] = tuple(spec for service in SERVICES for spec in service.DATASETS)
 
@@ -35,6 +35,11 @@ PER_SUBSCRIPTION: tuple[tuple[Dataset, SubscriptionTask], ...] = tuple(
 
 PER_RUN: tuple[tuple[Dataset, SubscriptionTask], ...] = tuple(
     (spec.dataset, spec.task) for spec in SPECS if spec.per is Per.RUN
+)
+
+# One task over all the subscriptions of the collection process (a shard queries its own share).
+PER_SCOPE: tuple[tuple[Dataset, Callable[[Clients, Sequence[Subscription]], Task]], ...] = tuple(
+    (spec.dataset, spec.task) for spec in SPECS if spec.per is Per.SCOPE
 )
 
 
@@ -100,6 +105,8 @@ def collect(
         initial += graph_source.tasks(clients, subscriptions, needed)
     if subscriptions and run_wide:
         initial += [factory(clients, subscriptions[0]) for dataset, factory in PER_RUN if dataset in needed]
+    if subscriptions:
+        initial += [factory(clients, subscriptions) for dataset, factory in PER_SCOPE if dataset in needed]
 
     def followups_of(record: object) -> list[Task]:
         return [factory(clients, record) for dataset, factory in PER_RECORD.get(type(record), ()) if dataset in needed]

@@ -24,6 +24,7 @@ class Per(enum.Enum):
     SUBSCRIPTION = "subscription"  # one task per audited subscription
     RUN = "run"  # one task per run, through the first subscription (built-in role definitions)
     RECORD = "record"  # one task per record of another dataset (the secrets of each vault)
+    SCOPE = "scope"  # one task for all the subscriptions of the collection process (a Resource Graph query)
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,8 @@ class DatasetSpec:
 
     ``records`` maps each record type the task yields to its :class:`~azaudit.inventory.Inventory`
     field. ``task`` builds the task from the clients and a subscription (``Per.SUBSCRIPTION``,
-    ``Per.RUN``) or a record of type ``follows`` (``Per.RECORD``). ``parents`` are the datasets
+    ``Per.RUN``), the subscriptions of the collection process (``Per.SCOPE``) or a record of type
+    ``follows`` (``Per.RECORD``). ``parents`` are the datasets
     that must be collected whenever this one is: for a per-record dataset, by default the dataset
     whose records it follows; empty when it follows whichever of them the run collects anyway
     (the diagnostic settings of the registries and vaults other checks list).

@@ -31,6 +31,7 @@ from azaudit.inventory.rbac import (
     describe_scope,
     scope_kind,
 )
+from azaudit.inventory.vulnerabilities import ImageVulnerabilities, image_key
 
 __all__ = ["CollectionError", "CollectionNote", "Dataset", "Inventory", "from_json", "to_json"]
 
@@ -63,6 +64,7 @@ class Inventory(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     defender_plans: tuple[DefenderPlan, ...] = ()
     container_group_views: tuple[ContainerGroupView, ...] = ()
     image_artifacts: tuple[ImageArtifact, ...] = ()
+    image_vulnerabilities: tuple[ImageVulnerabilities, ...] = ()
     errors: tuple[CollectionError, ...] = ()
     notes: tuple[CollectionNote, ...] = ()
 
@@ -209,6 +211,14 @@ class Inventory(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     def artifact_of(self, registry: str, repository: str, tag: str | None, digest: str | None) -> ImageArtifact | None:
         """What the registry said about one image reference (registry host lower case)."""
         return self._artifacts_by_image.get((registry.lower(), repository, tag, digest))
+
+    @functools.cached_property
+    def _vulnerabilities_by_image(self) -> Mapping[str, ImageVulnerabilities]:
+        return {record.id.lower(): record for record in self.image_vulnerabilities}
+
+    def vulnerabilities_of(self, login_server: str, repository: str, digest: str) -> ImageVulnerabilities | None:
+        """Defender for Cloud's findings on one digest of a registry's repository, when it has any."""
+        return self._vulnerabilities_by_image.get(image_key(login_server, repository, digest).lower())
 
     def errors_for(self, datasets: Iterable[Dataset]) -> tuple[CollectionError, ...]:
         wanted = set(datasets)

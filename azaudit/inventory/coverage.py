@@ -33,6 +33,7 @@ class Dataset(enum.Enum):
     DEFENDER_PLANS = "defender-plans"
     CONTAINER_GROUP_VIEWS = "container-group-views"  # instance view of each container group (GET per group)
     REGISTRY_IMAGES = "registry-images"  # registry data plane: tags, manifests, signatures of running images
+    IMAGE_VULNERABILITIES = "image-vulnerabilities"  # Defender for Cloud's registry image findings (Resource Graph)
 
 
 class CollectionError(msgspec.Struct, frozen=True, kw_only=True):

@@ -22,7 +22,7 @@ from azaudit.model import BaselineState, CheckMeta, Finding, Severity, Status
 from azaudit.recommendations import MANUAL_ITEMS, RECOMMENDATIONS
 from azaudit.render import json_document
 from azaudit.reports.model import ExceptionEntry, Report, RunSettings
-from azaudit.reports.runtime import NO_VULNERABILITY_DATA, RunningContainer
+from azaudit.reports.runtime import NO_VULNERABILITY_DATA, RunningContainer, vulnerability_summary
 
 # The sections of both reports, in order; each is templates/<format>/<name>.<suffix>.j2.
 SECTIONS = (
@@ -363,7 +363,9 @@ def _runtime_row(report: Report, entry: RunningContainer) -> RuntimeRow:
         age="not assessed"
         if "age" in missing or entry.age_days is None
         else f"{entry.age_days} days (pushed {_day(entry.created)})",
-        vulnerabilities=missing.get("vulnerabilities", f"not assessed: {NO_VULNERABILITY_DATA}"),
+        vulnerabilities=missing.get("vulnerabilities")
+        or vulnerability_summary(entry)
+        or f"not assessed: {NO_VULNERABILITY_DATA}",
         reasons="; ".join(f"{', '.join(aspects)}: {reason}" for reason, aspects in reasons.items()) or "-",
     )
 

@@ -413,6 +413,12 @@ DESCENDANT = {"id": KEEP, "name": KEEP, "type": KEEP, "properties": {"parent": {
 # A subscription as Resource Graph's ``resourcecontainers`` gives it (``--source graph``): its
 # management groups, which tell the role assignments it inherits (azaudit/collect/graph_rbac.py).
 GRAPH_SUBSCRIPTION = {**ARM, "properties": {"managementGroupAncestorsChain": {"name": KEEP, "displayName": KEEP}}}
+# A registry image finding as azaudit's sub-assessment query projects it (no ``type`` column):
+# the columns azaudit/collect/vulnerabilities.py reads, vendor text about packages, never a secret.
+IMAGE_COLUMNS = ("id", "subscriptionId", "registryHost", "repositoryName", "digest", "findingId", "cveId")
+IMAGE_FINDING = dict.fromkeys(
+    (*IMAGE_COLUMNS, "severity", "statusSeverity", "packageName", "version", "fixedVersion", "fixStatus"), KEEP
+)
 
 # (pattern on the URL path after its last ``/providers/``, shape of one item), first match wins.
 SHAPES: tuple[tuple[re.Pattern[str], Shape], ...] = tuple(
@@ -520,6 +526,8 @@ def _graph_rows(rows: Any) -> Any:
     for row in rows:
         kind = str(row.get("type", "")).lower() if isinstance(row, dict) else ""
         item = next((shape for pattern, shape in SHAPES if pattern.search(kind)), ARM)
+        if not kind and isinstance(row, dict) and "registryHost" in row:
+            item = IMAGE_FINDING
         kept.append(_keep(row, {**item, "subscriptionId": KEEP}))
     return kept
 

@@ -3,8 +3,10 @@ with its registry's answer about its image (digest, signature, drift, age), and 
 not be assessed and why. A pure function of the inventory, built at audit time so that the JSON
 report carries it and ``azaudit report FILE`` renders it again without Azure.
 
-Vulnerability counts are not collected (Defender for Cloud's findings are not read yet): every
-container says so rather than showing a count.
+Vulnerability counts are Microsoft Defender for Cloud's findings on the digest the container runs
+(:func:`azaudit.inventory.vulnerabilities.assessment`, as IMG001 judges them): counts by severity,
+and of those with a fix; or why they are not assessed (Defender's registry scanning off, Resource
+Graph refused, the findings not read because no selected check needs them...).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from azaudit.inventory.aci import ContainerGroup
 from azaudit.inventory.acr import Registry
 from azaudit.inventory.images import ContainerRuntime, ImageArtifact
 from azaudit.inventory.running import JoinedContainer, joined_containers, unreadable_registry
+from azaudit.inventory.vulnerabilities import SEVERITIES, UNKNOWN, assessment
 
 # The aspects of a running image the report judges; each is assessed or named in ``not_assessed``.
 ASPECTS = ("digest", "signature", "drift", "age", "vulnerabilities")
 NO_VULNERABILITY_DATA = "vulnerability data not collected"
+VULNERABILITY_SEVERITIES = (*SEVERITIES, UNKNOWN)
 
 
 class RunningContainer(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,6 +54,10 @@ class RunningContainer(msgspec.Struct, frozen=True, kw_only=True):
     tag_updated: dt.datetime | None = None
     created: dt.datetime | None = None  # the manifest's creation time in the registry
     age_days: int | None = None  # days from ``created`` to the audit's start
+    # Defender for Cloud's findings on the digest by severity (critical, high, medium, low,
+    # unknown), and those with a fix available; None when not assessed (see ``not_assessed``)
+    vulnerabilities: dict[str, int] | None = None
+    fixable_vulnerabilities: dict[str, int] | None = None
     not_assessed: dict[str, str] = {}
 
 
@@ -118,15 +126,15 @@ def _entry(joined: JoinedContainer, inventory: Inventory, now: dt.datetime) -> R
         started=runtime.start_time if runtime is not None else None,
         restarts=runtime.restart_count if runtime is not None else None,
     )
-    missing = {"vulnerabilities": f"not assessed: {NO_VULNERABILITY_DATA}"}
+    missing: dict[str, str] = {}
     why = _unresolved(reference, registry, artifact, group, inventory)
     if why is not None or reference is None or artifact is None:
         reason = why or "not assessed"
         pinned = reference.digest if reference is not None else None
-        unknown = dict.fromkeys(("signature", "drift", "age"), reason)
+        unknown = dict.fromkeys(("signature", "drift", "age", "vulnerabilities"), reason)
         if pinned is None:
             unknown = {"digest": reason, **unknown}
-        return msgspec.structs.replace(base, digest=pinned, not_assessed=unknown | missing)
+        return msgspec.structs.replace(base, digest=pinned, not_assessed=unknown)
     drift, drift_why = _drift(reference, artifact, runtime)
     if drift_why is not None:
         missing["drift"] = drift_why
@@ -138,11 +146,20 @@ def _entry(joined: JoinedContainer, inventory: Inventory, now: dt.datetime) -> R
             if drift == "moved"
             else drift_why or "not assessed: the digest the container runs is unknown"
         )
-        missing |= {"digest": reason, "signature": reason, "age": reason}
+        missing |= {"digest": reason, "signature": reason, "age": reason, "vulnerabilities": reason}
     elif digest != artifact.manifest_digest:
         reason = "not assessed: the registry did not describe the digest the container runs"
-        missing |= {"signature": reason, "age": reason}
+        missing |= {"signature": reason, "age": reason, "vulnerabilities": reason}
     else:
+        assert registry is not None
+        record, vulnerable_why = assessment(
+            inventory, registry, artifact.repository, digest, artifact.manifest_created_on, now
+        )
+        if record is None:
+            missing["vulnerabilities"] = f"not assessed: {vulnerable_why}"
+        else:
+            fields["vulnerabilities"] = {s: record.by_severity.get(s, 0) for s in VULNERABILITY_SEVERITIES}
+            fields["fixable_vulnerabilities"] = {s: record.fixable.get(s, 0) for s in VULNERABILITY_SEVERITIES}
         if artifact.signatures is None:
             missing["signature"] = "not assessed: the signature referrers were not read"
         else:
@@ -163,6 +180,22 @@ def _entry(joined: JoinedContainer, inventory: Inventory, now: dt.datetime) -> R
         not_assessed=dict(sorted(missing.items(), key=lambda item: order[item[0]])),
         **fields,
     )
+
+
+def vulnerability_summary(entry: RunningContainer) -> str | None:
+    """``"1 critical, 2 high (fix available: 1 critical, 1 high)"``, ``"no finding"``, or None when
+    the vulnerabilities were not assessed."""
+    if entry.vulnerabilities is None:
+        return None
+
+    def listed(counts: dict[str, int]) -> str:
+        return ", ".join(f"{n} {severity}" for severity, n in counts.items() if n)
+
+    found = listed(entry.vulnerabilities)
+    if not found:
+        return "no finding"
+    fixable = listed(entry.fixable_vulnerabilities or {})
+    return f"{found} (fix available: {fixable or 'none'})"
 
 
 def running_containers(inventory: Inventory, now: dt.datetime) -> tuple[RunningContainer, ...]:

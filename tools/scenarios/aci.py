@@ -113,6 +113,26 @@ API = GroupScenario(
         ),
     ),
     properties={
+        # IMG001: the schema migration runs first, from a digest with fixable critical and high findings.
+        "initContainers": [
+            {
+                "name": "migrate",
+                "properties": {
+                    "image": "contosoprodacr.azurecr.io/orders/migrate:2.4.1@sha256:9e2f4a6c8b0d1e3f5a7c9b1d3e5f7a9c1b3d5e7f9a1c3e5b7d9f1a3c5e7b9d1f",
+                    "command": ["/app/migrate", "--apply"],
+                    "environmentVariables": [
+                        {"name": "KEYVAULT_URI", "value": "https://kv-prod-apps.vault.azure.net/"}
+                    ],
+                    "securityContext": {
+                        "privileged": False,
+                        "allowPrivilegeEscalation": False,
+                        "runAsUser": 10001,
+                        "runAsGroup": 10001,
+                        "capabilities": {"drop": ["ALL"]},
+                    },
+                },
+            }
+        ],
         "sku": "Confidential",
         "confidentialComputeProperties": {"ccePolicy": cce_policy("orders-api")},
         "ipAddress": {"type": "Private", "ports": [{"protocol": "TCP", "port": 8080}], "ip": "10.20.1.4"},

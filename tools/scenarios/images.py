@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from azaudit.detect.image_ref import parse_image_reference
 from azaudit.model import Status
 from azaudit.replay.fixtures import AAD_TOKEN_STAND_IN
-from tools.scenarios import ERROR, FAIL, PASS, SKIPPED
+from tools.scenarios import ERROR, FAIL, PASS, SKIPPED, vulnerabilities
 
 NOTARY = "application/vnd.cncf.notary.signature"
 DATA_PLANE_API = "2021-07-01"  # azure-containerregistry 1.2's api-version
@@ -61,7 +61,7 @@ class Running:
     init: bool = False
 
 
-ALL = ("IMG002", "IMG003", "IMG004", "IMG005")
+ALL = ("IMG001", "IMG002", "IMG003", "IMG004", "IMG005")
 
 
 def every(status: Status) -> dict[str, Status]:
@@ -78,6 +78,17 @@ IMAGES = (
         tag_digest="sha256:4c1b8f2ad7e6a9c03b5d1e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a1b",
         created="2026-10-30T10:00:00Z",
         tag_updated="2026-10-30T10:00:00Z",
+        signatures=1,
+    ),
+    # a recent, signed schema migration image whose digest Defender finds vulnerable (IMG001 FAIL)
+    Image(
+        "contosoprodacr.azurecr.io",
+        "orders/migrate",
+        "2.4.1",
+        digest="sha256:9e2f4a6c8b0d1e3f5a7c9b1d3e5f7a9c1b3d5e7f9a1c3e5b7d9f1a3c5e7b9d1f",
+        tag_digest="sha256:9e2f4a6c8b0d1e3f5a7c9b1d3e5f7a9c1b3d5e7f9a1c3e5b7d9f1a3c5e7b9d1f",
+        created="2026-10-30T10:05:00Z",
+        tag_updated="2026-10-30T10:05:00Z",
         signatures=1,
     ),
     # a drifted tag: latest was moved after the batch container started
@@ -124,30 +135,40 @@ IMAGES = (
 )
 
 NOT_RESOLVABLE = every(SKIPPED)
+# contoso-dev's Defender for Containers does not scan its registries (DEF001): IMG001 not assessed.
+UNSCANNED = {**every(PASS), "IMG001": ERROR}
 RUNNING = (
-    Running("aci-prod-api", "api", every(PASS)),
+    Running("aci-prod-api", "api", every(PASS)),  # Defender: only findings below high, or without a fix
+    Running("aci-prod-api", "migrate", {**every(PASS), "IMG001": FAIL}, init=True, started="2026-11-10T07:59:00.000Z"),
     Running("aci-prod-worker", "worker", NOT_RESOLVABLE),  # Docker Hub
     Running("aci-prod-worker", "sidecar", NOT_RESOLVABLE),  # mcr.microsoft.com
     Running(
         "aci-prod-batch",
         "batch",
-        {"IMG002": FAIL, "IMG003": SKIPPED, "IMG004": PASS, "IMG005": SKIPPED},
+        {"IMG001": SKIPPED, "IMG002": FAIL, "IMG003": SKIPPED, "IMG004": PASS, "IMG005": SKIPPED},
         started="2026-11-02T06:00:00.000Z",
         restarts=3,
     ),
     Running("aci-prod-batch", "fetch-config", NOT_RESOLVABLE, started="2026-11-02T05:59:00.000Z", init=True),
-    Running("aci-dev-web", "web", {"IMG002": PASS, "IMG003": FAIL, "IMG004": PASS, "IMG005": FAIL}),
-    Running("aci-dev-web", "cli", {"IMG002": SKIPPED, "IMG003": SKIPPED, "IMG004": FAIL, "IMG005": SKIPPED}),
+    Running("aci-dev-web", "web", {"IMG001": ERROR, "IMG002": PASS, "IMG003": FAIL, "IMG004": PASS, "IMG005": FAIL}),
+    Running(
+        "aci-dev-web",
+        "cli",
+        {"IMG001": SKIPPED, "IMG002": SKIPPED, "IMG003": SKIPPED, "IMG004": FAIL, "IMG005": SKIPPED},
+    ),
     Running("aci-dev-jobs", "jobs", every(ERROR)),
-    Running("aci-dev-jobs", "proxy", every(PASS)),
+    Running("aci-dev-jobs", "proxy", UNSCANNED),
     Running("aci-dev-jobs", "uploader", NOT_RESOLVABLE),  # fabrikamtools.azurecr.io: not audited
     Running("aci-dev-debug", "debug", NOT_RESOLVABLE),  # ghcr.io
     Running("aci-dev-tools", "cli", NOT_RESOLVABLE),
     Running("aci-dev-tools", "agent", NOT_RESOLVABLE),
-    Running("aci-dev-tools", "migrate", every(PASS), init=True, started="2026-11-10T07:58:00.000Z"),
+    Running("aci-dev-tools", "migrate", UNSCANNED, init=True, started="2026-11-10T07:58:00.000Z"),
 )
 # The ABAC registry's refusal is also one ERROR per check for the registry itself.
 REGISTRY_ERRORS = dict.fromkeys(ALL, "contosomlacr")
+# contoso-sandbox's Defender plans answer 403 (tools/scenarios/defender.py): IMG001 cannot say
+# whether its registries are scanned, one ERROR for the subscription.
+PLAN_ERRORS = {"IMG001": "contoso-sandbox"}
 
 
 def expectations() -> dict[str, dict[Status, set[str]]]:
@@ -155,7 +176,7 @@ def expectations() -> dict[str, dict[Status, set[str]]]:
     for row in RUNNING:
         for code, status in row.expect.items():
             table.setdefault(code, {}).setdefault(status, set()).add(f"{row.group}/{row.container}")
-    for code, name in REGISTRY_ERRORS.items():
+    for code, name in (*REGISTRY_ERRORS.items(), *PLAN_ERRORS.items()):
         table[code].setdefault(ERROR, set()).add(name)
     return table
 
@@ -351,6 +372,16 @@ def fixtures(out: Path, group_url: Callable[[str], str]) -> Iterator[tuple[str, 
         if views:
             folder = listing.parent.relative_to(out)
             yield f"{folder}/containerinstance-views.json", "Each container group's GET, with its instance view.", views
+    # Defender for Cloud's findings on the registries' images, always read through Resource Graph
+    enabled = sorted(
+        sub["subscriptionId"]
+        for _, interactions in listings
+        for interaction in interactions
+        if urlsplit(interaction["request"]["url"]).path == "/subscriptions"
+        for sub in interaction["response"]["body"]["value"]
+        if sub["state"] == "Enabled"
+    )
+    yield from vulnerabilities.fixtures(enabled)
     by_registry: dict[str, list[Image]] = {}
     for image in IMAGES:
         by_registry.setdefault(image.registry, []).append(image)
