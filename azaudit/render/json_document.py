@@ -27,7 +27,17 @@ def render(report: Report) -> str:
         # A lone surrogate (a hostile answer's "\ud800") has no UTF-8 form: it becomes U+FFFD,
         # the replacement character, so that the report can still be written and read back.
         encoded = msgspec.json.encode(_well_formed(msgspec.to_builtins(document)))
-    return json_text(msgspec.json.format(encoded.decode("utf-8"), indent=2)) + "\n"
+    # Indented as bytes and decoded once, each intermediate dropped as soon as the next exists,
+    # and the newline appended in place: a merged report of 100 shards is over a gigabyte of
+    # text, and every copy held at once (compact bytes, compact text, indented text, text plus
+    # newline) cost another.
+    indented = msgspec.json.format(encoded, indent=2)
+    del encoded
+    text = indented.decode("utf-8")
+    del indented
+    text = json_text(text)
+    text += "\n"
+    return text
 
 
 def _well_formed(value: object) -> object:
