@@ -46,6 +46,9 @@ def _evidence(image: RunningImage, record: ImageVulnerabilities, threshold: str)
     requires=(*RUNTIME, Dataset.IMAGE_VULNERABILITIES, Dataset.DEFENDER_PLANS),
     recommendations=("vuln-to-running", "image-integrity"),
     mcsb=("PV-6",),
+    # Azure Policy's "Container registry images should have vulnerability findings resolved (powered
+    # by Microsoft Defender Vulnerability Management)": the same assessment, judged per registry.
+    policies=("090c7b07-b4ed-4561-ad20-e9075f3ccaff",),
 )
 def vulnerable_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     """
@@ -82,7 +85,8 @@ def vulnerable_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     `AzureContainerRegistryVulnerability`) for the whole scope in paged queries. An image is keyed
     by `artifactDetails.registryHost`, `repositoryName` and `digest`; a finding is a sub-assessment
     whose `status.code` is Unhealthy (Healthy and NotApplicable ones, such as an exempted finding,
-    are not findings); its severity is `vulnerabilityDetails.severity` (else `status.severity`);
+    are not findings, as the built-in policy `090c7b07-b4ed-4561-ad20-e9075f3ccaff` counts a registry
+    whose assessment is Healthy or NotApplicable compliant); its severity is `vulnerabilityDetails.severity` (else `status.severity`);
     a fix is available when `softwareDetails.fixStatus` is `FixAvailable` (Unknown,
     NoFixAvailable, Scheduled and WontFix are not), and `softwareDetails.fixedVersion` names it when
     Defender gives one. Findings without a fix are counted, never failed: nothing can be done but
@@ -119,6 +123,7 @@ def vulnerable_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/defender-for-cloud/transition-grouped-individual-recommendations
     - https://learn.microsoft.com/training/modules/detect-container-risks-defender-containers/4-assess-container-image-vulnerabilities
     - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Security%20Center/MDC_AzureContainerRegistryVulnerabilityAssessment_Audit.json
+    - https://learn.microsoft.com/azure/defender-for-cloud/permissions
     """
     threshold = ctx.settings.images.vulnerability_min_severity
     for image in running_images(ctx):
