@@ -1,11 +1,12 @@
-"""ARM JSON through an SDK client's own pipeline, and strict readers of its values.
+"""ARM JSON through a lean pipeline of an SDK client, and strict readers of its values.
 
-:func:`arm_get` sends a GET through the management client's pipeline (its authentication, retry
-and user-agent policies, the run's guarded transport and the secret guard), maps a failure to the
-same exceptions the SDK's operations raise, and returns the body as JSON: no model is built, so a
-mapper reads the same dict a REST body or a Resource Graph row gives. The readers refuse a value
-of the wrong type with :class:`UnusableShape` (the resource's checks report ERROR), and say in one
-place what an absent value means.
+:func:`arm_get` sends a GET through the management client's lean pipeline (its authentication,
+retry and user-agent policies, the run's guarded transport and the secret guard: see
+:mod:`~azaudit.collect.arm_pipeline`), maps a failure to the same exceptions the SDK's operations
+raise, and returns the body as JSON: no model is built, so a mapper reads the same dict a REST body
+or a Resource Graph row gives. The readers refuse a value of the wrong type with
+:class:`UnusableShape` (the resource's checks report ERROR), and say in one place what an absent
+value means.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from azure.core.exceptions import (
     ResourceNotModifiedError,
     map_error,
 )
+from azure.core.pipeline.policies import ContentDecodePolicy
 from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
+from azaudit.collect import arm_pipeline
 from azaudit.collect.sdk import shape_of
 from azaudit.collect.tasks import UnusableShape
 from azaudit.errors import PagingLoopError
@@ -66,7 +69,7 @@ def arm_get(client: Any, path: str, api_version: str, params: Mapping[str, str] 
     # filled from their configuration; the others have the host in the pipeline's base URL.
     endpoint = getattr(getattr(client, "_config", None), "base_url", None)
     url = pipeline.format_url(path, **({"endpoint": endpoint} if isinstance(endpoint, str) else {}))
-    return _send(pipeline, url, {**(params or {}), "api-version": api_version})
+    return _send(client, url, {**(params or {}), "api-version": api_version})
 
 
 def arm_list(
@@ -75,7 +78,6 @@ def arm_list(
     """Every item of a paged ARM list: the first page, then each ``nextLink`` in turn, as the SDK's
     pagers follow it (the link's own query, the client's API version). A page that fails, or a
     ``nextLink`` that is not a string, fails the whole list: a partial list is never judged."""
-    pipeline = client._client
     body = arm_get(client, path, api_version, params)
     items = list(listed(body, what))
     for _ in range(MAX_PAGES):
@@ -89,17 +91,17 @@ def arm_list(
         query["api-version"] = api_version
         # The link is sent as Azure wrote it (never through format_url's template expansion); the
         # transport refuses a host outside the cloud's and a page it has already served.
-        body = _send(pipeline, urljoin(link, parts.path), query)
+        body = _send(client, urljoin(link, parts.path), query)
         items.extend(listed(body, what))
     raise PagingLoopError(f"more than {MAX_PAGES} pages in the {what} answer: the list never ends")
 
 
-def _send(pipeline: Any, url: str, params: dict[str, str]) -> Any:
+def _send(client: Any, url: str, params: dict[str, str]) -> Any:
     # azure-core's HttpRequest writes params into the URL as given: quote them as the SDK does
     # (a $filter's spaces and quotes, a skip token's '+' and '=').
     quoted = {name: quote(value) for name, value in params.items()}
     request = HttpRequest("GET", url, params=quoted, headers={"Accept": "application/json"})
-    return json_answer(pipeline.send_request(request))
+    return json_answer(arm_pipeline.send(client, request))
 
 
 def json_answer(response: Any) -> Any:
@@ -113,7 +115,11 @@ def json_answer(response: Any) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise DecodeError("the answer is not JSON", response=response) from None
+        pass
+    # A body that says it is JSON and is not fails in azure-core's decoder, in its words, as it did
+    # when every answer went through the SDK's decoding policy (the lean ARM pipeline has none).
+    ContentDecodePolicy.deserialize_from_http_generics(response)
+    raise DecodeError("the answer is not JSON", response=response)
 
 
 def listed(body: Any, what: str) -> list[Mapping[str, Any]]:
