@@ -27,6 +27,7 @@ what they cost.
 from __future__ import annotations
 
 import contextlib
+import functools
 import heapq
 import itertools
 import os
@@ -188,7 +189,11 @@ def destination_refusal(url: str, cloud: Cloud, registries: frozenset[str] = fro
     """
     parts = urlsplit(url)
     host = (parts.hostname or "").rstrip(".").lower()
-    arm_host = (urlsplit(cloud.arm_endpoint).hostname or "").lower()
+    arm_host = _host_of(cloud.arm_endpoint)
+    # https, no user info, the default port: the usual case, decided without what only shapes a refusal
+    usual = parts.scheme == "https" and "@" not in parts.netloc and ":" not in parts.netloc
+    if usual and (host == arm_host or host in registries or _vault_host(host, cloud.vault_suffix)):
+        return None
     where = f"{arm_host} or *.{cloud.vault_suffix}"
     # The host comes from an answer: shown only when it is a plain DNS name or address.
     shown = host if re.fullmatch(r"[a-z0-9.:-]{1,253}", host) else "a host with unusual characters"
@@ -206,6 +211,11 @@ def destination_refusal(url: str, cloud: Cloud, registries: frozenset[str] = fro
         return None
     named = shown if host else "an empty host"
     return f"{named} is neither the audited cloud's ARM host nor one of its key vaults ({where})"
+
+
+@functools.lru_cache(maxsize=8)
+def _host_of(endpoint: str) -> str:
+    return (urlsplit(endpoint).hostname or "").lower()
 
 
 def registry_host(login_server: str, cloud: Cloud) -> str | None:
@@ -242,23 +252,30 @@ class RequestScope:
     requests: int = 0
     throttled: list[Throttled] = field(default_factory=list)
 
+    # The page key of the request begun last (its attempts and answer reuse it).
+    _begun: tuple[str, str, tuple[str, str, str, tuple[tuple[str, str], ...]]] | None = None
+
     def begin(self, method: str, url: str) -> None:
         """A new request of this scope (not another attempt of one already sent)."""
         key = _page_key(method, url)
-        kind = request_kind(method, url)
+        self._begun = (method, url, key)
         if key in self.served:
             raise PagingLoopError(
-                f"a paged list points back at a page it already served ({kind}): the list loops and is not complete"
+                f"a paged list points back at a page it already served ({request_kind(method, url)}): "
+                "the list loops and is not complete"
             )
         self.requests += 1
         if self.requests > MAX_PAGES_PER_LIST:
-            raise PagingLoopError(f"more than {MAX_PAGES_PER_LIST} pages in one list ({kind}): the list never ends")
+            raise PagingLoopError(
+                f"more than {MAX_PAGES_PER_LIST} pages in one list ({request_kind(method, url)}): the list never ends"
+            )
 
     def answered(self, method: str, url: str, status: int) -> None:
         # A loop is a nextLink GET served before. A POST (a registry token request per scope, a
         # Resource Graph page) carries what differs in its body: the same URL again is no loop.
         if method.upper() == "GET" and 200 <= status < 300:
-            self.served.add(_page_key(method, url))
+            begun = self._begun
+            self.served.add(begun[2] if begun is not None and begun[:2] == (method, url) else _page_key(method, url))
 
 
 def _page_key(method: str, url: str) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
