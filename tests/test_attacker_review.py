@@ -162,7 +162,11 @@ def test_a_repository_named_blobs_does_not_end_the_audit(tmp_path: Path) -> None
     images = {
         f["code"]: f
         for f in document["findings"]
-        if f["code"].startswith("IMG") and f["resource_name"] == "aci-dev-jobs" and f["item"] == "proxy"
+        # (IMG001 is not assessed there: contoso-dev's Defender does not scan its registries)
+        if f["code"].startswith("IMG")
+        and f["code"] != "IMG001"
+        and f["resource_name"] == "aci-dev-jobs"
+        and f["item"] == "proxy"
     }
     assert images and all(f["status"] in ("PASS", "FAIL") for f in images.values()), images
     assert "2 Notary Project signature(s)" in images["IMG003"]["message"]

@@ -19,6 +19,7 @@ from azaudit.catalogue import CheckContext
 from azaudit.collect.tasks import Task
 from azaudit.collect.vulnerabilities import QUERY, fold
 from azaudit.engine import evaluate
+from azaudit.errors import ConfigError
 from azaudit.inventory import Inventory
 from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
 from azaudit.inventory.defender import DefenderPlan, PlanExtension
@@ -27,7 +28,7 @@ from azaudit.model import Finding, Severity, Status
 from azaudit.render import Format, renderer
 from azaudit.reports.gate import ExitCode, exit_code_for
 from azaudit.reports.runtime import running_containers
-from azaudit.settings import ImageSettings, Settings
+from azaudit.settings import ImageSettings, Settings, parse_settings
 from tests.conftest import NOW, SAMPLE_TENANT, audit_replay, names
 from tests.test_checks_images import AFTER, DIGEST, FOUND, REGISTRY, SUB, _inventory
 from tests.test_reports import fixed_report
@@ -370,3 +371,13 @@ def test_an_image_keeps_its_counts_and_only_its_worst_findings() -> None:
     assert all(f.severity == "critical" and f.fix_available for f in record.worst)
     assert record.worst[0].fixed_version is None  # '' in Azure's answer: no version named
     assert REGISTRY.login_server == "acrone1.azurecr.io"
+
+
+def test_the_threshold_setting_accepts_only_defender_severities() -> None:
+    assert parse_settings({"images": {"vulnerability_min_severity": "critical"}}, "azaudit.toml").images == (
+        ImageSettings(vulnerability_min_severity="critical")
+    )
+    with pytest.raises(ConfigError) as raised:
+        parse_settings({"images": {"vulnerability_min_severity": "severe"}}, "azaudit.toml")
+    message = str(raised.value)
+    assert "azaudit.toml" in message and "vulnerability_min_severity" in message and "\n" not in message

@@ -85,12 +85,12 @@ def vulnerable_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     `AzureContainerRegistryVulnerability`) for the whole scope in paged queries. An image is keyed
     by `artifactDetails.registryHost`, `repositoryName` and `digest`; a finding is a sub-assessment
     whose `status.code` is Unhealthy (Healthy and NotApplicable ones, such as an exempted finding,
-    are not findings, as the built-in policy `090c7b07-b4ed-4561-ad20-e9075f3ccaff` counts a registry
-    whose assessment is Healthy or NotApplicable compliant); its severity is `vulnerabilityDetails.severity` (else `status.severity`);
-    a fix is available when `softwareDetails.fixStatus` is `FixAvailable` (Unknown,
-    NoFixAvailable, Scheduled and WontFix are not), and `softwareDetails.fixedVersion` names it when
-    Defender gives one. Findings without a fix are counted, never failed: nothing can be done but
-    wait or replace the package.
+    are not findings, as the built-in policy `090c7b07-b4ed-4561-ad20-e9075f3ccaff` counts a
+    registry whose assessment is Healthy or NotApplicable compliant); its severity is
+    `vulnerabilityDetails.severity` (else `status.severity`); a fix is available when
+    `softwareDetails.fixStatus` is `FixAvailable` (Unknown, NoFixAvailable, Scheduled and WontFix
+    are not), and `softwareDetails.fixedVersion` names it when Defender gives one. Findings
+    without a fix are counted, never failed: nothing can be done but wait or replace the package.
 
     Defender scans the images of a registry only when its subscription has Defender for Containers
     on with its `ContainerRegistriesVulnerabilityAssessments` extension (or Defender CSPM with that
@@ -103,8 +103,9 @@ def vulnerable_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     the last 30 days); pushed within the day, or with no push time, it is ERROR (not assessed). The
     digest judged is the pinned one, or the tag's current one when the tag has not moved since the
     container started (otherwise SKIPPED: IMG002 reports it). Images outside the audited
-    registries are SKIPPED as not resolvable; a registry that refused is ERROR. Resource Graph lags
-    Defender by minutes.
+    registries are SKIPPED as not resolvable; a registry that refused is ERROR. The findings are
+    Defender's latest scan as Resource Graph holds it: a rebuilt, redeployed image is judged on its
+    new digest (ERROR during its first day if Defender has no result for it yet, as above).
 
     Retirement: Learn ("Transition from grouped to individual recommendations") says Defender for
     Cloud is moving from grouped recommendations ("also known as sub-assessment") to one
