@@ -15,6 +15,7 @@ from types import ModuleType
 
 from azaudit.clients import Clients
 from azaudit.collect import aci, acr, defender, graph_source, images, keyvault, monitor, rbac, vulnerabilities
+from azaudit.collect.dedup import record_key
 from azaudit.collect.scheduler import Progress, run_tasks
 from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Task
@@ -123,14 +124,16 @@ def assemble(
 ) -> Inventory:
     """The inventory of collected records, deduplicated by id and in a stable order."""
     grouped: dict[str, list[object]] = defaultdict(list)
-    seen: set[tuple[type, str]] = set()
+    seen: set[tuple[object, ...]] = set()
     for record in records:
         identity = getattr(record, "id", None)
         if identity is not None:
-            # A custom role assignable in several subscriptions is listed by each of them.
-            if (type(record), identity.lower()) in seen:
+            # A custom role assignable in several subscriptions is listed by each of them (kept
+            # once); an inherited role assignment is kept once per subscription (record_key).
+            key = record_key(record, identity)
+            if key in seen:
                 continue
-            seen.add((type(record), identity.lower()))
+            seen.add(key)
         grouped[FIELDS[type(record)]].append(record)
     fields = {name: tuple(sorted(items, key=_sort_key)) for name, items in grouped.items()}
     return Inventory(
@@ -155,6 +158,7 @@ def merge(subscriptions: Sequence[Subscription], parts: Iterable[Inventory]) -> 
     return assemble(subscriptions, records, errors, notes)
 
 
-def _sort_key(record: object) -> tuple[str, str]:
+def _sort_key(record: object) -> tuple[str, str, str]:
     primary = str(getattr(record, "id", "") or getattr(record, "vault_id", ""))
-    return primary.lower(), str(getattr(record, "name", "")).lower()
+    # the subscription orders the copies of an inherited role assignment
+    return primary.lower(), str(getattr(record, "name", "")).lower(), str(getattr(record, "subscription_id", ""))

@@ -6,7 +6,9 @@ every finding twice and collect its secrets, keys and settings twice; dropping o
 hide that the answer was odd (and, when the copies differ, which one was judged). The ledger keeps
 the first copy, drops the others before their follow-up collections are scheduled, and writes a
 note. The one expected repetition stays silent: the same id, exactly, from different listings (a
-custom role assignable in several subscriptions is listed by each of them).
+custom role assignable in several subscriptions is listed by each of them). Role assignments are
+kept once per subscription that lists them (:func:`record_key`): an Owner at a management group
+owns every subscription below it, and each subscription's checks must see it.
 """
 
 from __future__ import annotations
@@ -54,6 +56,15 @@ def shown_id(record: object) -> str:
 _ID_FIELDS = frozenset({"id", "resource_group", "subscription_id", "vault_id", "registry_id", "resource_id"})
 
 
+def record_key(record: object, identity: str) -> tuple[object, ...]:
+    """What makes two records one resource: their type and id (without case), and for a record
+    kept per subscription (a role assignment inherited from a management group is listed by every
+    subscription below it, and judged with each) the subscription that listed it too."""
+    if getattr(type(record), "PER_SUBSCRIPTION", False):
+        return type(record), identity.lower(), str(getattr(record, "subscription_id", "")).lower()
+    return type(record), identity.lower()
+
+
 def _same(one: object, other: object) -> bool:
     """Two copies of a resource say the same thing (ids compared without case)."""
 
@@ -77,7 +88,7 @@ class Ledger:
     """The records and follow-up tasks admitted so far, and notes on the repeats turned away."""
 
     notes: list[CollectionNote] = field(default_factory=list)
-    _records: dict[tuple[type, str], tuple[object, Task]] = field(default_factory=dict)
+    _records: dict[tuple[object, ...], tuple[object, Task]] = field(default_factory=dict)
     _tasks: set[tuple[str, str, str, str]] = field(default_factory=set)
 
     def admit(self, record: object, task: Task) -> bool:
@@ -85,7 +96,7 @@ class Ledger:
         identity = shown_id(record)
         if not identity:
             return True
-        key = (type(record), identity.lower())
+        key = record_key(record, identity)
         first = self._records.get(key)
         if first is None:
             self._records[key] = (record, task)

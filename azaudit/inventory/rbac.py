@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import msgspec
 
 
 class RoleAssignment(msgspec.Struct, frozen=True, kw_only=True):
+    """One role assignment as one subscription's list returns it. An assignment at a management
+    group or the root is listed by every subscription below it, and each of those subscriptions is
+    judged with it: the inventory keeps one record per (assignment, subscription)."""
+
+    # The inventory's duplicate detection keys this record by its id and subscription.
+    PER_SUBSCRIPTION: ClassVar[bool] = True
+
     id: str
     name: str
     subscription_id: str
