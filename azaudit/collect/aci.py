@@ -156,6 +156,15 @@ def _volume(volume: Mapping[str, Any]) -> Volume:
     return Volume(name=name, kind="unknown")
 
 
+def _ip_type(ip: Mapping[str, Any]) -> str:
+    """``ipAddress.type`` (Public or Private): the REST spec requires it in every ``ipAddress``.
+    Without it whether the address faces the internet is unknown, never "no IP address"."""
+    found = string(ip, "type")
+    if not found:
+        raise UnusableShape("its ipAddress has no type (Public or Private)")
+    return found
+
+
 def _ip_ports(ip: Mapping[str, Any]) -> tuple[int, ...]:
     ports = []
     for port in objects(ip, "ports"):
@@ -171,10 +180,11 @@ def container_group_record(group: Mapping[str, Any], subscription_id: str) -> Co
 
     Absent means: ``sku`` Standard (:data:`DEFAULT_SKU`); ``osType`` not stated (None; the spec
     requires it on every group); ``ipAddress`` none (no IP address: ``ip_address_type`` None, no
-    port, no FQDN); ``subnetIds``, ``imageRegistryCredentials``, ``volumes``, ``initContainers``
-    none; ``diagnostics.logAnalytics`` and ``encryptionProperties`` not configured (Microsoft-managed
-    keys); ``identity`` none; a container's ``securityContext`` None (see :func:`_security_context`),
-    its ``resources`` no request or limit. ``containers`` itself is required: absent or null, the
+    port, no FQDN; an ``ipAddress`` without its required ``type`` is unusable); ``subnetIds``,
+    ``imageRegistryCredentials``, ``volumes``, ``initContainers`` none; ``diagnostics.logAnalytics``
+    and ``encryptionProperties`` not configured (Microsoft-managed keys); ``identity`` none; a
+    container's ``securityContext`` None (see :func:`_security_context`), its ``resources`` no
+    request or limit. ``containers`` itself is required: absent or null, the
     group is unusable (an empty list is a group without containers)."""
     props = properties(group)
     resource_id, name = string(group, "id"), string(group, "name")
@@ -199,7 +209,7 @@ def container_group_record(group: Mapping[str, Any], subscription_id: str) -> Co
         os_type=string(props, "osType"),
         sku=sku,
         containers=tuple(containers),
-        ip_address_type=string(ip, "type") if ip is not None else None,
+        ip_address_type=_ip_type(ip) if ip is not None else None,
         ip_ports=_ip_ports(ip) if ip is not None else (),
         fqdn=string(ip, "fqdn") if ip is not None else None,
         subnet_ids=tuple(string(s, "id") or "" for s in objects(props, "subnetIds")),
