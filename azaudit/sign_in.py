@@ -25,6 +25,7 @@ thumbprint, with TLS verification off: azaudit never turns verification off, so 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,9 +53,21 @@ POOL_SIZE = 4
 Origin = tuple[str, str, int]
 
 
+# The authority part a sign-in address may have: a host name or IP address and a port, nothing
+# else. A user name, a backslash or a control character is where parsers disagree:
+# ``https://evil.example\@login.microsoftonline.com/`` is login.microsoftonline.com to urlsplit
+# and evil.example to urllib3, which requests connects to.
+_PLAIN_AUTHORITY = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?")
+
+
 def _origin(url: str) -> Origin | None:
-    """(scheme, host, port) of ``url``; a bare host name (as AZURE_AUTHORITY_HOST may be) is https."""
+    """(scheme, host, port) of ``url``; a bare host name (as AZURE_AUTHORITY_HOST may be) is https.
+    None for an address whose authority is more than a host and a port (see :data:`_PLAIN_AUTHORITY`)."""
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        return None
     parts = urlsplit(url if "://" in url else f"https://{url}")
+    if _PLAIN_AUTHORITY.fullmatch(parts.netloc) is None:
+        return None
     try:
         port = parts.port
     except ValueError:

@@ -63,6 +63,10 @@ def test_a_sign_in_request_to_another_host_is_refused_before_it_is_sent() -> Non
         "http://login.microsoftonline.com/tenant/oauth2/v2.0/token",
         "https://login.microsoftonline.com:8443/tenant/oauth2/v2.0/token",
         "ftp://login.microsoftonline.com/",
+        # parser differentials: urlsplit reads login.microsoftonline.com, requests connects elsewhere
+        "https://evil.example\\@login.microsoftonline.com/tenant/oauth2/v2.0/token",
+        "https://user@login.microsoftonline.com/tenant/oauth2/v2.0/token",
+        "https://login.microsoftonline.com\t/tenant/oauth2/v2.0/token",
     ):
         with pytest.raises(ForeignHostError, match="refused to send a sign-in request"):
             transport.send(HttpRequest("POST", url))
