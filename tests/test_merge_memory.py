@@ -13,6 +13,7 @@ import pytest
 from azaudit.audit import Audit
 from azaudit.model import BaselineState, Status
 from azaudit.render.json_document import render
+from azaudit.reports import model
 from azaudit.reports.io import ReportFileError, load
 from azaudit.reports.merge import merge_reports
 
@@ -72,3 +73,18 @@ def test_a_job_baseline_state_is_still_dropped(sample_audit: Audit) -> None:
 def test_what_is_not_a_report_is_one_line(text: str, expected: str) -> None:
     with pytest.raises(ReportFileError, match=expected):
         load(text, "x.json")
+
+
+def test_subscription_names_are_looked_up_in_a_table_made_once(sample_audit: Audit) -> None:
+    """Renderers ask for a subscription's name once per finding: a merge of 100 shards asked 1.6
+    million times through 1,000 subscriptions (the Markdown of 10 shards spent 40 of its 130 s there)."""
+    report = sample_audit.report
+    first = report.run.subscriptions[0]
+    assert report.subscription_name(first.subscription_id.upper()) == first.name
+    assert report.subscription_name("not-audited") == "not-audited"
+    twice = msgspec.structs.replace(
+        report.run, subscriptions=(*report.run.subscriptions, msgspec.structs.replace(first, display_name="later"))
+    )
+    assert msgspec.structs.replace(report, run=twice).subscription_name(first.subscription_id) == first.name
+    table = model._subscription_names(report.run.subscriptions)
+    assert model._subscription_names(report.run.subscriptions) is table

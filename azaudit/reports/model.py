@@ -104,7 +104,25 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
         return not self.errors and not any(f.status is Status.ERROR for f in self.findings)
 
     def subscription_name(self, subscription_id: str) -> str:
-        for sub in self.run.subscriptions:
-            if sub.subscription_id.lower() == subscription_id.lower():
-                return sub.name
-        return subscription_id
+        """The name of an audited subscription (the first listed with that id), else the id.
+        Renderers ask once per finding: the names are looked up in a table made once per list
+        of subscriptions, not by reading the list again (a merge of 100 shards lists 1,000
+        subscriptions for over a million findings)."""
+        return _subscription_names(self.run.subscriptions).get(subscription_id.lower(), subscription_id)
+
+
+# The table of the last list of subscriptions asked about, kept with the list itself so that its
+# identity stays valid while it is used.
+_names_of: tuple[tuple[Subscription, ...], dict[str, str]] | None = None
+
+
+def _subscription_names(subscriptions: tuple[Subscription, ...]) -> dict[str, str]:
+    global _names_of
+    cached = _names_of
+    if cached is not None and cached[0] is subscriptions:
+        return cached[1]
+    names: dict[str, str] = {}
+    for sub in subscriptions:
+        names.setdefault(sub.subscription_id.lower(), sub.name)
+    _names_of = (subscriptions, names)
+    return names
