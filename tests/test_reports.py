@@ -225,11 +225,14 @@ def test_all_six_formats_from_one_run_and_offline_re_rendering(tmp_path: Path) -
         ("{", "not a JSON document"),
         ('{"schema_version": 9}', "schema_version 9"),
         ('{"version": "2.1.0", "runs": []}', "not an azaudit JSON report (no schema_version)"),
+        # not UTF-8: a traceback from read_text before
+        ('{"schema_version": 1}'.encode("utf-16"), "UTF-16 text, not a UTF-8 JSON report"),
+        (b'{"schema_version": 1, "x\xff": 1}', "not a JSON document (Invalid UTF-8"),
     ],
 )
-def test_report_command_refuses_bad_files_in_one_line(tmp_path: Path, content: str, expected: str) -> None:
+def test_report_command_refuses_bad_files_in_one_line(tmp_path: Path, content: str | bytes, expected: str) -> None:
     path = tmp_path / "bad.json"
-    path.write_text(content)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
     result = runner.invoke(app, ["report", str(path)])
     assert result.exit_code == 2
     assert expected in result.stderr and result.stderr.strip().count("\n") == 0

@@ -47,12 +47,17 @@ class ReportFileError(AzauditError):
 def read(path: Path, source: str) -> Report:
     """A report from a saved JSON file; an unreadable file is one clear line too."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # Bytes: the decoder checks the UTF-8 itself, where read_text's UnicodeDecodeError was a traceback.
+        data = path.read_bytes()
     except OSError as exc:
         raise ReportFileError(
             f"cannot read {source}: {exc.strerror or exc}; give a JSON report of a run (-f json)"
         ) from None
-    return load(text, source)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ReportFileError(
+            f"{source}: UTF-16 text, not a UTF-8 JSON report (PowerShell's > writes UTF-16: write it with -o FILE)"
+        )
+    return load(data, source)
 
 
 class _Header(msgspec.Struct):
@@ -81,6 +86,8 @@ def load(text: str | bytes, source: str) -> Report:
         document = msgspec.json.decode(text, type=ReportDocument)
     except msgspec.ValidationError as exc:
         raise ReportFileError(f"{source}: not a valid azaudit report: {exc}") from None
+    except msgspec.DecodeError as exc:  # invalid UTF-8 in a part the header's decode skipped
+        raise ReportFileError(f"{source}: not a JSON document ({exc})") from None
     fixed = document.baseline.fixed if document.baseline is not None else ()
     undescribed = sorted({f.code for f in (*document.findings, *fixed)} - set(document.checks))
     if undescribed:
