@@ -68,31 +68,20 @@ def run_audit(
     started = config.now or dt.datetime.now(dt.UTC)
     settings, settings_source = resolve_settings(config)
     available = catalogue.load()
-    warn_expired = config.expired_suppressions is ExpiredSuppressions.WARN
-    settings.check_suppressions(
-        started.date(), settings_source or "configuration", available, expired_fail=not warn_expired
+    applied = settings.in_force(
+        started.date(),
+        settings_source or "configuration",
+        available,
+        expired_fail=config.expired_suppressions is not ExpiredSuppressions.WARN,
+        warn=notify,
     )
-    expired = settings.expired(started.date())
-    for entry in expired:
-        notify(
-            f"warning: the suppression of {entry.check} for {entry.resource!r} expired on "
-            f"{entry.expires.isoformat()}; it is not applied (--expired-suppressions warn)"
-        )
-    applied = msgspec.structs.replace(settings, suppress=tuple(s for s in settings.suppress if s not in expired))
     checks = catalogue.select(available, config.select, config.ignore)
     ignored = sorted({c.meta.code for c in catalogue.select(available, config.select)} - {c.meta.code for c in checks})
     if config.record is not None:
         check_destination(config.record)  # before the audit: its end must not be lost to a bad folder
     baseline = load_baseline(config.baseline) if config.baseline is not None else None
-
     timings: dict[str, float] = {}
-    stage_started = time.perf_counter()
-
-    def stage(name: str) -> None:
-        nonlocal stage_started
-        now = time.perf_counter()
-        timings[name] = now - stage_started
-        stage_started = now
+    stage = _stopwatch(timings)
 
     backend = open_backend(config, notify, session=session, credential=credential)
     try:
@@ -125,6 +114,19 @@ def run_audit(
     if baseline is not None:
         report = compare(report, baseline, str(config.baseline))
     return Audit(report, inventory, backend.transport.stats, backend.credential.acquired, timings)
+
+
+def _stopwatch(timings: dict[str, float]) -> Callable[[str], None]:
+    """A function that records, under the name it is given, the seconds since it was last called
+    (or made)."""
+    last = [time.perf_counter()]
+
+    def stage(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = now - last[0]
+        last[0] = now
+
+    return stage
 
 
 def run_settings(config: RunConfig, settings: Settings, today: dt.date, ignored: Sequence[str]) -> RunSettings:

@@ -12,7 +12,7 @@ import fnmatch
 import re
 import tomllib
 import typing
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Annotated
 
@@ -114,6 +114,27 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                     f"{entry.expires.isoformat()}; renew its `expires` date or remove it "
                     "(or list it as expired with --expired-suppressions warn)"
                 )
+
+    def in_force(
+        self,
+        today: dt.date,
+        source: str,
+        known_codes: Collection[str],
+        *,
+        expired_fail: bool,
+        warn: Callable[[str], None],
+    ) -> Settings:
+        """These settings with only the suppressions in force ``today``. Refuses what
+        :meth:`check_suppressions` refuses; with ``expired_fail`` False (``--expired-suppressions
+        warn``) an expired suppression is named through ``warn`` and not applied."""
+        self.check_suppressions(today, source, known_codes, expired_fail=expired_fail)
+        expired = self.expired(today)
+        for entry in expired:
+            warn(
+                f"warning: the suppression of {entry.check} for {entry.resource!r} expired on "
+                f"{entry.expires.isoformat()}; it is not applied (--expired-suppressions warn)"
+            )
+        return msgspec.structs.replace(self, suppress=tuple(s for s in self.suppress if s not in expired))
 
 
 # A suppression's resource glob made only of these matches every resource: it would hide a check
