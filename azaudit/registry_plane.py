@@ -127,12 +127,15 @@ def _plain(text: str) -> str:
 
 
 def _expiry(token: str) -> float:
+    """When ``token`` (a JWT, written by the registry) expires; one whose expiry cannot be read
+    (not a JWT, a payload that is not an object, an ``exp`` that is not a finite time) is kept
+    :data:`UNREADABLE_EXPIRY_SECONDS`."""
     try:
         exp = float(_parse_exp_time(token))
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError):  # AttributeError: a payload `[]`
         exp = 0.0
     now = time.time()
-    return exp if exp > now else now + UNREADABLE_EXPIRY_SECONDS
+    return exp if now < exp < now + 86_400 * 366 else now + UNREADABLE_EXPIRY_SECONDS
 
 
 class _OneExchange(ACRExchangeClient):  # type: ignore[misc]

@@ -7,8 +7,10 @@ tenant replayed through the real SDKs."""
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,13 @@ from typer.testing import CliRunner
 
 from azaudit.cli import app
 from azaudit.model import Finding, Status
-from azaudit.registry_plane import MAX_ERROR_BODY, MAX_ERROR_MESSAGE, registry_errors
+from azaudit.registry_plane import (
+    MAX_ERROR_BODY,
+    MAX_ERROR_MESSAGE,
+    UNREADABLE_EXPIRY_SECONDS,
+    _expiry,
+    registry_errors,
+)
 from tests.conftest import CANARY_MARK, SAMPLE_TENANT, audit_replay, names
 
 REGISTRY = "contosoprodacr"
@@ -131,6 +139,43 @@ def test_a_redirect_to_another_host_is_an_error_for_that_image(tmp_path: Path) -
     assert "refused to send a request" in api.message and "contosoprod.blob.core.windows.net" in api.message
     _others_still_judged(findings)
     assert not audit.report.complete
+
+
+@pytest.mark.parametrize("payload", ["W10", "Ingi"], ids=["a-list", "a-string"])
+def test_a_registry_token_whose_payload_is_not_an_object_is_used_as_one_of_unknown_expiry(
+    tmp_path: Path, sample_audit: Any, payload: str
+) -> None:
+    """The refresh token's JWT payload is ``[]`` or ``"x"`` (base64url): the SDK's expiry reader
+    raised AttributeError, which no caller expected (every image of the registry ended as "not
+    asked"). The token is kept for the unreadable-expiry time instead, and the images are judged."""
+    token = f"header.{payload}.signature"
+
+    def odd_token(interactions: list[dict[str, Any]]) -> None:
+        for interaction in interactions:
+            request, body = interaction["request"], interaction["response"].get("body")
+            if request["url"].startswith(f"https://{REGISTRY}.azurecr.io/oauth2/exchange"):
+                body["refresh_token"] = token
+            elif request["url"].startswith(f"https://{REGISTRY}.azurecr.io/oauth2/token"):
+                request["body"]["refresh_token"] = token
+
+    audit = audit_replay(_tenant(tmp_path, odd_token))
+    mine = {(f.code, f.item): (f.status, f.message) for f in audit.report.findings if f.resource_name == "aci-prod-api"}
+    before = {
+        (f.code, f.item): (f.status, f.message)
+        for f in sample_audit.report.findings
+        if f.resource_name == "aci-prod-api"
+    }
+    assert mine == before
+    assert [e for e in audit.report.errors if e.resource_name != "aci-prod-api"] == [
+        e for e in sample_audit.report.errors if e.resource_name != "aci-prod-api"
+    ]
+
+
+def test_a_registry_token_expiry_that_is_not_a_finite_time_is_unreadable() -> None:
+    """``exp`` 1e400 is infinity to the JSON reader: the token would be kept for ever."""
+    payload = base64.urlsafe_b64encode(b'{"exp": 1e400}').decode().rstrip("=")
+    before = time.time()
+    assert before < _expiry(f"h.{payload}.s") <= time.time() + UNREADABLE_EXPIRY_SECONDS
 
 
 # ---------------------------------------------------------------------------------------- what ACR said
