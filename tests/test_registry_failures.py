@@ -178,6 +178,21 @@ def test_a_registry_token_expiry_that_is_not_a_finite_time_is_unreadable() -> No
     assert before < _expiry(f"h.{payload}.s") <= time.time() + UNREADABLE_EXPIRY_SECONDS
 
 
+@pytest.mark.parametrize("tag", [None, {"name": 5, "digest": {"a": 1}}], ids=["tag-null", "tag-fields-of-other-types"])
+def test_a_tag_answer_the_sdk_cannot_map_is_an_error_naming_why(tmp_path: Path, tag: Any) -> None:
+    """The SDK's tag model raises AttributeError on these answers: the image is ERROR for what its
+    registry answered, not "the registry was not asked", and the audit goes on."""
+
+    def odd_tag(interactions: list[dict[str, Any]]) -> None:
+        _answer(interactions, f"https://{REGISTRY}.azurecr.io/acr/v1/orders%2Fapi/_tags/2.4.1")["body"]["tag"] = tag
+
+    audit = audit_replay(_tenant(tmp_path, odd_tag))
+    api = _api(audit.report.findings, "IMG005")
+    assert api.status is Status.ERROR
+    assert "could not be read" in api.message and "unexpected response shape (AttributeError)" in api.message
+    _others_still_judged(audit.report.findings)
+
+
 # ---------------------------------------------------------------------------------------- what ACR said
 
 

@@ -209,10 +209,20 @@ def lookup(clients: Clients, registry: Registry, repository: str, tag: str | Non
                 # reached: none of its images is asked again
                 return _registry_failed(plane, registry, base, exc)
             failure: Exception = exc
-        except (SecretReadRefusedError, TransportRefusal, ReferrersPagingError, AzureError, ValueError) as exc:
+        except (
+            SecretReadRefusedError,
+            TransportRefusal,
+            ReferrersPagingError,
+            AzureError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            KeyError,
+        ) as exc:
             # A request this image led to was refused by the run's own guards (a repository path
             # the secret guard reads as a blob, a redirect to another host, a referrers page
-            # served before) or its answer was unusable: an error for this image only.
+            # served before) or its answer was unusable (the SDK's models raise AttributeError or
+            # TypeError on some): an error for this image only.
             failure = exc
         error = task.failed(failure)
         error = msgspec.structs.replace(error, reason=_reason(failure))
