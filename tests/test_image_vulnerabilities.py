@@ -306,6 +306,32 @@ def test_no_finding_passes_unless_the_digest_was_pushed_too_recently_to_be_scann
     assert finding.status is Status.ERROR and "no result for it yet" in finding.message
 
 
+def _started(inventory: Inventory, started: dt.datetime, restarts: int) -> Inventory:
+    view = inventory.container_group_views[0]
+    runtime = msgspec.structs.replace(view.containers[0], start_time=started, restart_count=restarts)
+    return msgspec.structs.replace(
+        inventory, container_group_views=(msgspec.structs.replace(view, containers=(runtime,)),)
+    )
+
+
+def test_no_finding_counts_as_clean_only_while_defender_still_rescans_the_image() -> None:
+    """Defender rescans daily only the images pushed or pulled in the last 30 days: older, with no
+    fresh pull, an image without findings may simply no longer be scanned."""
+    long_ago = NOW - dt.timedelta(days=45)
+    old = FOUND | {"manifest_created_on": long_ago, "tag_updated_on": long_ago}
+    stale = _judge(_started(_with(artifact=old), NOW - dt.timedelta(days=40), 0))
+    assert stale.status is Status.ERROR
+    assert "rescans only images pushed or pulled in the last 30 days" in stale.message
+    assert "last pulled when its container started 2026-10-15" in stale.message
+    assert _judge(_started(_with(artifact=old), NOW - dt.timedelta(days=3), 0)).status is Status.PASS
+    # a restart in place may reuse the host's copy: its start time is no pull
+    restarted = _judge(_started(_with(artifact=old), NOW - dt.timedelta(days=3), 2))
+    assert restarted.status is Status.ERROR and "no pull time known" in restarted.message
+    # findings Defender holds are judged however old the image
+    vulnerable = _with((_record(_finding("CVE-2024-0004", "critical", True)),), artifact=old)
+    assert _judge(_started(vulnerable, NOW - dt.timedelta(days=40), 0)).status is Status.FAIL
+
+
 def test_unreadable_plans_or_findings_are_error_never_pass() -> None:
     plans_error = CollectionError(dataset=Dataset.DEFENDER_PLANS, subscription_id=SUB, reason="HTTP 403")
     assert _judge(_with(errors=(plans_error,))).status is Status.ERROR

@@ -18,6 +18,13 @@ class ContainerRuntime(msgspec.Struct, frozen=True, kw_only=True):
     start_time: dt.datetime | None = None  # currentState.startTime
     restart_count: int | None = None
 
+    @property
+    def pulled(self) -> dt.datetime | None:
+        """When Container Instances last pulled the image, as far as the instance view tells: the
+        start of a container never restarted (a group's start pulls its images; a restart in place
+        may reuse the host's copy), else None."""
+        return self.start_time if self.restart_count == 0 else None
+
 
 class ContainerGroupView(msgspec.Struct, frozen=True, kw_only=True):
     """A container group's instance view (``GET`` of one group: the list does not carry it)."""

@@ -121,6 +121,10 @@ def scanning_off(
 # vulnerabilities): a digest pushed less than this long before the audit with no sub-assessment may
 # not be scanned yet.
 SCAN_DELAY = dt.timedelta(hours=24)
+# Defender rescans daily only the images pushed or imported, or pulled, in the last 30 days (and
+# those running in AKS clusters it monitors, which container groups are not) (same Learn page).
+# Outside that window, a digest without findings may simply no longer be scanned.
+RESCAN_WINDOW = dt.timedelta(days=30)
 
 
 def asked(inventory: Inventory) -> bool:
@@ -137,11 +141,13 @@ def assessment(
     digest: str,
     pushed: dt.datetime | None,
     now: dt.datetime,
+    pulled: dt.datetime | None = None,
 ) -> tuple[ImageVulnerabilities | None, str | None]:
     """Defender for Cloud's findings on ``digest`` of ``registry``'s ``repository``: (the record,
     None), or (None, why it is not assessed). A digest without any sub-assessment while scanning is
-    on is an image with no finding, unless it was pushed too recently to have been scanned
-    (:data:`SCAN_DELAY`) or its push time is unknown: then (None, why)."""
+    on is an image with no finding only while Defender still rescans it: pushed at least
+    :data:`SCAN_DELAY` before the audit, and pushed or ``pulled`` (a container group's first start
+    pulls its images) within :data:`RESCAN_WINDOW`. Otherwise, or with no push time, (None, why)."""
     if not asked(inventory):
         return None, "Defender for Cloud's findings were not read (no selected check needs them)"
     for error in inventory.errors:
@@ -174,6 +180,13 @@ def assessment(
         return None, (
             f"the digest was pushed {pushed:%Y-%m-%d %H:%M} UTC, less than a day before the audit, and Defender "
             "for Cloud has no result for it yet"
+        )
+    if now - pushed > RESCAN_WINDOW and (pulled is None or now - pulled > RESCAN_WINDOW):
+        started = f"last pulled when its container started {pulled:%Y-%m-%d}" if pulled else "no pull time known"
+        return None, (
+            f"Defender for Cloud has no finding for the digest, but it rescans only images pushed or pulled in "
+            f"the last 30 days (pushed {pushed:%Y-%m-%d}, {started}): no finding does not mean a clean scan; "
+            "redeploy or re-push the image to have it scanned again"
         )
     return ImageVulnerabilities(
         id=image_key(registry.login_server, repository, digest),

@@ -153,7 +153,13 @@ def _entry(joined: JoinedContainer, inventory: Inventory, now: dt.datetime) -> R
     else:
         assert registry is not None
         record, vulnerable_why = assessment(
-            inventory, registry, artifact.repository, digest, artifact.manifest_created_on, now
+            inventory,
+            registry,
+            artifact.repository,
+            digest,
+            artifact.manifest_created_on,
+            now,
+            runtime.pulled if runtime is not None else None,
         )
         if record is None:
             missing["vulnerabilities"] = f"not assessed: {vulnerable_why}"

@@ -99,8 +99,12 @@ def vulnerable_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     unreadable is ERROR with the reason, never PASS. Sub-assessments are published per finding:
     Defender gives no row for a digest it scanned and found clean, nor for one it has not scanned
     yet. A digest with no finding PASSes when its manifest was pushed more than a day before the
-    audit (Defender scans within hours of a push and rescans daily the images pushed or pulled in
-    the last 30 days); pushed within the day, or with no push time, it is ERROR (not assessed). The
+    audit (Defender scans within hours of a push) and Defender still rescans it: it rescans daily
+    only the images pushed or pulled in the last 30 days, so a digest pushed longer ago whose
+    container has not been started afresh (a first start pulls the image; a restart in place may
+    not, so a restarted container's start time does not count) within 30 days is ERROR, not
+    assessed: no finding there does not mean a clean scan (pulls by other clients are not visible
+    to azaudit). Pushed within the day, or with no push time, it is ERROR too. The
     digest judged is the pinned one, or the tag's current one when the tag has not moved since the
     container started (otherwise SKIPPED: IMG002 reports it). Images outside the audited
     registries are SKIPPED as not resolvable; a registry that refused is ERROR. The findings are
@@ -138,8 +142,9 @@ def vulnerable_running_image(ctx: CheckContext) -> Iterator[Outcome]:
         if digest is None or digest != artifact.manifest_digest:
             yield unknown_digest(image)
             continue
+        pulled = image.runtime.pulled if image.runtime is not None else None
         record, why = assessment(
-            ctx.inventory, registry, artifact.repository, digest, artifact.manifest_created_on, ctx.now
+            ctx.inventory, registry, artifact.repository, digest, artifact.manifest_created_on, ctx.now, pulled
         )
         if record is None:
             yield Outcome.errored(
