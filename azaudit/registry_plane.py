@@ -8,6 +8,16 @@ refresh token is exchanged once per registry per run (again only within five min
 expiry) and each scope's access token is asked for once and kept while valid (concurrent lookups
 of one repository wait for the first one's). Tokens live in this object's memory only: never
 logged, never recorded (``--record`` keeps no form body).
+
+As shipped the SDK also sends every read without a token first, even when it holds the token the
+read needs, and pays a ``401`` round trip each time. Here (:class:`_HeldTokens`) a read to this
+registry's own login server carries the kept access token of the scope its route needs, as ACR
+challenges for it (``repository:<name>:metadata_read`` for ``/acr/v1/<name>/_tags`` and
+``/_manifests``, ``repository:<name>:pull`` for ``/v2/<name>/tags/list``, ``/manifests``,
+``/referrers``); concurrent first reads of one scope wait for the first one's token instead of
+each drawing a ``401``. A token the registry refuses (``401`` with a challenge of the same scope)
+is forgotten and asked for again once; a challenge for another scope is answered as the SDK
+does: either way the SDK resends the read at most once.
 """
 
 from __future__ import annotations
@@ -19,12 +29,13 @@ import time
 import unicodedata
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from azure.containerregistry import ContainerRegistryClient
 from azure.containerregistry._exchange_client import ACRExchangeClient
 from azure.containerregistry._helpers import _parse_challenge, _parse_exp_time
 from azure.core.credentials import TokenCredential
+from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.rest import HttpRequest
 
 from azaudit.transport import GuardedTransport
@@ -41,6 +52,16 @@ MAX_REFERRER_PAGES = 20
 # One link of an RFC 8288 ``Link`` header: ``<url>; rel="next"`` (rel may be unquoted or list several).
 _LINK = re.compile(r"<(?P<url>[^>]*)>\s*(?P<params>(?:;[^,<]*)*)")
 _REL = re.compile(r';\s*rel\s*=\s*(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s;,]+))', re.IGNORECASE)
+# The data-plane routes whose read needs a repository's token, and the action ACR challenges for:
+# /acr/v1/<name>/_tags[/<tag>] and /_manifests[/<digest>] (metadata_read), and the OCI
+# distribution routes /v2/<name>/tags/list, /manifests/<reference>, /referrers/<digest> (pull).
+# A reference or digest holds no "/", so the name is everything before the route's last part.
+_SCOPED_ROUTE = re.compile(
+    r"^/(?:acr/v1/(?P<meta>[^_/][^/]*(?:/[^_/][^/]*)*)/_(?:tags|manifests)(?:/[^/]+)?"
+    r"|v2/(?P<pull>.+)/(?:tags/list|manifests/[^/]+|referrers/[^/]+))/?$"
+)
+# How long a read waits for another thread's first read of its scope (and that one's token).
+FIRST_READ_WAIT_SECONDS = 120.0
 # A registry's error answer is read only this far: the errors named, each message's length, and
 # the body itself (a larger body is not parsed).
 MAX_ERRORS = 3
@@ -138,6 +159,16 @@ def _expiry(token: str) -> float:
     return exp if now < exp < now + 86_400 * 366 else now + UNREADABLE_EXPIRY_SECONDS
 
 
+def route_scope(path: str) -> str | None:
+    """The token scope a read of ``path`` (a URL path on a registry's login server) needs, as ACR's
+    challenge names it, or None for a route this module does not know (its read is sent without
+    a token and answered as the SDK does)."""
+    match = _SCOPED_ROUTE.match(unquote(path))
+    if match is None:
+        return None
+    return f"repository:{match['meta']}:metadata_read" if match["meta"] else f"repository:{match['pull']}:pull"
+
+
 class _OneExchange(ACRExchangeClient):  # type: ignore[misc]
     """The SDK's exchange client, with the refresh token exchanged once and access tokens kept."""
 
@@ -174,6 +205,93 @@ class _OneExchange(ACRExchangeClient):  # type: ignore[misc]
                     self._access[scope] = (token, _expiry(token))
             return token
 
+    def held(self, scope: str) -> str | None:
+        """The kept access token of ``scope`` while it is valid (not within five minutes of its
+        expiry), or None."""
+        with self._lock:
+            kept = self._access.get(scope)
+        return kept[0] if kept is not None and kept[1] - time.time() > RENEW_BEFORE_SECONDS else None
+
+    def forget(self, scope: str, token: str) -> None:
+        """Drop ``token`` of ``scope``, which the registry refused (unless another thread has
+        already replaced it)."""
+        with self._lock:
+            kept = self._access.get(scope)
+            if kept is not None and kept[0] == token:
+                del self._access[scope]
+
+
+class _HeldTokens:
+    """Sends each read with the kept token of its scope (module docstring), around the SDK's own
+    challenge policy, whose ``send`` and ``on_challenge`` it takes over on that policy object.
+
+    A token is attached only to an ``https`` request to ``host`` (this registry's login server)
+    on a route :func:`route_scope` knows. The first read of a scope with no token kept goes out
+    without one (the registry's ``401`` names the scope, the SDK asks for its token); the reads of
+    that scope that start meanwhile wait for it (at most :data:`FIRST_READ_WAIT_SECONDS`) rather
+    than each drawing a ``401``. The SDK's policy resends a read once after a challenge, never
+    more."""
+
+    def __init__(self, policy: Any, exchange: _OneExchange, host: str) -> None:
+        self._sdk_send = policy.send
+        self._sdk_on_challenge = policy.on_challenge
+        self._exchange = exchange
+        self._host = host
+        self._lock = threading.Lock()
+        self._first: dict[str, threading.Event] = {}  # scopes whose first read is under way
+        self.attached = 0  # reads sent with a kept token (tests and the benchmark count them)
+        policy.send = self.send
+        policy.on_challenge = self.on_challenge
+
+    def _scope(self, request: PipelineRequest[Any]) -> str | None:
+        http = request.http_request
+        parts = urlsplit(http.url)
+        if parts.scheme.lower() != "https" or (parts.hostname or "").lower() != self._host:
+            return None
+        if "Authorization" in http.headers:
+            return None
+        return route_scope(parts.path)
+
+    def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
+        scope = self._scope(request)
+        first: threading.Event | None = None
+        if scope is not None:
+            token = self._exchange.held(scope)
+            if token is None:
+                with self._lock:
+                    pending = self._first.get(scope)
+                    if pending is None:
+                        first = self._first[scope] = threading.Event()
+                if pending is not None:
+                    pending.wait(FIRST_READ_WAIT_SECONDS)
+                    token = self._exchange.held(scope)
+            if token is not None:
+                self._attach(request, scope, token)
+        try:
+            response: PipelineResponse[Any, Any] = self._sdk_send(request)
+            return response
+        finally:
+            if first is not None and scope is not None:
+                with self._lock:
+                    self._first.pop(scope, None)
+                first.set()
+
+    def _attach(self, request: PipelineRequest[Any], scope: str, token: str) -> None:
+        request.http_request.headers["Authorization"] = "Bearer " + token
+        request.context["azaudit_held_token"] = (scope, token)
+        with self._lock:
+            self.attached += 1
+
+    def on_challenge(self, request: PipelineRequest[Any], response: PipelineResponse[Any, Any], challenge: str) -> bool:
+        """A ``401`` to a read: when it carried a kept token and the challenge names that token's
+        scope, the registry refused the token (revoked, or expired early): it is forgotten, so the
+        SDK's answer to the challenge asks for a new one instead of resending the refused one."""
+        sent = request.context.get("azaudit_held_token")
+        if sent is not None and _parse_challenge(challenge).get("scope", "") == sent[0]:
+            self._exchange.forget(*sent)
+        answered: bool = self._sdk_on_challenge(request, response, challenge)
+        return answered
+
 
 class RegistryPlane:
     """The data-plane client of one audited registry, shared by the run's collector threads."""
@@ -188,6 +306,8 @@ class RegistryPlane:
         )
         self.exchange = _OneExchange(self.endpoint, credential, credential_scopes=scopes, transport=transport, **retry)
         self.client._auth_policy._exchange_client = self.exchange  # exchanged once (module docstring)
+        host = login_server.lower()
+        self.tokens = _HeldTokens(self.client._auth_policy, self.exchange, host)  # no needless 401
         self.failure: str | None = None  # the first refusal: the registry's other images are not asked
         self.lock = threading.Lock()
 

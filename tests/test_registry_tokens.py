@@ -4,16 +4,21 @@ real SDK)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+from azure.core.exceptions import HttpResponseError
+from azure.core.pipeline import PipelineContext, PipelineRequest
 from azure.core.pipeline.transport import RequestsTransport
+from azure.core.rest import HttpRequest
 
 from azaudit.audit import Audit
 from azaudit.clouds import CLOUDS, CloudName
-from azaudit.registry_plane import RegistryPlane
+from azaudit.registry_plane import RegistryPlane, route_scope
 from azaudit.replay import ReplayCredential
 from azaudit.replay.adapter import ReplayAdapter, replay_session
 from azaudit.replay.fixtures import load_fixture_dir
@@ -55,6 +60,9 @@ def test_concurrent_lookups_of_one_repository_share_one_token() -> None:
     assert len(digests) == 8 and len(set(digests)) == 1
     assert sent.count(("POST", "/oauth2/exchange")) == 1
     assert sent.count(("POST", "/oauth2/token")) == 1  # was one per lookup that met the challenge first
+    # one read met the challenge; the seven others waited for its token and were sent with it
+    assert sent.count(("GET", "/acr/v1/web%2Ffrontend/_tags/1.8.0")) == 9  # was 16: each read twice
+    assert plane.tokens.attached == 7
 
 
 def test_the_request_counts_name_each_registry_sign_in_step(sample_audit: Audit) -> None:
@@ -68,4 +76,120 @@ def test_the_request_counts_name_each_registry_sign_in_step(sample_audit: Audit)
     # (orders/migrate, the init container IMG001 fails, is read like the others)
     assert kinds["POST {data-plane}/oauth2/token (registry sign-in: access token of a scope)"] == 14
     unauthenticated = "GET {data-plane} without a token (registry sign-in: answered 401 with the scope it needs)"
-    assert kinds[unauthenticated] == registry_reads
+    # only each scope's first read meets the challenge: the others carry the kept token (was one
+    # 401 before every read, 20)
+    assert kinds[unauthenticated] == 14 < registry_reads == 20
+
+
+def _plane(adapter: ReplayAdapter, host: str = HOST) -> RegistryPlane:
+    inner = RequestsTransport(session=replay_session(adapter), session_owner=False)
+    transport = GuardedTransport(inner, cloud=CLOUDS[CloudName.PUBLIC], connection_timeout=5, read_timeout=5)
+    transport.allow_registries([host])
+    return RegistryPlane(host, ReplayCredential(), transport)
+
+
+class Refusing(ReplayAdapter):
+    """The sample tenant's registry, which refuses the kept token of a read of ``refuse`` (path)
+    ``times`` times with its challenge, as ACR answers a revoked or expired token."""
+
+    def __init__(self, refuse: str, times: int, challenge_path: str | None = None) -> None:
+        super().__init__(load_fixture_dir(SAMPLE_TENANT), "sample tenant")
+        self.refuse, self.times, self.challenge_path = refuse, times, challenge_path
+        self.sent: list[tuple[str, str, bool]] = []
+
+    def answer(self, method: str, url: str, headers: Any, body: Any = None) -> Any:
+        path = urlsplit(url).path
+        self.sent.append((method, path, "Authorization" in headers))
+        if method == "GET" and path == self.refuse and "Authorization" in headers and self.times > 0:
+            self.times -= 1
+            challenge = ReplayAdapter.registry_challenge(HOST, self.challenge_path or path)
+            assert challenge is not None
+            return challenge
+        return super().answer(method, url, headers, body)
+
+
+TAG = "/acr/v1/web%2Ffrontend/_tags/1.8.0"
+MANIFEST_DIGEST = "sha256:" + hashlib.sha256(b"web/frontend:1.8.0").hexdigest()
+MANIFEST = "/acr/v1/web%2Ffrontend/_manifests/" + MANIFEST_DIGEST.replace(":", "%3A")
+
+
+def test_a_read_of_a_scope_already_held_is_one_request() -> None:
+    adapter = Refusing(refuse="", times=0)
+    plane = _plane(adapter)
+    plane.client.get_tag_properties("web/frontend", "1.8.0")
+    plane.client.get_manifest_properties("web/frontend", MANIFEST_DIGEST)
+    assert [s for s in adapter.sent if s[0] == "GET"] == [
+        ("GET", TAG, False),
+        ("GET", TAG, True),
+        ("GET", MANIFEST, True),
+    ]
+    assert plane.tokens.attached == 1
+
+
+def test_a_refused_kept_token_is_asked_for_again_once() -> None:
+    adapter = Refusing(refuse=MANIFEST, times=1)
+    plane = _plane(adapter)
+    plane.client.get_tag_properties("web/frontend", "1.8.0")
+    props = plane.client.get_manifest_properties("web/frontend", MANIFEST_DIGEST)
+    assert props.digest == MANIFEST_DIGEST
+    manifest_reads = [s for s in adapter.sent if s[1] == MANIFEST]
+    assert manifest_reads == [("GET", MANIFEST, True), ("GET", MANIFEST, True)]
+    # the refused token was dropped: a second token POST for the scope, not the refused one resent
+    assert [s[1] for s in adapter.sent].count("/oauth2/token") == 2
+
+
+def test_a_token_refused_again_is_an_error_after_one_retry() -> None:
+    adapter = Refusing(refuse=MANIFEST, times=99)
+    plane = _plane(adapter)
+    plane.client.get_tag_properties("web/frontend", "1.8.0")
+    with pytest.raises(HttpResponseError) as raised:
+        plane.client.get_manifest_properties("web/frontend", MANIFEST_DIGEST)
+    assert raised.value.status_code == 401
+    assert [s for s in adapter.sent if s[1] == MANIFEST] == [("GET", MANIFEST, True)] * 2  # never a loop
+
+
+def test_a_challenge_for_another_scope_is_answered_with_that_scope() -> None:
+    """The registry wants another scope than the route's (here: pull for a metadata read): the
+    SDK's answer to the challenge applies and the kept metadata_read token stays kept."""
+    adapter = Refusing(refuse=MANIFEST, times=1, challenge_path="/v2/web/frontend/manifests/1.8.0")
+    plane = _plane(adapter)
+    plane.client.get_tag_properties("web/frontend", "1.8.0")
+    plane.client.get_manifest_properties("web/frontend", MANIFEST_DIGEST)
+    assert [s[1] for s in adapter.sent].count("/oauth2/token") == 2  # metadata_read, then pull
+    assert plane.exchange.held("repository:web/frontend:metadata_read") is not None
+    assert plane.exchange.held("repository:web/frontend:pull") is not None
+
+
+@pytest.mark.parametrize(
+    ("path", "scope"),
+    [
+        ("/acr/v1/orders%2Fapi/_tags/2.4.1", "repository:orders/api:metadata_read"),
+        ("/acr/v1/orders%2Fapi/_manifests/sha256%3Aab", "repository:orders/api:metadata_read"),
+        ("/acr/v1/orders/blobs/uploads/_tags", "repository:orders/blobs/uploads:metadata_read"),
+        ("/v2/orders/api/referrers/sha256:ab", "repository:orders/api:pull"),
+        ("/v2/orders/blobs/uploads/manifests/1.0", "repository:orders/blobs/uploads:pull"),
+        ("/v2/a/tags/b/tags/list", "repository:a/tags/b:pull"),
+        ("/v2/orders/api/blobs/sha256:ab", None),
+        ("/v2/_catalog", None),
+        ("/oauth2/token", None),
+        ("/acr/v1/_catalog", None),
+    ],
+)
+def test_route_scope(path: str, scope: str | None) -> None:
+    assert route_scope(path) == scope
+
+
+def test_a_kept_token_goes_to_its_own_registry_only() -> None:
+    """A request of the registry's pipeline to another host (or over http) never carries it."""
+    plane = _plane(Refusing(refuse="", times=0))
+    plane.client.get_tag_properties("web/frontend", "1.8.0")
+    assert plane.exchange.held("repository:web/frontend:metadata_read") is not None
+    for url in (
+        "https://contosoprodacr.azurecr.io/acr/v1/web%2Ffrontend/_tags/1.8.0",
+        "http://contosodevacr.azurecr.io/acr/v1/web%2Ffrontend/_tags/1.8.0",
+        "https://contosodevacr.azurecr.io.evil.example/acr/v1/web%2Ffrontend/_tags/1.8.0",
+    ):
+        request = PipelineRequest(HttpRequest("GET", url), PipelineContext(None))
+        assert plane.tokens._scope(request) is None
+    own = PipelineRequest(HttpRequest("GET", f"https://{HOST.upper()}{TAG}"), PipelineContext(None))
+    assert plane.tokens._scope(own) == "repository:web/frontend:metadata_read"
