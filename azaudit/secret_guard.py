@@ -19,7 +19,8 @@ uses, in every mode (live, replay, benchmark), so no code path can read a value 
   metadata only;
 - container logs are refused: they can carry anything a program printed;
 - no registry blob (an image layer or config, ``/v2/{repository}/blobs/{digest}``) is ever
-  fetched: the image checks read metadata (tags, manifests' properties, referrers) only;
+  fetched, nor an upload route touched: the image checks read metadata (tags, manifests'
+  properties, referrers) only, of any repository name (``orders/blobs/uploads`` included);
 - ``POST`` reaches a registry only for the SDK's token exchange (``/oauth2/exchange``,
   ``/oauth2/token`` on a ``*.azurecr.*`` login server); the transport further limits it to the
   audited registries.
@@ -41,10 +42,20 @@ _DATA_PLANE_SECRET = re.compile(r"^/(deleted)?secrets/[^/]+(/(?!versions/?$)[^/]
 _ARM_SECRET = re.compile(r"/providers/microsoft\.keyvault/vaults/[^/]+/secrets/[^/]+/?$", re.IGNORECASE)
 _CONTAINER_LOGS = re.compile(r"/containers/[^/]+/logs/?$", re.IGNORECASE)
 _RESOURCE_GRAPH = re.compile(r"^/providers/microsoft\.resourcegraph/resources/?$", re.IGNORECASE)
-# A registry's blobs (layers, configs): content, never metadata. The route ends in
-# ``blobs/{digest}`` or ``blobs/uploads[/...]``; ``blobs`` elsewhere is a repository path component
-# (``/v2/hub/blobs/nginx/referrers/{digest}`` is the referrers of the repository ``hub/blobs/nginx``).
+# A registry's blobs (layers, configs): content, never metadata. The OCI distribution spec's blob
+# routes end in ``blobs/{digest}`` (a download) or ``blobs/uploads/[{reference}]`` (an upload);
+# ``blobs`` or ``uploads`` elsewhere is a repository path component.
 _REGISTRY_BLOB = re.compile(r"^/v2/.+/blobs/(?:[^/]+|uploads(?:/.*)?)$", re.IGNORECASE)
+# The metadata routes of the distribution spec (``tags/list``, ``manifests/{reference}``,
+# ``referrers/{digest}``) of a repository name its grammar allows: components
+# ``[a-z0-9]+(?:[._-][a-z0-9]+)*`` (``__`` and runs of ``-`` too) joined by ``/``. Such a path is never
+# a blob route, whatever its name holds (``/v2/orders/blobs/uploads/referrers/{digest}`` is the
+# referrers of the repository ``orders/blobs/uploads``); ACR's ``/acr/v1/{name}/_tags`` and
+# ``/_manifests`` are never under ``/v2``.
+_NAME_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_REGISTRY_METADATA = re.compile(
+    rf"^/v2/{_NAME_COMPONENT}(?:/{_NAME_COMPONENT})*/(?:tags/list|manifests/[^/]+|referrers/[^/]+)$"
+)
 # The registry token exchange (AAD access token -> ACR refresh token -> ACR access token).
 _REGISTRY_TOKEN = re.compile(r"^/oauth2/(exchange|token)$", re.IGNORECASE)
 # Login-server DNS suffixes of every cloud (azaudit/clouds.py): the token exchange goes nowhere else.
@@ -115,7 +126,7 @@ def refusal(method: str, url: str) -> str | None:
 
 def _read_refusal(path: str, *, registry: bool) -> str | None:
     """Why a GET of this normalised path would read a secret, content or an action, or None."""
-    if _REGISTRY_BLOB.match(path):
+    if _REGISTRY_BLOB.match(path) and not _REGISTRY_METADATA.match(path):
         return "registry blobs (image layers and configs) are never downloaded: only metadata is read"
     # ARM's and Key Vault's actions: a registry's data plane has none, and its paths hold repository
     # names (``hub/listings``, ``tools/resetter``), written by whoever pushes an image.

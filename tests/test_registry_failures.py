@@ -1,6 +1,7 @@
 """A registry lookup that fails for any reason other than the registry's 401/403 is an ERROR for
-that image only, never the end of the audit: a request the run's own guards refuse (a repository
-path the secret guard reads as a blob upload, a redirect to another host, a page served before)
+that image only, never the end of the audit: a request the run's own guards refuse (a referrers
+page linked to a blob, which the secret guard refuses, a redirect to another host, a page served
+before)
 or an unusable answer. And what the registry said in its error answer (the Docker Registry HTTP
 API v2 / OCI ``{"errors": [...]}`` body) is the reason given, bounded. Over copies of the sample
 tenant replayed through the real SDKs."""
@@ -66,10 +67,10 @@ def _others_still_judged(findings: tuple[Finding, ...]) -> None:
 # ---------------------------------------------------------------------------------------- guards
 
 
-def _hostile_repository(tmp_path: Path) -> Path:
+def _blob_named_repository(tmp_path: Path) -> Path:
     """The prod API group runs ``orders/blobs/uploads``: a valid repository name (anyone who can
     push may choose it) whose referrers path, ``/v2/orders/blobs/uploads/referrers/{digest}``,
-    the secret guard reads as a blob upload and refuses. Its tag and manifest answer as before."""
+    the secret guard once read as a blob upload and refused."""
     tenant = _tenant(tmp_path)
     for file in tenant.rglob("*.json"):
         text = file.read_text()
@@ -79,9 +80,32 @@ def _hostile_repository(tmp_path: Path) -> Path:
     return tenant
 
 
-def test_a_request_the_secret_guard_refuses_is_an_error_for_that_image_only(tmp_path: Path) -> None:
-    audit = audit_replay(_hostile_repository(tmp_path))
+def test_a_repository_named_like_a_blob_route_is_judged_like_any_other(tmp_path: Path) -> None:
+    """Its tag, manifest and referrers are metadata reads: judged as ``orders/api`` is in the
+    sample tenant (it was ERROR: the guard refused its referrers read)."""
+    audit = audit_replay(_blob_named_repository(tmp_path))
     findings = audit.report.findings
+    for code in IMAGE_CHECKS:
+        assert _api(findings, code).status is Status.PASS, code
+    _others_still_judged(findings)
+    assert not [e for e in audit.inventory.errors if "orders/blobs/uploads" in e.resource_name]
+
+
+def _blob_link(tmp_path: Path) -> Path:
+    """The referrers answer links its next page to a blob of the repository: the secret guard
+    refuses that read before it is sent."""
+
+    def link(interactions: list[dict[str, Any]]) -> None:
+        blob = f"https://{REGISTRY}.azurecr.io/v2/orders/api/blobs/{DIGEST}"
+        _answer(interactions, REFERRERS)["headers"] = {"Link": f'<{blob}>; rel="next"'}
+
+    return _tenant(tmp_path, link)
+
+
+def test_a_request_the_secret_guard_refuses_is_an_error_for_that_image_only(tmp_path: Path) -> None:
+    audit = audit_replay(_blob_link(tmp_path))
+    findings = audit.report.findings
+    assert _api(findings, "IMG003").status is Status.ERROR
     for code in IMAGE_CHECKS:
         finding = _api(findings, code)
         assert finding.status is Status.ERROR, code
@@ -89,13 +113,13 @@ def test_a_request_the_secret_guard_refuses_is_an_error_for_that_image_only(tmp_
         assert "never downloaded" in finding.message  # the guard's own reason
     _others_still_judged(findings)
     assert not audit.report.complete
-    errors = [e for e in audit.inventory.errors if e.resource_name.endswith("orders/blobs/uploads:2.4.1@" + DIGEST)]
+    errors = [e for e in audit.inventory.errors if e.resource_name.endswith("orders/api:2.4.1@" + DIGEST)]
     assert len(errors) == 1 and "never downloaded" in errors[0].reason
 
 
 def test_the_cli_finishes_the_report_and_exits_non_zero(tmp_path: Path) -> None:
     """Before, the refusal ended the run: ``azaudit: refused GET ...`` and exit 2, no report."""
-    tenant = _hostile_repository(tmp_path)
+    tenant = _blob_link(tmp_path)
     report = tmp_path / "report.json"
     args = ["subscription", "--replay", str(tenant), "--select", "IMG", "-q", "-f", "json", "-o", str(report)]
     result = CliRunner().invoke(app, args)

@@ -201,3 +201,50 @@ def test_no_fixture_holds_a_secret_value_field() -> None:
         text = path.read_text(encoding="utf-8")
         assert '"secureValue"' not in text, path
         assert '"password":' not in text, path
+
+
+DIGEST = "sha256:" + "b" * 64
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        # the metadata reads of repositories whose names hold "blobs" (and "uploads"): allowed
+        # (the referrers read of orders/blobs/uploads was refused as an upload route)
+        (f"https://acr1.azurecr.io/v2/orders/blobs/uploads/referrers/{DIGEST}?artifactType=x", False),
+        ("https://acr1.azurecr.io/v2/orders/blobs/uploads/manifests/2.4.1", False),
+        (f"https://acr1.azurecr.io/v2/orders/blobs/uploads/manifests/{DIGEST}", False),
+        ("https://acr1.azurecr.io/v2/orders/blobs/uploads/tags/list", False),
+        (f"https://acr1.azurecr.io/v2/a/blobs/b/referrers/{DIGEST}", False),
+        ("https://acr1.azurecr.io/v2/a/blobs/b/manifests/latest", False),
+        ("https://acr1.azurecr.io/v2/a/blobs/b/tags/list", False),
+        (f"https://acr1.azurecr.io/v2/my-org__x/blobs/uploads/referrers/{DIGEST}", False),
+        ("https://acr1.azurecr.io/acr/v1/orders%2Fblobs%2Fuploads/_tags/2.4.1?api-version=2021-07-01", False),
+        (f"https://acr1.azurecr.io/acr/v1/orders%2Fblobs%2Fuploads/_manifests/{DIGEST}", False),
+        ("https://acr1.azurecr.io/acr/v1/a%2Fblobs%2Fb/_tags", False),
+        (f"https://acr1.azurecr.io/v2/orders/blobs/uploads;p=1/referrers/{DIGEST}", False),
+        # every blob download and upload route, of those repositories too: refused
+        (f"https://acr1.azurecr.io/v2/orders/blobs/uploads/blobs/{DIGEST}", True),
+        ("https://acr1.azurecr.io/v2/orders/blobs/uploads/blobs/uploads/", True),
+        ("https://acr1.azurecr.io/v2/orders/blobs/uploads/blobs/uploads/0b7a1c2e-uuid", True),
+        ("https://acr1.azurecr.io/v2/orders/blobs/uploads", True),  # the upload route of orders
+        ("https://acr1.azurecr.io/v2/orders/blobs/uploads/0b7a1c2e-uuid", True),
+        (f"https://acr1.azurecr.io/v2/a/blobs/{DIGEST}", True),
+        (f"https://acr1.azurecr.io/v2/a/blobs/b/blobs/{DIGEST}", True),
+        ("https://acr1.azurecr.io/v2/a/blobs/b", True),  # a blob of a, whose digest is "b"
+        # ... whatever the spelling: case, percent-encoding, parameters, dot segments
+        (f"https://acr1.azurecr.io/v2/orders/blobs/uploads/BLOBS/{DIGEST}", True),
+        (f"https://acr1.azurecr.io/v2/Orders/Blobs/Uploads/referrers/../blobs/{DIGEST}", True),
+        (f"https://acr1.azurecr.io/v2/orders/blobs/uploads/%62lobs/{DIGEST}", True),
+        (f"https://acr1.azurecr.io/v2/orders/blobs/uploads/blobs%252F{DIGEST}", True),
+        (f"https://acr1.azurecr.io/v2/orders/blobs/uploads/blobs;x=1/{DIGEST}", True),
+        (f"https://acr1.azurecr.io/v2/orders/blobs/uploads/referrers/..;/blobs/{DIGEST}", True),
+        (f"https://acr1.azurecr.io/v2/a/blobs/b/referrers/..%2F..%2Fblobs/{DIGEST}", True),
+        (f"https://acr1.azurecr.io/v2/a/blobs/b/tags/list/../../blobs/{DIGEST}", True),
+        # a metadata route only for a name the distribution spec allows: otherwise judged as before
+        (f"https://acr1.azurecr.io/v2/Orders/blobs/uploads/referrers/{DIGEST}", True),
+        (f"https://acr1.azurecr.io/v2/orders/blobs/uploads/x/y/referrers/{DIGEST}/z", True),
+    ],
+)
+def test_registry_metadata_of_any_repository_name_is_read_and_blobs_never(url: str, refused: bool) -> None:
+    assert (refusal("GET", url) is not None) is refused

@@ -219,9 +219,9 @@ def lookup(clients: Clients, registry: Registry, repository: str, tag: str | Non
             AttributeError,
             KeyError,
         ) as exc:
-            # A request this image led to was refused by the run's own guards (a repository path
-            # the secret guard reads as a blob, a redirect to another host, a referrers page
-            # served before) or its answer was unusable (the SDK's models raise AttributeError or
+            # A request this image led to was refused by the run's own guards (a referrers page
+            # linked to a blob, which the secret guard refuses, a redirect to another host, a
+            # referrers page served before) or its answer was unusable (the SDK's models raise AttributeError or
             # TypeError on some): an error for this image only.
             failure = exc
         error = task.failed(failure)
