@@ -262,6 +262,7 @@ class _HeldTokens:
                     pending = self._first.get(scope)
                     if pending is None:
                         first = self._first[scope] = threading.Event()
+                        request.context["azaudit_first_read"] = first
                 if pending is not None:
                     pending.wait(FIRST_READ_WAIT_SECONDS)
                     token = self._exchange.held(scope)
@@ -290,6 +291,9 @@ class _HeldTokens:
         if sent is not None and _parse_challenge(challenge).get("scope", "") == sent[0]:
             self._exchange.forget(*sent)
         answered: bool = self._sdk_on_challenge(request, response, challenge)
+        first = request.context.get("azaudit_first_read")
+        if first is not None:
+            first.set()  # the scope's token is kept: the reads waiting for it need not wait for this resend
         return answered
 
 
