@@ -313,6 +313,7 @@ class RegistryPlane:
         host = login_server.lower()
         self.tokens = _HeldTokens(self.client._auth_policy, self.exchange, host)  # no needless 401
         self.failure: str | None = None  # the first refusal: the registry's other images are not asked
+        self.refused_by: str | None = None  # ImageArtifact.refused_by of that failure
         self.lock = threading.Lock()
 
     def signatures(self, repository: str, digest: str) -> int:

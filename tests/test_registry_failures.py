@@ -28,7 +28,8 @@ from azaudit.registry_plane import (
     _expiry,
     registry_errors,
 )
-from tests.conftest import CANARY_MARK, SAMPLE_TENANT, audit_replay, names
+from azaudit.reports.runtime import running_containers
+from tests.conftest import CANARY_MARK, NOW, SAMPLE_TENANT, audit_replay, names
 
 REGISTRY = "contosoprodacr"
 DIGEST = "sha256:4c1b8f2ad7e6a9c03b5d1e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a1b"
@@ -115,6 +116,12 @@ def test_a_request_the_secret_guard_refuses_is_an_error_for_that_image_only(tmp_
     assert not audit.report.complete
     errors = [e for e in audit.inventory.errors if e.resource_name.endswith("orders/api:2.4.1@" + DIGEST)]
     assert len(errors) == 1 and "never downloaded" in errors[0].reason
+    # the "what runs where" section says the refusal was azaudit's, not the registry's
+    entries = running_containers(audit.inventory, NOW)
+    (api,) = [r for r in entries if (r.container_group, r.container) == ("aci-prod-api", "api")]
+    assert api.not_assessed["signature"].startswith(
+        "not assessed: azaudit's own guard refused a read from registry contosoprodacr: refused GET"
+    )
 
 
 def test_the_cli_finishes_the_report_and_exits_non_zero(tmp_path: Path) -> None:

@@ -227,5 +227,30 @@ def test_hand_made_inventories_name_what_is_not_assessed() -> None:
     # pinned by digest: the digest it runs is known although its tag now names another image
     assert (entry.drift, entry.digest, entry.signature, entry.signatures) == ("moved", other, "signed", 1)
 
-    (refused,) = running_containers(_inventory("acrone1.azurecr.io/web:1.0", {"failure": "HTTP 403"}, AFTER), NOW)
+    refusal = {"failure": "HTTP 403", "refused_by": "registry"}
+    (refused,) = running_containers(_inventory("acrone1.azurecr.io/web:1.0", refusal, AFTER), NOW)
     assert refused.not_assessed["signature"] == "not assessed: registry acrone1 refused: HTTP 403"
+
+
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        # azaudit's own guard refused: the registry was never asked (it said "registry acrone1 refused")
+        (
+            {
+                "failure": "refused GET https://acrone1.azurecr.io/v2/web/blobs/x: never downloaded",
+                "refused_by": "azaudit",
+            },
+            "not assessed: azaudit's own guard refused a read from registry acrone1: refused GET "
+            "https://acrone1.azurecr.io/v2/web/blobs/x: never downloaded",
+        ),
+        # nobody refused: the registry could not be reached, or answered unusably
+        (
+            {"failure": "could not reach the service: timed out"},
+            "not assessed: registry acrone1 could not be read: could not reach the service: timed out",
+        ),
+    ],
+)
+def test_a_failed_read_says_who_refused_it(failure: dict[str, str], said: str) -> None:
+    (entry,) = running_containers(_inventory("acrone1.azurecr.io/web:1.0", failure, AFTER), NOW)
+    assert entry.not_assessed["signature"] == said

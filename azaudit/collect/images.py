@@ -199,7 +199,7 @@ def lookup(clients: Clients, registry: Registry, repository: str, tag: str | Non
             reference=tag or digest or "",
         )
         if plane.failure is not None:
-            return Collected(records=[_failed(base, plane.failure)])
+            return Collected(records=[_failed(base, plane.failure, plane.refused_by)])
         try:
             return Collected(records=[_read(plane, base, tag, digest)])
         except (ClientAuthenticationError, HttpResponseError, ServiceRequestError) as exc:
@@ -226,10 +226,15 @@ def lookup(clients: Clients, registry: Registry, repository: str, tag: str | Non
             failure = exc
         error = task.failed(failure)
         error = msgspec.structs.replace(error, reason=_reason(failure))
-        return Collected(records=[_failed(base, error.reason)], errors=[error])
+        by = "azaudit" if isinstance(failure, _OWN_GUARDS) else None
+        return Collected(records=[_failed(base, error.reason, by)], errors=[error])
 
     task = Task(Dataset.REGISTRY_IMAGES, registry.subscription_id, "registry data plane", run, identity, shown)
     return task
+
+
+# The run's own refusals of a request a lookup led to (ImageArtifact.refused_by "azaudit").
+_OWN_GUARDS = (SecretReadRefusedError, TransportRefusal, ReferrersPagingError)
 
 
 def _reason(exc: BaseException) -> str:
@@ -250,9 +255,11 @@ def _registry_failed(plane: RegistryPlane, registry: Registry, base: ImageArtifa
             " (the registry uses ABAC repository permissions: reading it needs Container Registry "
             "Repository Reader and Catalog Lister)"
         )
+    by = "registry" if status in (401, 403) else None
     with plane.lock:
         first = plane.failure is None
-        plane.failure = plane.failure or reason
+        if first:
+            plane.failure, plane.refused_by = reason, by
     error = CollectionError(
         dataset=Dataset.REGISTRY_IMAGES,
         subscription_id=registry.subscription_id,
@@ -262,11 +269,11 @@ def _registry_failed(plane: RegistryPlane, registry: Registry, base: ImageArtifa
         status_code=status,
         reason=reason,
     )
-    return Collected(records=[_failed(base, reason)], errors=[error] if first else [])
+    return Collected(records=[_failed(base, reason, by)], errors=[error] if first else [])
 
 
-def _failed(base: ImageArtifact, reason: str) -> ImageArtifact:
-    return msgspec.structs.replace(base, failure=reason)
+def _failed(base: ImageArtifact, reason: str, refused_by: str | None) -> ImageArtifact:
+    return msgspec.structs.replace(base, failure=reason, refused_by=refused_by)
 
 
 def _read(plane: RegistryPlane, base: ImageArtifact, tag: str | None, digest: str | None) -> ImageArtifact:

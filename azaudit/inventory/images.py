@@ -45,7 +45,9 @@ class ImageArtifact(msgspec.Struct, frozen=True, kw_only=True):
     signature referrers of the manifest (None: not read). ``not_found`` is what the registry said
     when it answered 404 (``TAG_UNKNOWN: ...``, bounded; None when it said nothing readable).
     ``failure`` says why the registry could not be read for this image (a refused token exchange,
-    a 403, a request the run's guards refused); then nothing else is known.
+    a 403, a request the run's guards refused); then nothing else is known. ``refused_by`` says
+    who refused: ``"registry"`` (its 401 or 403), ``"azaudit"`` (the run's own guards: the secret
+    guard, the transport's host and paging rules), None when nobody did (no answer, an unusable one).
     """
 
     id: str  # {registry id}/images/{repository}@{reference}
@@ -64,6 +66,7 @@ class ImageArtifact(msgspec.Struct, frozen=True, kw_only=True):
     signatures: int | None = None
     not_found: str | None = None
     failure: str | None = None
+    refused_by: str | None = None
 
 
 def looked_up_tag(tag: str | None, digest: str | None) -> str | None:

@@ -89,7 +89,11 @@ def _unresolved(
     if artifact is None:
         return f"not assessed: registry {registry.name} was not asked about this image"
     if artifact.failure is not None:
-        return f"not assessed: registry {registry.name} refused: {artifact.failure}"
+        if artifact.refused_by == "azaudit":
+            return f"not assessed: azaudit's own guard refused a read from registry {registry.name}: {artifact.failure}"
+        if artifact.refused_by == "registry":
+            return f"not assessed: registry {registry.name} refused: {artifact.failure}"
+        return f"not assessed: registry {registry.name} could not be read: {artifact.failure}"
     if artifact.tag_found is False or artifact.manifest_found is False:
         return "not assessed: the image is no longer in its registry"
     return None
