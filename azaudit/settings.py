@@ -187,7 +187,7 @@ def _validate_registries(settings: Settings, source: str) -> None:
 
 # The expected form of each key, shown when a value is malformed (paths without list indices).
 EXAMPLES = {
-    "": "tables [registries], [keyvault], [rbac] and [[suppress]]",
+    "": "tables [registries], [keyvault], [rbac], [images] and [[suppress]]",
     "registries": '[registries] with approved = ["contosoprodacr.azurecr.io", "mcr.microsoft.com"]',
     "registries.approved": 'approved = ["contosoprodacr.azurecr.io", "*.cr.contoso.example", "mcr.microsoft.com"]',
     "keyvault": "[keyvault] with stale_secret_days = 365",
@@ -196,6 +196,10 @@ EXAMPLES = {
     "rbac": "[rbac] with max_subscription_owners = 3 and min_subscription_owners = 2",
     "rbac.max_subscription_owners": "max_subscription_owners = 3",
     "rbac.min_subscription_owners": "min_subscription_owners = 2",
+    "images": '[images] with max_age_days = 90 and vulnerability_min_severity = "high"',
+    "images.max_age_days": "max_age_days = 90",
+    "images.vulnerability_min_severity": 'vulnerability_min_severity = "high" (one of "critical", "high", '
+    '"medium", "low")',
     "suppress": '[[suppress]] with check = "ACR004", resource = "<ARM id or name glob>", reason = "...", '
     'expires = 2027-03-31 and optionally owner = "..." and ticket = "..."',
     "suppress.check": 'check = "ACR004"',

@@ -69,6 +69,16 @@ def suppression(check: str = "ACR001", resource: str = "contosolegacyacr", reaso
         ("[rbac]\nmax_subscription_owners = true\n", ["`rbac.max_subscription_owners` must be a whole number, not"]),
         ("[rbac]\nmax_subscription_owners = -3\n", ["`rbac.max_subscription_owners` must be a whole number from 0"]),
         ("[rbac]\nmin_subscription_owners = -1\n", ["`rbac.min_subscription_owners` must be a whole number from 0"]),
+        # [images]: the error says the expected form, not "see the README"
+        (
+            "[images]\nmax_age_days = 0\n",
+            ["`images.max_age_days` must be a whole number from 1 to", "max_age_days = 90"],
+        ),
+        (
+            "[images]\nvulnerability_min_severity = 'severe'\n",
+            ["`images.vulnerability_min_severity`", '"critical", "high", "medium", "low"'],
+        ),
+        ("images = 'x'\n", ["`images` must be a table, not a string", "[images] with max_age_days"]),
         # a minimum above the maximum would fail every subscription
         (
             "[rbac]\nmax_subscription_owners = 1\n",
