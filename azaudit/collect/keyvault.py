@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
 
@@ -32,6 +32,7 @@ from azaudit.collect.arm import (
 from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, CollectionFailure, Task, UnusableShape, describe_failure
 from azaudit.collect.vault_challenge import seed_vault_challenge
+from azaudit.collect.vault_pipeline import list_secrets
 from azaudit.inventory.common import Subscription, resource_group_of
 from azaudit.inventory.coverage import CollectionNote, Dataset
 from azaudit.inventory.keyvault import AccessPolicy, Key, KeyVault, Secret, SecretListing
@@ -105,26 +106,49 @@ def vaults(clients: Clients, sub: Subscription) -> Task:
 
 def _data_plane_secrets(clients: Clients, vault: KeyVault) -> list[Secret]:
     seed_vault_challenge(vault.vault_uri, vault.tenant_id, clients.cloud)
-    client = clients.secrets(vault.vault_uri)
-    found = []
-    for item in client.list_properties_of_secrets():
-        times = _Times()
-        found.append(
-            Secret(
-                vault_id=vault.id,
-                name=item.name or "",
-                subscription_id=vault.subscription_id,
-                enabled=item.enabled is not False,
-                expires=times.read("exp", item.expires_on),
-                not_before=times.read("nbf", item.not_before),
-                created=times.read("created", item.created_on),
-                updated=times.read("updated", item.updated_on),
-                content_type=item.content_type,
-                managed=bool(item.managed),
-                unreadable=times.unreadable,
-            )
-        )
-    return found
+    # One unreadable item fails the listing: the vault's secret checks report ERROR for it.
+    return [data_plane_secret_record(vault, item) for item in list_secrets(clients.secrets(vault.vault_uri))]
+
+
+# What Key Vault means by a field a secret's attributes leave out. Every field of a secret list item
+# but ``id``, and every attribute, is optional (Key Vault data-plane REST spec, Azure/azure-rest-api-
+# specs specification/keyvault/data-plane/Security.KeyVault.Secrets/models.tsp, ``SecretItem`` and
+# ``Attributes``): an object is disabled only when ``enabled`` says false (a secret or key is created
+# enabled unless the request says otherwise), and a secret is managed (backs a certificate, whose
+# lifecycle it follows) only when ``managed`` says true.
+ENABLED_WHEN_ABSENT = True
+MANAGED_WHEN_ABSENT = False
+
+
+def data_plane_secret_record(vault: KeyVault, item: Mapping[str, Any]) -> Secret:
+    """One item of the data plane's secret list (``{"id", "attributes", "contentType", "tags",
+    "managed"}``, times in Unix seconds; never a value). Absent means: see ENABLED_WHEN_ABSENT and
+    MANAGED_WHEN_ABSENT; no time, no content type. A value of the wrong type is unusable."""
+    attributes = mapping(item, "attributes") or {}
+    times = _Times()
+    return Secret(
+        vault_id=vault.id,
+        name=_secret_name(string(item, "id")),
+        subscription_id=vault.subscription_id,
+        enabled=boolean(attributes, "enabled", ENABLED_WHEN_ABSENT),
+        expires=times.read("exp", attributes.get("exp")),
+        not_before=times.read("nbf", attributes.get("nbf")),
+        created=times.read("created", attributes.get("created")),
+        updated=times.read("updated", attributes.get("updated")),
+        content_type=string(item, "contentType"),
+        managed=boolean(item, "managed", MANAGED_WHEN_ABSENT),
+        unreadable=times.unreadable,
+    )
+
+
+def _secret_name(secret_id: str | None) -> str:
+    """The name in a secret identifier, ``https://{vault}/secrets/{name}[/{version}]`` (the segment
+    after the collection, as the SDK reads it); an item without one is unusable."""
+    parts = urlsplit(secret_id or "")
+    segments = [s for s in parts.path.split("/") if s]
+    if not parts.scheme or not parts.hostname or len(segments) not in (2, 3):
+        raise UnusableShape("its id is not a secret identifier")
+    return segments[1]
 
 
 def arm_secret_record(vault: KeyVault, item: Mapping[str, Any]) -> Secret:
@@ -138,7 +162,7 @@ def arm_secret_record(vault: KeyVault, item: Mapping[str, Any]) -> Secret:
         vault_id=vault.id,
         name=string(item, "name") or "",
         subscription_id=vault.subscription_id,
-        enabled=boolean(attributes, "enabled", True),
+        enabled=boolean(attributes, "enabled", ENABLED_WHEN_ABSENT),
         expires=times.read("exp", attributes.get("exp")),
         not_before=times.read("nbf", attributes.get("nbf")),
         created=times.read("created", attributes.get("created")),
@@ -226,7 +250,7 @@ def key_record(vault: KeyVault, key: Mapping[str, Any]) -> Key:
         vault_id=vault.id,
         name=string(key, "name") or "",
         subscription_id=vault.subscription_id,
-        enabled=boolean(attributes, "enabled", True),
+        enabled=boolean(attributes, "enabled", ENABLED_WHEN_ABSENT),
         expires=times.read("exp", attributes.get("exp")),
         key_type=string(props, "kty"),
         rotation_actions=actions,

@@ -1,0 +1,131 @@
+"""The Key Vault data plane's secret list as JSON, through a lean pipeline of the vault's
+``SecretClient``, beside the client's full one.
+
+``SecretClient.list_properties_of_secrets`` runs thirteen azure-core policies for every page, parses
+each body twice (its decoding policy, then the pager) and builds two SDK models per secret. This
+sends the same ``GET {vault}/secrets?api-version=...`` and its ``nextLink`` pages through a pipeline
+built from the client's own configuration, as :mod:`~azaudit.collect.arm_pipeline` does for ARM:
+
+- the client's request id and user agent: the same headers;
+- redirects, and the removal of the bearer token from a redirect to another host;
+- retries with the client's settings (the run's);
+- the client's own Key Vault challenge policy (a copy: a policy holds the next one of its
+  pipeline), so the vault's ``401`` challenge, the tenant and resource it names (checked against the
+  vault's host, as the SDK checks it), the process-wide challenge cache that
+  :mod:`~azaudit.collect.vault_challenge` seeds, and the run's credential work exactly as in the SDK;
+- the client's transport: the run's guarded transport, so the host allow-list, the secret guard
+  (no ``GET /secrets/{name}``, ever), the ``Retry-After`` cap, the deadline and paging-loop
+  detection apply to every page.
+
+Left out: the response's decoding (the body is parsed once, here), the proxy policy (proxies are the
+session's), custom hooks, and the HTTP logging and tracing policies (no tracer, no library record
+below a warning). Only the secret list is read this way: it is metadata, and nothing here can ask
+for anything else (the paths are fixed, a ``nextLink`` must stay on the vault's own host).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+import weakref
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs, quote, urljoin, urlsplit
+
+from azure.core.pipeline import Pipeline
+from azure.core.pipeline.policies import RequestIdPolicy, SensitiveHeaderCleanupPolicy
+from azure.core.rest import HttpRequest
+
+from azaudit.collect.arm import MAX_PAGES, json_answer, listed
+from azaudit.collect.sdk import shape_of
+from azaudit.collect.tasks import UnusableShape
+from azaudit.errors import PagingLoopError
+
+WHAT = "secrets.list"
+
+_lock = threading.Lock()
+_pipelines: weakref.WeakKeyDictionary[Any, Pipeline[Any, Any]] = weakref.WeakKeyDictionary()
+
+
+def lean_pipeline(client: Any) -> Pipeline[Any, Any]:
+    """The lean pipeline of a ``SecretClient`` (built once per client)."""
+    with _lock:
+        pipeline = _pipelines.get(client)
+        if pipeline is None:
+            pipeline = _pipelines[client] = _build(client)
+        return pipeline
+
+
+def _build(client: Any) -> Pipeline[Any, Any]:
+    generated = client._client  # the generated KeyVaultClient behind the SecretClient
+    config = generated._config
+    full = generated._client._pipeline
+    # The full pipeline's transport is the run's guarded transport, behind azure-core's runner.
+    transport = getattr(full._transport, "_sender", full._transport)
+    policies = [
+        RequestIdPolicy(),
+        config.headers_policy,
+        config.user_agent_policy,
+        # Policies that send (and hold the next one) are copied: one instance serves one pipeline.
+        copy.copy(config.redirect_policy),
+        copy.copy(config.retry_policy),
+        copy.copy(config.authentication_policy),
+        SensitiveHeaderCleanupPolicy(),
+    ]
+    return Pipeline(transport=transport, policies=policies)
+
+
+def list_secrets(client: Any) -> list[Mapping[str, Any]]:
+    """Every item of the vault's secret list (``GET {vault}/secrets``), then each ``nextLink`` in
+    turn with the client's API version, as the SDK's pager follows it. A page that fails, a
+    ``nextLink`` that is not a string or leads off the vault's host, or more than ``MAX_PAGES``
+    pages fail the whole list: a partial list is never judged."""
+    vault = urlsplit(client.vault_url)
+    body = _get(client, f"{client.vault_url}/secrets", {})
+    items = list(listed(body, WHAT))
+    for _ in range(MAX_PAGES):
+        link = body.get("nextLink")
+        if link is None or link == "":
+            return items
+        if not isinstance(link, str):
+            raise UnusableShape(f"the nextLink of the {WHAT} answer is {shape_of(link)}, not a string")
+        parts = urlsplit(link)
+        if not _same_origin(parts, vault):
+            raise UnusableShape(f"the nextLink of the {WHAT} answer leads to {_shown(parts)}, not the vault's own host")
+        query = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        body = _get(client, urljoin(link, parts.path), query)
+        items.extend(listed(body, WHAT))
+    raise PagingLoopError(f"more than {MAX_PAGES} pages in the {WHAT} answer: the list never ends")
+
+
+def _same_origin(link: Any, vault: Any) -> bool:
+    """Whether a link is ``https`` on the vault's host and port (443 written or not: Key Vault
+    writes ``:443`` in its links)."""
+    try:
+        ports = (link.port or 443, vault.port or 443)
+    except ValueError:  # a port that is not a number
+        return False
+    return (
+        link.scheme.lower() == "https"
+        and (link.hostname or "") == (vault.hostname or "")
+        and ports[0] == ports[1]
+        and not link.username
+        and not link.password
+    )
+
+
+def _shown(link: Any) -> str:
+    """Where a link leads, in words: its origin when it is plain (the link is the answer's, so
+    anything else is not quoted)."""
+    origin = f"{link.scheme}://{link.netloc.rpartition('@')[2]}".lower()  # never its user or password
+    return origin if re.fullmatch(r"[a-z][a-z0-9+.-]{0,15}://[a-z0-9.:-]{1,253}", origin) else "an unusual address"
+
+
+def _get(client: Any, url: str, params: dict[str, str]) -> Any:
+    # the client's API version on every page, as the SDK sends it; values quoted as the SDK does
+    quoted = {name: quote(value) for name, value in {**params, "api-version": client.api_version}.items()}
+    request = HttpRequest("GET", url, params=quoted, headers={"Accept": "application/json"})
+    # json_answer raises the statuses the SDK's operation maps (401, 404, 409, 304) as it does, any
+    # other as HttpResponseError carrying Key Vault's {"error": {"code", "message"}}.
+    return json_answer(lean_pipeline(client).run(request, stream=False).http_response)
