@@ -6,11 +6,14 @@ apply to every page."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from azure.keyvault.secrets import SecretProperties
+from azure.keyvault.secrets._generated.models import SecretItem
 from azure.keyvault.secrets._shared import http_challenge_cache
 
 from azaudit.audit import Audit
@@ -20,7 +23,7 @@ from azaudit.collect.tasks import UnusableShape
 from azaudit.errors import SecretReadRefusedError
 from azaudit.inventory.keyvault import KeyVault
 from azaudit.model import Status
-from tests.conftest import CANARY_MARK, audit_replay
+from tests.conftest import CANARY_MARK, SAMPLE_TENANT, audit_replay
 from tests.test_arm_mappers import PROD, about_vault, planted, statuses
 
 DATA_PLANE = f"{PROD}/keyvault-dataplane.json"
@@ -69,12 +72,34 @@ def test_both_pages_of_a_paged_vault_are_read_once_each(sample_audit: Audit) -> 
 
 
 def test_the_sample_tenants_records_are_the_ones_the_sdks_models_gave(sample_audit: Audit) -> None:
-    # Read back from the recorded JSON by hand, as the SDK's SecretProperties gave them: Unix
-    # seconds as aware UTC datetimes, enabled unless false, managed only when true.
-    by_name = {s.name: s for s in _apps_secrets(sample_audit)}
-    assert all(s.created is not None and s.created.tzinfo is dt.UTC for s in by_name.values())
-    assert {s.managed for s in by_name.values()} <= {True, False}
-    assert all(s.unreadable == () for s in by_name.values())
+    # Every recorded data-plane secret item, read by the SDK's own models (what the collector used
+    # before), gives the record the JSON mapper gives.
+    vaults = {v.vault_uri.rstrip("/"): v for v in sample_audit.inventory.vaults}
+    compared = 0
+    for path in sorted(SAMPLE_TENANT.glob("*/keyvault-dataplane.json")):
+        for interaction in json.loads(path.read_text(encoding="utf-8"))["interactions"]:
+            body = interaction["response"].get("body")
+            if interaction["response"]["status"] != 200 or not isinstance(body, dict):
+                continue
+            for item in body["value"]:
+                vault = vaults[item["id"].split("/secrets/")[0]]
+                sdk = SecretProperties._from_secret_item(SecretItem(item))
+                mine = data_plane_secret_record(vault, item)
+                assert (mine.name, mine.enabled, mine.content_type, mine.managed) == (
+                    sdk.name,
+                    sdk.enabled is not False,
+                    sdk.content_type,
+                    bool(sdk.managed),
+                )
+                assert (mine.expires, mine.not_before, mine.created, mine.updated) == (
+                    sdk.expires_on,
+                    sdk.not_before,
+                    sdk.created_on,
+                    sdk.updated_on,
+                )
+                assert mine in sample_audit.inventory.secrets
+                compared += 1
+    assert compared >= 8
 
 
 def test_absent_fields_read_as_key_vaults_defaults() -> None:
