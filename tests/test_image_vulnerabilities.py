@@ -23,6 +23,7 @@ from azaudit.errors import ConfigError
 from azaudit.inventory import Inventory
 from azaudit.inventory.coverage import CollectionError, CollectionNote, Dataset
 from azaudit.inventory.defender import DefenderPlan, PlanExtension
+from azaudit.inventory.images import MAX_PLATFORMS
 from azaudit.inventory.vulnerabilities import KEPT, SCANNING, ImageVulnerabilities, VulnerabilityFinding
 from azaudit.model import Finding, Severity, Status
 from azaudit.render import Format, renderer
@@ -33,6 +34,7 @@ from tests.conftest import NOW, SAMPLE_TENANT, audit_replay, names
 from tests.test_checks_images import AFTER, DIGEST, FOUND, REGISTRY, SUB, _inventory
 from tests.test_reports import fixed_report
 from tools import armbodies
+from tools.scenarios import vulnerabilities
 
 VULNERABILITY_FILE = "resourcegraph-image-vulnerabilities.json"
 IMAGE = "acrone1.azurecr.io/web:1.0"
@@ -84,8 +86,8 @@ def test_findings_of_digests_nobody_runs_are_kept_but_never_judged(sample_audit:
     records = {r.digest: r for r in sample_audit.inventory.image_vulnerabilities}
     assert len(records) == 3  # api, migrate, and an older api digest that no container runs
     assert sum(r.findings for r in records.values()) == 8
-    running = {
-        f.evidence.get("manifest.digest")
+    running = {  # the digest each judged container runs, or its platform manifest's (a multi-platform image)
+        f.evidence.get("platform manifest.digest") or f.evidence.get("manifest.digest")
         for f in sample_audit.report.findings
         if f.code == "IMG001" and isinstance(f.evidence, dict)
     }
@@ -172,7 +174,7 @@ def test_an_unreadable_finding_makes_its_registry_images_error(tmp_path: Path) -
     def unreadable(interactions: list[dict[str, Any]]) -> None:
         for interaction in interactions:
             for row in interaction["response"]["body"]["data"]:
-                if row["digest"].startswith("sha256:9e2f"):
+                if row["digest"] == vulnerabilities.MIGRATE_AMD64:
                     row["digest"] = {"not": "a string"}
 
     audit = audit_replay(_tenant(tmp_path, unreadable), select=("IMG001",))
@@ -407,3 +409,129 @@ def test_the_threshold_setting_accepts_only_defender_severities() -> None:
         parse_settings({"images": {"vulnerability_min_severity": "severe"}}, "azaudit.toml")
     message = str(raised.value)
     assert "azaudit.toml" in message and "vulnerability_min_severity" in message and "\n" not in message
+
+
+# ---------------------------------------------------------------------------------------- multi-platform images
+
+REGISTRY_FILE = "registries/contosoprodacr.json"
+
+
+def _registry(tenant: Path, edit: Any) -> None:
+    """Edit the manifest properties contosoprodacr answers for orders/migrate's image index."""
+    path = tenant / REGISTRY_FILE
+    document = json.loads(path.read_text())
+    (manifest,) = [
+        i["response"]["body"]["manifest"]
+        for i in document["interactions"]
+        if f"/_manifests/{vulnerabilities.MIGRATE.replace(':', '%3A')}" in i["request"]["url"]
+    ]
+    edit(manifest)
+    path.write_text(json.dumps(document))
+
+
+def _migrate_rows(edit: Any) -> Any:
+    def rows(interactions: list[dict[str, Any]]) -> None:
+        for interaction in interactions:
+            body = interaction["response"]["body"]
+            body["data"] = [r for r in (edit(row) for row in body["data"]) if r is not None]
+            body["totalRecords"] = body["count"] = len(body["data"])
+
+    return rows
+
+
+def test_a_multi_platform_image_is_judged_on_the_platform_manifest_it_runs(sample_audit: Audit) -> None:
+    """orders/migrate's tag names an image index; Defender keys the findings by its linux/amd64
+    manifest. Joined by the index digest alone it read clean (a false PASS)."""
+    (artifact,) = [a for a in sample_audit.inventory.image_artifacts if a.repository == "orders/migrate"]
+    assert artifact.manifest_digest == vulnerabilities.MIGRATE
+    assert [(p.digest, p.os, p.architecture) for p in artifact.platforms] == [
+        (vulnerabilities.MIGRATE_AMD64, "linux", "amd64"),
+        (vulnerabilities.MIGRATE_ARM64, "linux", "arm64"),
+    ]
+    assert not artifact.platforms_cut
+    finding = _findings(sample_audit)["aci-prod-api/migrate"]
+    assert finding.status is Status.FAIL
+    assert f"an image index, judged on its amd64 platform manifest {vulnerabilities.MIGRATE_AMD64}" in finding.message
+    assert isinstance(finding.evidence, dict)
+    assert finding.evidence["manifest.digest"] == vulnerabilities.MIGRATE
+    assert finding.evidence["platform manifest.digest"] == vulnerabilities.MIGRATE_AMD64
+    (entry,) = [
+        e
+        for e in running_containers(sample_audit.inventory, NOW)
+        if (e.container_group, e.container) == ("aci-prod-api", "migrate")
+    ]
+    assert entry.vulnerabilities == {"critical": 1, "high": 2, "medium": 1, "low": 0, "unknown": 0}
+    # a single-platform manifest lists no platform
+    (api,) = [a for a in sample_audit.inventory.image_artifacts if a.repository == "orders/api"]
+    assert api.platforms == () and not api.platforms_cut
+
+
+def test_an_index_without_findings_under_either_digest_is_error_not_pass(tmp_path: Path) -> None:
+    tenant = _tenant(tmp_path, _migrate_rows(lambda row: None if row["repositoryName"] == "orders/migrate" else row))
+    audit = audit_replay(tenant, select=("IMG001",))
+    finding = _findings(audit)["aci-prod-api/migrate"]
+    assert finding.status is Status.ERROR  # pushed 25 days ago: a single-platform digest would PASS
+    assert "multi-platform image" in finding.message
+    assert vulnerabilities.MIGRATE_AMD64 in finding.message
+    assert "no finding does not mean a clean scan" in finding.message
+    (entry,) = [
+        e
+        for e in running_containers(audit.inventory, NOW)
+        if (e.container_group, e.container) == ("aci-prod-api", "migrate")
+    ]
+    assert entry.vulnerabilities is None
+    assert "multi-platform image" in entry.not_assessed["vulnerabilities"]
+    assert _findings(audit)["aci-prod-api/api"].status is Status.PASS  # single-platform: unchanged
+
+
+def test_an_index_whose_findings_are_keyed_by_the_index_digest_uses_them(tmp_path: Path) -> None:
+    def to_index(row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, "digest": vulnerabilities.MIGRATE} if row["digest"] == vulnerabilities.MIGRATE_AMD64 else row
+
+    audit = audit_replay(_tenant(tmp_path, _migrate_rows(to_index)), select=("IMG001",))
+    finding = _findings(audit)["aci-prod-api/migrate"]
+    assert finding.status is Status.FAIL
+    assert "platform manifest" not in finding.message
+    assert isinstance(finding.evidence, dict) and "platform manifest.digest" not in finding.evidence
+
+
+def test_an_index_without_the_groups_platform_and_without_findings_is_error(tmp_path: Path) -> None:
+    tenant = _tenant(tmp_path, _migrate_rows(lambda row: None if row["repositoryName"] == "orders/migrate" else row))
+
+    def arm_only(manifest: dict[str, Any]) -> None:
+        for reference in manifest["references"]:
+            reference["architecture"] = "arm64"
+
+    _registry(tenant, arm_only)
+    audit = audit_replay(tenant, select=("IMG001",))
+    finding = _findings(audit)["aci-prod-api/migrate"]
+    assert finding.status is Status.ERROR
+    assert "with no manifest for linux/amd64" in finding.message
+
+
+def test_hostile_platform_lists_are_bounded_and_kept_as_text(tmp_path: Path) -> None:
+    """A registry's references are a pusher's text: a non-digest is left out, an os that is not a
+    plain name is unknown, and no more than MAX_PLATFORMS are kept (the rest cut, said so)."""
+    tenant = _tenant(tmp_path, lambda interactions: None)
+    junk = [{"digest": f"sha256:{n:064x}", "architecture": "amd64", "os": "plan9"} for n in range(MAX_PLATFORMS)]
+
+    def hostile(manifest: dict[str, Any]) -> None:
+        amd64 = manifest["references"][0]
+        manifest["references"] = [
+            {"digest": "../../blobs/uploads", "architecture": "amd64", "os": "linux"},
+            {"digest": vulnerabilities.MIGRATE_ARM64, "architecture": "arm64", "os": "linux\u202e<script>"},
+            *junk,
+            amd64,  # beyond the bound: never read
+        ]
+
+    _registry(tenant, hostile)
+    audit = audit_replay(tenant, select=("IMG001",))
+    (artifact,) = [a for a in audit.inventory.image_artifacts if a.repository == "orders/migrate"]
+    assert len(artifact.platforms) == MAX_PLATFORMS - 1  # the non-digest left out of the first MAX_PLATFORMS
+    assert artifact.platforms_cut
+    assert artifact.platforms[0].digest == vulnerabilities.MIGRATE_ARM64 and artifact.platforms[0].os is None
+    assert all("blobs" not in p.digest for p in artifact.platforms)
+    finding = _findings(audit)["aci-prod-api/migrate"]
+    assert finding.status is Status.ERROR
+    assert f"the registry listed more than {MAX_PLATFORMS}" in finding.message
+    assert "<script>" not in finding.message

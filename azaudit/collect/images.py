@@ -19,6 +19,7 @@ of each running image.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -44,7 +45,14 @@ from azaudit.errors import SecretReadRefusedError, TransportRefusal
 from azaudit.inventory.aci import ContainerGroup
 from azaudit.inventory.acr import Registry
 from azaudit.inventory.coverage import CollectionError, Dataset
-from azaudit.inventory.images import ContainerGroupView, ContainerRuntime, ImageArtifact, looked_up_tag
+from azaudit.inventory.images import (
+    MAX_PLATFORMS,
+    ContainerGroupView,
+    ContainerRuntime,
+    ImageArtifact,
+    PlatformManifest,
+    looked_up_tag,
+)
 from azaudit.registry_plane import ReferrersPagingError, RegistryPlane, registry_errors
 
 # ---------------------------------------------------------------------------------------- instance view
@@ -294,15 +302,52 @@ def _read(plane: RegistryPlane, base: ImageArtifact, tag: str | None, digest: st
     if manifest:
         fields["manifest_digest"] = manifest
         try:
-            props = plane.client.get_manifest_properties(base.repository, manifest)
+            # The SDK's own operation (the same one GET): its public get_manifest_properties drops
+            # ``references``, the platform manifests of a multi-platform image.
+            answer = plane.client._client.container_registry.get_manifest_properties(base.repository, manifest)
         except ResourceNotFoundError as exc:
             fields["manifest_found"] = False
             fields["not_found"] = registry_errors(exc.response)
         else:
+            props = answer.manifest
             fields["manifest_found"] = True
-            fields["manifest_created_on"] = _when(props.created_on)
+            fields["manifest_created_on"] = _when(props.created_on if props is not None else None)
+            fields["platforms"], fields["platforms_cut"] = _platforms(props)
             fields["signatures"] = plane.signatures(base.repository, manifest)
     return msgspec.structs.replace(base, **fields)
+
+
+# An OCI digest (algorithm:encoded, as the image spec's grammar allows), at most this long.
+_DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{1,128}")
+_PLATFORM_PART = re.compile(r"[A-Za-z0-9._-]{1,32}")  # an os or architecture name worth keeping
+
+
+def _platforms(manifest: Any) -> tuple[tuple[PlatformManifest, ...], bool]:
+    """The platform manifests a multi-platform image's properties list (``references``: empty or
+    absent for a single-platform manifest), at most :data:`MAX_PLATFORMS`, and whether more were
+    listed. Registry text: an entry whose digest is not a digest is left out; an os or
+    architecture that is not a plain short name is kept as unknown (None)."""
+    listed = getattr(manifest, "related_artifacts", None)
+    if not isinstance(listed, list):
+        return (), False
+    kept: list[PlatformManifest] = []
+    for entry in listed[:MAX_PLATFORMS]:
+        digest = getattr(entry, "digest", None)
+        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+            continue
+        kept.append(
+            PlatformManifest(
+                digest=digest,
+                architecture=_platform_part(getattr(entry, "architecture", None)),
+                os=_platform_part(getattr(entry, "operating_system", None)),
+            )
+        )
+    return tuple(kept), len(listed) > MAX_PLATFORMS
+
+
+def _platform_part(value: Any) -> str | None:
+    value = text(value)
+    return value if value is not None and _PLATFORM_PART.fullmatch(value) else None
 
 
 DATASETS = (

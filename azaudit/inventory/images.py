@@ -36,6 +36,21 @@ class ContainerGroupView(msgspec.Struct, frozen=True, kw_only=True):
     containers: tuple[ContainerRuntime, ...] = ()
 
 
+# The most platform manifests kept of one multi-platform image (an OCI image index or Docker
+# manifest list): a registry sending more is cut there (ImageArtifact.platforms_cut).
+MAX_PLATFORMS = 32
+
+
+class PlatformManifest(msgspec.Struct, frozen=True, kw_only=True):
+    """One manifest a multi-platform image refers to, as the registry's manifest properties list
+    it (``references[]`` of ``GET /acr/v1/{name}/_manifests/{digest}``: digest, architecture, os).
+    Registry text (a pusher chose it): renderers escape it."""
+
+    digest: str
+    architecture: str | None = None
+    os: str | None = None
+
+
 class ImageArtifact(msgspec.Struct, frozen=True, kw_only=True):
     """What an audited registry's data plane says about one image reference a container runs,
     read once per (registry, repository, tag or digest).
@@ -48,6 +63,10 @@ class ImageArtifact(msgspec.Struct, frozen=True, kw_only=True):
     a 403, a request the run's guards refused); then nothing else is known. ``refused_by`` says
     who refused: ``"registry"`` (its 401 or 403), ``"azaudit"`` (the run's own guards: the secret
     guard, the transport's host and paging rules), None when nobody did (no answer, an unusable one).
+    ``platforms`` are the manifests the running manifest refers to when it is a multi-platform
+    image (an image index or manifest list: the registry lists them under ``references``, empty
+    for a single-platform manifest), at most :data:`MAX_PLATFORMS` (``platforms_cut`` when the
+    registry listed more).
     """
 
     id: str  # {registry id}/images/{repository}@{reference}
@@ -64,9 +83,19 @@ class ImageArtifact(msgspec.Struct, frozen=True, kw_only=True):
     manifest_found: bool | None = None
     manifest_created_on: dt.datetime | None = None
     signatures: int | None = None
+    platforms: tuple[PlatformManifest, ...] = ()
+    platforms_cut: bool = False
     not_found: str | None = None
     failure: str | None = None
     refused_by: str | None = None
+
+
+def platform_manifest(platforms: tuple[PlatformManifest, ...], os: str, architecture: str) -> PlatformManifest | None:
+    """The first of ``platforms`` built for ``os``/``architecture`` (compared without case), or None."""
+    for platform in platforms:
+        if (platform.os or "").lower() == os.lower() and (platform.architecture or "").lower() == architecture.lower():
+            return platform
+    return None
 
 
 def looked_up_tag(tag: str | None, digest: str | None) -> str | None:

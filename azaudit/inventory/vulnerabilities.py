@@ -19,6 +19,7 @@ import msgspec
 
 from azaudit.inventory.coverage import CollectionError, Dataset
 from azaudit.inventory.defender import DefenderPlan
+from azaudit.inventory.images import MAX_PLATFORMS, PlatformManifest, platform_manifest
 
 if TYPE_CHECKING:
     from azaudit.inventory import Inventory
@@ -134,6 +135,12 @@ def asked(inventory: Inventory) -> bool:
     )
 
 
+# The architecture Container Instances runs: its API offers no architecture choice (a group states
+# only osType Linux or Windows), and the platform of a multi-platform image it pulls is taken as
+# amd64 (IMG001's Decisions).
+RUNTIME_ARCHITECTURE = "amd64"
+
+
 def assessment(
     inventory: Inventory,
     registry: Registry,
@@ -142,12 +149,21 @@ def assessment(
     pushed: dt.datetime | None,
     now: dt.datetime,
     pulled: dt.datetime | None = None,
+    *,
+    platforms: tuple[PlatformManifest, ...] = (),
+    platforms_cut: bool = False,
+    os_type: str | None = None,
 ) -> tuple[ImageVulnerabilities | None, str | None]:
     """Defender for Cloud's findings on ``digest`` of ``registry``'s ``repository``: (the record,
     None), or (None, why it is not assessed). A digest without any sub-assessment while scanning is
     on is an image with no finding only while Defender still rescans it: pushed at least
     :data:`SCAN_DELAY` before the audit, and pushed or ``pulled`` (a container group's first start
-    pulls its images) within :data:`RESCAN_WINDOW`. Otherwise, or with no push time, (None, why)."""
+    pulls its images) within :data:`RESCAN_WINDOW`. Otherwise, or with no push time, (None, why).
+
+    ``digest`` with ``platforms`` is a multi-platform image (an image index or manifest list):
+    the findings are looked up under the platform manifest the group runs (``os_type``, on
+    :data:`RUNTIME_ARCHITECTURE`) and under the index digest, the platform's first (its record
+    names the platform digest). Neither having any finding is never a clean image: (None, why)."""
     if not asked(inventory):
         return None, "Defender for Cloud's findings were not read (no selected check needs them)"
     for error in inventory.errors:
@@ -168,6 +184,8 @@ def assessment(
     if off is not None:
         return None, off
     found = inventory.vulnerabilities_of(registry.login_server, repository, digest)
+    if platforms or platforms_cut:
+        return _index_assessment(inventory, registry, repository, found, platforms, platforms_cut, os_type)
     if found is not None:
         return found, None
     if pushed is None:
@@ -195,3 +213,42 @@ def assessment(
         repository=repository,
         digest=digest,
     ), None
+
+
+def _index_assessment(
+    inventory: Inventory,
+    registry: Registry,
+    repository: str,
+    found: ImageVulnerabilities | None,
+    platforms: tuple[PlatformManifest, ...],
+    platforms_cut: bool,
+    os_type: str | None,
+) -> tuple[ImageVulnerabilities | None, str | None]:
+    """A multi-platform image's findings: those of the platform manifest the group runs, else
+    those under the index digest, else (None, why): the sources read do not say which of the two
+    digests Defender keys its findings by, so no finding under either is not a clean scan."""
+    os_type = os_type if os_type and os_type.isalpha() and len(os_type) <= 16 else None  # ARM text
+    platform = platform_manifest(platforms, os_type, RUNTIME_ARCHITECTURE) if os_type else None
+    if platform is not None:
+        child = inventory.vulnerabilities_of(registry.login_server, repository, platform.digest)
+        if child is not None:
+            return child, None
+    if found is not None:
+        return found, None
+    if platform is None:
+        wanted = (
+            f"{os_type.lower()}/{RUNTIME_ARCHITECTURE}"
+            if os_type
+            else "the group's platform (its osType is not stated)"
+        )
+        cut = f" (the registry listed more than {MAX_PLATFORMS}; only those were read)" if platforms_cut else ""
+        return None, (
+            f"the image is a multi-platform image (an image index of {len(platforms)} platform manifests{cut}) with "
+            f"no manifest for {wanted}, and Defender for Cloud has no finding under the index digest: which "
+            "image the container runs, and whether Defender scanned it, is unknown"
+        )
+    return None, (
+        f"the image is a multi-platform image (an image index); Defender for Cloud has no finding under the index "
+        f"digest nor under its {platform.os}/{platform.architecture} manifest {platform.digest}, and which of the "
+        "two Defender keys its findings by is not documented: no finding does not mean a clean scan"
+    )

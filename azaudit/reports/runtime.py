@@ -164,6 +164,9 @@ def _entry(joined: JoinedContainer, inventory: Inventory, now: dt.datetime) -> R
             artifact.manifest_created_on,
             now,
             runtime.pulled if runtime is not None else None,
+            platforms=artifact.platforms,
+            platforms_cut=artifact.platforms_cut,
+            os_type=group.os_type,
         )
         if record is None:
             missing["vulnerabilities"] = f"not assessed: {vulnerable_why}"

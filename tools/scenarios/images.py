@@ -47,6 +47,8 @@ class Image:
     created: str = "2026-10-01T09:00:00Z"  # the manifest's createdTime
     signatures: int = 0
     refused: bool = False  # the registry refuses (ABAC without Repository Reader)
+    # a multi-platform image: the manifest is an image index of these (digest, os, architecture)
+    platforms: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,16 +82,22 @@ IMAGES = (
         tag_updated="2026-10-30T10:00:00Z",
         signatures=1,
     ),
-    # a recent, signed schema migration image whose digest Defender finds vulnerable (IMG001 FAIL)
+    # a recent, signed, multi-platform schema migration image (the container pins its image index,
+    # signed as `notation sign` on the tag signs it) whose linux/amd64 manifest Defender finds
+    # vulnerable (IMG001 FAIL; under the index digest alone it would read clean)
     Image(
         "contosoprodacr.azurecr.io",
         "orders/migrate",
         "2.4.1",
-        digest="sha256:9e2f4a6c8b0d1e3f5a7c9b1d3e5f7a9c1b3d5e7f9a1c3e5b7d9f1a3c5e7b9d1f",
-        tag_digest="sha256:9e2f4a6c8b0d1e3f5a7c9b1d3e5f7a9c1b3d5e7f9a1c3e5b7d9f1a3c5e7b9d1f",
+        digest=vulnerabilities.MIGRATE,
+        tag_digest=vulnerabilities.MIGRATE,
         created="2026-10-30T10:05:00Z",
         tag_updated="2026-10-30T10:05:00Z",
         signatures=1,
+        platforms=(
+            (vulnerabilities.MIGRATE_AMD64, "linux", "amd64"),
+            (vulnerabilities.MIGRATE_ARM64, "linux", "arm64"),
+        ),
     ),
     # a drifted tag: latest was moved after the batch container started
     Image(
@@ -241,18 +249,29 @@ def tag_body(image: Image) -> dict[str, Any]:
 
 
 def manifest_body(image: Image, manifest: str) -> dict[str, Any]:
+    """``GET /acr/v1/{name}/_manifests/{digest}``: a single-platform manifest names its
+    architecture and os; an image index lists its platform manifests under ``references`` (the
+    REST spec's ManifestAttributesBase: "empty if this is a leaf manifest")."""
     attributes = {"deleteEnabled": True, "writeEnabled": True, "readEnabled": True, "listEnabled": True}
+    platform: dict[str, Any] = {
+        "architecture": "amd64",
+        "os": "linux",
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    }
+    if image.platforms:
+        platform = {
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "references": [{"digest": d, "architecture": arch, "os": system} for d, system, arch in image.platforms],
+        }
     return {
         "registry": image.registry,
         "imageName": image.repository,
         "manifest": {
             "digest": manifest,
-            "imageSize": 52_428_800,
+            "imageSize": 52_428_800 if not image.platforms else 743,
             "createdTime": image.created,
             "lastUpdateTime": image.created,
-            "architecture": "amd64",
-            "os": "linux",
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            **platform,
             "tags": [image.tag] if image.tag else [],
             "changeableAttributes": attributes,
         },

@@ -29,6 +29,11 @@ PROD_ACR = f"/subscriptions/{PROD}/resourceGroups/rg-prod-containers/providers/M
 
 API = "sha256:4c1b8f2ad7e6a9c03b5d1e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a1b"
 MIGRATE = "sha256:9e2f4a6c8b0d1e3f5a7c9b1d3e5f7a9c1b3d5e7f9a1c3e5b7d9f1a3c5e7b9d1f"
+# orders/migrate:2.4.1 is a multi-platform image: MIGRATE is its image index, these its platform
+# manifests (tools/scenarios/images.py). Defender's findings are keyed by the linux/amd64 one, the
+# manifest Container Instances runs: joined by the index digest alone, the image would read clean.
+MIGRATE_AMD64 = "sha256:5d7f9b1c3e5a7d9f1b3c5e7a9d1f3b5c7e9a1d3f5b7c9e1a3d5f7b9c1e3a5d7f"
+MIGRATE_ARM64 = "sha256:6e8a0c2d4f6b8e0a2c4d6f8b0e2a4c6d8f0b2e4a6c8d0f2b4e6a8c0d2f4b6e8a"
 OLD_API = "sha256:0a2c4e6f8b1d3f5a7c9e0b2d4f6a8c1e3b5d7f9a0c2e4b6d8f1a3c5e7b9d0f2a"  # pushed, not running
 
 
@@ -80,10 +85,11 @@ FINDINGS = (
     _prod("orders/api", API, "CVE-2024-26458", "High", "libkrb5-3", "1.20.1-2+deb12u1", "NoFixAvailable"),
     _prod("orders/api", API, "CVE-2023-50495", "Medium", "libncursesw6", "6.4-4", "FixAvailable", "6.4-4+deb12u1"),
     _prod("orders/api", API, "CVE-2011-3374", "Low", "apt", "2.6.1", "WontFix"),
-    # orders/migrate (the init container): fixable critical and high findings: IMG001 FAIL
+    # orders/migrate (the init container): fixable critical and high findings on its linux/amd64
+    # platform manifest (none under its index digest): IMG001 FAIL
     _prod(
         "orders/migrate",
-        MIGRATE,
+        MIGRATE_AMD64,
         "CVE-2024-45491",
         "Critical",
         "libexpat1",
@@ -92,11 +98,18 @@ FINDINGS = (
         "2.5.0-1+deb12u1",
     ),
     _prod(
-        "orders/migrate", MIGRATE, "CVE-2024-2961", "High", "libc6", "2.36-9+deb12u4", "FixAvailable", "2.36-9+deb12u7"
+        "orders/migrate",
+        MIGRATE_AMD64,
+        "CVE-2024-2961",
+        "High",
+        "libc6",
+        "2.36-9+deb12u4",
+        "FixAvailable",
+        "2.36-9+deb12u7",
     ),
     _prod(
         "orders/migrate",
-        MIGRATE,
+        MIGRATE_AMD64,
         "CVE-2023-44487",
         "High",
         "libnghttp2-14",
@@ -104,7 +117,7 @@ FINDINGS = (
         "FixAvailable",
         "1.52.0-1+deb12u1",
     ),
-    _prod("orders/migrate", MIGRATE, "CVE-2024-26462", "Medium", "libkrb5-3", "1.20.1-2", "NoFixAvailable"),
+    _prod("orders/migrate", MIGRATE_AMD64, "CVE-2024-26462", "Medium", "libkrb5-3", "1.20.1-2", "NoFixAvailable"),
     # an older orders/api digest still in the registry, run by nobody: never joined
     _prod(
         "orders/api",

@@ -3,7 +3,13 @@ from collections.abc import Iterator
 from azaudit.catalogue import CheckContext, check
 from azaudit.detect.image_ref import quoted
 from azaudit.inventory.coverage import Dataset
-from azaudit.inventory.vulnerabilities import SEVERITIES, ImageVulnerabilities, assessment, severity_rank
+from azaudit.inventory.vulnerabilities import (
+    RUNTIME_ARCHITECTURE,
+    SEVERITIES,
+    ImageVulnerabilities,
+    assessment,
+    severity_rank,
+)
 from azaudit.model import Outcome, Severity
 from azaudit_checks.images._runtime import RUNTIME, RunningImage, gone, running_images, unknown_digest, unresolved
 
@@ -111,6 +117,24 @@ def vulnerable_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     Defender's latest scan as Resource Graph holds it: a rebuilt, redeployed image is judged on its
     new digest (ERROR during its first day if Defender has no result for it yet, as above).
 
+    Multi-platform images: when the digest a container runs is an image index (an OCI image
+    index or Docker manifest list), the registry's manifest properties list its platform
+    manifests under `references` (digest, architecture, os; "empty if this is a leaf manifest",
+    per the Container Registry data-plane REST spec, read from the same `GET
+    /acr/v1/{name}/_manifests/{digest}` through the SDK's own operation, since
+    `ArtifactManifestProperties` drops them; at most 32 kept). Which digest Defender keys its
+    findings on such an image by is not stated in the sources read: Learn's vulnerability
+    assessment and sub-assessment pages say nothing of indexes, and an older Defender for
+    Containers support matrix only said that "providing image tag information for
+    multi-architecture images is currently unsupported" (findings not tied to the tag, which names
+    the index). So both are looked up: the platform manifest the group runs (its `osType`, on
+    amd64: the container group API states no architecture, and none other was found documented
+    for Container Instances) first, then the index digest. Findings under either are judged (the
+    message then names the platform manifest judged); none under either is ERROR, not assessed,
+    never PASS, whatever the push and pull times, and so is an index with no manifest for the
+    group's platform and no finding under the index digest. A single-platform manifest is judged
+    as before.
+
     Retirement: Learn ("Transition from grouped to individual recommendations") says Defender for
     Cloud is moving from grouped recommendations ("also known as sub-assessment") to one
     recommendation per finding, and that grouped ones are "set for deprecation during the
@@ -129,6 +153,9 @@ def vulnerable_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/training/modules/detect-container-risks-defender-containers/4-assess-container-image-vulnerabilities
     - https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Security%20Center/MDC_AzureContainerRegistryVulnerabilityAssessment_Audit.json
     - https://learn.microsoft.com/azure/defender-for-cloud/permissions
+    - https://learn.microsoft.com/azure/defender-for-cloud/support-matrix-defender-for-containers
+    - https://github.com/Azure/azure-rest-api-specs/blob/main/specification/containerregistry/data-plane/Azure.ContainerRegistry/stable/2021-07-01/containerregistry.json
+    - https://learn.microsoft.com/rest/api/container-instances/container-groups/create-or-update
     """
     threshold = ctx.settings.images.vulnerability_min_severity
     for image in running_images(ctx):
@@ -144,7 +171,16 @@ def vulnerable_running_image(ctx: CheckContext) -> Iterator[Outcome]:
             continue
         pulled = image.runtime.pulled if image.runtime is not None else None
         record, why = assessment(
-            ctx.inventory, registry, artifact.repository, digest, artifact.manifest_created_on, ctx.now, pulled
+            ctx.inventory,
+            registry,
+            artifact.repository,
+            digest,
+            artifact.manifest_created_on,
+            ctx.now,
+            pulled,
+            platforms=artifact.platforms,
+            platforms_cut=artifact.platforms_cut,
+            os_type=group.os_type,
         )
         if record is None:
             yield Outcome.errored(
@@ -154,11 +190,16 @@ def vulnerable_running_image(ctx: CheckContext) -> Iterator[Outcome]:
             )
             continue
         evidence = _evidence(image, record, threshold)
+        judged = digest
+        if record.digest.lower() != digest.lower():  # a multi-platform image: its platform manifest's findings
+            evidence["platform manifest.digest"] = record.digest
+            judged = f"an image index, judged on its {RUNTIME_ARCHITECTURE} platform manifest {record.digest}"
+            judged = f"{digest}, {judged}"
         failing = record.at_or_above(threshold)
         if failing:
             yield Outcome.failed(
                 group,
-                f"{image.label} runs {quoted(image.reference.original)} ({digest}), on which Defender for Cloud "
+                f"{image.label} runs {quoted(image.reference.original)} ({judged}), on which Defender for Cloud "
                 f"reports {failing} fixable finding(s) of {threshold} severity or worse (all findings: "
                 f"{_counts(record.by_severity)}; with a fix: {_counts(record.fixable)}). Worst: "
                 f"{_worst(record, threshold)}",
@@ -169,7 +210,7 @@ def vulnerable_running_image(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome.passed(
                 group,
                 f"Defender for Cloud reports no fixable finding of {threshold} severity or worse on {image.label}'s "
-                f"image {digest} (all findings: {_counts(record.by_severity)})",
+                f"image {judged} (all findings: {_counts(record.by_severity)})",
                 item=name,
                 evidence=evidence,
             )

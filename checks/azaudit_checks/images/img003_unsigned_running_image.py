@@ -54,6 +54,12 @@ def unsigned_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     tag moved runs an unknown digest and is SKIPPED (IMG002 reports it). Images outside the audited
     registries are SKIPPED as not resolvable; a registry that refused is ERROR. Container Instances
     does not verify signatures itself. There is no Azure Policy built-in definition for it.
+    A multi-platform image (an image index) is judged on the index digest, the one the container
+    pulls by: `notation sign` on a tag signs the manifest the tag names, for a multi-platform tag the
+    index and not its platform manifests (the Notary Project's issue on multi-platform signing:
+    signing the index alone leaves the platform images unsigned, and recursive signing is not
+    offered), and a verifier checks the reference deployed. Its platform manifests' signatures are
+    not read.
 
     ## References
     - https://learn.microsoft.com/azure/container-registry/container-registry-tutorial-sign-build-push
@@ -61,6 +67,7 @@ def unsigned_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/container-registry/container-registry-manage-artifact
     - https://notaryproject.dev/docs/
     - https://github.com/opencontainers/distribution-spec/blob/main/spec.md#listing-referrers
+    - https://github.com/notaryproject/notation/issues/1229
     """
     for judged in judged_digests(ctx, needs=lambda artifact: artifact.signatures):
         if isinstance(judged, Outcome):

@@ -46,6 +46,10 @@ def stale_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     tag's current one when the tag has not moved since the container started (otherwise SKIPPED:
     IMG002 reports it). Images outside the audited registries are SKIPPED as not resolvable; a
     registry that refused is ERROR. There is no Azure Policy built-in definition for it.
+    A multi-platform image (an image index) is judged on the index's own `createdTime`, as the
+    registry describes the digest the container runs; its platform manifests' times are not read
+    (the sources read say nothing of how they differ), so an index pushed again over older
+    platform manifests looks younger than the image that runs.
 
     ## References
     - https://learn.microsoft.com/azure/container-registry/container-registry-tasks-base-images
