@@ -11,21 +11,21 @@ from azaudit import catalogue, frameworks
 from azaudit.cli.console import err
 from azaudit.cli.runner import guarded
 from azaudit.render.catalogue import CatalogueFormat, as_json, as_markdown
+from azaudit.render.fitted import fitted_table
+from azaudit.render.terminal import terminal_width
 from azaudit.reports.gate import ExitCode
 
 
 def frameworks_list() -> None:
     """List the compliance frameworks `--framework` accepts: how many of their controls azaudit
     checks, and the Azure Policy initiative the mapping comes from."""
-    from tabulate import tabulate
-
     rows = []
     for framework_id in frameworks.available():
         known = frameworks.load(framework_id)
         covered = sum(1 for control in known.controls.values() if control.checks)
         rows.append((known.id, known.label, f"{covered} of {len(known.controls)}", known.source.initiative))
     headers = ("id", "framework", "controls checked", "mapped through the Azure Policy initiative")
-    typer.echo(tabulate(rows, headers=headers))
+    typer.echo(fitted_table(rows, headers, terminal_width(), {1: 16, 3: 16}))
 
 
 def checks_list(
@@ -52,8 +52,6 @@ def checks_list(
             metas = [c.meta for c in checks.values()]
             typer.echo(as_json(metas) if fmt is CatalogueFormat.JSON else as_markdown(metas), nl=False)
             return ExitCode.OK
-        from tabulate import tabulate
-
         custom = any(not c.meta.builtin for c in checks.values())
         headers = ("code", "name", "severity", "service", "title", *(("source",) if custom else ()))
         rows = [
@@ -61,7 +59,8 @@ def checks_list(
             + ((c.meta.origin,) if custom else ())
             for c in checks.values()
         ]
-        typer.echo(tabulate(rows, headers=headers))
+        # the title wraps first, then the name and the service (code, severity and source never do)
+        typer.echo(fitted_table(rows, headers, terminal_width(), {1: 16, 3: 10, 4: 20}))
         return ExitCode.OK
 
     guarded(work)
