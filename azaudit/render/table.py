@@ -220,7 +220,11 @@ def _blocks(report: Report, view: TableView) -> Iterable[RenderableType]:
         lines = [
             f"- {_text(report.subscription_name(e.subscription_id))}: {_text(e.describe())}" for e in report.errors
         ]
-        lines += [f"- note: {_text(n.resource_name)}: {_text(n.message)}" for n in report.notes]
+        # a note about the whole scope (Resource Graph, Defender's findings) names no resource
+        lines += [
+            f"- note: {_text(n.resource_name) + ': ' if n.resource_name else ''}{_text(n.message)}"
+            for n in report.notes
+        ]
         yield Text("\n".join(lines))
     yield from _framework_blocks(report)
     yield Text(summary_line(report), style="bold")
