@@ -40,3 +40,11 @@ def test_only_wrappable_columns_shrink_and_never_below_their_floor() -> None:
     narrow = fitted_table(rows, ("code", "name", "title"), 5, {1: 10, 2: 10})
     # too narrow for anything: the wrappable columns stop at their floor, the code stays whole
     assert [len(dashes) for dashes in narrow.splitlines()[1].split()] == [6, 10, 10]
+
+
+def test_the_format_help_names_every_field_the_json_catalogue_has() -> None:
+    from azaudit.render.catalogue import FIELDS
+
+    text = " ".join(runner.invoke(app, ["checks", "--help"], env={"COLUMNS": "200"}).stdout.split())
+    listed = text.split("every field:", 1)[1].split(")", 1)[0]
+    assert [field.strip() for field in listed.split(",")] == list(FIELDS)

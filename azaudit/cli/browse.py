@@ -35,8 +35,8 @@ def checks_list(
         typer.Option(
             "--format",
             "-f",
-            help="table for people; json (every field: code, name, title, severity, service, applies_to, "
-            "requires, mcsb, policies, docs) or markdown for tools and pages.",
+            help="table for people; json (every field: code, name, title, severity, service, resource_type, "
+            "applies_to, requires, mcsb, policies, origin, docs) or markdown for tools and pages.",
             case_sensitive=False,
         ),
     ] = CatalogueFormat.TABLE,
