@@ -71,6 +71,33 @@ def html_multiline(text: object) -> Markup:
     return escape(neutralise(text, Output.HTML, multiline=True))
 
 
+# A fenced code block of a check's "How to fix" Markdown: ```bash ... ```
+_FENCE = re.compile(r"^```[\w+-]*[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def html_fix(text: object) -> Markup:
+    """A check's "How to fix" Markdown as HTML: its prose as paragraphs (code spans as ``<code>``)
+    and its fenced blocks as ``<pre>``, without the fences. Every part is neutralised and escaped
+    first; only azaudit's own tags are added around it."""
+    value = str(text)
+    parts: list[str] = []
+
+    def prose(chunk: str) -> None:
+        for paragraph in re.split(r"\n\s*\n", chunk.strip()):
+            if paragraph.strip():
+                escaped = str(html_multiline(" ".join(paragraph.split())))
+                parts.append("<p>" + _CODE_SPAN.sub(r"<code>\1</code>", escaped) + "</p>")
+
+    start = 0
+    for block in _FENCE.finditer(value):
+        prose(value[start : block.start()])
+        parts.append("<pre>" + str(html_multiline(block.group(1).rstrip("\n"))) + "</pre>")
+        start = block.end()
+    prose(value[start:])
+    return trusted("\n".join(parts))
+
+
 def short_url(url: str) -> str:
     """``learn.microsoft.com/…/container-registry-authentication``: a reference's label."""
     rest = url.split("://", 1)[-1].split("#", 1)[0].rstrip("/")
@@ -117,7 +144,7 @@ def html_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(link=html_link, multiline=html_multiline)
+    env.filters.update(link=html_link, multiline=html_multiline, fix=html_fix)
     return _common(env)
 
 
