@@ -460,7 +460,14 @@ REGISTRY_TAG = {
 REGISTRY_MANIFEST = {
     "registry": KEEP,
     "imageName": KEEP,
-    "manifest": {"digest": KEEP, "createdTime": KEEP, "lastUpdateTime": KEEP, "changeableAttributes": ATTRIBUTES},
+    "manifest": {
+        "digest": KEEP,
+        "createdTime": KEEP,
+        "lastUpdateTime": KEEP,
+        "changeableAttributes": ATTRIBUTES,
+        # a multi-platform image's platform manifests (IMG001 judges the one the group runs)
+        "references": {"digest": KEEP, "architecture": KEEP, "os": KEEP},
+    },
 }
 REFERRERS = {
     "schemaVersion": KEEP,
