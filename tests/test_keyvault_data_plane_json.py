@@ -17,13 +17,16 @@ from azure.keyvault.secrets._generated.models import SecretItem
 from azure.keyvault.secrets._shared import http_challenge_cache
 
 from azaudit.audit import Audit
+from azaudit.backend import open_backend
 from azaudit.collect import vault_pipeline
 from azaudit.collect.keyvault import ENABLED_WHEN_ABSENT, MANAGED_WHEN_ABSENT, data_plane_secret_record
 from azaudit.collect.tasks import UnusableShape
+from azaudit.collect.vault_challenge import seed_vault_challenge
 from azaudit.errors import SecretReadRefusedError
 from azaudit.inventory.keyvault import KeyVault
 from azaudit.model import Status
-from tests.conftest import CANARY_MARK, SAMPLE_TENANT, audit_replay
+from azaudit.replay.credential import REPLAY_TENANT_ID
+from tests.conftest import CANARY_MARK, SAMPLE_TENANT, audit_replay, replay_config
 from tests.test_arm_mappers import PROD, about_vault, planted, statuses
 
 DATA_PLANE = f"{PROD}/keyvault-dataplane.json"
@@ -208,16 +211,45 @@ def test_a_next_link_off_the_vaults_host_is_never_followed(tmp_path: Any, sample
     )
 
 
-def test_a_next_link_to_a_secrets_value_is_refused_by_the_guard(tmp_path: Any) -> None:
-    # on the vault's own host, so the pager follows it: the run's secret guard, below the lean
-    # pipeline, refuses it before it is sent, and a refused secret read ends the run, as it did
-    # when the SDK's pager followed the link
-    link = f"https://{APPS}.vault.azure.net:443/secrets/storage-connection?api-version=2026-04-01"
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/secrets/storage-connection",
+        "/secrets/storage-connection/versions",
+        "/certificates",
+        "/keys",
+        "/secrets/x/../../keys",
+        "/",
+    ],
+)
+def test_a_next_link_to_another_route_of_the_vault_is_never_followed(
+    tmp_path: Any, sample_audit: Audit, path: str
+) -> None:
+    link = f"https://{APPS}.vault.azure.net:443{path}?$skiptoken=abc"
     tenant = planted(tmp_path, DATA_PLANE, _first_apps_page(lambda b: b.update(nextLink=link)), FIRST_PAGE)
     http_challenge_cache.clear()
-    with pytest.raises(SecretReadRefusedError, match="reading a Key Vault secret value is never allowed") as refused:
-        audit_replay(tenant, select=SECRET_CODES)
-    assert CANARY_MARK not in str(refused.value)
+    audit = audit_replay(tenant, select=SECRET_CODES)
+    _assert_apps_secret_checks_error(audit, sample_audit)
+    assert not [key for key in audit.stats.by_url if "skiptoken=abc" in key]
+    message = next(f.message for f in audit.report.findings if f.resource_name == APPS and f.code == "KV007")
+    assert "leads to another route than the secret list" in message
+
+
+@pytest.mark.parametrize("path", ["/secrets/storage-connection", "/secrets/storage-connection/0123abcd"])
+def test_the_lean_pipeline_sends_through_the_runs_secret_guard(path: str) -> None:
+    # A secret's value is out of the list's reach (its nextLink must name /secrets), and the
+    # transport below the lean pipeline refuses it anyway, before it is sent.
+    backend = open_backend(replay_config())
+    try:
+        client = backend.clients().secrets(f"https://{APPS}.vault.azure.net/")
+        seed_vault_challenge(client.vault_url, REPLAY_TENANT_ID, backend.cloud)
+        assert vault_pipeline._get(client, f"{client.vault_url}/secrets", {})["value"]  # the list is read
+        with pytest.raises(SecretReadRefusedError, match="reading a Key Vault secret value is never allowed") as no:
+            vault_pipeline._get(client, f"{client.vault_url}{path}", {})
+        assert CANARY_MARK not in str(no.value)
+        assert not [key for key in backend.transport.stats.by_url if "storage-connection" in key]
+    finally:
+        backend.close()
 
 
 def test_paging_is_bounded(tmp_path: Any, sample_audit: Audit, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -41,6 +41,7 @@ from azaudit.collect.arm import MAX_PAGES, json_answer, listed
 from azaudit.collect.sdk import shape_of
 from azaudit.collect.tasks import UnusableShape
 from azaudit.errors import PagingLoopError
+from azaudit.secret_guard import normalised_path
 
 WHAT = "secrets.list"
 
@@ -79,8 +80,9 @@ def _build(client: Any) -> Pipeline[Any, Any]:
 def list_secrets(client: Any) -> list[Mapping[str, Any]]:
     """Every item of the vault's secret list (``GET {vault}/secrets``), then each ``nextLink`` in
     turn with the client's API version, as the SDK's pager follows it. A page that fails, a
-    ``nextLink`` that is not a string or leads off the vault's host, or more than ``MAX_PAGES``
-    pages fail the whole list: a partial list is never judged."""
+    ``nextLink`` that is not a string or leads off the vault's host or its secret list (the guard
+    below refuses a secret's value anyway), or more than ``MAX_PAGES`` pages fail the whole list: a
+    partial list is never judged."""
     vault = urlsplit(client.vault_url)
     body = _get(client, f"{client.vault_url}/secrets", {})
     items = list(listed(body, WHAT))
@@ -93,6 +95,8 @@ def list_secrets(client: Any) -> list[Mapping[str, Any]]:
         parts = urlsplit(link)
         if not _same_origin(parts, vault):
             raise UnusableShape(f"the nextLink of the {WHAT} answer leads to {_shown(parts)}, not the vault's own host")
+        if normalised_path(link).rstrip("/").lower() != "/secrets":
+            raise UnusableShape(f"the nextLink of the {WHAT} answer leads to another route than the secret list")
         query = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
         body = _get(client, urljoin(link, parts.path), query)
         items.extend(listed(body, WHAT))
