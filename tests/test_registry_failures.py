@@ -234,7 +234,11 @@ def test_what_the_registry_said_is_the_reason(sample_audit: Any) -> None:
     assert "(the registry said TAG_UNKNOWN: the specified tag does not exist)" in deleted
     refused = by_item[("IMG003", "aci-dev-jobs", "jobs")]
     assert "HTTP 401: the registry said UNAUTHORIZED: authentication required" in refused
-    assert "Container Registry Repository Reader" in refused
+    assert "Container Registry Repository Reader" in refused and "Catalog Lister" not in refused
+    # the "not assessed" list joins an error's status and reason once, not twice
+    described = [e.describe() for e in sample_audit.report.errors if e.dataset.value == "registry-images"]
+    assert any("(HTTP 401: the registry said UNAUTHORIZED" in d for d in described), described
+    assert not [d for d in described + list(by_item.values()) if "HTTP 401: HTTP 401" in d]
 
 
 def test_an_error_answer_names_its_code_and_spares_the_other_images(tmp_path: Path) -> None:

@@ -235,7 +235,7 @@ def lookup(clients: Clients, registry: Registry, repository: str, tag: str | Non
         error = task.failed(failure)
         error = msgspec.structs.replace(error, reason=_reason(failure))
         by = "azaudit" if isinstance(failure, _OWN_GUARDS) else None
-        return Collected(records=[_failed(base, error.reason, by)], errors=[error])
+        return Collected(records=[_failed(base, _with_status(error.status_code, error.reason), by)], errors=[error])
 
     task = Task(Dataset.REGISTRY_IMAGES, registry.subscription_id, "registry data plane", run, identity, shown)
     return task
@@ -250,7 +250,13 @@ def _reason(exc: BaseException) -> str:
     said for an HTTP error (its ``{"errors": [...]}`` answer, bounded: :func:`registry_errors`)."""
     status, reason = describe_failure(exc)
     said = registry_errors(exc.response) if isinstance(exc, HttpResponseError) else None
-    return f"HTTP {status}: the registry said {said}" if said and status is not None else reason
+    return f"the registry said {said}" if said and status is not None else reason
+
+
+def _with_status(status: int | None, reason: str) -> str:
+    """An image's failure as its checks quote it: the HTTP status, then the reason (a collection
+    error keeps the two apart and joins them itself when described)."""
+    return f"HTTP {status}: {reason}" if status is not None else reason
 
 
 def _registry_failed(plane: RegistryPlane, registry: Registry, base: ImageArtifact, exc: Exception) -> Collected:
@@ -260,14 +266,13 @@ def _registry_failed(plane: RegistryPlane, registry: Registry, base: ImageArtifa
     reason = _reason(exc)
     if status in (401, 403) and (registry.role_assignment_mode or "").lower() == "abacrepositorypermissions":
         reason += (
-            " (the registry uses ABAC repository permissions: reading it needs Container Registry "
-            "Repository Reader and Catalog Lister)"
+            " (the registry uses ABAC repository permissions: reading it needs Container Registry Repository Reader)"
         )
     by = "registry" if status in (401, 403) else None
     with plane.lock:
         first = plane.failure is None
         if first:
-            plane.failure, plane.refused_by = reason, by
+            plane.failure, plane.refused_by = _with_status(status, reason), by
     error = CollectionError(
         dataset=Dataset.REGISTRY_IMAGES,
         subscription_id=registry.subscription_id,
@@ -277,7 +282,7 @@ def _registry_failed(plane: RegistryPlane, registry: Registry, base: ImageArtifa
         status_code=status,
         reason=reason,
     )
-    return Collected(records=[_failed(base, reason, by)], errors=[error] if first else [])
+    return Collected(records=[_failed(base, _with_status(status, reason), by)], errors=[error] if first else [])
 
 
 def _failed(base: ImageArtifact, reason: str, refused_by: str | None) -> ImageArtifact:

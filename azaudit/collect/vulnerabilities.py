@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from azaudit.clients import Clients
-from azaudit.collect.graph import LAG, graph_query
+from azaudit.collect.graph import graph_query
 from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, Task, UnusableShape
 from azaudit.inventory.common import Subscription
@@ -195,7 +195,8 @@ def image_findings(clients: Clients, subscriptions: Sequence[Subscription]) -> T
             resource_name="",
             message=(
                 f"image vulnerabilities: Defender for Cloud's findings on {len(images)} registry image digest(s) "
-                f"read through Azure Resource Graph. {LAG}"
+                "read through Azure Resource Graph, their only source (whatever --source says): they are as "
+                "recent as Defender's last scan (daily) and Resource Graph's copy of it (minutes behind)"
             ),
         )
         return Collected(records=[image.record() for image in images.values()], notes=[note], errors=errors)
