@@ -137,7 +137,7 @@ def run_settings(config: RunConfig, settings: Settings, today: dt.date, ignored:
         for table in ("keyvault", "rbac", "images")
         if (section := getattr(settings, table, None)) is not None
         for name, value in msgspec.structs.asdict(section).items()
-        if isinstance(value, int)
+        if isinstance(value, int | str)  # also IMG001's vulnerability_min_severity ("high")
     }
     return RunSettings(
         select=config.select,

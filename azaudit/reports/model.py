@@ -34,7 +34,9 @@ class RunSettings(msgspec.Struct, frozen=True, kw_only=True):
     ignored_checks: tuple[str, ...] = ()  # the checks --ignore removed from the selection
     fail_on: str | None = None  # the severity that gates, as the command that wrote the report used it
     approved_registries: tuple[str, ...] = ()  # empty: the audited registries and mcr.microsoft.com
-    thresholds: dict[str, int] = {}  # "keyvault.stale_secret_days": 365, ...
+    # every setting of [keyvault], [rbac] and [images]: "keyvault.stale_secret_days": 365,
+    # "images.vulnerability_min_severity": "high", ... (older reports hold only the numeric ones)
+    thresholds: dict[str, int | str] = {}
     suppressions: tuple[ExceptionEntry, ...] = ()
     auth: str | None = None  # how the run signed in (default, cli, env, msi, ...), None when replayed
 
