@@ -11,9 +11,11 @@ from azaudit.cli.browse import checks_list, checks_show, frameworks_list
 from azaudit.cli.console import silence_libraries
 from azaudit.cli.help import Command
 from azaudit.cli.report import report_command
+from azaudit.cli.runner import Group
 from azaudit.cli.subscription import subscription
 
 app = typer.Typer(
+    cls=Group,
     help="Audit the security of container workloads on Azure: registries, container instances and "
     "the images they run, key vaults, logging, RBAC and Defender.",
     no_args_is_help=True,

@@ -5,6 +5,7 @@ the README do: the metavar, with ``...`` when it takes several values."""
 from __future__ import annotations
 
 from typer import _click
+from typer._click.exceptions import UsageError
 from typer.core import TyperArgument, TyperCommand
 
 
@@ -15,6 +16,16 @@ def argument_name(argument: TyperArgument) -> str:
 
 class Command(TyperCommand):
     """A command whose help lists each argument by its name alone (options are unchanged)."""
+
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except UsageError as exc:
+            # The parser raises some (an option without its value) without the command: attach
+            # it, so the one-line error can say which command's --help to read.
+            if exc.ctx is None:
+                exc.ctx = ctx
+            raise
 
     def format_options(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
         arguments: list[tuple[str, str]] = []

@@ -9,10 +9,13 @@ from typing import Annotated, Optional
 
 import typer
 
+from azaudit.errors import UsageError
 from azaudit.model import Severity, Status
 from azaudit.render import Format
 from azaudit.render.table import TableView
 from azaudit.render.terminal import stdout_view, terminal_width
+from azaudit.settings import REGISTRY_HOST
+from azaudit.shard import Shard
 
 _SHOWN_ONLY = "only what the table lists: the exit code, the summary line and every other format see all findings"
 Compact = Annotated[
@@ -30,6 +33,11 @@ Quiet = Annotated[
     typer.Option(
         "--quiet", "-q", help="Print only the report: no progress bar, no summary line; errors still go to stderr."
     ),
+]
+# `azaudit report` draws no progress bar: its --quiet only drops the summary line.
+ReportQuiet = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print only the report: no summary line; errors still go to stderr."),
 ]
 FrameworkIds = Annotated[
     Optional[list[str]],
@@ -67,6 +75,30 @@ def parse_reports(values: list[str]) -> list[tuple[Format, Path]]:
             )
         parsed.append((Format(fmt), Path(path)))
     return parsed
+
+
+def parse_registries(values: list[str]) -> tuple[str, ...]:
+    """``--approved-registry`` values, refused in command-line terms (the config file's key and
+    TOML example would not tell the user which argument was wrong)."""
+    for value in values:
+        if not REGISTRY_HOST.match(value):
+            raise typer.BadParameter(
+                f"{value!r} is not a registry host; expected a host name with an optional port or a "
+                "`*.` wildcard, e.g. --approved-registry contosoacr.azurecr.io",
+                param_hint="--approved-registry",
+            )
+    return tuple(values)
+
+
+def parse_shard(text: str | None) -> Shard | None:
+    """``--shard K/N``, refused before the audit starts."""
+    if text is None:
+        return None
+    try:
+        return Shard.parse(text)
+    except UsageError as exc:
+        # Shard.parse names the option itself ("--shard '3/2': expected ..."); the usage line does.
+        raise typer.BadParameter(str(exc).removeprefix("--shard "), param_hint="--shard") from None
 
 
 def table_view(compact: bool, no_color: bool, severity: Severity, statuses: list[Status] | None) -> TableView:

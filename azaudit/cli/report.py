@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from azaudit.cli.console import print_finished, print_summary
-from azaudit.cli.options import Compact, FrameworkIds, NoColor, Quiet, ShownSeverity, ShownStatus, table_view
+from azaudit.cli.options import Compact, FrameworkIds, NoColor, ReportQuiet, ShownSeverity, ShownStatus, table_view
 from azaudit.cli.runner import guarded
 from azaudit.finish import Destinations, Gate, finish, prepare
 from azaudit.model import Severity
@@ -46,7 +46,7 @@ def report_command(
         ),
     ] = None,
     framework: FrameworkIds = None,
-    quiet: Quiet = False,
+    quiet: ReportQuiet = False,
     compact: Compact = False,
     no_color: NoColor = False,
     severity: ShownSeverity = Severity.INFO,

@@ -20,7 +20,9 @@ from azaudit.cli.options import (
     Quiet,
     ShownSeverity,
     ShownStatus,
+    parse_registries,
     parse_reports,
+    parse_shard,
     table_view,
 )
 from azaudit.cli.progress import progress_display
@@ -31,7 +33,6 @@ from azaudit.model import Severity
 from azaudit.render import Format
 from azaudit.reports.gate import ExitCode
 from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, ExpiredSuppressions, RunConfig, Source
-from azaudit.shard import Shard
 
 
 def subscription(
@@ -171,6 +172,8 @@ def subscription(
     if verbose:
         show_library_warnings()
     extra_reports = parse_reports(report or [])
+    approved_registries = parse_registries(approved_registry or [])
+    shard_slice = parse_shard(shard)
     if subscription_ids and management_group:
         raise typer.BadParameter("name subscriptions or management groups, not both", param_hint="--management-group")
     destinations = Destinations(
@@ -194,8 +197,8 @@ def subscription(
             timeout=timeout,
             config_file=config,
             working_directory=Path.cwd(),
-            approved_registries=tuple(approved_registry or ()),
-            shard=Shard.parse(shard) if shard is not None else None,
+            approved_registries=approved_registries,
+            shard=shard_slice,
             baseline=baseline,
             expired_suppressions=expired_suppressions,
         )
