@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from azure.core.pipeline import Pipeline
@@ -38,28 +39,41 @@ _pipelines: weakref.WeakKeyDictionary[Any, Pipeline[Any, Any]] = weakref.WeakKey
 
 def lean_pipeline(client: Any) -> Pipeline[Any, Any]:
     """The lean pipeline of a generated management ``client`` (built once per client)."""
+    return cached(client, _build)
+
+
+def cached(client: Any, build: Callable[[Any], Pipeline[Any, Any]]) -> Pipeline[Any, Any]:
+    """``build(client)``, made once per client (clients live as long as the run)."""
     with _lock:
         pipeline = _pipelines.get(client)
         if pipeline is None:
-            pipeline = _pipelines[client] = _build(client)
+            pipeline = _pipelines[client] = build(client)
         return pipeline
 
 
-def _build(client: Any) -> Pipeline[Any, Any]:
-    config = client._config
-    full = client._client._pipeline
+def assemble(config: Any, full: Pipeline[Any, Any], first: list[Any], auth: Any) -> Pipeline[Any, Any]:
+    """A lean pipeline from a generated client's ``config`` and ``full`` pipeline: the ``first``
+    (header) policies, the client's user agent, redirect and retry, the ``auth`` policy, the
+    header cleanup, and the full pipeline's transport (the run's guarded one)."""
     # The full pipeline's transport is the run's guarded transport, behind azure-core's runner.
     transport = getattr(full._transport, "_sender", full._transport)
     policies = [
-        getattr(config, "request_id_policy", None) or RequestIdPolicy(),
+        *first,
         config.user_agent_policy,
         # Policies that send (and hold the next one) are copied: one instance serves one pipeline.
         copy.copy(config.redirect_policy),
         copy.copy(config.retry_policy),
-        ARMChallengeAuthenticationPolicy(config.credential, *config.credential_scopes),
+        auth,
         SensitiveHeaderCleanupPolicy(),
     ]
     return Pipeline(transport=transport, policies=policies)
+
+
+def _build(client: Any) -> Pipeline[Any, Any]:
+    config = client._config
+    first = [getattr(config, "request_id_policy", None) or RequestIdPolicy()]
+    auth = ARMChallengeAuthenticationPolicy(config.credential, *config.credential_scopes)
+    return assemble(config, client._client._pipeline, first, auth)
 
 
 def send(client: Any, request: Any) -> Any:

@@ -27,17 +27,16 @@ from __future__ import annotations
 
 import copy
 import re
-import threading
-import weakref
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 from azure.core.pipeline import Pipeline
-from azure.core.pipeline.policies import RequestIdPolicy, SensitiveHeaderCleanupPolicy
+from azure.core.pipeline.policies import RequestIdPolicy
 from azure.core.rest import HttpRequest
 
 from azaudit.collect.arm import MAX_PAGES, json_answer, listed
+from azaudit.collect.arm_pipeline import assemble, cached
 from azaudit.collect.sdk import shape_of
 from azaudit.collect.tasks import UnusableShape
 from azaudit.errors import PagingLoopError
@@ -45,36 +44,19 @@ from azaudit.secret_guard import normalised_path
 
 WHAT = "secrets.list"
 
-_lock = threading.Lock()
-_pipelines: weakref.WeakKeyDictionary[Any, Pipeline[Any, Any]] = weakref.WeakKeyDictionary()
-
 
 def lean_pipeline(client: Any) -> Pipeline[Any, Any]:
     """The lean pipeline of a ``SecretClient`` (built once per client)."""
-    with _lock:
-        pipeline = _pipelines.get(client)
-        if pipeline is None:
-            pipeline = _pipelines[client] = _build(client)
-        return pipeline
+    return cached(client, _build)
 
 
 def _build(client: Any) -> Pipeline[Any, Any]:
     generated = client._client  # the generated KeyVaultClient behind the SecretClient
     config = generated._config
-    full = generated._client._pipeline
-    # The full pipeline's transport is the run's guarded transport, behind azure-core's runner.
-    transport = getattr(full._transport, "_sender", full._transport)
-    policies = [
-        RequestIdPolicy(),
-        config.headers_policy,
-        config.user_agent_policy,
-        # Policies that send (and hold the next one) are copied: one instance serves one pipeline.
-        copy.copy(config.redirect_policy),
-        copy.copy(config.retry_policy),
-        copy.copy(config.authentication_policy),
-        SensitiveHeaderCleanupPolicy(),
-    ]
-    return Pipeline(transport=transport, policies=policies)
+    first = [RequestIdPolicy(), config.headers_policy]
+    # the client's own challenge policy (a vault's 401 names its tenant and resource), copied as
+    # the redirect and retry policies are: one instance serves one pipeline
+    return assemble(config, generated._client._pipeline, first, copy.copy(config.authentication_policy))
 
 
 def list_secrets(client: Any) -> list[Mapping[str, Any]]:
