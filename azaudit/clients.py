@@ -28,7 +28,7 @@ C = TypeVar("C")
 RETRY = {
     # azure-core's RetryPolicy honours Retry-After on 429 and 503, and backs off exponentially on
     # other 5xx and on connection and read errors. It waits through the transport, which caps the
-    # total wait for one request (transport.RETRY_WAIT_CAP_SECONDS) and bounds each attempt.
+    # total wait for one request (transport.bounds.RETRY_WAIT_CAP_SECONDS) and bounds each attempt.
     "retry_total": 6,
     "retry_backoff_factor": 0.5,
     "retry_backoff_max": 30,

@@ -26,7 +26,6 @@ from azure.core.pipeline.transport import HttpRequest, RequestsTransport
 from requests.adapters import BaseAdapter
 from typer.testing import CliRunner
 
-from azaudit import transport as transport_module
 from azaudit.audit import Audit, run_audit
 from azaudit.backend import Backend
 from azaudit.cli import app
@@ -39,6 +38,7 @@ from azaudit.replay.fixtures import RecordedResponse
 from azaudit.reports.gate import ExitCode, exit_code_for
 from azaudit.runconfig import RunConfig
 from azaudit.transport import GuardedTransport, destination_refusal, network_session
+from azaudit.transport import bounds as transport_module
 from tests.conftest import SAMPLE_TENANT, replay_config
 
 PROD = "3f8a6c1e-5b7d-4e2a-9c11-7d2e0f4a8b51"

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from azaudit import transport as transport_module
 from azaudit.audit import Audit, run_audit
 from azaudit.backend import open_backend
 from azaudit.cli import app
@@ -28,6 +27,7 @@ from azaudit.inventory.coverage import Dataset
 from azaudit.model import Status
 from azaudit.replay import ReplayAdapter, ReplayCredential
 from azaudit.runconfig import RunConfig, Source
+from azaudit.transport import bounds as transport_module
 from bench.network import SimulatedNetwork, simulated_session
 from bench.synthetic import GraphAdapter, SyntheticTenant
 from tests.conftest import CANARY_MARK, SAMPLE_TENANT, audit_replay, replay_config

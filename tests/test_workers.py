@@ -203,7 +203,7 @@ def test_no_fork_while_a_thread_azaudit_does_not_know_is_running() -> None:
 
 
 def test_the_transport_watchdog_thread_is_paused_for_the_fork() -> None:
-    from azaudit.transport import _WATCHDOG
+    from azaudit.transport.deadline import _WATCHDOG
 
     _WATCHDOG.watch(60).finish()  # a request was made: the deadline thread runs
     assert any(t.name == "azaudit-deadlines" for t in threading.enumerate())

@@ -1,0 +1,143 @@
+"""The bounds on the requests of one unit of work (one collection task, one subscription listing),
+kept in the thread that runs it:
+
+- paged lists that loop (a page pointing back at one already served) or never end
+  (:class:`~azaudit.errors.PagingLoopError`), within one :func:`request_scope`;
+- the wait azure-core's retry policy asks for (``Retry-After``, ``retry-after-ms``,
+  ``x-ms-retry-after-ms``, an HTTP date, back-off): at most :data:`RETRY_WAIT_CAP_SECONDS` for
+  one request, and the scope is told when the service asked for more.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from azaudit import lifecycle, secret_guard
+from azaudit.errors import PagingLoopError, ThrottledError
+from azaudit.transport.stats import request_kind
+
+# The longest azaudit waits, in total, before the attempts of one request (Retry-After and
+# back-off together). A service asking for more is told no: the scope is noted or, when the
+# attempts run out, reported as not collected. Internal: tests lower it.
+RETRY_WAIT_CAP_SECONDS = 60.0
+# More pages than this in one list is a loop (25 items a page: 250,000 Key Vault secrets).
+MAX_PAGES_PER_LIST = 10_000
+
+
+@dataclass
+class Throttled:
+    """A wait the service asked for that was longer than azaudit waits for one request."""
+
+    kind: str  # request_kind() of the request
+    asked: float  # seconds
+    waited: float  # seconds
+
+
+@dataclass
+class RequestScope:
+    """What the transport remembers about the requests of one unit of work (one collection task,
+    one subscription listing), in the thread that runs it."""
+
+    served: set[tuple[str, str, str, tuple[tuple[str, str], ...]]] = field(default_factory=set)
+    requests: int = 0
+    throttled: list[Throttled] = field(default_factory=list)
+
+    # The page key of the request begun last (its attempts and answer reuse it).
+    _begun: tuple[str, str, tuple[str, str, str, tuple[tuple[str, str], ...]]] | None = None
+
+    def begin(self, method: str, url: str) -> None:
+        """A new request of this scope (not another attempt of one already sent)."""
+        key = _page_key(method, url)
+        self._begun = (method, url, key)
+        if key in self.served:
+            raise PagingLoopError(
+                f"a paged list points back at a page it already served ({request_kind(method, url)}): "
+                "the list loops and is not complete"
+            )
+        self.requests += 1
+        if self.requests > MAX_PAGES_PER_LIST:
+            raise PagingLoopError(
+                f"more than {MAX_PAGES_PER_LIST} pages in one list ({request_kind(method, url)}): the list never ends"
+            )
+
+    def answered(self, method: str, url: str, status: int) -> None:
+        # A loop is a nextLink GET served before. A POST (a registry token request per scope, a
+        # Resource Graph page) carries what differs in its body: the same URL again is no loop.
+        if method.upper() == "GET" and 200 <= status < 300:
+            begun = self._begun
+            self.served.add(begun[2] if begun is not None and begun[:2] == (method, url) else _page_key(method, url))
+
+
+def _page_key(method: str, url: str) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".").lower()
+    query = tuple(sorted((k.lower(), v) for k, v in parse_qsl(parts.query, keep_blank_values=True)))
+    return method.upper(), host, secret_guard.normalised_path(url).rstrip("/").lower(), query
+
+
+class _ThreadState(threading.local):
+    scope: RequestScope | None = None
+    request: object | None = None  # the request whose attempts are being sent
+    waited: float = 0.0  # seconds waited between its attempts so far
+
+
+_state = _ThreadState()
+
+
+@contextmanager
+def request_scope() -> Iterator[RequestScope]:
+    """Track the requests this thread sends until the block ends (see :class:`RequestScope`)."""
+    previous = _state.scope
+    scope = RequestScope()
+    _state.scope = scope
+    try:
+        yield scope
+    finally:
+        _state.scope = previous
+
+
+def begin(request: Any) -> None:
+    """A request about to be sent: a new one of the thread's scope, or another attempt of the one
+    before (its waits add up)."""
+    if request is not _state.request:  # not another attempt of the request before
+        _state.request = request
+        _state.waited = 0.0
+        if _state.scope is not None:
+            _state.scope.begin(request.method, request.url)
+
+
+def answered(method: str, url: str, status: int) -> None:
+    """The answer to a request of the thread's scope."""
+    if _state.scope is not None:
+        _state.scope.answered(method, url, status)
+
+
+def wait_before_retry(duration: float) -> None:
+    """Wait before another attempt of the request just sent (azure-core's retry policy asks,
+    from ``Retry-After`` or its back-off), within :data:`RETRY_WAIT_CAP_SECONDS` in all."""
+    cap = RETRY_WAIT_CAP_SECONDS
+    allowed = max(0.0, cap - _state.waited)
+    if duration <= allowed:
+        _state.waited += duration
+        lifecycle.wait(duration)  # cut short when the audit is interrupted
+        return
+    request = _state.request
+    kind = request_kind(request.method, request.url) if request is not None else "a request"  # type: ignore[attr-defined]
+    if allowed <= 0.0:
+        raise ThrottledError(
+            f"throttled: asked to wait {_seconds(duration)} more before retrying {kind}, "
+            f"after {_seconds(_state.waited)} already; azaudit waits at most {_seconds(cap)} for one request"
+        )
+    if _state.scope is not None:
+        _state.scope.throttled.append(Throttled(kind=kind, asked=duration, waited=allowed))
+    _state.waited = cap
+    lifecycle.wait(allowed)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value >= 10 else f"{value:.3g} s"

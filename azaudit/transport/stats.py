@@ -1,0 +1,125 @@
+"""What a run's requests were: counts by kind (a request's shape, names and ids blanked), by
+URL, the registry sign-in steps and Key Vault's bearer challenges, and the peak in flight, so that
+runs and benchmarks can show what they cost."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from urllib.parse import unquote, urlsplit
+
+import msgspec
+
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+def request_kind(method: str, url: str) -> str:
+    """A request's shape with names and ids blanked, e.g.
+    ``GET /subscriptions/{}/resourceGroups/{}/providers/Microsoft.KeyVault/vaults/{}/keys``."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    shaped: list[str] = []
+    provider_at = -1
+    for i, segment in enumerate(segments):
+        previous = segments[i - 1].lower() if i else ""
+        if (
+            previous in ("subscriptions", "resourcegroups")
+            or _GUID.match(segment)
+            or (provider_at >= 0 and i > provider_at + 1 and (i - provider_at) % 2 == 1)
+        ):
+            shaped.append("{}")
+        else:
+            shaped.append(segment)
+        if segment.lower() == "providers":
+            provider_at = i
+    host = parts.hostname or ""
+    prefix = "" if host.startswith("management.") else "{data-plane}"
+    registry = _REGISTRY_READ.match(unquote(parts.path))
+    if registry is not None:
+        # a registry's data plane: one kind per operation, whatever the repository and tag
+        return f"{method.upper()} {prefix}/{registry['api']}/{{}}/{registry['operation']}/{{}}"
+    if not host.startswith("management.") and len(shaped) > 1:
+        shaped[1:2] = ["{}"]
+    return f"{method.upper()} {prefix}/{'/'.join(shaped)}"
+
+
+_REGISTRY_READ = re.compile(r"^/(?P<api>acr/v1|v2)/.+/(?P<operation>_tags|_manifests|referrers|manifests|blobs)/[^/]+$")
+
+
+class RequestCounts(msgspec.Struct, frozen=True):
+    """A snapshot of ``RequestStats``."""
+
+    total: int
+    challenges: int
+    peak_in_flight: int
+    by_kind: dict[str, int]
+    by_url: dict[str, int]
+
+
+class RequestStats:
+    """Thread-safe counters of the requests a run sent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.total = 0
+        self.by_kind: Counter[str] = Counter()
+        self.by_url: Counter[str] = Counter()  # authenticated requests only
+        self.challenges = 0  # Key Vault's unauthenticated first request per vault (answered 401)
+        self.in_flight = 0
+        self.peak_in_flight = 0
+
+    def started(self, method: str, url: str, authenticated: bool = True, registry: bool = False) -> None:
+        """Count a request. An unauthenticated one is Key Vault's bearer challenge, or (``registry``)
+        a registry's sign-in: the SDK's token exchange, or the read that draws its 401."""
+        if authenticated:
+            kind = request_kind(method, url)
+        elif registry:
+            kind = _registry_sign_in(method, url)
+        else:
+            kind = "bearer challenge (Key Vault, 401 expected)"
+        with self._lock:
+            self.total += 1
+            self.by_kind[kind] += 1
+            if authenticated:
+                self.by_url[f"{method.upper()} {url}"] += 1
+            elif not registry:
+                self.challenges += 1
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def counts(self) -> RequestCounts:
+        """What these counters hold, as plain data (a forked collection process sends it back)."""
+        with self._lock:
+            return RequestCounts(
+                total=self.total,
+                challenges=self.challenges,
+                peak_in_flight=self.peak_in_flight,
+                by_kind=dict(self.by_kind),
+                by_url=dict(self.by_url),
+            )
+
+    def merge(self, other: RequestCounts) -> None:
+        """Add the requests another process sent (one part of a multi-process collection); the
+        processes ran at the same time, so their peaks add up."""
+        with self._lock:
+            self.total += other.total
+            self.challenges += other.challenges
+            self.peak_in_flight += other.peak_in_flight
+            self.by_kind.update(other.by_kind)
+            self.by_url.update(other.by_url)
+
+    def finished(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+
+def _registry_sign_in(method: str, url: str) -> str:
+    """The kind of a registry request sent without the run's token: the SDK's token exchange, or a
+    read sent first without a token (azure-containerregistry's challenge policy), answered 401."""
+    path = urlsplit(url).path.rstrip("/").lower()
+    if method.upper() == "POST" and path == "/oauth2/exchange":
+        return "POST {data-plane}/oauth2/exchange (registry sign-in: refresh token)"
+    if method.upper() == "POST" and path == "/oauth2/token":
+        return "POST {data-plane}/oauth2/token (registry sign-in: access token of a scope)"
+    return f"{method.upper()} {{data-plane}} without a token (registry sign-in: answered 401 with the scope it needs)"
