@@ -15,7 +15,8 @@ CA, each in a fresh process:
   azaudit to read.
 
 Prints wall time, CPU time (this process and its collection workers) per request, TLS handshakes
-and connections the server saw, peak RSS, requests by kind.
+and connections the server saw, peak RSS (the audit's processes; the fake server's apart), requests
+by kind.
 
 ``--network memory``: the previous benchmark, answers from memory under azure-core's transport
 behind a simulated latency (no sockets, no TLS).
@@ -47,10 +48,18 @@ from bench.synthetic import GraphAdapter, SyntheticTenant
 
 
 def peak_rss_mb() -> float:
-    """The largest resident set of this process or of any collection worker it forked."""
+    """The largest resident set of this process or of any child it has reaped (the collection
+    workers once ``run_audit`` returns; also the fake Azure server once closed, so read it first)."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, workers) / 1024
+
+
+def rss_parts_mb() -> tuple[float, float]:
+    """The peak resident sets of this process and of its largest reaped child, apart."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return own / 1024, workers / 1024
 
 
 def cpu_seconds() -> float:
@@ -161,6 +170,8 @@ def run_https(
             audit = run_audit(config, credential=ReplayCredential())
             wall = time.perf_counter() - started
             cpu = cpu_seconds() - cpu_before
+            # Read before the server (a child process too) is reaped: its RSS would count as a worker's.
+            audit_peak_rss = (peak_rss_mb(), *rss_parts_mb())
         seen = server.stats()
     finally:
         server.close()
@@ -178,7 +189,9 @@ def run_https(
         "expected": seen.pop("expected"),
         "duplicates": sum(1 for n in stats.by_url.values() if n > 1),
         "peak_in_flight": stats.peak_in_flight,
-        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_rss_mb": round(audit_peak_rss[0], 1),
+        "parent_rss_mb": round(audit_peak_rss[1], 1),
+        "workers_rss_mb": round(audit_peak_rss[2], 1),
         "tokens": dict(audit.tokens_acquired),
         "findings": len(audit.report.findings),
         "complete": audit.report.complete,

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import random
+import resource
 import socket
 import ssl
 import sys
@@ -354,7 +355,8 @@ def main() -> None:
         for line in sys.stdin:
             if line.strip() == "stats":
                 tenant_size = {"resources": tenant.resource_count, "expected": tenant.request_count(args.parts)}
-                print(json.dumps({**tenant_size, **server.counts.as_dict()}), flush=True)
+                server_rss = {"server_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+                print(json.dumps({**tenant_size, **server.counts.as_dict(), **server_rss}), flush=True)
         server.stop()  # standard input closed: the benchmark is over (or gone)
 
     def ready(port: int) -> None:
