@@ -130,15 +130,23 @@ def data_plane_secret_record(vault: KeyVault, item: Mapping[str, Any]) -> Secret
         vault_id=vault.id,
         name=_secret_name(string(item, "id")),
         subscription_id=vault.subscription_id,
-        enabled=boolean(attributes, "enabled", ENABLED_WHEN_ABSENT),
-        expires=times.read("exp", attributes.get("exp")),
-        not_before=times.read("nbf", attributes.get("nbf")),
-        created=times.read("created", attributes.get("created")),
-        updated=times.read("updated", attributes.get("updated")),
+        **_attribute_fields(attributes, times),
         content_type=string(item, "contentType"),
         managed=boolean(item, "managed", MANAGED_WHEN_ABSENT),
         unreadable=times.unreadable,
     )
+
+
+def _attribute_fields(attributes: Mapping[str, Any], times: _Times) -> dict[str, Any]:
+    """A secret's ``attributes`` as its record's fields, the same in the data plane's list and
+    ARM's: enabled (Azure's default when absent), and its times (unreadable ones noted in ``times``)."""
+    return {
+        "enabled": boolean(attributes, "enabled", ENABLED_WHEN_ABSENT),
+        "expires": times.read("exp", attributes.get("exp")),
+        "not_before": times.read("nbf", attributes.get("nbf")),
+        "created": times.read("created", attributes.get("created")),
+        "updated": times.read("updated", attributes.get("updated")),
+    }
 
 
 def _secret_name(secret_id: str | None) -> str:
@@ -162,11 +170,7 @@ def arm_secret_record(vault: KeyVault, item: Mapping[str, Any]) -> Secret:
         vault_id=vault.id,
         name=string(item, "name") or "",
         subscription_id=vault.subscription_id,
-        enabled=boolean(attributes, "enabled", ENABLED_WHEN_ABSENT),
-        expires=times.read("exp", attributes.get("exp")),
-        not_before=times.read("nbf", attributes.get("nbf")),
-        created=times.read("created", attributes.get("created")),
-        updated=times.read("updated", attributes.get("updated")),
+        **_attribute_fields(attributes, times),
         content_type=content_type,
         # ARM does not say whether a certificate backs the secret; its content type does.
         managed=(content_type or "").lower() in ("application/x-pkcs12", "application/x-pem-file"),
