@@ -18,7 +18,7 @@ from azure.keyvault.secrets._shared import http_challenge_cache
 
 from azaudit.audit import Audit
 from azaudit.backend import open_backend
-from azaudit.collect import vault_pipeline
+from azaudit.collect import arm, vault_pipeline
 from azaudit.collect.keyvault import ENABLED_WHEN_ABSENT, MANAGED_WHEN_ABSENT, data_plane_secret_record
 from azaudit.collect.tasks import UnusableShape
 from azaudit.collect.vault_challenge import seed_vault_challenge
@@ -253,7 +253,7 @@ def test_the_lean_pipeline_sends_through_the_runs_secret_guard(path: str) -> Non
 
 
 def test_paging_is_bounded(tmp_path: Any, sample_audit: Audit, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vault_pipeline, "MAX_PAGES", 1)  # one nextLink: the second page is read, a third never
+    monkeypatch.setattr(arm, "MAX_PAGES", 1)  # one nextLink: the second page is read, a third never
     http_challenge_cache.clear()
     audit = audit_replay(select=SECRET_CODES)
     _assert_apps_secret_checks_error(audit, sample_audit)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, cast
-from urllib.parse import parse_qs, quote, urljoin, urlsplit
+from urllib.parse import SplitResult, parse_qs, quote, urljoin, urlsplit
 
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -79,6 +79,21 @@ def arm_list(
     pagers follow it (the link's own query, the client's API version). A page that fails, or a
     ``nextLink`` that is not a string, fails the whole list: a partial list is never judged."""
     body = arm_get(client, path, api_version, params)
+    # The link is sent as Azure wrote it (never through format_url's template expansion), with the
+    # client's API version; the transport refuses a host outside the cloud's and a page it has
+    # already served.
+    return follow_next_links(body, what, lambda url, query: _send(client, url, {**query, "api-version": api_version}))
+
+
+def follow_next_links(
+    body: Any,
+    what: str,
+    fetch: Callable[[str, dict[str, str]], Any],
+    vet: Callable[[SplitResult, str], None] = lambda parts, link: None,
+) -> list[Mapping[str, Any]]:
+    """The items of a paged answer whose first page is ``body``: each ``nextLink`` in turn is
+    ``vet``-ted (it raises to refuse one) and fetched as ``fetch(url without query, its query)``,
+    at most :data:`MAX_PAGES` pages. A ``nextLink`` that is not a string fails the whole list."""
     items = list(listed(body, what))
     for _ in range(MAX_PAGES):
         link = body.get("nextLink")
@@ -87,11 +102,9 @@ def arm_list(
         if not isinstance(link, str):
             raise UnusableShape(f"the nextLink of the {what} answer is {shape_of(link)}, not a string")
         parts = urlsplit(link)
+        vet(parts, link)
         query = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
-        query["api-version"] = api_version
-        # The link is sent as Azure wrote it (never through format_url's template expansion); the
-        # transport refuses a host outside the cloud's and a page it has already served.
-        body = _send(client, urljoin(link, parts.path), query)
+        body = fetch(urljoin(link, parts.path), query)
         items.extend(listed(body, what))
     raise PagingLoopError(f"more than {MAX_PAGES} pages in the {what} answer: the list never ends")
 

@@ -29,17 +29,15 @@ import copy
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs, quote, urljoin, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 from azure.core.pipeline import Pipeline
 from azure.core.pipeline.policies import RequestIdPolicy
 from azure.core.rest import HttpRequest
 
-from azaudit.collect.arm import MAX_PAGES, json_answer, listed
+from azaudit.collect.arm import follow_next_links, json_answer
 from azaudit.collect.arm_pipeline import assemble, cached
-from azaudit.collect.sdk import shape_of
 from azaudit.collect.tasks import UnusableShape
-from azaudit.errors import PagingLoopError
 from azaudit.secret_guard import normalised_path
 
 WHAT = "secrets.list"
@@ -63,26 +61,18 @@ def list_secrets(client: Any) -> list[Mapping[str, Any]]:
     """Every item of the vault's secret list (``GET {vault}/secrets``), then each ``nextLink`` in
     turn with the client's API version, as the SDK's pager follows it. A page that fails, a
     ``nextLink`` that is not a string or leads off the vault's host or its secret list (the guard
-    below refuses a secret's value anyway), or more than ``MAX_PAGES`` pages fail the whole list: a
+    below refuses a secret's value anyway), or more than ``arm.MAX_PAGES`` pages fail the whole list: a
     partial list is never judged."""
     vault = urlsplit(client.vault_url)
-    body = _get(client, f"{client.vault_url}/secrets", {})
-    items = list(listed(body, WHAT))
-    for _ in range(MAX_PAGES):
-        link = body.get("nextLink")
-        if link is None or link == "":
-            return items
-        if not isinstance(link, str):
-            raise UnusableShape(f"the nextLink of the {WHAT} answer is {shape_of(link)}, not a string")
-        parts = urlsplit(link)
+
+    def vet(parts: SplitResult, link: str) -> None:
         if not _same_origin(parts, vault):
             raise UnusableShape(f"the nextLink of the {WHAT} answer leads to {_shown(parts)}, not the vault's own host")
         if normalised_path(link).rstrip("/").lower() != "/secrets":
             raise UnusableShape(f"the nextLink of the {WHAT} answer leads to another route than the secret list")
-        query = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
-        body = _get(client, urljoin(link, parts.path), query)
-        items.extend(listed(body, WHAT))
-    raise PagingLoopError(f"more than {MAX_PAGES} pages in the {WHAT} answer: the list never ends")
+
+    body = _get(client, f"{client.vault_url}/secrets", {})
+    return follow_next_links(body, WHAT, lambda url, query: _get(client, url, query), vet)
 
 
 def _same_origin(link: Any, vault: Any) -> bool:
