@@ -23,20 +23,30 @@ class FirewallWords(NamedTuple):
 
 
 def judge_firewall(
-    resource: ResourceLike, default_action: str | None, ip_rules: Sequence[object], words: FirewallWords, narrow: str
+    resource: ResourceLike,
+    default_action: str | None,
+    ip_rules: Sequence[object],
+    words: FirewallWords,
+    narrow: str,
+    evidence: dict[str, str] | None = None,
 ) -> Outcome:
     """FAIL when the firewall lets every network in, ERROR when an IP rule cannot be read, else
-    PASS with ``narrow``."""
+    PASS with ``narrow``. A PASS or FAIL carries ``evidence`` (what it rests on); an ERROR none."""
     if default_action is None:
-        return Outcome.failed(resource, f"{words.endpoint} is open to every network: {words.no_rules}")
+        return Outcome.failed(
+            resource, f"{words.endpoint} is open to every network: {words.no_rules}", evidence=evidence
+        )
     if default_action.lower() == "allow":
-        return Outcome.failed(resource, f"{words.endpoint} is open to every network: {words.default_allow}")
+        return Outcome.failed(
+            resource, f"{words.endpoint} is open to every network: {words.default_allow}", evidence=evidence
+        )
     judgement = judge_ip_rules(ip_rules)
     if judgement.too_wide:
         return Outcome.failed(
             resource,
             f"{words.endpoint} is open to (nearly) every network: {words.deny_but_allow} "
             f"{', '.join(judgement.too_wide)}",
+            evidence=evidence,
         )
     if judgement.unreadable:
         return Outcome.errored(
@@ -44,4 +54,4 @@ def judge_firewall(
             f"IP rule(s) {', '.join(judgement.unreadable)} are not addresses or CIDR ranges: "
             f"{words.rules} cannot be judged",
         )
-    return Outcome.passed(resource, narrow)
+    return Outcome.passed(resource, narrow, evidence=evidence)

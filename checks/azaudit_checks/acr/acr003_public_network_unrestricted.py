@@ -1,11 +1,9 @@
 from collections.abc import Iterator
 
-import msgspec
-
 from azaudit.catalogue import CheckContext, check
 from azaudit.detect.firewall import FirewallWords, judge_firewall
 from azaudit.inventory.coverage import Dataset
-from azaudit.model import Outcome, Severity, Status
+from azaudit.model import Outcome, Severity
 
 _WORDS = FirewallWords(
     endpoint="the public endpoint",
@@ -90,13 +88,11 @@ def public_network_unrestricted(ctx: CheckContext) -> Iterator[Outcome]:
         else:
             evidence["properties.networkRuleSet.defaultAction"] = registry.network_default_action or "absent"
             evidence["properties.networkRuleSet.ipRules"] = f"{len(registry.ip_rules)} rule(s)"
-            outcome = judge_firewall(
+            yield judge_firewall(
                 registry,
                 registry.network_default_action,
                 registry.ip_rules,
                 _WORDS,
                 f"the public endpoint denies by default and allows {len(registry.ip_rules)} IP rule(s)",
+                evidence,
             )
-            if outcome.status in (Status.PASS, Status.FAIL):
-                outcome = msgspec.structs.replace(outcome, evidence=evidence)
-            yield outcome

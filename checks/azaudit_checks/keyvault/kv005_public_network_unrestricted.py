@@ -1,11 +1,9 @@
 from collections.abc import Iterator
 
-import msgspec
-
 from azaudit.catalogue import CheckContext, check
 from azaudit.detect.firewall import FirewallWords, judge_firewall
 from azaudit.inventory.coverage import Dataset
-from azaudit.model import Outcome, Severity, Status
+from azaudit.model import Outcome, Severity
 
 _WORDS = FirewallWords(
     endpoint="the data plane",
@@ -73,13 +71,11 @@ def public_network_unrestricted(ctx: CheckContext) -> Iterator[Outcome]:
             evidence["properties.networkAcls.defaultAction"] = vault.network_default_action or "absent (no networkAcls)"
             evidence["properties.networkAcls.ipRules"] = f"{len(vault.ip_rules)} rule(s)"
             evidence["properties.networkAcls.virtualNetworkRules"] = f"{vault.virtual_network_rule_count} rule(s)"
-            outcome = judge_firewall(
+            yield judge_firewall(
                 vault,
                 vault.network_default_action,
                 vault.ip_rules,
                 _WORDS,
                 f"the firewall denies by default ({rules} allow rule(s))",
+                evidence,
             )
-            if outcome.status in (Status.PASS, Status.FAIL):
-                outcome = msgspec.structs.replace(outcome, evidence=evidence)
-            yield outcome
