@@ -176,6 +176,59 @@ def test_reports_of_different_versions_are_refused(shards: list[Audit]) -> None:
         merge_reports([saved(shards[0], "shard-1.json"), (name, newer)])
 
 
+def _with_settings(named: tuple[str, Report], **changes: object) -> tuple[str, Report]:
+    import msgspec
+
+    name, report = named
+    assert report.run.settings is not None
+    settings = msgspec.structs.replace(report.run.settings, **changes)
+    return name, msgspec.structs.replace(report, run=msgspec.structs.replace(report.run, settings=settings))
+
+
+def test_reports_judged_with_different_thresholds_are_refused_naming_them(shards: list[Audit]) -> None:
+    first, second = saved(shards[0], "shard-1.json"), saved(shards[1], "shard-2.json")
+    assert second[1].run.settings is not None
+    thresholds = {**second[1].run.settings.thresholds, "keyvault.stale_secret_days": 30}
+    with pytest.raises(MergeError, match=r"judged with different thresholds \(keyvault\.stale_secret_days\)"):
+        merge_reports([first, _with_settings(second, thresholds=thresholds)])
+
+
+def test_reports_judged_with_other_approved_registries_are_refused(shards: list[Audit]) -> None:
+    first, second = saved(shards[0], "shard-1.json"), saved(shards[1], "shard-2.json")
+    with pytest.raises(MergeError, match="judged with different approved registries"):
+        merge_reports([first, _with_settings(second, approved_registries=("other.azurecr.io",))])
+
+
+def test_reports_judged_under_other_suppressions_are_refused(shards: list[Audit]) -> None:
+    import datetime as dt
+
+    from azaudit.reports.model import ExceptionEntry
+
+    entry = ExceptionEntry(check="ACR001", resource="*", reason="accepted", expires=dt.date(2099, 1, 1))
+    first, second = saved(shards[0], "shard-1.json"), saved(shards[1], "shard-2.json")
+    with pytest.raises(MergeError, match="judged with different suppressions"):
+        merge_reports([_with_settings(first, suppressions=(entry,)), _with_settings(second, suppressions=())])
+
+
+def test_settings_that_decide_no_verdict_may_differ_and_are_then_not_recorded(shards: list[Audit]) -> None:
+    first, second = saved(shards[0], "shard-1.json"), saved(shards[1], "shard-2.json")
+    merged = merge_reports([_with_settings(first, auth="msi", fail_on="high"), _with_settings(second, auth="cli")])
+    assert merged.run.settings is not None
+    assert merged.run.settings.auth is None and merged.run.settings.fail_on is None
+    assert merged.run.settings.thresholds == first[1].run.settings.thresholds  # type: ignore[union-attr]
+    same = merge_reports([_with_settings(first, auth="msi"), _with_settings(second, auth="msi")])
+    assert same.run.settings is not None and same.run.settings.auth == "msi"
+
+
+def test_a_report_without_settings_is_not_merged_with_one_that_has_them(shards: list[Audit]) -> None:
+    import msgspec
+
+    name, report = saved(shards[1], "shard-2.json")
+    bare = msgspec.structs.replace(report, run=msgspec.structs.replace(report.run, settings=None))
+    with pytest.raises(MergeError, match=r"shard-2\.json: the report does not record its settings"):
+        merge_reports([saved(shards[0], "shard-1.json"), (name, bare)])
+
+
 # ---------------------------------------------------------------------------- through the CLI
 
 

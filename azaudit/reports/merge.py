@@ -8,8 +8,12 @@ slices are disjoint and together cover the whole list.
 
 A merge never pretends to be more than its parts: it refuses reports of different azaudit
 versions, clouds or check selections (a check that ran on some subscriptions only would read as
-a tenant-wide result), reports that audited the same subscription twice, and an incomplete set
-of shards (a missing job would silently drop its subscriptions).
+a tenant-wide result), of different settings that decide verdicts (thresholds, approved
+registries, suppressions: the merged report states one configuration, and would state the first
+job's for findings judged under another), reports that audited the same subscription twice, and an
+incomplete set of shards (a missing job would silently drop its subscriptions). Settings that do
+not decide a verdict (how each job signed in, the severity its own run gated on) may differ: the
+merged report then records none.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Sequence
 import msgspec
 
 from azaudit.errors import AzauditError
-from azaudit.reports.model import Report
+from azaudit.reports.model import Report, RunSettings
 from azaudit.shard import Shard
 
 
@@ -57,6 +61,52 @@ def _check_shards(named: Sequence[tuple[str, Report]]) -> str | None:
     return total
 
 
+# The settings that decide a finding's status (the check selection is compared on its own).
+_VERDICT_SETTINGS = {
+    "thresholds": "thresholds",
+    "approved_registries": "approved registries",
+    "suppressions": "suppressions",
+}
+
+
+def _settings(named: Sequence[tuple[str, Report]]) -> RunSettings | None:
+    """The settings of the merged run: the jobs' own, which must agree on every setting that
+    decides a verdict; a setting that decides none (sign-in, the job's gate) is kept only when
+    every job has the same."""
+    sources = [source for source, _ in named]
+    found = [report.run.settings for _, report in named]
+    if all(s is None for s in found):
+        return None
+    if any(s is None for s in found):
+        bare = [source for source, s in zip(sources, found, strict=True) if s is None]
+        raise MergeError(f"{', '.join(bare)}: the report does not record its settings; rerun it with this azaudit")
+    settings = [s for s in found if s is not None]
+    for field, what in _VERDICT_SETTINGS.items():
+        values = [getattr(s, field) for s in settings]
+        if any(v != values[0] for v in values[1:]):
+            differing = _differing(field, values)
+            raise MergeError(
+                f"{', '.join(sources)}: the reports were judged with different {what}{differing}; "
+                "run every job with the same configuration file"
+            )
+    first = settings[0]
+    return msgspec.structs.replace(
+        first,
+        fail_on=first.fail_on if all(s.fail_on == first.fail_on for s in settings) else None,
+        auth=first.auth if all(s.auth == first.auth for s in settings) else None,
+    )
+
+
+def _differing(field: str, values: list[object]) -> str:
+    """The names of the thresholds that differ (`` (keyvault.stale_secret_days)``), else ''."""
+    if field != "thresholds":
+        return ""
+    tables = [v for v in values if isinstance(v, dict)]
+    names = sorted({k for t in tables for k in t if any(t.get(k) != other.get(k) for other in tables)})
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f" ({shown})" if shown else ""
+
+
 def merge_reports(named: Sequence[tuple[str, Report]]) -> Report:
     """One report from the reports of several jobs (``named``: file name and report)."""
     if len(named) == 1:
@@ -77,6 +127,7 @@ def merge_reports(named: Sequence[tuple[str, Report]]) -> Report:
         raise MergeError(
             f"{', '.join(sources)}: the reports ran different checks; run every job with the same --select/--ignore"
         )
+    settings = _settings(named)
     owners: dict[str, str] = {}
     for source, report in named:
         for sub in report.run.subscriptions:
@@ -101,6 +152,7 @@ def merge_reports(named: Sequence[tuple[str, Report]]) -> Report:
         config_file=configs.pop() if len(configs) == 1 else None,
         management_groups=tuple(dict.fromkeys(g for r in reports for g in r.run.management_groups)),
         shard=None,
+        settings=settings,
         merged_from=len(reports) if total is None else int(total),
     )
     return msgspec.structs.replace(
