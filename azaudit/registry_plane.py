@@ -11,13 +11,15 @@ logged, never recorded (``--record`` keeps no form body).
 
 As shipped the SDK also sends every read without a token first, even when it holds the token the
 read needs, and pays a ``401`` round trip each time. Here (:class:`_HeldTokens`) a read to this
-registry's own login server carries the kept access token of the scope its route needs, as ACR
-challenges for it (``repository:<name>:metadata_read`` for ``/acr/v1/<name>/_tags`` and
-``/_manifests``, ``repository:<name>:pull`` for ``/v2/<name>/tags/list``, ``/manifests``,
-``/referrers``); concurrent first reads of one scope wait for the first one's token instead of
-each drawing a ``401``. A token the registry refuses (``401`` with a challenge of the same scope)
-is forgotten and asked for again once; a challenge for another scope is answered as the SDK
-does: either way the SDK resends the read at most once.
+registry's own login server carries the token of the scope its route needs, as ACR challenges for
+it (``repository:<name>:metadata_read`` for ``/acr/v1/<name>/_tags`` and ``/_manifests``,
+``repository:<name>:pull`` for ``/v2/<name>/tags/list``, ``/manifests``, ``/referrers``): the kept
+one, else one asked for before the read is sent (ACR's realm and service are the login server
+itself, Azure/acr ``docs/AAD-OAuth.md``), once per scope however many reads start at the same time.
+A token the registry refuses (``401`` with a challenge of the same scope) is forgotten and asked
+for again once; a challenge for another scope or service is answered as the SDK does: either way
+the SDK resends the read at most once. A challenge whose realm is not this registry's own login
+server over https is refused (:class:`ChallengeRefusedError`): no token is sent anywhere else.
 """
 
 from __future__ import annotations
@@ -60,8 +62,6 @@ _SCOPED_ROUTE = re.compile(
     r"^/(?:acr/v1/(?P<meta>[^_/][^/]*(?:/[^_/][^/]*)*)/_(?:tags|manifests)(?:/[^/]+)?"
     r"|v2/(?P<pull>.+)/(?:tags/list|manifests/[^/]+|referrers/[^/]+))/?$"
 )
-# How long a read waits for another thread's first read of its scope (and that one's token).
-FIRST_READ_WAIT_SECONDS = 120.0
 # A registry's error answer is read only this far: the errors named, each message's length, and
 # the body itself (a larger body is not parsed).
 MAX_ERRORS = 3
@@ -188,10 +188,15 @@ class _OneExchange(ACRExchangeClient):  # type: ignore[misc]
             return str(self._refresh_token)
 
     def get_acr_access_token(self, challenge: str, **kwargs: Any) -> str | None:
-        """The access token of the challenge's scope: the one kept while valid, else one asked
-        for once, however many threads (lookups of images in one repository) meet the challenge
-        at the same time: they wait for it under the scope's own lock."""
-        scope = _parse_challenge(challenge).get("scope", "")
+        """The access token a ``401`` challenge asks for (its service and scope): see
+        :meth:`access_token`."""
+        parsed = _parse_challenge(challenge)
+        return self.access_token(parsed.get("service", ""), parsed.get("scope", ""), **kwargs)
+
+    def access_token(self, service: str, scope: str, **kwargs: Any) -> str | None:
+        """The access token of ``scope``: the one kept while valid, else one asked for once,
+        however many threads (lookups of images in one repository) need it at the same time: they
+        wait for it under the scope's own lock."""
         with self._lock:
             scope_lock = self._scope_locks.setdefault(scope, threading.Lock())
         with scope_lock:
@@ -199,7 +204,10 @@ class _OneExchange(ACRExchangeClient):  # type: ignore[misc]
                 kept = self._access.get(scope)
             if kept is not None and kept[1] - time.time() > RENEW_BEFORE_SECONDS:
                 return kept[0]
-            token: str | None = super().get_acr_access_token(challenge, **kwargs)
+            refresh = self.get_refresh_token(service, **kwargs)
+            token: str | None = self.exchange_refresh_token_for_access_token(
+                refresh, service=service, scope=scope, **kwargs
+            )
             if token:
                 with self._lock:
                     self._access[scope] = (token, _expiry(token))
@@ -221,16 +229,20 @@ class _OneExchange(ACRExchangeClient):  # type: ignore[misc]
                 del self._access[scope]
 
 
+class ChallengeRefusedError(Exception):
+    """The registry's ``401`` challenge names a token endpoint (realm) on another host than the
+    registry's own login server, or not over https: azaudit sends its tokens nowhere else. Its text
+    is azaudit's own words (it never quotes the challenge, which the registry wrote)."""
+
+
 class _HeldTokens:
-    """Sends each read with the kept token of its scope (module docstring), around the SDK's own
+    """Sends each read with the token of its scope (module docstring), around the SDK's own
     challenge policy, whose ``send`` and ``on_challenge`` it takes over on that policy object.
 
     A token is attached only to an ``https`` request to ``host`` (this registry's login server)
-    on a route :func:`route_scope` knows. The first read of a scope with no token kept goes out
-    without one (the registry's ``401`` names the scope, the SDK asks for its token); the reads of
-    that scope that start meanwhile wait for it (at most :data:`FIRST_READ_WAIT_SECONDS`) rather
-    than each drawing a ``401``. The SDK's policy resends a read once after a challenge, never
-    more."""
+    on a route :func:`route_scope` knows: the kept one, else one asked for before the read is sent
+    (concurrent first reads of one scope wait for the first one's, under the scope's lock). The
+    SDK's policy resends a read once after a challenge, never more."""
 
     def __init__(self, policy: Any, exchange: _OneExchange, host: str) -> None:
         self._sdk_send = policy.send
@@ -238,8 +250,7 @@ class _HeldTokens:
         self._exchange = exchange
         self._host = host
         self._lock = threading.Lock()
-        self._first: dict[str, threading.Event] = {}  # scopes whose first read is under way
-        self.attached = 0  # reads sent with a kept token (tests and the benchmark count them)
+        self.attached = 0  # reads sent with a token (tests and the benchmark count them)
         policy.send = self.send
         policy.on_challenge = self.on_challenge
 
@@ -254,28 +265,13 @@ class _HeldTokens:
 
     def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
         scope = self._scope(request)
-        first: threading.Event | None = None
         if scope is not None:
-            token = self._exchange.held(scope)
-            if token is None:
-                with self._lock:
-                    pending = self._first.get(scope)
-                    if pending is None:
-                        first = self._first[scope] = threading.Event()
-                        request.context["azaudit_first_read"] = first
-                if pending is not None:
-                    pending.wait(FIRST_READ_WAIT_SECONDS)
-                    token = self._exchange.held(scope)
-            if token is not None:
+            # ACR's realm and service are the login server itself (Azure/acr docs/AAD-OAuth.md)
+            token = self._exchange.access_token(self._host, scope)
+            if token:
                 self._attach(request, scope, token)
-        try:
-            response: PipelineResponse[Any, Any] = self._sdk_send(request)
-            return response
-        finally:
-            if first is not None and scope is not None:
-                with self._lock:
-                    self._first.pop(scope, None)
-                first.set()
+        response: PipelineResponse[Any, Any] = self._sdk_send(request)
+        return response
 
     def _attach(self, request: PipelineRequest[Any], scope: str, token: str) -> None:
         request.http_request.headers["Authorization"] = "Bearer " + token
@@ -284,16 +280,24 @@ class _HeldTokens:
             self.attached += 1
 
     def on_challenge(self, request: PipelineRequest[Any], response: PipelineResponse[Any, Any], challenge: str) -> bool:
-        """A ``401`` to a read: when it carried a kept token and the challenge names that token's
-        scope, the registry refused the token (revoked, or expired early): it is forgotten, so the
-        SDK's answer to the challenge asks for a new one instead of resending the refused one."""
+        """A ``401`` to a read. A challenge whose realm is not this registry's own token endpoint
+        is refused (:class:`ChallengeRefusedError`). When the read carried a token and the
+        challenge names that token's scope, the registry refused the token (revoked, or expired
+        early): it is forgotten, so the SDK's answer to the challenge asks for a new one instead of
+        resending the refused one."""
+        try:
+            parsed = _parse_challenge(challenge)
+        except IndexError:  # an odd number of parameters: not a challenge the SDK can answer
+            return False
+        realm = urlsplit(parsed.get("realm", ""))
+        if realm.scheme.lower() != "https" or (realm.hostname or "").lower() != self._host:
+            raise ChallengeRefusedError(
+                "the registry's sign-in challenge names a token endpoint on another host than the registry's"
+            )
         sent = request.context.get("azaudit_held_token")
-        if sent is not None and _parse_challenge(challenge).get("scope", "") == sent[0]:
+        if sent is not None and parsed.get("scope", "") == sent[0]:
             self._exchange.forget(*sent)
         answered: bool = self._sdk_on_challenge(request, response, challenge)
-        first = request.context.get("azaudit_first_read")
-        if first is not None:
-            first.set()  # the scope's token is kept: the reads waiting for it need not wait for this resend
         return answered
 
 

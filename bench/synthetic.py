@@ -119,7 +119,6 @@ class SyntheticTenant:
         self.graph = graph
         self._listed: dict[str, list[dict[str, object]]] = {kind: [] for kind in GRAPH_TYPES}
         self._replaced = 0  # ARM list requests a graph run does not send
-        self._registry_reads = 0  # registry scopes: each one's first read is sent without a token (answered 401)
         self._build()
         self._vulnerability_answers_kept = self._vulnerability_answers()
 
@@ -133,8 +132,6 @@ class SyntheticTenant:
         request, response = interaction["request"], interaction["response"]
         key = request_key(request["method"], request["url"], request.get("body"))
         self.responses[key] = RecordedResponse(status=response["status"], body=response.get("body"))
-        if request["method"] == "POST" and urlsplit(request["url"]).path == "/oauth2/token":
-            self._registry_reads += 1  # a scope's token: asked for after its first read's 401
 
     def _paged(self, url: str, items: list[object], page: int, token_name: str = "$skiptoken") -> None:
         chunks = [items[i : i + page] for i in range(0, len(items), page)] or [[]]
@@ -513,16 +510,15 @@ class SyntheticTenant:
 
     def request_count(self, parts: int = 1) -> int:
         """What the full catalogue needs: every response once (built-in roles are listed through one
-        subscription only). No Key Vault bearer challenge: the challenge is seeded from ARM. The first
-        read of each registry scope is sent twice: first without a token (the registry answers
-        401 naming the scope), then with the scope's token; the scope's later reads carry the
-        kept token (azaudit.registry_plane)."""
+        subscription only). No Key Vault bearer challenge: the challenge is seeded from ARM. No
+        registry challenge either: each scope's token is asked for before its first read, which
+        carries it (azaudit.registry_plane)."""
         builtin = sum(1 for key in self.responses if ("$filter", "type eq 'BuiltInRole'") in key[3])
         # a graph run sends its queries instead of the ARM lists they replace (kept for its fallback)
         graph = self.graph_requests(parts) - self._replaced if self.graph else 0
         # one query for Defender's image findings per part (answered for up to 8 parts, one page each)
         vulnerabilities = parts - self._vulnerability_answers_kept
-        return len(self.responses) - (builtin - 1) + graph + self._registry_reads + vulnerabilities
+        return len(self.responses) - (builtin - 1) + graph + vulnerabilities
 
     def __iter__(self) -> Iterator[RequestKey]:
         return iter(self.responses)

@@ -18,10 +18,10 @@ from azure.core.rest import HttpRequest
 
 from azaudit.audit import Audit
 from azaudit.clouds import CLOUDS, CloudName
-from azaudit.registry_plane import RegistryPlane, route_scope
+from azaudit.registry_plane import ChallengeRefusedError, RegistryPlane, route_scope
 from azaudit.replay import ReplayCredential
 from azaudit.replay.adapter import ReplayAdapter, replay_session
-from azaudit.replay.fixtures import load_fixture_dir
+from azaudit.replay.fixtures import RecordedResponse, load_fixture_dir
 from azaudit.transport import GuardedTransport
 from tests.conftest import SAMPLE_TENANT
 
@@ -38,7 +38,7 @@ def test_concurrent_lookups_of_one_repository_share_one_token() -> None:
             with lock:
                 sent.append((method, urlsplit(url).path))
             if urlsplit(url).path == "/oauth2/token":
-                threading.Event().wait(0.2)  # a slow token endpoint: the other lookups meet their 401 meanwhile
+                threading.Event().wait(0.2)  # a slow token endpoint: the other lookups start meanwhile
             return super().answer(method, url, headers, body)
 
     adapter = Counting(load_fixture_dir(SAMPLE_TENANT), "sample tenant")
@@ -60,14 +60,15 @@ def test_concurrent_lookups_of_one_repository_share_one_token() -> None:
     assert len(digests) == 8 and len(set(digests)) == 1
     assert sent.count(("POST", "/oauth2/exchange")) == 1
     assert sent.count(("POST", "/oauth2/token")) == 1  # was one per lookup that met the challenge first
-    # one read met the challenge; the seven others waited for its token and were sent with it
-    assert sent.count(("GET", "/acr/v1/web%2Ffrontend/_tags/1.8.0")) == 9  # was 16: each read twice
-    assert plane.tokens.attached == 7
+    # the first lookup asked for the scope's token before its read; the seven others waited for it:
+    # every read was sent once, with the token (was 16, each read twice, then 9: the first one's 401)
+    assert sent.count(("GET", "/acr/v1/web%2Ffrontend/_tags/1.8.0")) == 8
+    assert plane.tokens.attached == 8
 
 
 def test_the_request_counts_name_each_registry_sign_in_step(sample_audit: Audit) -> None:
-    """One exchange per registry, one token per scope, and one read without a token (answered 401)
-    before each read: the counts say which is which (the benchmark's per-kind figures)."""
+    """One exchange per registry, one token per scope, and every read sent with its scope's token
+    (none without, answered 401): the counts say which is which (the benchmark's per-kind figures)."""
     kinds = sample_audit.stats.by_kind
     registry_reads = sum(n for kind, n in kinds.items() if re.match(r"GET \{data-plane\}/(acr/v1|v2)/", kind))
     assert registry_reads > 0
@@ -76,9 +77,9 @@ def test_the_request_counts_name_each_registry_sign_in_step(sample_audit: Audit)
     # (orders/migrate, the init container IMG001 fails, is read like the others)
     assert kinds["POST {data-plane}/oauth2/token (registry sign-in: access token of a scope)"] == 14
     unauthenticated = "GET {data-plane} without a token (registry sign-in: answered 401 with the scope it needs)"
-    # only each scope's first read meets the challenge: the others carry the kept token (was one
-    # 401 before every read, 20)
-    assert kinds[unauthenticated] == 14 < registry_reads == 20
+    # each scope's token is asked for before its first read: no read meets the challenge (was one
+    # 401 before every read, 20, then one before each scope's first read, 14)
+    assert unauthenticated not in kinds and registry_reads == 20
 
 
 def _plane(adapter: ReplayAdapter, host: str = HOST) -> RegistryPlane:
@@ -118,12 +119,10 @@ def test_a_read_of_a_scope_already_held_is_one_request() -> None:
     plane = _plane(adapter)
     plane.client.get_tag_properties("web/frontend", "1.8.0")
     plane.client.get_manifest_properties("web/frontend", MANIFEST_DIGEST)
-    assert [s for s in adapter.sent if s[0] == "GET"] == [
-        ("GET", TAG, False),
-        ("GET", TAG, True),
-        ("GET", MANIFEST, True),
-    ]
-    assert plane.tokens.attached == 1
+    # the scope's first read carries the token asked for before it (was sent without one first)
+    assert [s for s in adapter.sent if s[0] == "GET"] == [("GET", TAG, True), ("GET", MANIFEST, True)]
+    assert [s[1] for s in adapter.sent if s[0] == "POST"] == ["/oauth2/exchange", "/oauth2/token"]
+    assert plane.tokens.attached == 2
 
 
 def test_a_refused_kept_token_is_asked_for_again_once() -> None:
@@ -156,6 +155,7 @@ def test_a_challenge_for_another_scope_is_answered_with_that_scope() -> None:
     plane.client.get_tag_properties("web/frontend", "1.8.0")
     plane.client.get_manifest_properties("web/frontend", MANIFEST_DIGEST)
     assert [s[1] for s in adapter.sent].count("/oauth2/token") == 2  # metadata_read, then pull
+    assert [s for s in adapter.sent if s[1] == MANIFEST] == [("GET", MANIFEST, True)] * 2  # one resend
     assert plane.exchange.held("repository:web/frontend:metadata_read") is not None
     assert plane.exchange.held("repository:web/frontend:pull") is not None
 
@@ -193,3 +193,44 @@ def test_a_kept_token_goes_to_its_own_registry_only() -> None:
         assert plane.tokens._scope(request) is None
     own = PipelineRequest(HttpRequest("GET", f"https://{HOST.upper()}{TAG}"), PipelineContext(None))
     assert plane.tokens._scope(own) == "repository:web/frontend:metadata_read"
+
+
+class ForeignRealm(Refusing):
+    """The registry answers the manifest read with a challenge whose realm is ``realm``."""
+
+    def __init__(self, realm: str | None) -> None:
+        super().__init__(refuse=MANIFEST, times=1)
+        self.realm = realm
+
+    def answer(self, method: str, url: str, headers: Any, body: Any = None) -> Any:
+        path = urlsplit(url).path
+        self.sent.append((method, url, "Authorization" in headers))
+        if method == "GET" and path == self.refuse:
+            realm = "" if self.realm is None else f'realm="{self.realm}",'
+            header = f'Bearer {realm}service="{HOST}",scope="repository:web/frontend:pull"'
+            return RecordedResponse(status=401, headers={"WWW-Authenticate": header}, body={"errors": []})
+        return ReplayAdapter.answer(self, method, url, headers, body)
+
+
+@pytest.mark.parametrize(
+    "realm",
+    [
+        "https://login.evil.example/oauth2/token",
+        f"https://{HOST}.evil.example/oauth2/token",
+        f"http://{HOST}/oauth2/token",
+        None,
+    ],
+)
+def test_a_challenge_naming_another_token_endpoint_is_refused(realm: str | None) -> None:
+    """ACR's realm is the login server's own ``/oauth2/token``: a challenge naming any other is
+    refused (an error for that read), no token is asked for it and nothing is sent anywhere else."""
+    adapter = ForeignRealm(realm)
+    plane = _plane(adapter)
+    plane.client.get_tag_properties("web/frontend", "1.8.0")
+    with pytest.raises(ChallengeRefusedError):
+        plane.client.get_manifest_properties("web/frontend", MANIFEST_DIGEST)
+    assert {urlsplit(s[1]).hostname for s in adapter.sent} == {HOST}
+    assert [urlsplit(s[1]).path for s in adapter.sent].count("/oauth2/token") == 1  # metadata_read only
+    assert [s for s in adapter.sent if urlsplit(s[1]).path == MANIFEST] == [
+        ("GET", f"https://{HOST}{MANIFEST}?api-version=2021-07-01", True)
+    ]

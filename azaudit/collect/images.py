@@ -53,7 +53,7 @@ from azaudit.inventory.images import (
     PlatformManifest,
     looked_up_tag,
 )
-from azaudit.registry_plane import ReferrersPagingError, RegistryPlane, registry_errors
+from azaudit.registry_plane import ChallengeRefusedError, ReferrersPagingError, RegistryPlane, registry_errors
 
 # ---------------------------------------------------------------------------------------- instance view
 
@@ -221,6 +221,7 @@ def lookup(clients: Clients, registry: Registry, repository: str, tag: str | Non
             SecretReadRefusedError,
             TransportRefusal,
             ReferrersPagingError,
+            ChallengeRefusedError,
             AzureError,
             ValueError,
             TypeError,
@@ -242,7 +243,7 @@ def lookup(clients: Clients, registry: Registry, repository: str, tag: str | Non
 
 
 # The run's own refusals of a request a lookup led to (ImageArtifact.refused_by "azaudit").
-_OWN_GUARDS = (SecretReadRefusedError, TransportRefusal, ReferrersPagingError)
+_OWN_GUARDS = (SecretReadRefusedError, TransportRefusal, ReferrersPagingError, ChallengeRefusedError)
 
 
 def _reason(exc: BaseException) -> str:
