@@ -1,12 +1,15 @@
 """A wall-clock deadline per attempt: the read timeout of ``requests`` applies to each ``recv``, so
 a server sending one byte a second would never time out; one watchdog thread per process cuts the
-connection of an attempt that has not completed in time. :data:`POOL_CLASSES` are urllib3's pools
-over connections that hand themselves to the deadline of the attempt using them."""
+connection of an attempt that has not completed in time. A connection is handed to the deadline of
+the attempt using it: :func:`register` for azaudit's own ``http.client`` connections
+(:mod:`azaudit.transport.wire`), and :data:`POOL_CLASSES`, urllib3's pools over connections that
+register themselves (the ``requests`` path: replay sessions, recordings, the live fallback)."""
 
 from __future__ import annotations
 
 import contextlib
 import heapq
+import http.client
 import itertools
 import os
 import socket
@@ -15,7 +18,8 @@ import time
 from typing import Any
 
 import urllib3
-from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connection import HTTPConnection as Urllib3HTTPConnection
+from urllib3.connection import HTTPSConnection as Urllib3HTTPSConnection
 
 from azaudit.lifecycle import pause_before_fork
 
@@ -34,6 +38,20 @@ def start(seconds: float) -> Deadline:
     return deadline
 
 
+def register(connection: http.client.HTTPConnection) -> None:
+    """Hand ``connection`` (connected) to the deadline of the attempt this thread is sending, if
+    any: cut at once when that deadline has already passed."""
+    deadline = _state.deadline
+    if deadline is not None:
+        deadline.register(connection)
+
+
+def expired() -> bool:
+    """Whether the deadline of the attempt this thread is sending has passed (its connections cut)."""
+    deadline = _state.deadline
+    return deadline is not None and deadline.expired
+
+
 def end(deadline: Deadline) -> None:
     """The attempt is over (answered, failed or cut): its deadline no longer applies."""
     _state.deadline = None
@@ -48,9 +66,9 @@ class Deadline:
         self.expired = False
         self._done = False
         self._lock = threading.Lock()
-        self._connections: list[HTTPConnection] = []
+        self._connections: list[http.client.HTTPConnection] = []
 
-    def register(self, connection: HTTPConnection) -> None:
+    def register(self, connection: http.client.HTTPConnection) -> None:
         with self._lock:
             if self._done:
                 return
@@ -77,7 +95,7 @@ class Deadline:
         return self._done
 
 
-def _cut(connection: HTTPConnection) -> None:
+def _cut(connection: http.client.HTTPConnection) -> None:
     """Shut the connection's socket down: a ``recv`` blocked on it returns at once."""
     sock = getattr(connection, "sock", None)
     if isinstance(sock, socket.socket):
@@ -161,16 +179,15 @@ class _CuttableConnection:
 
 
 def _register(connection: object) -> None:
-    deadline = _state.deadline
-    if deadline is not None and isinstance(connection, HTTPConnection):
-        deadline.register(connection)
+    if isinstance(connection, http.client.HTTPConnection):
+        register(connection)
 
 
-class _HTTPConnection(_CuttableConnection, HTTPConnection):
+class _HTTPConnection(_CuttableConnection, Urllib3HTTPConnection):
     pass
 
 
-class _HTTPSConnection(_CuttableConnection, HTTPSConnection):
+class _HTTPSConnection(_CuttableConnection, Urllib3HTTPSConnection):
     pass
 
 

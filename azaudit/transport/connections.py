@@ -1,0 +1,187 @@
+"""Kept-alive ``http.client`` connections of a live run, pooled per origin, for the wire transport
+(:mod:`azaudit.transport.wire`).
+
+One :class:`ConnectionPools` per transport holds a pool per (scheme, host, port, proxy):
+
+- up to ``pool_size`` idle connections per pool (the run's concurrency); more may be open at once,
+  and those beyond it are closed when handed back (as urllib3 does without ``block``);
+- pools for at most ``pool_size + SPARE_HOST_POOLS`` origins (every vault is a host of its own):
+  the least recently used pool is dropped, its idle sockets closed;
+- an idle connection the server has closed (or that holds bytes nobody asked for) is dropped
+  before reuse, as urllib3's ``is_connection_dropped`` does;
+- every socket wrapped with the run's one TLS context (:func:`azaudit.tls.run_tls_context`), the
+  server's name sent (SNI) and checked against its certificate;
+- a process forked from the one that opened them never sees these sockets: the pools are empty in
+  the child (a socket shared across a fork would mix two processes' requests).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import select
+import ssl
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from azaudit.transport.session import SPARE_HOST_POOLS
+
+
+@dataclass(frozen=True)
+class Tunnel:
+    """An HTTP proxy that a connection goes through with ``CONNECT`` (an HTTPS tunnel)."""
+
+    host: str
+    port: int
+    authorization: str | None  # Proxy-Authorization (Basic, from the proxy URL's user info)
+
+
+@dataclass(frozen=True)
+class Origin:
+    scheme: str  # "https" or "http"
+    host: str
+    port: int
+    tunnel: Tunnel | None = None
+
+
+class _Pool:
+    __slots__ = ("idle", "retired")
+
+    def __init__(self) -> None:
+        self.idle: list[http.client.HTTPConnection] = []
+        self.retired = False  # dropped from the pools: what comes back is closed
+
+
+class ConnectionPools:
+    """The pools of one transport (see the module docstring). Thread-safe."""
+
+    def __init__(self, pool_size: int, tls: ssl.SSLContext) -> None:
+        self.pool_size = max(1, pool_size)
+        self.max_pools = self.pool_size + SPARE_HOST_POOLS
+        self.tls = tls
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._pools: OrderedDict[Origin, _Pool] = OrderedDict()
+        self._pid = os.getpid()
+        self._closed = False
+
+    def _current(self) -> OrderedDict[Origin, _Pool]:
+        if self._pid != os.getpid():
+            # A forked child: its parent's sockets are not its own (nor is a lock held at the fork).
+            self._reset()
+        return self._pools
+
+    def idle_connection(self, origin: Origin) -> http.client.HTTPConnection | None:
+        """An idle connection to ``origin`` the server has not closed, or None."""
+        stale: list[http.client.HTTPConnection] = []
+        found: http.client.HTTPConnection | None = None
+        pools = self._current()
+        with self._lock:
+            pool = pools.get(origin)
+            if pool is not None:
+                pools.move_to_end(origin)
+                while pool.idle:
+                    candidate = pool.idle.pop()
+                    if is_dropped(candidate):
+                        stale.append(candidate)
+                    else:
+                        found = candidate
+                        break
+        for connection in stale:
+            connection.close()
+        return found
+
+    def new_connection(self, origin: Origin, connect_timeout: float) -> http.client.HTTPConnection:
+        """A connection to ``origin``, connected (through its tunnel, TLS handshake done) within
+        ``connect_timeout`` for each step. Raises what the socket or TLS layer raised."""
+        target = origin.tunnel or origin
+        connection: http.client.HTTPConnection
+        if origin.scheme == "https":
+            connection = http.client.HTTPSConnection(
+                target.host, target.port, timeout=connect_timeout, context=self.tls
+            )
+        else:
+            connection = http.client.HTTPConnection(target.host, target.port, timeout=connect_timeout)
+        if origin.tunnel is not None:
+            headers = (
+                {} if origin.tunnel.authorization is None else {"Proxy-Authorization": origin.tunnel.authorization}
+            )
+            connection.set_tunnel(origin.host, origin.port, headers=headers)
+        connection.auto_open = 0  # never reconnect behind the pool's back
+        try:
+            connection.connect()
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def give_back(self, origin: Origin, connection: http.client.HTTPConnection) -> None:
+        """Keep ``connection`` (its answer read to the end) for the next request to ``origin``."""
+        evicted: list[_Pool] = []
+        kept = False
+        pools = self._current()
+        with self._lock:
+            if not self._closed and self._pid == os.getpid():
+                pool = pools.get(origin)
+                if pool is None:
+                    pool = pools[origin] = _Pool()
+                    while len(pools) > self.max_pools:
+                        _, oldest = pools.popitem(last=False)
+                        oldest.retired = True
+                        evicted.append(oldest)
+                else:
+                    pools.move_to_end(origin)
+                if not pool.retired and len(pool.idle) < self.pool_size:
+                    pool.idle.append(connection)
+                    kept = True
+        if not kept:
+            connection.close()
+        for pool in evicted:
+            for idle in pool.idle:
+                idle.close()
+            pool.idle.clear()
+
+    def close(self) -> None:
+        """Close every idle connection; connections handed back later are closed too."""
+        pools = self._current()
+        with self._lock:
+            self._closed = True
+            dropped = list(pools.values())
+            pools.clear()
+        for pool in dropped:
+            pool.retired = True
+            for connection in pool.idle:
+                connection.close()
+            pool.idle.clear()
+
+    def counts(self) -> dict[Origin, int]:
+        """Idle connections per origin (for tests and diagnostics)."""
+        pools = self._current()
+        with self._lock:
+            return {origin: len(pool.idle) for origin, pool in pools.items()}
+
+
+def is_dropped(connection: http.client.HTTPConnection) -> bool:
+    """Whether an idle connection is unusable: no socket, closed by the server (readable at EOF),
+    or holding bytes nobody asked for (readable, or TLS data already decrypted)."""
+    sock = connection.sock
+    if sock is None:
+        return True
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    try:
+        if _POLL:
+            poller = select.poll()
+            poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+            return bool(poller.poll(0))
+        # Windows has no poll; its select takes any socket (no descriptor-number limit there).
+        readable, _, failed = select.select([sock], [], [sock], 0)
+        return bool(readable or failed)
+    except (OSError, ValueError):
+        return True
+
+
+_POLL = hasattr(select, "poll")

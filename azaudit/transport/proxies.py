@@ -1,0 +1,79 @@
+"""The machine's proxy settings for the wire transport (:mod:`azaudit.transport.wire`), read once
+per origin, as the live ``requests`` session reads them (:class:`azaudit.transport.session`):
+requests' own functions pick the proxy (``HTTPS_PROXY``, ``ALL_PROXY``..., ``NO_PROXY``
+honoured), and no ``.netrc`` is read.
+
+The wire transport goes through an ``http://`` proxy with a ``CONNECT`` tunnel (the proxy URL's
+user info as ``Proxy-Authorization: Basic``); any other proxy (``https://``, ``socks5://``...),
+or a plain-HTTP request through a proxy, is sent by the ``requests`` path, which knows them.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from urllib.parse import urlsplit
+
+import requests
+
+from azaudit.transport.connections import Tunnel
+
+# What a proxy setting means for a request: no proxy, a CONNECT tunnel, or the requests path.
+DIRECT = None
+ELSEWHERE = "requests"
+
+Decision = Tunnel | str | None
+
+
+class EnvironmentProxies:
+    """The proxy each origin gets from the environment, worked out on first use and kept."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._decisions: dict[tuple[str, str], Decision] = {}
+
+    def for_url(self, url: str, scheme: str, netloc: str) -> Decision:
+        """The decision for ``url``'s origin (its ``scheme`` and ``netloc``, as split already)."""
+        key = (scheme, netloc)
+        found = self._decisions.get(key, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return found  # type: ignore[return-value]
+        decision = decide(url, scheme)
+        with self._lock:
+            return self._decisions.setdefault(key, decision)
+
+
+_UNKNOWN = object()
+
+
+def decide(url: str, scheme: str) -> Decision:
+    """What the environment's proxies mean for ``url`` (see the module docstring)."""
+    proxies = requests.utils.get_environ_proxies(url, no_proxy=None)
+    proxy = requests.utils.select_proxy(url, proxies) if proxies else None
+    if not proxy:
+        return DIRECT
+    if scheme != "https":
+        return ELSEWHERE
+    proxy = requests.utils.prepend_scheme_if_needed(proxy, "http")  # type: ignore[no-untyped-call]
+    parts = urlsplit(proxy)
+    if parts.scheme.lower() != "http" or not parts.hostname:
+        return ELSEWHERE
+    try:
+        port = parts.port or 80
+    except ValueError:
+        return ELSEWHERE
+    authorization = None
+    username, password = requests.utils.get_auth_from_url(proxy)
+    if username:
+        authorization = _basic(username, password)
+    return Tunnel(host=parts.hostname, port=port, authorization=authorization)
+
+
+def _basic(username: str, password: str) -> str:
+    """``Basic`` credentials as requests writes them (Latin-1, else UTF-8)."""
+    pair = f"{username}:{password}"
+    try:
+        raw = pair.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = pair.encode("utf-8")
+    return "Basic " + base64.b64encode(raw).decode("ascii")
