@@ -29,8 +29,9 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from typing import Any, TypeVar
 from urllib.parse import unquote, urljoin, urlsplit
 
 from azure.containerregistry import ContainerRegistryClient
@@ -67,6 +68,8 @@ _SCOPED_ROUTE = re.compile(
 MAX_ERRORS = 3
 MAX_ERROR_MESSAGE = 160
 MAX_ERROR_BODY = 64 * 1024
+T = TypeVar("T")
+
 # An error code as the OCI distribution spec writes them (MANIFEST_UNKNOWN, NAME_UNKNOWN, DENIED).
 _ERROR_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 
@@ -319,6 +322,24 @@ class RegistryPlane:
         self.failure: str | None = None  # the first refusal: the registry's other images are not asked
         self.refused_by: str | None = None  # ImageArtifact.refused_by of that failure
         self.lock = threading.Lock()
+        self._read: dict[Hashable, Future[Any]] = {}
+
+    def once(self, key: Hashable, read: Callable[[], T]) -> T:
+        """What ``read()`` gives (or raises), computed once per ``key`` for the run: the lookups of
+        one image under two references (``repo:tag`` and ``repo:tag@digest``) read its tag and its
+        manifest once, and a lookup that starts while the first is under way waits for its answer."""
+        with self.lock:
+            pending = self._read.get(key)
+            mine = pending is None
+            if pending is None:
+                pending = self._read[key] = Future()
+        if mine:
+            try:
+                pending.set_result(read())
+            except Exception as exc:  # handed to every lookup of the key, each raising it
+                pending.set_exception(exc)
+        result: T = pending.result()
+        return result
 
     def signatures(self, repository: str, digest: str) -> int:
         """How many Notary Project signatures refer to ``digest`` (OCI 1.1 referrers API, which

@@ -6,9 +6,11 @@ of each running image.
   container's current state, start time and restart count. Other groups' images are not
   resolvable, and their groups are not read again.
 - **Registry metadata** (``REGISTRY_IMAGES``): only images from registries ARM listed in the
-  audited scope are read, each distinct (registry, repository, tag, digest) once per run, through
-  the registry's data plane (:mod:`azaudit.registry_plane`): tag → digest and last update, the
-  manifest's creation time, its Notary Project signature referrers. Registries and container groups
+  audited scope are read, through the registry's data plane (:mod:`azaudit.registry_plane`): tag →
+  digest and last update, the manifest's creation time, its Notary Project signature referrers.
+  Each distinct (registry, repository, tag, digest) is one lookup, and each tag and each manifest
+  (with its referrers) is read once per run, whichever lookups need it: ``repo:tag`` and
+  ``repo:tag@digest`` of one image share both reads, each container keeping its own result. Registries and container groups
   arrive in any order; a small per-run join (:class:`ImageJoin`) hands out each group's instance
   view and each lookup as soon as both the registry and an image from it are known. A registry
   that refuses (a token exchange or a read answered 401/403, as an ABAC registry does without
@@ -291,36 +293,47 @@ def _failed(base: ImageArtifact, reason: str, refused_by: str | None) -> ImageAr
 
 
 def _read(plane: RegistryPlane, base: ImageArtifact, tag: str | None, digest: str | None) -> ImageArtifact:
+    """An image's registry metadata. The tag, the manifest and its signatures are read once per
+    run for each (repository, tag) and (repository, digest), whichever references name them."""
     fields: dict[str, Any] = {}
+    repository = base.repository
     if tag is not None:
-        try:
-            tag_props = plane.client.get_tag_properties(base.repository, tag)
-        except ResourceNotFoundError as exc:
-            fields["tag_found"] = False
-            fields["not_found"] = registry_errors(exc.response)
-        else:
-            fields |= {
-                "tag_found": True,
-                "tag_digest": text(tag_props.digest),
-                "tag_updated_on": _when(tag_props.last_updated_on),
-            }
+        fields |= plane.once(("tag", repository, tag), lambda: _tag_fields(plane, repository, tag))
     manifest = digest or fields.get("tag_digest")
     if manifest:
         fields["manifest_digest"] = manifest
-        try:
-            # The SDK's own operation (the same one GET): its public get_manifest_properties drops
-            # ``references``, the platform manifests of a multi-platform image.
-            answer = plane.client._client.container_registry.get_manifest_properties(base.repository, manifest)
-        except ResourceNotFoundError as exc:
-            fields["manifest_found"] = False
-            fields["not_found"] = registry_errors(exc.response)
-        else:
-            props = answer.manifest
-            fields["manifest_found"] = True
-            fields["manifest_created_on"] = _when(props.created_on if props is not None else None)
-            fields["platforms"], fields["platforms_cut"] = _platforms(props)
-            fields["signatures"] = plane.signatures(base.repository, manifest)
+        fields |= plane.once(("manifest", repository, manifest), lambda: _manifest_fields(plane, repository, manifest))
     return msgspec.structs.replace(base, **fields)
+
+
+def _tag_fields(plane: RegistryPlane, repository: str, tag: str) -> dict[str, Any]:
+    try:
+        tag_props = plane.client.get_tag_properties(repository, tag)
+    except ResourceNotFoundError as exc:
+        return {"tag_found": False, "not_found": registry_errors(exc.response)}
+    return {
+        "tag_found": True,
+        "tag_digest": text(tag_props.digest),
+        "tag_updated_on": _when(tag_props.last_updated_on),
+    }
+
+
+def _manifest_fields(plane: RegistryPlane, repository: str, manifest: str) -> dict[str, Any]:
+    try:
+        # The SDK's own operation (the same one GET): its public get_manifest_properties drops
+        # ``references``, the platform manifests of a multi-platform image.
+        answer = plane.client._client.container_registry.get_manifest_properties(repository, manifest)
+    except ResourceNotFoundError as exc:
+        return {"manifest_found": False, "not_found": registry_errors(exc.response)}
+    props = answer.manifest
+    platforms, cut = _platforms(props)
+    return {
+        "manifest_found": True,
+        "manifest_created_on": _when(props.created_on if props is not None else None),
+        "platforms": platforms,
+        "platforms_cut": cut,
+        "signatures": plane.signatures(repository, manifest),
+    }
 
 
 # An OCI digest (algorithm:encoded, as the image spec's grammar allows), at most this long.
