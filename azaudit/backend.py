@@ -7,7 +7,10 @@ records (``--record``), and the label the report gives the run's source. Nothing
 azaudit asks whether a run is live or replayed: the rest of the stack runs the same way over
 any backend.
 
-- ``live``: the network (``network_session``) and a credential from ``--auth``.
+- ``live``: the network and a credential from ``--auth``. Requests go over azaudit's own
+  ``http.client`` transport (``WireTransport``), with ``network_session`` for what it leaves to
+  ``requests``; a recorded run (``--record``) goes through ``requests`` alone (the recorder is a
+  ``requests`` adapter).
 - ``replay``: fixtures (``--replay DIR``) through a ``ReplayAdapter``, and a replay credential.
 - ``injected``: a session (and usually a credential) the caller built: benchmarks and fault
   tests over a simulated network. A credential that is not injected is built as above.
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 
 import requests
 from azure.core.credentials import TokenCredential
+from azure.core.pipeline.transport import HttpTransport
 
 from azaudit.auth import SharedTokenCredential, build_credential
 from azaudit.clients import Clients
@@ -29,7 +33,7 @@ from azaudit.replay import ReplayAdapter, ReplayCredential, load_fixture_dir, re
 from azaudit.replay.recorder import RecordingAdapter
 from azaudit.runconfig import RunConfig
 from azaudit.sign_in import SignInTransport
-from azaudit.transport import GuardedTransport, network_session, requests_transport
+from azaudit.transport import GuardedTransport, WireTransport, network_session, requests_transport
 
 
 class BackendKind(enum.Enum):
@@ -52,6 +56,7 @@ class Backend:
     source: str  # the report's label: "azure", "replay:<dir>", or "injected" (a session handed in)
     reconnect_after_fork: bool  # a forked process must open its own sockets (a network session)
     sign_in: SignInTransport | None = None  # the credential's sign-in transport, when azaudit built it
+    wire: bool = False  # requests go over azaudit's http.client transport (a live run not recorded)
 
     def clients(self) -> Clients:
         return Clients(self.credential, self.cloud, self.transport)
@@ -59,7 +64,9 @@ class Backend:
     def forked_transport(self, pool_size: int) -> GuardedTransport:
         """A transport for a forked collection process: a fresh network session when the run
         talks to the network (pooled sockets must not be shared across a fork), else this one."""
-        return guarded_transport(self.config, network_session(pool_size) if self.reconnect_after_fork else self.session)
+        if not self.reconnect_after_fork:
+            return guarded_transport(self.config, self.session)
+        return guarded_transport(self.config, network_session(pool_size), wire=self.wire, pool_size=pool_size)
 
     def close(self) -> None:
         """End the transport's threads and the credential; then write the recording, if any."""
@@ -75,10 +82,17 @@ class Backend:
             self.recorder.write(self.config.record)
 
 
-def guarded_transport(config: RunConfig, session: requests.Session) -> GuardedTransport:
-    """The transport every client of a run sends through, over ``session``."""
+def guarded_transport(
+    config: RunConfig, session: requests.Session, *, wire: bool = False, pool_size: int | None = None
+) -> GuardedTransport:
+    """The transport every client of a run sends through, over ``session``; with ``wire``, over
+    azaudit's ``http.client`` transport (up to ``pool_size`` connections kept per host, by default
+    the run's concurrency), ``session`` sending only what that one leaves to ``requests``."""
+    inner: HttpTransport = requests_transport(session)  # type: ignore[type-arg]
+    if wire:
+        inner = WireTransport(config.concurrency if pool_size is None else pool_size, fallback=inner)
     return GuardedTransport(
-        requests_transport(session),
+        inner,
         cloud=CLOUDS[config.cloud],
         connection_timeout=min(config.timeout, 10.0),
         read_timeout=config.timeout,
@@ -104,6 +118,7 @@ def open_backend(
             credential = build_credential(config.auth, cloud, config.tenant_id, notify, sign_in)
     shared = SharedTokenCredential(credential)
     recorder: RecordingAdapter | None = None
+    wire = False
     if session is not None:
         kind = BackendKind.INJECTED
     else:
@@ -112,6 +127,7 @@ def open_backend(
             session = replay_session(ReplayAdapter(load_fixture_dir(replay), source=str(replay)))
         else:
             session = network_session(config.concurrency)
+            wire = config.record is None
         if config.record is not None:
             recorder = RecordingAdapter(session.get_adapter("https://"))
             session.mount("https://", recorder)
@@ -121,10 +137,11 @@ def open_backend(
         cloud=cloud,
         session=session,
         credential=shared,
-        transport=guarded_transport(config, session),
+        transport=guarded_transport(config, session, wire=wire),
         recorder=recorder,
         source=f"replay:{replay}" if replay is not None else ("injected" if kind is BackendKind.INJECTED else "azure"),
         reconnect_after_fork=replay is None
         and isinstance(session.get_adapter("https://"), requests.adapters.HTTPAdapter),
         sign_in=sign_in,
+        wire=wire,
     )

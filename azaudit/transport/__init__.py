@@ -1,13 +1,15 @@
 """The one HTTP seam of a run, one job a module: the guarded transport every SDK client shares
 (:mod:`.guarded`), the hosts it may reach (:mod:`.destinations`), the bounds on a unit of work's
 pages and waits (:mod:`.bounds`), the per-attempt deadline (:mod:`.deadline`), request counts
-(:mod:`.stats`) and the ``requests`` session of live runs (:mod:`.session`)."""
+(:mod:`.stats`), the ``http.client`` transport of live runs (:mod:`.wire`, over :mod:`.connections`,
+:mod:`.body` and :mod:`.proxies`) and the ``requests`` session under everything else (:mod:`.session`)."""
 
 from azaudit.transport.bounds import RequestScope, Throttled, request_scope
 from azaudit.transport.destinations import destination_refusal, registry_host
 from azaudit.transport.guarded import GuardedTransport
 from azaudit.transport.session import network_session, requests_transport
 from azaudit.transport.stats import RequestCounts, RequestStats, request_kind
+from azaudit.transport.wire import WireTransport
 
 __all__ = [
     "GuardedTransport",
@@ -15,6 +17,7 @@ __all__ = [
     "RequestScope",
     "RequestStats",
     "Throttled",
+    "WireTransport",
     "destination_refusal",
     "network_session",
     "registry_host",

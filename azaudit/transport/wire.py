@@ -58,7 +58,7 @@ from azure.core.rest import HttpRequest
 from azure.core.rest._http_response_impl import HttpResponseImpl
 from azure.core.utils import CaseInsensitiveDict
 
-from azaudit.tls import run_tls_context
+from azaudit.tls import run_tls_context, untrusted_certificate
 from azaudit.transport import deadline
 from azaudit.transport.body import MAX_BODY_BYTES, BodyTooLarge, UndecodableBody, decode, read_body
 from azaudit.transport.connections import ConnectionPools, Origin, Tunnel
@@ -222,7 +222,8 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
         try:
             return self.pools.new_connection(origin, timeout)
         except ssl.SSLCertVerificationError as exc:
-            raise ServiceRequestError("the server's TLS certificate could not be verified", error=exc) from exc
+            message = untrusted_certificate(exc) or "the server's TLS certificate could not be verified"
+            raise ServiceRequestError(message, error=exc) from exc
         except TimeoutError as exc:
             raise ServiceRequestTimeoutError(f"could not connect within {timeout:g} s", error=exc) from exc
         except ssl.SSLError as exc:
