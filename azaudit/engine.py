@@ -19,7 +19,33 @@ from azaudit.inventory.coverage import CollectionError
 from azaudit.model import CheckMeta, Finding, Outcome, Status
 
 
-def _finding(meta: CheckMeta, outcome: Outcome) -> Finding:
+class Shared:
+    """One copy of each repeated message and evidence among a run's findings. PASS messages and
+    evidence recur from resource to resource ("admin user disabled", ``{"properties.
+    adminUserEnabled": "false"}``), and a check makes each of them anew: 170,000 findings held
+    about 100 MB of copies. Equal evidence becomes one dict, shared: a finding's evidence is never
+    changed once it is made."""
+
+    __slots__ = ("_evidence", "_texts")
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+        self._evidence: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+
+    def text(self, value: str) -> str:
+        return self._texts.setdefault(value, value)
+
+    def evidence(self, value: dict[str, str] | msgspec.UnsetType) -> dict[str, str] | msgspec.UnsetType:
+        if isinstance(value, msgspec.UnsetType):
+            return value
+        key = tuple(value.items())
+        found = self._evidence.get(key)
+        if found is None:
+            found = self._evidence[key] = {self.text(k): self.text(v) for k, v in key}
+        return found
+
+
+def _finding(meta: CheckMeta, outcome: Outcome, shared: Shared) -> Finding:
     return Finding(
         code=meta.code,
         status=outcome.status,
@@ -28,9 +54,9 @@ def _finding(meta: CheckMeta, outcome: Outcome) -> Finding:
         resource_name=outcome.resource_name,
         resource_type=meta.resource_type,
         subscription_id=outcome.subscription_id,
-        message=outcome.message,
+        message=shared.text(outcome.message),
         item=outcome.item,
-        evidence=outcome.evidence,
+        evidence=shared.evidence(outcome.evidence),
     )
 
 
@@ -101,8 +127,10 @@ def _in_order(order: list[tuple[str, Outcome | None]], outcomes: list[Outcome]) 
     return merged
 
 
-def evaluate(check: Check, context: CheckContext) -> list[Finding]:
-    """The findings of one check, with coverage applied."""
+def evaluate(check: Check, context: CheckContext, shared: Shared | None = None) -> list[Finding]:
+    """The findings of one check, with coverage applied; ``shared`` holds the texts and evidence
+    of the run's findings so far (see :class:`Shared`)."""
+    shared = shared or Shared()
     datasets = list(check.meta.requires)
     errors = context.inventory.errors_for(datasets)
     context, order = _applicable(check, context)
@@ -116,7 +144,9 @@ def evaluate(check: Check, context: CheckContext) -> list[Finding]:
         crashed = _crashed(check.meta, exc, len(outcomes))
     outcomes = _in_order(order, outcomes)
     findings = [
-        _finding(check.meta, o) for o in outcomes if not any(e.covers(o.resource_id, o.subscription_id) for e in errors)
+        _finding(check.meta, o, shared)
+        for o in outcomes
+        if not any(e.covers(o.resource_id, o.subscription_id) for e in errors)
     ]
     if crashed is not None:
         findings.append(crashed)
@@ -156,6 +186,7 @@ def _suppress(findings: Iterable[Finding], context: CheckContext) -> list[Findin
 
 def run_checks(checks: Sequence[Check], context: CheckContext) -> tuple[Finding, ...]:
     findings: list[Finding] = []
+    shared = Shared()
     for chk in checks:
-        findings.extend(evaluate(chk, context))
+        findings.extend(evaluate(chk, context, shared))
     return tuple(_suppress(findings, context))

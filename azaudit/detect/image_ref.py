@@ -176,18 +176,36 @@ def registry_matches(registry: str, approved: Sequence[str]) -> bool:
     (``myacr.azurecr.io`` does not match ``myacr.azurecr.io:443``), or a wildcard ``*.suffix``
     that matches any host ending with ``.suffix`` (``*.azurecr.io`` matches
     ``contoso.azurecr.io``, not ``azurecr.io`` itself). Docker Hub aliases are the same host.
+    A caller asking about many registries makes an :class:`ApprovedRegistries` once instead.
     """
-    host = _normalise_host(registry)
-    if not host:
-        return False
-    for entry in approved:
-        wanted = _normalise_host(entry)
-        if wanted.startswith("*."):
-            if len(wanted) > 2 and host.endswith(wanted[1:]):
-                return True
-        elif wanted == host:
-            return True
-    return False
+    return ApprovedRegistries(approved).matches(registry)
+
+
+class ApprovedRegistries:
+    """An approved list made ready once for :func:`registry_matches`' question: the exact hosts in
+    a set, the wildcards' suffixes apart. Normalising and scanning the whole list for each image
+    cost ACI001 one pass over every audited registry per container (at 1,500 registries and 9,000
+    containers, most of the checks' time); a set answers in one look-up."""
+
+    __slots__ = ("_exact", "_suffixes")
+
+    def __init__(self, approved: Iterable[str]) -> None:
+        exact: set[str] = set()
+        suffixes: list[str] = []
+        for entry in approved:
+            wanted = _normalise_host(entry)
+            if not wanted.startswith("*."):
+                exact.add(wanted)
+            elif len(wanted) > 2:
+                suffixes.append(wanted[1:])  # ".azurecr.io": a label must come before it
+        self._exact = frozenset(exact)
+        self._suffixes = tuple(dict.fromkeys(suffixes))
+
+    def matches(self, registry: str) -> bool:
+        host = _normalise_host(registry)
+        if not host:
+            return False
+        return host in self._exact or any(host.endswith(suffix) for suffix in self._suffixes)
 
 
 MICROSOFT_CONTAINER_REGISTRY = "mcr.microsoft.com"

@@ -186,8 +186,22 @@ class Inventory(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     def subscription(self, subscription_id: str) -> Subscription | None:
         return self._subscriptions_by_id.get(subscription_id.lower())
 
+    @functools.cached_property
+    def _plans_by_subscription(self) -> Mapping[str, tuple[DefenderPlan, ...]]:
+        return _group(self.defender_plans, "subscription_id")
+
     def defender_plans_of(self, subscription_id: str) -> tuple[DefenderPlan, ...]:
-        return tuple(p for p in self.defender_plans if p.subscription_id.lower() == subscription_id.lower())
+        return self._plans_by_subscription.get(subscription_id.lower(), ())
+
+    @functools.cached_property
+    def _assignments_by_subscription(self) -> Mapping[str, tuple[RoleAssignment, ...]]:
+        return _group(self.role_assignments, "subscription_id")
+
+    def role_assignments_of(self, subscription_id: str) -> tuple[RoleAssignment, ...]:
+        """The role assignments listed in one subscription, in inventory order (grouped once: the
+        RBAC checks ask for each subscription, and reading the whole list each time grew with the
+        number of subscriptions squared)."""
+        return self._assignments_by_subscription.get(subscription_id.lower(), ())
 
     @functools.cached_property
     def _views_by_group(self) -> Mapping[str, ContainerGroupView]:

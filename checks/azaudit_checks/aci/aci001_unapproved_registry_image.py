@@ -4,7 +4,7 @@ from typing import NamedTuple
 import msgspec
 
 from azaudit.catalogue import CheckContext, check
-from azaudit.detect.image_ref import DOCKER_HUB, default_approved_registries, registry_matches
+from azaudit.detect.image_ref import DOCKER_HUB, ApprovedRegistries, default_approved_registries
 from azaudit.inventory.aci import ContainerGroup
 from azaudit.inventory.acr import CacheRule
 from azaudit.inventory.coverage import Dataset
@@ -87,6 +87,10 @@ def unapproved_registry_image(ctx: CheckContext) -> Iterator[Outcome]:
     known = audited_registries(ctx)
     configured = ctx.settings.registries.approved
     approved = configured or default_approved_registries(known)
+    matcher = ApprovedRegistries(approved)
+    # The same words for every group: made once, they are one string shared by every PASS (the
+    # list names every audited registry, so a copy each grew with the tenant squared).
+    every_approved = f"every image comes from an approved registry ({', '.join(approved)})"
     for group in ctx.inventory.container_groups:
         judged = 0
         notes: list[str] = []
@@ -102,7 +106,7 @@ def unapproved_registry_image(ctx: CheckContext) -> Iterator[Outcome]:
                 continue
             host = use.reference.registry
             hosts.add(host)
-            if not registry_matches(host, approved):
+            if not matcher.matches(host):
                 judged += 1
                 outside = "" if configured else " (not a registry of the audited subscriptions)"
                 yield Outcome.failed(
@@ -129,7 +133,7 @@ def unapproved_registry_image(ctx: CheckContext) -> Iterator[Outcome]:
             if rule is None:
                 continue
             source = source_registry(rule.source_repository)
-            if registry_matches(source, approved):
+            if matcher.matches(source):
                 notes.append(f"{use.container.name} through cache rule {rule.name} from {source}")
                 continue
             judged += 1
@@ -144,10 +148,9 @@ def unapproved_registry_image(ctx: CheckContext) -> Iterator[Outcome]:
                 )
             yield outcome
         if not judged:
-            through = f"; {', '.join(notes)} (approved)" if notes else ""
             yield Outcome.passed(
                 group,
-                f"every image comes from an approved registry ({', '.join(approved)}){through}",
+                f"{every_approved}; {', '.join(notes)} (approved)" if notes else every_approved,
                 evidence={
                     "properties.containers[].properties.image": f"from {', '.join(sorted(hosts)) or 'no registry'}"
                 },

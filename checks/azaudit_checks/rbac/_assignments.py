@@ -41,7 +41,7 @@ def judge_assignments(
     """FAIL for every offending assignment, saying ``why`` (a template with ``{role}`` and
     ``{scope}``); one PASS per subscription that has none."""
     for sub in ctx.inventory.subscriptions:
-        mine = [a for a in ctx.inventory.role_assignments if a.subscription_id.lower() == sub.subscription_id.lower()]
+        mine = ctx.inventory.role_assignments_of(sub.subscription_id)
         offending = [a for a in mine if offends(a)]
         for assignment in offending:
             message = why.format(

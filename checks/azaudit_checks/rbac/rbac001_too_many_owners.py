@@ -95,10 +95,8 @@ def too_many_owners(ctx: CheckContext) -> Iterator[Outcome]:
     for sub in ctx.inventory.subscriptions:
         owners = [
             a
-            for a in ctx.inventory.role_assignments
-            if a.subscription_id.lower() == sub.subscription_id.lower()
-            and a.role_guid == OWNER
-            and scope_kind(a.scope) in OVER_THE_SUBSCRIPTION
+            for a in ctx.inventory.role_assignments_of(sub.subscription_id)
+            if a.role_guid == OWNER and scope_kind(a.scope) in OVER_THE_SUBSCRIPTION
         ]
         count = len({a.principal_id.lower() for a in owners})
         principals = ", ".join(sorted({a.principal_id for a in owners}))

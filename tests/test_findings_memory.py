@@ -1,0 +1,106 @@
+"""A run at 10,000 resources holds 170,000 findings while it renders its report: the findings share
+each repeated message and evidence, and the checks' per-subscription and per-image questions are
+answered from tables made once (bench/RESULTS.md has the figures; these tests pin the mechanisms,
+never a time or a size)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from azaudit import catalogue
+from azaudit.audit import Audit
+from azaudit.catalogue import CheckContext
+from azaudit.detect.image_ref import ApprovedRegistries, registry_matches
+from azaudit.engine import run_checks
+from azaudit.inventory import Inventory
+from azaudit.inventory.defender import DefenderPlan
+from azaudit.inventory.rbac import RoleAssignment
+from azaudit.model import Status
+from azaudit.settings import Settings
+from tests.conftest import NOW, registry_record
+from tests.test_checks_aci import container, group, run_aci001
+
+
+def test_findings_share_equal_messages_and_evidence(sample_audit: Audit) -> None:
+    findings = sample_audit.report.findings
+    message, count = Counter(f.message for f in findings).most_common(1)[0]
+    assert count > 1
+    assert len({id(f.message) for f in findings if f.message == message}) == 1
+    by_evidence: dict[tuple[tuple[str, str], ...], set[int]] = {}
+    for finding in findings:
+        if isinstance(finding.evidence, dict):
+            by_evidence.setdefault(tuple(finding.evidence.items()), set()).add(id(finding.evidence))
+    repeated = [ids for key, ids in by_evidence.items() if sum(1 for f in findings if _same(f, key)) > 1]
+    assert repeated and all(len(ids) == 1 for ids in repeated)
+
+
+def _same(finding: object, key: tuple[tuple[str, str], ...]) -> bool:
+    evidence = getattr(finding, "evidence", None)
+    return isinstance(evidence, dict) and tuple(evidence.items()) == key
+
+
+def test_run_checks_shares_texts_across_checks() -> None:
+    registries = (registry_record("one"), registry_record("two"))
+    context = CheckContext(inventory=Inventory(registries=registries), settings=Settings(), now=NOW)
+    findings = run_checks(catalogue.select(catalogue.load(), ["ACR"]), context)
+    passed = [f for f in findings if f.status is Status.PASS]
+    for message in {f.message for f in passed}:
+        same = [f for f in passed if f.message == message]
+        assert all(f.message is same[0].message for f in same)
+    assert any(len([f for f in passed if f.message == m]) > 1 for m in {f.message for f in passed})
+
+
+def test_aci001_says_the_approved_list_once_for_every_group_that_passes() -> None:
+    groups = [group(container(image="mcr.microsoft.com/azure-cli:2.67.0"), name=f"cg{n}") for n in range(3)]
+    findings = run_aci001(*groups)
+    assert [f.status for f in findings] == [Status.PASS] * 3
+    assert "contoso.azurecr.io, mcr.microsoft.com" in findings[0].message
+    assert findings[1].message is findings[0].message and findings[2].message is findings[0].message
+
+
+def test_an_approved_list_made_once_answers_as_the_list_does() -> None:
+    approved = ("*.azurecr.io", "*.AZURECR.io", "MCR.microsoft.com", "index.docker.io", "reg.example:5000", "*.", "")
+    matcher = ApprovedRegistries(approved)
+    for host in ("a.azurecr.io", "azurecr.io", "mcr.microsoft.com", "docker.io", "reg.example", "reg.example:5000", ""):
+        assert matcher.matches(host) is registry_matches(host, approved) is _by_scan(host, approved)
+
+
+def _by_scan(host: str, approved: tuple[str, ...]) -> bool:
+    """The rule as registry_matches' docstring states it, one entry at a time."""
+    aliases = {"index.docker.io": "docker.io"}
+    host = aliases.get(host.lower(), host.lower())
+    if not host:
+        return False
+    for entry in approved:
+        wanted = aliases.get(entry.lower(), entry.lower())
+        if wanted.startswith("*.") and len(wanted) > 2 and host.endswith(wanted[1:]):
+            return True
+        if not wanted.startswith("*.") and wanted == host:
+            return True
+    return False
+
+
+def _assignment(number: int, subscription: str) -> RoleAssignment:
+    return RoleAssignment(
+        id=f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleAssignments/{number}",
+        name=str(number),
+        subscription_id=subscription,
+        scope=f"/subscriptions/{subscription}",
+        role_definition_id="/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443e-a75c-2fe8c4bcb635",
+        principal_id=f"p{number}",
+        principal_type="User",
+    )
+
+
+def test_role_assignments_and_plans_of_a_subscription_are_its_own_in_order() -> None:
+    assignments = (_assignment(1, "SUB-A"), _assignment(2, "sub-b"), _assignment(3, "sub-a"))
+    plans = tuple(
+        DefenderPlan(id=f"/subscriptions/{s}/p/{n}", name=n, subscription_id=s, pricing_tier="Free")
+        for s, n in (("sub-a", "Containers"), ("SUB-B", "KeyVaults"), ("Sub-A", "CloudPosture"))
+    )
+    inventory = Inventory(role_assignments=assignments, defender_plans=plans)
+    assert inventory.role_assignments_of("sub-A") == (assignments[0], assignments[2])
+    assert inventory.role_assignments_of("sub-b") == (assignments[1],)
+    assert inventory.role_assignments_of("sub-c") == ()
+    assert [p.name for p in inventory.defender_plans_of("SUB-A")] == ["Containers", "CloudPosture"]
+    assert inventory.defender_plans_of("other") == ()
