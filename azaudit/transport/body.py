@@ -41,6 +41,8 @@ def read_body(response: http.client.HTTPResponse, limit: int = MAX_BODY_BYTES) -
         total += len(part)
         if total > limit:
             raise BodyTooLarge(f"the answer's body is longer than {limit} bytes: azaudit reads no more")
+    if response.length:  # http.client's read(amt) returns what came before the connection closed
+        raise http.client.IncompleteRead(b"", response.length)
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
