@@ -146,7 +146,7 @@ def evaluate(check: Check, context: CheckContext, shared: Shared | None = None) 
     findings = [
         _finding(check.meta, o, shared)
         for o in outcomes
-        if not any(e.covers(o.resource_id, o.subscription_id) for e in errors)
+        if not errors or not any(e.covers(o.resource_id, o.subscription_id) for e in errors)
     ]
     if crashed is not None:
         findings.append(crashed)
@@ -160,6 +160,8 @@ def evaluate(check: Check, context: CheckContext, shared: Shared | None = None) 
 
 
 def _suppress(findings: Iterable[Finding], context: CheckContext) -> list[Finding]:
+    if not context.settings.suppress:
+        return list(findings)
     result = []
     for finding in findings:
         rule = next(

@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from azaudit import catalogue
 from azaudit.audit import Audit
 from azaudit.catalogue import CheckContext
-from azaudit.detect.image_ref import ApprovedRegistries, registry_matches
+from azaudit.detect.image_ref import (
+    ApprovedRegistries,
+    image_reference_or_none,
+    parse_image_reference,
+    registry_matches,
+)
 from azaudit.engine import run_checks
 from azaudit.inventory import Inventory
 from azaudit.inventory.defender import DefenderPlan
@@ -104,3 +111,17 @@ def test_role_assignments_and_plans_of_a_subscription_are_its_own_in_order() -> 
     assert inventory.role_assignments_of("sub-c") == ()
     assert [p.name for p in inventory.defender_plans_of("SUB-A")] == ["Containers", "CloudPosture"]
     assert inventory.defender_plans_of("other") == ()
+
+
+@pytest.mark.parametrize("space", [" ", "\t", "\u00a0", "\u2003", "\u3000", "\x1c", "\u2028"])
+def test_any_whitespace_inside_a_reference_is_refused(space: str) -> None:
+    assert space.isspace()
+    with pytest.raises(ValueError, match="whitespace"):
+        parse_image_reference(f"nginx:1{space}27")
+    assert image_reference_or_none(f"contoso.azurecr.io/app{space}x:1") is None
+
+
+def test_each_image_is_parsed_once_for_every_container_that_runs_it() -> None:
+    first = image_reference_or_none("contoso.azurecr.io/app:1.0")
+    assert first is not None and first.registry == "contoso.azurecr.io"
+    assert image_reference_or_none("contoso.azurecr.io/app:1.0") is first

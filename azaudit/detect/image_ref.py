@@ -19,6 +19,7 @@ the Docker Hub aliases (``index.docker.io``, ``registry-1.docker.io``,
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -137,7 +138,7 @@ def parse_image_reference(reference: str) -> ImageReference:
     text = reference.strip()
     if not text:
         raise ValueError("invalid image reference: it is empty")
-    if any(character.isspace() for character in text):
+    if len(text.split(maxsplit=1)) > 1:  # str.split's whitespace is str.isspace's, without a call per character
         raise ValueError("invalid image reference: it contains whitespace")
     if IDENTIFIER.match(text):
         raise ValueError("invalid image reference: a 64-hex-digit image ID is not a repository name")
@@ -156,8 +157,11 @@ def parse_image_reference(reference: str) -> ImageReference:
     return ImageReference(registry=registry, repository=repository, tag=tag, digest=digest, original=original)
 
 
+@functools.lru_cache(maxsize=4096)
 def image_reference_or_none(reference: str) -> ImageReference | None:
-    """The parsed reference, or None when it cannot be parsed (ACI002 reports why)."""
+    """The parsed reference, or None when it cannot be parsed (ACI002 reports why). Remembered for
+    the last few thousand references: a tenant runs few distinct images in many containers, and
+    each image check asks about every container (a reference is frozen, so one serves them all)."""
     try:
         return parse_image_reference(reference)
     except ValueError:

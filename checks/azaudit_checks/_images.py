@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from azaudit.detect.image_ref import ImageReference, parse_image_reference, quoted
+from azaudit.detect.image_ref import ImageReference, image_reference_or_none, quoted
 from azaudit.inventory.aci import Container, ContainerGroup
 from azaudit.model import Outcome
 
@@ -18,10 +18,7 @@ class ImageUse(NamedTuple):
 
 def image_uses(group: ContainerGroup) -> Iterator[ImageUse]:
     for container in group.containers:
-        try:
-            reference: ImageReference | None = parse_image_reference(container.image)
-        except ValueError:
-            reference = None
+        reference = image_reference_or_none(container.image)
         yield ImageUse(container, "init container" if container.init else "container", reference)
 
 
