@@ -1,25 +1,36 @@
-"""A registry's data plane through ``azure-containerregistry``: tag and manifest metadata and the
-OCI referrers of a digest, never content (the secret guard refuses blobs).
+"""A registry's data plane: tag and manifest metadata and the OCI referrers of a digest, never
+content (the secret guard refuses blobs), read as JSON through a lean pipeline.
 
-The SDK answers each request's ``401`` challenge by exchanging the run's Azure AD token for a
-registry refresh token (``POST /oauth2/exchange``) and that for an access token of the challenge's
-scope (``POST /oauth2/token``). As shipped it repeats the exchange for every request; here the
-refresh token is exchanged once per registry per run (again only within five minutes of its
-expiry) and each scope's access token is asked for once and kept while valid (concurrent lookups
-of one repository wait for the first one's). Tokens live in this object's memory only: never
-logged, never recorded (``--record`` keeps no form body).
+**The pipeline.** ``azure-containerregistry``'s client ran about a dozen policies for every read and
+built a model of each answer, and its challenge policy sent every read without a token first. Here
+each registry has one lean pipeline (:func:`azaudit.collect.arm_pipeline.assemble`) built from the
+SDK's own configuration (its user agent, redirect and retry with the run's settings), a request id,
+:class:`_RegistryAuth`, and the run's guarded transport (host allow-list, secret guard, deadline).
+The caller reads the JSON with strict readers (:mod:`azaudit.collect.images`); a status other than
+``200`` raises what the SDK's operations raised (``401`` ClientAuthenticationError, ``404``
+ResourceNotFoundError, else HttpResponseError) with the answer attached for
+:func:`registry_errors`.
 
-As shipped the SDK also sends every read without a token first, even when it holds the token the
-read needs, and pays a ``401`` round trip each time. Here (:class:`_HeldTokens`) a read to this
-registry's own login server carries the token of the scope its route needs, as ACR challenges for
-it (``repository:<name>:metadata_read`` for ``/acr/v1/<name>/_tags`` and ``/_manifests``,
-``repository:<name>:pull`` for ``/v2/<name>/tags/list``, ``/manifests``, ``/referrers``): the kept
-one, else one asked for before the read is sent (ACR's realm and service are the login server
-itself, Azure/acr ``docs/AAD-OAuth.md``), once per scope however many reads start at the same time.
-A token the registry refuses (``401`` with a challenge of the same scope) is forgotten and asked
-for again once; a challenge for another scope or service is answered as the SDK does: either way
-the SDK resends the read at most once. A challenge whose realm is not this registry's own login
-server over https is refused (:class:`ChallengeRefusedError`): no token is sent anywhere else.
+**Tokens** (:class:`_Tokens`). The run's Azure AD token (audience :data:`AUDIENCE`) is exchanged for
+a registry refresh token (``POST /oauth2/exchange``) once per registry per run (again only within
+five minutes of its expiry), and that for an access token of each scope (``POST /oauth2/token``)
+once, kept while valid; concurrent askers of one scope wait for the first one's. ACR's realm and
+service are the login server itself (Azure/acr ``docs/AAD-OAuth.md``), and each route's scope is
+known (:func:`route_scope`: ``repository:<name>:metadata_read`` for ``/acr/v1/<name>/_tags`` and
+``/_manifests``, ``repository:<name>:pull`` for ``/v2/<name>/tags/list``, ``/manifests``,
+``/referrers``), so a read carries its scope's token from the first one: no ``401`` round trip.
+Tokens live in this module's objects only: never logged, never recorded (``--record`` keeps no
+form body), attached only to https requests to the registry's own login server.
+
+**Challenges.** A ``401`` with a ``Bearer`` challenge is answered once, never more: a token the
+registry refuses (a challenge of the same scope) is forgotten and asked for again; a challenge for
+another scope or service gets that scope's token. A challenge whose realm is not the registry's own
+login server over https is refused (:class:`ChallengeRefusedError`, ERROR for that image): no
+token is asked for it and nothing is sent anywhere else. Challenge, error and token answers are
+registry text, read bounded and never quoted.
+
+**Each read once.** :meth:`RegistryPlane.once` shares a read between the lookups that need it (one
+image named ``repo:tag`` and ``repo:tag@digest``).
 """
 
 from __future__ import annotations
@@ -29,16 +40,26 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import Future
 from typing import Any, TypeVar
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit
 
-from azure.containerregistry import ContainerRegistryClient
-from azure.containerregistry._exchange_client import ACRExchangeClient
-from azure.containerregistry._helpers import _parse_challenge, _parse_exp_time
+from azure.containerregistry._generated._configuration import ContainerRegistryConfiguration
+from azure.containerregistry._helpers import _parse_exp_time
+from azure.containerregistry._user_agent import USER_AGENT
 from azure.core.credentials import TokenCredential
-from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    DecodeError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ResourceNotModifiedError,
+    map_error,
+)
+from azure.core.pipeline import Pipeline, PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import HTTPPolicy, RequestIdPolicy, SansIOHTTPPolicy
 from azure.core.rest import HttpRequest
 
 from azaudit.transport import GuardedTransport
@@ -69,9 +90,42 @@ MAX_ERRORS = 3
 MAX_ERROR_MESSAGE = 160
 MAX_ERROR_BODY = 64 * 1024
 T = TypeVar("T")
+# The data plane's API version (azure-containerregistry 1.2's): the /acr/v1 reads and the token
+# endpoints are sent with it.
+API_VERSION = "2021-07-01"
+# A challenge header longer than this is not read (registry text).
+MAX_CHALLENGE = 4096
+# One parameter of a Bearer challenge: name="value".
+_CHALLENGE_PARAM = re.compile(r'(?P<name>[A-Za-z][A-Za-z0-9_-]*)\s*=\s*"(?P<value>[^"]*)"')
+# What the SDK's generated operations map these statuses to (any other: HttpResponseError).
+_ERROR_MAP: dict[int, type[HttpResponseError]] = {
+    401: ClientAuthenticationError,
+    404: ResourceNotFoundError,
+    409: ResourceExistsError,
+    304: ResourceNotModifiedError,
+}
+# The token endpoints are sent without a token; the reads through _RegistryAuth.
+_NO_AUTH = SansIOHTTPPolicy()  # type: ignore[var-annotated]
 
 # An error code as the OCI distribution spec writes them (MANIFEST_UNKNOWN, NAME_UNKNOWN, DENIED).
 _ERROR_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+
+
+class UnusableAnswerError(ValueError):
+    """A registry answer that is not of its documented shape (a token answer without its token):
+    its text is azaudit's own words and never quotes the answer."""
+
+
+class _EveryStatus(dict[int, type[HttpResponseError]]):
+    """The error map of the SDK's generated operations, with HttpResponseError for any other
+    status: the error is raised inside azure-core, as the SDK raised it (an exception raised in
+    azaudit's own frames counts as azaudit's words, tasks.describe_failure)."""
+
+    def __bool__(self) -> bool:  # map_error does nothing with an empty map
+        return True
+
+    def get(self, status: int, default: Any = None) -> type[HttpResponseError]:  # type: ignore[override]
+        return _ERROR_MAP.get(status, HttpResponseError)
 
 
 class ReferrersPagingError(Exception):
@@ -172,64 +226,114 @@ def route_scope(path: str) -> str | None:
     return f"repository:{match['meta']}:metadata_read" if match["meta"] else f"repository:{match['pull']}:pull"
 
 
-class _OneExchange(ACRExchangeClient):  # type: ignore[misc]
-    """The SDK's exchange client, with the refresh token exchanged once and access tokens kept."""
+def parse_challenge(header: str | None) -> dict[str, str] | None:
+    """The parameters of a ``Bearer`` challenge (``WWW-Authenticate: Bearer realm="...",
+    service="...",scope="..."``), or None for a header that is not one. Registry text: a header
+    over :data:`MAX_CHALLENGE` characters is not read."""
+    if not header or len(header) > MAX_CHALLENGE:
+        return None
+    scheme, _, rest = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return {match["name"].lower(): match["value"] for match in _CHALLENGE_PARAM.finditer(rest)}
 
-    def __init__(self, endpoint: str, credential: TokenCredential, **kwargs: Any) -> None:
-        super().__init__(endpoint, credential, **kwargs)
-        self._lock = threading.Lock()
-        self._access: dict[str, tuple[str, float]] = {}
-        self._scope_locks: dict[str, threading.Lock] = {}
+
+def _json(response: Any, what: str) -> Any:
+    """The JSON of a registry's ``200`` answer; any other status is raised as the SDK's generated
+    operations raise it (``401`` ClientAuthenticationError, ``404`` ResourceNotFoundError, else
+    HttpResponseError), the answer attached for :func:`registry_errors`."""
+    status = response.status_code
+    if status != 200:
+        map_error(status_code=status, response=response, error_map=_EveryStatus())
+        raise AssertionError("map_error raises for every status")  # pragma: no cover
+    try:
+        # the body's bytes (JSON is UTF-8, RFC 8259): azure-core's json() first guesses a charset
+        return json.loads(response.content)
+    except (ValueError, RecursionError):
+        raise DecodeError(f"the registry's {what} answer is not JSON", response=response) from None
+
+
+def _token(answer: Any, key: str, what: str) -> str:
+    """``answer[key]``, a token the registry gave; anything else is an unusable answer (its text,
+    which may be a token, is never quoted)."""
+    token = answer.get(key) if isinstance(answer, Mapping) else None
+    if not isinstance(token, str) or not token:
+        raise UnusableAnswerError(f"the registry's {what} answer holds no {key}")
+    return token
+
+
+class _Tokens:
+    """A registry's tokens: the refresh token, exchanged once per service (again only within
+    five minutes of its expiry), and each scope's access token, asked for once and kept while
+    valid. Concurrent askers of one scope wait for the first one's under the scope's own lock.
+    Tokens live in this object's memory only."""
+
+    def __init__(self, endpoint: str, credential: TokenCredential, pipeline: Pipeline[Any, Any]) -> None:
+        self._endpoint = endpoint
+        self._credential = credential
+        self._pipeline = pipeline
+        self._lock = threading.Lock()  # the dictionaries below
+        self._refresh_lock = threading.Lock()  # one exchange at a time
+        self._refresh: dict[str, tuple[str, float]] = {}
+        self._access: dict[tuple[str, str], tuple[str, float]] = {}
+        self._scope_locks: dict[tuple[str, str], threading.Lock] = {}
         self.exchanges = 0
 
-    def get_refresh_token(self, service: str, **kwargs: Any) -> str:
-        with self._lock:
-            if not self._refresh_token or self._expiration_time - time.time() < RENEW_BEFORE_SECONDS:
-                self._refresh_token = self.exchange_aad_token_for_refresh_token(service, **kwargs)
-                self._expiration_time = _expiry(self._refresh_token)
-                self.exchanges += 1
-            return str(self._refresh_token)
+    def _post(self, path: str, form: dict[str, str], what: str, key: str) -> str:
+        request = HttpRequest(
+            "POST",
+            self._endpoint + path,
+            params={"api-version": API_VERSION},
+            headers={"Accept": "application/json"},
+            data=form,
+        )
+        response = self._pipeline.run(request, stream=False).http_response
+        return _token(_json(response, what), key, what)
 
-    def get_acr_access_token(self, challenge: str, **kwargs: Any) -> str | None:
-        """The access token a ``401`` challenge asks for (its service and scope): see
-        :meth:`access_token`."""
-        parsed = _parse_challenge(challenge)
-        return self.access_token(parsed.get("service", ""), parsed.get("scope", ""), **kwargs)
-
-    def access_token(self, service: str, scope: str, **kwargs: Any) -> str | None:
-        """The access token of ``scope``: the one kept while valid, else one asked for once,
-        however many threads (lookups of images in one repository) need it at the same time: they
-        wait for it under the scope's own lock."""
-        with self._lock:
-            scope_lock = self._scope_locks.setdefault(scope, threading.Lock())
-        with scope_lock:
-            with self._lock:
-                kept = self._access.get(scope)
+    def refresh_token(self, service: str) -> str:
+        with self._refresh_lock:
+            kept = self._refresh.get(service)
             if kept is not None and kept[1] - time.time() > RENEW_BEFORE_SECONDS:
                 return kept[0]
-            refresh = self.get_refresh_token(service, **kwargs)
-            token: str | None = self.exchange_refresh_token_for_access_token(
-                refresh, service=service, scope=scope, **kwargs
-            )
-            if token:
-                with self._lock:
-                    self._access[scope] = (token, _expiry(token))
+            aad = self._credential.get_token(AUDIENCE + "/.default").token
+            form = {"grant_type": "access_token", "service": service, "access_token": aad}
+            token = self._post("/oauth2/exchange", form, "token exchange", "refresh_token")
+            self._refresh[service] = (token, _expiry(token))
+            self.exchanges += 1
             return token
 
-    def held(self, scope: str) -> str | None:
+    def access_token(self, service: str, scope: str) -> str:
+        """The access token of ``scope`` (of the registry ``service`` names): the one kept while
+        valid, else one asked for once, however many threads need it at the same time."""
+        key = (service, scope)
+        with self._lock:
+            scope_lock = self._scope_locks.setdefault(key, threading.Lock())
+        with scope_lock:
+            with self._lock:
+                kept = self._access.get(key)
+            if kept is not None and kept[1] - time.time() > RENEW_BEFORE_SECONDS:
+                return kept[0]
+            form = {"grant_type": "refresh_token", "service": service, "scope": scope}
+            form["refresh_token"] = self.refresh_token(service)
+            token = self._post("/oauth2/token", form, "access token", "access_token")
+            with self._lock:
+                self._access[key] = (token, _expiry(token))
+            return token
+
+    def held(self, scope: str, service: str) -> str | None:
         """The kept access token of ``scope`` while it is valid (not within five minutes of its
         expiry), or None."""
         with self._lock:
-            kept = self._access.get(scope)
+            kept = self._access.get((service, scope))
         return kept[0] if kept is not None and kept[1] - time.time() > RENEW_BEFORE_SECONDS else None
 
-    def forget(self, scope: str, token: str) -> None:
+    def forget(self, service: str, scope: str, token: str) -> None:
         """Drop ``token`` of ``scope``, which the registry refused (unless another thread has
         already replaced it)."""
         with self._lock:
-            kept = self._access.get(scope)
+            kept = self._access.get((service, scope))
             if kept is not None and kept[0] == token:
-                del self._access[scope]
+                del self._access[(service, scope)]
 
 
 class ChallengeRefusedError(Exception):
@@ -238,70 +342,63 @@ class ChallengeRefusedError(Exception):
     is azaudit's own words (it never quotes the challenge, which the registry wrote)."""
 
 
-class _HeldTokens:
-    """Sends each read with the token of its scope (module docstring), around the SDK's own
-    challenge policy, whose ``send`` and ``on_challenge`` it takes over on that policy object.
+class _RegistryAuth(HTTPPolicy):  # type: ignore[type-arg]
+    """Sends each read with the token of its scope (module docstring).
 
     A token is attached only to an ``https`` request to ``host`` (this registry's login server)
-    on a route :func:`route_scope` knows: the kept one, else one asked for before the read is sent
-    (concurrent first reads of one scope wait for the first one's, under the scope's lock). The
-    SDK's policy resends a read once after a challenge, never more."""
+    on a route :func:`route_scope` knows: the kept one, else one asked for before the read is sent.
+    A ``401`` with a challenge is answered once (never more), unless its realm is not this
+    registry's own token endpoint (:class:`ChallengeRefusedError`)."""
 
-    def __init__(self, policy: Any, exchange: _OneExchange, host: str) -> None:
-        self._sdk_send = policy.send
-        self._sdk_on_challenge = policy.on_challenge
-        self._exchange = exchange
+    def __init__(self, tokens: _Tokens, host: str) -> None:
+        super().__init__()
+        self._tokens = tokens
         self._host = host
         self._lock = threading.Lock()
-        self.attached = 0  # reads sent with a token (tests and the benchmark count them)
-        policy.send = self.send
-        policy.on_challenge = self.on_challenge
+        self.attached = 0  # reads sent with a token (tests count them)
 
-    def _scope(self, request: PipelineRequest[Any]) -> str | None:
-        http = request.http_request
-        parts = urlsplit(http.url)
+    def _own(self, request: PipelineRequest[Any]) -> SplitResult | None:
+        parts = urlsplit(str(request.http_request.url))
         if parts.scheme.lower() != "https" or (parts.hostname or "").lower() != self._host:
             return None
-        if "Authorization" in http.headers:
+        return parts
+
+    def _scope(self, request: PipelineRequest[Any]) -> str | None:
+        parts = self._own(request)
+        if parts is None or "Authorization" in request.http_request.headers:
             return None
         return route_scope(parts.path)
 
-    def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
-        scope = self._scope(request)
-        if scope is not None:
-            # ACR's realm and service are the login server itself (Azure/acr docs/AAD-OAuth.md)
-            token = self._exchange.access_token(self._host, scope)
-            if token:
-                self._attach(request, scope, token)
-        response: PipelineResponse[Any, Any] = self._sdk_send(request)
-        return response
-
-    def _attach(self, request: PipelineRequest[Any], scope: str, token: str) -> None:
+    def _attach(self, request: PipelineRequest[Any], token: str) -> None:
         request.http_request.headers["Authorization"] = "Bearer " + token
-        request.context["azaudit_held_token"] = (scope, token)
         with self._lock:
             self.attached += 1
 
-    def on_challenge(self, request: PipelineRequest[Any], response: PipelineResponse[Any, Any], challenge: str) -> bool:
-        """A ``401`` to a read. A challenge whose realm is not this registry's own token endpoint
-        is refused (:class:`ChallengeRefusedError`). When the read carried a token and the
-        challenge names that token's scope, the registry refused the token (revoked, or expired
-        early): it is forgotten, so the SDK's answer to the challenge asks for a new one instead of
-        resending the refused one."""
-        try:
-            parsed = _parse_challenge(challenge)
-        except IndexError:  # an odd number of parameters: not a challenge the SDK can answer
-            return False
-        realm = urlsplit(parsed.get("realm", ""))
+    def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
+        scope = self._scope(request)
+        sent: tuple[str, str, str] | None = None
+        if scope is not None:
+            # ACR's realm and service are the login server itself (Azure/acr docs/AAD-OAuth.md)
+            token = self._tokens.access_token(self._host, scope)
+            self._attach(request, token)
+            sent = (self._host, scope, token)
+        response: PipelineResponse[Any, Any] = self.next.send(request)
+        if response.http_response.status_code != 401 or self._own(request) is None:
+            return response
+        challenge = parse_challenge(response.http_response.headers.get("WWW-Authenticate"))
+        if challenge is None or not challenge.get("scope"):
+            return response  # no challenge to answer: the registry's refusal stands
+        realm = urlsplit(challenge.get("realm", ""))
         if realm.scheme.lower() != "https" or (realm.hostname or "").lower() != self._host:
             raise ChallengeRefusedError(
                 "the registry's sign-in challenge names a token endpoint on another host than the registry's"
             )
-        sent = request.context.get("azaudit_held_token")
-        if sent is not None and parsed.get("scope", "") == sent[0]:
-            self._exchange.forget(*sent)
-        answered: bool = self._sdk_on_challenge(request, response, challenge)
-        return answered
+        service, wanted = challenge.get("service") or self._host, challenge["scope"]
+        if sent is not None and (service, wanted) == sent[:2]:
+            self._tokens.forget(*sent)  # refused (revoked, or expired early): ask for a new one
+        self._attach(request, self._tokens.access_token(service, wanted))
+        resent: PipelineResponse[Any, Any] = self.next.send(request)
+        return resent
 
 
 class RegistryPlane:
@@ -310,15 +407,20 @@ class RegistryPlane:
     def __init__(
         self, login_server: str, credential: TokenCredential, transport: GuardedTransport, **retry: Any
     ) -> None:
-        self.endpoint = f"https://{login_server}"
-        scopes = [AUDIENCE + "/.default"]
-        self.client = ContainerRegistryClient(
-            self.endpoint, credential, audience=AUDIENCE, transport=transport, **retry
-        )
-        self.exchange = _OneExchange(self.endpoint, credential, credential_scopes=scopes, transport=transport, **retry)
-        self.client._auth_policy._exchange_client = self.exchange  # exchanged once (module docstring)
+        # azaudit.collect imports the clients, which import this module: imported when first used
+        from azaudit.collect.arm_pipeline import assemble
+
         host = login_server.lower()
-        self.tokens = _HeldTokens(self.client._auth_policy, self.exchange, host)  # no needless 401
+        self.endpoint = f"https://{host}"
+        # The SDK's configuration gives the policies azure-containerregistry sends with (its user
+        # agent, redirect and retry with the run's settings); the pipelines are lean ones.
+        config = ContainerRegistryConfiguration(
+            url=self.endpoint, credential=credential, sdk_moniker=USER_AGENT, authentication_policy=_NO_AUTH, **retry
+        )
+        full: Pipeline[Any, Any] = Pipeline(transport=transport)
+        self.tokens = _Tokens(self.endpoint, credential, assemble(config, full, [RequestIdPolicy()], _NO_AUTH))
+        self.auth = _RegistryAuth(self.tokens, host)
+        self._pipeline = assemble(config, full, [RequestIdPolicy()], self.auth)
         self.failure: str | None = None  # the first refusal: the registry's other images are not asked
         self.refused_by: str | None = None  # ImageArtifact.refused_by of that failure
         self.lock = threading.Lock()
@@ -341,6 +443,25 @@ class RegistryPlane:
         result: T = pending.result()
         return result
 
+    def _send(self, request: HttpRequest) -> Any:
+        return self._pipeline.run(request, stream=False).http_response
+
+    def _get(self, path: str, what: str) -> Any:
+        request = HttpRequest(
+            "GET", self.endpoint + path, params={"api-version": API_VERSION}, headers={"Accept": "application/json"}
+        )
+        return _json(self._send(request), what)
+
+    def tag_properties(self, repository: str, tag: str) -> Any:
+        """The JSON of ``GET /acr/v1/{repository}/_tags/{tag}`` (``{"tag": {"digest",
+        "lastUpdateTime", ...}}``); a ``404`` raises ResourceNotFoundError."""
+        return self._get(f"/acr/v1/{quote(repository, safe='')}/_tags/{quote(tag, safe='')}", "tag")
+
+    def manifest_properties(self, repository: str, digest: str) -> Any:
+        """The JSON of ``GET /acr/v1/{repository}/_manifests/{digest}`` (``{"manifest":
+        {"createdTime", "references", ...}}``); a ``404`` raises ResourceNotFoundError."""
+        return self._get(f"/acr/v1/{quote(repository, safe='')}/_manifests/{quote(digest, safe='')}", "manifest")
+
     def signatures(self, repository: str, digest: str) -> int:
         """How many Notary Project signatures refer to ``digest`` (OCI 1.1 referrers API, which
         ACR serves; the ``artifactType`` filter is applied again here in case it is ignored).
@@ -359,10 +480,8 @@ class RegistryPlane:
                 "GET", url, params=params, headers={"Accept": "application/vnd.oci.image.index.v1+json"}
             )
             seen.add(request.url)
-            # through its pipeline: the SDK has no referrers call
-            response = self.client._client.send_request(request)
-            response.raise_for_status()
-            body = response.json()
+            response = self._send(request)
+            body = _json(response, "referrers")
             manifests = body.get("manifests") if isinstance(body, dict) else None
             if not isinstance(manifests, list):
                 raise ValueError("the referrers answer holds no manifests list")

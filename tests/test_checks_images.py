@@ -75,10 +75,10 @@ def test_one_token_exchange_per_registry_and_a_token_per_scope() -> None:
     transport.allow_registries(["contosodevacr.azurecr.io"])
     plane = RegistryPlane("contosodevacr.azurecr.io", ReplayCredential(), transport)
     for repository, tag in (("web/frontend", "1.8.0"), ("hub/nginx", "1.27.3"), ("web/frontend", "1.8.0")):
-        props = plane.client.get_tag_properties(repository, tag)
-        plane.client.get_manifest_properties(repository, props.digest)
+        props = plane.tag_properties(repository, tag)
+        plane.manifest_properties(repository, props["tag"]["digest"])
     assert plane.signatures("hub/nginx", digest_of("hub/nginx:1.27.3")) == 2
-    assert sent.count(("POST", "/oauth2/exchange")) == 1 == plane.exchange.exchanges
+    assert sent.count(("POST", "/oauth2/exchange")) == 1 == plane.tokens.exchanges
     # metadata_read for two repositories, pull for one
     assert sent.count(("POST", "/oauth2/token")) == 3
 

@@ -209,18 +209,38 @@ def test_a_registry_token_expiry_that_is_not_a_finite_time_is_unreadable() -> No
     assert before < _expiry(f"h.{payload}.s") <= time.time() + UNREADABLE_EXPIRY_SECONDS
 
 
-@pytest.mark.parametrize("tag", [None, {"name": 5, "digest": {"a": 1}}], ids=["tag-null", "tag-fields-of-other-types"])
-def test_a_tag_answer_the_sdk_cannot_map_is_an_error_naming_why(tmp_path: Path, tag: Any) -> None:
-    """The SDK's tag model raises AttributeError on these answers: the image is ERROR for what its
-    registry answered, not "the registry was not asked", and the audit goes on."""
+TAG = f"https://{REGISTRY}.azurecr.io/acr/v1/orders%2Fapi/_tags/2.4.1"
 
-    def odd_tag(interactions: list[dict[str, Any]]) -> None:
-        _answer(interactions, f"https://{REGISTRY}.azurecr.io/acr/v1/orders%2Fapi/_tags/2.4.1")["body"]["tag"] = tag
 
-    audit = audit_replay(_tenant(tmp_path, odd_tag))
+@pytest.mark.parametrize(
+    ("url", "key", "value", "said"),
+    [
+        (TAG, "tag", None, "the registry's tag answer holds no tag object"),
+        (TAG, "tag", {"name": 5, "digest": {"a": 1}}, "its digest is dict, not a string"),
+        (TAG, "tag", {"digest": DIGEST, "lastUpdateTime": "yesterday"}, "its lastUpdateTime is not an ISO 8601"),
+        (MANIFEST, "manifest", None, "the registry's manifest answer holds no manifest object"),
+        (MANIFEST, "manifest", {"createdTime": 5}, "its createdTime is a number, not a string"),
+        (MANIFEST, "manifest", {"references": {"digest": DIGEST}}, "its references is dict, not a list of objects"),
+        (MANIFEST, "manifest", {"references": [{"digest": 7}]}, "its digest is a number, not a string"),
+        (MANIFEST, "manifest", {"references": [{"digest": DIGEST, "os": ["linux"]}]}, "its os is a list, not a string"),
+    ],
+    ids=["tag-null", "tag-fields-of-other-types", "tag-time", "manifest-null", "created", "refs", "ref-digest", "os"],
+)
+def test_a_registry_answer_of_the_wrong_shape_is_an_error_naming_why(
+    tmp_path: Path, url: str, key: str, value: Any, said: str
+) -> None:
+    """A tag or manifest answer the strict readers refuse (the SDK's models raised AttributeError
+    on some; a null manifest, or a platform list of another type, read as an image without
+    platforms): the image is ERROR for what its registry answered, not "the registry was not
+    asked", and the audit goes on."""
+
+    def odd(interactions: list[dict[str, Any]]) -> None:
+        _answer(interactions, url)["body"][key] = value
+
+    audit = audit_replay(_tenant(tmp_path, odd))
     api = _api(audit.report.findings, "IMG005")
     assert api.status is Status.ERROR
-    assert "could not be read" in api.message and "unexpected response shape (AttributeError)" in api.message
+    assert "could not be read" in api.message and said in api.message
     _others_still_judged(audit.report.findings)
 
 

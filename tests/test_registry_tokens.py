@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from azure.containerregistry import ContainerRegistryClient
 from azure.core.exceptions import HttpResponseError
 from azure.core.pipeline import PipelineContext, PipelineRequest
 from azure.core.pipeline.transport import RequestsTransport
@@ -18,7 +19,7 @@ from azure.core.rest import HttpRequest
 
 from azaudit.audit import Audit
 from azaudit.clouds import CLOUDS, CloudName
-from azaudit.registry_plane import ChallengeRefusedError, RegistryPlane, route_scope
+from azaudit.registry_plane import AUDIENCE, ChallengeRefusedError, RegistryPlane, route_scope
 from azaudit.replay import ReplayCredential
 from azaudit.replay.adapter import ReplayAdapter, replay_session
 from azaudit.replay.fixtures import RecordedResponse, load_fixture_dir
@@ -50,7 +51,7 @@ def test_concurrent_lookups_of_one_repository_share_one_token() -> None:
 
     def lookup() -> None:
         start.wait()
-        digests.append(str(plane.client.get_tag_properties("web/frontend", "1.8.0").digest))
+        digests.append(str(plane.tag_properties("web/frontend", "1.8.0")["tag"]["digest"]))
 
     threads = [threading.Thread(target=lookup) for _ in range(8)]
     for thread in threads:
@@ -63,7 +64,7 @@ def test_concurrent_lookups_of_one_repository_share_one_token() -> None:
     # the first lookup asked for the scope's token before its read; the seven others waited for it:
     # every read was sent once, with the token (was 16, each read twice, then 9: the first one's 401)
     assert sent.count(("GET", "/acr/v1/web%2Ffrontend/_tags/1.8.0")) == 8
-    assert plane.tokens.attached == 8
+    assert plane.auth.attached == 8
 
 
 def test_the_request_counts_name_each_registry_sign_in_step(sample_audit: Audit) -> None:
@@ -82,11 +83,15 @@ def test_the_request_counts_name_each_registry_sign_in_step(sample_audit: Audit)
     assert unauthenticated not in kinds and registry_reads == 20
 
 
-def _plane(adapter: ReplayAdapter, host: str = HOST) -> RegistryPlane:
+def plane_transport(adapter: ReplayAdapter, host: str = HOST) -> GuardedTransport:
     inner = RequestsTransport(session=replay_session(adapter), session_owner=False)
     transport = GuardedTransport(inner, cloud=CLOUDS[CloudName.PUBLIC], connection_timeout=5, read_timeout=5)
     transport.allow_registries([host])
-    return RegistryPlane(host, ReplayCredential(), transport)
+    return transport
+
+
+def _plane(adapter: ReplayAdapter, host: str = HOST) -> RegistryPlane:
+    return RegistryPlane(host, ReplayCredential(), plane_transport(adapter, host))
 
 
 class Refusing(ReplayAdapter):
@@ -117,20 +122,20 @@ MANIFEST = "/acr/v1/web%2Ffrontend/_manifests/" + MANIFEST_DIGEST.replace(":", "
 def test_a_read_of_a_scope_already_held_is_one_request() -> None:
     adapter = Refusing(refuse="", times=0)
     plane = _plane(adapter)
-    plane.client.get_tag_properties("web/frontend", "1.8.0")
-    plane.client.get_manifest_properties("web/frontend", MANIFEST_DIGEST)
+    plane.tag_properties("web/frontend", "1.8.0")
+    plane.manifest_properties("web/frontend", MANIFEST_DIGEST)
     # the scope's first read carries the token asked for before it (was sent without one first)
     assert [s for s in adapter.sent if s[0] == "GET"] == [("GET", TAG, True), ("GET", MANIFEST, True)]
     assert [s[1] for s in adapter.sent if s[0] == "POST"] == ["/oauth2/exchange", "/oauth2/token"]
-    assert plane.tokens.attached == 2
+    assert plane.auth.attached == 2
 
 
 def test_a_refused_kept_token_is_asked_for_again_once() -> None:
     adapter = Refusing(refuse=MANIFEST, times=1)
     plane = _plane(adapter)
-    plane.client.get_tag_properties("web/frontend", "1.8.0")
-    props = plane.client.get_manifest_properties("web/frontend", MANIFEST_DIGEST)
-    assert props.digest == MANIFEST_DIGEST
+    plane.tag_properties("web/frontend", "1.8.0")
+    props = plane.manifest_properties("web/frontend", MANIFEST_DIGEST)
+    assert props["manifest"]["digest"] == MANIFEST_DIGEST
     manifest_reads = [s for s in adapter.sent if s[1] == MANIFEST]
     assert manifest_reads == [("GET", MANIFEST, True), ("GET", MANIFEST, True)]
     # the refused token was dropped: a second token POST for the scope, not the refused one resent
@@ -140,9 +145,9 @@ def test_a_refused_kept_token_is_asked_for_again_once() -> None:
 def test_a_token_refused_again_is_an_error_after_one_retry() -> None:
     adapter = Refusing(refuse=MANIFEST, times=99)
     plane = _plane(adapter)
-    plane.client.get_tag_properties("web/frontend", "1.8.0")
+    plane.tag_properties("web/frontend", "1.8.0")
     with pytest.raises(HttpResponseError) as raised:
-        plane.client.get_manifest_properties("web/frontend", MANIFEST_DIGEST)
+        plane.manifest_properties("web/frontend", MANIFEST_DIGEST)
     assert raised.value.status_code == 401
     assert [s for s in adapter.sent if s[1] == MANIFEST] == [("GET", MANIFEST, True)] * 2  # never a loop
 
@@ -152,12 +157,12 @@ def test_a_challenge_for_another_scope_is_answered_with_that_scope() -> None:
     SDK's answer to the challenge applies and the kept metadata_read token stays kept."""
     adapter = Refusing(refuse=MANIFEST, times=1, challenge_path="/v2/web/frontend/manifests/1.8.0")
     plane = _plane(adapter)
-    plane.client.get_tag_properties("web/frontend", "1.8.0")
-    plane.client.get_manifest_properties("web/frontend", MANIFEST_DIGEST)
+    plane.tag_properties("web/frontend", "1.8.0")
+    plane.manifest_properties("web/frontend", MANIFEST_DIGEST)
     assert [s[1] for s in adapter.sent].count("/oauth2/token") == 2  # metadata_read, then pull
     assert [s for s in adapter.sent if s[1] == MANIFEST] == [("GET", MANIFEST, True)] * 2  # one resend
-    assert plane.exchange.held("repository:web/frontend:metadata_read") is not None
-    assert plane.exchange.held("repository:web/frontend:pull") is not None
+    assert plane.tokens.held("repository:web/frontend:metadata_read", HOST) is not None
+    assert plane.tokens.held("repository:web/frontend:pull", HOST) is not None
 
 
 @pytest.mark.parametrize(
@@ -182,17 +187,17 @@ def test_route_scope(path: str, scope: str | None) -> None:
 def test_a_kept_token_goes_to_its_own_registry_only() -> None:
     """A request of the registry's pipeline to another host (or over http) never carries it."""
     plane = _plane(Refusing(refuse="", times=0))
-    plane.client.get_tag_properties("web/frontend", "1.8.0")
-    assert plane.exchange.held("repository:web/frontend:metadata_read") is not None
+    plane.tag_properties("web/frontend", "1.8.0")
+    assert plane.tokens.held("repository:web/frontend:metadata_read", HOST) is not None
     for url in (
         "https://contosoprodacr.azurecr.io/acr/v1/web%2Ffrontend/_tags/1.8.0",
         "http://contosodevacr.azurecr.io/acr/v1/web%2Ffrontend/_tags/1.8.0",
         "https://contosodevacr.azurecr.io.evil.example/acr/v1/web%2Ffrontend/_tags/1.8.0",
     ):
         request = PipelineRequest(HttpRequest("GET", url), PipelineContext(None))
-        assert plane.tokens._scope(request) is None
+        assert plane.auth._scope(request) is None
     own = PipelineRequest(HttpRequest("GET", f"https://{HOST.upper()}{TAG}"), PipelineContext(None))
-    assert plane.tokens._scope(own) == "repository:web/frontend:metadata_read"
+    assert plane.auth._scope(own) == "repository:web/frontend:metadata_read"
 
 
 class ForeignRealm(Refusing):
@@ -226,11 +231,44 @@ def test_a_challenge_naming_another_token_endpoint_is_refused(realm: str | None)
     refused (an error for that read), no token is asked for it and nothing is sent anywhere else."""
     adapter = ForeignRealm(realm)
     plane = _plane(adapter)
-    plane.client.get_tag_properties("web/frontend", "1.8.0")
+    plane.tag_properties("web/frontend", "1.8.0")
     with pytest.raises(ChallengeRefusedError):
-        plane.client.get_manifest_properties("web/frontend", MANIFEST_DIGEST)
+        plane.manifest_properties("web/frontend", MANIFEST_DIGEST)
     assert {urlsplit(s[1]).hostname for s in adapter.sent} == {HOST}
     assert [urlsplit(s[1]).path for s in adapter.sent].count("/oauth2/token") == 1  # metadata_read only
     assert [s for s in adapter.sent if urlsplit(s[1]).path == MANIFEST] == [
         ("GET", f"https://{HOST}{MANIFEST}?api-version=2021-07-01", True)
     ]
+
+
+class Capturing(ReplayAdapter):
+    def __init__(self) -> None:
+        super().__init__(load_fixture_dir(SAMPLE_TENANT), "sample tenant")
+        self.reads: list[tuple[str, dict[str, str]]] = []
+
+    def answer(self, method: str, url: str, headers: Any, body: Any = None) -> Any:
+        if method == "GET" and "Authorization" in headers:
+            self.reads.append((url, dict(headers)))
+        return super().answer(method, url, headers, body)
+
+
+def test_a_read_is_sent_as_the_sdk_sent_it() -> None:
+    """The lean pipeline sends a tag and a manifest read as azure-containerregistry's client did:
+    the same URL and headers (its user agent, Accept, a request id), with the scope's token."""
+    adapter = Capturing()
+    plane = _plane(adapter)
+    endpoint = f"https://{HOST}"
+    sdk = ContainerRegistryClient(endpoint, ReplayCredential(), audience=AUDIENCE, transport=plane_transport(adapter))
+    # the SDK's own exchange cannot read the replay's tokens: its challenge gets the fixtures' token
+    exchange: Any = sdk._auth_policy._exchange_client
+    exchange.get_acr_access_token = lambda challenge: f"replay-acr-access-{HOST}"
+    sdk.get_tag_properties("web/frontend", "1.8.0")
+    sdk.get_manifest_properties("web/frontend", MANIFEST_DIGEST)
+    plane.tag_properties("web/frontend", "1.8.0")
+    plane.manifest_properties("web/frontend", MANIFEST_DIGEST)
+    (sdk_tag, sdk_manifest, tag, manifest) = adapter.reads
+    for ours, theirs in ((tag, sdk_tag), (manifest, sdk_manifest)):
+        assert ours[0] == theirs[0]
+        assert ours[1].keys() == theirs[1].keys()
+        for name in ("Authorization", "User-Agent", "Accept"):
+            assert ours[1][name] == theirs[1][name], name

@@ -10,9 +10,12 @@ of each running image.
   digest and last update, the manifest's creation time, its Notary Project signature referrers.
   Each distinct (registry, repository, tag, digest) is one lookup, and each tag and each manifest
   (with its referrers) is read once per run, whichever lookups need it: ``repo:tag`` and
-  ``repo:tag@digest`` of one image share both reads, each container keeping its own result. Registries and container groups
-  arrive in any order; a small per-run join (:class:`ImageJoin`) hands out each group's instance
-  view and each lookup as soon as both the registry and an image from it are known. A registry
+  ``repo:tag@digest`` of one image share both reads, each container keeping its own result. The
+  answers are read as JSON by strict readers (:mod:`azaudit.collect.arm`'s): a value of the wrong
+  type, or an answer without its ``tag`` or ``manifest`` object, is ERROR for that image, never
+  PASS. Registries and container groups arrive in any order; a small per-run join
+  (:class:`ImageJoin`) hands out each group's instance view and each lookup as soon as both the
+  registry and an image from it are known. A registry
   that refuses (a token exchange or a read answered 401/403, as an ABAC registry does without
   Container Registry Repository Reader) is one collection error for that registry and a failure
   on each of its images: their checks report ERROR, never PASS.
@@ -20,7 +23,6 @@ of each running image.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import threading
 from collections.abc import Mapping
@@ -39,7 +41,7 @@ from azure.core.exceptions import (
 from azaudit.clients import Clients
 from azaudit.collect.aci import ACI_API
 from azaudit.collect.arm import arm_get, date_time, integer, mapping, objects, properties, string
-from azaudit.collect.sdk import text
+from azaudit.collect.sdk import shape_of
 from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, Task, UnusableShape, describe_failure
 from azaudit.detect.image_ref import image_reference_or_none
@@ -58,12 +60,6 @@ from azaudit.inventory.images import (
 from azaudit.registry_plane import ChallengeRefusedError, ReferrersPagingError, RegistryPlane, registry_errors
 
 # ---------------------------------------------------------------------------------------- instance view
-
-
-def _when(value: Any) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-    return None
 
 
 def _runtime(definition: Mapping[str, Any], init: bool) -> ContainerRuntime:
@@ -232,8 +228,9 @@ def lookup(clients: Clients, registry: Registry, repository: str, tag: str | Non
         ) as exc:
             # A request this image led to was refused by the run's own guards (a referrers page
             # linked to a blob, which the secret guard refuses, a redirect to another host, a
-            # referrers page served before) or its answer was unusable (the SDK's models raise AttributeError or
-            # TypeError on some): an error for this image only.
+            # referrers page served before), the registry's challenge named a token endpoint
+            # elsewhere, or its answer was unusable (UnusableShape, a ValueError): an error for
+            # this image only.
             failure = exc
         error = task.failed(failure)
         error = msgspec.structs.replace(error, reason=_reason(failure))
@@ -308,32 +305,42 @@ def _read(plane: RegistryPlane, base: ImageArtifact, tag: str | None, digest: st
 
 def _tag_fields(plane: RegistryPlane, repository: str, tag: str) -> dict[str, Any]:
     try:
-        tag_props = plane.client.get_tag_properties(repository, tag)
+        answer = plane.tag_properties(repository, tag)
     except ResourceNotFoundError as exc:
         return {"tag_found": False, "not_found": registry_errors(exc.response)}
+    found = _attributes(answer, "tag")
     return {
         "tag_found": True,
-        "tag_digest": text(tag_props.digest),
-        "tag_updated_on": _when(tag_props.last_updated_on),
+        "tag_digest": string(found, "digest"),
+        "tag_updated_on": date_time(found, "lastUpdateTime"),
     }
 
 
 def _manifest_fields(plane: RegistryPlane, repository: str, manifest: str) -> dict[str, Any]:
     try:
-        # The SDK's own operation (the same one GET): its public get_manifest_properties drops
-        # ``references``, the platform manifests of a multi-platform image.
-        answer = plane.client._client.container_registry.get_manifest_properties(repository, manifest)
+        answer = plane.manifest_properties(repository, manifest)
     except ResourceNotFoundError as exc:
         return {"manifest_found": False, "not_found": registry_errors(exc.response)}
-    props = answer.manifest
-    platforms, cut = _platforms(props)
+    found = _attributes(answer, "manifest")
+    platforms, cut = _platforms(found)
     return {
         "manifest_found": True,
-        "manifest_created_on": _when(props.created_on if props is not None else None),
+        "manifest_created_on": date_time(found, "createdTime"),
         "platforms": platforms,
         "platforms_cut": cut,
         "signatures": plane.signatures(repository, manifest),
     }
+
+
+def _attributes(answer: Any, key: str) -> Mapping[str, Any]:
+    """The ``tag`` or ``manifest`` object of a registry's ``/acr/v1`` answer (the REST spec's
+    TagAttributes and ManifestAttributes); an answer without it is unusable (ERROR, never PASS)."""
+    if not isinstance(answer, Mapping):
+        raise UnusableShape(f"the registry's {key} answer is {shape_of(answer)}, not an object")
+    found = mapping(answer, key)
+    if found is None:
+        raise UnusableShape(f"the registry's {key} answer holds no {key} object")
+    return found
 
 
 # An OCI digest (algorithm:encoded, as the image spec's grammar allows), at most this long.
@@ -341,31 +348,29 @@ _DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{1,128}")
 _PLATFORM_PART = re.compile(r"[A-Za-z0-9._-]{1,32}")  # an os or architecture name worth keeping
 
 
-def _platforms(manifest: Any) -> tuple[tuple[PlatformManifest, ...], bool]:
+def _platforms(manifest: Mapping[str, Any]) -> tuple[tuple[PlatformManifest, ...], bool]:
     """The platform manifests a multi-platform image's properties list (``references``: empty or
     absent for a single-platform manifest), at most :data:`MAX_PLATFORMS`, and whether more were
-    listed. Registry text: an entry whose digest is not a digest is left out; an os or
-    architecture that is not a plain short name is kept as unknown (None)."""
-    listed = getattr(manifest, "related_artifacts", None)
-    if not isinstance(listed, list):
-        return (), False
+    listed. A value of the wrong type is unusable; registry text: an entry whose digest is not a
+    digest is left out, an os or architecture that is not a plain short name is kept as unknown
+    (None)."""
+    listed = objects(manifest, "references")
     kept: list[PlatformManifest] = []
     for entry in listed[:MAX_PLATFORMS]:
-        digest = getattr(entry, "digest", None)
-        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+        digest = string(entry, "digest")
+        if digest is None or not _DIGEST.fullmatch(digest):
             continue
         kept.append(
             PlatformManifest(
                 digest=digest,
-                architecture=_platform_part(getattr(entry, "architecture", None)),
-                os=_platform_part(getattr(entry, "operating_system", None)),
+                architecture=_platform_part(string(entry, "architecture")),
+                os=_platform_part(string(entry, "os")),
             )
         )
     return tuple(kept), len(listed) > MAX_PLATFORMS
 
 
-def _platform_part(value: Any) -> str | None:
-    value = text(value)
+def _platform_part(value: str | None) -> str | None:
     return value if value is not None and _PLATFORM_PART.fullmatch(value) else None
 
 
