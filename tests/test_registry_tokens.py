@@ -19,7 +19,7 @@ from azure.core.rest import HttpRequest
 
 from azaudit.audit import Audit
 from azaudit.clouds import CLOUDS, CloudName
-from azaudit.registry_plane import AUDIENCE, ChallengeRefusedError, RegistryPlane, route_scope
+from azaudit.registry_plane import AUDIENCE, ChallengeRefusedError, RegistryPlane, parse_challenge, route_scope
 from azaudit.replay import ReplayCredential
 from azaudit.replay.adapter import ReplayAdapter, replay_session
 from azaudit.replay.fixtures import RecordedResponse, load_fixture_dir
@@ -272,3 +272,57 @@ def test_a_read_is_sent_as_the_sdk_sent_it() -> None:
         assert ours[1].keys() == theirs[1].keys()
         for name in ("Authorization", "User-Agent", "Accept"):
             assert ours[1][name] == theirs[1][name], name
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (
+            f'Bearer realm="https://{HOST}/oauth2/token",service="{HOST}",scope="repository:a/b:pull"',
+            {"realm": f"https://{HOST}/oauth2/token", "service": HOST, "scope": "repository:a/b:pull"},
+        ),
+        ('bearer Realm="r", scope="s"', {"realm": "r", "scope": "s"}),
+        ('Basic realm="x"', None),
+        ("Bearer", {}),
+        (None, None),
+        ('Bearer realm="' + "x" * 5000 + '"', None),  # longer than a challenge can be: not read
+    ],
+)
+def test_parse_challenge(header: str | None, expected: dict[str, str] | None) -> None:
+    assert parse_challenge(header) == expected
+
+
+class OtherService(ReplayAdapter):
+    """A registry whose challenge to the manifest read names another service: the token endpoints
+    answer whatever they are asked (the form's service is recorded)."""
+
+    def __init__(self) -> None:
+        super().__init__(load_fixture_dir(SAMPLE_TENANT), "sample tenant")
+        self.posts: list[tuple[str, str, str]] = []
+        self.manifest_reads = 0
+
+    def answer(self, method: str, url: str, headers: Any, body: Any = None) -> Any:
+        path = urlsplit(url).path
+        if method == "POST":
+            self.posts.append((path, body["service"], body.get("scope", "")))
+            key = "refresh_token" if path == "/oauth2/exchange" else "access_token"
+            return RecordedResponse(status=200, body={key: f"{body['service']}-{body.get('scope', '')}"})
+        if path == MANIFEST:
+            self.manifest_reads += 1
+            if self.manifest_reads == 1:
+                challenge = f'Bearer realm="https://{HOST}/oauth2/token",service="other.{HOST}",scope="x:y:z"'
+                return RecordedResponse(status=401, headers={"WWW-Authenticate": challenge}, body={"errors": []})
+            assert headers["Authorization"] == f"Bearer other.{HOST}-x:y:z"
+        return super().answer(method, url, headers, body)
+
+
+def test_a_challenge_naming_another_service_is_answered_with_that_services_tokens() -> None:
+    adapter = OtherService()
+    _plane(adapter).manifest_properties("web/frontend", MANIFEST_DIGEST)
+    assert adapter.manifest_reads == 2  # one resend, with the token the challenge asked for
+    assert adapter.posts == [
+        ("/oauth2/exchange", HOST, ""),
+        ("/oauth2/token", HOST, "repository:web/frontend:metadata_read"),
+        ("/oauth2/exchange", f"other.{HOST}", ""),
+        ("/oauth2/token", f"other.{HOST}", "x:y:z"),
+    ]
