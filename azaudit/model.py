@@ -189,13 +189,12 @@ class BaselineState(enum.Enum):
     NEWLY_ASSESSED = "newly-assessed"
 
 
+# gc=False: a finding holds only strings, enums and a dict of strings, so it can never be part of
+# a reference cycle; left out of the cycle collector, each is 16 bytes smaller and the collector
+# does not walk a run's 170,000 findings on each of its passes.
 class Finding(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One evaluated (check, resource[, item]) pair, as reported. Check metadata lives in the
-    report once, keyed by ``code``.
-
-    ``gc=False``: a finding holds only strings, enums and a dict of strings, so it can never be
-    part of a reference cycle; left out of the cycle collector, each is 16 bytes smaller and the
-    collector does not walk a run's 170,000 findings on each of its passes."""
+    report once, keyed by ``code``."""
 
     code: str
     status: Status

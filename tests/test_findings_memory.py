@@ -125,3 +125,14 @@ def test_each_image_is_parsed_once_for_every_container_that_runs_it() -> None:
     first = image_reference_or_none("contoso.azurecr.io/app:1.0")
     assert first is not None and first.registry == "contoso.azurecr.io"
     assert image_reference_or_none("contoso.azurecr.io/app:1.0") is first
+
+
+def test_aci001_names_at_most_ten_approved_registries_in_a_pass() -> None:
+    registries = tuple(registry_record(f"acr{n:02d}", login_server=f"acr{n:02d}.azurecr.io") for n in range(12))
+    (finding,) = run_aci001(group(container(image="acr03.azurecr.io/app:1.0")), registries=registries)
+    assert finding.status is Status.PASS
+    named = ", ".join(f"acr{n:02d}.azurecr.io" for n in range(10))
+    assert finding.message == f"every image comes from an approved registry ({named} and 3 more)"
+    assert finding.evidence == {"properties.containers[].properties.image": "from acr03.azurecr.io"}
+    (finding,) = run_aci001(group(container(image="acr03.azurecr.io/app:1.0")), registries=registries[:9])
+    assert finding.message.endswith("acr08.azurecr.io, mcr.microsoft.com)")
