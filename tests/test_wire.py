@@ -436,6 +436,28 @@ def test_a_trickling_answer_is_cut_at_the_deadline(certificates: Certificates, c
     assert server.connections == 1, "a cut GET is not sent again by the transport"
 
 
+def test_a_stalled_tls_handshake_is_cut_at_the_deadline(context: ssl.SSLContext) -> None:
+    """The connection timeout bounds each read of the handshake; the deadline bounds it whole."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    holder = threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True)
+    holder.start()
+    transport = GuardedTransport(wire(context), cloud=PUBLIC, connection_timeout=8, read_timeout=1)
+    try:
+        started = time.monotonic()
+        with (
+            resolve_to_loopback(listener.getsockname()[1]),
+            pytest.raises(ServiceResponseTimeoutError, match="within 1 s"),
+        ):
+            transport.send(get())
+        assert time.monotonic() - started < 4, "cut by the deadline, not by the 8 s connection timeout"
+    finally:
+        holder.join(5)
+        for conn in accepted:
+            conn.close()
+        listener.close()
+
+
 def test_a_silent_server_is_a_read_timeout(certificates: Certificates, context: ssl.SSLContext) -> None:
     def silent(server: RawServer, conn: ssl.SSLSocket, number: int) -> None:
         server.read_request(conn)

@@ -23,6 +23,7 @@ import select
 import ssl
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from azaudit.transport.session import SPARE_HOST_POOLS
@@ -94,15 +95,19 @@ class ConnectionPools:
             connection.close()
         return found
 
-    def new_connection(self, origin: Origin, connect_timeout: float) -> http.client.HTTPConnection:
+    def new_connection(
+        self,
+        origin: Origin,
+        connect_timeout: float,
+        before_connect: Callable[[http.client.HTTPConnection], None] | None = None,
+    ) -> http.client.HTTPConnection:
         """A connection to ``origin``, connected (through its tunnel, TLS handshake done) within
-        ``connect_timeout`` for each step. Raises what the socket or TLS layer raised."""
+        ``connect_timeout`` for each step; ``before_connect`` is handed it first (the deadline, which
+        can then cut a handshake that trickles). Raises what the socket or TLS layer raised."""
         target = origin.tunnel or origin
         connection: http.client.HTTPConnection
         if origin.scheme == "https":
-            connection = http.client.HTTPSConnection(
-                target.host, target.port, timeout=connect_timeout, context=self.tls
-            )
+            connection = _HTTPSConnection(target.host, target.port, timeout=connect_timeout, context=self.tls)
         else:
             connection = http.client.HTTPConnection(target.host, target.port, timeout=connect_timeout)
         if origin.tunnel is not None:
@@ -111,6 +116,8 @@ class ConnectionPools:
             )
             connection.set_tunnel(origin.host, origin.port, headers=headers)
         connection.auto_open = 0  # never reconnect behind the pool's back
+        if before_connect is not None:
+            before_connect(connection)
         try:
             connection.connect()
         except BaseException:
@@ -162,6 +169,22 @@ class ConnectionPools:
         pools = self._current()
         with self._lock:
             return {origin: len(pool.idle) for origin, pool in pools.items()}
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    """http.client's HTTPS connection, with the TLS handshake done once the TLS socket is the
+    connection's: a deadline cutting the connection meanwhile cuts the handshake. (http.client's
+    own handshake runs inside ``wrap_socket``, on a socket nothing else can reach.)"""
+
+    def connect(self) -> None:
+        context: ssl.SSLContext = self._context  # type: ignore[attr-defined]
+        if type(context) is not ssl.SSLContext:  # truststore's checks the chain inside wrap_socket
+            super().connect()
+            return
+        http.client.HTTPConnection.connect(self)  # TCP, and the proxy's tunnel if any
+        server_hostname = self._tunnel_host or self.host  # type: ignore[attr-defined]
+        self.sock = context.wrap_socket(self.sock, server_hostname=server_hostname, do_handshake_on_connect=False)
+        self.sock.do_handshake()
 
 
 def is_dropped(connection: http.client.HTTPConnection) -> bool:

@@ -186,7 +186,8 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
             reused = connection is not None
             if connection is None:
                 connection = self._connect(origin, connect)
-            deadline.register(connection)
+            else:
+                deadline.register(connection)
             try:
                 answer = self._ask(connection, method, target, headers, body, read)
             except _DROPPED as exc:
@@ -220,7 +221,7 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
 
     def _connect(self, origin: Origin, timeout: float) -> http.client.HTTPConnection:
         try:
-            return self.pools.new_connection(origin, timeout)
+            connection = self.pools.new_connection(origin, timeout, before_connect=deadline.register)
         except ssl.SSLCertVerificationError as exc:
             message = untrusted_certificate(exc) or "the server's TLS certificate could not be verified"
             raise ServiceRequestError(message, error=exc) from exc
@@ -236,6 +237,10 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
             raise ServiceRequestError(
                 f"the proxy's answer is not valid HTTP ({type(exc).__name__})", error=exc
             ) from exc
+        if deadline.expired():  # passed while connecting, perhaps before the socket could be cut
+            connection.close()
+            raise ServiceRequestTimeoutError("the attempt's deadline passed while connecting")
+        return connection
 
     @staticmethod
     def _ask(
