@@ -219,7 +219,7 @@ def _expiry(token: str) -> float:
 def route_scope(path: str) -> str | None:
     """The token scope a read of ``path`` (a URL path on a registry's login server) needs, as ACR's
     challenge names it, or None for a route this module does not know (its read is sent without
-    a token and answered as the SDK does)."""
+    a token; a challenge to it is answered as any other, module docstring)."""
     match = _SCOPED_ROUTE.match(unquote(path))
     if match is None:
         return None
@@ -268,7 +268,8 @@ class _Tokens:
     valid. Concurrent askers of one scope wait for the first one's under the scope's own lock.
     Tokens live in this object's memory only."""
 
-    def __init__(self, endpoint: str, credential: TokenCredential, pipeline: Pipeline[Any, Any]) -> None:
+    def __init__(self, endpoint: str, credential: TokenCredential, pipeline: Any) -> None:
+        # ``pipeline``: what arm_pipeline.assemble gives (``run(request, stream=False)``), without a token
         self._endpoint = endpoint
         self._credential = credential
         self._pipeline = pipeline

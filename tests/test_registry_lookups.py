@@ -4,12 +4,14 @@ them (the sample tenant's registry fixtures, replayed through the guarded transp
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
 from azure.core.pipeline.transport import RequestsTransport
 
+from azaudit.audit import Audit
 from azaudit.clients import Clients
 from azaudit.clouds import CLOUDS, CloudName
 from azaudit.collect.images import lookup
@@ -18,7 +20,7 @@ from azaudit.replay import ReplayCredential
 from azaudit.replay.adapter import ReplayAdapter, replay_session
 from azaudit.replay.fixtures import load_fixture_dir
 from azaudit.transport import GuardedTransport
-from tests.conftest import SAMPLE_TENANT
+from tests.conftest import SAMPLE_TENANT, audit_replay
 from tests.test_checks_images import REGISTRY as ANY_REGISTRY
 from tools.scenarios.images import digest as digest_of
 
@@ -99,3 +101,22 @@ def test_concurrent_lookups_of_one_image_wait_for_the_first_ones_reads() -> None
         thread.join(30)
     assert len(found) == 6 and {a.manifest_digest for a in found} == {DIGEST}
     assert len(_reads(adapter)) == 3
+
+
+def test_a_recording_keeps_no_registry_token(tmp_path: Path, sample_audit: Audit) -> None:
+    """The token endpoints' answers and the reads' Authorization never reach a recording, which
+    still replays (the sample tenant recorded, then replayed)."""
+    from azure.keyvault.secrets._shared import http_challenge_cache
+
+    http_challenge_cache.clear()
+    recording = tmp_path / "recorded"
+    audit_replay(SAMPLE_TENANT, record=recording)
+    text = "".join(file.read_text() for file in recording.rglob("*.json"))
+    assert "oauth2/token" in text and "oauth2/exchange" in text
+    assert "replay-acr-refresh" not in text and "replay-acr-access" not in text
+    http_challenge_cache.clear()
+
+    def images(report: Any) -> dict[tuple[str, str, str | None], str]:
+        return {(f.code, f.resource_name, f.item): f.status for f in report.findings if f.code.startswith("IMG")}
+
+    assert images(audit_replay(recording).report) == images(sample_audit.report) != {}
