@@ -11,12 +11,15 @@ value means.
 
 from __future__ import annotations
 
+import codecs
+import functools
+import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, cast
-from urllib.parse import SplitResult, parse_qs, quote, urljoin, urlsplit
+from urllib.parse import SplitResult, parse_qs, quote, urljoin, urlparse, urlsplit
 
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -62,14 +65,39 @@ class _EveryStatus(dict[int, Callable[..., HttpResponseError]]):
 
 def arm_get(client: Any, path: str, api_version: str, params: Mapping[str, str] | None = None) -> Any:
     """The JSON body of ``GET {path}?api-version=...`` (and ``params``), sent by ``client``'s pipeline."""
+    return _send(client, _url(client, path), {**(params or {}), "api-version": api_version})
+
+
+def _url(client: Any, path: str) -> str:
+    """``path`` under ``client``'s base URL, as its pipeline client's ``format_url`` writes it."""
     # Every generated management client keeps its ARMPipelineClient as ``_client`` (what its
     # ``_send_request`` uses; the multi-API clients such as Monitor's have no ``_send_request``).
     pipeline = client._client
     # TypeSpec-generated clients (Key Vault's) keep their base URL as an ``{endpoint}`` template
     # filled from their configuration; the others have the host in the pipeline's base URL.
     endpoint = getattr(getattr(client, "_config", None), "base_url", None)
-    url = pipeline.format_url(path, **({"endpoint": endpoint} if isinstance(endpoint, str) else {}))
-    return _send(client, url, {**(params or {}), "api-version": api_version})
+    fill = {"endpoint": endpoint} if isinstance(endpoint, str) else {}
+    # A path that starts with '/' and holds no template, query or fragment is appended to the base
+    # URL's path, which is what format_url does with it, without parsing both again per request.
+    if path[:1] == "/" and not any(c in path for c in "{}?#"):
+        root = _root(pipeline._base_url, tuple(fill.items()))
+        if root is not None:
+            return root + "/" + path.lstrip("/")
+    return str(pipeline.format_url(path, **fill))
+
+
+@functools.lru_cache(maxsize=64)
+def _root(template: str, fill: tuple[tuple[str, str], ...]) -> str | None:
+    """The base URL a path is appended to (its path's trailing '/' dropped), or None when the base
+    URL has a query, parameters or a fragment (format_url then keeps them)."""
+    try:
+        base = template.format(**dict(fill))
+    except (KeyError, IndexError, ValueError):
+        return None
+    parts = urlparse(base)
+    if not parts.scheme or not parts.netloc or parts.query or parts.params or parts.fragment:
+        return None
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def arm_list(
@@ -110,11 +138,27 @@ def follow_next_links(
 
 
 def _send(client: Any, url: str, params: dict[str, str]) -> Any:
-    # azure-core's HttpRequest writes params into the URL as given: quote them as the SDK does
-    # (a $filter's spaces and quotes, a skip token's '+' and '=').
+    return json_answer(arm_pipeline.send(client, get_request(url, params)))
+
+
+def get_request(url: str, params: Mapping[str, str]) -> HttpRequest:
+    """A ``GET`` of ``url`` with ``params`` in its query, quoted as the SDK quotes them (a $filter's
+    spaces and quotes, a skip token's '+' and '='), asking for JSON: the URL azure-core's
+    ``HttpRequest(params=...)`` writes, built without parsing the URL again."""
     quoted = {name: quote(value) for name, value in params.items()}
-    request = HttpRequest("GET", url, params=quoted, headers={"Accept": "application/json"})
-    return json_answer(arm_pipeline.send(client, request))
+    if "?" in url or "#" in url:  # azure-core merges a query already there: let it
+        return HttpRequest("GET", url, params=quoted, headers={"Accept": "application/json"})
+    query = "&".join(f"{name}={value}" for name, value in quoted.items())
+    return HttpRequest("GET", f"{url}?{query}" if quoted else url, headers={"Accept": "application/json"})
+
+
+# How azure-core's HttpResponse.text() decodes a body of these content types: a charset of exactly
+# "utf-8" as "utf-8-sig" (a byte order mark dropped), none as UTF-8 with undecodable bytes replaced.
+_JSON_DECODERS: dict[str | None, Callable[[bytes], str]] = {
+    "application/json; charset=utf-8": lambda content: content.decode("utf-8-sig"),
+    "application/json;charset=utf-8": lambda content: content.decode("utf-8-sig"),
+    "application/json": lambda content: codecs.getincrementaldecoder("utf-8-sig")(errors="replace").decode(content),
+}
 
 
 def json_answer(response: Any) -> Any:
@@ -125,8 +169,12 @@ def json_answer(response: Any) -> Any:
     if response.status_code != 200:
         map_error(status_code=response.status_code, response=response, error_map=cast(Any, _EveryStatus()))
         raise AssertionError("map_error raises for every status")  # pragma: no cover
+    decode = _JSON_DECODERS.get(response.headers.get("Content-Type"))
     try:
-        return response.json()
+        # The usual content types decoded as azure-core's response.json() decodes them (its
+        # charset found by an email parser), the others (and no body) by response.json() itself.
+        content = response.content if decode is not None else None
+        return json.loads(decode(content)) if decode is not None and content else response.json()
     except ValueError:
         pass
     # A body that says it is JSON and is not fails in azure-core's decoder, in its words, as it did

@@ -1,75 +1,271 @@
-"""A lean pipeline for the ARM reads azaudit sends itself (:func:`~azaudit.collect.arm.arm_get`,
-:func:`~azaudit.collect.arm.arm_list`), beside each management client's full one.
+"""A lean sender for the ARM reads azaudit sends itself (:func:`~azaudit.collect.arm.arm_get`,
+:func:`~azaudit.collect.arm.arm_list`), beside each management client's full pipeline.
 
 A generated management client runs fourteen azure-core policies for every request. For a GET whose
-answer azaudit reads as JSON, this pipeline keeps each policy that changes what is sent or what
-comes of it, built from the client's own configuration:
+answer azaudit reads as JSON, this sender does the work of each policy that changes what is sent or
+what comes of it, in the same order, from the client's own configuration and policy objects:
 
-- the client's request id (``x-ms-client-request-id``) and user agent: the same headers;
-- redirects, and the removal of the bearer token from a redirect to another host;
-- retries with the client's settings (the run's: ``Retry-After`` honoured, the waits made and
-  capped by the guarded transport);
-- ARM bearer authentication with the client's credential (the run's shared one) and scopes,
-  continuous access evaluation challenges included;
+- the client's request id (``x-ms-client-request-id``) and user agent: the same headers, set by the
+  client's own header policies;
+- redirects as the client's ``RedirectPolicy`` decides them (its statuses, methods and maximum), and
+  the removal of the bearer token from a redirect to another host (``SensitiveHeaderCleanupPolicy``);
+- retries as the client's ``RetryPolicy`` decides them (the run's settings: which statuses, the
+  ``Retry-After`` honoured, exponential back-off, connection and read errors, the total count),
+  waiting through the transport's ``sleep``, so the guarded transport's cap on waits applies;
+- authentication by the client's own policy object (ARM bearer tokens with the run's credential and
+  the client's scopes, continuous access evaluation challenges included; Key Vault's challenge
+  policy for the vault's secret list);
 - the client's transport: the run's guarded transport, so the host allow-list, the secret guard,
   the ``Retry-After`` cap, the deadline and paging-loop detection apply as to every request.
+
+azure-core's ``Pipeline`` chains one policy object into the next and asks every one of them on every
+request; most requests are answered ``200`` at once. This sender asks the redirect and retry policies
+only about an answer they act on (a redirect status, a status of 400 or more, a transport error), so
+a plain answer costs the header policies, the authentication policy and the transport alone.
 
 Left out: the response's decoding into JSON (``arm_get`` parsed every body a second time), the
 automatic registration of a resource provider (a ``POST``, which the secret guard refuses and which
 ended the run: a ``409 MissingSubscriptionRegistration`` is now Azure's error for that read alone),
-the proxy policy (proxies are the session's), custom hooks, and the HTTP logging and tracing
-policies (azaudit configures no tracer, and shows no library record below a warning).
+the proxy policy (proxies are the session's), custom hooks, multipart bodies (azaudit sends none),
+and the HTTP logging and tracing policies (azaudit configures no tracer, and shows no library record
+below a warning).
 """
 
 from __future__ import annotations
 
 import copy
 import threading
+import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlparse
 
-from azure.core.pipeline import Pipeline
-from azure.core.pipeline.policies import RequestIdPolicy, SensitiveHeaderCleanupPolicy
+from azure.core.exceptions import AzureError, ClientAuthenticationError, ServiceRequestError, TooManyRedirectsError
+from azure.core.pipeline import Pipeline, PipelineContext, PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import (
+    HTTPPolicy,
+    RedirectPolicy,
+    RequestIdPolicy,
+    RetryPolicy,
+    SansIOHTTPPolicy,
+    SensitiveHeaderCleanupPolicy,
+)
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
+# What azure-core's transport runner removes from the options before they reach the transport.
+_NOT_FOR_TRANSPORT = ("insecure_domain_change", "enable_cae", "tracing_options")
+
+
+class LeanSender(Pipeline[Any, Any]):
+    """Sends a request as azure-core's ``Pipeline`` of ``headers``, ``redirect``, ``retry``,
+    ``auth`` and ``SensitiveHeaderCleanupPolicy`` over ``transport`` would (see the module
+    docstring). ``headers`` are ``SansIOHTTPPolicy`` objects; ``auth`` is an ``HTTPPolicy``
+    (its ``next`` is set here: one policy object serves one sender) or a ``SansIOHTTPPolicy``.
+    A ``Pipeline`` for whoever holds one (its transport, ``with``), whose :meth:`run` is its own."""
+
+    def __init__(
+        self,
+        transport: Any,
+        headers: Sequence[Any],
+        redirect: RedirectPolicy[Any, Any],
+        retry: RetryPolicy[Any, Any],
+        auth: Any,
+    ) -> None:
+        for policy in headers:
+            if not isinstance(policy, SansIOHTTPPolicy):
+                raise TypeError(f"{type(policy).__name__} is not a header (SansIOHTTPPolicy) policy")
+        super().__init__(transport)
+        self._headers = tuple(headers)
+        # Their answer and exception hooks, in the order a Pipeline calls them (the last first); the
+        # header policies of the SDK have none.
+        self._on_response = tuple(p for p in reversed(self._headers) if _overrides(p, "on_response"))
+        self._on_exception = tuple(p for p in reversed(self._headers) if _overrides(p, "on_exception"))
+        self._redirect = redirect
+        self._retry = retry
+        if isinstance(auth, SansIOHTTPPolicy):
+            auth = _SansIORunner(auth)
+        auth.next = _ToTransport(transport, SensitiveHeaderCleanupPolicy())
+        self._auth = auth
+
+    def run(self, request: Any, **options: Any) -> PipelineResponse[Any, Any]:
+        """Send ``request`` (an ``azure.core.rest.HttpRequest``); its answer, as ``Pipeline.run``
+        gives it. The one option is ``stream`` (the policies' per-call settings are not taken)."""
+        stream = options.pop("stream", False)
+        if options:
+            raise TypeError(f"unexpected options for a lean sender: {', '.join(sorted(options))}")
+        context = PipelineContext(self._transport, stream=stream)
+        pipeline_request: PipelineRequest[Any] = PipelineRequest(request, context)
+        for policy in self._headers:
+            policy.on_request(pipeline_request)
+        if not self._on_response and not self._on_exception:
+            return self._follow_redirects(pipeline_request)
+        try:
+            response = self._follow_redirects(pipeline_request)
+        except Exception:
+            for policy in self._on_exception:
+                policy.on_exception(pipeline_request)
+            raise
+        for policy in self._on_response:
+            policy.on_response(pipeline_request, response)
+        return response
+
+    def _follow_redirects(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
+        """``RedirectPolicy.send``: the policy's own decisions, asked only of a redirect status."""
+        policy = self._redirect
+        allow = policy.allow
+        original = request.http_request.url
+        settings: dict[str, Any] | None = None
+        while True:
+            response = self._retry_attempts(request)
+            status = response.http_response.status_code
+            if not allow or (status not in (301, 302) and status not in policy._redirect_on_status_codes):
+                return response
+            location = policy.get_redirect_location(response)
+            if not location:
+                return response
+            if settings is None:
+                settings = policy.configure_redirects({})
+            more = policy.increment(settings, response, location)
+            request.http_request = response.http_request
+            if _domain_changed(original, request.http_request.url):
+                request.context["insecure_domain_change"] = True
+            if not more:
+                raise TooManyRedirectsError(settings["history"])
+
+    def _retry_attempts(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
+        """``RetryPolicy.send``: the policy's own decisions, asked only of an answer of 400 or more or
+        of a transport error; its waits go through the transport's ``sleep``."""
+        policy = self._retry
+        transport: Any = request.context.transport
+        # A body the policy rewinds between attempts is noted before the first (a GET has none).
+        settings: dict[str, Any] | None = None if request.http_request.method == "GET" else self._settings(request)
+        absolute_timeout: float = policy.timeout
+        is_response_error = True
+        while True:
+            start = time.time()
+            try:
+                policy._configure_timeout(request, absolute_timeout, is_response_error)
+                response: PipelineResponse[Any, Any] = self._auth.send(request)
+                if response.http_response.status_code >= 400:  # below, is_retry is always False
+                    settings = settings or self._settings(request)
+                    if policy.is_retry(settings, response) and policy.increment(settings, response=response):
+                        policy.sleep(settings, transport, response=response)
+                        is_response_error = True
+                        continue
+                break
+            except ClientAuthenticationError:
+                raise
+            except AzureError as err:
+                settings = settings or self._settings(request)
+                if (
+                    absolute_timeout > 0
+                    and policy._is_method_retryable(settings, request.http_request)
+                    and policy.increment(settings, response=request, error=err)
+                ):
+                    policy.sleep(settings, transport)
+                    is_response_error = not isinstance(err, ServiceRequestError)
+                    continue
+                raise err
+            finally:
+                if absolute_timeout:
+                    absolute_timeout -= time.time() - start
+        if settings is not None:
+            policy.update_context(response.context, settings)
+        return response
+
+    def _settings(self, request: PipelineRequest[Any]) -> dict[str, Any]:
+        settings: dict[str, Any] = self._retry.configure_retries(request.context.options)
+        self._retry._configure_positions(request, settings)
+        return settings
+
+
+def _overrides(policy: Any, hook: str) -> bool:
+    return getattr(type(policy), hook) is not getattr(SansIOHTTPPolicy, hook)
+
+
+def _domain_changed(original: str, url: str) -> bool:
+    """azure-core's ``domain_changed(get_domain(original), url)``."""
+    before = urlparse(original).netloc.lower()
+    return bool(before) and before != urlparse(url).netloc.lower()
+
+
+class _SansIORunner(HTTPPolicy):  # type: ignore[type-arg]
+    """A ``SansIOHTTPPolicy`` as a ``Pipeline`` runs one."""
+
+    def __init__(self, policy: SansIOHTTPPolicy[Any, Any]) -> None:
+        super().__init__()
+        self._policy = policy
+
+    def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
+        self._policy.on_request(request)
+        try:
+            response: PipelineResponse[Any, Any] = self.next.send(request)
+        except Exception:
+            self._policy.on_exception(request)
+            raise
+        self._policy.on_response(request, response)
+        return response
+
+
+class _ToTransport(HTTPPolicy):  # type: ignore[type-arg]
+    """The last step: the bearer token removed after a redirect to another host, then the
+    transport, as azure-core's ``SensitiveHeaderCleanupPolicy`` and transport runner do."""
+
+    def __init__(self, transport: Any, cleanup: SensitiveHeaderCleanupPolicy[Any, Any]) -> None:
+        super().__init__()
+        self._transport = transport
+        self._cleanup = cleanup
+
+    def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
+        context = request.context
+        if "insecure_domain_change" in context:
+            self._cleanup.on_request(request)
+        options = context.options
+        for key in _NOT_FOR_TRANSPORT:
+            options.pop(key, None)
+        return PipelineResponse(request.http_request, self._transport.send(request.http_request, **options), context)
+
+
 _lock = threading.Lock()
-_pipelines: weakref.WeakKeyDictionary[Any, Pipeline[Any, Any]] = weakref.WeakKeyDictionary()
+_senders: weakref.WeakKeyDictionary[Any, LeanSender] = weakref.WeakKeyDictionary()
 
 
-def lean_pipeline(client: Any) -> Pipeline[Any, Any]:
-    """The lean pipeline of a generated management ``client`` (built once per client)."""
+def lean_pipeline(client: Any) -> LeanSender:
+    """The lean sender of a generated management ``client`` (built once per client)."""
     return cached(client, _build)
 
 
-def cached(client: Any, build: Callable[[Any], Pipeline[Any, Any]]) -> Pipeline[Any, Any]:
+def cached(client: Any, build: Callable[[Any], LeanSender]) -> LeanSender:
     """``build(client)``, made once per client (clients live as long as the run)."""
+    sender = _senders.get(client)
+    if sender is not None:
+        return sender
     with _lock:
-        pipeline = _pipelines.get(client)
-        if pipeline is None:
-            pipeline = _pipelines[client] = build(client)
-        return pipeline
+        sender = _senders.get(client)
+        if sender is None:
+            sender = _senders[client] = build(client)
+        return sender
 
 
-def assemble(config: Any, full: Pipeline[Any, Any], first: list[Any], auth: Any) -> Pipeline[Any, Any]:
-    """A lean pipeline from a generated client's ``config`` and ``full`` pipeline: the ``first``
+def assemble(config: Any, full: Any, first: list[Any], auth: Any) -> LeanSender:
+    """A lean sender from a generated client's ``config`` and ``full`` pipeline: the ``first``
     (header) policies, the client's user agent, redirect and retry, the ``auth`` policy, the
-    header cleanup, and the full pipeline's transport (the run's guarded one)."""
+    header cleanup, and the full pipeline's transport (the run's guarded one). Its
+    ``run(request, stream=False)`` gives a ``PipelineResponse`` as ``Pipeline.run`` does."""
     # The full pipeline's transport is the run's guarded transport, behind azure-core's runner.
     transport = getattr(full._transport, "_sender", full._transport)
-    policies = [
-        *first,
-        config.user_agent_policy,
-        # Policies that send (and hold the next one) are copied: one instance serves one pipeline.
+    return LeanSender(
+        transport,
+        [*first, config.user_agent_policy],
+        # Copies, as the pipeline had them: its policies each held the next one.
         copy.copy(config.redirect_policy),
         copy.copy(config.retry_policy),
         auth,
-        SensitiveHeaderCleanupPolicy(),
-    ]
-    return Pipeline(transport=transport, policies=policies)
+    )
 
 
-def _build(client: Any) -> Pipeline[Any, Any]:
+def _build(client: Any) -> LeanSender:
     config = client._config
     first = [getattr(config, "request_id_policy", None) or RequestIdPolicy()]
     auth = ARMChallengeAuthenticationPolicy(config.credential, *config.credential_scopes)
@@ -77,6 +273,6 @@ def _build(client: Any) -> Pipeline[Any, Any]:
 
 
 def send(client: Any, request: Any) -> Any:
-    """Send ``request`` (an ``azure.core.rest.HttpRequest``) through ``client``'s lean pipeline
+    """Send ``request`` (an ``azure.core.rest.HttpRequest``) through ``client``'s lean sender
     and return its response, its body not decoded."""
     return lean_pipeline(client).run(request, stream=False).http_response

@@ -1,16 +1,16 @@
-"""The Key Vault data plane's secret list as JSON, through a lean pipeline of the vault's
-``SecretClient``, beside the client's full one.
+"""The Key Vault data plane's secret list as JSON, through a lean sender of the vault's
+``SecretClient``, beside the client's full pipeline.
 
 ``SecretClient.list_properties_of_secrets`` runs thirteen azure-core policies for every page, parses
 each body twice (its decoding policy, then the pager) and builds two SDK models per secret. This
-sends the same ``GET {vault}/secrets?api-version=...`` and its ``nextLink`` pages through a pipeline
+sends the same ``GET {vault}/secrets?api-version=...`` and its ``nextLink`` pages through a sender
 built from the client's own configuration, as :mod:`~azaudit.collect.arm_pipeline` does for ARM:
 
 - the client's request id and user agent: the same headers;
 - redirects, and the removal of the bearer token from a redirect to another host;
 - retries with the client's settings (the run's);
-- the client's own Key Vault challenge policy (a copy: a policy holds the next one of its
-  pipeline), so the vault's ``401`` challenge, the tenant and resource it names (checked against the
+- the client's own Key Vault challenge policy (a copy: a policy holds the next step of its
+  sender), so the vault's ``401`` challenge, the tenant and resource it names (checked against the
   vault's host, as the SDK checks it), the process-wide challenge cache that
   :mod:`~azaudit.collect.vault_challenge` seeds, and the run's credential work exactly as in the SDK;
 - the client's transport: the run's guarded transport, so the host allow-list, the secret guard
@@ -29,26 +29,24 @@ import copy
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import SplitResult, quote, urlsplit
+from urllib.parse import SplitResult, urlsplit
 
-from azure.core.pipeline import Pipeline
 from azure.core.pipeline.policies import RequestIdPolicy
-from azure.core.rest import HttpRequest
 
-from azaudit.collect.arm import follow_next_links, json_answer
-from azaudit.collect.arm_pipeline import assemble, cached
+from azaudit.collect.arm import follow_next_links, get_request, json_answer
+from azaudit.collect.arm_pipeline import LeanSender, assemble, cached
 from azaudit.collect.tasks import UnusableShape
 from azaudit.secret_guard import normalised_path
 
 WHAT = "secrets.list"
 
 
-def lean_pipeline(client: Any) -> Pipeline[Any, Any]:
-    """The lean pipeline of a ``SecretClient`` (built once per client)."""
+def lean_pipeline(client: Any) -> LeanSender:
+    """The lean sender of a ``SecretClient`` (built once per client)."""
     return cached(client, _build)
 
 
-def _build(client: Any) -> Pipeline[Any, Any]:
+def _build(client: Any) -> LeanSender:
     generated = client._client  # the generated KeyVaultClient behind the SecretClient
     config = generated._config
     first = [RequestIdPolicy(), config.headers_policy]
@@ -100,8 +98,7 @@ def _shown(link: Any) -> str:
 
 def _get(client: Any, url: str, params: dict[str, str]) -> Any:
     # the client's API version on every page, as the SDK sends it; values quoted as the SDK does
-    quoted = {name: quote(value) for name, value in {**params, "api-version": client.api_version}.items()}
-    request = HttpRequest("GET", url, params=quoted, headers={"Accept": "application/json"})
+    request = get_request(url, {**params, "api-version": client.api_version})
     # json_answer raises the statuses the SDK's operation maps (401, 404, 409, 304) as it does, any
     # other as HttpResponseError carrying Key Vault's {"error": {"code", "message"}}.
     return json_answer(lean_pipeline(client).run(request, stream=False).http_response)
