@@ -1,0 +1,86 @@
+"""One management client per service serves every subscription (azaudit/clients.py): each ARM
+read names its subscription in its path, so a client (with its lean sender and token) per
+subscription was work and memory that grew with the number of subscriptions."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import requests
+from requests.adapters import BaseAdapter, HTTPAdapter
+from urllib3.response import HTTPResponse
+
+from azaudit.auth import SharedTokenCredential
+from azaudit.backend import guarded_transport
+from azaudit.clients import NO_SUBSCRIPTION, Clients
+from azaudit.clouds import CLOUDS, CloudName
+from azaudit.collect import defender
+from azaudit.inventory.common import Subscription
+from azaudit.replay import ReplayCredential
+from azaudit.replay.adapter import replay_session
+from azaudit.runconfig import RunConfig
+
+FIRST = "00000000-0000-0000-0000-0000000000a1"
+SECOND = "00000000-0000-0000-0000-0000000000b2"
+SERVICES = ("registry", "container_instance", "keyvault", "monitor", "authorization", "identities", "security")
+
+
+class Pricings(BaseAdapter):
+    """Answers every read with one Standard plan whose id is under the subscription the URL names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[str] = []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        url = str(request.url)
+        self.sent.append(url)
+        subscription = url.split("/subscriptions/", 1)[1].split("/", 1)[0]
+        plan = {
+            "id": f"/subscriptions/{subscription}/providers/Microsoft.Security/pricings/Containers",
+            "name": "Containers",
+            "properties": {"pricingTier": "Standard"},
+        }
+        raw = HTTPResponse(
+            body=io.BytesIO(json.dumps({"value": [plan]}).encode()),
+            headers={"Content-Type": "application/json"},
+            status=200,
+            preload_content=False,
+            decode_content=False,
+        )
+        return HTTPAdapter().build_response(request, raw)
+
+    def close(self) -> None:
+        pass
+
+
+def _clients(adapter: BaseAdapter, tmp_path: Path) -> Clients:
+    transport = guarded_transport(RunConfig(working_directory=tmp_path), replay_session(adapter))
+    return Clients(SharedTokenCredential(ReplayCredential()), CLOUDS[CloudName.PUBLIC], transport)
+
+
+def test_every_subscription_shares_one_client_per_service(tmp_path: Path) -> None:
+    clients = _clients(Pricings(), tmp_path)
+    for service in SERVICES:
+        client = getattr(clients, service)(FIRST)
+        assert getattr(clients, service)(SECOND) is client, service
+        # built for no real subscription: an SDK operation on it could not read one by mistake
+        assert client._config.subscription_id == NO_SUBSCRIPTION
+
+
+def test_reads_through_the_shared_client_name_their_own_subscription(tmp_path: Path) -> None:
+    adapter = Pricings()
+    clients = _clients(adapter, tmp_path)
+    plans = [
+        defender.plans(clients, Subscription(subscription_id=sub, display_name=sub, state="Enabled")).run()
+        for sub in (FIRST, SECOND)
+    ]
+    assert [p.records[0].subscription_id for p in plans] == [FIRST, SECOND]  # type: ignore[attr-defined]
+    assert [url.split("?")[0] for url in adapter.sent] == [
+        f"https://management.azure.com/subscriptions/{sub}/providers/Microsoft.Security/pricings"
+        for sub in (FIRST, SECOND)
+    ]
+    assert not any(NO_SUBSCRIPTION in url for url in adapter.sent)
