@@ -23,6 +23,8 @@ from azaudit.inventory import Inventory
 from azaudit.inventory.defender import DefenderPlan
 from azaudit.inventory.rbac import RoleAssignment
 from azaudit.model import Status
+from azaudit.render import escape
+from azaudit.render.escape import Output, neutralise
 from azaudit.settings import Settings
 from tests.conftest import NOW, registry_record
 from tests.test_checks_aci import container, group, run_aci001
@@ -136,3 +138,24 @@ def test_aci001_names_at_most_ten_approved_registries_in_a_pass() -> None:
     assert finding.evidence == {"properties.containers[].properties.image": "from acr03.azurecr.io"}
     (finding,) = run_aci001(group(container(image="acr03.azurecr.io/app:1.0")), registries=registries[:9])
     assert finding.message.endswith("acr08.azurecr.io, mcr.microsoft.com)")
+
+
+@pytest.mark.parametrize("output", list(Output))
+@pytest.mark.parametrize(
+    "text",
+    ["plain", "##vso[task.setvariable]x", "a\nb\u202ec", "=SUM(A1)", "- item", "x" * 5000, "```bash\naz acr\n```"],
+)
+def test_a_remembered_text_is_neutralised_as_the_first_time(text: str, output: Output) -> None:
+    for multiline in (False, True):
+        first = neutralise(text, output, multiline=multiline)
+        assert neutralise(text, output, multiline=multiline) == first
+        assert first == escape._neutralised(text, output, multiline)
+
+
+def test_only_short_texts_are_remembered() -> None:
+    escape._remembered.cache_clear()
+    neutralise("x" * (escape._REMEMBERED_LENGTH + 1), Output.TEXT)
+    assert escape._remembered.cache_info().currsize == 0
+    neutralise("short", Output.TEXT)
+    neutralise("short", Output.TEXT)
+    assert escape._remembered.cache_info().hits == 1

@@ -19,6 +19,7 @@ JSON's own escapes (:func:`json_text`).
 from __future__ import annotations
 
 import enum
+import functools
 import re
 
 # The agent rewrites untrusted lines with Regex.Replace(line, "##vso", "**vso", IgnoreCase)
@@ -78,7 +79,25 @@ def neutralise(text: object, output: Output, *, multiline: bool = False) -> str:
     ``multiline`` keeps line breaks (JUnit bodies, several-line CLI messages); a single-line
     value shows them as ``\\n``. Idempotence is not promised: neutralise each value once.
     """
-    value = _AGENT_COMMAND.sub("**", visible(str(text), multiline=multiline))
+    if type(text) is str and len(text) <= _REMEMBERED_LENGTH:
+        return _remembered(text, output, multiline)
+    return _neutralised(str(text), output, multiline)
+
+
+# A report says the same texts again and again (a check's title and fix in each of its findings,
+# a PASS message, a subscription's name): the last few thousand short ones are remembered, so a
+# renderer does not re-examine each character of each (at 10,000 resources, over a million
+# calls). Bounded in count and length, so hostile text cannot grow it.
+_REMEMBERED_LENGTH = 4096
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered(text: str, output: Output, multiline: bool) -> str:
+    return _neutralised(text, output, multiline)
+
+
+def _neutralised(text: str, output: Output, multiline: bool) -> str:
+    value = _AGENT_COMMAND.sub("**", visible(text, multiline=multiline))
     if output is Output.MARKDOWN:
         value = _MARKDOWN_SPECIAL.sub(r"\\\1", value.strip())
         value = _MARKDOWN_BLOCK_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", value)
