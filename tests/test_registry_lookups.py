@@ -120,3 +120,29 @@ def test_a_recording_keeps_no_registry_token(tmp_path: Path, sample_audit: Audit
         return {(f.code, f.resource_name, f.item): f.status for f in report.findings if f.code.startswith("IMG")}
 
     assert images(audit_replay(recording).report) == images(sample_audit.report) != {}
+
+
+def test_requests_per_lookup() -> None:
+    """A registry's first lookup: one exchange, each scope's token before the scope's first read
+    (no read sent without a token to draw a 401), then the tag, the manifest and its referrers.
+    A lookup of another repository adds its two tokens and its three reads; one of a repository
+    already read, its reads alone."""
+    adapter = Counting()
+    clients = _clients(adapter)
+    _artifact(clients, "1.8.0", None)
+    quoted = DIGEST.replace(":", "%3A")
+    assert adapter.sent == [
+        ("POST", "/oauth2/exchange"),
+        ("POST", "/oauth2/token"),
+        ("GET", "/acr/v1/web%2Ffrontend/_tags/1.8.0"),
+        ("GET", f"/acr/v1/web%2Ffrontend/_manifests/{quoted}"),
+        ("POST", "/oauth2/token"),
+        ("GET", f"/v2/web/frontend/referrers/{DIGEST}"),
+    ]
+    adapter.sent.clear()
+    nginx = lookup(clients, REGISTRY, "hub/nginx", "1.27.3", None).run()
+    assert not nginx.errors
+    assert [s[0] for s in adapter.sent] == ["POST", "GET", "GET", "POST", "GET"]
+    adapter.sent.clear()
+    _artifact(clients, "1.8.0", DIGEST)  # the same image pinned: read already
+    assert adapter.sent == []
