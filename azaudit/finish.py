@@ -17,11 +17,11 @@ from azaudit import frameworks
 from azaudit.azure_devops import in_pipeline, issue_lines, summary_line
 from azaudit.frameworks.view import with_views
 from azaudit.model import Severity
-from azaudit.render import Format, renderer
+from azaudit.render import Format, json_document, renderer
 from azaudit.render.table import TableView, render_view
 from azaudit.render.terminal import file_view
 from azaudit.reports.gate import ExitCode, exit_code_for, with_fail_on
-from azaudit.reports.io import check_targets, write_reports
+from azaudit.reports.io import Text, check_targets, write_reports
 from azaudit.reports.model import Report
 
 
@@ -79,6 +79,12 @@ def _render(report: Report, fmt: Format, view: TableView) -> str:
     return render_view(report, view) if fmt is Format.TABLE else renderer(fmt)(report)
 
 
+def _to_file(report: Report, fmt: Format, view: TableView) -> Text:
+    """A report file's text: the JSON report in pieces, made while its file is written (at 10,000
+    resources the whole text is 130 MB, and making it held two copies), any other whole."""
+    return json_document.chunks(report) if fmt is Format.JSON else _render(report, fmt, view)
+
+
 def finish(
     report: Report,
     destinations: Destinations,
@@ -90,16 +96,15 @@ def finish(
     publish and gate ``report`` with the per-control view of each framework in ``framework_ids``.
     Every format records the severity this command gates on."""
     report = with_fail_on(with_views(report, framework_ids), gate.fail_on)
-    on_stdout = destinations.table if destinations.output is None else file_view(destinations.table)
-    text = _render(report, destinations.fmt, on_stdout)
-    files = [(path, _render(report, fmt, file_view(destinations.table))) for fmt, path in destinations.extra]
+    text = _render(report, destinations.fmt, destinations.table) if destinations.output is None else ""
+    files = [(path, _to_file(report, fmt, file_view(destinations.table))) for fmt, path in destinations.extra]
     if destinations.output is not None:
-        files.insert(0, (destinations.output, text))
+        files.insert(0, (destinations.output, _to_file(report, destinations.fmt, file_view(destinations.table))))
     write_reports(files)
     published = pipeline_lines(report, destinations, gate.fail_on) if in_pipeline(environ) else ()
     code = ExitCode.OK if gate.fail_on is None else exit_code_for(report, gate.fail_on, gate.exit_zero)
     return Finished(
-        stdout=text if destinations.output is None else "",
+        stdout=text,
         pipeline=published,
         pipeline_to_stderr=destinations.output is None,
         exit_code=code,

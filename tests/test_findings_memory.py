@@ -5,11 +5,16 @@ never a time or a size)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
+import msgspec
 import pytest
 
 from azaudit import catalogue
+from azaudit import finish as finish_module
 from azaudit.audit import Audit
 from azaudit.catalogue import CheckContext
 from azaudit.detect.image_ref import (
@@ -19,12 +24,16 @@ from azaudit.detect.image_ref import (
     registry_matches,
 )
 from azaudit.engine import run_checks
+from azaudit.finish import Destinations, Gate
 from azaudit.inventory import Inventory
 from azaudit.inventory.defender import DefenderPlan
 from azaudit.inventory.rbac import RoleAssignment
-from azaudit.model import Status
-from azaudit.render import escape
+from azaudit.model import Finding, Status
+from azaudit.render import Format, escape, json_document, view
 from azaudit.render.escape import Output, neutralise
+from azaudit.reports.gate import with_fail_on
+from azaudit.reports.io import write_reports
+from azaudit.reports.model import Report
 from azaudit.settings import Settings
 from tests.conftest import NOW, registry_record
 from tests.test_checks_aci import container, group, run_aci001
@@ -159,3 +168,67 @@ def test_only_short_texts_are_remembered() -> None:
     neutralise("short", Output.TEXT)
     neutralise("short", Output.TEXT)
     assert escape._remembered.cache_info().hits == 1
+
+
+def _with_findings(report: Report, findings: tuple[Finding, ...]) -> Report:
+    return msgspec.structs.replace(report, findings=findings)
+
+
+def test_the_json_report_in_pieces_is_the_whole_text(sample_audit: Audit, monkeypatch: pytest.MonkeyPatch) -> None:
+    report = sample_audit.report
+    monkeypatch.setattr(json_document, "FINDINGS_PER_CHUNK", 7)
+    pieces = list(json_document.chunks(report))
+    assert len(pieces) > 3 and "".join(pieces) == json_document.render(report)
+    for findings in ((), report.findings[:1], report.findings[:7], report.findings[:8]):
+        assert "".join(json_document.chunks(_with_findings(report, findings))) == json_document.render(
+            _with_findings(report, findings)
+        )
+
+
+def test_the_json_report_in_pieces_replaces_lone_surrogates_as_the_whole_does(sample_audit: Audit) -> None:
+    report = sample_audit.report
+    first = msgspec.structs.replace(report.findings[0], message="bad \ud800 text ##vso[x]", evidence={"k\udfff": "v"})
+    hostile = _with_findings(report, (first, *report.findings[1:]))
+    hostile = msgspec.structs.replace(hostile, run=msgspec.structs.replace(hostile.run, config_file="c\ud801.toml"))
+    whole = json_document.render(hostile)
+    assert "\ufffd" in whole and "##" not in whole
+    assert "".join(json_document.chunks(hostile)) == whole
+
+
+def test_a_json_report_file_is_written_from_its_pieces(sample_audit: Audit, tmp_path: Path) -> None:
+    made: list[str] = []
+
+    def pieces() -> Iterator[str]:
+        for piece in json_document.chunks(sample_audit.report):
+            made.append(piece)
+            yield piece
+
+    target = tmp_path / "report.json"
+    write_reports([(target, pieces())])
+    assert len(made) > 1
+    assert target.read_text(encoding="utf-8") == json_document.render(sample_audit.report)
+
+
+def test_finish_writes_the_json_file_in_pieces_and_the_same_text(
+    sample_audit: Audit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[object] = []
+    original = finish_module.write_reports
+
+    def spy(outputs: Sequence[tuple[Path, object]]) -> None:
+        seen.extend(text for _, text in outputs)
+        original(outputs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(finish_module, "write_reports", spy)
+    target, extra = tmp_path / "r.json", tmp_path / "r.csv"
+    destinations = Destinations(Format.JSON, target, extra=((Format.JSON, tmp_path / "copy.json"), (Format.CSV, extra)))
+    finished = finish_module.finish(sample_audit.report, destinations, Gate(None), {})
+    assert finished.stdout == ""
+    assert not isinstance(seen[0], str) and not isinstance(seen[1], str) and isinstance(seen[2], str)
+    expected = json_document.render(with_fail_on(sample_audit.report, None))
+    assert target.read_text(encoding="utf-8") == expected == (tmp_path / "copy.json").read_text(encoding="utf-8")
+
+
+def test_the_json_sha256_is_of_the_whole_text(sample_audit: Audit) -> None:
+    whole = json_document.render(sample_audit.report).encode("utf-8")
+    assert view.json_sha256(sample_audit.report) == hashlib.sha256(whole).hexdigest()

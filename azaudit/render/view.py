@@ -371,8 +371,12 @@ def _runtime_row(report: Report, entry: RunningContainer) -> RuntimeRow:
 
 
 def json_sha256(report: Report) -> str:
-    """The SHA-256 of the JSON report of ``report`` exactly as ``-f json`` writes it (UTF-8)."""
-    return hashlib.sha256(json_document.render(report).encode("utf-8")).hexdigest()
+    """The SHA-256 of the JSON report of ``report`` exactly as ``-f json`` writes it (UTF-8),
+    taken piece by piece: the whole text is never held."""
+    digest = hashlib.sha256()
+    for chunk in json_document.chunks(report):
+        digest.update(chunk.encode("utf-8"))
+    return digest.hexdigest()
 
 
 def build(report: Report) -> ReportView:

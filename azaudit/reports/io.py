@@ -27,10 +27,10 @@ import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import msgspec
 
@@ -195,6 +195,19 @@ def check_targets(paths: Sequence[Path]) -> None:
         seen[target.identity] = path
 
 
+# A report's text, whole or in pieces made as they are written (a large JSON report is never held
+# whole: azaudit.render.json_document.chunks).
+Text = str | Iterable[str]
+
+
+def _write(stream: TextIO, text: Text) -> None:
+    if isinstance(text, str):
+        stream.write(text)
+    else:
+        for chunk in text:
+            stream.write(chunk)
+
+
 def _stream(target: _Target, text: str) -> None:
     # O_WRONLY without O_CREAT: the device or FIFO is written, never created or replaced.
     descriptor = os.open(target.real, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
@@ -202,8 +215,10 @@ def _stream(target: _Target, text: str) -> None:
         stream.write(text)
 
 
-def write_reports(outputs: Sequence[tuple[Path, str]]) -> None:
-    """Write every ``(path, text)``, or none of them (see the module docstring)."""
+def write_reports(outputs: Sequence[tuple[Path, Text]]) -> None:
+    """Write every ``(path, text)``, or none of them (see the module docstring). A text in pieces
+    is made while its temporary file is written; one for a stream (which cannot be taken back)
+    is made whole before any stream is written."""
     check_targets([path for path, _ in outputs])
     umask = _umask()
     targets = [(_target(path, umask), text) for path, text in outputs]
@@ -226,11 +241,15 @@ def write_reports(outputs: Sequence[tuple[Path, str]]) -> None:
                 with contextlib.suppress(PermissionError):
                     os.chown(temporary, *target.owner)
             with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-                stream.write(text)
-        for target, text in targets:
+                _write(stream, text)
+        streams = [
+            (target, text if isinstance(text, str) else "".join(text))
+            for target, text in targets
+            if target.mode is not None and not stat.S_ISREG(target.mode)
+        ]
+        for target, whole in streams:
             current = target
-            if target.mode is not None and not stat.S_ISREG(target.mode):
-                _stream(target, text)
+            _stream(target, whole)
         for target, temporary in temporaries:
             current = target
             backup = None
@@ -273,6 +292,6 @@ def _roll_back(temporaries: list[tuple[_Target, str]], replaced: list[tuple[_Tar
         Path(temporary).unlink(missing_ok=True)
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: Text) -> None:
     """Write one report (see :func:`write_reports`)."""
     write_reports([(path, text)])
