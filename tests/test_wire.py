@@ -27,6 +27,7 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
     ServiceResponseTimeoutError,
+    StreamConsumedError,
 )
 from azure.core.pipeline.transport import HttpRequest as LegacyHttpRequest
 from azure.core.rest import HttpRequest
@@ -264,6 +265,8 @@ def test_the_response_behaves_as_azure_core_responses(certificates: Certificates
     assert response.text() == '{"name": "caf\u00e9"}' and response.json() == {"name": "caf\u00e9"}
     assert b"".join(response.iter_bytes()) == body
     assert response.is_closed and response.is_stream_consumed
+    with pytest.raises(StreamConsumedError):  # read already, as without stream=True over requests
+        list(response.iter_raw())
 
 
 def test_an_sdk_client_reads_lists_and_maps_errors_over_it(fake: FakeAzure, context: ssl.SSLContext) -> None:

@@ -215,7 +215,7 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
             connection.close()
         else:
             self.pools.give_back(origin, connection)
-        response = WireResponse(request=request, answer=answer, content=content, raw=raw)
+        response = WireResponse(request=request, answer=answer, content=content)
         response.read()  # done, as azure-core's transports mark an answer read without stream=True
         return response
 
@@ -344,11 +344,14 @@ class WireResponse(HttpResponseImpl):  # type: ignore[misc]
     """azure-core's rest response over an answer read to the end (status, reason, headers
     case-insensitive, the decoded body in ``content``), as azure-core's own responses behave."""
 
-    def __init__(self, *, request: HttpRequest, answer: http.client.HTTPResponse, content: bytes, raw: bytes) -> None:
-        headers: CaseInsensitiveDict = CaseInsensitiveDict()
-        for name, value in answer.getheaders():
-            before = headers.get(name)
-            headers[name] = value if before is None else f"{before}, {value}"  # as urllib3 joins them
+    def __init__(self, *, request: HttpRequest, answer: http.client.HTTPResponse, content: bytes) -> None:
+        received = answer.getheaders()
+        headers: CaseInsensitiveDict = CaseInsensitiveDict(received)
+        if len(headers) != len(received):  # a header given more than once: joined, as urllib3 does
+            headers = CaseInsensitiveDict()
+            for name, value in received:
+                before = headers.get(name)
+                headers[name] = value if before is None else f"{before}, {value}"
         super().__init__(
             request=request,
             internal_response=answer,
@@ -360,9 +363,11 @@ class WireResponse(HttpResponseImpl):  # type: ignore[misc]
             stream_download_generator=_from_memory,
         )
         self._content = content
-        self._raw_body = raw
 
 
-def _from_memory(pipeline: Any, response: WireResponse, decompress: bool = True, **kwargs: Any) -> Any:
-    data = (response._content if decompress else response._raw_body) or b""
+def _from_memory(pipeline: Any, response: WireResponse, **kwargs: Any) -> Any:
+    """The body in blocks. Never reached: the answer is marked read when it is built, so asking
+    for its stream raises StreamConsumedError, as with azure-core's transports without stream=True
+    (the body as sent, before decoding, is not kept)."""
+    data = response._content or b""
     return iter([data[i : i + BLOCK_SIZE] for i in range(0, len(data), BLOCK_SIZE)])
