@@ -73,13 +73,16 @@ def run_tasks(
     finished: queue.SimpleQueue[tuple[Future[Collected], Task]] = queue.SimpleQueue()
     pending = 0
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="azaudit") as pool:
-        futures: list[Future[Collected]] = []
+        # The futures not yet handled (to cancel them if the run stops). A handled one is dropped:
+        # kept, each held its answer and about 2 KB of its own until the run ended (25,000
+        # requests a collection process at 10,000 resources: some 50 MB).
+        futures: set[Future[Collected]] = set()
 
         def submit(task: Task) -> None:
             nonlocal pending
             future = pool.submit(run_scoped, task)
             pending += 1
-            futures.append(future)
+            futures.add(future)
             future.add_done_callback(partial(_report_done, finished, task))
 
         try:
@@ -89,6 +92,7 @@ def run_tasks(
                 submit(task)
             while pending:
                 future, task = finished.get()
+                futures.discard(future)
                 pending -= 1
                 done_count += 1
                 try:
