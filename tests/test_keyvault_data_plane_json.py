@@ -171,7 +171,7 @@ def _assert_apps_secret_checks_error(audit: Audit, sample_audit: Audit) -> None:
         (lambda b: b["value"][2].update(managed=1), "its managed is a number, not a boolean"),
         (lambda b: b["value"][0].__delitem__("id"), "its id is not a secret identifier"),
         (lambda b: b["value"].append("secret"), "an item of the secrets.list answer is a string"),
-        (lambda b: b.update(value={"id": "x"}), "the value of the secrets.list answer is dict, not a list"),
+        (lambda b: b.update(value={"id": "x"}), "the value of the secrets.list answer is an object, not a list"),
         (lambda b: ["not", "an", "object"], "the secrets.list answer is a list, not an object"),
         (lambda b: b.update(nextLink=3), "the nextLink of the secrets.list answer is a number, not a string"),
     ],

@@ -4,6 +4,7 @@ what a JSON value is, in words (for UnusableShape messages that never quote the 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -28,4 +29,6 @@ def shape_of(value: Any) -> str:
         return "a number"
     if isinstance(value, (list, tuple)):
         return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
     return type(value).__name__
