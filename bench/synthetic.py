@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import BaseAdapter
 
+from azaudit.collect.vulnerabilities import CHUNK as VULNERABILITY_CHUNK
 from azaudit.collect.vulnerabilities import QUERY as VULNERABILITY_QUERY
 from azaudit.replay import ReplayAdapter
 from azaudit.replay.credential import REPLAY_TENANT_ID
@@ -188,18 +189,24 @@ class SyntheticTenant:
         following = f"page{number + 1}" if (number + 1) * GRAPH_PAGE < len(rows) else None
         return _ok(armbodies.graph_page(chunk, len(rows), following))
 
+    def _vulnerability_chunks(self, parts: int) -> list[list[str]]:
+        """The subscriptions of each query for Defender's image findings that ``parts`` collection
+        processes send: each its own part's, sorted, in chunks (azaudit/collect/vulnerabilities.py)."""
+        chunks = []
+        for index in range(parts):
+            members = sorted(self.subscription_ids[index::parts])
+            chunks += [members[i : i + VULNERABILITY_CHUNK] for i in range(0, len(members), VULNERABILITY_CHUNK)]
+        return chunks
+
     def _vulnerability_answers(self) -> int:
         """Defender for Cloud's image findings (IMG001), always read through Resource Graph: none in
-        this tenant, answered for the subscriptions of each part a run of up to 8 processes asks
-        for. Returns how many answers were added."""
+        this tenant, answered for each query a run of up to 8 processes sends. Returns how many
+        answers were added."""
         before = len(self.responses)
-        ordered = self.subscription_ids
         for parts in range(1, 9):
-            for index in range(parts):
-                members = ordered[index::parts]
-                if members:
-                    body = armbodies.graph_request(VULNERABILITY_QUERY, members)
-                    self.responses[request_key("POST", GRAPH_URL, body)] = _ok(armbodies.graph_page([], 0))
+            for members in self._vulnerability_chunks(parts):
+                body = armbodies.graph_request(VULNERABILITY_QUERY, members)
+                self.responses[request_key("POST", GRAPH_URL, body)] = _ok(armbodies.graph_page([], 0))
         return len(self.responses) - before
 
     def graph_requests(self, parts: int) -> int:
@@ -523,8 +530,9 @@ class SyntheticTenant:
         builtin = sum(1 for key in self.responses if ("$filter", "type eq 'BuiltInRole'") in key[3])
         # a graph run sends its queries instead of the ARM lists they replace (kept for its fallback)
         graph = self.graph_requests(parts) - self._replaced if self.graph else 0
-        # one query for Defender's image findings per part (answered for up to 8 parts, one page each)
-        vulnerabilities = parts - self._vulnerability_answers_kept
+        # Defender's image findings: one query per part and chunk of its subscriptions (answered for
+        # up to 8 parts, one page each); at 1,000 subscriptions in two parts, three a part
+        vulnerabilities = len(self._vulnerability_chunks(parts)) - self._vulnerability_answers_kept
         return len(self.responses) - (builtin - 1) + graph + vulnerabilities
 
     def __iter__(self) -> Iterator[RequestKey]:
