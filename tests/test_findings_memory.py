@@ -29,8 +29,9 @@ from azaudit.inventory import Inventory
 from azaudit.inventory.defender import DefenderPlan
 from azaudit.inventory.rbac import RoleAssignment
 from azaudit.model import Finding, Status
-from azaudit.render import Format, escape, json_document, view
+from azaudit.render import Format, escape, json_document, table, view
 from azaudit.render.escape import Output, neutralise
+from azaudit.render.table import TableView
 from azaudit.reports.gate import with_fail_on
 from azaudit.reports.io import write_reports
 from azaudit.reports.model import Report
@@ -232,3 +233,37 @@ def test_finish_writes_the_json_file_in_pieces_and_the_same_text(
 def test_the_json_sha256_is_of_the_whole_text(sample_audit: Audit) -> None:
     whole = json_document.render(sample_audit.report).encode("utf-8")
     assert view.json_sha256(sample_audit.report) == hashlib.sha256(whole).hexdigest()
+
+
+def _rich_lines(report: Report, findings: list[Finding], width: int) -> str:
+    console = table._console(TableView(width=width))
+    with console.capture() as captured:
+        console.print(table._findings_table(report, findings))
+    return captured.get()
+
+
+def _odd(report: Report) -> list[Finding]:
+    base = report.findings[0]
+    texts = [
+        ("", "", ""),
+        ("名前のとても長いリソース" * 3, "メッセージ" * 20, "項目"),
+        ("x" * 150, "y" * 300, "z" * 90),
+        ("a b c", " leading and trailing spaces  ", "  "),
+        ("combining e\u0301\u0301 and emoji \U0001f600" * 4, "tab\there and\nnewline", "\u202eright-to-left"),
+        ("short", "word " * 60, "/subscriptions/0000/resourceGroups/rg/providers/X/y/" + "n" * 40),
+    ]
+    odd = [
+        msgspec.structs.replace(base, resource_name=name, message=message, item=item or None, code=code)
+        for (name, message, item), code in zip(
+            texts, ["ACI001", "CONTOSO-ACI101", "X" * 30, "KV1", "A", "B"], strict=True
+        )
+    ]
+    return [*odd, *report.findings[:40]]
+
+
+@pytest.mark.parametrize("width", [20, 40, 60, 80, 100, 120, 200])
+def test_the_plain_findings_table_is_rich_s_table_line_for_line(sample_audit: Audit, width: int) -> None:
+    report = sample_audit.report
+    for findings in (_odd(report), list(report.findings[:3]), _odd(report)[:1], _odd(report)[1:2]):
+        console = table._console(TableView(width=width))
+        assert table.PlainTable(report, findings).render(console) == _rich_lines(report, findings, width)
