@@ -414,6 +414,28 @@ def test_a_get_on_a_dropped_connection_is_sent_again_on_a_new_one(
     assert server.connections == 2 and len(server.heads) == 3
 
 
+def test_the_get_is_sent_again_on_a_new_connection_not_on_another_idle_one(
+    certificates: Certificates, context: ssl.SSLContext
+) -> None:
+    def slow_first_answers(server: RawServer, conn: ssl.SSLSocket, number: int) -> None:
+        if server.read_request(conn):
+            time.sleep(0.3)  # both first requests are in flight at once: two connections
+            conn.sendall(json_answer({"value": []}))
+        if server.read_request(conn):
+            conn.shutdown(socket.SHUT_RDWR)
+
+    with serving(certificates, slow_first_answers) as server:
+        transport = guarded(wire(context))
+        threads = [threading.Thread(target=lambda: transport.send(get())) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert server.connections == 2
+        assert transport.send(get()).json() == {"value": []}
+    assert server.connections == 3
+
+
 def test_a_post_on_a_dropped_connection_is_not_sent_again(certificates: Certificates, context: ssl.SSLContext) -> None:
     with serving(certificates, closes_after_the_first_answer) as server:
         transport = wire(context)

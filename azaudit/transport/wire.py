@@ -181,8 +181,9 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
         method = request.method.upper()
         headers = _headers(request, method, body)
         retry = method in IDEMPOTENT
+        resent = False
         while True:
-            connection = self.pools.idle_connection(origin)
+            connection = None if resent else self.pools.idle_connection(origin)
             reused = connection is not None
             if connection is None:
                 connection = self._connect(origin, connect)
@@ -192,13 +193,16 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
                 answer = self._ask(connection, method, target, headers, body, read)
             except _DROPPED as exc:
                 connection.close()
-                if reused and retry and not deadline.expired():
-                    retry = False  # once, on a new connection
+                if reused and retry and not resent and not deadline.expired():
+                    resent = True  # once, on a new connection
                     continue
                 raise _response_failure(exc, read) from exc
             except Exception as exc:
                 connection.close()
-                raise _response_failure(exc, read) from exc
+                failure = _response_failure(exc, read)
+                if failure is exc:
+                    raise
+                raise failure from exc
             except BaseException:
                 connection.close()
                 raise
@@ -206,10 +210,11 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
         try:
             raw = read_body(answer, self._body_limit)
             content = decode(raw, answer.getheader("Content-Encoding"), self._body_limit)
-        except BaseException as exc:
+        except Exception as exc:
             connection.close()
-            if isinstance(exc, Exception):
-                raise _response_failure(exc, read) from exc
+            raise _response_failure(exc, read) from exc
+        except BaseException:
+            connection.close()
             raise
         if answer.will_close or connection.sock is None or deadline.expired():
             connection.close()
