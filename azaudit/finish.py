@@ -9,7 +9,7 @@ else, so with the report on stdout they go to stderr, which the agent reads as w
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from azaudit import frameworks
 from azaudit.azure_devops import in_pipeline, issue_lines, summary_line
 from azaudit.frameworks.view import with_views
 from azaudit.model import Severity
-from azaudit.render import Format, json_document, renderer
+from azaudit.render import Format, json_document, ocsf, renderer
 from azaudit.render.table import TableView, render_view
 from azaudit.render.terminal import file_view
 from azaudit.reports.gate import ExitCode, exit_code_for, with_fail_on
@@ -79,10 +79,18 @@ def _render(report: Report, fmt: Format, view: TableView) -> str:
     return render_view(report, view) if fmt is Format.TABLE else renderer(fmt)(report)
 
 
+# Formats whose file is written from pieces made while it is written: at 10,000 resources the
+# JSON report is 130 MB (making it whole held two copies), the OCSF lines 570 MB.
+IN_PIECES: dict[Format, Callable[[Report], Iterable[str]]] = {
+    Format.JSON: json_document.chunks,
+    Format.OCSF: ocsf.chunks,
+}
+
+
 def _to_file(report: Report, fmt: Format, view: TableView) -> Text:
-    """A report file's text: the JSON report in pieces, made while its file is written (at 10,000
-    resources the whole text is 130 MB, and making it held two copies), any other whole."""
-    return json_document.chunks(report) if fmt is Format.JSON else _render(report, fmt, view)
+    """A report file's text: in pieces for the formats of :data:`IN_PIECES`, any other whole."""
+    pieces = IN_PIECES.get(fmt)
+    return pieces(report) if pieces is not None else _render(report, fmt, view)
 
 
 def finish(

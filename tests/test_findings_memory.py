@@ -29,7 +29,7 @@ from azaudit.inventory import Inventory
 from azaudit.inventory.defender import DefenderPlan
 from azaudit.inventory.rbac import RoleAssignment
 from azaudit.model import Finding, Status
-from azaudit.render import Format, escape, json_document, table, view
+from azaudit.render import Format, escape, json_document, ocsf, table, view
 from azaudit.render.escape import Output, neutralise
 from azaudit.render.table import TableView
 from azaudit.reports.gate import with_fail_on
@@ -222,12 +222,23 @@ def test_finish_writes_the_json_file_in_pieces_and_the_same_text(
 
     monkeypatch.setattr(finish_module, "write_reports", spy)
     target, extra = tmp_path / "r.json", tmp_path / "r.csv"
-    destinations = Destinations(Format.JSON, target, extra=((Format.JSON, tmp_path / "copy.json"), (Format.CSV, extra)))
-    finished = finish_module.finish(sample_audit.report, destinations, Gate(None), {})
+    extras = ((Format.JSON, tmp_path / "copy.json"), (Format.CSV, extra), (Format.OCSF, tmp_path / "r.ocsf"))
+    finished = finish_module.finish(
+        sample_audit.report, Destinations(Format.JSON, target, extra=extras), Gate(None), {}
+    )
     assert finished.stdout == ""
-    assert not isinstance(seen[0], str) and not isinstance(seen[1], str) and isinstance(seen[2], str)
-    expected = json_document.render(with_fail_on(sample_audit.report, None))
+    assert [isinstance(text, str) for text in seen] == [False, False, True, False]
+    report = with_fail_on(sample_audit.report, None)
+    expected = json_document.render(report)
     assert target.read_text(encoding="utf-8") == expected == (tmp_path / "copy.json").read_text(encoding="utf-8")
+    assert (tmp_path / "r.ocsf").read_text(encoding="utf-8") == ocsf.render(report)
+
+
+def test_the_ocsf_lines_in_pieces_are_the_whole_text(sample_audit: Audit, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ocsf, "EVENTS_PER_CHUNK", 5)
+    pieces = list(ocsf.chunks(sample_audit.report))
+    assert len(pieces) > 2 and all(piece.endswith("\n") for piece in pieces)
+    assert "".join(pieces).count("\n") == len(sample_audit.report.findings)
 
 
 def test_the_json_sha256_is_of_the_whole_text(sample_audit: Audit) -> None:
