@@ -17,7 +17,7 @@ from azaudit import frameworks
 from azaudit.azure_devops import in_pipeline, issue_lines, summary_line
 from azaudit.frameworks.view import with_views
 from azaudit.model import Severity
-from azaudit.render import Format, json_document, ocsf, renderer
+from azaudit.render import Format, html, json_document, markdown, ocsf, renderer
 from azaudit.render.table import TableView, render_view
 from azaudit.render.terminal import file_view
 from azaudit.reports.gate import ExitCode, exit_code_for, with_fail_on
@@ -80,10 +80,13 @@ def _render(report: Report, fmt: Format, view: TableView) -> str:
 
 
 # Formats whose file is written from pieces made while it is written: at 10,000 resources the
-# JSON report is 130 MB (making it whole held two copies), the OCSF lines 570 MB.
+# JSON report is 130 MB (making it whole held two copies), the OCSF lines 570 MB, the HTML page
+# 136 MB (its template's pieces and their joined text were held at once).
 IN_PIECES: dict[Format, Callable[[Report], Iterable[str]]] = {
     Format.JSON: json_document.chunks,
     Format.OCSF: ocsf.chunks,
+    Format.HTML: html.chunks,
+    Format.MARKDOWN: markdown.chunks,
 }
 
 

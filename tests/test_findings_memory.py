@@ -29,7 +29,7 @@ from azaudit.inventory import Inventory
 from azaudit.inventory.defender import DefenderPlan
 from azaudit.inventory.rbac import RoleAssignment
 from azaudit.model import Finding, Status
-from azaudit.render import Format, escape, json_document, ocsf, table, view
+from azaudit.render import Format, escape, html, json_document, markdown, ocsf, table, templating, view
 from azaudit.render.escape import Output, neutralise
 from azaudit.render.table import TableView
 from azaudit.reports.gate import with_fail_on
@@ -278,3 +278,55 @@ def test_the_plain_findings_table_is_rich_s_table_line_for_line(sample_audit: Au
     for findings in (_odd(report), list(report.findings[:3]), _odd(report)[:1], _odd(report)[1:2]):
         console = table._console(TableView(width=width))
         assert table.PlainTable(report, findings).render(console) == _rich_lines(report, findings, width)
+
+
+_TIDY_CASES = [
+    "",
+    "  \n\n ",
+    "\n\n# title\n\n\n\ntext  \n\n\n\n\n",
+    "a\n\n\nb\n \n\n\nc\t\n",
+    " lead\n\n\n\n\n\nend \u3000\n",
+    "x" * 50 + "\n" * 7 + "y",
+]
+
+
+@pytest.mark.parametrize("text", _TIDY_CASES)
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 1000])
+def test_text_stripped_in_pieces_is_the_whole_text_stripped(text: str, size: int) -> None:
+    pieces = [text[i : i + size] for i in range(0, len(text), size)]
+    assert "".join(templating.stripped(pieces, markdown=True)) == templating.tidy_markdown(text)
+    assert "".join(templating.stripped(pieces)) == text.rstrip() + "\n"
+
+
+def test_markdown_and_html_in_pieces_are_their_templates_whole_text(
+    sample_audit: Audit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(templating, "PIECES_PER_CHUNK", 50)
+    report = with_fail_on(sample_audit.report, None)
+    page = templating.markdown_environment().get_template("report.md.j2").render(view=view.build(report))
+    assert len(list(markdown.chunks(report))) > 3
+    assert markdown.render(report) == templating.tidy_markdown(page)
+    (style, style_hash), (script, script_hash) = templating.asset("html/report.css"), templating.asset("html/report.js")
+    page = (
+        templating.html_environment()
+        .get_template("report.html.j2")
+        .render(
+            view=view.build(report),
+            style=templating.trusted(style),
+            script=templating.trusted(script),
+            style_hash=templating.trusted(style_hash),
+            script_hash=templating.trusted(script_hash),
+        )
+    )
+    assert len(list(html.chunks(report))) > 3
+    assert html.render(report) == page.rstrip() + "\n"
+
+
+def test_markdown_and_html_files_are_written_from_their_pieces(sample_audit: Audit, tmp_path: Path) -> None:
+    report = with_fail_on(sample_audit.report, None)
+    extras = ((Format.MARKDOWN, tmp_path / "r.md"), (Format.HTML, tmp_path / "r.html"))
+    finish_module.finish(
+        sample_audit.report, Destinations(Format.JSON, tmp_path / "r.json", extra=extras), Gate(None), {}
+    )
+    assert (tmp_path / "r.md").read_text(encoding="utf-8") == markdown.render(report)
+    assert (tmp_path / "r.html").read_text(encoding="utf-8") == html.render(report)

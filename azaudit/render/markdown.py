@@ -14,11 +14,19 @@ pipes or logging commands, and must render as the text it is.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from azaudit.render import view
-from azaudit.render.templating import markdown_environment, tidy_markdown
+from azaudit.render.templating import batched, markdown_environment, stripped
 from azaudit.reports.model import Report
 
 
 def render(report: Report) -> str:
+    return "".join(chunks(report))
+
+
+def chunks(report: Report) -> Iterator[str]:
+    """The tidied text of the report in pieces (see :func:`~azaudit.render.templating.stripped`),
+    made as a file is written from them."""
     template = markdown_environment().get_template("report.md.j2")
-    return tidy_markdown(template.render(view=view.build(report)))
+    return stripped(batched(template.generate(view=view.build(report))), markdown=True)

@@ -13,7 +13,7 @@ import functools
 import hashlib
 import re
 from base64 import b64encode
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -151,6 +151,41 @@ def html_environment() -> Environment:
 def tidy_markdown(text: str) -> str:
     """At most one blank line between blocks, one newline at the end."""
     return _BLANK_LINES.sub("\n\n", text).strip() + "\n"
+
+
+PIECES_PER_CHUNK = 2000
+
+
+def batched(pieces: Iterable[str]) -> Iterator[str]:
+    """A template's many small pieces (``Template.generate``) joined a few thousand at a time."""
+    batch: list[str] = []
+    for piece in pieces:
+        batch.append(piece)
+        if len(batch) >= PIECES_PER_CHUNK:
+            yield "".join(batch)
+            batch.clear()
+    if batch:
+        yield "".join(batch)
+
+
+def stripped(chunks: Iterable[str], *, markdown: bool = False) -> Iterator[str]:
+    """``chunks`` as ``text.rstrip() + "\n"`` would give their whole text, or, with ``markdown``,
+    as :func:`tidy_markdown` would, without holding it: the whitespace at the end of a chunk waits
+    for the next (a run of blank lines can cross chunks), and the last is dropped."""
+    pending = ""
+    started = not markdown  # markdown: the leading whitespace goes too
+    for chunk in chunks:
+        text = pending + chunk
+        body = text.rstrip()
+        pending = text[len(body) :]
+        if not body:
+            continue
+        if markdown:
+            body = _BLANK_LINES.sub("\n\n", body)
+            if not started:
+                body, started = body.lstrip(), True
+        yield body
+    yield "\n"
 
 
 @functools.cache
