@@ -67,10 +67,21 @@ _PATH_PARAMETERS = re.compile(r";[^/]*")
 _ACTION = re.compile(r"^(list\w+|list|regenerate\w*|generate\w*|rotate\w*|revoke\w*|reset\w*)$", re.IGNORECASE)
 
 
-def normalised_path(url: str) -> str:
+def normalised_path(url: str, path: str | None = None) -> str:
     """The path of ``url`` as the server resolves it: decoded (repeatedly, so ``%252F`` counts),
-    backslashes as slashes, empty and ``.`` segments dropped, ``..`` applied."""
-    path = urlsplit(url).path
+    backslashes as slashes, empty and ``.`` segments dropped, ``..`` applied. ``path`` is the URL's
+    path when the caller has split it already."""
+    if path is None:
+        path = urlsplit(url).path
+    if "%" in path or "\\" in path or "//" in path or "/." in path or path[:1] == ".":
+        return _resolved(path)
+    # No escape, backslash, empty segment or segment starting with a dot (``.``, ``..``: the slow
+    # way decides those): only the slashes at its ends can change.
+    inner = path.strip("/")
+    return "/" + inner if inner else "/"
+
+
+def _resolved(path: str) -> str:
     for _ in range(4):
         decoded = unquote(path)
         if decoded == path:
@@ -89,6 +100,18 @@ def _action_segment(path: str) -> str | None:
     collection-position segment. A resource *named* ``listkeys`` sits at a name position and is
     not mistaken for one.
     """
+    if path.isascii():  # (re's ignore-case matches some other letters to ASCII ones: 'ſ' is 's')
+        low = "/" + path.lower()
+        # how an action's segment starts: a path with none of these has no action segment
+        if not (
+            "/list" in low
+            or "/regenerate" in low
+            or "/generate" in low
+            or "/rotate" in low
+            or "/revoke" in low
+            or "/reset" in low
+        ):
+            return None
     segments = [s for s in path.split("/") if s]
     collection_at = 0
     i = 0
@@ -105,20 +128,25 @@ def _action_segment(path: str) -> str | None:
     return None
 
 
-def refusal(method: str, url: str) -> str | None:
-    """Why this request must not be sent, or None when it is safe."""
-    path = normalised_path(url)
+def refusal(method: str, url: str, *, host: str | None = None, path: str | None = None) -> str | None:
+    """Why this request must not be sent, or None when it is safe. ``host`` (lower case, no
+    trailing dot) and ``path`` (:func:`normalised_path`) are the URL's, when the caller has them."""
+    if path is None:
+        path = normalised_path(url)
+    if host is None:
+        host = _host(url)
+    registry = host.endswith(_REGISTRY_SUFFIXES)
     verb = method.upper()
     if verb not in ("GET", "HEAD") and not (
-        verb == "POST" and (_RESOURCE_GRAPH.match(path) or _token_exchange(url, path))
+        verb == "POST" and (_RESOURCE_GRAPH.match(path) or (registry and _REGISTRY_TOKEN.match(path)))
     ):
         return f"azaudit only reads: {verb} is not allowed"
     # A segment's parameters (``blobs;x=1``, RFC 3986) are dropped by servers that route on the
     # Servlet API, Spring, Jetty and some proxies: judge the path they resolve as well.
     # ``..;`` is ``..`` there: resolve again once the parameters are gone.
-    stripped = posixpath.normpath(_PATH_PARAMETERS.sub("", path))
+    stripped = posixpath.normpath(_PATH_PARAMETERS.sub("", path)) if ";" in path else path
     for judged in (path, stripped) if stripped != path else (path,):
-        reason = _read_refusal(judged, registry=_registry_host(url))
+        reason = _read_refusal(judged, registry=registry)
         if reason:
             return reason
     return None
@@ -142,16 +170,13 @@ def _read_refusal(path: str, *, registry: bool) -> str | None:
     return None
 
 
-def _registry_host(url: str) -> bool:
-    return (urlsplit(url).hostname or "").rstrip(".").lower().endswith(_REGISTRY_SUFFIXES)
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").rstrip(".").lower()
 
 
-def _token_exchange(url: str, path: str) -> bool:
-    return bool(_REGISTRY_TOKEN.match(path)) and _registry_host(url)
-
-
-def enforce(method: str, url: str) -> None:
-    reason = refusal(method, url)
+def enforce(method: str, url: str, *, host: str | None = None, path: str | None = None) -> None:
+    """Raise :class:`~azaudit.errors.SecretReadRefusedError` when :func:`refusal` refuses it."""
+    reason = refusal(method, url, host=host, path=path)
     if reason:
         safe = urlsplit(url)._replace(query="", fragment="").geturl()
         raise SecretReadRefusedError(f"refused {method.upper()} {safe}: {reason}")

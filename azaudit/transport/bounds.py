@@ -50,9 +50,10 @@ class RequestScope:
     # The page key of the request begun last (its attempts and answer reuse it).
     _begun: tuple[str, str, tuple[str, str, str, tuple[tuple[str, str], ...]]] | None = None
 
-    def begin(self, method: str, url: str) -> None:
-        """A new request of this scope (not another attempt of one already sent)."""
-        key = _page_key(method, url)
+    def begin(self, method: str, url: str, *, host: str | None = None, path: str | None = None) -> None:
+        """A new request of this scope (not another attempt of one already sent); ``host`` and
+        ``path`` as :func:`_page_key` takes them."""
+        key = _page_key(method, url, host, path)
         self._begun = (method, url, key)
         if key in self.served:
             raise PagingLoopError(
@@ -73,11 +74,26 @@ class RequestScope:
             self.served.add(begun[2] if begun is not None and begun[:2] == (method, url) else _page_key(method, url))
 
 
-def _page_key(method: str, url: str) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
+def _page_key(
+    method: str, url: str, host: str | None = None, path: str | None = None
+) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
+    """What identifies a page: the method, the host, the path as the server resolves it and the
+    query's pairs. ``host`` (lower case, no trailing dot) and ``path``
+    (:func:`~azaudit.secret_guard.normalised_path`) are the URL's, when the caller has them."""
     parts = urlsplit(url)
-    host = (parts.hostname or "").rstrip(".").lower()
-    query = tuple(sorted((k.lower(), v) for k, v in parse_qsl(parts.query, keep_blank_values=True)))
-    return method.upper(), host, secret_guard.normalised_path(url).rstrip("/").lower(), query
+    if host is None:
+        host = (parts.hostname or "").rstrip(".").lower()
+    if path is None:
+        path = secret_guard.normalised_path(url, parts.path)
+    query = tuple(sorted((k.lower(), v) for k, v in _query_pairs(parts.query)))
+    return method.upper(), host, path.rstrip("/").lower(), query
+
+
+def _query_pairs(query: str) -> list[tuple[str, str]]:
+    """``parse_qsl(query, keep_blank_values=True)``, without its decoding when nothing is encoded."""
+    if "%" in query or "+" in query:
+        return parse_qsl(query, keep_blank_values=True)
+    return [(name, value) for name, _, value in (pair.partition("=") for pair in query.split("&") if pair)]
 
 
 class _ThreadState(threading.local):
@@ -101,14 +117,15 @@ def request_scope() -> Iterator[RequestScope]:
         _state.scope = previous
 
 
-def begin(request: Any) -> None:
+def begin(request: Any, *, host: str | None = None, path: str | None = None) -> None:
     """A request about to be sent: a new one of the thread's scope, or another attempt of the one
-    before (its waits add up)."""
-    if request is not _state.request:  # not another attempt of the request before
-        _state.request = request
-        _state.waited = 0.0
-        if _state.scope is not None:
-            _state.scope.begin(request.method, request.url)
+    before (its waits add up). ``host`` and ``path`` as :meth:`RequestScope.begin` takes them."""
+    state = _state
+    if request is not state.request:  # not another attempt of the request before
+        state.request = request
+        state.waited = 0.0
+        if state.scope is not None:
+            state.scope.begin(request.method, request.url, host=host, path=path)
 
 
 def answered(method: str, url: str, status: int) -> None:

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import functools
 import re
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from azaudit.clouds import Cloud
 
 
-def destination_refusal(url: str, cloud: Cloud, registries: frozenset[str] = frozenset()) -> str | None:
+def destination_refusal(
+    url: str,
+    cloud: Cloud,
+    registries: frozenset[str] = frozenset(),
+    *,
+    parts: SplitResult | None = None,
+    host: str | None = None,
+) -> str | None:
     """Why ``url`` is not a place azaudit sends requests (and its bearer token) to, or None.
 
     Allowed: ``https`` on the default port to the cloud's ARM host, or to one vault host under
@@ -19,9 +26,13 @@ def destination_refusal(url: str, cloud: Cloud, registries: frozenset[str] = fro
     a vault through the ``vaultUri`` ARM gives, which is always the public name (DNS takes it to
     the private endpoint), so such a name could only come from an answer. ``registries`` are the
     login servers of the audited registries (see :func:`registry_host`): no other registry.
+    ``parts`` (``urlsplit(url)``) and ``host`` (its host name, lower case, no trailing dot) are
+    given by a caller that has them already.
     """
-    parts = urlsplit(url)
-    host = (parts.hostname or "").rstrip(".").lower()
+    if parts is None:
+        parts = urlsplit(url)
+    if host is None:
+        host = (parts.hostname or "").rstrip(".").lower()
     arm_host = _host_of(cloud.arm_endpoint)
     # https, no user info, the default port: the usual case, decided without what only shapes a refusal
     usual = parts.scheme == "https" and "@" not in parts.netloc and ":" not in parts.netloc
@@ -64,4 +75,7 @@ def registry_host(login_server: str, cloud: Cloud) -> str | None:
 
 def _vault_host(host: str, suffix: str) -> bool:
     name, dot, rest = host.partition(".")
-    return bool(dot) and rest == suffix and re.fullmatch(r"[a-z0-9-]{1,63}", name) is not None
+    return bool(dot) and rest == suffix and _VAULT_NAME.fullmatch(name) is not None
+
+
+_VAULT_NAME = re.compile(r"[a-z0-9-]{1,63}")

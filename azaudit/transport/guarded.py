@@ -69,16 +69,21 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
 
     def send(self, request: Any, **kwargs: Any) -> Any:
         method, url = request.method, request.url
-        secret_guard.enforce(method, url)
-        refused = destination_refusal(url, self._cloud, self._registries)
+        # The URL is split, and its host and path resolved, once for every guard below.
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").lower()
+        path = secret_guard.normalised_path(url, parts.path)
+        secret_guard.enforce(method, url, host=host, path=path)
+        registries = self._registries
+        refused = destination_refusal(url, self._cloud, registries, parts=parts, host=host)
         if refused is not None:
             raise ForeignHostError(f"refused to send a request: {refused}; azaudit's token goes to no other host")
-        bounds.begin(request)
+        bounds.begin(request, host=host, path=path)
         for key, value in self._timeouts.items():
             kwargs.setdefault(key, value)
         seconds = float(kwargs["read_timeout"])
-        registry = (urlsplit(url).hostname or "").rstrip(".").lower() in self._registries
-        self.stats.started(method, url, authenticated="Authorization" in request.headers, registry=registry)
+        authenticated = "Authorization" in request.headers
+        self.stats.started(method, url, authenticated=authenticated, registry=host in registries, parts=parts)
         attempt = deadline.start(seconds)
         try:
             response = self._inner.send(request, **kwargs)

@@ -7,31 +7,35 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 import msgspec
 
+# Segments whose next segment is a name or an id (blanked in a request's kind).
+_NAMED_BY_NEXT = frozenset(("subscriptions", "resourcegroups"))
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
-def request_kind(method: str, url: str) -> str:
+def request_kind(method: str, url: str, parts: SplitResult | None = None) -> str:
     """A request's shape with names and ids blanked, e.g.
-    ``GET /subscriptions/{}/resourceGroups/{}/providers/Microsoft.KeyVault/vaults/{}/keys``."""
-    parts = urlsplit(url)
+    ``GET /subscriptions/{}/resourceGroups/{}/providers/Microsoft.KeyVault/vaults/{}/keys``.
+    ``parts`` is ``urlsplit(url)`` when the caller has it."""
+    if parts is None:
+        parts = urlsplit(url)
     segments = [s for s in parts.path.split("/") if s]
+    lowered = [s.lower() for s in segments]
     shaped: list[str] = []
     provider_at = -1
     for i, segment in enumerate(segments):
-        previous = segments[i - 1].lower() if i else ""
         if (
-            previous in ("subscriptions", "resourcegroups")
-            or _GUID.match(segment)
+            (i and lowered[i - 1] in _NAMED_BY_NEXT)
             or (provider_at >= 0 and i > provider_at + 1 and (i - provider_at) % 2 == 1)
+            or (len(segment) >= 36 and _GUID.match(segment))
         ):
             shaped.append("{}")
         else:
             shaped.append(segment)
-        if segment.lower() == "providers":
+        if lowered[i] == "providers":
             provider_at = i
     host = parts.hostname or ""
     prefix = "" if host.startswith("management.") else "{data-plane}"
@@ -69,11 +73,19 @@ class RequestStats:
         self.in_flight = 0
         self.peak_in_flight = 0
 
-    def started(self, method: str, url: str, authenticated: bool = True, registry: bool = False) -> None:
+    def started(
+        self,
+        method: str,
+        url: str,
+        authenticated: bool = True,
+        registry: bool = False,
+        parts: SplitResult | None = None,
+    ) -> None:
         """Count a request. An unauthenticated one is Key Vault's bearer challenge, or (``registry``)
-        a registry's sign-in: the SDK's token exchange, or the read that draws its 401."""
+        a registry's sign-in: the SDK's token exchange, or the read that draws its 401. ``parts``
+        is ``urlsplit(url)`` when the caller has it."""
         if authenticated:
-            kind = request_kind(method, url)
+            kind = request_kind(method, url, parts)
         elif registry:
             kind = _registry_sign_in(method, url)
         else:
