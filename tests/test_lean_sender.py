@@ -419,3 +419,36 @@ def test_a_body_is_read_as_azure_cores_json_reads_it(content_type: str | None, c
             return json_answer(response)  # the decoder's error, as before
 
     assert outcome(json_answer) == outcome(azure_core)
+
+
+def test_request_ids_are_version_1_uuids_as_the_clients_policy_makes_them(tmp_path: Path) -> None:
+    import uuid
+
+    adapter = Scripted([])
+    client = _clients(adapter, tmp_path, Credential()).security(SUBSCRIPTION)
+    sender = arm_pipeline.lean_pipeline(client)
+    sent = [sender.run(HttpRequest("GET", URL)).http_request.headers["x-ms-client-request-id"] for _ in range(50)]
+    assert len(set(sent)) == 50
+    assert {uuid.UUID(value).version for value in sent} == {1}
+    # a request that carries its own id keeps it, as with the client's policy
+    own = HttpRequest("GET", URL, headers={"x-ms-client-request-id": "mine"})
+    assert sender.run(own).http_request.headers["x-ms-client-request-id"] == "mine"
+
+
+def test_a_request_id_policy_with_other_settings_decides_itself(tmp_path: Path) -> None:
+    client = _clients(Scripted([]), tmp_path, Credential()).security(SUBSCRIPTION)
+    fixed = RequestIdPolicy(request_id="fixed-id")
+    named = RequestIdPolicy(request_id_header_name="x-other-id")
+    off = RequestIdPolicy(auto_request_id=False)
+    for policy, header, expected in (
+        (fixed, "x-ms-client-request-id", "fixed-id"),
+        (off, "x-ms-client-request-id", None),
+    ):
+        sender = assemble(client._config, client._client._pipeline, [policy], SansIOHTTPPolicy())
+        assert sender.run(HttpRequest("GET", URL)).http_request.headers.get(header) == expected
+    sender = assemble(client._config, client._client._pipeline, [named], SansIOHTTPPolicy())
+    assert len(sender.run(HttpRequest("GET", URL)).http_request.headers["x-other-id"]) == 36
+    later = RequestIdPolicy()
+    sender = assemble(client._config, client._client._pipeline, [later], SansIOHTTPPolicy())
+    later.set_request_id("set-later")
+    assert sender.run(HttpRequest("GET", URL)).http_request.headers["x-ms-client-request-id"] == "set-later"

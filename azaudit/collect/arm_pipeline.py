@@ -34,8 +34,10 @@ below a warning).
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -76,7 +78,7 @@ class LeanSender(Pipeline[Any, Any]):
             if not isinstance(policy, SansIOHTTPPolicy):
                 raise TypeError(f"{type(policy).__name__} is not a header (SansIOHTTPPolicy) policy")
         super().__init__(transport)
-        self._headers = tuple(headers)
+        self._headers = tuple(_RequestId(p) if type(p) is RequestIdPolicy else p for p in headers)
         # Their answer and exception hooks, in the order a Pipeline calls them (the last first); the
         # header policies of the SDK have none.
         self._on_response = tuple(p for p in reversed(self._headers) if _overrides(p, "on_response"))
@@ -178,6 +180,35 @@ class LeanSender(Pipeline[Any, Any]):
         settings: dict[str, Any] = self._retry.configure_retries(request.context.options)
         self._retry._configure_positions(request, settings)
         return settings
+
+
+class _RequestId(SansIOHTTPPolicy):  # type: ignore[type-arg]
+    """A client's ``RequestIdPolicy``: with its defaults (a new version-1 UUID in
+    ``x-ms-client-request-id`` unless the request has one), the UUID is made by Python's ``uuid1``
+    on the machine's node id rather than libuuid's, which asks the ``uuidd`` daemon over a new
+    socket (three system calls, most of the policy's cost) for every request; with any other
+    setting, the policy itself decides."""
+
+    def __init__(self, policy: RequestIdPolicy) -> None:
+        self._policy = policy
+
+    def on_request(self, request: PipelineRequest[Any]) -> None:
+        policy = self._policy
+        if policy._request_id is _UNSET and policy._auto_request_id and "request_id" not in request.context.options:
+            headers = request.http_request.headers
+            if policy._request_id_header_name not in headers:
+                headers[policy._request_id_header_name] = str(uuid.uuid1(node=_node()))
+            return
+        policy.on_request(request)
+
+
+# What a RequestIdPolicy holds when no request id was set on it (azure-core's private marker).
+_UNSET = RequestIdPolicy()._request_id
+
+
+@functools.cache
+def _node() -> int:
+    return uuid.getnode()
 
 
 def _overrides(policy: Any, hook: str) -> bool:

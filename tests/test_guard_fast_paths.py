@@ -1,0 +1,142 @@
+"""The guards split a request's URL once and take short cuts on ordinary paths
+(azaudit/transport/guarded.py): each short cut must give what the full computation gives, for
+ordinary and hostile URLs alike. Generated URLs (fixed seed) are compared with the slow ways."""
+
+from __future__ import annotations
+
+import posixpath
+import random
+import re
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import pytest
+
+from azaudit import secret_guard
+from azaudit.clouds import CLOUDS, CloudName
+from azaudit.transport import bounds, destinations, stats
+
+PUBLIC = CLOUDS[CloudName.PUBLIC]
+# Pieces a path is made of: ordinary names, the separators and escapes the guard resolves, the
+# names of actions and secrets, and letters re's ignore-case folds to ASCII ones.
+PIECES = [
+    "/", "//", "\\", ".", "..", "%2F", "%252F", "%2e", "%", ";", ";x=1", "a", "Secrets", "secrets",
+    "providers", "Microsoft.KeyVault", "vaults", "kv1", "listKeys", "LISTCREDENTIALS", "regenerateKey", "list",
+    "resetPassword", "RotateKey", "revokeAccess", "generateCredentials", "Reset", "ROTATE",
+    "resourceGroups", "rg", "subscriptions", "0b5e1a2c-0000-4000-8000-000000000001", "versions", "blobs",
+    "v2", "acr", "v1", "_tags", "manifests", "sha256:ab", "li\u017ftKeys", "\u212aey", "\u00e9", "~", "-", " ",
+]  # fmt: skip
+HOSTS = ["management.azure.com", "kv1.vault.azure.net", "contosoacr.azurecr.io", "MANAGEMENT.azure.com."]
+
+
+def _paths(count: int, seed: int) -> list[str]:
+    generator = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    return ["/" + "".join(generator.choice(PIECES) for _ in range(generator.randint(0, 12))) for _ in range(count)]
+
+
+def _slow_normalised_path(url: str) -> str:
+    """normalised_path as it was before its short cut."""
+    path = urlsplit(url).path
+    for _ in range(4):
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    path = re.sub(r"/+", "/", "/" + path.replace("\\", "/"))
+    resolved = posixpath.normpath(path)
+    return "/" if resolved in (".", "//") else resolved
+
+
+def _slow_action_segment(path: str) -> str | None:
+    segments = [s for s in path.split("/") if s]
+    collection_at, i = 0, 0
+    while i < len(segments):
+        if (i - collection_at) % 2 == 0:
+            if segments[i].lower() == "providers" and i + 1 < len(segments):
+                collection_at, i = i + 2, i + 2
+                continue
+            if secret_guard._ACTION.match(segments[i]):
+                return segments[i]
+        i += 1
+    return None
+
+
+def _slow_request_kind(method: str, url: str) -> str:
+    """stats.request_kind as it was before its short cuts."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    shaped: list[str] = []
+    provider_at = -1
+    for i, segment in enumerate(segments):
+        previous = segments[i - 1].lower() if i else ""
+        if (
+            previous in ("subscriptions", "resourcegroups")
+            or stats._GUID.match(segment)
+            or (provider_at >= 0 and i > provider_at + 1 and (i - provider_at) % 2 == 1)
+        ):
+            shaped.append("{}")
+        else:
+            shaped.append(segment)
+        if segment.lower() == "providers":
+            provider_at = i
+    host = parts.hostname or ""
+    prefix = "" if host.startswith("management.") else "{data-plane}"
+    registry = stats._REGISTRY_READ.match(unquote(parts.path))
+    if registry is not None:
+        return f"{method.upper()} {prefix}/{registry['api']}/{{}}/{registry['operation']}/{{}}"
+    if not host.startswith("management.") and len(shaped) > 1:
+        shaped[1:2] = ["{}"]
+    return f"{method.upper()} {prefix}/{'/'.join(shaped)}"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_path_resolves_as_the_full_resolution_resolves_it(seed: int) -> None:
+    for path in [*_paths(2000, seed), "", "/", ".", "..", "./a", "a/b/", "/a/./b", "/.hidden", "/a/"]:
+        url = f"https://kv1.vault.azure.net{path}?x=1" if path[:1] == "/" else path
+        assert secret_guard.normalised_path(url) == _slow_normalised_path(url), path
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_an_action_segment_is_found_as_segment_by_segment(seed: int) -> None:
+    for path in _paths(2000, seed):
+        resolved = secret_guard.normalised_path(f"https://management.azure.com{path}")
+        assert secret_guard._action_segment(resolved) == _slow_action_segment(resolved), path
+
+
+def test_a_folded_letter_still_makes_an_action() -> None:
+    # 'ſ' (long s) is 's' to re's ignore-case: the short cut must not let it through.
+    assert secret_guard._action_segment("/subscriptions/s/li\u017ftKeys") == "li\u017ftKeys"
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_guards_judge_the_same_with_the_urls_parts_given(seed: int) -> None:
+    generator = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    registries = frozenset({"contosoacr.azurecr.io"})
+    for path in _paths(1500, seed):
+        url = f"https://{generator.choice(HOSTS)}{path}?api-version=1"
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").lower()
+        resolved = secret_guard.normalised_path(url, parts.path)
+        for method in ("GET", "POST", "DELETE"):
+            assert secret_guard.refusal(method, url, host=host, path=resolved) == secret_guard.refusal(method, url)
+        given = destinations.destination_refusal(url, PUBLIC, registries, parts=parts, host=host)
+        assert given == destinations.destination_refusal(url, PUBLIC, registries)
+        assert bounds._page_key("GET", url, host, resolved) == bounds._page_key("GET", url)
+        assert stats.request_kind("GET", url, parts) == stats.request_kind("GET", url) == _slow_request_kind("GET", url)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "api-version=1", "a=1&b=2&a=3", "a&b=&=c", "&&a=1&", "x=%20y&z=a+b", "k=v=w", "A=1;B=2", "%41=1", "a=+"],
+)
+def test_a_query_splits_as_parse_qsl_splits_it(query: str) -> None:
+    assert bounds._query_pairs(query) == parse_qsl(query, keep_blank_values=True)
+
+
+def test_a_page_served_twice_is_still_a_loop_whatever_its_spelling() -> None:
+    from azaudit.errors import PagingLoopError
+
+    with bounds.request_scope() as scope:
+        scope.begin("GET", "https://management.azure.com/subscriptions/s/resourceGroups?api-version=1&$skip=2")
+        scope.answered("GET", "https://management.azure.com/subscriptions/s/resourceGroups?api-version=1&$skip=2", 200)
+        with pytest.raises(PagingLoopError):
+            scope.begin("GET", "https://MANAGEMENT.azure.com./subscriptions//s/resourceGroups/?$skip=2&API-VERSION=1")
