@@ -411,7 +411,9 @@ def test_a_malformed_answer_never_quotes_an_env_value(tmp_path: Path) -> None:
     document = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     reasons = [e["reason"] for e in document["errors"] if e["dataset"] == "container-groups"]
     # honest: not assessed, and the reason names the field, never its value
-    assert reasons and all("its environmentVariables is an object, not a list of objects" in r for r in reasons), reasons
+    assert reasons and all("its environmentVariables is an object, not a list of objects" in r for r in reasons), (
+        reasons
+    )
     for fmt in FORMATS:
         assert CANARY_MARK not in (tmp_path / f"r.{fmt}").read_text(encoding="utf-8"), fmt
     assert CANARY_MARK not in result.stdout and CANARY_MARK not in result.stderr

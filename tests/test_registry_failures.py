@@ -220,7 +220,12 @@ TAG = f"https://{REGISTRY}.azurecr.io/acr/v1/orders%2Fapi/_tags/2.4.1"
         (TAG, "tag", {"digest": DIGEST, "lastUpdateTime": "yesterday"}, "its lastUpdateTime is not an ISO 8601"),
         (MANIFEST, "manifest", None, "the registry's manifest answer holds no manifest object"),
         (MANIFEST, "manifest", {"createdTime": 5}, "its createdTime is a number, not a string"),
-        (MANIFEST, "manifest", {"references": {"digest": DIGEST}}, "its references is an object, not a list of objects"),
+        (
+            MANIFEST,
+            "manifest",
+            {"references": {"digest": DIGEST}},
+            "its references is an object, not a list of objects",
+        ),
         (MANIFEST, "manifest", {"references": [{"digest": 7}]}, "its digest is a number, not a string"),
         (MANIFEST, "manifest", {"references": [{"digest": DIGEST, "os": ["linux"]}]}, "its os is a list, not a string"),
     ],
