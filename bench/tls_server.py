@@ -355,7 +355,13 @@ def main() -> None:
         for line in sys.stdin:
             if line.strip() == "stats":
                 tenant_size = {"resources": tenant.resource_count, "expected": tenant.request_count(args.parts)}
-                server_rss = {"server_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                server_rss = {
+                    "server_peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+                    # its CPU since it started (building the tenant included): on a machine it
+                    # shares with the client, time the client's threads could not run
+                    "server_cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+                }
                 print(json.dumps({**tenant_size, **server.counts.as_dict(), **server_rss}), flush=True)
         server.stop()  # standard input closed: the benchmark is over (or gone)
 
