@@ -74,7 +74,12 @@ UNREADABLE_EXPIRY_SECONDS = 600
 # The most pages of one digest's referrers followed; a registry sending more is not believed.
 MAX_REFERRER_PAGES = 20
 # One link of an RFC 8288 ``Link`` header: ``<url>; rel="next"`` (rel may be unquoted or list several).
-_LINK = re.compile(r"<(?P<url>[^>]*)>\s*(?P<params>(?:;[^,<]*)*)")
+# Neither part can match the same text two ways (a URL holds no "<", a parameter no ";"), so the
+# search is linear in the header's length, whatever the registry sends.
+_LINK = re.compile(r"<(?P<url>[^<>]*)>\s*(?P<params>(?:;[^,<;]*)*)")
+# A Link header longer than this is not read: the lookup is an ERROR (registry text; a page link is
+# a path and a query of a few hundred characters).
+MAX_LINK_HEADER = 8192
 _REL = re.compile(r';\s*rel\s*=\s*(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s;,]+))', re.IGNORECASE)
 # The data-plane routes whose read needs a repository's token, and the action ACR challenges for:
 # /acr/v1/<name>/_tags[/<tag>] and /_manifests[/<digest>] (metadata_read), and the OCI
@@ -135,7 +140,11 @@ class ReferrersPagingError(Exception):
 
 
 def next_link(header: str | None) -> str | None:
-    """The ``rel="next"`` target of a ``Link`` header (OCI distribution spec pagination), if any."""
+    """The ``rel="next"`` target of a ``Link`` header (OCI distribution spec pagination), if any.
+    A header over :data:`MAX_LINK_HEADER` characters raises :class:`ReferrersPagingError`: the
+    pages cannot be followed, and a count of the first page alone is never reported."""
+    if header is not None and len(header) > MAX_LINK_HEADER:
+        raise ReferrersPagingError(f"the referrers answer's Link header is over {MAX_LINK_HEADER} characters")
     for link in _LINK.finditer(header or ""):
         for rel in _REL.finditer(link["params"]):
             if "next" in (rel["quoted"] if rel["quoted"] is not None else rel["bare"]).lower().split():
@@ -472,7 +481,9 @@ class RegistryPlane:
         and must stay on this registry's host; a link to a page already read or more than
         ``MAX_REFERRER_PAGES`` pages raise :class:`ReferrersPagingError`."""
         host = (urlsplit(self.endpoint).hostname or "").lower()
-        url = f"{self.endpoint}/v2/{repository}/referrers/{digest}"
+        # both written into the path quoted, as the other reads write theirs (the digest comes from
+        # the registry's tag answer)
+        url = f"{self.endpoint}/v2/{quote(repository, safe='/')}/referrers/{quote(digest, safe=':')}"
         params: dict[str, str] | None = {"artifactType": NOTARY_SIGNATURE}
         seen: set[str] = set()
         count = 0

@@ -14,7 +14,7 @@ import pytest
 from azure.keyvault.secrets._shared import http_challenge_cache
 
 from azaudit.model import Status
-from azaudit.registry_plane import MAX_REFERRER_PAGES, next_link
+from azaudit.registry_plane import MAX_LINK_HEADER, MAX_REFERRER_PAGES, ReferrersPagingError, next_link
 from tests.conftest import SAMPLE_TENANT, audit_replay, names
 
 REGISTRY = "contosoprodacr"
@@ -101,6 +101,32 @@ def test_a_link_to_another_host_is_an_error(tmp_path: Path) -> None:
 )
 def test_next_link(header: str | None, expected: str | None) -> None:
     assert next_link(header) == expected
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "<" * 60_000,  # no ">": the old pattern's search took time growing with the square of this
+        ";" * 60_000,
+        "<x>" + ";" * 60_000 + "<",
+        ('<https://r/p>; rel="prev", ' * 400)[: MAX_LINK_HEADER + 1],
+    ],
+)
+def test_an_over_long_link_header_is_not_read_and_ends_the_paging(header: str) -> None:
+    """A registry's Link header is read only up to a bound (the image is then an ERROR: its
+    pages cannot be followed), so no answer can hold a lookup's thread, and every other thread,
+    in the header's parsing."""
+    with pytest.raises(ReferrersPagingError, match=f"over {MAX_LINK_HEADER} characters"):
+        next_link(header)
+
+
+@pytest.mark.parametrize("junk", ["<" * 4000, ";" * 4000, "<x>" + "; a=b" * 800, "<" + ";" * 4000])
+def test_link_headers_within_the_bound_are_read_in_linear_time(junk: str) -> None:
+    """Within the bound a hostile header is read without backtracking: as many characters of
+    junk as the bound allows, then a real link, still found (a quadratic search of 8 KiB of '<'
+    alone took seconds)."""
+    header = (junk + ', </v2/a/referrers/d?n=2>; rel="next"')[-MAX_LINK_HEADER:]
+    assert next_link(header) == "/v2/a/referrers/d?n=2"
 
 
 def test_more_pages_than_the_limit_is_an_error(tmp_path: Path) -> None:
