@@ -37,6 +37,7 @@ from azaudit import tls
 from azaudit.audit import run_audit
 from azaudit.backend import open_backend
 from azaudit.clouds import CLOUDS, CloudName
+from azaudit.errors import UsageError
 from azaudit.replay import ReplayAdapter, ReplayCredential, replay_session
 from azaudit.runconfig import RunConfig
 from azaudit.transport import GuardedTransport, WireTransport, network_session, requests_transport
@@ -614,6 +615,22 @@ def test_a_proxy_it_cannot_tunnel_through_goes_to_requests(
     transport._fallback = _Recorder()  # type: ignore[assignment]
     transport.send(get())
     assert transport.sent_by_fallback == 1
+
+
+@pytest.mark.parametrize("proxy", ["http://audit:s3cr3t@proxy:abc", "http://[::1", "http://audit:s3cr3t@proxy:99999"])
+def test_a_proxy_setting_that_is_not_a_url_is_one_usage_error_naming_the_variable(
+    context: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch, proxy: str
+) -> None:
+    """Bad input from the environment: one line (exit 2), never a traceback, and never the
+    setting's value, which may hold the proxy's password."""
+    for name in ("HTTP_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    with pytest.raises(
+        UsageError, match=r"the proxy the environment sets for https requests \(HTTPS_PROXY\)"
+    ) as raised:
+        wire(context).send(get())
+    assert "s3cr3t" not in str(raised.value) and "proxy:" not in str(raised.value)
 
 
 class _Recorder:

@@ -11,11 +11,13 @@ or a plain-HTTP request through a proxy, is sent by the ``requests`` path, which
 from __future__ import annotations
 
 import base64
+import os
 import threading
 from urllib.parse import urlsplit
 
 import requests
 
+from azaudit.errors import UsageError
 from azaudit.transport.connections import Tunnel
 
 # What a proxy setting means for a request: no proxy, a CONNECT tunnel, or the requests path.
@@ -47,7 +49,26 @@ _UNKNOWN = object()
 
 
 def decide(url: str, scheme: str) -> Decision:
-    """What the environment's proxies mean for ``url`` (see the module docstring)."""
+    """What the environment's proxies mean for ``url`` (see the module docstring). A proxy setting
+    that is not a URL (a port that is not a number, an unclosed ``[``) raises :class:`UsageError`
+    naming the variables, never their value (a proxy URL may hold a password)."""
+    try:
+        return _decide(url, scheme)
+    except ValueError:  # urllib3's LocationParseError, urlsplit's port and bracket errors
+        raise UsageError(
+            f"the proxy the environment sets for {scheme} requests ({' or '.join(_variables(scheme))}) is not a "
+            "valid URL: correct or unset it"
+        ) from None
+
+
+def _variables(scheme: str) -> tuple[str, ...]:
+    """The variables requests reads a ``scheme`` request's proxy from, as set in this process."""
+    names = (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")
+    found = tuple(name for name in names if os.environ.get(name))
+    return found or names[1:2]
+
+
+def _decide(url: str, scheme: str) -> Decision:
     proxies = requests.utils.get_environ_proxies(url, no_proxy=None)
     proxy = requests.utils.select_proxy(url, proxies) if proxies else None
     if not proxy:
@@ -56,11 +77,8 @@ def decide(url: str, scheme: str) -> Decision:
         return ELSEWHERE
     proxy = requests.utils.prepend_scheme_if_needed(proxy, "http")  # type: ignore[no-untyped-call]
     parts = urlsplit(proxy)
+    port = parts.port or 80  # a port that is not one raises ValueError
     if parts.scheme.lower() != "http" or not parts.hostname:
-        return ELSEWHERE
-    try:
-        port = parts.port or 80
-    except ValueError:
         return ELSEWHERE
     authorization = None
     username, password = requests.utils.get_auth_from_url(proxy)
