@@ -6,6 +6,7 @@ never a time or a size)."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -29,7 +30,7 @@ from azaudit.inventory import Inventory
 from azaudit.inventory.defender import DefenderPlan
 from azaudit.inventory.rbac import RoleAssignment
 from azaudit.model import Finding, Status
-from azaudit.render import Format, escape, html, json_document, markdown, ocsf, table, templating, view
+from azaudit.render import Format, escape, html, json_document, markdown, ocsf, sarif, table, templating, view
 from azaudit.render.escape import Output, neutralise
 from azaudit.render.table import TableView
 from azaudit.reports.gate import with_fail_on
@@ -330,3 +331,20 @@ def test_markdown_and_html_files_are_written_from_their_pieces(sample_audit: Aud
     )
     assert (tmp_path / "r.md").read_text(encoding="utf-8") == markdown.render(report)
     assert (tmp_path / "r.html").read_text(encoding="utf-8") == html.render(report)
+
+
+_WEIRD = 'x\u00e9\u2028\x00\x7f\\"\t\n/<>&##vso['
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"a": [], "b": {}, "c": [1, 2.5, None, True, _WEIRD, {"d": []}], "e": "", "f": [[]], "g": [{}], _WEIRD: 1e16},
+        {"lone": "\ud800", "pair": "\U0001f600"},
+        {"nan": float("nan"), "big": 10**30, "neg": -0.0},
+        [],
+        "text",
+    ],
+)
+def test_sarif_lays_out_json_as_json_dumps_with_an_indent(document: object) -> None:
+    assert sarif.indented(document) == json.dumps(document, indent=2)

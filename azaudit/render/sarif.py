@@ -19,6 +19,8 @@ import hashlib
 import json
 from urllib.parse import quote
 
+import msgspec
+
 from azaudit.model import BaselineState, CheckMeta, Finding, Severity, Status
 from azaudit.render import frameworks
 from azaudit.render.escape import json_text
@@ -183,4 +185,15 @@ def render(report: Report) -> str:
             }
         ],
     }
-    return json_text(json.dumps(document, indent=2)) + "\n"
+    return json_text(indented(document)) + "\n"
+
+
+def indented(document: object) -> str:
+    """``json.dumps(document, indent=2)``, made faster: with an indent ``json`` encodes in Python
+    (4.7 s for the SARIF log of 10,000 resources), without one in C; msgspec lays the compact text
+    out in the same way. A lone surrogate's escape, which msgspec does not read, takes the slow way."""
+    compact = json.dumps(document)
+    try:
+        return msgspec.json.format(compact, indent=2)
+    except msgspec.DecodeError:
+        return json.dumps(document, indent=2)
