@@ -163,13 +163,17 @@ def test_a_remembered_text_is_neutralised_as_the_first_time(text: str, output: O
         assert first == escape._neutralised(text, output, multiline)
 
 
-def test_only_short_texts_are_remembered() -> None:
-    escape._remembered.cache_clear()
-    neutralise("x" * (escape._REMEMBERED_LENGTH + 1), Output.TEXT)
-    assert escape._remembered.cache_info().currsize == 0
-    neutralise("short", Output.TEXT)
-    neutralise("short", Output.TEXT)
-    assert escape._remembered.cache_info().hits == 1
+def test_only_short_texts_are_remembered_and_only_so_many(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(escape, "_REMEMBERED", {})
+    monkeypatch.setattr(escape, "REMEMBERED_TEXTS", 3)
+    neutralise("x" * (escape.REMEMBERED_LENGTH + 1), Output.TEXT)
+    assert escape._REMEMBERED == {}
+    first = neutralise("short ##vso[x]", Output.TEXT)
+    assert first == "short **vso[x]" and neutralise("short ##vso[x]", Output.TEXT) is first
+    for n in range(5):
+        neutralise(f"text {n}", Output.CSV)
+    assert all(len(texts) <= 3 for texts in escape._REMEMBERED.values())
+    assert escape._REMEMBERED[("text", False)] == {"short ##vso[x]": "short **vso[x]"}
 
 
 def _with_findings(report: Report, findings: tuple[Finding, ...]) -> Report:

@@ -7,6 +7,8 @@ of spreadsheets in many locales), a quote or a line break is quoted.
 
 from __future__ import annotations
 
+import re
+
 from azaudit.render import frameworks
 from azaudit.render.escape import Output, neutralise
 from azaudit.reports.model import Report
@@ -18,10 +20,13 @@ COLUMNS = (
 )  # fmt: skip
 
 
+_QUOTED = re.compile('[,;"\n\r]')  # a cell holding one of these is quoted
+
+
 def safe(value: object) -> str:
     """One cell: tenant text neutralised (formulas defused), quoted when it holds a separator."""
     text = neutralise(value, Output.CSV)
-    if any(c in text for c in ',;"\n\r'):
+    if _QUOTED.search(text):
         return '"' + text.replace('"', '""') + '"'
     return text
 

@@ -19,7 +19,6 @@ JSON's own escapes (:func:`json_text`).
 from __future__ import annotations
 
 import enum
-import functools
 import re
 
 # The agent rewrites untrusted lines with Regex.Replace(line, "##vso", "**vso", IgnoreCase)
@@ -79,21 +78,28 @@ def neutralise(text: object, output: Output, *, multiline: bool = False) -> str:
     ``multiline`` keeps line breaks (JUnit bodies, several-line CLI messages); a single-line
     value shows them as ``\\n``. Idempotence is not promised: neutralise each value once.
     """
-    if type(text) is str and len(text) <= _REMEMBERED_LENGTH:
-        return _remembered(text, output, multiline)
-    return _neutralised(str(text), output, multiline)
+    if type(text) is not str or len(text) > REMEMBERED_LENGTH:
+        return _neutralised(str(text), output, multiline)
+    key = (output._value_, multiline)  # not the enum: its hash is computed in Python, each call
+    remembered = _REMEMBERED.get(key)
+    if remembered is None:
+        remembered = _REMEMBERED[key] = {}
+    value = remembered.get(text)
+    if value is None:
+        if len(remembered) >= REMEMBERED_TEXTS:
+            remembered.clear()
+        value = remembered[text] = _neutralised(text, output, multiline)
+    return value
 
 
 # A report says the same texts again and again (a check's title and fix in each of its findings,
-# a PASS message, a subscription's name): the last few thousand short ones are remembered, so a
+# a PASS message, a subscription's name): short ones are remembered per kind of output, so a
 # renderer does not re-examine each character of each (at 10,000 resources, over a million
-# calls). Bounded in count and length, so hostile text cannot grow it.
-_REMEMBERED_LENGTH = 4096
-
-
-@functools.lru_cache(maxsize=4096)
-def _remembered(text: str, output: Output, multiline: bool) -> str:
-    return _neutralised(text, output, multiline)
+# calls). Bounded in count (forgotten all at once past it) and length, so hostile text cannot
+# grow it.
+REMEMBERED_LENGTH = 4096
+REMEMBERED_TEXTS = 4096
+_REMEMBERED: dict[tuple[str, bool], dict[str, str]] = {}
 
 
 def _neutralised(text: str, output: Output, multiline: bool) -> str:
