@@ -53,6 +53,11 @@ class ForeignHostError(TransportRefusal):
     Vault hosts, or not over HTTPS: it would carry the run's bearer token away."""
 
 
+class BodyOnReadError(TransportRefusal):
+    """A GET or HEAD that carries a body: azaudit sends none, so one can only come from a request
+    an answer reshaped (a ``303`` turning a token form's ``POST`` into a ``GET`` elsewhere)."""
+
+
 class PagingLoopError(TransportRefusal):
     """A paged list points back at a page it already served, or never ends."""
 

@@ -107,3 +107,40 @@ def test_a_next_link_to_another_host_is_refused_by_the_guarded_transport(tmp_pat
     with pytest.raises(ForeignHostError):
         arm_list(client, PATH, API, "pricings")
     assert len(adapter.sent) == 1
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_form_is_never_sent_again_where_a_redirect_points(tmp_path: Path, status: int) -> None:
+    """A registry's token exchange POSTs the run's Azure AD token in its form: an answer
+    redirecting it (307/308 keep the body; azure-core turns a 303 into a GET that still carries
+    it) must not carry the token to another host, audited or not. The redirect is the answer."""
+    from azaudit.collect import arm_pipeline
+
+    location = "https://attackers-vault.vault.azure.net/secrets?api-version=7.4"
+    adapter = Scripted([(status, {"Location": location}, {})])
+    client = clients_over(adapter, tmp_path).security(SUBSCRIPTION)
+    graph = "https://management.azure.com/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01"
+    form = HttpRequest("POST", graph, data={"access_token": "t"})
+    answer = arm_pipeline.lean_pipeline(client).run(form, stream=False).http_response
+    assert answer.status_code == status
+    assert len(adapter.sent) == 1
+
+
+def test_a_read_is_still_redirected(tmp_path: Path) -> None:
+    moved = f"https://management.azure.com{PATH}?api-version={API}&moved=1"
+    adapter = Scripted([(307, {"Location": moved}, {}), (200, {}, {"value": [{}]})])
+    client = clients_over(adapter, tmp_path).security(SUBSCRIPTION)
+    assert arm_get(client, PATH, API) == {"value": [{}]}
+    assert [r.url for r in adapter.sent][1] == moved
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_read_carrying_a_body_is_refused_before_it_is_sent(tmp_path: Path, method: str) -> None:
+    from azaudit.errors import BodyOnReadError
+
+    adapter = Scripted([])
+    transport = clients_over(adapter, tmp_path).transport
+    request = HttpRequest(method, "https://kv.vault.azure.net/secrets?api-version=7.4", data={"refresh_token": "r"})
+    with pytest.raises(BodyOnReadError, match=f"refused to send a {method} with a body"):
+        transport.send(request)
+    assert adapter.sent == []

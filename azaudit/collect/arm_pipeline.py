@@ -55,6 +55,8 @@ from azure.core.pipeline.policies import (
 )
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
+from azaudit.transport.guarded import has_body
+
 # What azure-core's transport runner removes from the options before they reach the transport.
 _NOT_FOR_TRANSPORT = ("insecure_domain_change", "enable_cae", "tracing_options")
 
@@ -122,6 +124,10 @@ class LeanSender(Pipeline[Any, Any]):
             response = self._retry_attempts(request)
             status = response.http_response.status_code
             if not allow or (status not in (301, 302) and status not in policy._redirect_on_status_codes):
+                return response
+            if not _followable(request.http_request):
+                # A form (a registry token exchange carries the run's Azure AD token) is never sent
+                # again to where an answer points: the redirect is the answer.
                 return response
             location = policy.get_redirect_location(response)
             if not location:
@@ -213,6 +219,11 @@ def _node() -> int:
 
 def _overrides(policy: Any, hook: str) -> bool:
     return getattr(type(policy), hook) is not getattr(SansIOHTTPPolicy, hook)
+
+
+def _followable(request: Any) -> bool:
+    """Whether a redirect of ``request`` may be followed: a GET or HEAD without a body."""
+    return request.method in ("GET", "HEAD") and not has_body(request)
 
 
 def _domain_changed(original: str, url: str) -> bool:

@@ -32,7 +32,7 @@ from azure.core.pipeline.transport import HttpTransport
 
 from azaudit import secret_guard
 from azaudit.clouds import Cloud
-from azaudit.errors import ForeignHostError
+from azaudit.errors import BodyOnReadError, ForeignHostError
 from azaudit.transport import bounds, deadline
 from azaudit.transport.destinations import destination_refusal, registry_host
 from azaudit.transport.stats import RequestStats
@@ -74,6 +74,8 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         host = (parts.hostname or "").rstrip(".").lower()
         path = secret_guard.normalised_path(url, parts.path)
         secret_guard.enforce(method, url, host=host, path=path)
+        if method in _READS and has_body(request):
+            raise BodyOnReadError(f"refused to send a {method} with a body; azaudit sends none")
         registries = self._registries
         refused = destination_refusal(url, self._cloud, registries, parts=parts, host=host)
         if refused is not None:
@@ -121,6 +123,17 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
 
     def __exit__(self, *args: Any) -> None:
         pass
+
+
+_READS = frozenset({"GET", "HEAD"})
+
+
+def has_body(request: Any) -> bool:
+    """Whether ``request`` (azure-core's rest or legacy request) carries a body."""
+    content = getattr(request, "content", None)
+    if content is None:
+        content = getattr(request, "body", None)
+    return bool(content)
 
 
 def _too_slow(seconds: float, cause: BaseException | None) -> ServiceResponseTimeoutError:
