@@ -349,6 +349,22 @@ def test_a_gzip_bomb_is_refused_past_the_bound(certificates: Certificates, conte
         assert guarded(wire(context, body_limit=300_000)).send(get()).content.startswith(b"[ ")
 
 
+def test_no_more_than_five_content_codings_are_undone() -> None:
+    """Each layer is held to the size bound, but layers without end would cost CPU without end
+    after the answer was read (where the deadline no longer applies): at most five, as urllib3."""
+    from azaudit.transport.body import MAX_CODINGS, UndecodableBody, decode
+
+    plain = b'{"value": []}'
+    body = plain
+    for _ in range(MAX_CODINGS):
+        body = gzip.compress(body)
+    assert decode(body, ", ".join(["gzip"] * MAX_CODINGS)) == plain
+    with pytest.raises(UndecodableBody, match=f"more than {MAX_CODINGS} content codings"):
+        decode(gzip.compress(body), ", ".join(["gzip"] * (MAX_CODINGS + 1)))
+    with pytest.raises(UndecodableBody, match="content codings"):
+        decode(body, "gzip," * 100_000)
+
+
 def test_a_body_longer_than_the_bound_is_refused(certificates: Certificates, context: ssl.SSLContext) -> None:
     def handler(server: RawServer, conn: ssl.SSLSocket, number: int) -> None:
         server.read_request(conn)

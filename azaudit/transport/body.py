@@ -15,6 +15,9 @@ import http.client
 import zlib
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
+# The most content codings undone (urllib3's own bound): each layer is held to the size bound, but a
+# thousand layers of a self-similar gzip would cost CPU without end once the answer is read.
+MAX_CODINGS = 5
 READ_BYTES = 256 * 1024  # read at a time: http.client would allocate a Content-Length at once
 
 
@@ -48,10 +51,13 @@ def read_body(response: http.client.HTTPResponse, limit: int = MAX_BODY_BYTES) -
 
 def decode(body: bytes, content_encoding: str | None, limit: int = MAX_BODY_BYTES) -> bytes:
     """``body`` with its content codings undone (the last applied first), at most ``limit`` bytes
-    decoded. A coding other than gzip and deflate is left as it is (as urllib3 does)."""
+    decoded. A coding other than gzip and deflate is left as it is (as urllib3 does); more than
+    :data:`MAX_CODINGS` codings raise :class:`UndecodableBody`."""
     if not content_encoding or not body:
         return body
-    codings = [c.strip().lower() for c in content_encoding.split(",")]
+    codings = [c.strip().lower() for c in content_encoding.split(",", MAX_CODINGS)]
+    if len(codings) > MAX_CODINGS:
+        raise UndecodableBody(f"the answer names more than {MAX_CODINGS} content codings")
     for coding in reversed(codings):
         if coding in ("gzip", "x-gzip"):
             body = _inflate(body, zlib.MAX_WBITS | 16, limit, coding)
