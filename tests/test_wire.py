@@ -478,6 +478,35 @@ def test_a_trickling_answer_is_cut_at_the_deadline(certificates: Certificates, c
     assert server.connections == 1, "a cut GET is not sent again by the transport"
 
 
+def test_a_connection_given_back_to_its_pool_is_no_longer_cut_by_the_attempt_that_used_it() -> None:
+    """Once pooled, a connection may carry another thread's request: the deadline of the attempt
+    that used it before must not cut it then (and one that already passed keeps it out of the pool)."""
+    from azaudit.transport import deadline
+
+    class Watched(http.client.HTTPConnection):
+        def __init__(self) -> None:
+            super().__init__("unused.example")
+            self.sock, self._peer = socket.socketpair()
+
+    pooled, kept = Watched(), Watched()
+    attempt = deadline.start(60)
+    try:
+        deadline.register(pooled)
+        deadline.register(kept)
+        assert deadline.release(pooled)
+        attempt.expire()  # as the watchdog does when the attempt's time is up
+        assert not deadline.release(kept)
+    finally:
+        deadline.end(attempt)
+    pooled.sock.settimeout(0)
+    with pytest.raises(BlockingIOError):  # still open: nothing to read, not shut down
+        pooled.sock.recv(1)
+    assert kept.sock.recv(1) == b""  # cut: shut down for reading
+    for connection in (pooled, kept):
+        connection.close()
+        connection._peer.close()
+
+
 def test_a_stalled_tls_handshake_is_cut_at_the_deadline(context: ssl.SSLContext) -> None:
     """The connection timeout bounds each read of the handshake; the deadline bounds it whole."""
     listener = socket.create_server(("127.0.0.1", 0))

@@ -46,6 +46,14 @@ def register(connection: http.client.HTTPConnection) -> None:
         deadline.register(connection)
 
 
+def release(connection: http.client.HTTPConnection) -> bool:
+    """Take ``connection`` back from the deadline of the attempt this thread is sending, before
+    it goes back to its pool for another thread's request: that deadline can then no longer cut
+    it. False when the deadline has passed (the connection may be cut: close it, never pool it)."""
+    deadline = _state.deadline
+    return deadline is None or deadline.release(connection)
+
+
 def expired() -> bool:
     """Whether the deadline of the attempt this thread is sending has passed (its connections cut)."""
     deadline = _state.deadline
@@ -76,6 +84,14 @@ class Deadline:
                 _cut(connection)
             else:
                 self._connections.append(connection)
+
+    def release(self, connection: http.client.HTTPConnection) -> bool:
+        with self._lock:
+            if self.expired:
+                return False
+            if connection in self._connections:
+                self._connections.remove(connection)
+            return True
 
     def expire(self) -> None:
         with self._lock:

@@ -216,7 +216,8 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
         except BaseException:
             connection.close()
             raise
-        if answer.will_close or connection.sock is None or deadline.expired():
+        # Released from this attempt's deadline before another thread can take it from the pool.
+        if answer.will_close or connection.sock is None or not deadline.release(connection):
             connection.close()
         else:
             self.pools.give_back(origin, connection)
