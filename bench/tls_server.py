@@ -28,6 +28,7 @@ import cProfile
 import json
 import os
 import random
+import re
 import resource
 import socket
 import ssl
@@ -38,14 +39,16 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import unquote
 
 import requests
 import trustme
 from requests.adapters import BaseAdapter
 
 from azaudit.replay import ReplayAdapter
-from azaudit.replay.fixtures import RecordedResponse, RequestKey
+from azaudit.replay.adapter import VAULT_AUTHORITIES
+from azaudit.replay.fixtures import RecordedResponse, RequestKey, request_key, sent_body
 
 LOOPBACK = "127.0.0.1"
 HOSTS = ("management.azure.com", "*.vault.azure.net", "*.azurecr.io", "login.microsoftonline.com")
@@ -59,6 +62,17 @@ REASONS = {
     404: "Not Found",
     429: "Too Many Requests",
 }
+JSON_TYPE = "application/json; charset=utf-8"  # what the replay adapter answers with by default
+VAULT_SUFFIXES = tuple("." + suffix for suffix in VAULT_AUTHORITIES)
+# A request target answered from the index of recorded answers: a path and query of these
+# characters only (no fragment, space or byte requests would quote), each percent sign starting an
+# escape. Preparing a request (urllib3's parse_url, requests' requote_uri) changes such a target
+# only where its replay key does not look (escapes of unreserved characters decoded, hex digits
+# upper-cased), except dot segments, which it removes: a target holding "/." goes the long way.
+_ORDINARY_TARGET = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*")
+_ORDINARY_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*")
+# A recorded header the adapter's path does more with than carry it
+_CARRIED_ELSEWHERE = {"content-type", "content-length", "content-encoding", "transfer-encoding", "connection"}
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,31 @@ class Counts:
         }
 
 
+class RequestHead(NamedTuple):
+    """A request's head as sent (``text``, up to its blank line) and as the server reads it."""
+
+    text: str
+    method: str
+    target: str
+    headers: dict[str, str]  # as sent (a name repeated: its last value)
+    lowered: dict[str, str]  # by lower-case name
+
+    @classmethod
+    def parse(cls, text: str) -> RequestHead:
+        lines = text.split("\r\n")
+        method, target, _version = lines[0].split(" ", 2)
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                headers[name.strip()] = value.strip()
+        return cls(text, method, target, headers, {k.lower(): v for k, v in headers.items()})
+
+    @property
+    def keep(self) -> bool:
+        return self.lowered.get("connection", "").lower() != "close"
+
+
 class FakeAzure:
     """The server. ``start()`` runs it on a thread of this process (tests); ``serve()`` runs it on
     the calling thread (its own process, for the benchmark)."""
@@ -119,8 +158,18 @@ class FakeAzure:
         max_seconds: float = 900.0,
         seed: int = 1,
         adapter: BaseAdapter | None = None,
+        adapter_answers: Callable[[str, str], bool] | None = None,
     ) -> None:
+        """``adapter`` answers instead of a replay adapter over ``responses``; ``adapter_answers``
+        (method, path) names the requests it answers itself, every other one being answered as a
+        replay adapter over ``responses`` would (``GraphAdapter``'s Resource Graph queries): then
+        those are answered from ``responses`` directly too. A custom adapter without it answers
+        every request."""
         self._adapter = adapter if adapter is not None else ReplayAdapter(responses, source="fake Azure")
+        self._responses = responses
+        self._indexed_answers = adapter is None or adapter_answers is not None
+        self._adapter_answers = adapter_answers
+        self._heads: dict[tuple[int, tuple[tuple[str, str], ...]], bytes | None] = {}
         self._latency = latency
         self._jitter = jitter
         self._rng = random.Random(seed)
@@ -163,16 +212,10 @@ class FakeAzure:
 
     async def _one_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Answer one request; False when the connection is to close."""
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self._idle)
-        lines = head.decode("latin-1").split("\r\n")
-        method, target, _version = lines[0].split(" ", 2)
-        headers = {}
-        for line in lines[1:]:
-            if ":" in line:
-                name, value = line.split(":", 1)
-                headers[name.strip()] = value.strip()
-        lowered = {k.lower(): v for k, v in headers.items()}
-        length = int(lowered.get("content-length", "0") or 0)
+        async with asyncio.timeout(self._idle):  # wait_for made a task of each read
+            head = await reader.readuntil(b"\r\n\r\n")
+        request = RequestHead.parse(head.decode("latin-1"))
+        length = int(request.lowered.get("content-length", "0") or 0)
         if length > MAX_BODY_BYTES:
             await self._write(writer, 400, {}, b"")
             return False
@@ -180,11 +223,75 @@ class FakeAzure:
         self.counts.requests += 1
         delay = self._latency + (self._rng.uniform(-self._jitter, self._jitter) if self._jitter else 0.0)
         await asyncio.sleep(max(0.0, delay))
-        host = lowered.get("host", "").split(":")[0]
-        status, out_headers, content = self._answer(method, f"https://{host}{target}", headers, body)
-        keep = lowered.get("connection", "").lower() != "close"
-        await self._write(writer, status, out_headers, content, keep)
-        return keep
+        writer.write(self.respond(request, body))
+        await writer.drain()
+        return request.keep
+
+    def respond(self, request: RequestHead, body: bytes | None, *, indexed: bool = True) -> bytes:
+        """The whole answer (head and body) to a request. ``indexed=False``: always through the
+        adapter, as every request was answered before the index (an indexed answer is the same
+        bytes, which tests/test_fake_azure.py checks)."""
+        host = request.lowered.get("host", "").split(":")[0]
+        if indexed and self._indexed_answers:
+            found = self._indexed(request, host, body)
+            if found is not None:
+                prefix, content = found
+                end = b"keep-alive\r\n\r\n" if request.keep else b"close\r\n\r\n"
+                return b"%sContent-Length: %d\r\nConnection: %s%s" % (prefix, len(content), end, content)
+        url = f"https://{host}{request.target}"
+        status, out_headers, content = self._answer(request.method, url, request.headers, body)
+        return self._encode(status, out_headers, content, request.keep)
+
+    def indexed(self, request: RequestHead, body: bytes | None) -> bool:
+        """Whether ``respond`` answers this request from the index of recorded answers (tests)."""
+        host = request.lowered.get("host", "").split(":")[0]
+        return self._indexed_answers and self._indexed(request, host, body) is not None
+
+    def _indexed(self, request: RequestHead, host: str, body: bytes | None) -> tuple[bytes, bytes] | None:
+        """The head (up to its length) and body the adapter answers an ordinary request with, found
+        by its replay key; None when the adapter is to answer it itself: anything requests would
+        refuse or rewrite beyond what the key sees, a Key Vault or registry challenge, a request
+        the custom adapter answers, an unmatched request, an answer of unusual headers or status."""
+        target, lowered, head = request.target, request.lowered, request.text
+        if not (_ORDINARY_TARGET.fullmatch(target) and _ORDINARY_HOST.fullmatch(host)) or "/." in target:
+            return None
+        # requests refuses a header of an empty name or of a line break inside (a lone CR or LF)
+        breaks = head.count("\r\n")
+        if "" in lowered or head.count("\r") != breaks or head.count("\n") != breaks:
+            return None
+        method, host = request.method.upper(), host.lower()
+        path = target.split("?", 1)[0]
+        if self._adapter_answers is not None and self._adapter_answers(method, path):
+            return None
+        authorization = lowered.get("authorization")
+        if host.endswith(VAULT_SUFFIXES) and ReplayAdapter._refuses(authorization):
+            return None
+        if authorization is None and ReplayAdapter.registry_challenge(host, path) is not None:
+            return None
+        content_type = lowered.get("content-type", "")
+        recorded = self._responses.get(request_key(method, f"https://{host}{target}", sent_body(body, content_type)))
+        if recorded is None:
+            return None
+        prefix = self._head(recorded)
+        return None if prefix is None else (prefix, recorded.content())
+
+    def _head(self, recorded: RecordedResponse) -> bytes | None:
+        """A recorded answer's status line and headers as the adapter's path writes them (its
+        default Content-Type first), encoded once per status and headers; None for those where
+        urllib3 and requests would do more than carry them (a Content-Type, length, encoding or
+        connection of its own, a name repeated in another case, a status without a body)."""
+        key = (recorded.status, tuple(recorded.headers.items()))
+        if key in self._heads:
+            return self._heads[key]
+        names = [name.lower() for name in recorded.headers]
+        prefix = None
+        if recorded.status in REASONS and len(set(names)) == len(names) and not set(names) & _CARRIED_ELSEWHERE:
+            lines = [f"HTTP/1.1 {recorded.status} {REASONS[recorded.status]}", f"Content-Type: {JSON_TYPE}"]
+            lines += [f"{name}: {value}" for name, value in recorded.headers.items()]
+            with contextlib.suppress(UnicodeEncodeError):
+                prefix = "".join(line + "\r\n" for line in lines).encode("latin-1")
+        self._heads[key] = prefix
+        return prefix
 
     def _answer(
         self, method: str, url: str, headers: dict[str, str], body: bytes | None
@@ -200,11 +307,15 @@ class FakeAzure:
     async def _write(
         self, writer: asyncio.StreamWriter, status: int, headers: dict[str, str], content: bytes, keep: bool = False
     ) -> None:
+        writer.write(self._encode(status, headers, content, keep))
+        await writer.drain()
+
+    @staticmethod
+    def _encode(status: int, headers: dict[str, str], content: bytes, keep: bool) -> bytes:
         lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}"]
         lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() not in ("content-length", "connection")]
         lines += [f"Content-Length: {len(content)}", f"Connection: {'keep-alive' if keep else 'close'}", "", ""]
-        writer.write("\r\n".join(lines).encode("latin-1") + content)
-        await writer.drain()
+        return "\r\n".join(lines).encode("latin-1") + content
 
     async def _accept_bounded(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         assert self._gate is not None
@@ -333,6 +444,14 @@ class ServerProcess:
 PROFILE_VARIABLE = "AZAUDIT_FAKE_AZURE_PROFILE"
 
 
+def _graph_query(method: str, path: str) -> bool:
+    """Whether ``GraphAdapter`` may answer a request itself (a Resource Graph query), from its raw
+    path: true of every request it takes (and of a few it passes on, which take its path too)."""
+    from bench.synthetic import GRAPH_PATH
+
+    return method == "POST" and GRAPH_PATH in unquote(path).lower()
+
+
 class _Profile:
     """With ``AZAUDIT_FAKE_AZURE_PROFILE=FILE`` in its environment (``bench.run`` passes its own on),
     the server profiles its serving (from ``ready`` on, CPU time, the event loop's thread) into
@@ -375,6 +494,7 @@ def main() -> None:
         jitter=args.jitter,
         max_seconds=args.max_seconds,
         adapter=GraphAdapter(tenant, "fake Azure") if args.graph else None,
+        adapter_answers=_graph_query if args.graph else None,
     )
 
     built = 0.0  # CPU seconds spent before ``ready`` (the tenant, the certificate, the imports)

@@ -1,0 +1,197 @@
+"""The benchmark's fake Azure (``bench/tls_server.py``) answers most requests from an index of the
+recorded answers instead of preparing a ``requests`` request and walking the replay adapter: every
+answer must be the adapter's, byte for byte (status line, headers, body), and the requests the
+adapter answers itself (challenges, unmatched paths, Resource Graph queries of the synthetic
+tenant, anything requests would rewrite) must still reach it."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote, urlencode
+
+import pytest
+import requests
+
+from azaudit.replay import REPLAY_TENANT_ID, RecordedResponse, request_key
+from azaudit.replay.credential import replay_token
+from azaudit.replay.fixtures import AAD_TOKEN_STAND_IN, RequestKey
+from bench.synthetic import GRAPH_URL, GraphAdapter, SyntheticTenant
+from bench.tls_server import Certificates, FakeAzure, RequestHead, _graph_query
+
+TOKEN = "Bearer " + replay_token(REPLAY_TENANT_ID)
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    return Certificates.issue(tmp_path_factory.mktemp("fake-azure-index"))
+
+
+@pytest.fixture(scope="module")
+def tenant() -> SyntheticTenant:
+    return SyntheticTenant(2, 20, graph=True)
+
+
+def head(method: str, host: str, target: str, *lines: str) -> RequestHead:
+    text = f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n" + "".join(line + "\r\n" for line in lines) + "\r\n"
+    return RequestHead.parse(text)
+
+
+def as_sent(key: RequestKey) -> tuple[RequestHead, bytes | None]:
+    """A request a client would send for a recorded key: api-version added, the query quoted
+    (spaces as %20), a JSON body spaced out, a token exchange form-encoded with a token of its own."""
+    method, host, path, query, canonical = key
+    target = path + "?" + urlencode([*query, ("api-version", "2024-01-01")], quote_via=quote)
+    lines = [] if path.startswith("/oauth2/") else [f"Authorization: {TOKEN}"]
+    body = None
+    if canonical:
+        fields = json.loads(canonical)
+        if path.startswith("/oauth2/"):
+            if fields.get("access_token") == AAD_TOKEN_STAND_IN:
+                fields["access_token"] = "eyJ0eXAi.a-token.of-its-own"
+            body, kind = urlencode(fields).encode(), FORM
+        else:
+            body, kind = json.dumps(fields, indent=1).encode(), "application/json"
+        lines += [f"Content-Type: {kind}", f"Content-Length: {len(body)}"]
+    return head(method, host, target, *lines), body
+
+
+def same_answer(server: FakeAzure, request: RequestHead, body: bytes | None = None) -> bytes:
+    answer = server.respond(request, body)
+    assert answer == server.respond(request, body, indexed=False)
+    return answer
+
+
+def status(answer: bytes) -> str:
+    return answer.split(b"\r\n", 1)[0].decode()
+
+
+def test_every_recorded_request_is_answered_from_the_index_as_the_adapter_answers_it(
+    tenant: SyntheticTenant, certificates: Certificates
+) -> None:
+    server = FakeAzure(tenant.responses, certificates)
+    for key in tenant.responses:
+        request, body = as_sent(key)
+        assert server.indexed(request, body), key
+        answer = same_answer(server, request, body)
+        assert status(answer) == "HTTP/1.1 200 OK"
+        assert answer.endswith(tenant.responses[key].content())
+    # Defender's image findings through Resource Graph: a query recorded with its body
+    findings = [key for key in tenant.responses if key[0] == "POST" and "resourcegraph" in key[2]]
+    assert findings
+    assert b'"totalRecords":0' in same_answer(server, *as_sent(findings[0]))
+
+
+def test_what_the_key_ignores_still_finds_the_answer(tenant: SyntheticTenant, certificates: Certificates) -> None:
+    server = FakeAzure(tenant.responses, certificates)
+    sub = tenant.subscription_ids[0]
+    definitions = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions"
+    variants = [
+        f"{definitions}?$filter=type%20eq%20%27BuiltInRole%27&api-version=2022-04-01",
+        f"{definitions}?api-version=2022-04-01&%24filter=type+eq+'BuiltInRole'",  # + is a space in a query
+        f"{definitions.upper()}/?$FILTER=type%20eq%20%27BuiltInRole%27",  # ARM: case-insensitive path
+        f"{definitions.replace('role', '%72%6fle')}?$filter=type%20eq%20%27BuiltInRole%27",  # unreserved escaped
+    ]
+    answers = set()
+    for target in variants:
+        request = head("get", "Management.Azure.com:443", target, f"Authorization: {TOKEN}")
+        assert server.indexed(request, None), target
+        answers.add(same_answer(server, request))
+    assert len(answers) == 1 and status(answers.pop()) == "HTTP/1.1 200 OK"
+    closing = head("GET", "management.azure.com", "/subscriptions", f"Authorization: {TOKEN}", "Connection: close")
+    assert same_answer(server, closing).split(b"\r\n\r\n")[0].endswith(b"Connection: close")
+
+
+def test_what_the_adapter_answers_itself_still_reaches_it(tenant: SyntheticTenant, certificates: Certificates) -> None:
+    server = FakeAzure(tenant.responses, certificates)
+    sub = tenant.subscription_ids[0]
+    vault = next(key[1] for key in tenant.responses if key[1].endswith(".vault.azure.net"))
+    registry = next(key for key in tenant.responses if key[0] == "GET" and key[1].endswith(".azurecr.io"))
+    other_tenant = "Bearer " + replay_token("00000000-0000-4000-8000-000000000001")
+    cases = {
+        # an unmatched path: Azure's 404, naming the request
+        "HTTP/1.1 404 Not Found": [head("GET", "management.azure.com", f"/subscriptions/{sub}/nowhere", "A: b")],
+        # Key Vault's bearer challenge: no token, or another tenant's
+        "HTTP/1.1 401 Unauthorized": [
+            head("GET", vault, "/secrets?api-version=7.4"),
+            head("GET", vault, "/secrets?api-version=7.4", f"Authorization: {other_tenant}"),
+            head("GET", registry[1], registry[2]),  # a registry read without a token
+        ],
+        "HTTP/1.1 200 OK": [
+            # requests removes dot segments (the key does not): the adapter's path answers it
+            head("GET", "management.azure.com", f"/subscriptions/{sub}/x/../providers/Microsoft.Security/pricings"),
+        ],
+    }
+    for expected, requests_ in cases.items():
+        for request in requests_:
+            assert not server.indexed(request, None), request.text
+            assert status(same_answer(server, request)) == expected, request.text
+    assert b"nowhere" in server.respond(cases["HTTP/1.1 404 Not Found"][0], None)
+    # a header requests refuses (an empty name) is still refused as before: no answer at all
+    refused = head("GET", "management.azure.com", "/subscriptions", f"Authorization: {TOKEN}", ": empty")
+    assert not server.indexed(refused, None)
+    with pytest.raises(requests.exceptions.InvalidHeader):
+        server.respond(refused, None)
+
+
+def test_resource_graph_pages_come_from_the_graph_adapter(tenant: SyntheticTenant, certificates: Certificates) -> None:
+    query = {
+        "query": "resources | where type =~ 'microsoft.authorization/roleassignments'",
+        "subscriptions": tenant.subscription_ids,
+        "options": {"resultFormat": "objectArray", "$top": 1000},
+    }
+    # a recorded answer to the same query, which the graph adapter never gives: the index must not either
+    stale = {request_key("POST", GRAPH_URL, query): RecordedResponse(status=200, body={"stale": True})}
+    server = FakeAzure(
+        {**tenant.responses, **stale},
+        certificates,
+        adapter=GraphAdapter(tenant, "fake Azure"),
+        adapter_answers=_graph_query,
+    )
+    body = json.dumps(query).encode()
+    target = GRAPH_URL.removeprefix("https://management.azure.com")
+    request = head("POST", "management.azure.com", target, f"Authorization: {TOKEN}", f"Content-Length: {len(body)}")
+    assert not server.indexed(request, body)
+    page = json.loads(same_answer(server, request, body).split(b"\r\n\r\n", 1)[1])
+    assert page["totalRecords"] == len(page["data"]) == 2 * 40
+    # every other request is answered from the index as the graph adapter answers it
+    key = next(key for key in tenant.responses if key[0] == "GET")
+    assert server.indexed(*as_sent(key))
+    same_answer(server, *as_sent(key))
+
+
+@pytest.mark.parametrize(
+    ("recorded", "indexed"),
+    [
+        (RecordedResponse(status=200, headers={"x-ms-request-id": "r1", "Retry-After": "3"}, body={"value": []}), True),
+        (RecordedResponse(status=429, headers={"Retry-After": "1"}, body={"error": {"code": "TooManyRequests"}}), True),
+        (RecordedResponse(status=200, raw_body="{not json"), True),
+        (RecordedResponse(status=404), True),
+        # a Content-Type of its own (urllib3 joins it to the default), a status the server has no
+        # reason for, a length of its own: the adapter's path writes them
+        (RecordedResponse(status=200, headers={"content-type": "text/plain"}, raw_body="plain"), False),
+        (RecordedResponse(status=202, headers={"Location": "https://management.azure.com/op"}), False),
+        (RecordedResponse(status=200, headers={"Content-Length": "2"}, body={}), False),
+    ],
+)
+def test_recorded_headers_and_statuses_are_written_as_the_adapter_writes_them(
+    recorded: RecordedResponse, indexed: bool, certificates: Certificates
+) -> None:
+    target = "/subscriptions/s/providers/Microsoft.Web/sites"
+    server = FakeAzure({request_key("GET", "https://management.azure.com" + target): recorded}, certificates)
+    request = head("GET", "management.azure.com", target + "?api-version=1", "Authorization: x")
+    assert server.indexed(request, None) is indexed
+    answer = same_answer(server, request)
+    assert answer.endswith(recorded.content())
+
+
+def test_dot_segments_are_removed_before_matching_as_requests_removes_them(certificates: Certificates) -> None:
+    arm = "https://management.azure.com"
+    literal, resolved = RecordedResponse(status=200, body="literal"), RecordedResponse(status=200, body="resolved")
+    server = FakeAzure(
+        {request_key("GET", f"{arm}/a/x/../b"): literal, request_key("GET", f"{arm}/a/b"): resolved}, certificates
+    )
+    for target in ("/a/x/../b", "/a/./b", "/a/b/."):
+        request = head("GET", "management.azure.com", target, "Authorization: x")
+        assert not server.indexed(request, None)
+        assert same_answer(server, request).endswith(b'"resolved"'), target
