@@ -117,6 +117,19 @@ class Counts:
         }
 
 
+def plain_key(method: str, host: str, target: str) -> RequestKey:
+    """``request_key`` of a request without a body to an ordinary target without escapes or plus
+    signs (nothing to decode), made without urlsplit and parse_qsl: what they would make of it."""
+    path, _, query = target.partition("?")
+    pairs = []
+    for piece in query.split("&"):
+        if piece:
+            name, _, value = piece.partition("=")
+            if name.lower() != "api-version":
+                pairs.append((name.lower(), value))
+    return (method.upper(), host.lower(), path.rstrip("/").lower() or "/", tuple(sorted(pairs)), "")
+
+
 class RequestHead(NamedTuple):
     """A request's head as sent (``text``, up to its blank line) and as the server reads it."""
 
@@ -268,8 +281,11 @@ class FakeAzure:
             return None
         if authorization is None and ReplayAdapter.registry_challenge(host, path) is not None:
             return None
-        content_type = lowered.get("content-type", "")
-        recorded = self._responses.get(request_key(method, f"https://{host}{target}", sent_body(body, content_type)))
+        if body is None and "%" not in target and "+" not in target:
+            key = plain_key(method, host, target)
+        else:
+            key = request_key(method, f"https://{host}{target}", sent_body(body, lowered.get("content-type", "")))
+        recorded = self._responses.get(key)
         if recorded is None:
             return None
         prefix = self._head(recorded)

@@ -16,7 +16,7 @@ from azaudit.replay import REPLAY_TENANT_ID, RecordedResponse, request_key
 from azaudit.replay.credential import replay_token
 from azaudit.replay.fixtures import AAD_TOKEN_STAND_IN, RequestKey
 from bench.synthetic import GRAPH_URL, GraphAdapter, SyntheticTenant
-from bench.tls_server import Certificates, FakeAzure, RequestHead, _graph_query
+from bench.tls_server import Certificates, FakeAzure, RequestHead, _graph_query, plain_key
 
 TOKEN = "Bearer " + replay_token(REPLAY_TENANT_ID)
 FORM = "application/x-www-form-urlencoded"
@@ -195,3 +195,23 @@ def test_dot_segments_are_removed_before_matching_as_requests_removes_them(certi
         request = head("GET", "management.azure.com", target, "Authorization: x")
         assert not server.indexed(request, None)
         assert same_answer(server, request).endswith(b'"resolved"'), target
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/",
+        "/subscriptions",
+        "/Subscriptions/S1/?api-version=2022-12-01",
+        "/subscriptions?API-Version=1&$skipToken=page1&$top=5",
+        "/a?b=1&a=2&b=0&&c&d=&e==x=y",
+        "/a?",
+        "/a?&",
+        "/a//b/?$filter=name('x')",
+        "/a:b@c/d;e,f!g*h'i(j)k~l?m=n;o",
+    ],
+)
+def test_a_plain_key_is_the_replay_key(target: str) -> None:
+    assert plain_key("get", "Management.Azure.com", target) == request_key(
+        "GET", "https://management.azure.com" + target
+    )
