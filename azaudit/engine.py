@@ -15,7 +15,7 @@ import msgspec
 
 from azaudit.applicability import RECORDS
 from azaudit.catalogue import Check, CheckContext
-from azaudit.inventory.coverage import CollectionError
+from azaudit.inventory.coverage import CollectionError, ErrorIndex
 from azaudit.model import CheckMeta, Finding, Outcome, Status
 
 
@@ -143,10 +143,11 @@ def evaluate(check: Check, context: CheckContext, shared: Shared | None = None) 
     except Exception as exc:  # the one deliberate catch-all: a broken check is a result
         crashed = _crashed(check.meta, exc, len(outcomes))
     outcomes = _in_order(order, outcomes)
+    index = ErrorIndex(errors)
     findings = [
         _finding(check.meta, o, shared)
         for o in outcomes
-        if not errors or not any(e.covers(o.resource_id, o.subscription_id) for e in errors)
+        if not errors or not index.covers(o.resource_id, o.subscription_id)
     ]
     if crashed is not None:
         findings.append(crashed)

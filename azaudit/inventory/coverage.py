@@ -10,6 +10,7 @@ reads as PASS or FAIL.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 import msgspec
 
@@ -69,6 +70,44 @@ class CollectionError(msgspec.Struct, frozen=True, kw_only=True):
         if not self.subscription_id:
             where += " (every subscription)"
         return f"{self.dataset.value}{where} not collected ({code}{self.reason})"
+
+
+class ErrorIndex:
+    """Collection errors, indexed so that whether a finding depends on lost data
+    (:meth:`CollectionError.covers` by any of them) costs a few lookups, not one comparison per
+    error: a tenant where most reads were refused has as many errors as resources, and every
+    check asks once per finding."""
+
+    def __init__(self, errors: Iterable[CollectionError]) -> None:
+        self._everywhere = False  # an error of every subscription, every resource
+        self._subscriptions: set[str] = set()  # whole subscriptions lost
+        self._resources: dict[str, set[str]] = {}  # resource id -> its subscriptions ('' for any)
+        for error in errors:
+            subscription = error.subscription_id.lower()
+            if error.resource_id:
+                self._resources.setdefault(error.resource_id.lower(), set()).add(subscription)
+            elif subscription:
+                self._subscriptions.add(subscription)
+            else:
+                self._everywhere = True
+
+    def covers(self, resource_id: str, subscription_id: str) -> bool:
+        """True when one of the errors covers a finding about ``resource_id``."""
+        if self._everywhere:
+            return True
+        subscription = subscription_id.lower()
+        if subscription in self._subscriptions:
+            return True
+        if not self._resources:
+            return False
+        theirs = resource_id.lower()
+        # an error's resource covers itself and what lies below it: the id, or the id up to a '/'
+        candidates = [theirs] + [theirs[:i] for i, char in enumerate(theirs) if char == "/"]
+        for candidate in candidates:
+            subscriptions = self._resources.get(candidate)
+            if subscriptions is not None and ("" in subscriptions or subscription in subscriptions):
+                return True
+        return False
 
 
 class CollectionNote(msgspec.Struct, frozen=True, kw_only=True):
