@@ -35,7 +35,7 @@ import ssl
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,6 +155,132 @@ class RequestHead(NamedTuple):
         return self.lowered.get("connection", "").lower() != "close"
 
 
+class _Connection(asyncio.Protocol):
+    """One client connection (after its TLS handshake): requests answered one after the other,
+    each after the server's latency, on the event loop's callbacks (no task or stream per request).
+
+    A head longer than ``MAX_HEADER_BYTES``, a body longer than ``MAX_BODY_BYTES`` (answered 400),
+    a request the server cannot read or answer, ``Connection: close``, the client's end of the
+    stream, or ``idle_seconds`` waiting for a head: the connection closes."""
+
+    def __init__(self, server: FakeAzure) -> None:
+        self._server = server
+        self._transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._admitted = False
+        self._answering = False  # a request read, its answer not yet written
+        self._paused = False  # the client reads slower than it is answered
+        self._closed = False
+        self._idle: asyncio.TimerHandle | None = None
+        self._head: RequestHead | None = None  # read, its body not yet whole
+        self._length = 0
+
+    # -- asyncio's side ------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._server._connections.add(self)
+        self._server._admit(self)
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        self._next()
+
+    def eof_received(self) -> bool | None:
+        if not self._answering:
+            self.close()
+        return None
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        self._next()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._server._connections.discard(self)
+        if not self._closed:
+            self.close()
+
+    # -- the server's side ---------------------------------------------------------------------
+
+    def admitted(self) -> None:
+        self._admitted = True
+        if self._closed:
+            self._server._release()
+        else:
+            self._next()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._idle is not None:
+            self._idle.cancel()
+        assert self._transport is not None
+        self._transport.close()
+        if self._admitted:
+            self._server._release()
+
+    def _next(self) -> None:
+        """Read the next request if one may be read now, and answer it after the latency."""
+        if self._closed or not self._admitted or self._answering or self._paused:
+            return
+        try:
+            self._read()
+        except Exception:  # a request the server cannot read: the connection ends
+            self.close()
+
+    def _read(self) -> None:
+        buffer = self._buffer
+        if self._head is None:
+            end = buffer.find(b"\r\n\r\n")
+            if end == -1 or end > MAX_HEADER_BYTES:  # as asyncio's StreamReader.readuntil limits it
+                if end != -1 or len(buffer) - 3 > MAX_HEADER_BYTES:
+                    self.close()
+                elif self._idle is None:
+                    self._idle = self._server._loop_call_later(self._server._idle, self.close)
+                return
+            if self._idle is not None:
+                self._idle.cancel()
+                self._idle = None
+            head = RequestHead.parse(buffer[: end + 4].decode("latin-1"))
+            del buffer[: end + 4]
+            length = int(head.lowered.get("content-length", "0") or 0)
+            if length > MAX_BODY_BYTES:
+                assert self._transport is not None
+                self._transport.write(FakeAzure._encode(400, {}, b"", False))
+                self.close()
+                return
+            self._head, self._length = head, length
+        if len(buffer) < self._length:
+            return  # the body is on its way (no idle limit, as before)
+        head, body = self._head, (bytes(buffer[: self._length]) if self._length else None)
+        del buffer[: self._length]
+        self._head = None
+        self._server.counts.requests += 1
+        self._answering = True
+        self._server._loop_call_later(self._server._delay(), self._answer, head, body)
+
+    def _answer(self, head: RequestHead, body: bytes | None) -> None:
+        self._answering = False
+        if self._closed:
+            return
+        assert self._transport is not None
+        try:
+            answer = self._server.respond(head, body)
+        except Exception:
+            self.close()
+            return
+        self._transport.write(answer)
+        if not head.keep or self._transport.is_closing():
+            self.close()
+        else:
+            self._next()
+
+
 class FakeAzure:
     """The server. ``start()`` runs it on a thread of this process (tests); ``serve()`` runs it on
     the calling thread (its own process, for the benchmark)."""
@@ -199,7 +325,8 @@ class FakeAzure:
         self._stopped: asyncio.Event | None = None
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
-        self._gate: asyncio.Semaphore | None = None
+        self._waiting: deque[_Connection] = deque()  # for a slot
+        self._connections: set[_Connection] = set()
 
     # -- counting ------------------------------------------------------------------------------
 
@@ -208,37 +335,28 @@ class FakeAzure:
 
     # -- serving -------------------------------------------------------------------------------
 
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.counts.connections += 1
-        self._open += 1
-        self.counts.peak_open = max(self.counts.peak_open, self._open)
-        try:
-            while await self._one_request(reader, writer):
-                pass
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ssl.SSLError):
-            pass
-        finally:
-            self._open -= 1
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+    def _admit(self, connection: _Connection) -> None:
+        """A connection starts reading once one of ``max_connections`` slots is free (first come,
+        first served); it is counted then."""
+        if self._open < self._slots:
+            self._open += 1
+            self.counts.connections += 1
+            self.counts.peak_open = max(self.counts.peak_open, self._open)
+            connection.admitted()
+        else:
+            self._waiting.append(connection)
 
-    async def _one_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-        """Answer one request; False when the connection is to close."""
-        async with asyncio.timeout(self._idle):  # wait_for made a task of each read
-            head = await reader.readuntil(b"\r\n\r\n")
-        request = RequestHead.parse(head.decode("latin-1"))
-        length = int(request.lowered.get("content-length", "0") or 0)
-        if length > MAX_BODY_BYTES:
-            await self._write(writer, 400, {}, b"")
-            return False
-        body = await reader.readexactly(length) if length else None
-        self.counts.requests += 1
-        delay = self._latency + (self._rng.uniform(-self._jitter, self._jitter) if self._jitter else 0.0)
-        await asyncio.sleep(max(0.0, delay))
-        writer.write(self.respond(request, body))
-        await writer.drain()
-        return request.keep
+    def _release(self) -> None:
+        self._open -= 1
+        if self._waiting:
+            self._admit(self._waiting.popleft())
+
+    def _loop_call_later(self, delay: float, callback: Callable[..., None], *args: object) -> asyncio.TimerHandle:
+        assert self._loop is not None
+        return self._loop.call_later(delay, callback, *args)
+
+    def _delay(self) -> float:
+        return max(0.0, self._latency + (self._rng.uniform(-self._jitter, self._jitter) if self._jitter else 0.0))
 
     def respond(self, request: RequestHead, body: bytes | None, *, indexed: bool = True) -> bytes:
         """The whole answer (head and body) to a request. ``indexed=False``: always through the
@@ -320,12 +438,6 @@ class FakeAzure:
             return 404, {"Content-Type": "application/json; charset=utf-8"}, message
         return response.status_code, dict(response.headers), response.content
 
-    async def _write(
-        self, writer: asyncio.StreamWriter, status: int, headers: dict[str, str], content: bytes, keep: bool = False
-    ) -> None:
-        writer.write(self._encode(status, headers, content, keep))
-        await writer.drain()
-
     @staticmethod
     def _encode(status: int, headers: dict[str, str], content: bytes, keep: bool) -> bytes:
         lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}"]
@@ -333,31 +445,23 @@ class FakeAzure:
         lines += [f"Content-Length: {len(content)}", f"Connection: {'keep-alive' if keep else 'close'}", "", ""]
         return "\r\n".join(lines).encode("latin-1") + content
 
-    async def _accept_bounded(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        assert self._gate is not None
-        async with self._gate:
-            await self._connection(reader, writer)
-
     async def _main(self, on_ready: Callable[[int], None]) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopped = asyncio.Event()
-        self._gate = asyncio.Semaphore(self._slots)
         # A client that does not trust the certificate ends its handshake: that ends its connection only.
-        asyncio.get_running_loop().set_exception_handler(lambda loop, context: None)
-        server = await asyncio.start_server(
-            self._accept_bounded,
-            LOOPBACK,
-            0,
-            ssl=self._tls,
-            limit=MAX_HEADER_BYTES,
-            backlog=1024,
-            ssl_handshake_timeout=10,
+        self._loop.set_exception_handler(lambda loop, context: None)
+        server = await self._loop.create_server(
+            lambda: _Connection(self), LOOPBACK, 0, ssl=self._tls, backlog=1024, ssl_handshake_timeout=10
         )
         self.port = server.sockets[0].getsockname()[1]
         on_ready(self.port)
-        async with server:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopped.wait(), self._max_seconds)
+        try:
+            async with server:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopped.wait(), self._max_seconds)
+        finally:
+            for connection in list(self._connections):
+                connection.close()
 
     def serve(self, on_ready: Callable[[int], None]) -> None:
         asyncio.run(self._main(on_ready))

@@ -6,7 +6,10 @@ tenant, anything requests would rewrite) must still reach it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import ssl
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -16,7 +19,15 @@ from azaudit.replay import REPLAY_TENANT_ID, RecordedResponse, request_key
 from azaudit.replay.credential import replay_token
 from azaudit.replay.fixtures import AAD_TOKEN_STAND_IN, RequestKey
 from bench.synthetic import GRAPH_URL, GraphAdapter, SyntheticTenant
-from bench.tls_server import Certificates, FakeAzure, RequestHead, _graph_query, plain_key
+from bench.tls_server import (
+    MAX_BODY_BYTES,
+    MAX_HEADER_BYTES,
+    Certificates,
+    FakeAzure,
+    RequestHead,
+    _graph_query,
+    plain_key,
+)
 
 TOKEN = "Bearer " + replay_token(REPLAY_TENANT_ID)
 FORM = "application/x-www-form-urlencoded"
@@ -215,3 +226,80 @@ def test_a_plain_key_is_the_replay_key(target: str) -> None:
     assert plain_key("get", "Management.Azure.com", target) == request_key(
         "GET", "https://management.azure.com" + target
     )
+
+
+# -- the connections, over TLS ---------------------------------------------------------------------
+
+
+def tls_socket(server: FakeAzure, certificates: Certificates) -> ssl.SSLSocket:
+    context = ssl.create_default_context(cafile=str(certificates.ca_pem))
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    return context.wrap_socket(raw, server_hostname="management.azure.com")
+
+
+def read_all(sock: ssl.SSLSocket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    chunks = []
+    with contextlib.suppress(ssl.SSLError, ConnectionError):
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def request_bytes(target: str, *lines: str) -> bytes:
+    extra = "".join(line + "\r\n" for line in lines)
+    return f"GET {target} HTTP/1.1\r\nHost: management.azure.com\r\nAuthorization: {TOKEN}\r\n{extra}\r\n".encode()
+
+
+def test_pipelined_requests_are_answered_in_order_and_close_ends_the_connection(
+    tenant: SyntheticTenant, certificates: Certificates
+) -> None:
+    sub = tenant.subscription_ids[0]
+    first, second = "/subscriptions", f"/subscriptions/{sub}/providers/Microsoft.Security/pricings"
+    with FakeAzure(tenant.responses, certificates, latency=0.0, max_seconds=60) as server:
+        with tls_socket(server, certificates) as sock:
+            sock.sendall(request_bytes(first) + request_bytes(second, "Connection: close"))
+            received = read_all(sock)
+        counts = server.counts.as_dict()
+    answers = received.split(b"HTTP/1.1 ")[1:]
+    assert len(answers) == 2 and all(answer.startswith(b"200 OK") for answer in answers)
+    assert b"Connection: keep-alive" in answers[0] and b"Connection: close" in answers[1]
+    assert answers[0].endswith(tenant.responses[plain_key("GET", "management.azure.com", first)].content())
+    assert b"Microsoft.Security/pricings/Containers" in answers[1]
+    assert counts["requests"] == 2 and counts["connections"] == 1
+
+
+def test_an_oversized_head_or_body_ends_the_connection(tenant: SyntheticTenant, certificates: Certificates) -> None:
+    with FakeAzure(tenant.responses, certificates, latency=0.0, max_seconds=60) as server:
+        with tls_socket(server, certificates) as sock:
+            sock.sendall(request_bytes("/subscriptions", f"Content-Length: {MAX_BODY_BYTES + 1}"))
+            assert read_all(sock).startswith(b"HTTP/1.1 400 Bad Request\r\n")
+        with tls_socket(server, certificates) as sock:
+            with contextlib.suppress(ssl.SSLError, ConnectionError):
+                sock.sendall(b"GET /" + b"a" * (MAX_HEADER_BYTES + 10))
+            assert read_all(sock) == b""
+        assert server.counts.requests == 0
+
+
+def test_connections_past_the_limit_wait_for_a_slot(tenant: SyntheticTenant, certificates: Certificates) -> None:
+    with FakeAzure(tenant.responses, certificates, latency=0.0, max_connections=1, max_seconds=60) as server:
+        with tls_socket(server, certificates) as first, tls_socket(server, certificates) as second:
+            second.sendall(request_bytes("/subscriptions", "Connection: close"))
+            first.sendall(request_bytes("/subscriptions"))
+            assert first.recv(65536).startswith(b"HTTP/1.1 200 OK")
+            second.settimeout(0.5)
+            with pytest.raises(TimeoutError):
+                second.recv(65536)  # waits for the first connection's slot
+            assert server.counts.as_dict()["peak_open_connections"] == 1
+            first.close()
+            second.settimeout(10)
+            assert read_all(second).startswith(b"HTTP/1.1 200 OK")
+        assert server.counts.requests == 2 and server.counts.connections == 2
+
+
+def test_an_idle_connection_is_closed(tenant: SyntheticTenant, certificates: Certificates) -> None:
+    with FakeAzure(tenant.responses, certificates, latency=0.0, idle_seconds=0.2, max_seconds=60) as server:
+        with tls_socket(server, certificates) as sock:
+            sock.sendall(request_bytes("/subscriptions")[:20])  # half a head, then nothing
+            assert read_all(sock) == b""
+        assert server.counts.requests == 0 and server.counts.connections == 1
