@@ -171,7 +171,10 @@ class _Connection(asyncio.Protocol):
         self._answering = False  # a request read, its answer not yet written
         self._paused = False  # the client reads slower than it is answered
         self._closed = False
+        # The idle limit: one timer, moved on when it fires early (a timer per wait cost as much
+        # as answering from the index)
         self._idle: asyncio.TimerHandle | None = None
+        self._waiting_since: float | None = None  # for a head
         self._head: RequestHead | None = None  # read, its body not yet whole
         self._length = 0
 
@@ -240,12 +243,12 @@ class _Connection(asyncio.Protocol):
             if end == -1 or end > MAX_HEADER_BYTES:  # as asyncio's StreamReader.readuntil limits it
                 if end != -1 or len(buffer) - 3 > MAX_HEADER_BYTES:
                     self.close()
-                elif self._idle is None:
-                    self._idle = self._server._loop_call_later(self._server._idle, self.close)
+                elif self._waiting_since is None:
+                    self._waiting_since = self._server._now()
+                    if self._idle is None:
+                        self._idle = self._server._loop_call_later(self._server._idle, self._idle_check)
                 return
-            if self._idle is not None:
-                self._idle.cancel()
-                self._idle = None
+            self._waiting_since = None
             head = RequestHead.parse(buffer[: end + 4].decode("latin-1"))
             del buffer[: end + 4]
             length = int(head.lowered.get("content-length", "0") or 0)
@@ -263,6 +266,16 @@ class _Connection(asyncio.Protocol):
         self._server.counts.requests += 1
         self._answering = True
         self._server._loop_call_later(self._server._delay(), self._answer, head, body)
+
+    def _idle_check(self) -> None:
+        self._idle = None
+        if self._waiting_since is None:
+            return  # waits for no head now: a timer starts with the next wait
+        left = self._waiting_since + self._server._idle - self._server._now()
+        if left <= 0:
+            self.close()
+        else:
+            self._idle = self._server._loop_call_later(left, self._idle_check)
 
     def _answer(self, head: RequestHead, body: bytes | None) -> None:
         self._answering = False
@@ -354,6 +367,10 @@ class FakeAzure:
     def _loop_call_later(self, delay: float, callback: Callable[..., None], *args: object) -> asyncio.TimerHandle:
         assert self._loop is not None
         return self._loop.call_later(delay, callback, *args)
+
+    def _now(self) -> float:
+        assert self._loop is not None
+        return self._loop.time()
 
     def _delay(self) -> float:
         return max(0.0, self._latency + (self._rng.uniform(-self._jitter, self._jitter) if self._jitter else 0.0))

@@ -10,6 +10,7 @@ import contextlib
 import json
 import socket
 import ssl
+import time
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -303,3 +304,15 @@ def test_an_idle_connection_is_closed(tenant: SyntheticTenant, certificates: Cer
             sock.sendall(request_bytes("/subscriptions")[:20])  # half a head, then nothing
             assert read_all(sock) == b""
         assert server.counts.requests == 0 and server.counts.connections == 1
+
+
+def test_the_idle_limit_counts_from_the_latest_wait(tenant: SyntheticTenant, certificates: Certificates) -> None:
+    """One timer per connection, moved on when it fires during a later wait: a connection kept busy
+    outlives its first wait's limit."""
+    with FakeAzure(tenant.responses, certificates, latency=0.0, idle_seconds=1.0, max_seconds=60) as server:
+        with tls_socket(server, certificates) as sock:
+            for pause in (0.0, 0.6, 0.6):  # the last request comes 1.2 s after the first wait began
+                time.sleep(pause)
+                sock.sendall(request_bytes("/subscriptions"))
+                assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
+        assert server.counts.connections == 1 and server.counts.requests == 3
