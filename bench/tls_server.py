@@ -1,11 +1,13 @@
 """A fake Azure over real HTTPS on 127.0.0.1, for the benchmark and for tests (never shipped).
 
-It answers from a table of recorded responses (the synthetic tenant, or any fixtures) through the
-replay adapter, so a request matches here exactly as it does in replay, but the client meets
-everything a live run meets on the wire: TCP connections, TLS handshakes (one certificate issued by
-a ``trustme`` test CA for ``management.azure.com``, ``*.vault.azure.net``, ``*.azurecr.io`` and
-the login host, picked by SNI like any name-based virtual host), HTTP/1.1 keep-alive, and a latency
-per request.
+It answers from a table of recorded responses (the synthetic tenant, or any fixtures) as the replay
+adapter does, so a request matches here exactly as it does in replay (an ordinary request is looked
+up by its replay key, every other one goes through the adapter; tests/test_fake_azure.py holds the
+two equal byte for byte), but the client meets everything a live run meets on the wire: TCP
+connections, TLS handshakes (one certificate issued by a ``trustme`` test CA for
+``management.azure.com``, ``*.vault.azure.net``, ``*.azurecr.io`` and the login host, picked by SNI
+like any name-based virtual host), HTTP/1.1 keep-alive, and a latency per request. It runs on the
+same cores as the audit in the benchmark, so answering is kept cheap (``server_cpu_s``).
 
 Host names are resolved to this server by :func:`resolve_to_loopback`, in the client process only
 (``socket.getaddrinfo``): every vault and registry keeps its own host name, SNI and connection pool.
