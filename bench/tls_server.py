@@ -267,7 +267,12 @@ class _Connection(asyncio.Protocol):
         self._head = None
         self._server.counts.requests += 1
         self._answering = True
-        self._server._loop_call_later(self._server._delay(), self._answer, head, body)
+        delay = self._server._delay()
+        if delay:
+            self._server._loop_call_later(delay, self._answer, head, body)
+        else:  # no latency: the next turn of the loop, as asyncio.sleep(0) was, without a timer
+            assert self._server._loop is not None
+            self._server._loop.call_soon(self._answer, head, body)
 
     def _idle_check(self) -> None:
         self._idle = None
