@@ -3,26 +3,29 @@ one credential and transport."""
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-from azure.core.credentials import TokenCredential
-from azure.keyvault.secrets import SecretClient
-from azure.mgmt.authorization import AuthorizationManagementClient
-from azure.mgmt.containerinstance import ContainerInstanceManagementClient
-from azure.mgmt.containerregistry import ContainerRegistryManagementClient
-from azure.mgmt.keyvault import KeyVaultManagementClient
-from azure.mgmt.managementgroups import ManagementGroupsMgmtClient
-from azure.mgmt.monitor import MonitorManagementClient
-from azure.mgmt.msi import ManagedServiceIdentityClient
-from azure.mgmt.resource.subscriptions import SubscriptionClient
-from azure.mgmt.resourcegraph import ResourceGraphClient
-from azure.mgmt.security import SecurityCenter
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from azaudit.clouds import Cloud
-from azaudit.registry_plane import RegistryPlane
-from azaudit.transport import GuardedTransport
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from azure.keyvault.secrets import SecretClient
+    from azure.mgmt.authorization import AuthorizationManagementClient
+    from azure.mgmt.containerinstance import ContainerInstanceManagementClient
+    from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+    from azure.mgmt.managementgroups import ManagementGroupsMgmtClient
+    from azure.mgmt.monitor import MonitorManagementClient
+    from azure.mgmt.msi import ManagedServiceIdentityClient
+    from azure.mgmt.resource.subscriptions import SubscriptionClient
+    from azure.mgmt.resourcegraph import ResourceGraphClient
+    from azure.mgmt.security import SecurityCenter
+
+    from azaudit.registry_plane import RegistryPlane
+    from azaudit.transport import GuardedTransport
 
 C = TypeVar("C")
 
@@ -40,8 +43,39 @@ RETRY = {
 }
 
 
+# The modules of the clients :class:`Clients` builds (each method imports its own).
+CLIENT_MODULES = (
+    "azure.keyvault.secrets",
+    "azure.mgmt.authorization",
+    "azure.mgmt.containerinstance",
+    "azure.mgmt.containerregistry",
+    "azure.mgmt.keyvault",
+    "azure.mgmt.managementgroups",
+    "azure.mgmt.monitor",
+    "azure.mgmt.msi",
+    "azure.mgmt.resource.subscriptions",
+    "azure.mgmt.resourcegraph",
+    "azure.mgmt.security",
+    "azaudit.registry_plane",
+)
+
+
+def import_client_modules() -> None:
+    """Import :data:`CLIENT_MODULES`, before collection starts threads or processes: importlib
+    hands a thread a half-imported module when two threads' imports wait on each other, and
+    forked collection processes (``collect/pool.py``) inherit what the parent imported instead of
+    each importing it again."""
+    for name in CLIENT_MODULES:
+        importlib.import_module(name)
+
+
 class Clients:
-    """Builds SDK clients lazily and caches them; safe to share between collector threads."""
+    """Builds SDK clients lazily and caches them; safe to share between collector threads.
+
+    Each client's module is imported by the method that builds it: an SDK's client and models
+    cost 10 to 60 ms of CPU to import, which a command that audits nothing (``--help``, ``azaudit
+    checks``, ``azaudit report``) need not pay. Collection imports them all before it starts
+    (:func:`import_client_modules`)."""
 
     def __init__(
         self,
@@ -74,15 +108,21 @@ class Clients:
             return client  # type: ignore[no-any-return]
 
     def subscriptions(self) -> SubscriptionClient:
+        from azure.mgmt.resource.subscriptions import SubscriptionClient
+
         return self._cached("subscriptions", "", lambda: SubscriptionClient(self.credential, **self._arm_kwargs()))
 
     def management_groups(self) -> ManagementGroupsMgmtClient:
+        from azure.mgmt.managementgroups import ManagementGroupsMgmtClient
+
         return self._cached(
             "management-groups", "", lambda: ManagementGroupsMgmtClient(self.credential, **self._arm_kwargs())
         )
 
     def resource_graph(self) -> ResourceGraphClient:
         """Azure Resource Graph, for queries over many subscriptions (``azaudit/collect/graph.py``)."""
+        from azure.mgmt.resourcegraph import ResourceGraphClient
+
         return self._cached("resource-graph", "", lambda: ResourceGraphClient(self.credential, **self._arm_kwargs()))
 
     def _mgmt(self, client_type: type[C], subscription_id: str) -> C:
@@ -103,29 +143,45 @@ class Clients:
         )
 
     def registry(self, subscription_id: str) -> ContainerRegistryManagementClient:
+        from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+
         return self._mgmt(ContainerRegistryManagementClient, subscription_id)
 
     def container_instance(self, subscription_id: str) -> ContainerInstanceManagementClient:
+        from azure.mgmt.containerinstance import ContainerInstanceManagementClient
+
         return self._mgmt(ContainerInstanceManagementClient, subscription_id)
 
     def keyvault(self, subscription_id: str) -> KeyVaultManagementClient:
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+
         return self._mgmt(KeyVaultManagementClient, subscription_id)
 
     def monitor(self, subscription_id: str) -> MonitorManagementClient:
+        from azure.mgmt.monitor import MonitorManagementClient
+
         return self._mgmt(MonitorManagementClient, subscription_id)
 
     def authorization(self, subscription_id: str) -> AuthorizationManagementClient:
+        from azure.mgmt.authorization import AuthorizationManagementClient
+
         return self._mgmt(AuthorizationManagementClient, subscription_id)
 
     def identities(self, subscription_id: str) -> ManagedServiceIdentityClient:
+        from azure.mgmt.msi import ManagedServiceIdentityClient
+
         return self._mgmt(ManagedServiceIdentityClient, subscription_id)
 
     def security(self, subscription_id: str) -> SecurityCenter:
+        from azure.mgmt.security import SecurityCenter
+
         return self._mgmt(SecurityCenter, subscription_id)
 
     def registry_plane(self, login_server: str) -> RegistryPlane:
         """The data-plane client of one audited registry (``login_server`` as ARM reported it and
         the transport allows it: see :meth:`GuardedTransport.allow_registries`)."""
+        from azaudit.registry_plane import RegistryPlane
+
         host = login_server.lower()
         return self._cached(
             "registry-plane", host, lambda: RegistryPlane(host, self.credential, self.transport, **self._retry)
@@ -138,6 +194,8 @@ class Clients:
 
     def secrets(self, vault_uri: str) -> SecretClient:
         """A data-plane client for one vault (its challenge policy asks for the vault audience)."""
+        from azure.keyvault.secrets import SecretClient
+
         return self._cached(
             "secrets",
             vault_uri.lower(),

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
 
-from azaudit.clients import Clients
+from azaudit.clients import Clients, import_client_modules
 from azaudit.collect import aci, acr, defender, graph_source, images, keyvault, monitor, rbac, vulnerabilities
 from azaudit.collect.dedup import record_key
 from azaudit.collect.scheduler import Progress, run_tasks
@@ -94,6 +94,10 @@ def collect(
     """Collect ``datasets`` for ``subscriptions``. ``run_wide`` also collects the data listed once
     per run (built-in role definitions); a shard of a multi-process run leaves it to the first.
     ``source`` says where resources are enumerated (:mod:`azaudit.collect.graph_source`)."""
+    # The clients' modules are imported before the collector threads start, not by the first
+    # thread that builds each client: importlib hands a thread a half-imported module when two
+    # threads' imports wait on each other.
+    import_client_modules()
     needed = needed_datasets(datasets)
     graph = graph_source.resolve(source, len(subscriptions)) is Source.GRAPH
     initial = [

@@ -39,7 +39,7 @@ import msgspec
 from azure.core.exceptions import ClientAuthenticationError
 
 from azaudit.backend import Backend, BackendKind
-from azaudit.clients import Clients
+from azaudit.clients import Clients, import_client_modules
 from azaudit.collect import collect, graph_source, merge
 from azaudit.collect.scheduler import Progress
 from azaudit.errors import AzauditError
@@ -235,6 +235,7 @@ def collect_in_processes(
 
     prefetch_vault_token(backend, subscriptions, datasets)
     prefetch_registry_token(backend, datasets)
+    import_client_modules()
     results = run_parts(job, subscriptions, processes, progress)
     for result in results:
         backend.transport.stats.merge(result.requests)
