@@ -23,7 +23,6 @@ from azaudit.collect.scheduler import Progress
 from azaudit.engine import run_checks
 from azaudit.inventory import Inventory
 from azaudit.inventory.coverage import Dataset
-from azaudit.replay.recorder import check_destination
 from azaudit.reports.baseline import compare, load_baseline
 from azaudit.reports.model import ExceptionEntry, Report, RunInfo, RunSettings
 from azaudit.reports.runtime import running_containers
@@ -78,6 +77,8 @@ def run_audit(
     checks = catalogue.select(available, config.select, config.ignore)
     ignored = sorted({c.meta.code for c in catalogue.select(available, config.select)} - {c.meta.code for c in checks})
     if config.record is not None:
+        from azaudit.replay.recorder import check_destination  # the recorder: only with --record
+
         check_destination(config.record)  # before the audit: its end must not be lost to a bad folder
     baseline = load_baseline(config.baseline) if config.baseline is not None else None
     timings: dict[str, float] = {}

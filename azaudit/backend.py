@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import requests
 from azure.core.credentials import TokenCredential
@@ -30,10 +31,12 @@ from azaudit.auth import SharedTokenCredential, build_credential
 from azaudit.clients import Clients
 from azaudit.clouds import CLOUDS, Cloud
 from azaudit.replay import ReplayAdapter, ReplayCredential, load_fixture_dir, replay_session
-from azaudit.replay.recorder import RecordingAdapter
 from azaudit.runconfig import RunConfig
 from azaudit.sign_in import SignInTransport
 from azaudit.transport import GuardedTransport, WireTransport, network_session, requests_transport
+
+if TYPE_CHECKING:
+    from azaudit.replay.recorder import RecordingAdapter
 
 
 class BackendKind(enum.Enum):
@@ -129,6 +132,8 @@ def open_backend(
             session = network_session(config.concurrency)
             wire = config.record is None
         if config.record is not None:
+            from azaudit.replay.recorder import RecordingAdapter  # its scrubbing tables: only with --record
+
             recorder = RecordingAdapter(session.get_adapter("https://"))
             session.mount("https://", recorder)
     return Backend(
