@@ -17,9 +17,8 @@ from azaudit import frameworks
 from azaudit.azure_devops import in_pipeline, issue_lines, summary_line
 from azaudit.frameworks.view import with_views
 from azaudit.model import Severity
-from azaudit.render import Format, html, json_document, markdown, ocsf, renderer
-from azaudit.render.table import TableView, render_view
-from azaudit.render.terminal import file_view
+from azaudit.render import Format, renderer
+from azaudit.render.terminal import TableView, file_view
 from azaudit.reports.gate import ExitCode, exit_code_for, with_fail_on
 from azaudit.reports.io import Text, check_targets, write_reports
 from azaudit.reports.model import Report
@@ -76,23 +75,40 @@ def pipeline_lines(report: Report, destinations: Destinations, fail_on: Severity
 
 
 def _render(report: Report, fmt: Format, view: TableView) -> str:
-    return render_view(report, view) if fmt is Format.TABLE else renderer(fmt)(report)
+    if fmt is Format.TABLE:
+        from azaudit.render.table import render_view  # rich: only when the table is asked for
+
+        return render_view(report, view)
+    return renderer(fmt)(report)
 
 
-# Formats whose file is written from pieces made while it is written: at 10,000 resources the
-# JSON report is 130 MB (making it whole held two copies), the OCSF lines 570 MB, the HTML page
-# 136 MB (its template's pieces and their joined text were held at once).
-IN_PIECES: dict[Format, Callable[[Report], Iterable[str]]] = {
-    Format.JSON: json_document.chunks,
-    Format.OCSF: ocsf.chunks,
-    Format.HTML: html.chunks,
-    Format.MARKDOWN: markdown.chunks,
-}
+def _in_pieces(fmt: Format) -> Callable[[Report], Iterable[str]] | None:
+    """How a file of ``fmt`` is written from pieces made while it is written, or None: at 10,000
+    resources the JSON report is 130 MB (making it whole held two copies), the OCSF lines 570 MB,
+    the HTML page 136 MB (its template's pieces and their joined text were held at once). Each
+    renderer is imported here, when its format is asked for (HTML and Markdown bring jinja2)."""
+    if fmt is Format.JSON:
+        from azaudit.render import json_document
+
+        return json_document.chunks
+    if fmt is Format.OCSF:
+        from azaudit.render import ocsf
+
+        return ocsf.chunks
+    if fmt is Format.HTML:
+        from azaudit.render import html
+
+        return html.chunks
+    if fmt is Format.MARKDOWN:
+        from azaudit.render import markdown
+
+        return markdown.chunks
+    return None
 
 
 def _to_file(report: Report, fmt: Format, view: TableView) -> Text:
-    """A report file's text: in pieces for the formats of :data:`IN_PIECES`, any other whole."""
-    pieces = IN_PIECES.get(fmt)
+    """A report file's text: in pieces for the formats :func:`_in_pieces` names, any other whole."""
+    pieces = _in_pieces(fmt)
     return pieces(report) if pieces is not None else _render(report, fmt, view)
 
 

@@ -32,7 +32,7 @@ from azaudit.inventory.rbac import RoleAssignment
 from azaudit.model import Finding, Status
 from azaudit.render import Format, escape, html, json_document, markdown, ocsf, sarif, table, templating, view
 from azaudit.render.escape import Output, neutralise
-from azaudit.render.table import TableView
+from azaudit.render.terminal import TableView
 from azaudit.reports.gate import with_fail_on
 from azaudit.reports.io import write_reports
 from azaudit.reports.model import Report

@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 
 from azaudit.cli import app
 from azaudit.model import Finding, Severity, Status
-from azaudit.render.table import FILE_WIDTH, TableView, middle_ellipsis, render, render_view
-from azaudit.render.terminal import file_view, stdout_view, wants_colour
+from azaudit.render.table import middle_ellipsis, render, render_view
+from azaudit.render.terminal import FILE_WIDTH, TableView, file_view, stdout_view, wants_colour
 from azaudit.reports.model import Report
 from tests.conftest import SAMPLE_TENANT
 from tests.test_reports import fixed_report

@@ -6,7 +6,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 
-from azaudit.render import csv_rows, html, json_document, junit, markdown, ocsf, sarif, table
 from azaudit.reports.model import Report
 
 Renderer = Callable[[Report], str]
@@ -25,15 +24,68 @@ class Format(enum.Enum):
     OCSF = "ocsf"
 
 
+# Each renderer's module is imported when a report is first rendered in its format: HTML and
+# Markdown bring jinja2, the table rich, and a command that writes JSON (or prints its help)
+# needs neither.
+
+
+def _table(report: Report) -> str:
+    from azaudit.render.table import render
+
+    return render(report)
+
+
+def _markdown(report: Report) -> str:
+    from azaudit.render.markdown import render
+
+    return render(report)
+
+
+def _json_document(report: Report) -> str:
+    from azaudit.render.json_document import render
+
+    return render(report)
+
+
+def _sarif(report: Report) -> str:
+    from azaudit.render.sarif import render
+
+    return render(report)
+
+
+def _junit(report: Report) -> str:
+    from azaudit.render.junit import render
+
+    return render(report)
+
+
+def _csv_rows(report: Report) -> str:
+    from azaudit.render.csv_rows import render
+
+    return render(report)
+
+
+def _html(report: Report) -> str:
+    from azaudit.render.html import render
+
+    return render(report)
+
+
+def _ocsf(report: Report) -> str:
+    from azaudit.render.ocsf import render
+
+    return render(report)
+
+
 FORMATS: dict[str, Renderer] = {
-    Format.TABLE.value: table.render,
-    Format.MARKDOWN.value: markdown.render,
-    Format.JSON.value: json_document.render,
-    Format.SARIF.value: sarif.render,
-    Format.JUNIT.value: junit.render,
-    Format.CSV.value: csv_rows.render,
-    Format.HTML.value: html.render,
-    Format.OCSF.value: ocsf.render,
+    Format.TABLE.value: _table,
+    Format.MARKDOWN.value: _markdown,
+    Format.JSON.value: _json_document,
+    Format.SARIF.value: _sarif,
+    Format.JUNIT.value: _junit,
+    Format.CSV.value: _csv_rows,
+    Format.HTML.value: _html,
+    Format.OCSF.value: _ocsf,
 }
 
 

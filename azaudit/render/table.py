@@ -1,7 +1,8 @@
 """The terminal table: findings grouped by severity, then a coverage list and a summary.
 
-Laid out by rich for a given width (the terminal's, or :data:`FILE_WIDTH` for files and pipes),
-with colours only when :class:`TableView` asks for them. Tenant text is neutralised and handed to
+Laid out by rich for a given width (the terminal's, or
+:data:`~azaudit.render.terminal.FILE_WIDTH` for files and pipes), with colours only when
+:class:`~azaudit.render.terminal.TableView` asks for them. Tenant text is neutralised and handed to
 rich as :class:`~rich.text.Text`, never as markup, so ``[bold]`` in a resource name is shown as
 written. A long subscription id or item id is shortened in the middle (the full id stays in JSON
 and CSV); names and messages wrap.
@@ -12,7 +13,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from rich import box
 from rich.cells import cell_len
@@ -23,11 +23,10 @@ from rich.text import Text
 from azaudit.model import Finding, Severity, Status
 from azaudit.render import frameworks
 from azaudit.render.escape import Output, neutralise
+from azaudit.render.summary import summary_line
+from azaudit.render.terminal import DEFAULT_SHOWN, TableView
 from azaudit.reports.model import Report
 
-FILE_WIDTH = 120  # files, pipes, and the golden file: wide enough for most messages on one line
-NARROW = 80  # a terminal narrower than this gets the compact layout
-DEFAULT_SHOWN = frozenset({Status.FAIL, Status.ERROR})
 ID_WIDTH = 20  # a subscription or item id longer than this loses its middle
 _ID = re.compile(r"/\S+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -41,25 +40,6 @@ SEVERITY_STYLE = {
 _TRAILING_SPACE = re.compile(r"\s+((?:\x1b\[[0-9;]*m)*)$")  # padding, also before a closing colour code
 CONTROL_STYLE = {"fail": "red", "not assessed": "magenta", "pass": "green", "not run": "dim"}
 STATUS_STYLE = {Status.FAIL: "red", Status.ERROR: "magenta", Status.PASS: "green", Status.SKIPPED: "dim"}
-
-
-@dataclass(frozen=True)
-class TableView:
-    """How the table is laid out and what it shows. The filters change only what is listed: the
-    summary line counts every finding, and the exit code and other formats never see them."""
-
-    width: int = FILE_WIDTH
-    color: bool = False
-    compact: bool = False
-    severity: Severity = Severity.INFO  # the lowest severity listed
-    statuses: frozenset[Status] | None = None  # None: FAIL and ERROR listed, the rest counted per check
-
-    @property
-    def shown(self) -> frozenset[Status]:
-        return DEFAULT_SHOWN if self.statuses is None else self.statuses
-
-    def filtered(self) -> bool:
-        return self.statuses is not None or self.severity is not Severity.INFO
 
 
 def _text(value: str) -> str:
@@ -86,24 +66,6 @@ def _short_id(value: str) -> str:
 def _where(finding: Finding) -> str:
     name = _text(finding.resource_name)
     return f"{name} ({_short_id(_text(finding.item))})" if finding.item else name
-
-
-def summary_line(report: Report) -> str:
-    by_status = report.count_by_status()
-    failing = report.count_failures_by_severity()
-    severities = ", ".join(f"{failing[s]} {s.label}" for s in sorted(failing, reverse=True)) or "none"
-    statuses = ", ".join(f"{by_status.get(s, 0)} {s.value.lower()}" for s in Status)
-    subs = f"{len(report.run.subscriptions)} subscription(s)"
-    if report.run.shard:
-        subs += f" (shard {report.run.shard})"
-    elif report.run.merged_from:
-        subs += f" (merged from {report.run.merged_from} reports)"
-    coverage = "complete" if report.complete else f"INCOMPLETE: {len(report.errors)} collection(s) not assessed"
-    baseline = f"; baseline: {report.baseline_counts()}" if report.baseline is not None else ""
-    return (
-        f"{statuses} (failures by severity: {severities}); "
-        f"{subs}, {len(report.checks)} check(s), {report.run.requests} request(s); coverage {coverage}{baseline}"
-    )
 
 
 def _listed(report: Report, view: TableView) -> list[Finding]:
@@ -366,5 +328,5 @@ def render_view(report: Report, view: TableView) -> str:
 
 
 def render(report: Report) -> str:
-    """The plain table, as written to a file: no colour, :data:`FILE_WIDTH` columns."""
+    """The plain table, as written to a file: no colour, :data:`~azaudit.render.terminal.FILE_WIDTH` columns."""
     return render_view(report, TableView())

@@ -1,19 +1,44 @@
-"""What the table looks like on the stream it goes to: colour, width and layout.
+"""What the table looks like on the stream it goes to: colour, width and layout (:class:`TableView`).
 
 Colour only on a terminal, never when ``NO_COLOR`` is set to anything (https://no-color.org) or
 ``--no-color`` is given; ``FORCE_COLOR`` (any value but ``0``) asks for it on a pipe too. Width is
 the terminal's (``COLUMNS`` wins, as everywhere); a pipe or a file gets
-:data:`~azaudit.render.table.FILE_WIDTH`. A terminal narrower than
-:data:`~azaudit.render.table.NARROW` columns gets one line per finding.
+:data:`FILE_WIDTH`. A terminal narrower than :data:`NARROW` columns gets one line per finding.
+
+The view is apart from the table (:mod:`azaudit.render.table`), which imports rich: the command
+line builds a view for every command, and prints a table only for some.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from azaudit.model import Severity, Status
-from azaudit.render.table import FILE_WIDTH, NARROW, TableView
+
+FILE_WIDTH = 120  # files, pipes, and the golden file: wide enough for most messages on one line
+NARROW = 80  # a terminal narrower than this gets the compact layout
+DEFAULT_SHOWN = frozenset({Status.FAIL, Status.ERROR})
+
+
+@dataclass(frozen=True)
+class TableView:
+    """How the table is laid out and what it shows. The filters change only what is listed: the
+    summary line counts every finding, and the exit code and other formats never see them."""
+
+    width: int = FILE_WIDTH
+    color: bool = False
+    compact: bool = False
+    severity: Severity = Severity.INFO  # the lowest severity listed
+    statuses: frozenset[Status] | None = None  # None: FAIL and ERROR listed, the rest counted per check
+
+    @property
+    def shown(self) -> frozenset[Status]:
+        return DEFAULT_SHOWN if self.statuses is None else self.statuses
+
+    def filtered(self) -> bool:
+        return self.statuses is not None or self.severity is not Severity.INFO
 
 
 def wants_colour(environ: Mapping[str, str], is_terminal: bool, no_color: bool = False) -> bool:
