@@ -5,7 +5,6 @@ This is the only module that imports :mod:`azure.identity`.
 
 from __future__ import annotations
 
-import enum
 import os
 import threading
 import time
@@ -18,17 +17,8 @@ from azure.core.exceptions import AzureError, ClientAuthenticationError
 
 from azaudit.clouds import Cloud
 from azaudit.errors import AuthError
+from azaudit.runconfig import AuthMode
 from azaudit.sign_in import SignInTransport, keeps_own_transport
-
-
-class AuthMode(enum.Enum):
-    DEFAULT = "default"  # DefaultAzureCredential: environment, workload identity, managed identity, az CLI...
-    CLI = "cli"  # the account of `az login`
-    ENV = "env"  # a service principal from AZURE_CLIENT_ID / AZURE_TENANT_ID / AZURE_CLIENT_SECRET
-    MSI = "msi"  # the managed identity of the machine
-    DEVICE_CODE = "device-code"  # an interactive sign-in on another device
-    PIPELINES = "pipelines"  # an Azure Pipelines service connection with workload identity federation
-
 
 HINTS: dict[AuthMode, str] = {
     AuthMode.DEFAULT: "run `az login`, or set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET, "

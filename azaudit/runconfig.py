@@ -8,11 +8,22 @@ from pathlib import Path
 
 import msgspec
 
-from azaudit.auth import AuthMode
 from azaudit.clouds import CloudName
 from azaudit.shard import Shard
 
 DEFAULT_CONCURRENCY = 64
+
+
+class AuthMode(enum.Enum):
+    """How the run signs in (``--auth``): :mod:`azaudit.auth` builds the credential. Here, with the
+    other options, so that parsing them imports no Azure library."""
+
+    DEFAULT = "default"  # DefaultAzureCredential: environment, workload identity, managed identity, az CLI...
+    CLI = "cli"  # the account of `az login`
+    ENV = "env"  # a service principal from AZURE_CLIENT_ID / AZURE_TENANT_ID / AZURE_CLIENT_SECRET
+    MSI = "msi"  # the managed identity of the machine
+    DEVICE_CODE = "device-code"  # an interactive sign-in on another device
+    PIPELINES = "pipelines"  # an Azure Pipelines service connection with workload identity federation
 
 
 class ExpiredSuppressions(enum.Enum):

@@ -11,11 +11,10 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.core.rest import HttpRequest
 
 from azaudit import tls
-from azaudit.auth import AuthMode
 from azaudit.backend import open_backend
 from azaudit.clouds import CLOUDS, CloudName
 from azaudit.errors import ForeignHostError
-from azaudit.runconfig import RunConfig
+from azaudit.runconfig import AuthMode, RunConfig
 from azaudit.sign_in import INSTANCE_METADATA, SignInTransport, allowed_origins
 from bench.synthetic import SyntheticTenant
 from bench.tls_server import Certificates, FakeAzure, resolve_to_loopback
