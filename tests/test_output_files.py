@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from azaudit import cli
-from azaudit.cli import subscription as audit_command
+from azaudit import audit, cli
 from azaudit.reports.io import OutputError, write_atomically, write_reports
 from tests.conftest import SAMPLE_TENANT
 
@@ -44,13 +43,13 @@ def test_a_failed_write_leaves_the_previous_report_and_no_partial_file(
 
 
 def test_ctrl_c_during_the_audit_is_one_line_and_exit_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_run_audit = audit_command.run_audit
+    real_run_audit = audit.run_audit
 
     def interrupted(*args: object, **kwargs: object) -> object:
         real_run_audit(*args, **kwargs)  # type: ignore[arg-type]
         raise KeyboardInterrupt  # as if Ctrl-C arrived at the end of collection
 
-    monkeypatch.setattr(audit_command, "run_audit", interrupted)
+    monkeypatch.setattr(audit, "run_audit", interrupted)
     report = tmp_path / "azaudit.json"
     result = runner.invoke(cli.app, ["subscription", "--replay", str(SAMPLE_TENANT), "-f", "json", "-o", str(report)])
     assert result.exit_code == 130
@@ -227,7 +226,7 @@ def test_an_unwritable_target_is_refused_before_any_request(tmp_path: Path, monk
     def never(*args: object, **kwargs: object) -> object:
         raise AssertionError("the audit ran")
 
-    monkeypatch.setattr(audit_command, "run_audit", never)
+    monkeypatch.setattr(audit, "run_audit", never)
     one_clear_line(*audit_to("--report", f"csv={tmp_path}"))
 
 

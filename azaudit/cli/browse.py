@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from azaudit import catalogue, frameworks
+from azaudit import frameworks
 from azaudit.cli.console import err
 from azaudit.cli.runner import guarded
 from azaudit.render.catalogue import CatalogueFormat, as_json, as_markdown
-from azaudit.render.fitted import fitted_table
 from azaudit.render.terminal import terminal_width
 from azaudit.reports.gate import ExitCode
 
@@ -19,6 +18,8 @@ from azaudit.reports.gate import ExitCode
 def frameworks_list() -> None:
     """List the compliance frameworks `--framework` accepts: how many of their controls azaudit
     checks, and the Azure Policy initiative the mapping comes from."""
+    from azaudit.render.fitted import fitted_table  # tabulate: only the commands that print a table
+
     rows = []
     for framework_id in frameworks.available():
         known = frameworks.load(framework_id)
@@ -46,6 +47,11 @@ def checks_list(
         return
 
     def work() -> ExitCode:
+        # The catalogue (every check, the installed plugins' entry points) and tabulate are
+        # imported by the command that lists checks, not by every start (--help, completion).
+        from azaudit import catalogue
+        from azaudit.render.fitted import fitted_table
+
         # The catalogue with installed plugins: a broken plugin is one clear line and exit 2.
         checks = catalogue.load()
         if fmt is not CatalogueFormat.TABLE:
@@ -68,6 +74,7 @@ def checks_list(
 
 def checks_show(code: Annotated[str, typer.Argument(metavar="CODE", help="A check code, e.g. ACR001.")]) -> None:
     """Print a check's documentation."""
+    from azaudit import catalogue
     from azaudit.render.checkdoc import check_markdown
 
     def work() -> ExitCode:

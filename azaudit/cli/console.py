@@ -4,14 +4,17 @@ libraries' log records under ``--verbose``, the summary line and the run's stati
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import typer
 
-from azaudit.audit import Audit
-from azaudit.finish import Destinations, Finished
 from azaudit.render.escape import Output, neutralise
-from azaudit.render.table import summary_line
-from azaudit.reports.model import Report
+from azaudit.render.summary import summary_line
+
+if TYPE_CHECKING:
+    from azaudit.audit import Audit
+    from azaudit.finish import Destinations, Finished
+    from azaudit.reports.model import Report
 
 
 def err(message: str) -> None:

@@ -12,8 +12,7 @@ import typer
 from azaudit.errors import UsageError
 from azaudit.model import Severity, Status
 from azaudit.render import Format
-from azaudit.render.table import TableView
-from azaudit.render.terminal import stdout_view, terminal_width
+from azaudit.render.terminal import TableView, stdout_view, terminal_width
 from azaudit.settings import REGISTRY_HOST
 from azaudit.shard import Shard
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from azaudit.collect.scheduler import Progress
+if TYPE_CHECKING:
+    from azaudit.collect.scheduler import Progress
 
 
 @contextmanager

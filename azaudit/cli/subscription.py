@@ -10,8 +10,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from azaudit.audit import run_audit
-from azaudit.auth import AuthMode
 from azaudit.cli.console import err, print_finished, print_statistics, print_summary, show_library_warnings
 from azaudit.cli.options import (
     Compact,
@@ -32,7 +30,14 @@ from azaudit.finish import Destinations, Gate, finish, prepare
 from azaudit.model import Severity
 from azaudit.render import Format
 from azaudit.reports.gate import ExitCode
-from azaudit.runconfig import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, ExpiredSuppressions, RunConfig, Source
+from azaudit.runconfig import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_TIMEOUT_SECONDS,
+    AuthMode,
+    ExpiredSuppressions,
+    RunConfig,
+    Source,
+)
 
 
 def subscription(
@@ -181,6 +186,10 @@ def subscription(
     )
 
     def work() -> ExitCode:
+        # The audit brings the Azure SDK and the collectors: imported only when one runs, not for
+        # --help, a usage error or shell completion.
+        from azaudit.audit import run_audit
+
         run_config = RunConfig(
             subscriptions=tuple(subscription_ids or ()),
             management_groups=tuple(management_group or ()),
