@@ -23,6 +23,7 @@ from azaudit.collect.scheduler import Progress
 from azaudit.engine import run_checks
 from azaudit.inventory import Inventory
 from azaudit.inventory.coverage import Dataset
+from azaudit.lifecycle import fewer_collections
 from azaudit.reports.baseline import compare, load_baseline
 from azaudit.reports.model import ExceptionEntry, Report, RunInfo, RunSettings
 from azaudit.reports.runtime import running_containers
@@ -54,6 +55,7 @@ def resolve_settings(config: RunConfig) -> tuple[Settings, str | None]:
     return settings, source
 
 
+@fewer_collections()
 def run_audit(
     config: RunConfig,
     progress: Progress | None = None,

@@ -13,10 +13,13 @@ a minute first: :func:`stopping_waits` makes every :func:`wait` return at once, 
 forever in the child (Python 3.12+ warns about it). A module that runs a helper thread registers,
 with :func:`pause_before_fork`, a function that stops that thread (it must start again by itself
 when next needed); :func:`quiet_for_fork` runs them before workers are forked.
+
+While an audit runs, :func:`fewer_collections` has Python's cyclic garbage collector run less often.
 """
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -80,3 +83,27 @@ def quiet_for_fork() -> list[threading.Thread]:
         pause()
     current = threading.current_thread()
     return [t for t in threading.enumerate() if t is not current and t.is_alive()]
+
+
+# The collector's thresholds while an audit runs (Python's defaults: 700, 10, 10).
+AUDIT_GC_THRESHOLDS = (50_000, 20, 10)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while an audit runs, and restore its settings.
+
+    An audit allocates millions of objects that live until it ends (records, findings, the
+    report) and makes few reference cycles. With the default thresholds the collector scanned the
+    growing heap over and over: 16 to 34 % of each process's CPU at 10,000 resources (measured
+    with ``gc.callbacks``). What exists when the audit starts (modules, the catalogue) is frozen
+    out of the scans, and the youngest generation is collected every 50,000 allocations instead
+    of 700: cycles are still collected, only in fewer, larger passes. Usable as a decorator."""
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*AUDIT_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()

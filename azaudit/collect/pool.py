@@ -24,6 +24,7 @@ workers, runs the parts, and merges their inventories, request statistics and to
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import pickle
@@ -102,6 +103,9 @@ def _worker(job: PartJob, arguments: tuple[list[Subscription], bool], answer: Co
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with(parent)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - the process ends below
+    # Everything inherited from the parent stays alive here until the end: never scanned again
+    # by the garbage collector (nor its pages touched and copied by a scan).
+    gc.freeze()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         message = b"R" + msgspec.msgpack.encode(job(*arguments))
