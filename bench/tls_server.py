@@ -625,6 +625,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--jitter", type=float, default=0.0)
     parser.add_argument("--max-seconds", type=float, default=900.0)
+    parser.add_argument("--max-connections", type=int, default=4096, help="open at once; more wait in the backlog")
     parser.add_argument("--graph", action="store_true", help="the audit enumerates through Azure Resource Graph")
     parser.add_argument("--parts", type=int, default=1, help="collection processes (each sends its own queries)")
     args = parser.parse_args()
@@ -637,6 +638,9 @@ def main() -> None:
         latency=args.latency,
         jitter=args.jitter,
         max_seconds=args.max_seconds,
+        # Azure's front ends do not stop one client at 512 open connections; an audit with more
+        # requests in flight keeps more (one per host it reads, as many as in flight to ARM).
+        max_connections=args.max_connections,
         adapter=GraphAdapter(tenant, "fake Azure") if args.graph else None,
         adapter_answers=_graph_query if args.graph else None,
     )
