@@ -3,7 +3,7 @@ content (the secret guard refuses blobs), read as JSON through a lean pipeline.
 
 **The pipeline.** ``azure-containerregistry``'s client ran about a dozen policies for every read and
 built a model of each answer, and its challenge policy sent every read without a token first. Here
-each registry has one lean pipeline (:func:`azaudit.collect.arm_pipeline.assemble`) built from the
+each registry has one lean pipeline (:func:`azaudit.transport.lean_sender.assemble`) built from the
 SDK's own configuration (its user agent, redirect and retry with the run's settings), a request id,
 :class:`_RegistryAuth`, and the run's guarded transport (host allow-list, secret guard, deadline).
 The caller reads the JSON with strict readers (:mod:`azaudit.collect.images`); a status other than
@@ -63,6 +63,7 @@ from azure.core.pipeline.policies import HTTPPolicy, RequestIdPolicy, SansIOHTTP
 from azure.core.rest import HttpRequest
 
 from azaudit.transport import GuardedTransport
+from azaudit.transport.lean_sender import assemble
 
 # Azure Container Registry's own Azure AD audience (accepted whatever the registry's
 # azureADAuthenticationAsArmPolicy says, unlike the ARM audience).
@@ -278,7 +279,7 @@ class _Tokens:
     Tokens live in this object's memory only."""
 
     def __init__(self, endpoint: str, credential: TokenCredential, pipeline: Any) -> None:
-        # ``pipeline``: what arm_pipeline.assemble gives (``run(request, stream=False)``), without a token
+        # ``pipeline``: what lean_sender.assemble gives (``run(request, stream=False)``), without a token
         self._endpoint = endpoint
         self._credential = credential
         self._pipeline = pipeline
@@ -417,9 +418,6 @@ class RegistryPlane:
     def __init__(
         self, login_server: str, credential: TokenCredential, transport: GuardedTransport, **retry: Any
     ) -> None:
-        # azaudit.collect imports the clients, which import this module: imported when first used
-        from azaudit.collect.arm_pipeline import assemble
-
         host = login_server.lower()
         self.endpoint = f"https://{host}"
         # The SDK's configuration gives the policies azure-containerregistry sends with (its user

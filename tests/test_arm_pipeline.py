@@ -1,4 +1,4 @@
-"""azaudit's own ARM reads go through a lean pipeline of the client (azaudit/collect/arm_pipeline.py):
+"""azaudit's own ARM reads go through a lean pipeline of the client (azaudit/transport/lean_sender.py):
 the same request on the wire as the client's full pipeline, the same retry and guards, and no
 resource provider registration."""
 
@@ -114,14 +114,14 @@ def test_a_form_is_never_sent_again_where_a_redirect_points(tmp_path: Path, stat
     """A registry's token exchange POSTs the run's Azure AD token in its form: an answer
     redirecting it (307/308 keep the body; azure-core turns a 303 into a GET that still carries
     it) must not carry the token to another host, audited or not. The redirect is the answer."""
-    from azaudit.collect import arm_pipeline
+    from azaudit.transport import lean_sender
 
     location = "https://attackers-vault.vault.azure.net/secrets?api-version=7.4"
     adapter = Scripted([(status, {"Location": location}, {})])
     client = clients_over(adapter, tmp_path).security(SUBSCRIPTION)
     graph = "https://management.azure.com/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01"
     form = HttpRequest("POST", graph, data={"access_token": "t"})
-    answer = arm_pipeline.lean_pipeline(client).run(form, stream=False).http_response
+    answer = lean_sender.lean_pipeline(client).run(form, stream=False).http_response
     assert answer.status_code == status
     assert len(adapter.sent) == 1
 

@@ -1,4 +1,4 @@
-"""The lean sender (azaudit/collect/arm_pipeline.py) does what azure-core's Pipeline of the same
+"""The lean sender (azaudit/transport/lean_sender.py) does what azure-core's Pipeline of the same
 policies did: each scripted exchange below is sent through both, over the same guarded transport,
 and what went on the wire, what came back, the waits and the token requests must be the same."""
 
@@ -27,10 +27,11 @@ from azaudit import lifecycle
 from azaudit.backend import guarded_transport
 from azaudit.clients import Clients
 from azaudit.clouds import CLOUDS, CloudName
-from azaudit.collect import arm_pipeline, vault_pipeline
+from azaudit.collect import vault_pipeline
 from azaudit.collect.arm import arm_get, get_request, json_answer
-from azaudit.collect.arm_pipeline import LeanSender, assemble
 from azaudit.runconfig import RunConfig
+from azaudit.transport import lean_sender
+from azaudit.transport.lean_sender import LeanSender, assemble
 
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
 ARM = "https://management.azure.com"
@@ -105,7 +106,7 @@ def _session(adapter: Scripted) -> requests.Session:
 
 
 def _reference(config: Any, full: Any, first: list[Any], auth: Any) -> Pipeline[Any, Any]:
-    """The pipeline arm_pipeline.assemble built before it had a sender of its own."""
+    """The pipeline lean_sender.assemble built before it had a sender of its own."""
     transport = getattr(full._transport, "_sender", full._transport)
     policies = [
         *first,
@@ -127,7 +128,7 @@ def _arm_senders(client: Any) -> tuple[Any, Any]:
         first,
         ARMChallengeAuthenticationPolicy(config.credential, *config.credential_scopes),
     )
-    return reference, arm_pipeline.lean_pipeline(client)
+    return reference, lean_sender.lean_pipeline(client)
 
 
 def _outcome(sender: Any, url: str) -> tuple[str, Any]:
@@ -310,7 +311,7 @@ def test_a_header_policy_must_be_one(tmp_path: Path) -> None:
             None,
         )
     with pytest.raises(TypeError, match="unexpected options"):
-        arm_pipeline.lean_pipeline(client).run(HttpRequest("GET", URL), retry_total=0)
+        lean_sender.lean_pipeline(client).run(HttpRequest("GET", URL), retry_total=0)
 
 
 @pytest.mark.parametrize(
@@ -426,7 +427,7 @@ def test_request_ids_are_version_1_uuids_as_the_clients_policy_makes_them(tmp_pa
 
     adapter = Scripted([])
     client = _clients(adapter, tmp_path, Credential()).security(SUBSCRIPTION)
-    sender = arm_pipeline.lean_pipeline(client)
+    sender = lean_sender.lean_pipeline(client)
     sent = [sender.run(HttpRequest("GET", URL)).http_request.headers["x-ms-client-request-id"] for _ in range(50)]
     assert len(set(sent)) == 50
     assert {uuid.UUID(value).version for value in sent} == {1}

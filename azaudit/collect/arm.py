@@ -2,7 +2,7 @@
 
 :func:`arm_get` sends a GET through the management client's lean pipeline (its authentication,
 retry and user-agent policies, the run's guarded transport and the secret guard: see
-:mod:`~azaudit.collect.arm_pipeline`), maps a failure to the same exceptions the SDK's operations
+:mod:`~azaudit.transport.lean_sender`), maps a failure to the same exceptions the SDK's operations
 raise, and returns the body as JSON: no model is built, so a mapper reads the same dict a REST body
 or a Resource Graph row gives. The readers refuse a value of the wrong type with
 :class:`UnusableShape` (the resource's checks report ERROR), and say in one place what an absent
@@ -34,11 +34,11 @@ from azure.core.pipeline.policies import ContentDecodePolicy
 from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
-from azaudit.collect import arm_pipeline
 from azaudit.collect.sdk import shape_of
 from azaudit.collect.tasks import UnusableShape
 from azaudit.errors import PagingLoopError
 from azaudit.inventory.common import Identity, PrivateEndpointConnection, UserAssignedRef
+from azaudit.transport import lean_sender
 
 # Pages one list may have before azaudit stops following ``nextLink`` (the transport also refuses
 # a page served twice and a foreign host): 10,000 pages of 1,000 items is ten million resources.
@@ -138,7 +138,7 @@ def follow_next_links(
 
 
 def _send(client: Any, url: str, params: dict[str, str]) -> Any:
-    return json_answer(arm_pipeline.send(client, get_request(url, params)))
+    return json_answer(lean_sender.send(client, get_request(url, params)))
 
 
 def get_request(url: str, params: Mapping[str, str]) -> HttpRequest:

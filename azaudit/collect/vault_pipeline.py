@@ -4,7 +4,7 @@
 ``SecretClient.list_properties_of_secrets`` runs thirteen azure-core policies for every page, parses
 each body twice (its decoding policy, then the pager) and builds two SDK models per secret. This
 sends the same ``GET {vault}/secrets?api-version=...`` and its ``nextLink`` pages through a sender
-built from the client's own configuration, as :mod:`~azaudit.collect.arm_pipeline` does for ARM:
+built from the client's own configuration, as :mod:`~azaudit.transport.lean_sender` does for ARM:
 
 - the client's request id and user agent: the same headers;
 - redirects, and the removal of the bearer token from a redirect to another host;
@@ -34,9 +34,9 @@ from urllib.parse import SplitResult, urlsplit
 from azure.core.pipeline.policies import RequestIdPolicy
 
 from azaudit.collect.arm import follow_next_links, get_request, json_answer
-from azaudit.collect.arm_pipeline import LeanSender, assemble, cached
 from azaudit.collect.tasks import UnusableShape
 from azaudit.secret_guard import normalised_path
+from azaudit.transport.lean_sender import LeanSender, assemble, cached
 
 WHAT = "secrets.list"
 
