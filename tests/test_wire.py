@@ -41,7 +41,7 @@ from azaudit.errors import UsageError
 from azaudit.replay import ReplayAdapter, ReplayCredential, replay_session
 from azaudit.runconfig import RunConfig
 from azaudit.transport import GuardedTransport, WireTransport, network_session, requests_transport
-from azaudit.transport.connections import ConnectionPools, Origin
+from azaudit.transport.connections import ConnectionPools, Origin, Tunnel
 from azaudit.transport.session import SPARE_HOST_POOLS
 from bench.synthetic import SyntheticTenant
 from bench.tls_server import Certificates, FakeAzure, resolve_to_loopback
@@ -676,6 +676,34 @@ def test_a_proxy_setting_that_is_not_a_url_is_one_usage_error_naming_the_variabl
     ) as raised:
         wire(context).send(get())
     assert "s3cr3t" not in str(raised.value) and "proxy:" not in str(raised.value)
+
+
+def test_without_any_proxy_set_no_origin_scans_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """requests' per-origin proxy work scans the whole environment twice; a run reads every vault
+    and registry as its own host. Without any proxy set (read once), no origin pays for it; with
+    one set, each origin is still decided as requests decides it."""
+    from azaudit.transport import proxies
+
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    decided: list[str] = []
+    real = proxies.decide
+
+    def counted(url: str, scheme: str) -> proxies.Decision:
+        decided.append(url)
+        return real(url, scheme)
+
+    monkeypatch.setattr(proxies, "decide", counted)
+    quiet = proxies.EnvironmentProxies()
+    for vault in ("kv1", "kv2", "kv3"):
+        url = f"https://{vault}.vault.azure.net/secrets"
+        assert quiet.for_url(url, "https", f"{vault}.vault.azure.net") is proxies.DIRECT
+    assert decided == []
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    proxied = proxies.EnvironmentProxies()
+    tunnel = proxied.for_url("https://kv1.vault.azure.net/secrets", "https", "kv1.vault.azure.net")
+    assert decided == ["https://kv1.vault.azure.net/secrets"]
+    assert isinstance(tunnel, Tunnel) and tunnel.host == "proxy.corp" and tunnel.port == 3128
 
 
 class _Recorder:
