@@ -50,20 +50,14 @@ from azure.containerregistry._helpers import _parse_exp_time
 from azure.containerregistry._user_agent import USER_AGENT
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import (
-    ClientAuthenticationError,
     DecodeError,
-    HttpResponseError,
-    ResourceExistsError,
-    ResourceNotFoundError,
-    ResourceNotModifiedError,
-    map_error,
 )
 from azure.core.pipeline import Pipeline, PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import HTTPPolicy, RequestIdPolicy, SansIOHTTPPolicy
 from azure.core.rest import HttpRequest
 
 from azaudit.transport import GuardedTransport
-from azaudit.transport.lean_sender import assemble
+from azaudit.transport.lean_sender import assemble, raise_for_status
 
 # Azure Container Registry's own Azure AD audience (accepted whatever the registry's
 # azureADAuthenticationAsArmPolicy says, unlike the ARM audience).
@@ -103,13 +97,6 @@ API_VERSION = "2021-07-01"
 MAX_CHALLENGE = 4096
 # One parameter of a Bearer challenge: name="value".
 _CHALLENGE_PARAM = re.compile(r'(?P<name>[A-Za-z][A-Za-z0-9_-]*)\s*=\s*"(?P<value>[^"]*)"')
-# What the SDK's generated operations map these statuses to (any other: HttpResponseError).
-_ERROR_MAP: dict[int, type[HttpResponseError]] = {
-    401: ClientAuthenticationError,
-    404: ResourceNotFoundError,
-    409: ResourceExistsError,
-    304: ResourceNotModifiedError,
-}
 # The token endpoints are sent without a token; the reads through _RegistryAuth.
 _NO_AUTH = SansIOHTTPPolicy()  # type: ignore[var-annotated]
 
@@ -120,18 +107,6 @@ _ERROR_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 class UnusableAnswerError(ValueError):
     """A registry answer that is not of its documented shape (a token answer without its token):
     its text is azaudit's own words and never quotes the answer."""
-
-
-class _EveryStatus(dict[int, type[HttpResponseError]]):
-    """The error map of the SDK's generated operations, with HttpResponseError for any other
-    status: the error is raised inside azure-core, as the SDK raised it (an exception raised in
-    azaudit's own frames counts as azaudit's words, tasks.describe_failure)."""
-
-    def __bool__(self) -> bool:  # map_error does nothing with an empty map
-        return True
-
-    def get(self, status: int, default: Any = None) -> type[HttpResponseError]:  # type: ignore[override]
-        return _ERROR_MAP.get(status, HttpResponseError)
 
 
 class ReferrersPagingError(Exception):
@@ -254,8 +229,7 @@ def _json(response: Any, what: str) -> Any:
     HttpResponseError), the answer attached for :func:`registry_errors`."""
     status = response.status_code
     if status != 200:
-        map_error(status_code=status, response=response, error_map=_EveryStatus())
-        raise AssertionError("map_error raises for every status")  # pragma: no cover
+        raise_for_status(response)
     try:
         # the body's bytes (JSON is UTF-8, RFC 8259): azure-core's json() first guesses a charset
         return json.loads(response.content)

@@ -17,18 +17,11 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from functools import partial
-from typing import Any, cast
+from typing import Any
 from urllib.parse import SplitResult, parse_qs, quote, urljoin, urlparse, urlsplit
 
 from azure.core.exceptions import (
-    ClientAuthenticationError,
     DecodeError,
-    HttpResponseError,
-    ResourceExistsError,
-    ResourceNotFoundError,
-    ResourceNotModifiedError,
-    map_error,
 )
 from azure.core.pipeline.policies import ContentDecodePolicy
 from azure.core.rest import HttpRequest
@@ -43,24 +36,6 @@ from azaudit.transport import lean_sender
 # Pages one list may have before azaudit stops following ``nextLink`` (the transport also refuses
 # a page served twice and a foreign host): 10,000 pages of 1,000 items is ten million resources.
 MAX_PAGES = 10_000
-
-# What the SDK's generated operations map these statuses to.
-ERROR_MAP: dict[int, type[HttpResponseError]] = {
-    401: ClientAuthenticationError,
-    404: ResourceNotFoundError,
-    409: ResourceExistsError,
-    304: ResourceNotModifiedError,
-}
-
-
-class _EveryStatus(dict[int, Callable[..., HttpResponseError]]):
-    """ERROR_MAP, and for any other status a plain HttpResponseError in ARM's error format."""
-
-    def __bool__(self) -> bool:  # map_error does nothing with an empty map
-        return True
-
-    def get(self, status: int, default: Any = None) -> Callable[..., HttpResponseError]:  # type: ignore[override]
-        return ERROR_MAP.get(status) or partial(HttpResponseError, error_format=ARMErrorFormat)
 
 
 def arm_get(client: Any, path: str, api_version: str, params: Mapping[str, str] | None = None) -> Any:
@@ -167,8 +142,7 @@ def json_answer(response: Any) -> Any:
     azaudit's own frames counts as azaudit's words (tasks.describe_failure) and would print the
     SDK's text instead of the service's error code and message."""
     if response.status_code != 200:
-        map_error(status_code=response.status_code, response=response, error_map=cast(Any, _EveryStatus()))
-        raise AssertionError("map_error raises for every status")  # pragma: no cover
+        lean_sender.raise_for_status(response, ARMErrorFormat)
     decode = _JSON_DECODERS.get(response.headers.get("Content-Type"))
     try:
         # The usual content types decoded as azure-core's response.json() decodes them (its

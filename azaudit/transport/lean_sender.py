@@ -40,10 +40,20 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn, cast
 from urllib.parse import urlparse
 
-from azure.core.exceptions import AzureError, ClientAuthenticationError, ServiceRequestError, TooManyRedirectsError
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ResourceNotModifiedError,
+    ServiceRequestError,
+    TooManyRedirectsError,
+    map_error,
+)
 from azure.core.pipeline import Pipeline, PipelineContext, PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import (
     HTTPPolicy,
@@ -318,3 +328,39 @@ def send(client: Any, request: Any) -> Any:
     """Send ``request`` (an ``azure.core.rest.HttpRequest``) through ``client``'s lean sender
     and return its response, its body not decoded."""
     return lean_pipeline(client).run(request, stream=False).http_response
+
+
+# What the SDK's generated operations map these statuses to (any other: HttpResponseError).
+ERROR_MAP: dict[int, type[HttpResponseError]] = {
+    401: ClientAuthenticationError,
+    404: ResourceNotFoundError,
+    409: ResourceExistsError,
+    304: ResourceNotModifiedError,
+}
+
+
+class _EveryStatus(dict[int, Callable[..., HttpResponseError]]):
+    """:data:`ERROR_MAP`, and ``other`` for any other status."""
+
+    def __init__(self, other: Callable[..., HttpResponseError]) -> None:
+        super().__init__()
+        self._other = other
+
+    def __bool__(self) -> bool:  # map_error does nothing with an empty map
+        return True
+
+    def get(self, status: int, default: Any = None) -> Callable[..., HttpResponseError]:  # type: ignore[override]
+        return ERROR_MAP.get(status) or self._other
+
+
+def raise_for_status(response: Any, error_format: Any = None) -> NoReturn:
+    """Raise for ``response`` (an answer that is not a success) what the SDK's generated operations
+    raise: :data:`ERROR_MAP`'s exception, else an ``HttpResponseError`` (in ``error_format``, ARM's
+    for ARM), the answer attached. Raised inside azure-core, as the SDK raises it: an exception
+    raised in azaudit's own frames counts as azaudit's words (``tasks.describe_failure``) and would
+    print the SDK's text instead of the service's error code and message."""
+    other = (
+        HttpResponseError if error_format is None else functools.partial(HttpResponseError, error_format=error_format)
+    )
+    map_error(status_code=response.status_code, response=response, error_map=cast(Any, _EveryStatus(other)))
+    raise AssertionError("map_error raises for every status")  # pragma: no cover
