@@ -7,11 +7,16 @@ and azure-core's RequestsTransport; only the requests session underneath answers
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.response import HTTPResponse
 
 from azaudit.audit import Audit, run_audit
 from azaudit.inventory.acr import Registry
@@ -123,3 +128,16 @@ def registry_record(name: str = "acrtest", sku: str = "Premium", **overrides: An
 
 
 Names = Callable[[tuple[Finding, ...], str, Status], set[str]]
+
+
+def scripted_response(request: Any, status: int, body: Any, headers: Mapping[str, str]) -> requests.Response:
+    """requests' response to ``request``: ``body`` as JSON with ``headers`` (Content-Type
+    included), as a test adapter's ``send`` returns it."""
+    raw = HTTPResponse(
+        body=io.BytesIO(json.dumps(body).encode()),
+        headers=dict(headers),
+        status=status,
+        preload_content=False,
+        decode_content=False,
+    )
+    return HTTPAdapter().build_response(request, raw)

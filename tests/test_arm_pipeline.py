@@ -4,8 +4,6 @@ resource provider registration."""
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +11,7 @@ import pytest
 import requests
 from azure.core.exceptions import ResourceExistsError
 from azure.core.rest import HttpRequest
-from requests.adapters import BaseAdapter, HTTPAdapter
-from urllib3.response import HTTPResponse
+from requests.adapters import BaseAdapter
 
 from azaudit.backend import guarded_transport
 from azaudit.clients import Clients
@@ -24,6 +21,7 @@ from azaudit.errors import ForeignHostError
 from azaudit.replay import ReplayCredential
 from azaudit.replay.adapter import replay_session
 from azaudit.runconfig import RunConfig
+from tests.conftest import scripted_response
 
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
 PATH = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Security/pricings"
@@ -46,14 +44,7 @@ class Scripted(BaseAdapter):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         self.sent.append(request)
         status, headers, body = self.answers.pop(0) if self.answers else (200, {}, {"value": []})
-        raw = HTTPResponse(
-            body=io.BytesIO(json.dumps(body).encode()),
-            headers={"Content-Type": "application/json", **headers},
-            status=status,
-            preload_content=False,
-            decode_content=False,
-        )
-        return HTTPAdapter().build_response(request, raw)
+        return scripted_response(request, status, body, {"Content-Type": "application/json", **headers})
 
     def close(self) -> None:
         pass

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +18,7 @@ from azure.core.pipeline.policies import RequestIdPolicy, SansIOHTTPPolicy, Sens
 from azure.core.rest import HttpRequest
 from azure.keyvault.secrets._shared import http_challenge_cache
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
-from requests.adapters import BaseAdapter, HTTPAdapter
-from urllib3.response import HTTPResponse
+from requests.adapters import BaseAdapter
 
 from azaudit import lifecycle
 from azaudit.backend import guarded_transport
@@ -32,6 +29,7 @@ from azaudit.collect.arm import arm_get, get_request, json_answer
 from azaudit.runconfig import RunConfig
 from azaudit.transport import lean_sender
 from azaudit.transport.lean_sender import LeanSender, assemble
+from tests.conftest import scripted_response
 
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
 ARM = "https://management.azure.com"
@@ -68,14 +66,8 @@ class Scripted(BaseAdapter):
         if isinstance(answer, Exception):
             raise answer
         status, extra = answer
-        raw = HTTPResponse(
-            body=io.BytesIO(json.dumps({"value": [], "status": status}).encode()),
-            headers={"Content-Type": "application/json; charset=utf-8", **extra},
-            status=status,
-            preload_content=False,
-            decode_content=False,
-        )
-        return HTTPAdapter().build_response(request, raw)
+        body = {"value": [], "status": status}
+        return scripted_response(request, status, body, {"Content-Type": "application/json; charset=utf-8", **extra})
 
     def close(self) -> None:
         pass

@@ -4,14 +4,11 @@ subscription was work and memory that grew with the number of subscriptions."""
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
 from typing import Any
 
 import requests
-from requests.adapters import BaseAdapter, HTTPAdapter
-from urllib3.response import HTTPResponse
+from requests.adapters import BaseAdapter
 
 from azaudit.auth import SharedTokenCredential
 from azaudit.backend import guarded_transport
@@ -22,6 +19,7 @@ from azaudit.inventory.common import Subscription
 from azaudit.replay import ReplayCredential
 from azaudit.replay.adapter import replay_session
 from azaudit.runconfig import RunConfig
+from tests.conftest import scripted_response
 
 FIRST = "00000000-0000-0000-0000-0000000000a1"
 SECOND = "00000000-0000-0000-0000-0000000000b2"
@@ -44,14 +42,7 @@ class Pricings(BaseAdapter):
             "name": "Containers",
             "properties": {"pricingTier": "Standard"},
         }
-        raw = HTTPResponse(
-            body=io.BytesIO(json.dumps({"value": [plan]}).encode()),
-            headers={"Content-Type": "application/json"},
-            status=200,
-            preload_content=False,
-            decode_content=False,
-        )
-        return HTTPAdapter().build_response(request, raw)
+        return scripted_response(request, 200, {"value": [plan]}, {"Content-Type": "application/json"})
 
     def close(self) -> None:
         pass
