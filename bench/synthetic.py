@@ -12,7 +12,7 @@ their application image from the subscription's first registry (six services, tw
 so several groups share a tag; one service pinned by digest), every other group a sidecar
 mirrored into its second registry (one tag shared by all), the rest from registries outside the
 audit. Each group running an audited image has its instance view (a GET); each registry its data
-plane (token exchange, a token per scope, tag, manifest and referrers of each distinct image),
+plane (token exchange, a token per repository, tag, manifest and referrers of each distinct image),
 written by tools/scenarios/images.py as for the sample tenant.
 
 With ``graph=True`` a run is expected to enumerate through Azure Resource Graph (``--source
@@ -525,8 +525,8 @@ class SyntheticTenant:
     def request_count(self, parts: int = 1) -> int:
         """What the full catalogue needs: every response once (built-in roles are listed through one
         subscription only). No Key Vault bearer challenge: the challenge is seeded from ARM. No
-        registry challenge either: each scope's token is asked for before its first read, which
-        carries it (azaudit.registry_plane)."""
+        registry challenge either: each repository's token (of both actions) is asked for before its
+        first read, which carries it (azaudit.registry_plane)."""
         builtin = sum(1 for key in self.responses if ("$filter", "type eq 'BuiltInRole'") in key[3])
         # a graph run sends its queries instead of the ARM lists they replace (kept for its fallback)
         graph = self.graph_requests(parts) - self._replaced if self.graph else 0

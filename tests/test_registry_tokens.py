@@ -1,6 +1,6 @@
-"""A registry's tokens are asked for once per run and scope, however many lookups of one repository
-meet the registry's challenge at the same time (the sample tenant's fixtures, replayed through the
-real SDK)."""
+"""A registry's tokens are asked for once per run and repository (one scope of both actions the run
+reads it with), however many lookups of one repository meet the registry's challenge at the same
+time (the sample tenant's fixtures, replayed through the real SDK)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,15 @@ from azure.core.rest import HttpRequest
 
 from azaudit.audit import Audit
 from azaudit.clouds import CLOUDS, CloudName
-from azaudit.registry_plane import AUDIENCE, ChallengeRefusedError, RegistryPlane, parse_challenge, route_scope
+from azaudit.registry_plane import (
+    AUDIENCE,
+    ChallengeRefusedError,
+    RegistryPlane,
+    covers,
+    parse_challenge,
+    route_scope,
+    token_scope,
+)
 from azaudit.replay import ReplayCredential
 from azaudit.replay.adapter import ReplayAdapter, replay_session
 from azaudit.replay.fixtures import RecordedResponse, load_fixture_dir
@@ -68,15 +76,17 @@ def test_concurrent_lookups_of_one_repository_share_one_token() -> None:
 
 
 def test_the_request_counts_name_each_registry_sign_in_step(sample_audit: Audit) -> None:
-    """One exchange per registry, one token per scope, and every read sent with its scope's token
-    (none without, answered 401): the counts say which is which (the benchmark's per-kind figures)."""
+    """One exchange per registry, one token per repository, and every read sent with its
+    repository's token (none without, answered 401): the counts say which is which (the
+    benchmark's per-kind figures)."""
     kinds = sample_audit.stats.by_kind
     registry_reads = sum(n for kind, n in kinds.items() if re.match(r"GET \{data-plane\}/(acr/v1|v2)/", kind))
     assert registry_reads > 0
     assert kinds["POST {data-plane}/oauth2/exchange (registry sign-in: refresh token)"] == 4  # 4 registries read
-    # metadata_read and pull of each repository read (none for the ABAC registry's refused pull)
-    # (orders/migrate, the init container IMG001 fails, is read like the others)
-    assert kinds["POST {data-plane}/oauth2/token (registry sign-in: access token of a scope)"] == 14
+    # one token of each repository read, of both actions (was one per action, 14: metadata_read and
+    # pull of each repository, none for the ABAC registry's refused pull); orders/migrate, the init
+    # container IMG001 fails, is read like the others
+    assert kinds["POST {data-plane}/oauth2/token (registry sign-in: access token of a scope)"] == 8
     unauthenticated = "GET {data-plane} without a token (registry sign-in: answered 401 with the scope it needs)"
     # each scope's token is asked for before its first read: no read meets the challenge (was one
     # 401 before every read, 20, then one before each scope's first read, 14)
@@ -152,17 +162,107 @@ def test_a_token_refused_again_is_an_error_after_one_retry() -> None:
     assert [s for s in adapter.sent if s[1] == MANIFEST] == [("GET", MANIFEST, True)] * 2  # never a loop
 
 
-def test_a_challenge_for_another_scope_is_answered_with_that_scope() -> None:
-    """The registry wants another scope than the route's (here: pull for a metadata read): the
-    SDK's answer to the challenge applies and the kept metadata_read token stays kept."""
+def test_a_challenge_for_the_other_action_of_the_repository_refuses_its_token() -> None:
+    """The registry wants pull for a metadata read: the kept token was asked for both actions of the
+    repository, so the registry refused it; it is forgotten and the repository's token asked for
+    again, once (was: a second token, of pull only, the metadata_read one kept)."""
     adapter = Refusing(refuse=MANIFEST, times=1, challenge_path="/v2/web/frontend/manifests/1.8.0")
     plane = _plane(adapter)
     plane.tag_properties("web/frontend", "1.8.0")
     plane.manifest_properties("web/frontend", MANIFEST_DIGEST)
-    assert [s[1] for s in adapter.sent].count("/oauth2/token") == 2  # metadata_read, then pull
+    assert [s[1] for s in adapter.sent].count("/oauth2/token") == 2  # the repository's, then again
     assert [s for s in adapter.sent if s[1] == MANIFEST] == [("GET", MANIFEST, True)] * 2  # one resend
-    assert plane.tokens.held("repository:web/frontend:metadata_read", HOST) is not None
-    assert plane.tokens.held("repository:web/frontend:pull", HOST) is not None
+    assert list(plane.tokens._access) == [(HOST, "repository:web/frontend:pull,metadata_read")]
+
+
+class Scoped(ReplayAdapter):
+    """The sample tenant's registry, whose token endpoint names in each token the scopes it was asked
+    for, and whose reads accept only a token of a scope that covers theirs (else the challenge)."""
+
+    def __init__(self, challenge: str | None = None) -> None:
+        super().__init__(load_fixture_dir(SAMPLE_TENANT), "sample tenant")
+        self.scopes: list[str] = []
+        self.challenge = challenge  # a scope the manifest read is challenged for once, whatever it carries
+
+    def answer(self, method: str, url: str, headers: Any, body: Any = None) -> Any:
+        path = urlsplit(url).path
+        if method == "POST" and path == "/oauth2/token":
+            self.scopes.append(body["scope"])
+            super().answer(method, url, headers, body)  # a scope the fixtures hold, or unmatched
+            return RecordedResponse(status=200, body={"access_token": "scoped " + body["scope"]})
+        needed = route_scope(path)
+        held = str(headers.get("Authorization", "")).removeprefix("Bearer scoped ")
+        wanted = self.challenge if path == MANIFEST and self.challenge else needed
+        if method == "GET" and wanted is not None and (wanted != needed or not covers(held, needed)):
+            self.challenge = None
+            header = f'Bearer realm="https://{HOST}/oauth2/token",service="{HOST}",scope="{wanted}"'
+            return RecordedResponse(status=401, headers={"WWW-Authenticate": header}, body={"errors": []})
+        return super().answer(method, url, headers, body)
+
+
+def test_one_token_of_a_repository_serves_its_metadata_and_pull_reads() -> None:
+    """A lookup's tag, manifest and referrers reads (metadata_read, metadata_read, pull) carry one
+    token, asked for both actions in one scope (Docker token scope grammar, which ACR takes): one
+    token POST per repository (was two: one per action)."""
+    adapter = Scoped()
+    plane = _plane(adapter)
+    plane.tag_properties("web/frontend", "1.8.0")
+    plane.manifest_properties("web/frontend", MANIFEST_DIGEST)
+    assert plane.signatures("web/frontend", MANIFEST_DIGEST) >= 0
+    assert adapter.scopes == ["repository:web/frontend:pull,metadata_read"]
+    assert plane.auth.attached == 3
+
+
+def test_a_challenge_for_another_repository_gets_that_repositorys_token_and_keeps_the_first() -> None:
+    adapter = Scoped(challenge="repository:hub/nginx:metadata_read")
+    plane = _plane(adapter)
+    plane.tag_properties("web/frontend", "1.8.0")
+    with pytest.raises(HttpResponseError):  # the resend, with hub/nginx's token, reads web/frontend
+        plane.manifest_properties("web/frontend", MANIFEST_DIGEST)
+    assert adapter.scopes == ["repository:web/frontend:pull,metadata_read", "repository:hub/nginx:pull,metadata_read"]
+    assert (
+        plane.tokens.held("repository:web/frontend:pull", HOST) == "scoped repository:web/frontend:pull,metadata_read"
+    )
+
+
+@pytest.mark.parametrize(
+    ("scope", "asked"),
+    [
+        ("repository:a/b:metadata_read", "repository:a/b:pull,metadata_read"),
+        ("repository:a/b:pull", "repository:a/b:pull,metadata_read"),
+        ("repository:a/b:metadata_read,pull", "repository:a/b:pull,metadata_read"),
+        ("repository:host:5000/a:pull", "repository:host:5000/a:pull,metadata_read"),  # a name with a port
+        ("repository:a/b:pull,push", "repository:a/b:pull,push"),  # not the run's actions: as asked
+        ("repository:a/b:*", "repository:a/b:*"),
+        ("registry:catalog:*", "registry:catalog:*"),
+        ("repository:a:pull repository:b:pull", "repository:a:pull repository:b:pull"),
+        ("repository::pull", "repository::pull"),
+        ("x:y:z", "x:y:z"),
+        ("nonsense", "nonsense"),
+    ],
+)
+def test_token_scope(scope: str, asked: str) -> None:
+    assert token_scope(scope) == asked
+
+
+@pytest.mark.parametrize(
+    ("asked", "wanted", "covered"),
+    [
+        ("repository:a/b:pull,metadata_read", "repository:a/b:pull", True),
+        ("repository:a/b:pull,metadata_read", "repository:a/b:metadata_read", True),
+        ("repository:a/b:pull,metadata_read", "repository:a/b:metadata_read,pull", True),
+        ("repository:a/b:pull,metadata_read", "repository:a/b:push", False),
+        ("repository:a/b:pull,metadata_read", "repository:a/bc:pull", False),
+        ("repository:a/b:pull,metadata_read", "repository:a:pull", False),
+        ("repository:a/b:pull,metadata_read", "registry:a/b:pull", False),
+        ("repository:a/b:pull,metadata_read", "repository:a/b:pull repository:c:pull", False),
+        ("x:y:z", "x:y:z", True),
+        ("nonsense", "nonsense", True),
+        ("nonsense", "other", False),
+    ],
+)
+def test_covers(asked: str, wanted: str, covered: bool) -> None:
+    assert covers(asked, wanted) is covered
 
 
 @pytest.mark.parametrize(
@@ -322,7 +422,7 @@ def test_a_challenge_naming_another_service_is_answered_with_that_services_token
     assert adapter.manifest_reads == 2  # one resend, with the token the challenge asked for
     assert adapter.posts == [
         ("/oauth2/exchange", HOST, ""),
-        ("/oauth2/token", HOST, "repository:web/frontend:metadata_read"),
+        ("/oauth2/token", HOST, "repository:web/frontend:pull,metadata_read"),
         ("/oauth2/exchange", f"other.{HOST}", ""),
         ("/oauth2/token", f"other.{HOST}", "x:y:z"),
     ]

@@ -4,7 +4,8 @@ expected outcome.
 
 tools/make_sample_tenant.py writes, after the container groups and registries: one ``GET`` per
 listed container group with its ``instanceView`` (the list does not carry it), and per audited
-registry one token exchange, one access token per scope, and the tag, manifest and referrers
+registry one token exchange, one access token per repository (both actions a lookup reads it
+with, ``pull,metadata_read``, in one scope), and the tag, manifest and referrers
 answers of each distinct image (``fixtures``). tests/test_checks_images.py asserts
 ``expectations(...)``.
 """
@@ -316,7 +317,8 @@ UNAUTHORIZED = {
 
 
 def registry_interactions(host: str, images: list[Image]) -> list[dict[str, object]]:
-    """Everything the data plane of one registry answers: one exchange, a token per scope, the reads."""
+    """Everything the data plane of one registry answers: one exchange, a token per repository (of
+    both actions the run reads it with, asked for before its first read), the reads."""
     base = f"https://{host}"
     refresh, access = f"replay-acr-refresh-{host}", f"replay-acr-access-{host}"
     out = [
@@ -328,7 +330,8 @@ def registry_interactions(host: str, images: list[Image]) -> list[dict[str, obje
     ]
     scopes: set[str] = set()
 
-    def token(scope: str) -> None:
+    def token(repository: str) -> None:
+        scope = f"repository:{repository}:pull,metadata_read"
         if scope not in scopes:
             scopes.add(scope)
             form = {"grant_type": "refresh_token", "service": host, "scope": scope, "refresh_token": refresh}
@@ -336,7 +339,7 @@ def registry_interactions(host: str, images: list[Image]) -> list[dict[str, obje
 
     for image in images:
         repo = quote(image.repository, safe="")
-        token(f"repository:{image.repository}:metadata_read")
+        token(image.repository)
         if image.refused:
             out.append(_get(f"{base}/acr/v1/{repo}/_tags/{image.tag}?api-version={DATA_PLANE_API}", UNAUTHORIZED, 401))
             continue
@@ -356,7 +359,6 @@ def registry_interactions(host: str, images: list[Image]) -> list[dict[str, obje
                 manifest_body(image, manifest),
             )
         )
-        token(f"repository:{image.repository}:pull")
         out.append(
             _get(
                 f"{base}/v2/{image.repository}/referrers/{manifest}?artifactType={NOTARY}",
