@@ -421,7 +421,7 @@ class FakeAzure:
         authorization = lowered.get("authorization")
         if host.endswith(VAULT_SUFFIXES) and ReplayAdapter._refuses(authorization):
             return None
-        if authorization is None and ReplayAdapter.registry_challenge(host, path) is not None:
+        if ReplayAdapter.registry_challenge(host, path, authorization) is not None:  # no token, or not for this
             return None
         if body is None and "%" not in target and "+" not in target:
             key = plain_key(method, host, target)

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from azaudit.replay import REPLAY_TENANT_ID, RecordedResponse, request_key
+from azaudit.replay.adapter import registry_access_token
 from azaudit.replay.credential import replay_token
 from azaudit.replay.fixtures import AAD_TOKEN_STAND_IN, RequestKey
 from bench.synthetic import GRAPH_URL, GraphAdapter, SyntheticTenant
@@ -120,6 +121,7 @@ def test_what_the_adapter_answers_itself_still_reaches_it(tenant: SyntheticTenan
     vault = next(key[1] for key in tenant.responses if key[1].endswith(".vault.azure.net"))
     registry = next(key for key in tenant.responses if key[0] == "GET" and key[1].endswith(".azurecr.io"))
     other_tenant = "Bearer " + replay_token("00000000-0000-4000-8000-000000000001")
+    other_repository = registry_access_token(registry[1], "another/repository", "pull,metadata_read")
     cases = {
         # an unmatched path: Azure's 404, naming the request
         "HTTP/1.1 404 Not Found": [head("GET", "management.azure.com", f"/subscriptions/{sub}/nowhere", "A: b")],
@@ -128,6 +130,8 @@ def test_what_the_adapter_answers_itself_still_reaches_it(tenant: SyntheticTenan
             head("GET", vault, "/secrets?api-version=7.4"),
             head("GET", vault, "/secrets?api-version=7.4", f"Authorization: {other_tenant}"),
             head("GET", registry[1], registry[2]),  # a registry read without a token
+            # or with a token the registry's token endpoint granted for another repository
+            head("GET", registry[1], registry[2], f"Authorization: Bearer {other_repository}"),
         ],
         "HTTP/1.1 200 OK": [
             # requests removes dot segments (the key does not): the adapter's path answers it

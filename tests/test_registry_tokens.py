@@ -29,7 +29,7 @@ from azaudit.registry_plane import (
     token_scope,
 )
 from azaudit.replay import ReplayCredential
-from azaudit.replay.adapter import ReplayAdapter, replay_session
+from azaudit.replay.adapter import ReplayAdapter, registry_access_token, replay_session
 from azaudit.replay.fixtures import RecordedResponse, load_fixture_dir
 from azaudit.transport import GuardedTransport
 from tests.conftest import SAMPLE_TENANT
@@ -361,7 +361,7 @@ def test_a_read_is_sent_as_the_sdk_sent_it() -> None:
     sdk = ContainerRegistryClient(endpoint, ReplayCredential(), audience=AUDIENCE, transport=plane_transport(adapter))
     # the SDK's own exchange cannot read the replay's tokens: its challenge gets the fixtures' token
     exchange: Any = sdk._auth_policy._exchange_client
-    exchange.get_acr_access_token = lambda challenge: f"replay-acr-access-{HOST}"
+    exchange.get_acr_access_token = lambda challenge: registry_access_token(HOST, "web/frontend", "pull,metadata_read")
     sdk.get_tag_properties("web/frontend", "1.8.0")
     sdk.get_manifest_properties("web/frontend", MANIFEST_DIGEST)
     plane.tag_properties("web/frontend", "1.8.0")
@@ -426,3 +426,35 @@ def test_a_challenge_naming_another_service_is_answered_with_that_services_token
         ("/oauth2/exchange", f"other.{HOST}", ""),
         ("/oauth2/token", f"other.{HOST}", "x:y:z"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "token", "challenged"),
+    [
+        (TAG, registry_access_token(HOST, "web/frontend", "pull,metadata_read"), None),
+        (f"/v2/web/frontend/referrers/{MANIFEST_DIGEST}", registry_access_token(HOST, "web/frontend", "pull"), None),
+        (TAG, registry_access_token(HOST, "web/frontend", "pull"), "repository:web/frontend:metadata_read"),
+        (TAG, registry_access_token(HOST, "hub/nginx", "pull,metadata_read"), "repository:web/frontend:metadata_read"),
+        (TAG, registry_access_token(HOST, "web", "pull,metadata_read"), "repository:web/frontend:metadata_read"),
+        (
+            f"/v2/web/frontend/referrers/{MANIFEST_DIGEST}",
+            registry_access_token(HOST, "web/frontend", "metadata_read"),
+            "repository:web/frontend:pull",
+        ),
+        (
+            TAG,
+            registry_access_token("contosoprodacr.azurecr.io", "web/frontend", "pull,metadata_read"),
+            "repository:web/frontend:metadata_read",
+        ),
+        (TAG, "a token a test scripted", None),  # not the fixtures': accepted
+    ],
+)
+def test_replay_refuses_a_fixtures_token_not_good_for_the_read(path: str, token: str, challenged: str | None) -> None:
+    """The replayed registry decides what a token is good for, as ACR does: one of another
+    registry, repository or action draws the challenge for the read's scope (was: any token)."""
+    challenge = ReplayAdapter.registry_challenge(HOST, path, "Bearer " + token)
+    if challenged is None:
+        assert challenge is None
+    else:
+        assert challenge is not None and challenge.status == 401
+        assert f'scope="{challenged}"' in challenge.headers["WWW-Authenticate"]

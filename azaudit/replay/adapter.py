@@ -3,7 +3,9 @@
 It also plays the one piece of protocol every Key Vault data-plane conversation starts with: a
 request without ``Authorization``, or with a token of another tenant than the vault's, gets the
 ``401`` bearer challenge, as the service sends it, so the SDK's challenge policy runs exactly as it
-does live.
+does live. A registry's data plane does the same for a read without a token or with a fixtures'
+access token that is not good for it (:func:`registry_access_token`: another registry's, another
+repository's, or without the action the read needs).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ _REGISTRY_PATH = re.compile(
     r"^/(?:acr/v1/(?P<meta>.+?)/_(?:tags|manifests)(?:/|$)|v2/(?P<pull>.+?)/(?:manifests|referrers|tags)/)"
 )
 
+# A fixtures' registry access token names what the token endpoint granted (see registry_access_token).
+REGISTRY_ACCESS_PREFIX = "replay-acr-access-"
+
 STATUS_REASONS = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}
 
 
@@ -62,16 +67,21 @@ class ReplayAdapter(BaseAdapter):  # type: ignore[misc]
         return None
 
     @staticmethod
-    def registry_challenge(host: str, path: str) -> RecordedResponse | None:
-        """The registry's ``401`` to a data-plane read without a token, naming the scope the read
-        needs (``repository:<name>:metadata_read`` for ``/acr/v1``, ``:pull`` for ``/v2``), as ACR
-        sends it; the SDK then exchanges tokens (the ``/oauth2`` POSTs are fixtures)."""
+    def registry_challenge(host: str, path: str, authorization: str | None = None) -> RecordedResponse | None:
+        """The registry's ``401`` to a data-plane read without a token (``authorization`` None), or
+        with a fixtures' access token not good for it (:func:`registry_access_token`; any other
+        token is accepted: tests script their own), naming the scope the read needs
+        (``repository:<name>:metadata_read`` for ``/acr/v1``, ``:pull`` for ``/v2``), as ACR sends
+        it; the SDK then exchanges tokens (the ``/oauth2`` POSTs are fixtures)."""
         if not host.endswith(tuple("." + suffix for suffix in REGISTRY_SUFFIXES)):
             return None
         match = _REGISTRY_PATH.match(unquote(path))
         if match is None:
             return None
-        scope = f"repository:{match['meta']}:metadata_read" if match["meta"] else f"repository:{match['pull']}:pull"
+        name, action = (match["meta"], "metadata_read") if match["meta"] else (match["pull"], "pull")
+        if authorization is not None and not _refuses_read(authorization, host, name, action):
+            return None
+        scope = f"repository:{name}:{action}"
         header = f'Bearer realm="https://{host}/oauth2/token",service="{host}",scope="{scope}"'
         body = {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required", "detail": None}]}
         return RecordedResponse(status=401, headers={"WWW-Authenticate": header}, body=body)
@@ -92,10 +102,9 @@ class ReplayAdapter(BaseAdapter):  # type: ignore[misc]
             challenge = self._challenge(host)
             if challenge is not None:
                 return challenge
-        if headers.get("Authorization") is None:
-            challenge = self.registry_challenge(host, urlsplit(url).path)
-            if challenge is not None:
-                return challenge
+        challenge = self.registry_challenge(host, urlsplit(url).path, headers.get("Authorization"))
+        if challenge is not None:
+            return challenge
         key = request_key(method, url, body)
         recorded = self._responses.get(key)
         if recorded is None:
@@ -124,6 +133,25 @@ class ReplayAdapter(BaseAdapter):  # type: ignore[misc]
 
     def close(self) -> None:
         pass
+
+
+def registry_access_token(host: str, repository: str, actions: str) -> str:
+    """The access token the fixtures' token endpoint of ``host`` grants for the scope
+    ``repository:<repository>:<actions>`` (``actions`` comma-separated): a stand-in that names
+    what it is good for, so that replay refuses it, as the registry would, on a read of another
+    registry, repository or action."""
+    return f"{REGISTRY_ACCESS_PREFIX}{host}/{repository}:{actions}"
+
+
+def _refuses_read(authorization: str, host: str, name: str, action: str) -> bool:
+    """Whether ``authorization`` is a fixtures' access token that is not good for ``action`` on the
+    repository ``name`` of ``host``."""
+    token = authorization.removeprefix("Bearer ")
+    if not token.startswith(REGISTRY_ACCESS_PREFIX):
+        return False
+    granted_host, _, scope = token[len(REGISTRY_ACCESS_PREFIX) :].partition("/")
+    repository, _, actions = scope.rpartition(":")
+    return granted_host != host or repository != name or action not in actions.split(",")
 
 
 def replay_session(adapter: BaseAdapter) -> requests.Session:

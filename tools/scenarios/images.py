@@ -22,6 +22,7 @@ from urllib.parse import quote, urlsplit
 
 from azaudit.detect.image_ref import parse_image_reference
 from azaudit.model import Status
+from azaudit.replay.adapter import registry_access_token
 from azaudit.replay.fixtures import AAD_TOKEN_STAND_IN
 from tools.scenarios import ERROR, FAIL, PASS, SKIPPED, vulnerabilities
 
@@ -320,7 +321,7 @@ def registry_interactions(host: str, images: list[Image]) -> list[dict[str, obje
     """Everything the data plane of one registry answers: one exchange, a token per repository (of
     both actions the run reads it with, asked for before its first read), the reads."""
     base = f"https://{host}"
-    refresh, access = f"replay-acr-refresh-{host}", f"replay-acr-access-{host}"
+    refresh = f"replay-acr-refresh-{host}"
     out = [
         _post(
             f"{base}/oauth2/exchange?api-version={DATA_PLANE_API}",
@@ -335,6 +336,7 @@ def registry_interactions(host: str, images: list[Image]) -> list[dict[str, obje
         if scope not in scopes:
             scopes.add(scope)
             form = {"grant_type": "refresh_token", "service": host, "scope": scope, "refresh_token": refresh}
+            access = registry_access_token(host, repository, "pull,metadata_read")  # replay checks what it serves
             out.append(_post(f"{base}/oauth2/token?api-version={DATA_PLANE_API}", form, {"access_token": access}))
 
     for image in images:
