@@ -41,7 +41,7 @@ from azaudit.clouds import CLOUDS, CloudName
 from azaudit.errors import UsageError
 from azaudit.replay import ReplayAdapter, ReplayCredential, replay_session
 from azaudit.runconfig import RunConfig
-from azaudit.transport import GuardedTransport, WireTransport, network_session, requests_transport
+from azaudit.transport import GuardedTransport, WireTransport, connections, network_session, requests_transport
 from azaudit.transport.connections import ConnectionPools, Origin, Tunnel
 from azaudit.transport.session import SPARE_HOST_POOLS
 from bench.synthetic import SyntheticTenant
@@ -756,6 +756,59 @@ def test_pools_are_kept_for_a_bounded_number_of_hosts(context: ssl.SSLContext) -
         pools.give_back(origin, _Connection())
     assert len(pools.counts()) == pools.max_pools == 1 + SPARE_HOST_POOLS
     assert second.closed and not first.closed, "the least recently used host's pool is dropped"
+
+
+def test_an_idle_connection_is_checked_and_closed_outside_the_pools_lock(
+    context: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check is a system call that lets other threads run: under the lock, they queued on it."""
+    pools = ConnectionPools(4, context)
+    origin = Origin("https", "management.azure.com", 443)
+    fresh, stale = _Connection(), _Connection()
+    pools.give_back(origin, fresh)
+    pools.give_back(origin, stale)  # the last given back is the first taken
+    stale._peer.close()  # the server closed it
+    checked: list[bool] = []
+    closed_under_lock: list[bool] = []
+    real_is_dropped, real_close = connections.is_dropped, stale.close
+
+    def is_dropped(connection: http.client.HTTPConnection) -> bool:
+        checked.append(pools._lock.locked())
+        return real_is_dropped(connection)
+
+    def close() -> None:
+        closed_under_lock.append(pools._lock.locked())
+        real_close()
+
+    monkeypatch.setattr(connections, "is_dropped", is_dropped)
+    monkeypatch.setattr(stale, "close", close)
+    assert pools.idle_connection(origin) is fresh
+    assert checked == [False, False] and closed_under_lock == [False]
+    assert pools.idle_connection(origin) is None
+    pools.close()
+
+
+def test_the_check_of_an_idle_connection_sees_only_that_connection() -> None:
+    """Each thread polls with one poll object of its own: a descriptor checked before is no longer in it."""
+    quiet, answered, closed = _Connection(), _Connection(), _Connection()
+    answered._peer.sendall(b"HTTP/1.1 200 OK\r\n")  # bytes nobody asked for
+    closed._peer.close()
+    assert [connections.is_dropped(c) for c in (quiet, answered, quiet, closed, quiet)] == [
+        False,
+        True,
+        False,
+        True,
+        False,
+    ]
+    results: list[bool] = []
+    thread = threading.Thread(target=lambda: results.extend(connections.is_dropped(c) for c in (answered, quiet)))
+    thread.start()
+    thread.join(10)
+    assert results == [True, False]
+    quiet.sock.close()
+    assert connections.is_dropped(quiet)  # closed here: no descriptor
+    for connection in (quiet, answered, closed):
+        connection.close()
 
 
 def test_many_threads_share_the_pools(fake: FakeAzure, context: ssl.SSLContext) -> None:
