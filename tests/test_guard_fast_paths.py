@@ -13,7 +13,7 @@ import pytest
 
 from azaudit import secret_guard
 from azaudit.clouds import CLOUDS, CloudName
-from azaudit.transport import bounds, destinations, stats
+from azaudit.transport import bounds, destinations, guarded, stats
 
 PUBLIC = CLOUDS[CloudName.PUBLIC]
 # Pieces a path is made of: ordinary names, the separators and escapes the guard resolves, the
@@ -140,3 +140,49 @@ def test_a_page_served_twice_is_still_a_loop_whatever_its_spelling() -> None:
         scope.answered("GET", "https://management.azure.com/subscriptions/s/resourceGroups?api-version=1&$skip=2", 200)
         with pytest.raises(PagingLoopError):
             scope.begin("GET", "https://MANAGEMENT.azure.com./subscriptions//s/resourceGroups/?$skip=2&API-VERSION=1")
+
+
+def _slow_has_body(request: object) -> bool:
+    """guarded.has_body as it was before its short cut for azure-core's rest requests."""
+    content = getattr(request, "content", None)
+    if content is None:
+        content = getattr(request, "body", None)
+    return bool(content)
+
+
+def test_a_body_is_seen_as_the_two_reads_see_it() -> None:
+    """A GET or HEAD with a body is refused: the short cut must see every body the reads saw."""
+    from azure.core.pipeline.transport import HttpRequest as LegacyHttpRequest
+    from azure.core.rest import HttpRequest
+
+    url = "https://management.azure.com/subscriptions?api-version=1"
+    shapes: list[dict[str, object]] = [
+        {},
+        {"content": b""},
+        {"content": b"x"},
+        {"content": ""},
+        {"content": "text"},
+        {"json": {}},
+        {"json": None},
+        {"json": 0},
+        {"json": []},
+        {"json": {"a": 1}},
+        {"data": {}},
+        {"data": {"a": "b"}},
+        {"files": {"f": b"x"}},
+    ]
+    requests: list[object] = [HttpRequest(method, url, **shape) for shape in shapes for method in ("GET", "HEAD")]  # type: ignore[arg-type]
+    later = HttpRequest("GET", url)
+    later.data = {"set": "later"}  # through the back-compat attribute
+    legacy, legacy_body = LegacyHttpRequest("GET", url), LegacyHttpRequest("GET", url)
+    legacy_body.set_json_body({"a": 1})
+
+    class OwnContent(HttpRequest):
+        @property
+        def content(self) -> bytes:
+            return b"from a subclass"
+
+    requests += [later, legacy, legacy_body, OwnContent("GET", url)]
+    seen = [guarded.has_body(request) for request in requests]
+    assert seen == [_slow_has_body(request) for request in requests]
+    assert True in seen and False in seen and seen[-1] is True

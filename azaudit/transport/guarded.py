@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from azure.core.exceptions import ServiceResponseTimeoutError
 from azure.core.pipeline.transport import HttpTransport
+from azure.core.rest import HttpRequest
 
 from azaudit import secret_guard
 from azaudit.clouds import Cloud
@@ -130,6 +131,10 @@ _READS = frozenset({"GET", "HEAD"})
 
 def has_body(request: Any) -> bool:
     """Whether ``request`` (azure-core's rest or legacy request) carries a body."""
+    if type(request) is HttpRequest:
+        # What the two reads below give a rest request (``content`` is its data or files, ``body``
+        # its data), without the second read, which goes through the back-compat ``__getattr__``.
+        return bool(request._data or request._files)
     content = getattr(request, "content", None)
     if content is None:
         content = getattr(request, "body", None)
