@@ -22,33 +22,37 @@ def request_kind(method: str, url: str, parts: SplitResult | None = None) -> str
     ``parts`` is ``urlsplit(url)`` when the caller has it."""
     if parts is None:
         parts = urlsplit(url)
-    segments = [s for s in parts.path.split("/") if s]
-    lowered = [s.lower() for s in segments]
+    path = parts.path
+    host = parts.hostname or ""
+    prefix = "" if host.startswith("management.") else "{data-plane}"
+    decoded = unquote(path)
+    # Only a path that starts as a registry read's can match the pattern (most paths are ARM's).
+    registry = _REGISTRY_READ.match(decoded) if decoded.startswith(_REGISTRY_APIS) else None
+    if registry is not None:
+        # a registry's data plane: one kind per operation, whatever the repository and tag
+        return f"{method.upper()} {prefix}/{registry['api']}/{{}}/{registry['operation']}/{{}}"
     shaped: list[str] = []
     provider_at = -1
-    for i, segment in enumerate(segments):
+    previous = ""  # the previous segment, lowered
+    for i, segment in enumerate([s for s in path.split("/") if s]):
         if (
-            (i and lowered[i - 1] in _NAMED_BY_NEXT)
+            previous in _NAMED_BY_NEXT
             or (provider_at >= 0 and i > provider_at + 1 and (i - provider_at) % 2 == 1)
             or (len(segment) >= 36 and _GUID.match(segment))
         ):
             shaped.append("{}")
         else:
             shaped.append(segment)
-        if lowered[i] == "providers":
+        previous = segment.lower()
+        if previous == "providers":
             provider_at = i
-    host = parts.hostname or ""
-    prefix = "" if host.startswith("management.") else "{data-plane}"
-    registry = _REGISTRY_READ.match(unquote(parts.path))
-    if registry is not None:
-        # a registry's data plane: one kind per operation, whatever the repository and tag
-        return f"{method.upper()} {prefix}/{registry['api']}/{{}}/{registry['operation']}/{{}}"
     if not host.startswith("management.") and len(shaped) > 1:
         shaped[1:2] = ["{}"]
     return f"{method.upper()} {prefix}/{'/'.join(shaped)}"
 
 
 _REGISTRY_READ = re.compile(r"^/(?P<api>acr/v1|v2)/.+/(?P<operation>_tags|_manifests|referrers|manifests|blobs)/[^/]+$")
+_REGISTRY_APIS = ("/acr/v1/", "/v2/")  # how every path _REGISTRY_READ matches starts
 
 
 class RequestCounts(msgspec.Struct, frozen=True):
@@ -92,9 +96,11 @@ class RequestStats:
             kind = "bearer challenge (Key Vault, 401 expected)"
         with self._lock:
             self.total += 1
-            self.by_kind[kind] += 1
+            # dict.get: a Counter's += calls its __missing__ (Python) for every new key
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
             if authenticated:
-                self.by_url[f"{method.upper()} {url}"] += 1
+                key = f"{method.upper()} {url}"
+                self.by_url[key] = self.by_url.get(key, 0) + 1
             elif not registry:
                 self.challenges += 1
             self.in_flight += 1
