@@ -100,6 +100,12 @@ class Clients:
         }
 
     def _cached(self, kind: str, key: str, build: Callable[[], C]) -> C:
+        # A client built already is read without the lock (one dict read; a client is stored once
+        # built): the lock is held while a client is built (an SDK client: a fraction of a
+        # millisecond, one per vault), and every collector thread's read of any client waited.
+        client = self._cache.get((kind, key))
+        if client is not None:
+            return client  # type: ignore[no-any-return]
         with self._lock:
             client = self._cache.get((kind, key))
             if client is None:

@@ -75,3 +75,31 @@ def test_reads_through_the_shared_client_name_their_own_subscription(tmp_path: P
         for sub in (FIRST, SECOND)
     ]
     assert not any(NO_SUBSCRIPTION in url for url in adapter.sent)
+
+
+def test_a_client_built_already_is_read_while_another_is_being_built(tmp_path: Path) -> None:
+    """Building a client (one per vault, registry) holds the lock: the other threads' reads must not wait for it."""
+    import threading
+
+    clients = _clients(Pricings(), tmp_path)
+    first = clients.registry(FIRST)
+    building, release = threading.Event(), threading.Event()
+
+    def slow_build() -> object:
+        building.set()
+        release.wait(10)
+        return object()
+
+    builder = threading.Thread(target=clients.run_state, args=("slow", slow_build))
+    builder.start()
+    try:
+        assert building.wait(10)
+        read: list[object] = []
+        reader = threading.Thread(target=lambda: read.append(clients.registry(SECOND)))
+        reader.start()
+        reader.join(5)
+        assert read == [first]
+    finally:
+        release.set()
+        builder.join(10)
+    assert clients.run_state("slow", object) is clients.run_state("slow", object)
