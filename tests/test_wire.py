@@ -42,6 +42,7 @@ from azaudit.errors import UsageError
 from azaudit.replay import ReplayAdapter, ReplayCredential, replay_session
 from azaudit.runconfig import RunConfig
 from azaudit.transport import GuardedTransport, WireTransport, connections, network_session, requests_transport
+from azaudit.transport import wire as wire_module
 from azaudit.transport.connections import ConnectionPools, Origin, Tunnel
 from azaudit.transport.session import SPARE_HOST_POOLS
 from bench.synthetic import SyntheticTenant
@@ -269,6 +270,31 @@ def test_the_response_behaves_as_azure_core_responses(certificates: Certificates
     assert response.is_closed and response.is_stream_consumed
     with pytest.raises(StreamConsumedError):  # read already, as without stream=True over requests
         list(response.iter_raw())
+
+
+def test_the_response_is_built_as_azure_cores_constructor_and_read_leave_it(
+    certificates: Certificates, context: ssl.SSLContext
+) -> None:
+    """The response's attributes are set at once, bypassing azure-core's __init__: a version of
+    azure-core that sets another attribute, or another value, must fail here."""
+    from azure.core.rest._http_response_impl import HttpResponseImpl
+
+    with serving(certificates, keep_alive_json({"value": []})):
+        response = wire(context).send(get())
+    reference = HttpResponseImpl(
+        request=response.request,
+        internal_response=response._internal_response,
+        status_code=response.status_code,
+        reason=response.reason,
+        headers=response.headers,
+        content_type=response.headers.get("Content-Type"),
+        block_size=wire_module.BLOCK_SIZE,
+        stream_download_generator=wire_module._from_memory,
+    )
+    reference._content = response.content
+    reference.read()
+    assert vars(response) == vars(reference)
+    assert response._internal_response.isclosed()
 
 
 def test_an_sdk_client_reads_lists_and_maps_errors_over_it(fake: FakeAzure, context: ssl.SSLContext) -> None:

@@ -221,9 +221,8 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
             connection.close()
         else:
             self.pools.give_back(origin, connection)
-        response = WireResponse(request=request, answer=answer, content=content)
-        response.read()  # done, as azure-core's transports mark an answer read without stream=True
-        return response
+        # Built read, as azure-core's transports mark an answer read without stream=True.
+        return WireResponse(request=request, answer=answer, content=content)
 
     def _connect(self, origin: Origin, timeout: float) -> http.client.HTTPConnection:
         try:
@@ -358,17 +357,25 @@ class WireResponse(HttpResponseImpl):  # type: ignore[misc]
             for name, value in received:
                 before = headers.get(name)
                 headers[name] = value if before is None else f"{before}, {value}"
-        super().__init__(
-            request=request,
-            internal_response=answer,
-            status_code=answer.status,
-            reason=answer.reason,
-            headers=headers,
-            content_type=headers.get("Content-Type"),
-            block_size=BLOCK_SIZE,
-            stream_download_generator=_from_memory,
+        # What azure-core's __init__ and read() leave (the answer read, marked consumed and closed),
+        # set at once: each of their 16 assignments went through the back-compat __setattr__,
+        # which builds and searches a list of old attribute names (a test compares the two).
+        answer.close()
+        vars(self).update(
+            _request=request,
+            _internal_response=answer,
+            _block_size=BLOCK_SIZE,
+            _status_code=answer.status,
+            _reason=answer.reason,
+            _content_type=headers.get("Content-Type"),
+            _headers=headers,
+            _stream_download_generator=_from_memory,
+            _is_closed=True,
+            _is_stream_consumed=True,
+            _json=None,
+            _content=content,
+            _text=None,
         )
-        self._content = content
 
 
 def _from_memory(pipeline: Any, response: WireResponse, **kwargs: Any) -> Any:
