@@ -243,6 +243,19 @@ def test_the_request_carries_the_headers_requests_sent(certificates: Certificate
     assert server.connections == 1
 
 
+def test_a_request_with_its_own_host_header_sends_one(certificates: Certificates, context: ssl.SSLContext) -> None:
+    with serving(certificates, keep_alive_json({})) as server:
+        transport = wire(context)
+        transport.send(
+            HttpRequest("GET", f"{ARM}/subscriptions?api-version=1", headers={"hOST": "management.azure.com"})
+        )
+        transport.send(HttpRequest("GET", f"{ARM}/subscriptions?api-version=1"))
+    for head in server.heads:
+        assert [line.lower() for line in head.split("\r\n") if line.lower().startswith("host:")] == [
+            "host: management.azure.com"
+        ]
+
+
 def _headers(head: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for line in head.split("\r\n")[1:]:

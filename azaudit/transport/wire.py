@@ -179,7 +179,7 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
         self, request: HttpRequest, origin: Origin, target: str, body: bytes | None, connect: float, read: float
     ) -> WireResponse:
         method = request.method.upper()
-        headers = _headers(request, method, body)
+        headers, own_host = _headers(request, method, body)
         retry = method in IDEMPOTENT
         resent = False
         while True:
@@ -190,7 +190,7 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
             else:
                 deadline.register(connection)
             try:
-                answer = self._ask(connection, method, target, headers, body, read)
+                answer = self._ask(connection, method, target, headers, own_host, body, read)
             except _DROPPED as exc:
                 connection.close()
                 if reused and retry and not resent and not deadline.expired():
@@ -253,6 +253,7 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
         method: str,
         target: str,
         headers: list[tuple[str, str]],
+        own_host: bool,
         body: bytes | None,
         read_timeout: float,
     ) -> http.client.HTTPResponse:
@@ -262,9 +263,7 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
             raise ConnectionAbortedError("the connection was closed")
         sock.settimeout(read_timeout)
         try:
-            connection.putrequest(
-                method, target, skip_host=any(n.lower() == "host" for n, _ in headers), skip_accept_encoding=True
-            )
+            connection.putrequest(method, target, skip_host=own_host, skip_accept_encoding=True)
             for name, value in headers:
                 connection.putheader(name, value)
         except (ValueError, http.client.InvalidURL) as exc:
@@ -320,8 +319,9 @@ def _body(data: Any) -> Any:
     return _UNSENDABLE
 
 
-def _headers(request: HttpRequest, method: str, body: bytes | None) -> list[tuple[str, str]]:
-    """The request's headers, with requests' defaults where the request has none."""
+def _headers(request: HttpRequest, method: str, body: bytes | None) -> tuple[list[tuple[str, str]], bool]:
+    """The request's headers, with requests' defaults where the request has none, and whether
+    they hold a ``Host`` (``http.client`` then sends no Host of its own)."""
     headers: list[tuple[str, str]] = []
     present: set[str] = set()
     for name, value in request.headers.items():
@@ -342,7 +342,7 @@ def _headers(request: HttpRequest, method: str, body: bytes | None) -> list[tupl
         headers.append(("Content-Length", str(len(body))))
     elif method not in ("GET", "HEAD") and "content-length" not in present:
         headers.append(("Content-Length", "0"))
-    return headers
+    return headers, "host" in present
 
 
 class WireResponse(HttpResponseImpl):  # type: ignore[misc]
