@@ -24,14 +24,16 @@ requests, and failed handshakes (a client that did not trust the certificate).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import cProfile
+import heapq
+import itertools
 import json
 import os
 import random
 import re
 import resource
+import selectors
 import socket
 import ssl
 import sys
@@ -49,13 +51,14 @@ import trustme
 from requests.adapters import BaseAdapter
 
 from azaudit.replay import ReplayAdapter
-from azaudit.replay.adapter import VAULT_AUTHORITIES
+from azaudit.replay.adapter import REGISTRY_SUFFIXES, VAULT_AUTHORITIES
 from azaudit.replay.fixtures import RecordedResponse, RequestKey, request_key, sent_body
 
 LOOPBACK = "127.0.0.1"
 HOSTS = ("management.azure.com", "*.vault.azure.net", "*.azurecr.io", "login.microsoftonline.com")
 MAX_HEADER_BYTES = 64 * 1024
 MAX_BODY_BYTES = 1024 * 1024
+HANDSHAKE_SECONDS = 10.0  # a client that has not finished its TLS handshake by then is let go
 REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -66,6 +69,7 @@ REASONS = {
 }
 JSON_TYPE = "application/json; charset=utf-8"  # what the replay adapter answers with by default
 VAULT_SUFFIXES = tuple("." + suffix for suffix in VAULT_AUTHORITIES)
+REGISTRY_HOST_SUFFIXES = tuple("." + suffix for suffix in REGISTRY_SUFFIXES)
 # A request target answered from the index of recorded answers: a path and query of these
 # characters only (no fragment, space or byte requests would quote), each percent sign starting an
 # escape. Preparing a request (urllib3's parse_url, requests' requote_uri) changes such a target
@@ -74,6 +78,9 @@ VAULT_SUFFIXES = tuple("." + suffix for suffix in VAULT_AUTHORITIES)
 _ORDINARY_TARGET = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*")
 _ORDINARY_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*")
 # A recorded header the adapter's path does more with than carry it
+_KEPT_ALIVE = b"keep-alive\r\n\r\n"  # an answer's Connection value and blank line
+# An answer written whole (kept alive), and where its Connection value starts
+_Ready = tuple[bytes, int]
 _CARRIED_ELSEWHERE = {"content-type", "content-length", "content-encoding", "transfer-encoding", "connection"}
 
 
@@ -143,12 +150,12 @@ class RequestHead(NamedTuple):
 
     @classmethod
     def parse(cls, text: str) -> RequestHead:
-        lines = text.split("\r\n")
-        method, target, _version = lines[0].split(" ", 2)
+        first, _, rest = text.partition("\r\n")
+        method, target, _version = first.split(" ", 2)
         headers = {}
-        for line in lines[1:]:
-            if ":" in line:
-                name, value = line.split(":", 1)
+        for line in rest.split("\r\n"):
+            name, colon, value = line.partition(":")
+            if colon:
                 headers[name.strip()] = value.strip()
         return cls(text, method, target, headers, {k.lower(): v for k, v in headers.items()})
 
@@ -157,57 +164,142 @@ class RequestHead(NamedTuple):
         return self.lowered.get("connection", "").lower() != "close"
 
 
-class _Connection(asyncio.Protocol):
-    """One client connection (after its TLS handshake): requests answered one after the other,
-    each after the server's latency, on the event loop's callbacks (no task or stream per request).
+class _Connection:
+    """One client connection: its TLS handshake, then requests answered one after the other, each
+    after the server's latency, from the server's selector loop (a non-blocking ``ssl.SSLSocket``:
+    TLS in OpenSSL on the socket itself, no memory BIO or copies in Python).
 
-    A head longer than ``MAX_HEADER_BYTES``, a body longer than ``MAX_BODY_BYTES`` (answered 400),
-    a request the server cannot read or answer, ``Connection: close``, the client's end of the
-    stream, or ``idle_seconds`` waiting for a head: the connection closes."""
+    A handshake not done in ``HANDSHAKE_SECONDS``, a head longer than ``MAX_HEADER_BYTES``, a body
+    longer than ``MAX_BODY_BYTES`` (answered 400), a request the server cannot read or answer,
+    ``Connection: close``, the client's end of the stream, or ``idle_seconds`` waiting for a head:
+    the connection closes (after a TLS close_notify once its handshake is done)."""
 
-    def __init__(self, server: FakeAzure) -> None:
+    __slots__ = (
+        "_admitted",
+        "_answering",
+        "_buffer",
+        "_close_when_written",
+        "_closed",
+        "_eof",
+        "_events",
+        "_handshaking",
+        "_head",
+        "_idle_armed",
+        "_length",
+        "_out",
+        "_server",
+        "_sock",
+        "_waiting_since",
+    )
+
+    def __init__(self, server: FakeAzure, sock: ssl.SSLSocket) -> None:
         self._server = server
-        self._transport: asyncio.Transport | None = None
+        self._sock = sock
         self._buffer = bytearray()
+        self._handshaking = True
         self._admitted = False
         self._answering = False  # a request read, its answer not yet written
-        self._paused = False  # the client reads slower than it is answered
         self._closed = False
+        self._eof = False  # the client ended its stream
+        self._close_when_written = False
+        self._out: memoryview | None = None  # an answer the socket has not taken whole yet
+        self._events = 0  # what the selector watches for
         # The idle limit: one timer, moved on when it fires early (a timer per wait cost as much
         # as answering from the index)
-        self._idle: asyncio.TimerHandle | None = None
+        self._idle_armed = False
         self._waiting_since: float | None = None  # for a head
         self._head: RequestHead | None = None  # read, its body not yet whole
         self._length = 0
 
-    # -- asyncio's side ------------------------------------------------------------------------
+    # -- the selector's side -------------------------------------------------------------------
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-        self._server._connections.add(self)
+    def ready(self, mask: int) -> None:
+        if self._handshaking:
+            self._handshake()
+        else:
+            if mask & selectors.EVENT_WRITE and self._out is not None:
+                self._send()
+            if mask & selectors.EVENT_READ and not self._closed:
+                self._receive()
+
+    def _watch(self, events: int) -> None:
+        if events != self._events and not self._closed:
+            selector = self._server._selector
+            assert selector is not None
+            if not events:
+                selector.unregister(self._sock)
+            elif not self._events:
+                selector.register(self._sock, events, self)
+            else:
+                selector.modify(self._sock, events, self)
+            self._events = events
+
+    def _watch_for_data(self) -> None:
+        self._watch((0 if self._eof else selectors.EVENT_READ) | (selectors.EVENT_WRITE if self._out else 0))
+
+    def _handshake(self) -> None:
+        try:
+            self._sock.do_handshake()
+        except ssl.SSLWantReadError:
+            self._watch(selectors.EVENT_READ)
+            return
+        except ssl.SSLWantWriteError:
+            self._watch(selectors.EVENT_WRITE)
+            return
+        except (OSError, ValueError):  # a client that does not trust the certificate ends here
+            self.close()
+            return
+        self._handshaking = False
+        self._watch(selectors.EVENT_READ)
         self._server._admit(self)
 
-    def data_received(self, data: bytes) -> None:
-        self._buffer += data
-        self._next()
-
-    def eof_received(self) -> bool | None:
-        if not self._answering:
+    def handshake_expired(self) -> None:
+        if self._handshaking:
             self.close()
-        return None
 
-    def pause_writing(self) -> None:
-        self._paused = True
-
-    def resume_writing(self) -> None:
-        self._paused = False
-        self._next()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._server._connections.discard(self)
-        if not self._closed:
+    def _receive(self) -> None:
+        sock, buffer = self._sock, self._buffer
+        try:
+            while True:
+                data = sock.recv(262144)
+                if not data:
+                    self._eof = True
+                    break
+                buffer += data
+                if not sock.pending():
+                    break
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            pass
+        except (OSError, ValueError):  # reset, or a TLS alert
             self.close()
+            return
+        self._next()
+        if self._eof and not self._closed:
+            if self._answering or self._out is not None:
+                self._close_when_written = True
+                self._watch_for_data()
+            else:
+                self.close()
+
+    def _send(self) -> None:
+        out = self._out
+        assert out is not None
+        try:
+            while out:
+                out = out[self._sock.send(out) :]
+        except (ssl.SSLWantWriteError, ssl.SSLWantReadError):
+            self._out = out
+            self._watch_for_data()
+            return
+        except (OSError, ValueError):
+            self.close()
+            return
+        self._out = None
+        if self._close_when_written:
+            self.close()
+            return
+        self._watch_for_data()
+        self._next()
 
     # -- the server's side ---------------------------------------------------------------------
 
@@ -221,17 +313,20 @@ class _Connection(asyncio.Protocol):
     def close(self) -> None:
         if self._closed:
             return
+        self._watch(0)
         self._closed = True
-        if self._idle is not None:
-            self._idle.cancel()
-        assert self._transport is not None
-        self._transport.close()
+        self._server._connections.discard(self)
+        sock = self._sock
+        if not self._handshaking:
+            with contextlib.suppress(OSError, ValueError):
+                sock.unwrap()  # sends close_notify (its answer is not awaited)
+        sock.close()
         if self._admitted:
             self._server._release()
 
     def _next(self) -> None:
         """Read the next request if one may be read now, and answer it after the latency."""
-        if self._closed or not self._admitted or self._answering or self._paused:
+        if self._closed or not self._admitted or self._answering or self._out is not None:
             return
         try:
             self._read()
@@ -240,24 +335,24 @@ class _Connection(asyncio.Protocol):
 
     def _read(self) -> None:
         buffer = self._buffer
+        server = self._server
         if self._head is None:
             end = buffer.find(b"\r\n\r\n")
             if end == -1 or end > MAX_HEADER_BYTES:  # as asyncio's StreamReader.readuntil limits it
                 if end != -1 or len(buffer) - 3 > MAX_HEADER_BYTES:
                     self.close()
                 elif self._waiting_since is None:
-                    self._waiting_since = self._server._now()
-                    if self._idle is None:
-                        self._idle = self._server._loop_call_later(self._server._idle, self._idle_check)
+                    self._waiting_since = now = time.monotonic()
+                    if not self._idle_armed:
+                        self._idle_armed = True
+                        server._call_at(now + server._idle, self._idle_check)
                 return
             self._waiting_since = None
             head = RequestHead.parse(buffer[: end + 4].decode("latin-1"))
             del buffer[: end + 4]
             length = int(head.lowered.get("content-length", "0") or 0)
             if length > MAX_BODY_BYTES:
-                assert self._transport is not None
-                self._transport.write(FakeAzure._encode(400, {}, b"", False))
-                self.close()
+                self._write(FakeAzure._encode(400, {}, b"", False), close=True)
                 return
             self._head, self._length = head, length
         if len(buffer) < self._length:
@@ -265,40 +360,37 @@ class _Connection(asyncio.Protocol):
         head, body = self._head, (bytes(buffer[: self._length]) if self._length else None)
         del buffer[: self._length]
         self._head = None
-        self._server.counts.requests += 1
+        server.counts.requests += 1
         self._answering = True
-        delay = self._server._delay()
-        if delay:
-            self._server._loop_call_later(delay, self._answer, head, body)
-        else:  # no latency: the next turn of the loop, as asyncio.sleep(0) was, without a timer
-            assert self._server._loop is not None
-            self._server._loop.call_soon(self._answer, head, body)
+        # no latency: the loop's next turn, as asyncio.sleep(0) was
+        server._call_at(time.monotonic() + server._delay(), self._answer, head, body)
 
     def _idle_check(self) -> None:
-        self._idle = None
-        if self._waiting_since is None:
+        self._idle_armed = False
+        if self._waiting_since is None or self._closed:
             return  # waits for no head now: a timer starts with the next wait
-        left = self._waiting_since + self._server._idle - self._server._now()
-        if left <= 0:
+        due = self._waiting_since + self._server._idle
+        if due <= time.monotonic():
             self.close()
         else:
-            self._idle = self._server._loop_call_later(left, self._idle_check)
+            self._idle_armed = True
+            self._server._call_at(due, self._idle_check)
 
     def _answer(self, head: RequestHead, body: bytes | None) -> None:
         self._answering = False
         if self._closed:
             return
-        assert self._transport is not None
         try:
             answer = self._server.respond(head, body)
         except Exception:
             self.close()
             return
-        self._transport.write(answer)
-        if not head.keep or self._transport.is_closing():
-            self.close()
-        else:
-            self._next()
+        self._write(answer, close=not head.keep or self._eof)
+
+    def _write(self, answer: bytes, *, close: bool) -> None:
+        self._out = memoryview(answer)
+        self._close_when_written = close
+        self._send()
 
 
 class FakeAzure:
@@ -329,6 +421,12 @@ class FakeAzure:
         self._indexed_answers = adapter is None or adapter_answers is not None
         self._adapter_answers = adapter_answers
         self._heads: dict[tuple[int, tuple[tuple[str, str], ...]], bytes | None] = {}
+        self._refused: dict[str | None, bool] = {}
+        # Every recorded answer the index gives, written once before serving (as Azure has its
+        # answers ready): answering is then a lookup and one write
+        self._answers: dict[RequestKey, _Ready | None] = (
+            {key: self._prepare(recorded) for key, recorded in responses.items()} if self._indexed_answers else {}
+        )
         self._latency = latency
         self._jitter = jitter
         self._rng = random.Random(seed)
@@ -341,8 +439,11 @@ class FakeAzure:
         self._tls.load_cert_chain(certificates.server_pem)
         self._tls.sni_callback = self._saw_hello
         self.port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopped: asyncio.Event | None = None
+        self._selector: selectors.BaseSelector | None = None
+        self._timers: list[tuple[float, int, Callable[..., None], tuple[object, ...]]] = []  # a heap
+        self._sequence = itertools.count()  # timers due at the same time run in the order they were set
+        self._stopping = False
+        self._wake: socket.socket | None = None  # stop() wakes the loop through it
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self._waiting: deque[_Connection] = deque()  # for a slot
@@ -371,14 +472,6 @@ class FakeAzure:
         if self._waiting:
             self._admit(self._waiting.popleft())
 
-    def _loop_call_later(self, delay: float, callback: Callable[..., None], *args: object) -> asyncio.TimerHandle:
-        assert self._loop is not None
-        return self._loop.call_later(delay, callback, *args)
-
-    def _now(self) -> float:
-        assert self._loop is not None
-        return self._loop.time()
-
     def _delay(self) -> float:
         return max(0.0, self._latency + (self._rng.uniform(-self._jitter, self._jitter) if self._jitter else 0.0))
 
@@ -390,9 +483,10 @@ class FakeAzure:
         if indexed and self._indexed_answers:
             found = self._indexed(request, host, body)
             if found is not None:
-                prefix, content = found
-                end = b"keep-alive\r\n\r\n" if request.keep else b"close\r\n\r\n"
-                return b"%sContent-Length: %d\r\nConnection: %s%s" % (prefix, len(content), end, content)
+                answer, at = found
+                if request.keep:
+                    return answer
+                return b"%sclose\r\n\r\n%s" % (answer[:at], answer[at + len(_KEPT_ALIVE) :])
         url = f"https://{host}{request.target}"
         status, out_headers, content = self._answer(request.method, url, request.headers, body)
         return self._encode(status, out_headers, content, request.keep)
@@ -402,9 +496,9 @@ class FakeAzure:
         host = request.lowered.get("host", "").split(":")[0]
         return self._indexed_answers and self._indexed(request, host, body) is not None
 
-    def _indexed(self, request: RequestHead, host: str, body: bytes | None) -> tuple[bytes, bytes] | None:
-        """The head (up to its length) and body the adapter answers an ordinary request with, found
-        by its replay key; None when the adapter is to answer it itself: anything requests would
+    def _indexed(self, request: RequestHead, host: str, body: bytes | None) -> _Ready | None:
+        """The answer the adapter gives an ordinary request (kept alive), found by its replay key;
+        None when the adapter is to answer it itself: anything requests would
         refuse or rewrite beyond what the key sees, a Key Vault or registry challenge, a request
         the custom adapter answers, an unmatched request, an answer of unusual headers or status."""
         target, lowered, head = request.target, request.lowered, request.text
@@ -419,19 +513,42 @@ class FakeAzure:
         if self._adapter_answers is not None and self._adapter_answers(method, path):
             return None
         authorization = lowered.get("authorization")
-        if host.endswith(VAULT_SUFFIXES) and ReplayAdapter._refuses(authorization):
+        if host.endswith(VAULT_SUFFIXES) and self._refuses(authorization):
             return None
-        if ReplayAdapter.registry_challenge(host, path, authorization) is not None:  # no token, or not for this
+        registry = host.endswith(REGISTRY_HOST_SUFFIXES)  # the only hosts registry_challenge answers
+        if (
+            registry and ReplayAdapter.registry_challenge(host, path, authorization) is not None
+        ):  # no token, or not for this
             return None
         if body is None and "%" not in target and "+" not in target:
             key = plain_key(method, host, target)
         else:
             key = request_key(method, f"https://{host}{target}", sent_body(body, lowered.get("content-type", "")))
-        recorded = self._responses.get(key)
-        if recorded is None:
-            return None
+        try:
+            return self._answers[key]
+        except KeyError:  # unmatched, or recorded after the server was made
+            recorded = self._responses.get(key)
+            return None if recorded is None else self._prepare(recorded)
+
+    def _prepare(self, recorded: RecordedResponse) -> _Ready | None:
+        """A recorded answer as the adapter's path writes it, kept alive, and where its
+        ``Connection`` value starts; None for those the adapter is to write (see ``_head``)."""
         prefix = self._head(recorded)
-        return None if prefix is None else (prefix, recorded.content())
+        if prefix is None:
+            return None
+        content = recorded.content()
+        answer = b"%sContent-Length: %d\r\nConnection: %s%s" % (prefix, len(content), _KEPT_ALIVE, content)
+        return answer, len(answer) - len(content) - len(_KEPT_ALIVE)
+
+    def _refuses(self, authorization: str | None) -> bool:
+        """``ReplayAdapter._refuses``, remembered for the few tokens a run sends (each of them
+        made the replay token anew)."""
+        refused = self._refused.get(authorization)
+        if refused is None:
+            refused = ReplayAdapter._refuses(authorization)
+            if len(self._refused) < 1024:
+                self._refused[authorization] = refused
+        return refused
 
     def _head(self, recorded: RecordedResponse) -> bytes | None:
         """A recorded answer's status line and headers as the adapter's path writes them (its
@@ -469,40 +586,93 @@ class FakeAzure:
         lines += [f"Content-Length: {len(content)}", f"Connection: {'keep-alive' if keep else 'close'}", "", ""]
         return "\r\n".join(lines).encode("latin-1") + content
 
-    async def _main(self, on_ready: Callable[[int], None]) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stopped = asyncio.Event()
-        # A client that does not trust the certificate ends its handshake: that ends its connection only.
-        self._loop.set_exception_handler(lambda loop, context: None)
-        server = await self._loop.create_server(
-            lambda: _Connection(self), LOOPBACK, 0, ssl=self._tls, backlog=1024, ssl_handshake_timeout=10
-        )
-        self.port = server.sockets[0].getsockname()[1]
-        on_ready(self.port)
+    def _serve(self, on_ready: Callable[[int], None]) -> None:
+        """The selector loop: accept, handshake, read, answer when a request's latency is over."""
+        self._selector = selector = selectors.DefaultSelector()
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        wake, self._wake = socket.socketpair()
         try:
-            async with server:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopped.wait(), self._max_seconds)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((LOOPBACK, 0))
+            listener.listen(1024)
+            listener.setblocking(False)
+            wake.setblocking(False)
+            selector.register(listener, selectors.EVENT_READ, None)
+            selector.register(wake, selectors.EVENT_READ, wake)
+            self.port = listener.getsockname()[1]
+            on_ready(self.port)
+            deadline = time.monotonic() + self._max_seconds
+            timers = self._timers
+            while not self._stopping:
+                now = time.monotonic()
+                if now >= deadline:
+                    break
+                timeout = min(timers[0][0], deadline) - now if timers else deadline - now
+                for key, mask in selector.select(max(0.0, timeout)):
+                    connection = key.data
+                    if connection is None:
+                        self._accept(listener)
+                    elif connection is wake:
+                        with contextlib.suppress(OSError):
+                            wake.recv(64)
+                    else:
+                        try:
+                            connection.ready(mask)
+                        except Exception:  # whatever goes wrong with one connection ends it only
+                            connection.close()
+                now = time.monotonic()
+                while timers and timers[0][0] <= now:
+                    _, _, callback, args = heapq.heappop(timers)
+                    try:
+                        callback(*args)
+                    except Exception:
+                        owner = getattr(callback, "__self__", None)
+                        if isinstance(owner, _Connection):
+                            owner.close()
         finally:
             for connection in list(self._connections):
                 connection.close()
+            waker, self._wake = self._wake, None
+            for sock in (listener, wake, waker):
+                if sock is not None:
+                    sock.close()
+            selector.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        for _ in range(1024):  # as many as the backlog holds, as asyncio accepts them
+            try:
+                raw, _address = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # out of descriptors, or the client gave up: the others still come
+                return
+            raw.setblocking(False)
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as asyncio sets it
+            connection = _Connection(self, self._tls.wrap_socket(raw, server_side=True, do_handshake_on_connect=False))
+            self._connections.add(connection)
+            self._call_at(time.monotonic() + HANDSHAKE_SECONDS, connection.handshake_expired)
+            connection.ready(selectors.EVENT_READ)
+
+    def _call_at(self, when: float, callback: Callable[..., None], *args: object) -> None:
+        heapq.heappush(self._timers, (when, next(self._sequence), callback, args))
 
     def serve(self, on_ready: Callable[[int], None]) -> None:
-        asyncio.run(self._main(on_ready))
+        self._serve(on_ready)
 
     def start(self) -> FakeAzure:
-        def run() -> None:
-            asyncio.run(self._main(lambda port: self._ready.set()))
-
-        self._thread = threading.Thread(target=run, name="fake-azure", daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve, args=(lambda port: self._ready.set(),), name="fake-azure", daemon=True
+        )
         self._thread.start()
         if not self._ready.wait(10):
             raise RuntimeError("the fake Azure server did not start")
         return self
 
     def stop(self) -> None:
-        if self._loop is not None and self._stopped is not None:
-            self._loop.call_soon_threadsafe(self._stopped.set)
+        self._stopping = True
+        if self._wake is not None:
+            with contextlib.suppress(OSError):
+                self._wake.send(b"x")
         if self._thread is not None:
             self._thread.join(10)
 
