@@ -2,9 +2,10 @@
 (:mod:`.guarded`), the hosts it may reach (:mod:`.destinations`), the bounds on a unit of work's
 pages and waits (:mod:`.bounds`), the per-attempt deadline (:mod:`.deadline`), request counts
 (:mod:`.stats`), the ``http.client`` transport of live runs (:mod:`.wire`, over :mod:`.connections`,
-:mod:`.body` and :mod:`.proxies`), the ``requests`` session under everything else (:mod:`.session`), and
-above the transport, the lean sender azaudit's own reads go through (:mod:`.lean_sender`: a client's
-request id, user agent, redirects, retries and authentication, without azure-core's ``Pipeline``)."""
+:mod:`.head`, :mod:`.body` and :mod:`.proxies`), the ``requests`` session under everything else
+(:mod:`.session`), and above the transport, the lean sender azaudit's own reads go through
+(:mod:`.lean_sender`: a client's request id, user agent, redirects, retries and authentication,
+without azure-core's ``Pipeline``)."""
 
 from azaudit.transport.bounds import RequestScope, Throttled, request_scope
 from azaudit.transport.destinations import destination_refusal, registry_host

@@ -14,7 +14,8 @@ over ``http.client``, keeping what the ``requests`` path gave:
   for every read and write after it;
 - ``Accept-Encoding: gzip, deflate``, decoded within a bound, and a bound on the body as sent
   (:mod:`azaudit.transport.body`); ``http.client``'s bounds on the status line, each header line
-  (64 KiB) and the number of headers (100);
+  (64 KiB) and the number of headers (100), the head read strictly and without the ``email``
+  package (:mod:`azaudit.transport.head`);
 - the headers requests sent where they matter: ``Host``, ``Content-Length`` of a body (and 0 for
   a POST, PUT or PATCH without one), ``Accept: */*``, ``Connection: keep-alive``; no
   ``python-requests`` User-Agent (azure-core sets its own);
@@ -42,7 +43,7 @@ import http.client
 import re
 import ssl
 import threading
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -56,12 +57,12 @@ from azure.core.exceptions import (
 from azure.core.pipeline.transport import HttpTransport
 from azure.core.rest import HttpRequest
 from azure.core.rest._http_response_impl import HttpResponseImpl
-from azure.core.utils import CaseInsensitiveDict
 
 from azaudit.tls import run_tls_context, untrusted_certificate
 from azaudit.transport import deadline
 from azaudit.transport.body import MAX_BODY_BYTES, BodyTooLarge, UndecodableBody, decode, read_body
 from azaudit.transport.connections import ConnectionPools, Origin, Tunnel
+from azaudit.transport.head import WireAnswer
 from azaudit.transport.proxies import ELSEWHERE, EnvironmentProxies
 
 ACCEPT_ENCODING = "gzip, deflate"  # what requests asks for (brotli and zstd not installed)
@@ -209,7 +210,7 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
             break
         try:
             raw = read_body(answer, self._body_limit)
-            content = decode(raw, answer.getheader("Content-Encoding"), self._body_limit)
+            content = decode(raw, answer.headers.joined("Content-Encoding"), self._body_limit)
         except Exception as exc:
             connection.close()
             raise _response_failure(exc, read) from exc
@@ -242,6 +243,7 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
             raise ServiceRequestError(
                 f"the proxy's answer is not valid HTTP ({type(exc).__name__})", error=exc
             ) from exc
+        connection.response_class = WireAnswer  # its answers' heads read by azaudit.transport.head
         if deadline.expired():  # passed while connecting, perhaps before the socket could be cut
             connection.close()
             raise ServiceRequestTimeoutError("the attempt's deadline passed while connecting")
@@ -256,7 +258,7 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
         own_host: bool,
         body: bytes | None,
         read_timeout: float,
-    ) -> http.client.HTTPResponse:
+    ) -> WireAnswer:
         """Send the request and read the answer's status line and headers."""
         sock = connection.sock
         if sock is None:
@@ -271,7 +273,7 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
                 "the request cannot be sent: its URL or a header holds a character HTTP does not allow", error=exc
             ) from None
         connection.endheaders(body)
-        return connection.getresponse()
+        return cast(WireAnswer, connection.getresponse())  # the response_class of its connections
 
 
 def _response_failure(exc: BaseException, read_timeout: float) -> Exception:
@@ -349,14 +351,8 @@ class WireResponse(HttpResponseImpl):  # type: ignore[misc]
     """azure-core's rest response over an answer read to the end (status, reason, headers
     case-insensitive, the decoded body in ``content``), as azure-core's own responses behave."""
 
-    def __init__(self, *, request: HttpRequest, answer: http.client.HTTPResponse, content: bytes) -> None:
-        received = answer.getheaders()
-        headers: CaseInsensitiveDict = CaseInsensitiveDict(received)
-        if len(headers) != len(received):  # a header given more than once: joined, as urllib3 does
-            headers = CaseInsensitiveDict()
-            for name, value in received:
-                before = headers.get(name)
-                headers[name] = value if before is None else f"{before}, {value}"
+    def __init__(self, *, request: HttpRequest, answer: WireAnswer, content: bytes) -> None:
+        headers = answer.headers.case_insensitive()  # a header given more than once: joined, as urllib3 does
         # What azure-core's __init__ and read() leave (the answer read, marked consumed and closed),
         # set at once: each of their 16 assignments went through the back-compat __setattr__,
         # which builds and searches a list of old attribute names (a test compares the two).

@@ -1,0 +1,240 @@
+"""An answer's status line and header fields for the wire transport (:mod:`azaudit.transport.wire`),
+read strictly and within bounds, without the ``email`` package.
+
+``http.client`` hands every answer's head to the ``email`` package's FeedParser, which builds an
+``email.message.Message``: 10 to 15 % of a live run's Python CPU. :class:`WireAnswer`, the
+``response_class`` of the wire transport's connections (:mod:`azaudit.transport.connections`),
+reads the head itself into :class:`Fields`. It overrides ``HTTPResponse.begin`` as a whole: the
+parser is called from inside that method, with nothing smaller to override. ``begin`` is the same
+on Python 3.11, 3.12 and 3.13, and what it decides is kept:
+
+- the status line, read by http.client's own ``_read_status`` (64 KiB at most, ``BadStatusLine``,
+  ``RemoteDisconnected`` for a connection closed before any byte came, which the transport sends
+  again); ``100 Continue`` answers skipped, their heads read within the same bounds; ``HTTP/1.0``
+  and ``HTTP/0.9`` are version 10, other ``HTTP/1.x`` 11, anything else ``UnknownProtocol``;
+- at most 65,536 bytes a line (``LineTooLong``) and 100 lines, the blank one ending the head
+  included (``HTTPException``), http.client's bounds;
+- names and values decoded as Latin-1; a field given more than once kept, in order
+  (``getheader`` joins the values with ", ", as does the response the transport builds);
+- chunked when Transfer-Encoding says chunked (Content-Length is then not read); otherwise the
+  Content-Length, unknown when it is not a number; no body for HEAD, 204, 304 and 1xx; the
+  connection closed after the answer as http.client decides (``Connection: close`` on HTTP/1.1;
+  on HTTP/1.0 unless ``Keep-Alive``, ``Connection: keep-alive`` or ``Proxy-Connection:
+  keep-alive``) and whenever the body runs to the close.
+
+Stricter than http.client, which takes whatever follows a line it cannot parse for the body (the
+fields there, a Content-Length among them, dropped without a word), as RFC 9112 and RFC 9110 ask
+of a recipient. :class:`InvalidHead` (an ``HTTPException``: the transport reports an answer that
+is not valid HTTP, quoting nothing of it) for a line that is not ``name: value`` (no colon,
+whitespace before it, an empty name or one with a character a name cannot hold, a continuation
+line first), a control character other than a tab in a value or in the reason (NUL, a bare CR, an
+escape), a head cut short before its blank line, more than :data:`MAX_INTERIM` ``100 Continue``
+answers, Content-Length fields that disagree; ``UnknownTransferEncoding`` for a transfer coding
+other than chunked (nothing would undo it). A value's surrounding spaces and tabs are not part of
+it, and a folded line (obs-fold) is joined to the one before with one space (http.client kept the
+trailing spaces, and the line break inside the value). A Content-Length is digits only (http.client
+also took ``+5`` and ``5_0``).
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import re
+
+from azure.core.utils import CaseInsensitiveDict
+
+MAX_LINE = 65536  # http.client's _MAXLINE
+MAX_LINES = 100  # http.client's _MAXHEADERS: the field lines and the blank line ending them
+MAX_INTERIM = 16  # 100 Continue answers skipped before the answer (http.client has no bound)
+
+# A whole line ``name: value`` with nothing a value cannot hold (one match a line, from its start
+# to its line feed: as many matches as lines, and every line is a field); linear, no backtracking
+# (possessive quantifiers).
+_FIELD = re.compile(r"^([!-9;-~]++):[\t ]*+([\t\x20-\x7e\x80-\xff]*+)\r?\n", re.MULTILINE)
+_FIELD_LINE = re.compile(r"([!-9;-~]++):[\t ]*+([\t\x20-\x7e\x80-\xff]*+)")
+_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+class InvalidHead(http.client.HTTPException):
+    """An answer's head that is not valid HTTP (see the module docstring); the message says what,
+    quoting nothing the server sent."""
+
+
+class Fields:
+    """An answer's header fields: in order as received, names as sent, and by lower-case name, the
+    values of a field given more than once joined with ", ". Answers what ``HTTPResponse`` and
+    its callers ask of its ``headers`` (``get``: the first value, ``get_all``, ``items``)."""
+
+    __slots__ = ("_joined", "_pairs", "_repeated")
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._pairs = pairs
+        joined = {name.lower(): (name, value) for name, value in pairs}
+        self._repeated = len(joined) != len(pairs)
+        if self._repeated:  # each field's values joined once (not again at each one: 99 long values)
+            names: dict[str, str] = {}
+            values: dict[str, list[str]] = {}
+            for name, value in pairs:
+                key = name.lower()
+                names[key] = name  # the last one's, as CaseInsensitiveDict keeps it
+                values.setdefault(key, []).append(value)
+            joined = {key: (names[key], ", ".join(each)) for key, each in values.items()}
+        self._joined = joined
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The first value of field ``name`` (any case), as ``email.message.Message.get``."""
+        key = name.lower()
+        if self._repeated:
+            for each, value in self._pairs:
+                if each.lower() == key:
+                    return value
+            return default
+        found = self._joined.get(key)
+        return default if found is None else found[1]
+
+    def get_all(self, name: str, failobj: list[str] | None = None) -> list[str] | None:
+        """Every value of field ``name`` (any case), in order; ``failobj`` when there is none."""
+        key = name.lower()
+        if self._repeated:
+            values = [value for each, value in self._pairs if each.lower() == key]
+            return values or failobj
+        found = self._joined.get(key)
+        return failobj if found is None else [found[1]]
+
+    def joined(self, name: str) -> str | None:
+        """The values of field ``name`` (any case) joined with ", ", or None."""
+        found = self._joined.get(name.lower())
+        return None if found is None else found[1]
+
+    def case_insensitive(self) -> CaseInsensitiveDict:
+        """azure-core's mapping of the fields (a field given more than once joined, as urllib3 does)."""
+        return CaseInsensitiveDict(self._joined.values())
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._pairs)
+
+
+def read_head(fp: io.BufferedIOBase) -> list[bytes]:
+    """The lines of a head up to the blank one ending it (not returned), within http.client's
+    bounds: each at most :data:`MAX_LINE` bytes, :data:`MAX_LINES` in all with the blank one."""
+    lines: list[bytes] = []
+    readline = fp.readline
+    while True:
+        line = readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            raise http.client.LineTooLong("header line")
+        if line == b"\r\n" or line == b"\n":
+            return lines
+        if line[-1:] != b"\n":
+            raise InvalidHead("the answer ended inside its head")
+        lines.append(line)
+        if len(lines) >= MAX_LINES:
+            raise http.client.HTTPException(f"got more than {MAX_LINES} headers")
+
+
+def parse_fields(lines: list[bytes]) -> Fields:
+    """The fields of a head's lines (each ending with a line feed), decoded as Latin-1; raises
+    :class:`InvalidHead` for a line that is not a field (see the module docstring)."""
+    found = _FIELD.findall(b"".join(lines).decode("latin-1"))
+    if len(found) == len(lines):
+        return Fields([(name, value.rstrip(" \t")) for name, value in found])
+    return Fields(_fields_line_by_line([line.decode("latin-1") for line in lines]))
+
+
+def _fields_line_by_line(lines: list[str]) -> list[tuple[str, str]]:
+    """The fields of a head with folded lines, or the first line that is not a field refused."""
+    pairs: list[tuple[str, list[str]]] = []  # a field's name, its value and the lines folded into it
+    for number, line in enumerate(lines, start=1):
+        content = line[:-2] if line.endswith("\r\n") else line[:-1]
+        if content[:1] in (" ", "\t"):  # obs-fold: one space in place of the line break
+            if not pairs:
+                raise InvalidHead("the answer's head begins with a continuation line")
+            more = content.strip(" \t")
+            if _VALUE.fullmatch(more) is None:
+                raise InvalidHead(f"line {number} of the answer's head holds a control character")
+            pairs[-1][1].append(more)
+            continue
+        match = _FIELD_LINE.fullmatch(content)
+        if match is not None:
+            pairs.append((match[1], [match[2].rstrip(" \t")]))
+            continue
+        name, colon, _ = content.partition(":")
+        if not colon:
+            raise InvalidHead(f"line {number} of the answer's head is not a field (no colon)")
+        if _FIELD_LINE.fullmatch(f"{name}:") is None:
+            raise InvalidHead(f"line {number} of the answer's head has no valid field name before its colon")
+        raise InvalidHead(f"line {number} of the answer's head holds a control character")
+    return [(name, " ".join(part for part in parts if part)) for name, parts in pairs]
+
+
+class WireAnswer(http.client.HTTPResponse):
+    """http.client's answer with its head read by this module (see the module docstring): the
+    ``headers`` (and ``msg``) are :class:`Fields`. Overrides ``begin`` as a whole, as it is on
+    Python 3.11 to 3.13; the body is read by http.client from what ``begin`` decided."""
+
+    headers: Fields  # type: ignore[assignment]
+    msg: Fields  # type: ignore[assignment]
+
+    def begin(self) -> None:
+        if self.headers is not None:  # already begun
+            return
+        for _ in range(MAX_INTERIM + 1):
+            version, status, reason = self._read_status()  # type: ignore[attr-defined]
+            if status != http.client.CONTINUE:
+                break
+            read_head(self.fp)  # the head of a 100 Continue, bounded and set aside
+        else:
+            raise InvalidHead(f"more than {MAX_INTERIM} interim answers before the answer")
+        self.code = self.status = status
+        self.reason = reason.strip()
+        if _CONTROL.search(self.reason) is not None:
+            raise InvalidHead("the answer's status line holds a control character")
+        if version in ("HTTP/1.0", "HTTP/0.9"):
+            self.version = 10  # 0.9 read as 1.0, as http.client does
+        elif version.startswith("HTTP/1."):
+            self.version = 11
+        else:
+            raise http.client.UnknownProtocol(version)
+
+        self.headers = self.msg = fields = parse_fields(read_head(self.fp))
+
+        coding = fields.joined("transfer-encoding")
+        if coding is None:
+            self.chunked = False
+        elif coding.lower() == "chunked":
+            self.chunked = True
+            self.chunk_left = None
+        else:
+            raise http.client.UnknownTransferEncoding()
+
+        self.will_close = self._check_close()  # type: ignore[attr-defined]
+
+        self.length = None
+        if not self.chunked:
+            self.length = _content_length(fields.joined("content-length"))
+        if status in (204, 304) or 100 <= status < 200 or self._method == "HEAD":  # type: ignore[attr-defined]
+            self.length = 0  # No Content, Not Modified, an interim answer, the answer to a HEAD
+
+        # Neither chunked nor of a known length: the body runs to the close.
+        if not self.will_close and not self.chunked and self.length is None:
+            self.will_close = True
+
+
+def _content_length(value: str | None) -> int | None:
+    """The length a Content-Length says (its fields joined), None when absent or not a number;
+    raises :class:`InvalidHead` when its fields (or list members) disagree."""
+    if not value:
+        return None
+    if "," in value:
+        members = {member.strip(" \t") for member in value.split(",")}
+        if len(members) != 1:
+            raise InvalidHead("the answer's Content-Length fields disagree")
+        value = members.pop()
+    if not (value.isascii() and value.isdigit()):
+        return None  # unknown: the body runs to the close
+    try:
+        return int(value)
+    except ValueError:  # more digits than int() reads from text (4,300 by default)
+        return None

@@ -1,0 +1,322 @@
+"""The answer heads of the wire transport (``azaudit/transport/head.py``): read without the email
+package, as http.client decides what the transport relies on (the same answers, field for field, on
+valid heads), stricter on invalid ones, and within http.client's bounds whatever a server sends."""
+
+from __future__ import annotations
+
+import contextlib
+import email.parser
+import http.client
+import io
+import random
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+
+import pytest
+from azure.core.exceptions import ServiceResponseError
+from azure.core.rest import HttpRequest
+
+from azaudit.transport import WireTransport, network_session, requests_transport
+from azaudit.transport.head import MAX_INTERIM, InvalidHead, WireAnswer
+
+PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (*PROXY_VARIABLES, "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+class _Socket:
+    """What HTTPResponse asks of a socket: a file of the bytes the server sent."""
+
+    def __init__(self, sent: bytes) -> None:
+        self.sent = sent
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(io.BytesIO(self.sent))  # type: ignore[arg-type]
+
+
+def begun(cls: type[http.client.HTTPResponse], sent: bytes, method: str = "GET") -> http.client.HTTPResponse:
+    answer = cls(_Socket(sent), method=method)  # type: ignore[arg-type]
+    answer.begin()
+    return answer
+
+
+def decided(answer: http.client.HTTPResponse) -> tuple[object, ...]:
+    """What the transport reads of a begun answer."""
+    return (
+        answer.status,
+        answer.reason,
+        answer.version,
+        answer.chunked,
+        answer.length,
+        answer.will_close,
+        answer.getheaders(),
+        [answer.getheader(name) for name in ("content-type", "WWW-Authenticate", "link", "Retry-After", "absent")],
+    )
+
+
+def head(status: str, *lines: str, end: str = "\r\n") -> bytes:
+    return "".join(f"{line}{end}" for line in (status, *lines, "")).encode("latin-1")
+
+
+JSON = "Content-Type: application/json; charset=utf-8"
+VALID = {
+    "length": head("HTTP/1.1 200 OK", JSON, "Content-Length: 12"),
+    "chunked": head("HTTP/1.1 200 OK", JSON, "Transfer-Encoding: chunked"),
+    "chunked, its Content-Length unread": head("HTTP/1.1 200 OK", "Transfer-Encoding: Chunked", "Content-Length: 5"),
+    "no length: to the close": head("HTTP/1.1 200 OK", JSON),
+    "invalid length": head("HTTP/1.1 200 OK", "Content-Length: twelve"),
+    "negative length": head("HTTP/1.1 200 OK", "Content-Length: -1"),
+    "close": head("HTTP/1.1 200 OK", "Connection: close", "Content-Length: 0"),
+    "1.0": head("HTTP/1.0 200 OK", "Content-Length: 3"),
+    "1.0 keep-alive field": head("HTTP/1.0 200 OK", "Keep-Alive: timeout=5", "Content-Length: 3"),
+    "1.0 connection keep-alive": head("HTTP/1.0 200 OK", "Connection: Keep-Alive", "Content-Length: 3"),
+    "1.0 proxy-connection": head("HTTP/1.0 200 OK", "Proxy-Connection: keep-alive", "Content-Length: 3"),
+    "0.9": head("HTTP/0.9 200 OK", "Content-Length: 3"),
+    "1.2": head("HTTP/1.2 200 OK", "Content-Length: 3"),
+    "no reason": head("HTTP/1.1 204", "Content-Length: 7"),
+    "204": head("HTTP/1.1 204 No Content", "Content-Length: 7"),
+    "304": head("HTTP/1.1 304 Not Modified", "Content-Length: 7"),
+    "1xx": head("HTTP/1.1 102 Processing"),
+    "continue skipped": head("HTTP/1.1 100 Continue", "X-Interim: yes")
+    + head("HTTP/1.1 201 Created", "Content-Length: 2"),
+    "duplicates": head(
+        "HTTP/1.1 401 Unauthorized",
+        'WWW-Authenticate: Bearer realm="https://r.azurecr.io/oauth2/token"',
+        'www-authenticate: Basic realm="r"',
+        'Link: </v2/_catalog?last=a&n=100>; rel="next"',
+        'LINK: </x>; rel="other"',
+        "Retry-After: 5",
+        "Content-Length: 0",
+    ),
+    "latin-1 and empty values": head(
+        "HTTP/1.1 200 Ok d\u00e9j\u00e0", "X-Cafe: caf\u00e9 na\u00efve \u00ff", "X-Empty:", "Content-Length: 0"
+    ),
+    "line feeds alone": head("HTTP/1.1 200 OK", JSON, "Content-Length: 2", end="\n"),
+    "tabs and names of odd characters": head("HTTP/1.1 200 OK", "X-{odd}/name:\tv\tw", "Content-Length: 0"),
+    "99 fields": head("HTTP/1.1 200 OK", *(f"X-{i}: {i}" for i in range(98)), "Content-Length: 0"),
+}
+
+
+@pytest.mark.parametrize("sent", list(VALID.values()), ids=list(VALID))
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_valid_head_is_read_as_http_client_reads_it(sent: bytes, method: str) -> None:
+    ours, theirs = begun(WireAnswer, sent, method), begun(http.client.HTTPResponse, sent, method)
+    assert decided(ours) == decided(theirs)
+
+
+def test_the_body_after_the_head_is_read_as_http_client_reads_it() -> None:
+    for sent in (
+        head("HTTP/1.1 200 OK", "Transfer-Encoding: chunked") + b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+        head("HTTP/1.1 200 OK", "Content-Length: 4") + b"abcdef",
+        head("HTTP/1.0 200 OK") + b"to the close",
+    ):
+        assert begun(WireAnswer, sent).read() == begun(http.client.HTTPResponse, sent).read()
+
+
+def test_the_email_package_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the email package parsed a head")
+
+    monkeypatch.setattr(http.client, "parse_headers", refused)
+    monkeypatch.setattr(email.parser.Parser, "parsestr", refused)
+    answer = begun(WireAnswer, VALID["duplicates"])
+    assert answer.getheader("www-authenticate") == 'Bearer realm="https://r.azurecr.io/oauth2/token", Basic realm="r"'
+
+
+def test_surrounding_whitespace_is_not_part_of_a_value_and_a_folded_line_is_one_space() -> None:
+    sent = head("HTTP/1.1 200 OK", "X-Trailing: a b \t", "X-Folded: first  ", "  second", "\tthird", "X-After:  z")
+    assert begun(WireAnswer, sent).getheaders() == [
+        ("X-Trailing", "a b"),
+        ("X-Folded", "first second third"),
+        ("X-After", "z"),
+    ]
+    # http.client kept the trailing whitespace and the line breaks inside the value.
+    assert begun(http.client.HTTPResponse, sent).getheader("X-Folded") == "first  \r\n  second\r\n\tthird"
+
+
+def test_content_length_fields_that_agree_are_one_length_and_ones_that_disagree_are_refused() -> None:
+    assert begun(WireAnswer, head("HTTP/1.1 200 OK", "Content-Length: 5", "Content-Length: 5")).length == 5
+    assert begun(WireAnswer, head("HTTP/1.1 200 OK", "Content-Length: 5, 5")).length == 5
+    assert begun(WireAnswer, head("HTTP/1.1 200 OK", "Content-Length: +5")).length is None
+    with pytest.raises(InvalidHead, match="Content-Length fields disagree"):
+        begun(WireAnswer, head("HTTP/1.1 200 OK", "Content-Length: 5", "Content-Length: 50"))
+    # http.client took the first one and left the rest on the connection for the next answer.
+    assert (
+        begun(http.client.HTTPResponse, head("HTTP/1.1 200 OK", "Content-Length: 5", "Content-Length: 50")).length == 5
+    )
+
+
+LINE = 65536
+# What a hostile or broken server can send, and the error of http.client's kind each one is.
+HOSTILE: dict[str, tuple[bytes, type[http.client.HTTPException], str]] = {
+    "too many fields": (
+        head("HTTP/1.1 200 OK", *(f"X-{i}: {i}" for i in range(100))),
+        http.client.HTTPException,
+        "more than 100",
+    ),
+    "endless fields": (b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 100_000, http.client.HTTPException, "more than 100"),
+    "over-long field line": (head("HTTP/1.1 200 OK", "X: " + "a" * LINE), http.client.LineTooLong, "header line"),
+    "over-long folded line": (
+        head("HTTP/1.1 200 OK", "X: a", " " + "b" * LINE),
+        http.client.LineTooLong,
+        "header line",
+    ),
+    "over-long status line": (b"HTTP/1.1 200 " + b"K" * LINE + b"\r\n\r\n", http.client.LineTooLong, "status line"),
+    "NUL in a value": (head("HTTP/1.1 200 OK", "X-A: a\x00b", "Content-Length: 0"), InvalidHead, "control character"),
+    "NUL in a name": (head("HTTP/1.1 200 OK", "X-\x00: b", "Content-Length: 0"), InvalidHead, "no valid field name"),
+    "escape in a value": (
+        head("HTTP/1.1 200 OK", "X-A: \x1b[2Jb", "Content-Length: 0"),
+        InvalidHead,
+        "control character",
+    ),
+    "bare CR in a value": (head("HTTP/1.1 200 OK", "X-A: a\rContent-Length: 0"), InvalidHead, "control character"),
+    "control character in the reason": (
+        head("HTTP/1.1 500 \x1b[31mred", "Content-Length: 0"),
+        InvalidHead,
+        "status line",
+    ),
+    "no colon": (head("HTTP/1.1 200 OK", "X-A b", "Content-Length: 0"), InvalidHead, "no colon"),
+    "whitespace before the colon": (head("HTTP/1.1 200 OK", "Content-Length : 0"), InvalidHead, "no valid field name"),
+    "empty name": (head("HTTP/1.1 200 OK", ": b", "Content-Length: 0"), InvalidHead, "no valid field name"),
+    "non-ASCII name": (head("HTTP/1.1 200 OK", "X-\u00e9: b", "Content-Length: 0"), InvalidHead, "no valid field name"),
+    "continuation first": (head("HTTP/1.1 200 OK", " folded", "Content-Length: 0"), InvalidHead, "continuation"),
+    "control character folded in": (
+        head("HTTP/1.1 200 OK", "X: a", " \x07", "Content-Length: 0"),
+        InvalidHead,
+        "control",
+    ),
+    "cut inside the head": (b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-A: b", InvalidHead, "ended inside its head"),
+    "cut after a field": (b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n", InvalidHead, "ended inside its head"),
+    "endless 100 Continue": (head("HTTP/1.1 100 Continue") * (MAX_INTERIM + 1), InvalidHead, "interim answers"),
+    "transfer coding other than chunked": (
+        head("HTTP/1.1 200 OK", "Transfer-Encoding: gzip, chunked"),
+        http.client.UnknownTransferEncoding,
+        "",
+    ),
+    "not HTTP": (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", http.client.BadStatusLine, ""),
+    "status not a number": (head("HTTP/1.1 2OO OK"), http.client.BadStatusLine, ""),
+    "status of two digits": (head("HTTP/1.1 99 Low"), http.client.BadStatusLine, ""),
+    "HTTP/2 status line": (head("HTTP/2 200"), http.client.UnknownProtocol, ""),
+    "nothing": (b"", http.client.RemoteDisconnected, "closed connection"),
+}
+
+
+@pytest.mark.parametrize(("sent", "error", "message"), list(HOSTILE.values()), ids=list(HOSTILE))
+def test_a_hostile_head_is_an_http_error_within_the_bounds(
+    sent: bytes, error: type[http.client.HTTPException], message: str
+) -> None:
+    with pytest.raises(error, match=message or None) as raised:
+        begun(WireAnswer, sent)
+    assert isinstance(raised.value, http.client.HTTPException)
+
+
+def test_what_http_client_read_on_silently_is_refused() -> None:
+    """After a line it could not parse, http.client took the rest for the body: the Content-Length
+    among the fields dropped, the answer read to the close."""
+    sent = head("HTTP/1.1 200 OK", "X-Bad : value", "Content-Length: 2") + b"{}"
+    theirs = begun(http.client.HTTPResponse, sent)
+    assert theirs.getheader("Content-Length") is None and theirs.will_close
+    with pytest.raises(InvalidHead):
+        begun(WireAnswer, sent)
+
+
+def test_random_heads_are_read_or_refused_with_an_http_error() -> None:
+    rng = random.Random(15)  # noqa: S311 (the same heads every run, nothing secret)
+    pieces = [b"HTTP/1.1 ", b"200 OK", b"100 Continue", b"\r\n", b"\n", b"\r", b": ", b":", b" ", b"\t", b"\x00",
+              b"\x1b", b"\xe9", b"Content-Length", b"Transfer-Encoding", b"chunked", b"Connection", b"close", b"-1",
+              b"5", b",", b"X-A", b"HTTP/1.0 ", b"\r\n\r\n"]  # fmt: skip
+    for _ in range(3000):
+        sent = b"HTTP/1.1 200 OK\r\n" + b"".join(rng.choice(pieces) for _ in range(rng.randrange(1, 40)))
+        try:
+            answer = begun(WireAnswer, sent, rng.choice(["GET", "HEAD"]))
+        except http.client.HTTPException:
+            continue
+        assert answer.will_close in (True, False) and (answer.length is None or answer.length >= 0)
+        assert all(isinstance(name, str) and isinstance(value, str) for name, value in answer.getheaders())
+
+
+# -- through the transport ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def answering(sent: bytes) -> Iterator[str]:
+    """A plain-HTTP server on 127.0.0.1 that answers one request with ``sent`` and closes; its URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn:
+                conn.settimeout(10)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                conn.sendall(sent)
+                conn.shutdown(socket.SHUT_WR)
+                while conn.recv(65536):
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/subscriptions?api-version=2022-12-01"
+    finally:
+        listener.close()
+        thread.join(10)
+
+
+def transport() -> WireTransport:
+    context = ssl.create_default_context()
+    return WireTransport(1, requests_transport(network_session(1, context)), context)
+
+
+def test_the_transport_answers_with_the_fields_read_here() -> None:
+    body = b'{"value": []}'
+    sent = head(
+        "HTTP/1.1 200 OK",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        "Link: <a>; rel=next",
+        "link: <b>; rel=last",
+        "X-Folded: one",
+        " two",
+    )
+    with answering(sent + body) as url, transport() as wire:
+        response = wire.send(HttpRequest("GET", url))
+    assert response.status_code == 200 and response.json() == {"value": []}
+    assert response.headers["LINK"] == "<a>; rel=next, <b>; rel=last"
+    assert response.headers["x-folded"] == "one two"
+    assert isinstance(response.internal_response, WireAnswer)
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        HOSTILE[name][0]
+        for name in (
+            "too many fields",
+            "over-long field line",
+            "NUL in a value",
+            "whitespace before the colon",
+            "not HTTP",
+            "transfer coding other than chunked",
+        )
+    ],
+    ids=["too many fields", "over-long line", "NUL", "whitespace before the colon", "not HTTP", "transfer coding"],
+)
+def test_a_hostile_head_through_the_transport_is_an_answer_that_is_not_valid_http(sent: bytes) -> None:
+    with answering(sent) as url, transport() as wire, pytest.raises(ServiceResponseError) as raised:
+        wire.send(HttpRequest("GET", url))
+    assert str(raised.value.message).startswith("the answer is not valid HTTP (")
+    assert isinstance(raised.value.inner_exception, http.client.HTTPException)
+    assert b"\x00" not in str(raised.value).encode()
