@@ -256,6 +256,34 @@ def test_a_request_with_its_own_host_header_sends_one(certificates: Certificates
         ]
 
 
+def test_the_headers_read_at_once_are_the_requests_items() -> None:
+    """The wire transport reads an azure-core header dict's store at once: it must send what items() gives."""
+    from azure.core.utils import CaseInsensitiveDict
+
+    class Items(CaseInsensitiveDict):  # a header dict of another type: read through items()
+        pass
+
+    given: dict[str, Any] = {
+        "hOST": "h",
+        "X-Ms-Thing": "a",
+        "x-ms-THING": "b",
+        "Content-Length": "9",
+        "Nothing": None,
+        "Accept": "x",
+    }
+    for method, body in (("GET", None), ("POST", b"{}"), ("PUT", None)):
+        fast = HttpRequest(method, f"{ARM}/x", headers=given)
+        slow = HttpRequest(method, f"{ARM}/x", headers=given)
+        slow._headers = Items(slow.headers)
+        assert type(fast.headers) is CaseInsensitiveDict
+        assert wire_module._headers(fast, method, body) == wire_module._headers(slow, method, body)
+        assert wire_module._headers(fast, method, body)[0][:3] == [
+            ("hOST", "h"),
+            ("x-ms-THING", "b"),
+            *([("Content-Length", "9")] if body is None else [("Accept", "x")]),
+        ]
+
+
 def _headers(head: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for line in head.split("\r\n")[1:]:
