@@ -20,6 +20,7 @@ from azaudit.replay import REPLAY_TENANT_ID, RecordedResponse, request_key
 from azaudit.replay.adapter import registry_access_token
 from azaudit.replay.credential import replay_token
 from azaudit.replay.fixtures import AAD_TOKEN_STAND_IN, RequestKey
+from bench import tls_server
 from bench.synthetic import GRAPH_URL, GraphAdapter, SyntheticTenant
 from bench.tls_server import (
     MAX_BODY_BYTES,
@@ -320,3 +321,81 @@ def test_the_idle_limit_counts_from_the_latest_wait(tenant: SyntheticTenant, cer
                 sock.sendall(request_bytes("/subscriptions"))
                 assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
         assert server.counts.connections == 1 and server.counts.requests == 3
+
+
+# -- the server's own TLS loop (non-blocking sockets): what asyncio's transport did for it -------
+
+
+def test_a_closed_connection_ends_with_a_close_notify(tenant: SyntheticTenant, certificates: Certificates) -> None:
+    """After ``Connection: close`` the server ends TLS before TCP, as asyncio's SSL transport did: a
+    client that refuses a truncated stream (no ragged EOF allowed) reads the answer and a clean end."""
+    context = ssl.create_default_context(cafile=str(certificates.ca_pem))
+    with FakeAzure(tenant.responses, certificates, latency=0.0, max_seconds=60) as server:
+        raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        with context.wrap_socket(raw, server_hostname="management.azure.com", suppress_ragged_eofs=False) as sock:
+            sock.sendall(request_bytes("/subscriptions", "Connection: close"))
+            chunks = []
+            while chunk := sock.recv(65536):  # a stream cut without close_notify raises SSLEOFError
+                chunks.append(chunk)
+    assert b"".join(chunks).startswith(b"HTTP/1.1 200 OK") and b"Connection: close" in chunks[0]
+
+
+def test_an_answer_larger_than_the_socket_takes_reaches_a_slow_reader_whole(certificates: Certificates) -> None:
+    """An answer the socket cannot take at once is written as the client reads it (the server waits
+    for the socket, answers nobody twice), and the connection is kept alive after it."""
+    target = "/subscriptions/s/providers/Microsoft.Web/sites"
+    big = RecordedResponse(status=200, body={"value": ["x" * 1000] * 12_000})  # 12 MB of JSON
+    small = RecordedResponse(status=200, body={"value": []})
+    responses = {
+        request_key("GET", "https://management.azure.com" + target): big,
+        request_key("GET", "https://management.azure.com/subscriptions"): small,
+    }
+    expected = big.content()
+    with FakeAzure(responses, certificates, latency=0.0, max_seconds=60) as server:
+        with tls_socket(server, certificates) as sock:
+            sock.sendall(request_bytes(target))
+            time.sleep(0.5)  # the server meets a full socket meanwhile
+            received = bytearray()
+            while not received.endswith(expected):
+                chunk = sock.recv(1 << 20)
+                assert chunk, "the connection ended before the whole answer"
+                received += chunk
+            assert received.startswith(b"HTTP/1.1 200 OK") and len(received) < len(expected) + 400
+            sock.sendall(request_bytes("/subscriptions"))
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
+        assert server.counts.requests == 2 and server.counts.connections == 1
+
+
+def test_a_handshake_never_finished_is_let_go(
+    tenant: SyntheticTenant, certificates: Certificates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that connects and sends nothing (or not TLS) is closed, never admitted, and others
+    are still served meanwhile."""
+    monkeypatch.setattr(tls_server, "HANDSHAKE_SECONDS", 0.3)
+    with FakeAzure(tenant.responses, certificates, latency=0.0, max_seconds=60) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as silent:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as plain:
+                plain.sendall(b"GET / HTTP/1.1\r\nHost: management.azure.com\r\n\r\n")  # no TLS: refused now
+                with contextlib.suppress(ConnectionError):
+                    while plain.recv(65536):  # an alert, perhaps, then the end
+                        pass
+            with tls_socket(server, certificates) as sock:
+                sock.sendall(request_bytes("/subscriptions", "Connection: close"))
+                assert read_all(sock).startswith(b"HTTP/1.1 200 OK")
+            started = time.monotonic()
+            assert silent.recv(65536) == b""  # closed by the server
+            assert time.monotonic() - started < 5
+        assert server.counts.connections == 1 and server.counts.requests == 1
+
+
+def test_a_client_gone_while_its_answer_waits_costs_only_its_connection(
+    tenant: SyntheticTenant, certificates: Certificates
+) -> None:
+    with FakeAzure(tenant.responses, certificates, latency=0.3, max_seconds=60) as server:
+        with tls_socket(server, certificates) as gone:
+            gone.sendall(request_bytes("/subscriptions"))
+        with tls_socket(server, certificates) as sock:
+            time.sleep(0.4)  # the first answer falls due after its client left
+            sock.sendall(request_bytes("/subscriptions", "Connection: close"))
+            assert read_all(sock).startswith(b"HTTP/1.1 200 OK")
+        assert server.counts.requests == 2 and server.counts.connections == 2
