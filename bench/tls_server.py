@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import gc
 import heapq
 import itertools
 import json
@@ -801,6 +802,10 @@ def main() -> None:
     args = parser.parse_args()
     from bench.synthetic import GraphAdapter, SyntheticTenant
 
+    # The tenant and its answers are kept whole until the server ends: the collector is kept off
+    # while they are built and never scans them after (at 10k resources a full collection took
+    # 0.2 to 0.4 s of CPU, six of them a run, 1.1 s in all)
+    gc.disable()
     tenant = SyntheticTenant(args.subscriptions, args.per_subscription, graph=args.graph)
     server = FakeAzure(
         tenant.responses,
@@ -814,6 +819,8 @@ def main() -> None:
         adapter=GraphAdapter(tenant, "fake Azure") if args.graph else None,
         adapter_answers=_graph_query if args.graph else None,
     )
+    gc.freeze()
+    gc.enable()
 
     built = 0.0  # CPU seconds spent before ``ready`` (the tenant, the certificate, the imports)
     profile = _Profile(os.environ.get(PROFILE_VARIABLE))
