@@ -7,7 +7,9 @@ two equal byte for byte), but the client meets everything a live run meets on th
 connections, TLS handshakes (one certificate issued by a ``trustme`` test CA for
 ``management.azure.com``, ``*.vault.azure.net``, ``*.azurecr.io`` and the login host, picked by SNI
 like any name-based virtual host), HTTP/1.1 keep-alive, and a latency per request. It runs on the
-same cores as the audit in the benchmark, so answering is kept cheap (``server_cpu_s``).
+same cores as the audit in the benchmark, so answering is kept cheap (``server_cpu_s``): one
+thread, a selector loop over non-blocking TLS sockets, every recorded answer written once before
+serving.
 
 Host names are resolved to this server by :func:`resolve_to_loopback`, in the client process only
 (``socket.getaddrinfo``): every vault and registry keeps its own host name, SNI and connection pool.
@@ -314,16 +316,20 @@ class _Connection:
     def close(self) -> None:
         if self._closed:
             return
-        self._watch(0)
         self._closed = True
-        self._server._connections.discard(self)
-        sock = self._sock
+        server, sock = self._server, self._sock
+        server._connections.discard(self)
+        if self._events and server._selector is not None:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                server._selector.unregister(sock)
+            self._events = 0
         if not self._handshaking:
             with contextlib.suppress(OSError, ValueError):
                 sock.unwrap()  # sends close_notify (its answer is not awaited)
-        sock.close()
+        with contextlib.suppress(OSError):
+            sock.close()
         if self._admitted:
-            self._server._release()
+            server._release()
 
     def _next(self) -> None:
         """Read the next request if one may be read now, and answer it after the latency."""
@@ -620,7 +626,8 @@ class FakeAzure:
                         try:
                             connection.ready(mask)
                         except Exception:  # whatever goes wrong with one connection ends it only
-                            connection.close()
+                            with contextlib.suppress(Exception):
+                                connection.close()
                 now = time.monotonic()
                 while timers and timers[0][0] <= now:
                     _, _, callback, args = heapq.heappop(timers)
@@ -629,7 +636,8 @@ class FakeAzure:
                     except Exception:
                         owner = getattr(callback, "__self__", None)
                         if isinstance(owner, _Connection):
-                            owner.close()
+                            with contextlib.suppress(Exception):
+                                owner.close()
         finally:
             for connection in list(self._connections):
                 connection.close()
@@ -647,12 +655,21 @@ class FakeAzure:
                 return
             except OSError:  # out of descriptors, or the client gave up: the others still come
                 return
-            raw.setblocking(False)
-            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as asyncio sets it
-            connection = _Connection(self, self._tls.wrap_socket(raw, server_side=True, do_handshake_on_connect=False))
+            try:
+                raw.setblocking(False)
+                raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as asyncio sets it
+                sock = self._tls.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
+            except OSError:  # the client is gone already
+                raw.close()
+                continue
+            connection = _Connection(self, sock)
             self._connections.add(connection)
             self._call_at(time.monotonic() + HANDSHAKE_SECONDS, connection.handshake_expired)
-            connection.ready(selectors.EVENT_READ)
+            try:
+                connection.ready(selectors.EVENT_READ)
+            except Exception:  # as in the loop: it ends this connection only
+                with contextlib.suppress(Exception):
+                    connection.close()
 
     def _call_at(self, when: float, callback: Callable[..., None], *args: object) -> None:
         heapq.heappush(self._timers, (when, next(self._sequence), callback, args))

@@ -399,3 +399,26 @@ def test_a_client_gone_while_its_answer_waits_costs_only_its_connection(
             sock.sendall(request_bytes("/subscriptions", "Connection: close"))
             assert read_all(sock).startswith(b"HTTP/1.1 200 OK")
         assert server.counts.requests == 2 and server.counts.connections == 2
+
+
+def test_a_fault_on_one_connection_ends_that_connection_only(
+    tenant: SyntheticTenant, certificates: Certificates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    faults: list[tls_server._Connection] = []
+    receive = tls_server._Connection._receive
+
+    def faulty(connection: tls_server._Connection) -> None:
+        if not faults:
+            faults.append(connection)
+            raise RuntimeError("a fault of the server's own")
+        receive(connection)
+
+    monkeypatch.setattr(tls_server._Connection, "_receive", faulty)
+    with FakeAzure(tenant.responses, certificates, latency=0.0, max_connections=1, max_seconds=60) as server:
+        with tls_socket(server, certificates) as first:
+            first.sendall(request_bytes("/subscriptions"))
+            assert read_all(first) == b""  # its connection ended (and gave its slot back)
+        with tls_socket(server, certificates) as second:
+            second.sendall(request_bytes("/subscriptions", "Connection: close"))
+            assert read_all(second).startswith(b"HTTP/1.1 200 OK")
+        assert faults and server.counts.requests == 1 and server.counts.connections == 2
