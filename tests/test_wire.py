@@ -360,6 +360,36 @@ def test_what_it_does_not_send_goes_through_requests(fake: FakeAzure, context: s
     assert transport.send(get()).status_code == 200 and transport.sent_by_fallback == 3
 
 
+def test_an_origin_kept_from_an_earlier_url_is_the_one_the_url_has(context: ssl.SSLContext) -> None:
+    """Origins are kept by a URL's scheme and network location: each URL must get what a transport
+    that never saw another URL decides, and a URL that goes to requests must still go there."""
+    urls = [
+        f"{ARM}/subscriptions?api-version=1",
+        "https://management.azure.com:443/other",
+        "HTTPS://Management.Azure.COM/x",
+        "https://kv1.vault.azure.net:8443/secrets",
+        "http://kv1.vault.azure.net/secrets",
+        "http://management.azure.com/x",
+        "https://[::1]:9443/x",
+        "https://user@management.azure.com/x",
+        "https://user:pw@kv1.vault.azure.net/x",
+        "https://m\u00e9.example/x",
+        "https://management.azure.com:99999/x",
+        "https://management.azure.com:x/x",
+        "ftp://management.azure.com/x",
+        "https:///x",
+    ]
+    seen = wire(context)
+    for _ in range(2):
+        for url in [*urls, *reversed(urls)]:
+            planned = seen._plan(HttpRequest("GET", url), {})
+            assert planned == wire(context)._plan(HttpRequest("GET", url), {}), url
+    first = seen._plan(HttpRequest("GET", urls[0]), {})
+    again = seen._plan(HttpRequest("GET", f"{ARM}/providers?api-version=2"), {})
+    assert first is not None and again is not None and again[0] is first[0]  # found by identity in the pools
+    assert [seen._plan(HttpRequest("GET", url), {}) is None for url in urls[7:]] == [True] * len(urls[7:])
+
+
 # -- answers: chunked, gzip, bounds ---------------------------------------------------------------
 
 

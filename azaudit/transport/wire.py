@@ -44,7 +44,7 @@ import re
 import ssl
 import threading
 from typing import Any, cast
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import SplitResult, urlencode, urlsplit
 
 import requests
 from azure.core.exceptions import (
@@ -93,6 +93,7 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
         self.pools = ConnectionPools(pool_size, tls or run_tls_context())
         self._fallback = fallback
         self._proxies = EnvironmentProxies()
+        self._origins: dict[tuple[str, str], Origin] = {}  # by a URL's scheme and network location
         self._body_limit = body_limit
         self._count_lock = threading.Lock()
         self.sent_by_fallback = 0  # requests handed to ``fallback`` (tests and diagnostics)
@@ -155,6 +156,22 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
             return None
         url = request.url
         parts = urlsplit(url)
+        origin = self._origins.get((parts.scheme, parts.netloc))
+        if origin is None:
+            origin = self._origin(url, parts)
+            if origin is None:
+                return None
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if _PLAIN_TARGET.fullmatch(target) is None:
+            try:
+                target = requests.utils.requote_uri(target)
+            except requests.exceptions.InvalidURL:
+                return None
+        return origin, target, body
+
+    def _origin(self, url: str, parts: SplitResult) -> Origin | None:
+        """The origin of a URL this transport sends to (kept for the next URL of the same scheme and
+        network location: the pools then find it by identity), or None for the fallback's."""
         scheme = parts.scheme.lower()
         host = parts.hostname
         if scheme not in ("https", "http") or not host or "@" in parts.netloc or not host.isascii():
@@ -163,17 +180,12 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
             port = parts.port or (443 if scheme == "https" else 80)
         except ValueError:
             return None
-        decision = self._proxies.for_url(url, scheme, parts.netloc)
+        decision = self._proxies.for_url(url, scheme, parts.netloc)  # decided once per origin too
         if decision == ELSEWHERE:
             return None
-        tunnel = decision if isinstance(decision, Tunnel) else None
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        if _PLAIN_TARGET.fullmatch(target) is None:
-            try:
-                target = requests.utils.requote_uri(target)
-            except requests.exceptions.InvalidURL:
-                return None
-        return Origin(scheme, host, port, tunnel), target, body  # type: ignore[return-value]
+        origin = Origin(scheme, host, port, decision if isinstance(decision, Tunnel) else None)
+        # One per origin the run reads, as the proxy decisions (a dict's setdefault is atomic).
+        return self._origins.setdefault((parts.scheme, parts.netloc), origin)
 
     # -- one exchange ----------------------------------------------------------------------------
 
