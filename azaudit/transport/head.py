@@ -172,7 +172,8 @@ def _fields_line_by_line(lines: list[str]) -> list[tuple[str, str]]:
 class WireAnswer(http.client.HTTPResponse):
     """http.client's answer with its head read by this module (see the module docstring): the
     ``headers`` (and ``msg``) are :class:`Fields`. Overrides ``begin`` as a whole, as it is on
-    Python 3.11 to 3.13; the body is read by http.client from what ``begin`` decided."""
+    Python 3.11 to 3.13 (``tests/test_wire_head.py`` compares what it decides with the running
+    Python's own ``begin``); the body is read by http.client from what ``begin`` decided."""
 
     headers: Fields  # type: ignore[assignment]
     msg: Fields  # type: ignore[assignment]
