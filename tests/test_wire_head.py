@@ -13,12 +13,14 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from azure.core.exceptions import ServiceResponseError
+from azure.core.exceptions import IncompleteReadError, ServiceResponseError
 from azure.core.rest import HttpRequest
 
 from azaudit.transport import WireTransport, network_session, requests_transport
+from azaudit.transport.body import read_body
 from azaudit.transport.head import MAX_INTERIM, InvalidHead, WireAnswer
 
 PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
@@ -320,3 +322,70 @@ def test_a_hostile_head_through_the_transport_is_an_answer_that_is_not_valid_htt
     assert str(raised.value.message).startswith("the answer is not valid HTTP (")
     assert isinstance(raised.value.inner_exception, http.client.HTTPException)
     assert b"\x00" not in str(raised.value).encode()
+
+
+# -- a chunked body's sizes and trailer ------------------------------------------------------------
+
+
+class _Counted(io.RawIOBase):
+    """The bytes a server sent, counting how many were taken from the socket."""
+
+    def __init__(self, sent: bytes) -> None:
+        self._sent = io.BytesIO(sent)
+        self.taken = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._sent.read(min(len(buffer), 8192))
+        buffer[: len(data)] = data
+        self.taken += len(data)
+        return len(data)
+
+
+class _CountedSocket:
+    def __init__(self, sent: bytes) -> None:
+        self.raw = _Counted(sent)
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(self.raw)
+
+
+CHUNKED = head("HTTP/1.1 200 OK", "Transfer-Encoding: chunked")
+
+
+@pytest.mark.parametrize("size", [b"-1", b"-5", b"+5", b"5_0", b"0x5", b" 5", b"", b"g"])
+def test_a_chunk_size_that_is_not_hexadecimal_digits_ends_the_answer_within_its_bound(size: bytes) -> None:
+    """http.client read a size with int(line, 16): a size of -1 then read the socket to its close in
+    one piece, however much the server sent past the body's bound."""
+    sent = CHUNKED + size + b"\r\n" + b"A" * 4_000_000
+    socket_ = _CountedSocket(sent)
+    answer = WireAnswer(socket_, method="GET")  # type: ignore[arg-type]
+    answer.begin()
+    with pytest.raises(http.client.IncompleteRead):
+        read_body(answer, 1024)
+    assert socket_.raw.taken < 100_000
+
+
+def test_chunk_sizes_in_hexadecimal_with_extensions_are_read() -> None:
+    sent = CHUNKED + b"00A;name=value\r\n" + b"x" * 10 + b"\r\n5 ; ext\r\nyyyyy\r\n0\r\nTrailer: one\r\n\r\n"
+    assert read_body(begun(WireAnswer, sent), 1024) == b"x" * 10 + b"yyyyy"
+
+
+def test_a_trailer_is_read_within_the_bounds_of_a_head() -> None:
+    def sent(lines: int) -> bytes:
+        return CHUNKED + b"2\r\n{}\r\n0\r\n" + b"X-Trailer: t\r\n" * lines + b"\r\n"
+
+    assert read_body(begun(WireAnswer, sent(99)), 1024) == b"{}"
+    with pytest.raises(InvalidHead, match="trailer"):
+        read_body(begun(WireAnswer, sent(100_000)), 1024)
+
+
+def test_a_negative_chunk_size_through_the_transport_is_an_incomplete_answer() -> None:
+    with (
+        answering(CHUNKED + b"-1\r\n" + b"A" * 200_000) as url,
+        WireTransport(1, requests_transport(network_session(1, ssl.create_default_context())), body_limit=1024) as wire,
+        pytest.raises(IncompleteReadError),
+    ):
+        wire.send(HttpRequest("GET", url))

@@ -34,6 +34,14 @@ other than chunked (nothing would undo it). A value's surrounding spaces and tab
 it, and a folded line (obs-fold) is joined to the one before with one space (http.client kept the
 trailing spaces, and the line break inside the value). A Content-Length is digits only (http.client
 also took ``+5`` and ``5_0``).
+
+The body is read by http.client from what ``begin`` decided, but for two steps of a chunked body.
+A chunk size is hexadecimal digits only, then optional whitespace and chunk extensions (RFC 9112
+7.1): http.client read it with ``int(line, 16)``, which takes a sign, and a size of ``-1`` then read
+the socket to its close in one piece, past the body's bound (:mod:`azaudit.transport.body`). A size
+that is not hexadecimal digits ends the answer as incomplete (``IncompleteRead``, as http.client
+does for one ``int`` cannot read). The trailer after the last chunk is discarded within the bounds
+of a head: at most :data:`MAX_LINES` lines (http.client read any number).
 """
 
 from __future__ import annotations
@@ -55,6 +63,8 @@ _FIELD = re.compile(r"^([!-9;-~]++):[\t ]*+([\t\x20-\x7e\x80-\xff]*+)\r?\n", re.
 _FIELD_LINE = re.compile(r"([!-9;-~]++):[\t ]*+([\t\x20-\x7e\x80-\xff]*+)")
 _VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*+")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# A chunk's size line: hexadecimal digits, optional whitespace, chunk extensions (RFC 9112 7.1).
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]++)[\t ]*+(?:;[^\r\n]*+)?\r?\n")
 
 
 class InvalidHead(http.client.HTTPException):
@@ -221,6 +231,28 @@ class WireAnswer(http.client.HTTPResponse):
         # Neither chunked nor of a known length: the body runs to the close.
         if not self.will_close and not self.chunked and self.length is None:
             self.will_close = True
+
+    def _read_next_chunk_size(self) -> int:
+        """The size of the next chunk, hexadecimal digits only (see the module docstring); raises
+        ValueError otherwise, which http.client reports as ``IncompleteRead``."""
+        line = self.fp.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            raise http.client.LineTooLong("chunk size")
+        size = _CHUNK_SIZE.fullmatch(line)
+        if size is None:
+            self._close_conn()  # type: ignore[attr-defined]
+            raise ValueError("a chunk size that is not hexadecimal digits")
+        return int(size[1], 16)
+
+    def _read_and_discard_trailer(self) -> None:
+        """The trailer after the last chunk, read and set aside within the bounds of a head."""
+        for _ in range(MAX_LINES):
+            line = self.fp.readline(MAX_LINE + 1)
+            if len(line) > MAX_LINE:
+                raise http.client.LineTooLong("trailer line")
+            if line in (b"\r\n", b"\n", b""):
+                return
+        raise InvalidHead(f"the answer's trailer has more than {MAX_LINES} lines")
 
 
 def _content_length(value: str | None) -> int | None:
