@@ -70,7 +70,6 @@ JSON = "Content-Type: application/json; charset=utf-8"
 VALID = {
     "length": head("HTTP/1.1 200 OK", JSON, "Content-Length: 12"),
     "chunked": head("HTTP/1.1 200 OK", JSON, "Transfer-Encoding: chunked"),
-    "chunked, its Content-Length unread": head("HTTP/1.1 200 OK", "Transfer-Encoding: Chunked", "Content-Length: 5"),
     "no length: to the close": head("HTTP/1.1 200 OK", JSON),
     "invalid length": head("HTTP/1.1 200 OK", "Content-Length: twelve"),
     "negative length": head("HTTP/1.1 200 OK", "Content-Length: -1"),
@@ -389,3 +388,23 @@ def test_a_negative_chunk_size_through_the_transport_is_an_incomplete_answer() -
         pytest.raises(IncompleteReadError),
     ):
         wire.send(HttpRequest("GET", url))
+
+
+def test_framing_is_decided_as_rfc_9112_says_where_http_client_differs() -> None:
+    """A chunked answer with a Content-Length (or of HTTP/1.0) is read as chunked and its connection
+    not used again; an answer with no body is not read as chunked: the bytes after a 204 that names
+    chunked are not its body (a reader following RFC 9112 takes them for the next answer)."""
+    both = head("HTTP/1.1 200 OK", "Transfer-Encoding: Chunked", "Content-Length: 5") + b"2\r\n{}\r\n0\r\n\r\n"
+    old = head("HTTP/1.0 200 OK", "Connection: keep-alive", "Transfer-Encoding: chunked") + b"2\r\n{}\r\n0\r\n\r\n"
+    for sent in (both, old):
+        ours, theirs = begun(WireAnswer, sent), begun(http.client.HTTPResponse, sent)
+        assert (ours.chunked, ours.length, ours.will_close) == (True, None, True)
+        assert not theirs.will_close
+        assert read_body(ours, 1024) == b"{}"
+    smuggled = head("HTTP/1.1 204 No Content", "Transfer-Encoding: chunked") + b"5\r\nhello\r\n0\r\n\r\n"
+    assert begun(http.client.HTTPResponse, smuggled).read() == b"hello"
+    ours = begun(WireAnswer, smuggled)
+    assert (ours.chunked, ours.length, read_body(ours, 1024)) == (False, 0, b"")
+    for method, status in (("HEAD", "200 OK"), ("GET", "304 Not Modified")):
+        answer = begun(WireAnswer, head(f"HTTP/1.1 {status}", "Transfer-Encoding: chunked") + b"5\r\nhello", method)
+        assert (answer.length, read_body(answer, 1024)) == (0, b"")

@@ -22,6 +22,13 @@ on Python 3.11, 3.12 and 3.13, and what it decides is kept:
   on HTTP/1.0 unless ``Keep-Alive``, ``Connection: keep-alive`` or ``Proxy-Connection:
   keep-alive``) and whenever the body runs to the close.
 
+Where http.client's framing differs from RFC 9112's, RFC 9112 decides (so that no bytes a server
+sends can be read as a body here and as the next answer by another reader, or the reverse): an
+answer with no body (HEAD, 204, 304, 1xx) is not read as chunked either (http.client read chunks
+after a 204 that named Transfer-Encoding: chunked), and a chunked answer that also has a
+Content-Length, or is HTTP/1.0, is read as chunked and its connection closed after it (RFC 9112
+6.1: such framing "ought to be handled as an error"; http.client kept the connection).
+
 Stricter than http.client, which takes whatever follows a line it cannot parse for the body (the
 fields there, a Content-Length among them, dropped without a word), as RFC 9112 and RFC 9110 ask
 of a recipient. :class:`InvalidHead` (an ``HTTPException``: the transport reports an answer that
@@ -227,6 +234,10 @@ class WireAnswer(http.client.HTTPResponse):
             self.length = _content_length(fields.joined("content-length"))
         if status in (204, 304) or 100 <= status < 200 or self._method == "HEAD":  # type: ignore[attr-defined]
             self.length = 0  # No Content, Not Modified, an interim answer, the answer to a HEAD
+            if self._method != "HEAD":  # type: ignore[attr-defined]  # (a HEAD's body is never read)
+                self.chunked = False  # no body whatever the fields say (RFC 9112 6.3): nor chunks
+        elif self.chunked and (self.version == 10 or fields.joined("content-length") is not None):
+            self.will_close = True  # framing another reader may take otherwise (RFC 9112 6.1)
 
         # Neither chunked nor of a known length: the body runs to the close.
         if not self.will_close and not self.chunked and self.length is None:
