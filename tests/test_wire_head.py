@@ -83,7 +83,6 @@ VALID = {
     "no reason": head("HTTP/1.1 204", "Content-Length: 7"),
     "204": head("HTTP/1.1 204 No Content", "Content-Length: 7"),
     "304": head("HTTP/1.1 304 Not Modified", "Content-Length: 7"),
-    "1xx": head("HTTP/1.1 102 Processing"),
     "continue skipped": head("HTTP/1.1 100 Continue", "X-Interim: yes")
     + head("HTTP/1.1 201 Created", "Content-Length: 2"),
     "duplicates": head(
@@ -408,3 +407,20 @@ def test_framing_is_decided_as_rfc_9112_says_where_http_client_differs() -> None
     for method, status in (("HEAD", "200 OK"), ("GET", "304 Not Modified")):
         answer = begun(WireAnswer, head(f"HTTP/1.1 {status}", "Transfer-Encoding: chunked") + b"5\r\nhello", method)
         assert (answer.length, read_body(answer, 1024)) == (0, b"")
+
+
+def test_every_interim_answer_is_skipped_not_only_100_continue() -> None:
+    """http.client returned a 102 or 103 as the answer, the final one left on the connection for the
+    next request sent on it."""
+    final = head("HTTP/1.1 200 OK", "Content-Length: 2") + b"{}"
+    for interim in ("102 Processing", "103 Early Hints", "100 Continue", "199 Whatever"):
+        sent = head(f"HTTP/1.1 {interim}", "Link: </a.css>; rel=preload") + final
+        answer = begun(WireAnswer, sent)
+        assert (answer.status, answer.getheader("Link"), read_body(answer, 1024)) == (200, None, b"{}")
+    assert begun(http.client.HTTPResponse, head("HTTP/1.1 103 Early Hints") + final).status == 103
+    with pytest.raises(InvalidHead, match="another protocol"):
+        begun(WireAnswer, head("HTTP/1.1 101 Switching Protocols", "Upgrade: websocket") + final)
+    mixed = (head("HTTP/1.1 100 Continue") + head("HTTP/1.1 103 Early Hints")) * (MAX_INTERIM // 2) + final
+    assert begun(WireAnswer, mixed).status == 200
+    with pytest.raises(InvalidHead, match="interim answers"):
+        begun(WireAnswer, head("HTTP/1.1 103 Early Hints") * (MAX_INTERIM + 1) + final)

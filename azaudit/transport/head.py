@@ -10,7 +10,7 @@ on Python 3.11, 3.12 and 3.13, and what it decides is kept:
 
 - the status line, read by http.client's own ``_read_status`` (64 KiB at most, ``BadStatusLine``,
   ``RemoteDisconnected`` for a connection closed before any byte came, which the transport sends
-  again); ``100 Continue`` answers skipped, their heads read within the same bounds; ``HTTP/1.0``
+  again); interim answers (1xx) skipped, their heads read within the same bounds (below); ``HTTP/1.0``
   and ``HTTP/0.9`` are version 10, other ``HTTP/1.x`` 11, anything else ``UnknownProtocol``;
 - at most 65,536 bytes a line (``LineTooLong``) and 100 lines, the blank one ending the head
   included (``HTTPException``), http.client's bounds;
@@ -29,13 +29,19 @@ after a 204 that named Transfer-Encoding: chunked), and a chunked answer that al
 Content-Length, or is HTTP/1.0, is read as chunked and its connection closed after it (RFC 9112
 6.1: such framing "ought to be handled as an error"; http.client kept the connection).
 
+Every interim answer (1xx) is skipped, not only ``100 Continue``: a client must read any number of
+them before the final answer (RFC 9110 15.2). http.client returned a ``102 Processing`` or ``103
+Early Hints`` as the answer, with no body, and the connection went back to its pool with the final
+answer still to come, read by the next request sent on it as its own. ``101 Switching Protocols``
+(never asked for) is an :class:`InvalidHead`.
+
 Stricter than http.client, which takes whatever follows a line it cannot parse for the body (the
 fields there, a Content-Length among them, dropped without a word), as RFC 9112 and RFC 9110 ask
 of a recipient. :class:`InvalidHead` (an ``HTTPException``: the transport reports an answer that
 is not valid HTTP, quoting nothing of it) for a line that is not ``name: value`` (no colon,
 whitespace before it, an empty name or one with a character a name cannot hold, a continuation
 line first), a control character other than a tab in a value or in the reason (NUL, a bare CR, an
-escape), a head cut short before its blank line, more than :data:`MAX_INTERIM` ``100 Continue``
+escape), a head cut short before its blank line, more than :data:`MAX_INTERIM` interim
 answers, Content-Length fields that disagree; ``UnknownTransferEncoding`` for a transfer coding
 other than chunked (nothing would undo it). A value's surrounding spaces and tabs are not part of
 it, and a folded line (obs-fold) is joined to the one before with one space (http.client kept the
@@ -61,7 +67,7 @@ from azure.core.utils import CaseInsensitiveDict
 
 MAX_LINE = 65536  # http.client's _MAXLINE
 MAX_LINES = 100  # http.client's _MAXHEADERS: the field lines and the blank line ending them
-MAX_INTERIM = 16  # 100 Continue answers skipped before the answer (http.client has no bound)
+MAX_INTERIM = 16  # interim (1xx) answers skipped before the answer (http.client has no bound)
 
 # A whole line ``name: value`` with nothing a value cannot hold (one match a line, from its start
 # to its line feed: as many matches as lines, and every line is a field); linear, no backtracking
@@ -200,11 +206,13 @@ class WireAnswer(http.client.HTTPResponse):
             return
         for _ in range(MAX_INTERIM + 1):
             version, status, reason = self._read_status()  # type: ignore[attr-defined]
-            if status != http.client.CONTINUE:
+            if not 100 <= status < 200 or status == http.client.SWITCHING_PROTOCOLS:
                 break
-            read_head(self.fp)  # the head of a 100 Continue, bounded and set aside
+            read_head(self.fp)  # the head of an interim answer (100, 102, 103), bounded and set aside
         else:
             raise InvalidHead(f"more than {MAX_INTERIM} interim answers before the answer")
+        if status == http.client.SWITCHING_PROTOCOLS:
+            raise InvalidHead("the server switched to another protocol, which azaudit never asks for")
         self.code = self.status = status
         self.reason = reason.strip()
         if _CONTROL.search(self.reason) is not None:
