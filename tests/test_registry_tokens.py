@@ -458,3 +458,21 @@ def test_replay_refuses_a_fixtures_token_not_good_for_the_read(path: str, token:
     else:
         assert challenge is not None and challenge.status == 401
         assert f'scope="{challenged}"' in challenge.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("name", ["team/manifests/app", "a/tags/b", "x/referrers/y/manifests/z"])
+def test_replay_reads_a_repository_named_with_a_route_word_whole(name: str) -> None:
+    """A repository's name may hold "manifests", "tags" or "referrers" as one of its parts: the
+    replayed registry took the name up to the first such word, and accepted a token of that other
+    repository ("team") for a read of "team/manifests/app" (and refused the read's own token)."""
+    for path in (
+        f"/v2/{name}/manifests/{MANIFEST_DIGEST}",
+        f"/v2/{name}/referrers/{MANIFEST_DIGEST}",
+        f"/v2/{name}/tags/list",
+    ):
+        assert route_scope(path) == f"repository:{name}:pull"
+        own = registry_access_token(HOST, name, "pull,metadata_read")
+        assert ReplayAdapter.registry_challenge(HOST, path, "Bearer " + own) is None
+        first_part = registry_access_token(HOST, name.split("/")[0], "pull,metadata_read")
+        challenge = ReplayAdapter.registry_challenge(HOST, path, "Bearer " + first_part)
+        assert challenge is not None and f'scope="repository:{name}:pull"' in challenge.headers["WWW-Authenticate"]

@@ -33,8 +33,12 @@ VAULT_AUTHORITIES = {
 
 # Registry login-server DNS suffixes (the data plane answers a request without a token with a challenge).
 REGISTRY_SUFFIXES = ("azurecr.io", "azurecr.cn", "azurecr.us")
+# A repository's name may hold a route's word as one of its parts ("team/manifests/app"): the name
+# of a /v2 read is everything before the route's last parts (a reference or digest holds no "/"),
+# as the distribution router reads it. A part of a name never begins with "_" (/acr/v1's routes).
 _REGISTRY_PATH = re.compile(
-    r"^/(?:acr/v1/(?P<meta>.+?)/_(?:tags|manifests)(?:/|$)|v2/(?P<pull>.+?)/(?:manifests|referrers|tags)/)"
+    r"^/(?:acr/v1/(?P<meta>.+?)/_(?:tags|manifests)(?:/|$)"
+    r"|v2/(?P<pull>.+)/(?:manifests/[^/]+|referrers/[^/]+|tags/list)/?$)"
 )
 
 # A fixtures' registry access token names what the token endpoint granted (see registry_access_token).
