@@ -5,6 +5,7 @@ forks its collection workers only when no other thread runs)."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -87,3 +88,59 @@ def test_a_ctrl_c_inside_a_thread_start_leaves_no_thread_behind(monkeypatch: pyt
     assert not caller.is_alive(), "the interrupted run did not end"
     assert len(raised) == 1 and isinstance(raised[0], KeyboardInterrupt)
     assert len(started) == 2 and not any(t.is_alive() for t in started)
+
+
+def test_a_ctrl_c_while_a_thread_is_launched_but_not_yet_running_still_joins_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """start() launches the thread, then waits for it to run; a Ctrl-C in that wait can leave a
+    thread whose ident is set but that has not told start() it runs yet, which join() refuses
+    ("cannot join thread before it is started"): the RuntimeError took the Ctrl-C's place and the
+    threads after it were not joined. The window is held open here (Python 3.11 to 3.13 set the
+    ident, then the native id, then the started flag)."""
+    launched = threading.Event()
+    release = threading.Event()
+    cut: list[threading.Thread] = []
+
+    class Interrupted(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            if not cut:  # the first thread's start(): a Ctrl-C once the thread is launched
+                cut.append(threading.current_thread())
+                launched.wait(10)
+                raise KeyboardInterrupt
+            return super().wait(timeout)
+
+    class HeldOpen(threading.Thread):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            self._started = Interrupted()  # type: ignore[attr-defined]
+
+        def _set_native_id(self) -> None:
+            launched.set()  # the ident is set
+            release.wait(10)  # not yet running
+            super()._set_native_id()  # type: ignore[misc]
+
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_tasks([_task(f"t{i}", Collected) for i in range(3)], lambda r: [], concurrency=2)
+        except BaseException as exc:
+            raised.append(exc)
+
+    def let_it_run() -> None:
+        if launched.wait(10):
+            time.sleep(0.3)  # meanwhile the interrupted run stops its threads
+        release.set()
+
+    caller, releaser = threading.Thread(target=run), threading.Thread(target=let_it_run)
+    monkeypatch.setattr(scheduler.threading, "Thread", HeldOpen)  # threading.Thread itself
+    releaser.start()
+    caller.start()
+    caller.join(10)
+    monkeypatch.undo()
+    release.set()
+    releaser.join(10)
+    assert not caller.is_alive(), "the interrupted run did not end"
+    assert len(raised) == 1 and type(raised[0]) is KeyboardInterrupt, raised
+    assert not any(t.name.startswith("azaudit_") and t.is_alive() for t in threading.enumerate())

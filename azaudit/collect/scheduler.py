@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -102,7 +103,7 @@ def run_tasks(
         todo.put(None)  # after every task: each thread passes it on as it leaves
         for thread in threads:
             if thread.ident is not None:  # not one whose start() was cut short before it ran
-                thread.join()
+                _join(thread)
 
     try:
         # Inside the try: a Ctrl-C while the first tasks are handed out (they may already be
@@ -140,3 +141,17 @@ def run_tasks(
     stop_threads()
     outcome.notes.extend(ledger.notes)
     return outcome
+
+
+def _join(thread: threading.Thread) -> None:
+    """Wait for ``thread`` to end. A thread whose start() a Ctrl-C cut short may be launched (its
+    ident set) without having told start() that it runs: join() refuses it for that short while
+    ("cannot join thread before it is started"), a RuntimeError that would take the Ctrl-C's place
+    and leave the threads after it running."""
+    while True:
+        try:
+            thread.join()
+        except RuntimeError:
+            time.sleep(0.001)  # launched, not yet running
+        else:
+            return
