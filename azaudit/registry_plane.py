@@ -79,7 +79,7 @@ from azure.core.pipeline import Pipeline, PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import HTTPPolicy, RequestIdPolicy, SansIOHTTPPolicy
 from azure.core.rest import HttpRequest
 
-from azaudit.transport import GuardedTransport
+from azaudit.transport import GuardedTransport, rest_request
 from azaudit.transport.lean_sender import assemble, raise_for_status
 
 # Azure Container Registry's own Azure AD audience (accepted whatever the registry's
@@ -116,6 +116,9 @@ T = TypeVar("T")
 # The data plane's API version (azure-containerregistry 1.2's): the /acr/v1 reads and the token
 # endpoints are sent with it.
 API_VERSION = "2021-07-01"
+_API_VERSION = {"api-version": API_VERSION}  # never handed to azure-core, which may update it
+_ACCEPT_JSON = {"Accept": "application/json"}
+_ACCEPT_OCI_INDEX = {"Accept": "application/vnd.oci.image.index.v1+json"}
 # A challenge header longer than this is not read (registry text).
 MAX_CHALLENGE = 4096
 # One parameter of a Bearer challenge: name="value".
@@ -322,10 +325,12 @@ class _Tokens:
         self.exchanges = 0
 
     def _post(self, path: str, form: dict[str, str], what: str, key: str) -> str:
+        url = self._endpoint + path
+        joined = rest_request.with_query(url, _API_VERSION)  # without parsing the URL again
         request = HttpRequest(
             "POST",
-            self._endpoint + path,
-            params={"api-version": API_VERSION},
+            url if joined is None else joined,
+            params=None if joined is not None else dict(_API_VERSION),
             headers={"Accept": "application/json"},
             data=form,
         )
@@ -488,9 +493,7 @@ class RegistryPlane:
         return self._pipeline.run(request, stream=False).http_response
 
     def _get(self, path: str, what: str) -> Any:
-        request = HttpRequest(
-            "GET", self.endpoint + path, params={"api-version": API_VERSION}, headers={"Accept": "application/json"}
-        )
+        request = rest_request.bodyless("GET", self.endpoint + path, _ACCEPT_JSON, _API_VERSION)
         return _json(self._send(request), what)
 
     def tag_properties(self, repository: str, tag: str) -> Any:
@@ -519,9 +522,7 @@ class RegistryPlane:
         seen: set[str] = set()
         count = 0
         while True:
-            request = HttpRequest(
-                "GET", url, params=params, headers={"Accept": "application/vnd.oci.image.index.v1+json"}
-            )
+            request = rest_request.bodyless("GET", url, _ACCEPT_OCI_INDEX, params)
             seen.add(request.url)
             response = self._send(request)
             body = _json(response, "referrers")

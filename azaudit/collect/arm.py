@@ -31,7 +31,7 @@ from azaudit.collect.sdk import shape_of
 from azaudit.collect.tasks import UnusableShape
 from azaudit.errors import PagingLoopError
 from azaudit.inventory.common import Identity, PrivateEndpointConnection, UserAssignedRef
-from azaudit.transport import lean_sender
+from azaudit.transport import lean_sender, rest_request
 
 # Pages one list may have before azaudit stops following ``nextLink`` (the transport also refuses
 # a page served twice and a foreign host): 10,000 pages of 1,000 items is ten million resources.
@@ -118,13 +118,12 @@ def _send(client: Any, url: str, params: dict[str, str]) -> Any:
 
 def get_request(url: str, params: Mapping[str, str]) -> HttpRequest:
     """A ``GET`` of ``url`` with ``params`` in its query, quoted as the SDK quotes them (a $filter's
-    spaces and quotes, a skip token's '+' and '='), asking for JSON: the URL azure-core's
-    ``HttpRequest(params=...)`` writes, built without parsing the URL again."""
-    quoted = {name: quote(value) for name, value in params.items()}
-    if "?" in url or "#" in url:  # azure-core merges a query already there: let it
-        return HttpRequest("GET", url, params=quoted, headers={"Accept": "application/json"})
-    query = "&".join(f"{name}={value}" for name, value in quoted.items())
-    return HttpRequest("GET", f"{url}?{query}" if quoted else url, headers={"Accept": "application/json"})
+    spaces and quotes, a skip token's '+' and '='), asking for JSON: azure-core's
+    ``HttpRequest(params=...)``, built at once (:func:`~azaudit.transport.rest_request.bodyless`)."""
+    return rest_request.bodyless("GET", url, _ACCEPT_JSON, {name: quote(value) for name, value in params.items()})
+
+
+_ACCEPT_JSON = {"Accept": "application/json"}
 
 
 # How azure-core's HttpResponse.text() decodes a body of these content types: a charset of exactly
