@@ -472,3 +472,50 @@ def test_a_request_id_policy_with_other_settings_decides_itself(tmp_path: Path) 
     sender = assemble(client._config, client._client._pipeline, [later], SansIOHTTPPolicy())
     later.set_request_id("set-later")
     assert sender.run(HttpRequest("GET", URL)).http_request.headers["x-ms-client-request-id"] == "set-later"
+
+
+USER_AGENT_SETTINGS = {
+    "no AZURE_HTTP_USER_AGENT": ({}, None, None),
+    "AZURE_HTTP_USER_AGENT added": ({"use_env": True}, "ci-runner/7", None),
+    "AZURE_HTTP_USER_AGENT not used": ({"use_env": False}, "ci-runner/7", None),
+    "a value added to the policy": ({"add": "azaudit-extra/1"}, "ci-runner/7", None),
+    "the request's own agent kept": ({}, "ci-runner/7", "mine/1"),
+    "the request's own agent overwritten": ({"overwrite": True}, "ci-runner/7", "mine/1"),
+    "the request's own agent in another case": ({}, None, "mine/2"),
+}
+
+
+@pytest.mark.parametrize("setting", USER_AGENT_SETTINGS.values(), ids=USER_AGENT_SETTINGS.keys())
+def test_the_user_agent_is_the_one_azure_cores_policy_writes(
+    setting: tuple[dict[str, Any], str | None, str | None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lean sender writes User-Agent itself (not through UserAgentPolicy.on_request, which reads
+    os.environ on every request): byte for byte what the client's policy writes in a Pipeline."""
+    changes, env, own = setting
+    if env is None:
+        monkeypatch.delenv("AZURE_HTTP_USER_AGENT", raising=False)
+    else:
+        monkeypatch.setenv("AZURE_HTTP_USER_AGENT", env)
+    sent = []
+    for index in (0, 1):
+        adapter = Scripted([(200, {})])
+        client = _clients(adapter, tmp_path, Credential()).security(SUBSCRIPTION)
+        policy = client._config.user_agent_policy
+        if "add" in changes:
+            policy.add_user_agent(changes["add"])
+        policy.overwrite = changes.get("overwrite", policy.overwrite)
+        policy.use_env = changes.get("use_env", policy.use_env)
+        sender = _arm_senders(client)[index]
+        headers = {"Accept": "application/json"}
+        if own is not None:
+            headers["user-agent" if own.endswith("2") else "User-Agent"] = own
+        sender.run(HttpRequest("GET", URL, headers=headers), stream=False)
+        sent.append(adapter.sent[0][2])
+    assert sent[1] == sent[0]
+    agent = next(value for name, value in sent[1].items() if name.lower() == "user-agent")
+    if own is not None and not changes.get("overwrite"):
+        assert agent == own
+    else:
+        assert agent.startswith("azsdk-python-")
+        assert ("azaudit-extra/1" in agent) == ("add" in changes)
+        assert agent.endswith(" ci-runner/7") == bool(env is not None and changes.get("use_env", True))

@@ -64,7 +64,9 @@ from azure.core.pipeline.policies import (
     RetryPolicy,
     SansIOHTTPPolicy,
     SensitiveHeaderCleanupPolicy,
+    UserAgentPolicy,
 )
+from azure.core.utils import CaseInsensitiveDict
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
 from azaudit.transport.guarded import has_body
@@ -92,7 +94,7 @@ class LeanSender(Pipeline[Any, Any]):
             if not isinstance(policy, SansIOHTTPPolicy):
                 raise TypeError(f"{type(policy).__name__} is not a header (SansIOHTTPPolicy) policy")
         super().__init__(transport)
-        self._headers = tuple(_RequestId(p) if type(p) is RequestIdPolicy else p for p in headers)
+        self._headers = tuple(_lean_header(p) for p in headers)
         # Their answer and exception hooks, in the order a Pipeline calls them (the last first); the
         # header policies of the SDK have none.
         self._on_response = tuple(p for p in reversed(self._headers) if _overrides(p, "on_response"))
@@ -218,6 +220,45 @@ class _RequestId(SansIOHTTPPolicy):  # type: ignore[type-arg]
                 headers[policy._request_id_header_name] = next_request_id()
             return
         policy.on_request(request)
+
+
+class _UserAgent(SansIOHTTPPolicy):  # type: ignore[type-arg]
+    """A client's ``UserAgentPolicy``: the same ``User-Agent`` header, its value read from the
+    policy (its base value, ``overwrite`` and ``use_env`` as they are at each request) and from
+    ``AZURE_HTTP_USER_AGENT`` as it was when the sender was built. azure-core reads that variable
+    from ``os.environ`` on every request (a failed lookup through ``Mapping.get`` raising and
+    catching a KeyError); azaudit never changes its environment while it runs. A request's own
+    ``user_agent`` option (which a lean sender does not take) is left to the policy."""
+
+    def __init__(self, policy: UserAgentPolicy) -> None:
+        self._policy = policy
+        self._env = os.environ.get(UserAgentPolicy._ENV_ADDITIONAL_USER_AGENT)
+
+    def on_request(self, request: PipelineRequest[Any]) -> None:
+        policy = self._policy
+        if "user_agent" in request.context.options:
+            policy.on_request(request)
+            return
+        headers = request.http_request.headers
+        # azure-core's CaseInsensitiveDict keeps names lowered in its store ('in' on the mapping
+        # itself goes through __getitem__ and a KeyError)
+        absent = (
+            "user-agent" not in headers._store if type(headers) is CaseInsensitiveDict else "User-Agent" not in headers
+        )
+        if policy.overwrite or absent:
+            value = policy._user_agent
+            if self._env is not None and policy.use_env:
+                value = f"{value} {self._env}"
+            headers["User-Agent"] = value
+
+
+def _lean_header(policy: Any) -> Any:
+    """The lean form of an SDK header policy with the same effect, or the policy itself."""
+    if type(policy) is RequestIdPolicy:
+        return _RequestId(policy)
+    if type(policy) is UserAgentPolicy and policy._USERAGENT == "User-Agent":
+        return _UserAgent(policy)
+    return policy
 
 
 # What a RequestIdPolicy holds when no request id was set on it (azure-core's private marker).
