@@ -159,13 +159,13 @@ def json_answer(response: Any) -> Any:
 def listed(body: Any, what: str) -> list[Mapping[str, Any]]:
     """The items of an ARM list body (``{"value": [...]}``); an answer of another shape, or an
     item that is not an object, makes the whole answer unusable."""
-    if not isinstance(body, Mapping):
+    if type(body) is not dict and not isinstance(body, Mapping):  # dict: what json.loads gives
         raise UnusableShape(f"the {what} answer is {shape_of(body)}, not an object")
     items = body.get("value") or []  # absent or null: no items, as the SDK reads it
     if not isinstance(items, list):
         raise UnusableShape(f"the value of the {what} answer is {shape_of(items)}, not a list")
     for item in items:
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):
             raise UnusableShape(f"an item of the {what} answer is {shape_of(item)}, not an object")
     return items
 
@@ -175,7 +175,7 @@ def properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     if "properties" not in resource:
         raise UnusableShape("its properties are missing")
     props = resource["properties"]
-    if not isinstance(props, Mapping):
+    if type(props) is not dict and not isinstance(props, Mapping):
         raise UnusableShape(f"its properties are {'null' if props is None else shape_of(props) + ', not an object'}")
     return props
 
@@ -215,7 +215,7 @@ def objects(obj: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     value = obj.get(key)
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+    if not isinstance(value, list) or not all(type(item) is dict or isinstance(item, Mapping) for item in value):
         raise UnusableShape(f"its {key} is {shape_of(value)}, not a list of objects")
     return value
 
@@ -281,8 +281,11 @@ def date_time(obj: Mapping[str, Any], key: str) -> datetime | None:
 
 def mapping(obj: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
     """``obj[key]`` as an object, or None when absent or null."""
-    value: Mapping[str, Any] | None = _typed(obj, key, Mapping, "an object")
-    return value
+    value = obj.get(key)
+    # dict first: what json.loads gives (an ABC's isinstance goes through ABCMeta.__instancecheck__)
+    if value is None or type(value) is dict or isinstance(value, Mapping):
+        return value
+    raise UnusableShape(f"its {key} is {shape_of(value)}, not an object")
 
 
 def tags(resource: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -300,7 +303,7 @@ def identity(resource: Mapping[str, Any]) -> Identity:
     refs = []
     for resource_id, details in assigned.items():
         details = details if details is not None else {}
-        if not isinstance(details, Mapping):
+        if type(details) is not dict and not isinstance(details, Mapping):
             raise UnusableShape(f"a user-assigned identity of it is {shape_of(details)}, not an object")
         refs.append(
             UserAssignedRef(
