@@ -186,3 +186,67 @@ def test_a_body_is_seen_as_the_two_reads_see_it() -> None:
     seen = [guarded.has_body(request) for request in requests]
     assert seen == [_slow_has_body(request) for request in requests]
     assert True in seen and False in seen and seen[-1] is True
+
+
+def _reference_counts(sent: list[tuple[str, str, bool, bool]]) -> tuple[dict[str, int], dict[str, int], int]:
+    """By kind, by URL and challenges, as RequestStats counted them request by request."""
+    by_kind: dict[str, int] = {}
+    by_url: dict[str, int] = {}
+    challenges = 0
+    for method, url, authenticated, registry in sent:
+        if authenticated:
+            kind = _slow_request_kind(method, url)
+            by_url[f"{method.upper()} {url}"] = by_url.get(f"{method.upper()} {url}", 0) + 1
+        elif registry:
+            kind = stats._registry_sign_in(method, url)
+        else:
+            kind = "bearer challenge (Key Vault, 401 expected)"
+            challenges += 1
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    return by_kind, by_url, challenges
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_request_counts_derived_when_read_are_those_counted_per_request(seed: int) -> None:
+    """RequestStats keeps each request as sent and derives kinds and URL keys when read: the
+    figures must be those of a kind computed per request, whatever the URL (and with the URL's
+    parts given, as the transport gives them, or not), across reads, merges and more requests."""
+    generator = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    urls = [f"https://{generator.choice(HOSTS)}{path}?api-version=1" for path in _paths(600, seed)]
+    urls += ["https://management.azure.com", "HTTPS://Management.Azure.com:443/subscriptions/s", " https://a.b/x y"]
+    urls += [
+        "https://user@kv1.vault.azure.net/secrets/a",
+        "https://contosoacr.azurecr.io/oauth2/token",
+        "/relative/only",
+    ]
+    sent = [
+        (
+            generator.choice(("GET", "get", "POST")),
+            generator.choice(urls),
+            generator.random() < 0.8,
+            generator.random() < 0.5,
+        )
+        for _ in range(3000)
+    ]
+    counter = stats.RequestStats()
+    for i, (method, url, authenticated, registry) in enumerate(sent):
+        parts = urlsplit(url) if i % 2 else None
+        host = (parts.hostname or "").rstrip(".").lower() if parts is not None and i % 4 == 1 else None
+        counter.started(method, url, authenticated=authenticated, registry=registry, parts=parts, host=host)
+        counter.finished()
+        if i == 1000:  # read in the middle: what is derived then is not counted again
+            assert counter.counts().by_kind == _reference_counts(sent[:1001])[0]
+    by_kind, by_url, challenges = _reference_counts(sent)
+    assert counter.by_kind == by_kind and counter.by_url == by_url
+    assert counter.total == len(sent) and counter.challenges == challenges and counter.peak_in_flight == 1
+    # another process's counts add up with this one's
+    other = stats.RequestStats()
+    for method, url, authenticated, registry in sent[:500]:
+        other.started(method, url, authenticated=authenticated, registry=registry)
+    counter.merge(other.counts())
+    by_kind, by_url, challenges = _reference_counts(sent + sent[:500])
+    counts = counter.counts()
+    assert counts.by_kind == by_kind and counts.by_url == by_url and counts.challenges == challenges
+    assert counts.total == 3500 and counts.peak_in_flight == 1 + 500
+    counts.by_kind.clear()  # a snapshot is the caller's: changing it changes no later one
+    assert counter.counts().by_kind == by_kind
