@@ -519,3 +519,23 @@ def test_the_user_agent_is_the_one_azure_cores_policy_writes(
         assert agent.startswith("azsdk-python-")
         assert ("azaudit-extra/1" in agent) == ("add" in changes)
         assert agent.endswith(" ci-runner/7") == bool(env is not None and changes.get("use_env", True))
+
+
+@pytest.mark.parametrize("given", [None, "x-ms-client-request-id", "X-MS-CLIENT-REQUEST-ID", "X-Ms-Client-Request-Id"])
+def test_a_request_id_the_request_carries_is_kept_in_any_case(given: str | None, tmp_path: Path) -> None:
+    class Ids(Scripted):
+        def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+            self.seen = dict(request.headers)
+            return super().send(request, **kwargs)
+
+    ids = []
+    for index in (0, 1):
+        adapter = Ids([(200, {})])
+        client = _clients(adapter, tmp_path, Credential()).security(SUBSCRIPTION)
+        headers = {"Accept": "application/json"} | ({given: "mine"} if given else {})
+        _arm_senders(client)[index].run(HttpRequest("GET", URL, headers=headers), stream=False)
+        ids.append({name: value for name, value in adapter.seen.items() if name.lower() == "x-ms-client-request-id"})
+    if given is None:
+        assert [list(found) for found in ids] == [["x-ms-client-request-id"]] * 2  # each a new id
+    else:
+        assert ids == [{given: "mine"}] * 2

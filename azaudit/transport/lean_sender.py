@@ -216,8 +216,11 @@ class _RequestId(SansIOHTTPPolicy):  # type: ignore[type-arg]
         policy = self._policy
         if policy._request_id is _UNSET and policy._auto_request_id and "request_id" not in request.context.options:
             headers = request.http_request.headers
-            if policy._request_id_header_name not in headers:
-                headers[policy._request_id_header_name] = next_request_id()
+            name = policy._request_id_header_name
+            # azure-core's CaseInsensitiveDict keeps names lowered in its store ('in' on the
+            # mapping goes through __getitem__, and a KeyError when absent, as it usually is)
+            if name.lower() not in headers._store if type(headers) is CaseInsensitiveDict else name not in headers:
+                headers[name] = next_request_id()
             return
         policy.on_request(request)
 

@@ -25,7 +25,7 @@ def bodyless(method: str, url: str, headers: Mapping[str, str], params: Mapping[
         if joined is None:
             return HttpRequest(method, url, params=dict(params), headers=dict(headers))
         url = joined
-    fields = CaseInsensitiveDict()
+    fields = CaseInsensitiveDict.__new__(CaseInsensitiveDict)  # its __init__ updates it with {}
     fields._store = {name.lower(): (name, value) for name, value in headers.items()}
     request = HttpRequest.__new__(HttpRequest)
     vars(request).update(url=url, method=method, _files=None, _data=None, headers=fields)
