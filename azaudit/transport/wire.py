@@ -65,6 +65,7 @@ from azaudit.transport.body import MAX_BODY_BYTES, BodyTooLarge, UndecodableBody
 from azaudit.transport.connections import ConnectionPools, Origin, Tunnel
 from azaudit.transport.head import WireAnswer
 from azaudit.transport.proxies import ELSEWHERE, EnvironmentProxies
+from azaudit.transport.request_head import finish_request, start_request
 
 ACCEPT_ENCODING = "gzip, deflate"  # what requests asks for (brotli and zstd not installed)
 DEFAULT_TIMEOUT = 300.0  # azure-core's ConnectionConfiguration defaults
@@ -278,14 +279,13 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
             raise ConnectionAbortedError("the connection was closed")
         sock.settimeout(read_timeout)
         try:
-            connection.putrequest(method, target, skip_host=own_host, skip_accept_encoding=True)
-            for name, value in headers:
-                connection.putheader(name, value)
+            # The head checked as http.client checks it, then sent in one write (a small body with it).
+            head = start_request(connection, method, target, headers, own_host)
         except (ValueError, http.client.InvalidURL) as exc:
             raise ServiceRequestError(
                 "the request cannot be sent: its URL or a header holds a character HTTP does not allow", error=exc
             ) from None
-        connection.endheaders(body)
+        finish_request(connection, head, body)
         return cast(WireAnswer, connection.getresponse())  # the response_class of its connections
 
 
