@@ -121,6 +121,7 @@ def test_the_guards_judge_the_same_with_the_urls_parts_given(seed: int) -> None:
         given = destinations.destination_refusal(url, PUBLIC, registries, parts=parts, host=host)
         assert given == destinations.destination_refusal(url, PUBLIC, registries)
         assert bounds._page_key("GET", url, host, resolved) == bounds._page_key("GET", url)
+        assert bounds._page_key("GET", url, host, resolved, parts) == bounds._page_key("GET", url)
         assert stats.request_kind("GET", url, parts) == stats.request_kind("GET", url) == _slow_request_kind("GET", url)
 
 
@@ -250,3 +251,31 @@ def test_request_counts_derived_when_read_are_those_counted_per_request(seed: in
     assert counts.total == 3500 and counts.peak_in_flight == 1 + 500
     counts.by_kind.clear()  # a snapshot is the caller's: changing it changes no later one
     assert counter.counts().by_kind == by_kind
+
+
+def test_a_page_key_computed_late_still_finds_a_loop_to_the_first_page() -> None:
+    """A scope computes its first page's key only when a second request begins: a list whose
+    third page points back at the first, or whose answer came for a URL other than the one begun
+    (the legacy path), is still a loop; a scope of one request never needs the key."""
+    from azaudit.errors import PagingLoopError
+
+    base = "https://management.azure.com/subscriptions/s/resourceGroups?api-version=1"
+    with bounds.request_scope() as scope:
+        scope.begin("GET", base)
+        scope.answered("GET", base, 200)
+        assert not scope.served and len(scope._unkeyed) == 1  # one request: no key yet
+        for page in (2, 3):
+            scope.begin("GET", f"{base}&$skip={page}")
+            scope.answered("GET", f"{base}&$skip={page}", 200)
+        with pytest.raises(PagingLoopError):
+            scope.begin("GET", base.replace("management", "MANAGEMENT") + "&")
+    with bounds.request_scope() as scope:
+        scope.answered("GET", base, 200)  # answered with nothing begun
+        with pytest.raises(PagingLoopError):
+            scope.begin("GET", base)
+    with bounds.request_scope() as scope:
+        scope.begin("GET", base)
+        scope.answered("GET", base, 404)  # not served: asking again is no loop
+        scope.begin("GET", base)
+        scope.answered("POST", base, 200)
+        scope.begin("GET", base)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from azaudit import lifecycle, secret_guard
 from azaudit.errors import PagingLoopError, ThrottledError
@@ -43,19 +43,33 @@ class RequestScope:
     """What the transport remembers about the requests of one unit of work (one collection task,
     one subscription listing), in the thread that runs it."""
 
-    served: set[tuple[str, str, str, tuple[tuple[str, str], ...]]] = field(default_factory=set)
+    served: set[_PageKey] = field(default_factory=set)  # and those of _unkeyed
     requests: int = 0
     throttled: list[Throttled] = field(default_factory=list)
 
-    # The page key of the request begun last (its attempts and answer reuse it).
-    _begun: tuple[str, str, tuple[str, str, str, tuple[tuple[str, str], ...]]] | None = None
+    # Pages served whose key is not computed yet: none is needed until another request of the
+    # scope begins, and most scopes send one request (method, URL, host, path, parts).
+    _unkeyed: list[_Page] = field(default_factory=list)
+    # The request begun last, with its page key when one was computed (its answer reuses them).
+    _begun: tuple[_Page, _PageKey | None] | None = None
 
-    def begin(self, method: str, url: str, *, host: str | None = None, path: str | None = None) -> None:
-        """A new request of this scope (not another attempt of one already sent); ``host`` and
-        ``path`` as :func:`_page_key` takes them."""
-        key = _page_key(method, url, host, path)
-        self._begun = (method, url, key)
-        if key in self.served:
+    def begin(
+        self,
+        method: str,
+        url: str,
+        *,
+        host: str | None = None,
+        path: str | None = None,
+        parts: SplitResult | None = None,
+    ) -> None:
+        """A new request of this scope (not another attempt of one already sent); ``host``,
+        ``path`` and ``parts`` as :func:`_page_key` takes them."""
+        if self._unkeyed:
+            self.served.update(_page_key(*page) for page in self._unkeyed)
+            self._unkeyed.clear()
+        key = _page_key(method, url, host, path, parts) if self.served else None
+        self._begun = ((method, url, host, path, parts), key)
+        if key is not None and key in self.served:
             raise PagingLoopError(
                 f"a paged list points back at a page it already served ({request_kind(method, url)}): "
                 "the list loops and is not complete"
@@ -71,16 +85,29 @@ class RequestScope:
         # Resource Graph page) carries what differs in its body: the same URL again is no loop.
         if method.upper() == "GET" and 200 <= status < 300:
             begun = self._begun
-            self.served.add(begun[2] if begun is not None and begun[:2] == (method, url) else _page_key(method, url))
+            if begun is not None and begun[0][0] == method and begun[0][1] == url:
+                if begun[1] is not None:
+                    self.served.add(begun[1])
+                else:
+                    self._unkeyed.append(begun[0])
+            else:
+                self._unkeyed.append((method, url, None, None, None))
+
+
+# What identifies a page (see _page_key), and what it is computed from.
+_PageKey = tuple[str, str, str, tuple[tuple[str, str], ...]]
+_Page = tuple[str, str, str | None, str | None, SplitResult | None]
 
 
 def _page_key(
-    method: str, url: str, host: str | None = None, path: str | None = None
-) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
+    method: str, url: str, host: str | None = None, path: str | None = None, parts: SplitResult | None = None
+) -> _PageKey:
     """What identifies a page: the method, the host, the path as the server resolves it and the
-    query's pairs. ``host`` (lower case, no trailing dot) and ``path``
-    (:func:`~azaudit.secret_guard.normalised_path`) are the URL's, when the caller has them."""
-    parts = urlsplit(url)
+    query's pairs. ``host`` (lower case, no trailing dot), ``path``
+    (:func:`~azaudit.secret_guard.normalised_path`) and ``parts`` (``urlsplit(url)``) are the
+    URL's, when the caller has them."""
+    if parts is None:
+        parts = urlsplit(url)
     if host is None:
         host = (parts.hostname or "").rstrip(".").lower()
     if path is None:
@@ -117,15 +144,16 @@ def request_scope() -> Iterator[RequestScope]:
         _state.scope = previous
 
 
-def begin(request: Any, *, host: str | None = None, path: str | None = None) -> None:
+def begin(request: Any, *, host: str | None = None, path: str | None = None, parts: SplitResult | None = None) -> None:
     """A request about to be sent: a new one of the thread's scope, or another attempt of the one
-    before (its waits add up). ``host`` and ``path`` as :meth:`RequestScope.begin` takes them."""
+    before (its waits add up). ``host``, ``path`` and ``parts`` as :meth:`RequestScope.begin`
+    takes them."""
     state = _state
     if request is not state.request:  # not another attempt of the request before
         state.request = request
         state.waited = 0.0
         if state.scope is not None:
-            state.scope.begin(request.method, request.url, host=host, path=path)
+            state.scope.begin(request.method, request.url, host=host, path=path, parts=parts)
 
 
 def answered(method: str, url: str, status: int) -> None:

@@ -81,7 +81,7 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         refused = destination_refusal(url, self._cloud, registries, parts=parts, host=host)
         if refused is not None:
             raise ForeignHostError(f"refused to send a request: {refused}; azaudit's token goes to no other host")
-        bounds.begin(request, host=host, path=path)
+        bounds.begin(request, host=host, path=path, parts=parts)
         for key, value in self._timeouts.items():
             kwargs.setdefault(key, value)
         seconds = float(kwargs["read_timeout"])
