@@ -128,7 +128,9 @@ class _Watchdog:
         self._reset()
 
     def _reset(self) -> None:
-        self._cond = threading.Condition()
+        # watch() takes the condition's lock itself (a Condition's own `with` is Python code).
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._heap: list[tuple[float, int, Deadline]] = []
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
@@ -145,7 +147,7 @@ class _Watchdog:
 
     def watch(self, seconds: float) -> Deadline:
         deadline = Deadline(time.monotonic() + seconds)
-        with self._cond:
+        with self._lock:
             earliest = self._heap[0][0] if self._heap else None
             heapq.heappush(self._heap, (deadline.at, next(self._order), deadline))
             if self._thread is None:
