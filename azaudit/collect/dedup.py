@@ -60,9 +60,18 @@ def record_key(record: object, identity: str) -> tuple[object, ...]:
     """What makes two records one resource: their type and id (without case), and for a record
     kept per subscription (a role assignment inherited from a management group is listed by every
     subscription below it, and judged with each) the subscription that listed it too."""
-    if getattr(type(record), "PER_SUBSCRIPTION", False):
-        return type(record), identity.lower(), str(getattr(record, "subscription_id", "")).lower()
-    return type(record), identity.lower()
+    kind = type(record)
+    per_subscription = _PER_SUBSCRIPTION.get(kind)
+    if per_subscription is None:
+        per_subscription = _PER_SUBSCRIPTION[kind] = bool(getattr(kind, "PER_SUBSCRIPTION", False))
+    if per_subscription:
+        return kind, identity.lower(), str(getattr(record, "subscription_id", "")).lower()
+    return kind, identity.lower()
+
+
+# Whether a record type is kept per subscription, by type: looking up a class attribute most
+# types lack raises (and catches) an AttributeError each time, for every record.
+_PER_SUBSCRIPTION: dict[type, bool] = {}
 
 
 def _same(one: object, other: object) -> bool:
