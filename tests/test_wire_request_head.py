@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
+import sys
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -314,5 +315,32 @@ def test_a_connection_whose_answer_was_not_asked_for_refuses_as_http_client_does
     new_way(connection, "GET", "/a", [], False, None)
     with pytest.raises(http.client.CannotSendRequest):  # the request sent, its answer not read
         request_head.start_request(connection, "GET", "/b", [], False)
+    connection.close()
+    peer.close()
+
+
+_audited: list[bytes] | None = None  # the data of http.client.send audit events, while a test listens
+_hooks_added: list[Any] = []
+
+
+def _audit_hook(event: str, args: tuple[Any, ...]) -> None:
+    if event == "http.client.send" and _audited is not None:
+        _audited.append(bytes(args[1]))
+
+
+@pytest.mark.parametrize(("body", "writes"), [(b"{}", 1), (BIG, 2)])
+def test_each_write_raises_http_clients_audit_event(body: bytes, writes: int) -> None:
+    global _audited
+    if not _hooks_added:
+        sys.addaudithook(_audit_hook)  # never removed: it records nothing while no test listens
+        _hooks_added.append(_audit_hook)
+    connection, peer = connection_for(Origin("https", "management.azure.com", 443))
+    _audited = []
+    try:
+        new_way(connection, "POST", "/x", [("Content-Length", str(len(body)))], False, body)
+    finally:
+        audited, _audited = _audited, None
+    assert b"".join(audited) == received(peer)
+    assert len(audited) == writes  # the head and a small body in one write
     connection.close()
     peer.close()

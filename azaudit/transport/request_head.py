@@ -22,8 +22,10 @@ A head where any part is not of that kind goes through ``putrequest``, ``puthead
 ``ValueError`` or ``InvalidURL`` the transport reports; odd but legal values, such as a folded
 value, are written as http.client writes them). Either way the connection is left as
 ``endheaders`` leaves it (request sent, its method kept, a closed previous answer let go), so its
-``getresponse`` reads the answer. ``tests/test_wire_request_head.py`` compares the bytes on the
-wire of both ways, and the refusals, with http.client's own.
+``getresponse`` reads the answer. As ``http.client.HTTPConnection.send`` does, each write raises an
+``http.client.send`` audit event (one for the head and a small body, where http.client raised two).
+``tests/test_wire_request_head.py`` compares the bytes on the wire of both ways, and the refusals,
+with http.client's own.
 """
 
 from __future__ import annotations
