@@ -16,6 +16,9 @@ over ``http.client``, keeping what the ``requests`` path gave:
   (:mod:`azaudit.transport.body`); ``http.client``'s bounds on the status line, each header line
   (64 KiB) and the number of headers (100), the head read strictly and without the ``email``
   package (:mod:`azaudit.transport.head`);
+- ``http.client``'s checks of the request's method, target and headers (no CR, LF or other
+  character HTTP does not allow), the request's head written in one piece with the bytes
+  ``putrequest`` and ``putheader`` wrote (:mod:`azaudit.transport.request_head`);
 - the headers requests sent where they matter: ``Host``, ``Content-Length`` of a body (and 0 for
   a POST, PUT or PATCH without one), ``Accept: */*``, ``Connection: keep-alive``; no
   ``python-requests`` User-Agent (azure-core sets its own);
