@@ -276,6 +276,10 @@ class _Connection:
         except (OSError, ValueError):  # reset, or a TLS alert
             self.close()
             return
+        if len(buffer) > MAX_HEADER_BYTES + MAX_BODY_BYTES:
+            # more than one request can hold, sent while an answer waits out its latency
+            self.close()
+            return
         self._next()
         if self._eof and not self._closed:
             if self._answering or self._out is not None:
@@ -357,7 +361,9 @@ class _Connection:
             self._waiting_since = None
             head = RequestHead.parse(buffer[: end + 4].decode("latin-1"))
             del buffer[: end + 4]
-            length = int(head.lowered.get("content-length", "0") or 0)
+            written = head.lowered.get("content-length", "0") or "0"
+            # digits only: int() also takes a sign ("-5" would take the buffer's end for a body)
+            length = int(written) if written.isascii() and written.isdigit() else MAX_BODY_BYTES + 1
             if length > MAX_BODY_BYTES:
                 self._write(FakeAzure._encode(400, {}, b"", False), close=True)
                 return

@@ -287,6 +287,32 @@ def test_an_oversized_head_or_body_ends_the_connection(tenant: SyntheticTenant, 
         assert server.counts.requests == 0
 
 
+@pytest.mark.parametrize("written", ["-5", "+5", "5_0", "0x10", "\u0665"])
+def test_a_content_length_that_is_not_digits_is_refused(
+    tenant: SyntheticTenant, certificates: Certificates, written: str
+) -> None:
+    with FakeAzure(tenant.responses, certificates, latency=0.0, max_seconds=60) as server:
+        with tls_socket(server, certificates) as sock:
+            head = request_bytes("/subscriptions", f"Content-Length: {written}").decode()
+            sock.sendall(head.encode("utf-8") + b"abcdefgh")
+            assert read_all(sock).startswith(b"HTTP/1.1 400 Bad Request\r\n")
+        assert server.counts.requests == 0
+
+
+def test_what_a_client_sends_while_its_answer_waits_is_bounded(
+    tenant: SyntheticTenant, certificates: Certificates
+) -> None:
+    with FakeAzure(tenant.responses, certificates, latency=5.0, max_seconds=60) as server:
+        with tls_socket(server, certificates) as sock:
+            sock.sendall(request_bytes("/subscriptions"))  # its answer waits 5 s
+            sent = 0
+            with contextlib.suppress(ssl.SSLError, ConnectionError):
+                while sent < 2 * (MAX_HEADER_BYTES + MAX_BODY_BYTES):
+                    sent += sock.send(b"x" * 65536)
+            assert read_all(sock) == b""  # the connection ended, before its answer was due
+        assert server.counts.requests == 1
+
+
 def test_connections_past_the_limit_wait_for_a_slot(tenant: SyntheticTenant, certificates: Certificates) -> None:
     with FakeAzure(tenant.responses, certificates, latency=0.0, max_connections=1, max_seconds=60) as server:
         with tls_socket(server, certificates) as first, tls_socket(server, certificates) as second:
