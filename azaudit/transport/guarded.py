@@ -86,9 +86,7 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
             kwargs.setdefault(key, value)
         seconds = float(kwargs["read_timeout"])
         authenticated = "Authorization" in request.headers
-        self.stats.started(
-            method, url, authenticated=authenticated, registry=host in registries, parts=parts, host=host
-        )
+        self.stats.started(method, url, authenticated=authenticated, registry=host in registries, parts=parts)
         attempt = deadline.start(seconds)
         try:
             response = self._inner.send(request, **kwargs)
