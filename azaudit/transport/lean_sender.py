@@ -66,10 +66,10 @@ from azure.core.pipeline.policies import (
     SensitiveHeaderCleanupPolicy,
     UserAgentPolicy,
 )
-from azure.core.utils import CaseInsensitiveDict
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
 from azaudit.transport.guarded import has_body
+from azaudit.transport.rest_request import lacks
 
 # What azure-core's transport runner removes from the options before they reach the transport.
 _NOT_FOR_TRANSPORT = ("insecure_domain_change", "enable_cae", "tracing_options")
@@ -217,9 +217,7 @@ class _RequestId(SansIOHTTPPolicy):  # type: ignore[type-arg]
         if policy._request_id is _UNSET and policy._auto_request_id and "request_id" not in request.context.options:
             headers = request.http_request.headers
             name = policy._request_id_header_name
-            # azure-core's CaseInsensitiveDict keeps names lowered in its store ('in' on the
-            # mapping goes through __getitem__, and a KeyError when absent, as it usually is)
-            if name.lower() not in headers._store if type(headers) is CaseInsensitiveDict else name not in headers:
+            if lacks(headers, name):
                 headers[name] = next_request_id()
             return
         policy.on_request(request)
@@ -242,17 +240,11 @@ class _UserAgent(SansIOHTTPPolicy):  # type: ignore[type-arg]
         if "user_agent" in request.context.options:
             policy.on_request(request)
             return
-        headers = request.http_request.headers
-        # azure-core's CaseInsensitiveDict keeps names lowered in its store ('in' on the mapping
-        # itself goes through __getitem__ and a KeyError)
-        absent = (
-            "user-agent" not in headers._store if type(headers) is CaseInsensitiveDict else "User-Agent" not in headers
-        )
-        if policy.overwrite or absent:
+        if policy.overwrite or lacks(request.http_request.headers, "User-Agent"):
             value = policy._user_agent
             if self._env is not None and policy.use_env:
                 value = f"{value} {self._env}"
-            headers["User-Agent"] = value
+            request.http_request.headers["User-Agent"] = value
 
 
 def _lean_header(policy: Any) -> Any:

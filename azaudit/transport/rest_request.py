@@ -11,7 +11,7 @@ not a string, goes through the constructor itself. ``tests/test_rest_request.py`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from azure.core.rest import HttpRequest
 from azure.core.utils import CaseInsensitiveDict
@@ -26,6 +26,7 @@ def bodyless(method: str, url: str, headers: Mapping[str, str], params: Mapping[
             return HttpRequest(method, url, params=dict(params), headers=dict(headers))
         url = joined
     fields = CaseInsensitiveDict.__new__(CaseInsensitiveDict)  # its __init__ updates it with {}
+    # the store's layout, as in lacks() and pairs(): (name as given, value) per lowered name
     fields._store = {name.lower(): (name, value) for name, value in headers.items()}
     request = HttpRequest.__new__(HttpRequest)
     vars(request).update(url=url, method=method, _files=None, _data=None, headers=fields)
@@ -39,3 +40,20 @@ def with_query(url: str, params: Mapping[str, str]) -> str | None:
     if "?" in url or "#" in url or not all(type(value) is str for value in params.values()):
         return None
     return url + "?" + "&".join(f"{name}={value}" for name, value in params.items())
+
+
+def lacks(headers: Mapping[str, str], name: str) -> bool:
+    """Whether ``headers`` has no ``name`` field (names compared without case in azure-core's
+    CaseInsensitiveDict, whose store is read at once: ``in`` on the mapping goes through
+    ``__getitem__`` and a KeyError when absent, as it usually is)."""
+    if type(headers) is CaseInsensitiveDict:
+        return name.lower() not in headers._store
+    return name not in headers
+
+
+def pairs(headers: Mapping[str, str]) -> Iterable[tuple[str, str]]:
+    """The (name as given, value) pairs of ``headers``: for azure-core's CaseInsensitiveDict, its
+    store's values at once (its ``items()`` looks each name up again through two Python calls)."""
+    if type(headers) is CaseInsensitiveDict:
+        return headers._store.values()  # type: ignore[no-any-return]
+    return headers.items()

@@ -60,7 +60,6 @@ from azure.core.exceptions import (
 from azure.core.pipeline.transport import HttpTransport
 from azure.core.rest import HttpRequest
 from azure.core.rest._http_response_impl import HttpResponseImpl
-from azure.core.utils import CaseInsensitiveDict
 
 from azaudit.tls import run_tls_context, untrusted_certificate
 from azaudit.transport import deadline
@@ -69,6 +68,7 @@ from azaudit.transport.connections import ConnectionPools, Origin, Tunnel
 from azaudit.transport.head import WireAnswer
 from azaudit.transport.proxies import ELSEWHERE, EnvironmentProxies
 from azaudit.transport.request_head import finish_request, start_request
+from azaudit.transport.rest_request import pairs as header_pairs
 
 ACCEPT_ENCODING = "gzip, deflate"  # what requests asks for (brotli and zstd not installed)
 DEFAULT_TIMEOUT = 300.0  # azure-core's ConnectionConfiguration defaults
@@ -342,11 +342,7 @@ def _headers(request: HttpRequest, method: str, body: bytes | None) -> tuple[lis
     they hold a ``Host`` (``http.client`` then sends no Host of its own)."""
     headers: list[tuple[str, str]] = []
     present: set[str] = set()
-    given = request.headers
-    # azure-core's CaseInsensitiveDict keeps (name as given, value) per lowered name: read at once,
-    # they are its items(), which looks each name up again through two Python calls a header.
-    pairs = given._store.values() if type(given) is CaseInsensitiveDict else given.items()
-    for name, value in pairs:
+    for name, value in header_pairs(request.headers):
         if value is None:
             continue
         lowered = name.lower()
