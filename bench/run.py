@@ -18,6 +18,11 @@ Prints wall time, CPU time (this process and its collection workers) per request
 and connections the server saw, peak RSS (the audit's processes; the fake server's apart), requests
 by kind.
 
+Before measuring, the bytecode of azaudit, its checks and the benchmark is compiled
+(:func:`compile_ahead`), as ``pip install`` does for an installed package: an editable checkout
+under ``PYTHONDONTWRITEBYTECODE`` (CI images, some sandboxes) would otherwise compile the modules
+the audit imports while it runs, about 0.35 s of CPU in every measured run.
+
 ``--network memory``: the previous benchmark, answers from memory under azure-core's transport
 behind a simulated latency (no sockets, no TLS).
 """
@@ -207,6 +212,20 @@ def run_https(
     }
 
 
+def compile_ahead() -> None:
+    """Write the bytecode caches of azaudit, its checks and this benchmark if they are missing or
+    stale (``compileall`` writes them even under ``PYTHONDONTWRITEBYTECODE``, which only stops the
+    import system from writing; reading them is unaffected). The packages are found, not imported:
+    what the audit imports while it runs stays in the measured time."""
+    import compileall
+    import importlib.util
+
+    for package in ("azaudit", "azaudit_checks", "bench"):
+        spec = importlib.util.find_spec(package)
+        for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+            compileall.compile_dir(folder, quiet=1)
+
+
 def _print(result: dict[str, object]) -> None:
     by_kind = result.pop("by_kind")
     print(" ".join(f"{k}={v}" for k, v in result.items()))
@@ -234,6 +253,7 @@ def main() -> None:
         "--per-subscription", type=int, default=None, help="resources per subscription (default: 10 per cent)"
     )
     args = parser.parse_args()
+    compile_ahead()
     concurrency = args.concurrency or DEFAULT_CONCURRENCY
     sizes = [int(s) for s in args.sizes.split(",")]
     modes = [m.strip() for m in args.ca.split(",")] if args.network == "https" else ["-"]
