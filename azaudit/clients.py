@@ -43,14 +43,13 @@ RETRY = {
 }
 
 
-# The modules of the clients :class:`Clients` builds (each method imports its own).
+# The modules of the clients :class:`Clients` builds while collecting (each method imports its own).
 CLIENT_MODULES = (
     "azure.keyvault.secrets",
     "azure.mgmt.authorization",
     "azure.mgmt.containerinstance",
     "azure.mgmt.containerregistry",
     "azure.mgmt.keyvault",
-    "azure.mgmt.managementgroups",
     "azure.mgmt.monitor",
     "azure.mgmt.msi",
     "azure.mgmt.resource.subscriptions",
@@ -58,6 +57,9 @@ CLIENT_MODULES = (
     "azure.mgmt.security",
     "azaudit.registry_plane",
 )
+# Read only to choose the scope (``--management-group``), in the main thread before collection
+# starts: an audit of named subscriptions need not import it (about 37 ms of CPU).
+SCOPE_MODULES = ("azure.mgmt.managementgroups",)
 
 
 def import_client_modules() -> None:
