@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar, cast
 
 import msgspec
 
@@ -233,6 +233,23 @@ class Inventory(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     def vulnerabilities_of(self, login_server: str, repository: str, digest: str) -> ImageVulnerabilities | None:
         """Defender for Cloud's findings on one digest of a registry's repository, when it has any."""
         return self._vulnerabilities_by_image.get(image_key(login_server, repository, digest).lower())
+
+    def derived(self, compute: Callable[[Inventory], T]) -> T:
+        """``compute(self)``, computed once for this inventory and remembered with it: a join that
+        several checks and the report read alike (what runs where: five image checks and the
+        runtime block each joined every container anew). ``compute`` must be a pure function of
+        the inventory; the inventory is frozen, so what it returned never goes stale. An inventory
+        made from this one (``msgspec.structs.replace``) starts with nothing remembered. A
+        ``compute`` that raises is not remembered: it raises again when asked again."""
+        remembered = self._derived
+        if compute in remembered:
+            return cast(T, remembered[compute])
+        value = remembered[compute] = compute(self)
+        return value
+
+    @functools.cached_property
+    def _derived(self) -> dict[Callable[[Inventory], object], object]:
+        return {}
 
     def errors_for(self, datasets: Iterable[Dataset]) -> tuple[CollectionError, ...]:
         wanted = set(datasets)

@@ -29,8 +29,23 @@ class JoinedContainer(NamedTuple):
     artifact: ImageArtifact | None
 
 
-def joined_containers(inventory: Inventory) -> Iterator[JoinedContainer]:
-    """Every container and init container of the inventory's container groups, in group order."""
+def joined_containers(inventory: Inventory) -> Iterable[JoinedContainer]:
+    """Every container and init container of the inventory's container groups, in group order.
+    Joined once per inventory (:meth:`Inventory.derived`) and shared by every caller: the image
+    checks and the report's runtime block each read them all. Should the join raise on an odd
+    record, it is joined again lazily, so that a caller sees the containers before it and then
+    the same exception, as it did before the join was shared."""
+    try:
+        return inventory.derived(_all_joined)
+    except Exception:  # the lazy join raises the same exception at the same container
+        return _joined(inventory)
+
+
+def _all_joined(inventory: Inventory) -> tuple[JoinedContainer, ...]:
+    return tuple(_joined(inventory))
+
+
+def _joined(inventory: Inventory) -> Iterator[JoinedContainer]:
     registries = {r.login_server.lower(): r for r in inventory.registries if r.login_server}
     for group in inventory.container_groups:
         view = inventory.view_of(group.id)

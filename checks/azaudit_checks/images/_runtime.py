@@ -9,6 +9,7 @@ from typing import Generic, NamedTuple, TypeVar
 
 from azaudit.catalogue import CheckContext
 from azaudit.detect.image_ref import ImageReference, quoted
+from azaudit.inventory import Inventory
 from azaudit.inventory.coverage import CollectionError, Dataset
 from azaudit.inventory.images import ImageArtifact
 from azaudit.inventory.running import JoinedContainer, joined_containers
@@ -92,8 +93,18 @@ EVIDENCE: dict[str, Callable[[RunningImage], str | None]] = {
 
 
 def running_images(ctx: CheckContext) -> Iterator[RunningImage]:
-    for joined in joined_containers(ctx.inventory):
-        yield RunningImage(*joined)
+    """Every container of the audited groups joined with its image, in group order: made once per
+    inventory and shared by the image checks (:meth:`azaudit.inventory.Inventory.derived`), or,
+    when the join raises on an odd record, joined again lazily up to that record (see
+    :func:`azaudit.inventory.running.joined_containers`)."""
+    try:
+        return iter(ctx.inventory.derived(_all_running))
+    except Exception:  # the lazy join raises the same exception at the same container
+        return (RunningImage(*joined) for joined in joined_containers(ctx.inventory))
+
+
+def _all_running(inventory: Inventory) -> tuple[RunningImage, ...]:
+    return tuple(RunningImage(*joined) for joined in joined_containers(inventory))
 
 
 def unreadable_registry(host: str, subscription_id: str, errors: Sequence[CollectionError]) -> str | None:
