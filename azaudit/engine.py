@@ -32,32 +32,36 @@ class Shared:
         self._texts: dict[str, str] = {}
         self._evidence: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
 
-    def text(self, value: str) -> str:
-        return self._texts.setdefault(value, value)
-
-    def evidence(self, value: dict[str, str] | msgspec.UnsetType) -> dict[str, str] | msgspec.UnsetType:
-        if isinstance(value, msgspec.UnsetType):
-            return value
-        key = tuple(value.items())
-        found = self._evidence.get(key)
-        if found is None:
-            found = self._evidence[key] = {self.text(k): self.text(v) for k, v in key}
-        return found
-
-
-def _finding(meta: CheckMeta, outcome: Outcome, shared: Shared) -> Finding:
-    return Finding(
-        code=meta.code,
-        status=outcome.status,
-        severity=meta.severity,
-        resource_id=outcome.resource_id,
-        resource_name=outcome.resource_name,
-        resource_type=meta.resource_type,
-        subscription_id=outcome.subscription_id,
-        message=shared.text(outcome.message),
-        item=outcome.item,
-        evidence=shared.evidence(outcome.evidence),
-    )
+    def findings(self, meta: CheckMeta, outcomes: Iterable[Outcome]) -> list[Finding]:
+        """The findings of ``meta``'s check, one per outcome, in order. One loop with the tables at
+        hand: a call or two per finding (170,000 at 10,000 resources) cost more than the sharing."""
+        texts, shared = self._texts, self._evidence
+        code, severity, resource_type = meta.code, meta.severity, meta.resource_type
+        findings: list[Finding] = []
+        append = findings.append
+        for outcome in outcomes:
+            message, evidence = outcome.message, outcome.evidence
+            if not isinstance(evidence, msgspec.UnsetType):
+                key = tuple(evidence.items())
+                found = shared.get(key)
+                if found is None:
+                    found = shared[key] = {texts.setdefault(k, k): texts.setdefault(v, v) for k, v in key}
+                evidence = found
+            append(
+                Finding(
+                    code=code,
+                    status=outcome.status,
+                    severity=severity,
+                    resource_id=outcome.resource_id,
+                    resource_name=outcome.resource_name,
+                    resource_type=resource_type,
+                    subscription_id=outcome.subscription_id,
+                    message=texts.setdefault(message, message),
+                    item=outcome.item,
+                    evidence=evidence,
+                )
+            )
+        return findings
 
 
 def _not_assessed(meta: CheckMeta, error: CollectionError, context: CheckContext) -> Finding:
@@ -143,12 +147,10 @@ def evaluate(check: Check, context: CheckContext, shared: Shared | None = None) 
     except Exception as exc:  # the one deliberate catch-all: a broken check is a result
         crashed = _crashed(check.meta, exc, len(outcomes))
     outcomes = _in_order(order, outcomes)
-    index = ErrorIndex(errors)
-    findings = [
-        _finding(check.meta, o, shared)
-        for o in outcomes
-        if not errors or not index.covers(o.resource_id, o.subscription_id)
-    ]
+    if errors:
+        index = ErrorIndex(errors)
+        outcomes = [o for o in outcomes if not index.covers(o.resource_id, o.subscription_id)]
+    findings = shared.findings(check.meta, outcomes)
     if crashed is not None:
         findings.append(crashed)
     seen: set[tuple[str, str]] = set()
