@@ -4,10 +4,12 @@ when a join trips over an odd record."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import msgspec
 import pytest
+from azaudit_checks.images import _runtime as runtime_helpers
+from azaudit_checks.images._runtime import RunningImage
 
 from azaudit import catalogue
 from azaudit.catalogue import CheckContext
@@ -15,8 +17,9 @@ from azaudit.detect.image_ref import ImageReference, image_reference_or_none
 from azaudit.engine import evaluate
 from azaudit.inventory import Inventory
 from azaudit.inventory import running as running_module
+from azaudit.inventory.coverage import CollectionError
 from azaudit.inventory.running import joined_containers
-from azaudit.model import Status
+from azaudit.model import Outcome, Status
 from azaudit.reports.runtime import running_containers
 from azaudit.settings import Settings
 from tests.conftest import NOW
@@ -86,21 +89,52 @@ def test_derived_does_not_remember_a_compute_that_raised() -> None:
     assert len(attempts) == 2
 
 
+OUTSIDE = "docker.io/library/nginx:1.27"  # not an audited registry: SKIPPED as not resolvable
+
+
 def test_the_image_checks_and_the_runtime_block_join_each_container_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    inventory = _two_containers()
+    inventory = _two_containers(OUTSIDE)
     alone = {
-        code: evaluate(catalogue.load()[code], CheckContext(inventory=_two_containers(), settings=Settings(), now=NOW))
+        code: evaluate(
+            catalogue.load()[code], CheckContext(inventory=_two_containers(OUTSIDE), settings=Settings(), now=NOW)
+        )
         for code in IMAGE_CHECKS
     }
     parsed = _counting_parser(monkeypatch)
+    judged: list[str] = []
+    unresolved = runtime_helpers.unresolved
+
+    def counting(image: RunningImage, errors: Sequence[CollectionError] = ()) -> Outcome | None:
+        judged.append(image.container.name)
+        return unresolved(image, errors)
+
+    monkeypatch.setattr(runtime_helpers, "unresolved", counting)
     context = CheckContext(inventory=inventory, settings=Settings(), now=NOW)
     shared = {code: evaluate(catalogue.load()[code], context) for code in IMAGE_CHECKS}
     runtime = running_containers(inventory, NOW)
-    assert parsed == ["acrone1.azurecr.io/web:1.0"] * 2  # five checks and the report: one join
+    assert parsed == ["acrone1.azurecr.io/web:1.0", OUTSIDE]  # five checks and the report: one join
+    assert judged == ["app", "sidecar"]  # and whether each image is resolved, asked once
     # the same findings as each check joining its own fresh inventory
     assert shared == alone
-    assert [(entry.container, entry.drift) for entry in runtime] == [("app", "current"), ("sidecar", "current")]
-    assert tuple(joined_containers(inventory)) == tuple(joined_containers(_two_containers()))
+    assert [f.status for f in shared["IMG002"]] == [Status.PASS, Status.SKIPPED]
+    assert [(entry.container, entry.drift) for entry in runtime] == [("app", "current"), ("sidecar", "unknown")]
+    assert tuple(joined_containers(inventory)) == tuple(joined_containers(_two_containers(OUTSIDE)))
+
+
+def test_an_unresolved_image_that_raises_keeps_the_findings_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    unresolved = runtime_helpers.unresolved
+
+    def odd(image: RunningImage, errors: Sequence[CollectionError] = ()) -> Outcome | None:
+        if image.container.name == "sidecar":
+            raise RuntimeError("odd record")
+        return unresolved(image, errors)
+
+    monkeypatch.setattr(runtime_helpers, "unresolved", odd)
+    context = CheckContext(inventory=_two_containers(OUTSIDE), settings=Settings(), now=NOW)
+    for code in IMAGE_CHECKS:
+        first, stopped = evaluate(catalogue.load()[code], context)
+        assert first.item == "app" and first.resource_name == "g1"
+        assert stopped.message.startswith("check stopped after 1 result(s)")
 
 
 def test_a_join_that_raises_keeps_the_findings_before_the_odd_record(monkeypatch: pytest.MonkeyPatch) -> None:

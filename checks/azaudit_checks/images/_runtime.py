@@ -107,6 +107,22 @@ def _all_running(inventory: Inventory) -> tuple[RunningImage, ...]:
     return tuple(RunningImage(*joined) for joined in joined_containers(inventory))
 
 
+def resolved_images(ctx: CheckContext) -> Iterator[tuple[RunningImage, Outcome | None]]:
+    """Each running image (:func:`running_images`) with what :func:`unresolved` says of it given
+    the inventory's collection errors: made once per inventory and shared by the image checks,
+    which each asked again for every container (two texts and an outcome for each image from
+    outside the audited registries). Should that raise on an odd record, it is done again lazily,
+    image by image, as each check did."""
+    try:
+        return iter(ctx.inventory.derived(_all_resolved))
+    except Exception:  # the lazy way raises the same exception at the same container
+        return ((image, unresolved(image, ctx.inventory.errors)) for image in running_images(ctx))
+
+
+def _all_resolved(inventory: Inventory) -> tuple[tuple[RunningImage, Outcome | None], ...]:
+    return tuple((image, unresolved(image, inventory.errors)) for image in inventory.derived(_all_running))
+
+
 def unreadable_registry(host: str, subscription_id: str, errors: Sequence[CollectionError]) -> str | None:
     """Why a registry of the audited subscriptions may be the image's though the inventory lacks
     it (see :func:`azaudit.inventory.running.unreadable_registry`)."""
@@ -180,8 +196,8 @@ def judged_digests(
     not resolvable or its registry not read (:func:`unresolved`), no longer in its registry
     (:func:`gone`), a digest that is unknown or not the manifest read, or nothing for ``needs``
     (:func:`unknown_digest`)."""
-    for image in running_images(ctx):
-        outcome = unresolved(image, ctx.inventory.errors) or gone(image)
+    for image, outcome in resolved_images(ctx):
+        outcome = outcome or gone(image)
         if outcome is None:
             artifact, reference, digest = image.artifact, image.reference, image.running_digest()
             assert artifact is not None and reference is not None

@@ -11,7 +11,7 @@ from azaudit.inventory.vulnerabilities import (
     severity_rank,
 )
 from azaudit.model import Outcome, Severity
-from azaudit_checks.images._runtime import RUNTIME, RunningImage, gone, running_images, unknown_digest, unresolved
+from azaudit_checks.images._runtime import RUNTIME, RunningImage, gone, resolved_images, unknown_digest
 
 SHOWN = 5  # worst findings named in a message
 
@@ -158,8 +158,8 @@ def vulnerable_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/rest/api/container-instances/container-groups/create-or-update
     """
     threshold = ctx.settings.images.vulnerability_min_severity
-    for image in running_images(ctx):
-        outcome = unresolved(image, ctx.inventory.errors) or gone(image)
+    for image, unresolved_outcome in resolved_images(ctx):
+        outcome = unresolved_outcome or gone(image)
         if outcome is not None:
             yield outcome
             continue

@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from azaudit.catalogue import CheckContext, check
 from azaudit.detect.image_ref import quoted
 from azaudit.model import Outcome, Severity
-from azaudit_checks.images._runtime import RUNTIME, START, gone, running_images, unresolved, when
+from azaudit_checks.images._runtime import RUNTIME, START, gone, resolved_images, when
 
 
 @check(
@@ -58,8 +58,8 @@ def out_of_date_running_image(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/container-instances/container-instances-get-logs
     - https://learn.microsoft.com/rest/api/containerinstance/container-groups/get
     """
-    for image in running_images(ctx):
-        outcome = unresolved(image, ctx.inventory.errors) or gone(image)
+    for image, unresolved_outcome in resolved_images(ctx):
+        outcome = unresolved_outcome or gone(image)
         if outcome is not None:
             yield outcome
             continue

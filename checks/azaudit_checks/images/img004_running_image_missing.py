@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from azaudit.catalogue import CheckContext, check
 from azaudit.detect.image_ref import quoted
 from azaudit.model import Outcome, Severity
-from azaudit_checks.images._runtime import RUNTIME, running_images, unresolved
+from azaudit_checks.images._runtime import RUNTIME, resolved_images
 
 
 @check(
@@ -58,8 +58,7 @@ def running_image_missing(ctx: CheckContext) -> Iterator[Outcome]:
     - https://learn.microsoft.com/azure/container-registry/container-registry-retention-policy
     - https://github.com/opencontainers/distribution-spec/blob/main/spec.md#error-codes
     """
-    for image in running_images(ctx):
-        outcome = unresolved(image, ctx.inventory.errors)
+    for image, outcome in resolved_images(ctx):
         if outcome is not None:
             yield outcome
             continue
