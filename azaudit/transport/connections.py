@@ -9,6 +9,12 @@ One :class:`ConnectionPools` per transport holds a pool per (scheme, host, port,
   the least recently used pool is dropped, its idle sockets closed;
 - an idle connection the server has closed (or that holds bytes nobody asked for) is dropped
   before reuse, as urllib3's ``is_connection_dropped`` does;
+- each connection reads its answers through one buffered reader kept for its life
+  (:func:`unread`): no ``socket.makefile`` and ``HTTPResponse`` file per answer. A buffered reader
+  reads ahead, past the end of an answer; bytes it holds once an answer is read (a server sending
+  more than it said, an answer glued to the one asked for) are nobody's answer: the wire transport
+  closes such a connection rather than pool it, and the check of an idle connection refuses one
+  whose reader holds any, beside the socket's and the TLS layer's pending bytes;
 - every socket wrapped with the run's one TLS context (:func:`azaudit.tls.run_tls_context`), the
   server's name sent (SNI) and checked against its certificate;
 - a process forked from the one that opened them never sees these sockets: the pools are empty in
@@ -25,14 +31,16 @@ there). A connection is taken from its pool under the lock and checked (or close
 from __future__ import annotations
 
 import http.client
+import io
 import os
 import select
+import socket
 import ssl
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from azaudit.transport.session import SPARE_HOST_POOLS
 
@@ -112,7 +120,7 @@ class ConnectionPools:
         if origin.scheme == "https":
             connection = _HTTPSConnection(target.host, target.port, timeout=connect_timeout, context=self.tls)
         else:
-            connection = http.client.HTTPConnection(target.host, target.port, timeout=connect_timeout)
+            connection = _HTTPConnection(target.host, target.port, timeout=connect_timeout)
         if origin.tunnel is not None:
             headers = (
                 {} if origin.tunnel.authorization is None else {"Proxy-Authorization": origin.tunnel.authorization}
@@ -174,29 +182,99 @@ class ConnectionPools:
             return {origin: len(pool.idle) for origin, pool in pools.items()}
 
 
+READ_BUFFER = io.DEFAULT_BUFFER_SIZE  # a reader's buffer, as socket.makefile("rb") gave each answer
+
+
+class _SocketBytes(io.RawIOBase):
+    """What a connection's reader reads: its socket's ``recv_into``, counting the bytes received
+    (the reader's unread bytes are those received less those it handed out, :func:`unread`). Not
+    ``socket.makefile``'s ``SocketIO``, which holds the socket's descriptor open after the
+    connection closed it, until the reader itself is closed."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._recv_into = sock.recv_into
+        self.received = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count: int = self._recv_into(buffer)
+        self.received += count
+        return count
+
+    def tell(self) -> int:
+        return self.received
+
+
+def _reader(sock: socket.socket) -> io.BufferedReader:
+    return io.BufferedReader(_SocketBytes(sock), READ_BUFFER)
+
+
+def unread(reader: io.BufferedReader) -> int:
+    """How many bytes ``reader`` (a connection's, :func:`reader_of`) received and has not handed out."""
+    return cast(_SocketBytes, reader.raw).received - reader.tell()
+
+
+def reader_of(connection: http.client.HTTPConnection) -> io.BufferedReader | None:
+    """The reader of a connection's answers, kept for its life (made when it connected), or None
+    for a connection these pools did not open."""
+    reader: io.BufferedReader | None = getattr(connection, "reader", None)
+    return reader
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    """http.client's HTTP connection, with a reader of answers kept for its life (:func:`unread`)."""
+
+    reader: io.BufferedReader | None = None
+
+    def connect(self) -> None:
+        super().connect()
+        self.reader = _reader(self.sock)
+
+    def close(self) -> None:
+        self.reader = None
+        super().close()
+
+
 class _HTTPSConnection(http.client.HTTPSConnection):
     """http.client's HTTPS connection, with the TLS handshake done once the TLS socket is the
     connection's: a deadline cutting the connection meanwhile cuts the handshake. (http.client's
-    own handshake runs inside ``wrap_socket``, on a socket nothing else can reach.)"""
+    own handshake runs inside ``wrap_socket``, on a socket nothing else can reach.) Its answers
+    are read through a reader kept for its life (:func:`unread`)."""
+
+    reader: io.BufferedReader | None = None
 
     def connect(self) -> None:
         context: ssl.SSLContext = self._context  # type: ignore[attr-defined]
         if type(context) is not ssl.SSLContext:  # truststore's checks the chain inside wrap_socket
             super().connect()
-            return
-        http.client.HTTPConnection.connect(self)  # TCP, and the proxy's tunnel if any
-        server_hostname = self._tunnel_host or self.host  # type: ignore[attr-defined]
-        self.sock = context.wrap_socket(self.sock, server_hostname=server_hostname, do_handshake_on_connect=False)
-        self.sock.do_handshake()
+        else:
+            http.client.HTTPConnection.connect(self)  # TCP, and the proxy's tunnel if any
+            server_hostname = self._tunnel_host or self.host  # type: ignore[attr-defined]
+            self.sock = context.wrap_socket(self.sock, server_hostname=server_hostname, do_handshake_on_connect=False)
+            self.sock.do_handshake()
+        self.reader = _reader(self.sock)
+
+    def close(self) -> None:
+        self.reader = None
+        super().close()
 
 
 def is_dropped(connection: http.client.HTTPConnection) -> bool:
     """Whether an idle connection is unusable: no socket, closed by the server (readable at EOF),
-    or holding bytes nobody asked for (readable, or TLS data already decrypted)."""
+    or holding bytes nobody asked for (readable, TLS data already decrypted, or bytes its reader
+    read ahead of the answer before)."""
     sock = connection.sock
     if sock is None:
         return True
     if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    reader = reader_of(connection)
+    try:
+        if reader is not None and unread(reader):
+            return True
+    except ValueError:  # the reader closed
         return True
     try:
         if _POLL:

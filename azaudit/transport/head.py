@@ -48,6 +48,11 @@ it, and a folded line (obs-fold) is joined to the one before with one space (htt
 trailing spaces, and the line break inside the value). A Content-Length is digits only (http.client
 also took ``+5`` and ``5_0``).
 
+The wire transport reads its answers through one reader per connection, kept for the
+connection's life (:meth:`WireAnswer.reading`; the reader is not closed when an answer ends):
+each answer's status line, head and body are read, and bounded, exactly as through the file
+``HTTPResponse`` made of the socket for each answer before.
+
 The body is read by http.client from what ``begin`` decided, but for two steps of a chunked body.
 A chunk size is hexadecimal digits only, then optional whitespace and chunk extensions (RFC 9112
 7.1): http.client read it with ``int(line, 16)``, which takes a sign, and a size of ``-1`` then read
@@ -192,6 +197,22 @@ def _fields_line_by_line(lines: list[str]) -> list[tuple[str, str]]:
     return [(name, " ".join(part for part in parts if part)) for name, parts in pairs]
 
 
+# What HTTPResponse.__init__ sets (but fp and the method): an answer not yet begun.
+_UNKNOWN = http.client._UNKNOWN  # type: ignore[attr-defined]
+_NEW_ANSWER = {
+    "debuglevel": 0,
+    "headers": None,
+    "msg": None,
+    "version": _UNKNOWN,
+    "status": _UNKNOWN,
+    "reason": _UNKNOWN,
+    "chunked": _UNKNOWN,
+    "chunk_left": _UNKNOWN,
+    "length": _UNKNOWN,
+    "will_close": _UNKNOWN,
+}
+
+
 class WireAnswer(http.client.HTTPResponse):
     """http.client's answer with its head read by this module (see the module docstring): the
     ``headers`` (and ``msg``) are :class:`Fields`. Overrides ``begin`` as a whole, as it is on
@@ -200,6 +221,26 @@ class WireAnswer(http.client.HTTPResponse):
 
     headers: Fields  # type: ignore[assignment]
     msg: Fields  # type: ignore[assignment]
+    _kept_reader = False  # fp is its connection's reader, kept once the answer is read
+
+    @classmethod
+    def reading(cls, reader: io.BufferedReader, method: str) -> WireAnswer:
+        """An answer read from ``reader``, its connection's reader of answers, kept for the
+        connection's life (:mod:`azaudit.transport.connections`): the state ``__init__`` leaves,
+        without a ``makefile`` of the socket; the reader is not closed when the answer ends."""
+        answer = cls.__new__(cls)
+        vars(answer).update(_NEW_ANSWER)
+        answer.fp = reader
+        answer._method = method  # type: ignore[attr-defined]
+        answer._kept_reader = True
+        return answer
+
+    def _close_conn(self) -> None:
+        """The answer is read (or failed): let go of its file, closed unless it is the connection's."""
+        if self._kept_reader:
+            self.fp = None  # type: ignore[assignment]
+        else:
+            super()._close_conn()  # type: ignore[misc]
 
     def begin(self) -> None:
         if self.headers is not None:  # already begun

@@ -9,6 +9,10 @@ over ``http.client``, keeping what the ``requests`` path gave:
 - kept-alive connections pooled per origin, bounded, every socket wrapped with the run's one TLS
   context, an idle connection the server closed dropped before reuse, the sockets of a parent
   never used by a forked child (:mod:`azaudit.transport.connections`);
+- each connection's answers read through one buffered reader kept for its life, not a
+  ``makefile`` and ``HTTPResponse.__init__`` per answer; a connection whose reader holds bytes past
+  the answer just read (more than the server said, an answer glued to it) is closed, not pooled,
+  and counted in ``closed_for_unread_bytes``: those bytes are never the next request's answer;
 - the per-attempt deadline of :mod:`azaudit.transport.deadline` cuts these connections too;
 - ``connection_timeout`` for the connection (tunnel and TLS handshake included), ``read_timeout``
   for every read and write after it;
@@ -64,7 +68,7 @@ from azure.core.rest._http_response_impl import HttpResponseImpl
 from azaudit.tls import run_tls_context, untrusted_certificate
 from azaudit.transport import deadline
 from azaudit.transport.body import MAX_BODY_BYTES, BodyTooLarge, UndecodableBody, decode, read_body
-from azaudit.transport.connections import ConnectionPools, Origin, Tunnel
+from azaudit.transport.connections import ConnectionPools, Origin, Tunnel, reader_of, unread
 from azaudit.transport.head import WireAnswer
 from azaudit.transport.proxies import ELSEWHERE, EnvironmentProxies
 from azaudit.transport.request_head import finish_request, start_request
@@ -79,6 +83,8 @@ _HANDLED_OPTIONS = frozenset(
 )
 # A request target requests' requote_uri leaves as it is: no '%', nothing to quote.
 _PLAIN_TARGET = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?\[\]]*")
+_CS_IDLE = http.client._CS_IDLE  # type: ignore[attr-defined]
+_CS_REQ_SENT = http.client._CS_REQ_SENT  # type: ignore[attr-defined]
 # What a kept-alive connection the server closed meanwhile fails with, before any answer.
 _DROPPED = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, ssl.SSLEOFError, ssl.SSLZeroReturnError)
 
@@ -101,6 +107,7 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
         self._body_limit = body_limit
         self._count_lock = threading.Lock()
         self.sent_by_fallback = 0  # requests handed to ``fallback`` (tests and diagnostics)
+        self.closed_for_unread_bytes = 0  # connections not pooled: bytes read past an answer (idem)
 
     # -- azure-core's HttpTransport --------------------------------------------------------------
 
@@ -237,10 +244,21 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
         # Released from this attempt's deadline before another thread can take it from the pool.
         if answer.will_close or connection.sock is None or not deadline.release(connection):
             connection.close()
+        elif self._read_past(connection):
+            connection.close()  # what its reader holds is no answer to the next request
         else:
             self.pools.give_back(origin, connection)
         # Built read, as azure-core's transports mark an answer read without stream=True.
         return WireResponse(request=request, answer=answer, content=content)
+
+    def _read_past(self, connection: http.client.HTTPConnection) -> bool:
+        """Whether the connection's reader holds bytes past the answer just read (counted)."""
+        reader = reader_of(connection)
+        if reader is None or not unread(reader):
+            return False
+        with self._count_lock:
+            self.closed_for_unread_bytes += 1
+        return True
 
     def _connect(self, origin: Origin, timeout: float) -> http.client.HTTPConnection:
         try:
@@ -289,7 +307,18 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
                 "the request cannot be sent: its URL or a header holds a character HTTP does not allow", error=exc
             ) from None
         finish_request(connection, head, body)
-        return cast(WireAnswer, connection.getresponse())  # the response_class of its connections
+        reader = reader_of(connection)
+        if reader is None:  # a connection of another kind: a new file and answer through http.client
+            return cast(WireAnswer, connection.getresponse())  # the response_class of its connections
+        # What getresponse does, with the connection's own reader and without closing the
+        # connection once a head says it will close (its socket is needed to read the body, and
+        # stays where the deadline can cut it; the transport closes the connection after the body).
+        if connection._HTTPConnection__state != _CS_REQ_SENT:  # type: ignore[attr-defined]
+            raise http.client.ResponseNotReady(connection._HTTPConnection__state)  # type: ignore[attr-defined]
+        answer = WireAnswer.reading(reader, method)
+        answer.begin()
+        connection._HTTPConnection__state = _CS_IDLE  # type: ignore[attr-defined]
+        return answer
 
 
 def _response_failure(exc: BaseException, read_timeout: float) -> Exception:
