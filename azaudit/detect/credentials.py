@@ -90,6 +90,55 @@ VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("authorization-header", re.compile(r"(?i)\bauthorization:\s*(?:bearer|basic|token)\s+[\w.~+/=-]{8,}")),
     ("generic-api-key", re.compile(r"(?<![\w-])sk-(?:proj-|ant-[a-z0-9]+-)?[A-Za-z0-9_-]{32,}")),
 )
+
+# What each value pattern cannot match without: a text that holds none of its pattern's literals
+# (sought in the lowered text for the case-insensitive patterns) is not searched with it. Only for
+# ASCII text: re's case-insensitive matching also folds some other letters onto ASCII ones (the
+# Kelvin sign onto k, the long s onto s), which lowering does not; other texts are searched with
+# every pattern. Same verdicts (tests/test_credentials_differential.py).
+_LITERALS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "private-key": (("PRIVATE KEY",), False),
+    "storage-connection-string": (("accountkey",), True),
+    "connection-string-key": (("accesskey",), True),  # SharedAccessKey too
+    "sas-token": (("sig=",), True),
+    "connection-string-password": (("password", "pwd"), True),
+    "jwt": (("eyJ",), False),
+    "github-token": (("gh", "github_pat_"), False),
+    "gitlab-token": (("glpat-",), False),
+    "aws-access-key": (("AKIA", "ASIA"), False),
+    "slack-token": (("xox",), False),
+    "webhook-url": (("https://",), True),
+    "stripe-key": (("k_live_",), False),
+    "google-api-key": (("AIza",), False),
+    "npm-token": (("npm_",), False),
+    "pypi-token": (("pypi-AgE",), False),
+    "sendgrid-key": (("SG.",), False),
+    "azure-client-secret": (("Q~",), False),
+    "azure-function-key": ((".azurewebsites.net/",), True),
+    "authorization-header": (("authorization:",), True),
+    "generic-api-key": (("sk-",), False),
+}
+_GATED = tuple((kind, pattern, *_LITERALS[kind]) for kind, pattern in VALUE_PATTERNS)
+
+
+def _pattern_kind(text: str) -> str | None:
+    """The kind of the first of VALUE_PATTERNS that ``text`` matches, or None."""
+    if not text.isascii():
+        for kind, pattern in VALUE_PATTERNS:
+            if pattern.search(text):
+                return kind
+        return None
+    lowered = text.lower()
+    for kind, pattern, literals, folded in _GATED:
+        within = lowered if folded else text
+        for literal in literals:
+            if literal in within:
+                if pattern.search(text):
+                    return kind
+                break
+    return None
+
+
 BASE64_PEM_PREFIX = "LS0tLS1CRUdJTi"  # base64 of "-----BEGIN"
 STORAGE_KEY = re.compile(r"^[A-Za-z0-9+/]{86}==$")  # 64 bytes, base64: storage and Cosmos DB account keys
 URL_WITH_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:]*:([^\s/?#@]+)@[^\s/?#@]")
@@ -153,17 +202,28 @@ ENV_MIN_LENGTH = 8  # shorter plain values under a secret-like name are not judg
 ARGUMENT_MIN_LENGTH = 4  # a value written after --password or in DB_PASSWORD= on purpose
 
 
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+# Before the last capital of a run of capitals followed by a small letter (``APIKey``): where
+# re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2") puts a space, in one pass (that pattern backtracks over
+# each run of capitals from each of its letters: a name of 100,000 capitals took minutes).
+_ACRONYM = re.compile(r"(?<=[A-Z])(?=[A-Z][a-z])")
+_NOT_ALPHANUMERIC = re.compile(r"[^A-Za-z0-9]+")
+_VERSION = re.compile(r"v\d+")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
+_SPACE = re.compile(r"\s")  # what str.isspace() is true of (the same Unicode table)
+
+
 def _name_tokens(name: str) -> list[str]:
     """``MYSQL_ROOT_PASSWORD`` -> mysql, root, password; ``clientSecret`` -> client, secret;
     ``APIKey`` -> api, key. Split on ``_``, ``-``, ``.``, any other punctuation and camelCase."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
-    return [token for token in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if token]
+    spaced = _ACRONYM.sub(" ", _CAMEL.sub(r"\1 \2", name))
+    return [token for token in _NOT_ALPHANUMERIC.split(spaced.lower()) if token]
 
 
 def _without_qualifiers(tokens: list[str]) -> list[str]:
     kept = list(tokens)
-    while len(kept) > 1 and (kept[-1] in QUALIFIERS or kept[-1].isdigit() or re.fullmatch(r"v\d+", kept[-1])):
+    while len(kept) > 1 and (kept[-1] in QUALIFIERS or kept[-1].isdigit() or _VERSION.fullmatch(kept[-1])):
         kept.pop()
     return kept
 
@@ -180,7 +240,12 @@ def is_secret_name(name: str) -> bool:
     compound ending in one (``PGPASSWORD``), or a secret pair (``API_KEY``, ``ACCESS_KEY``,
     ``CONNECTION_STRING``, ``CONN_STR``). ``PASSWORD_FILE``, ``TOKEN_URL``, ``SECRET_NAME`` and
     ``TOKEN_ISSUER`` are not: their last word describes the secret instead of holding it."""
-    tokens = _without_qualifiers(_name_tokens(name))
+    return _is_secret_tokens(_name_tokens(name))
+
+
+def _is_secret_tokens(name_tokens: list[str]) -> bool:
+    """:func:`is_secret_name` of a name's tokens."""
+    tokens = _without_qualifiers(name_tokens)
     if not tokens or tokens[-1] in NOT_SECRET_SUFFIXES:
         return False
     return _is_secret_word(tokens[-1]) or (len(tokens) > 1 and (tokens[-2], tokens[-1]) in SECRET_PAIRS)
@@ -189,7 +254,11 @@ def is_secret_name(name: str) -> bool:
 def _mentions_secret(name: str) -> bool:
     """A weaker hint: a secret word somewhere else in the name (``SECRET_KEY_BASE``,
     ``PASSWORD_DB``) or a last word ``KEY`` (``STRIPE_KEY``), and no descriptive last word."""
-    tokens = _name_tokens(name)
+    return _mentions_secret_tokens(_name_tokens(name))
+
+
+def _mentions_secret_tokens(tokens: list[str]) -> bool:
+    """:func:`_mentions_secret` of a name's tokens."""
     if not tokens or tokens[-1] in NOT_SECRET_SUFFIXES:
         return False
     return (
@@ -199,8 +268,8 @@ def _mentions_secret(name: str) -> bool:
     )
 
 
-def _is_api_key_name(name: str) -> bool:
-    tokens = _without_qualifiers(_name_tokens(name))
+def _is_api_key_tokens(name_tokens: list[str]) -> bool:
+    tokens = _without_qualifiers(name_tokens)
     return bool(tokens) and (tokens[-1] == "apikey" or tuple(tokens[-2:]) in API_KEY_HEADS)
 
 
@@ -250,7 +319,7 @@ def _is_base64_private_key(value: str) -> bool:
     """A PEM private key, base64-encoded as a whole (a common way to fit one in a variable)."""
     if not value.startswith(BASE64_PEM_PREFIX):
         return False
-    head = re.sub(r"[^A-Za-z0-9+/]", "", value)[:120]
+    head = _NOT_BASE64.sub("", value)[:120]
     try:
         decoded = base64.b64decode(head[: len(head) - len(head) % 4]).decode("ascii", "replace")
     except (binascii.Error, ValueError):
@@ -282,9 +351,14 @@ def classify_value(value: str) -> str | None:
     text = value.strip()
     if not text or _is_reference(text):
         return None
-    for kind, pattern in VALUE_PATTERNS:
-        if pattern.search(text):
-            return kind
+    return _classify_text(text)
+
+
+def _classify_text(text: str) -> str | None:
+    """:func:`classify_value` of a stripped text that is neither empty nor a reference."""
+    kind = _pattern_kind(text)
+    if kind is not None:
+        return kind
     if _is_base64_private_key(text):
         return "private-key"
     if _is_storage_key(text):
@@ -335,7 +409,7 @@ def _is_trivial(value: str, min_length: int) -> bool:
         or URL.fullmatch(value)
         or MASK.match(value)
         or value.lower() in NULL_WORDS
-        or any(c.isspace() for c in value)
+        or _SPACE.search(value)
         or KEY_VALUE_LIST.match(value)
         or _is_template(value)
         or (SLUG.match(value) and _mentions_secret(value))
@@ -359,7 +433,7 @@ def _looks_random(value: str) -> bool:
     hex digits), and not a UUID: what generated secrets look like, and words and identifiers do not."""
     if len(value) < 16 or UUID.match(value):
         return False
-    if len(value) >= 32 and re.fullmatch(r"[0-9a-fA-F]+", value):
+    if len(value) >= 32 and _HEX.fullmatch(value):
         return True
     return _character_classes(value) >= 3
 
@@ -370,11 +444,12 @@ def _classify_named(name: str, value: str, min_length: int) -> str | None:
     text = value.strip()
     if not text or _is_reference(text):
         return None
-    kind = classify_value(text)
+    kind = _classify_text(text)
     if kind is not None or _is_trivial(text, min_length):
         return kind
-    if is_secret_name(name) or (_mentions_secret(name) and _looks_random(text)):
-        return "generic-api-key" if _is_api_key_name(name) else "secret-named-variable"
+    tokens = _name_tokens(name)
+    if _is_secret_tokens(tokens) or (_mentions_secret_tokens(tokens) and _looks_random(text)):
+        return "generic-api-key" if _is_api_key_tokens(tokens) else "secret-named-variable"
     return None
 
 
@@ -425,6 +500,8 @@ PASSWORD_WORDS = _words("password passwd pass pwd passphrase")
 WRAPPERS = _words("env sudo exec export nohup time command then do else if")
 ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$", re.DOTALL)
 SHELL_OPERATOR = re.compile(r"^[();<>|&]+$")
+_SHORT_WORD_FLAG = re.compile(r"-[a-z][a-z0-9-]+")  # -password, as some tools spell a long flag
+_SHORT_FLAG = re.compile(r"-[A-Za-z]")
 MAX_NESTING = 3  # sh -c "su -c 'mysql -p...'" and no deeper
 
 
@@ -453,7 +530,7 @@ def _is_secret_flag(flag: str) -> bool:
     """A long flag whose name says it takes a secret (``--password``, ``--db-password``,
     ``--client-secret``, ``--api-key``, ``--sas``, ``--connection-string``); not a switch such as
     ``--no-password`` or ``--password-stdin``, nor ``--password-file``."""
-    if not (flag.startswith("--") or re.fullmatch(r"-[a-z][a-z0-9-]+", flag)):
+    if not (flag.startswith("--") or _SHORT_WORD_FLAG.fullmatch(flag)):
         return False
     words = _flag_words(flag)
     return bool(words) and words[0] not in SWITCH_VERBS and is_secret_name(flag.lstrip("-"))
@@ -574,7 +651,7 @@ def _token_hit(token: str, program: str, tokens: Sequence[str], depth: int) -> _
 
 def _is_value(token: str) -> bool:
     """Whether a token can be a flag's value: not another flag or a shell operator."""
-    return not (token.startswith("--") or re.fullmatch(r"-[A-Za-z]", token) or SHELL_OPERATOR.match(token))
+    return not (token.startswith("--") or _SHORT_FLAG.fullmatch(token) or SHELL_OPERATOR.match(token))
 
 
 def _is_pending_flag(previous: str, token: str, program: str, tokens: Sequence[str]) -> bool:
