@@ -13,11 +13,12 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from azure.core.exceptions import IncompleteReadError, ServiceResponseError
 from azure.core.rest import HttpRequest
+from azure.core.utils import CaseInsensitiveDict
 
 from azaudit.transport import WireTransport, network_session, requests_transport
 from azaudit.transport.body import read_body
@@ -239,6 +240,30 @@ def test_random_heads_are_read_or_refused_with_an_http_error() -> None:
             continue
         assert answer.will_close in (True, False) and (answer.length is None or answer.length >= 0)
         assert all(isinstance(name, str) and isinstance(value, str) for name, value in answer.getheaders())
+
+
+def test_the_case_insensitive_fields_are_those_the_constructor_builds() -> None:
+    """The mapping azure-core's response gets, built at once: what CaseInsensitiveDict's own
+    constructor leaves from the joined fields, on valid heads and random ones (repeated names in
+    other cases, folded lines), and a copy (changing it changes nothing read here)."""
+    rng = random.Random(16)  # noqa: S311 (the same heads every run, nothing secret)
+    names = ["Link", "link", "LINK", "X-A", "x-a", "Retry-After", "WWW-Authenticate", "Content-Type"]
+    heads = list(VALID.values())
+    for _ in range(300):
+        lines = [
+            f"{rng.choice(names)}:{rng.choice(['', ' ', chr(9)])}v{rng.randrange(9)}" for _ in range(rng.randrange(8))
+        ]
+        if lines and rng.random() < 0.3:
+            lines.insert(rng.randrange(1, len(lines) + 1), " folded")
+        heads.append(head("HTTP/1.1 200 OK", *lines, "Content-Length: 0"))
+    for sent in heads:
+        fields = cast(WireAnswer, begun(WireAnswer, sent)).headers
+        built = fields.case_insensitive()
+        expected = CaseInsensitiveDict(fields._joined.values())
+        assert type(built) is CaseInsensitiveDict and vars(built) == vars(expected)
+        assert list(built.items()) == list(expected.items())
+        built["x-new"] = "1"
+        assert fields.joined("x-new") is None and vars(fields.case_insensitive()) == vars(expected)
 
 
 # -- through the transport ------------------------------------------------------------------------

@@ -137,8 +137,13 @@ class Fields:
         return None if found is None else found[1]
 
     def case_insensitive(self) -> CaseInsensitiveDict:
-        """azure-core's mapping of the fields (a field given more than once joined, as urllib3 does)."""
-        return CaseInsensitiveDict(self._joined.values())
+        """azure-core's mapping of the fields (a field given more than once joined, as urllib3 does):
+        what ``CaseInsensitiveDict(pairs)`` leaves, its store (lowered name -> (name, value), the
+        layout :mod:`azaudit.transport.rest_request` reads) a copy of the joined fields, set at once
+        (its ``__init__`` goes through ``MutableMapping.update`` and a ``__setitem__`` a field)."""
+        mapping = CaseInsensitiveDict.__new__(CaseInsensitiveDict)
+        mapping._store = dict(self._joined)
+        return mapping
 
     def items(self) -> list[tuple[str, str]]:
         return list(self._pairs)
