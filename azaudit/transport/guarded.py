@@ -36,6 +36,7 @@ from azaudit.clouds import Cloud
 from azaudit.errors import BodyOnReadError, ForeignHostError
 from azaudit.transport import bounds, deadline
 from azaudit.transport.destinations import destination_refusal, registry_host
+from azaudit.transport.rest_request import lacks
 from azaudit.transport.stats import RequestStats
 
 
@@ -54,7 +55,8 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
     ) -> None:
         self._inner = inner
         self._cloud = cloud
-        self._timeouts = {"connection_timeout": connection_timeout, "read_timeout": read_timeout}
+        self._connection_timeout = connection_timeout  # the defaults of a request's timeouts
+        self._read_timeout = read_timeout
         self.stats = stats or RequestStats()
         self._registries: frozenset[str] = frozenset()
         self._registries_lock = threading.Lock()
@@ -72,7 +74,8 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         method, url = request.method, request.url
         # The URL is split, and its host and path resolved, once for every guard below.
         parts = urlsplit(url)
-        host = (parts.hostname or "").rstrip(".").lower()
+        hostname = parts.hostname or ""  # a property that splits the network location again
+        host = hostname.rstrip(".").lower()
         path = secret_guard.normalised_path(url, parts.path)
         secret_guard.enforce(method, url, host=host, path=path)
         if method in _READS and has_body(request):
@@ -82,11 +85,13 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         if refused is not None:
             raise ForeignHostError(f"refused to send a request: {refused}; azaudit's token goes to no other host")
         bounds.begin(request, host=host, path=path, parts=parts)
-        for key, value in self._timeouts.items():
-            kwargs.setdefault(key, value)
-        seconds = float(kwargs["read_timeout"])
-        authenticated = "Authorization" in request.headers
-        self.stats.started(method, url, authenticated=authenticated, registry=host in registries, parts=parts)
+        kwargs.setdefault("connection_timeout", self._connection_timeout)
+        seconds = float(kwargs.setdefault("read_timeout", self._read_timeout))
+        # the header store asked at once: Mapping's `in` goes through __getitem__ (Python)
+        authenticated = not lacks(request.headers, "Authorization")
+        self.stats.started(
+            method, url, authenticated=authenticated, registry=host in registries, parts=parts, hostname=hostname
+        )
         attempt = deadline.start(seconds)
         try:
             response = self._inner.send(request, **kwargs)

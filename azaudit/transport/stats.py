@@ -16,39 +16,42 @@ _NAMED_BY_NEXT = frozenset(("subscriptions", "resourcegroups"))
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
-def request_kind(method: str, url: str, parts: SplitResult | None = None) -> str:
+def request_kind(method: str, url: str, parts: SplitResult | None = None, hostname: str | None = None) -> str:
     """A request's shape with names and ids blanked, e.g.
     ``GET /subscriptions/{}/resourceGroups/{}/providers/Microsoft.KeyVault/vaults/{}/keys``.
-    ``parts`` is ``urlsplit(url)`` when the caller has it."""
+    ``parts`` is ``urlsplit(url)`` and ``hostname`` its ``hostname or ""``, when the caller has them."""
     if parts is None:
         parts = urlsplit(url)
     path = parts.path
-    host = parts.hostname or ""
-    prefix = "" if host.startswith("management.") else "{data-plane}"
-    decoded = unquote(path)
+    if hostname is None:
+        hostname = parts.hostname or ""
+    arm = hostname.startswith("management.")
+    prefix = "" if arm else "{data-plane}"
+    decoded = unquote(path) if "%" in path else path  # unquote gives a path without "%" back as it is
     # Only a path that starts as a registry read's can match the pattern (most paths are ARM's).
     registry = _REGISTRY_READ.match(decoded) if decoded.startswith(_REGISTRY_APIS) else None
     if registry is not None:
         # a registry's data plane: one kind per operation, whatever the repository and tag
         return f"{method.upper()} {prefix}/{registry['api']}/{{}}/{registry['operation']}/{{}}"
-    shaped: list[str] = []
+    # The segments are blanked in place; whether a segment names the next one, and where the last
+    # "providers" stands, come from the segment as it was (lowered).
+    segments = [s for s in path.split("/") if s]
     provider_at = -1
-    previous = ""  # the previous segment, lowered
-    for i, segment in enumerate([s for s in path.split("/") if s]):
+    named = False  # the previous segment is one of _NAMED_BY_NEXT
+    for i, segment in enumerate(segments):
         if (
-            previous in _NAMED_BY_NEXT
+            named
             or (provider_at >= 0 and i > provider_at + 1 and (i - provider_at) % 2 == 1)
             or (len(segment) >= 36 and _GUID.match(segment))
         ):
-            shaped.append("{}")
-        else:
-            shaped.append(segment)
-        previous = segment.lower()
-        if previous == "providers":
+            segments[i] = "{}"
+        lowered = segment.lower()
+        named = lowered in _NAMED_BY_NEXT
+        if lowered == "providers":
             provider_at = i
-    if not host.startswith("management.") and len(shaped) > 1:
-        shaped[1:2] = ["{}"]
-    return f"{method.upper()} {prefix}/{'/'.join(shaped)}"
+    if not arm and len(segments) > 1:
+        segments[1] = "{}"
+    return f"{method.upper()} {prefix}/{'/'.join(segments)}"
 
 
 _REGISTRY_READ = re.compile(r"^/(?P<api>acr/v1|v2)/.+/(?P<operation>_tags|_manifests|referrers|manifests|blobs)/[^/]+$")
@@ -84,12 +87,15 @@ class RequestStats:
         authenticated: bool = True,
         registry: bool = False,
         parts: SplitResult | None = None,
+        hostname: str | None = None,
     ) -> None:
         """Count a request. An unauthenticated one is Key Vault's bearer challenge, or (``registry``)
         a registry's sign-in: the SDK's token exchange, or the read that draws its 401. ``parts``
-        is ``urlsplit(url)`` when the caller has it."""
+        (``urlsplit(url)``) and ``hostname`` (its ``hostname or ""``) when the caller has them."""
+        key = None
         if authenticated:
-            kind = request_kind(method, url, parts)
+            kind = request_kind(method, url, parts, hostname)
+            key = f"{method.upper()} {url}"  # built before the lock is taken, as the kind is
         elif registry:
             kind = _registry_sign_in(method, url)
         else:
@@ -98,13 +104,13 @@ class RequestStats:
             self.total += 1
             # dict.get: a Counter's += calls its __missing__ (Python) for every new key
             self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
-            if authenticated:
-                key = f"{method.upper()} {url}"
+            if key is not None:
                 self.by_url[key] = self.by_url.get(key, 0) + 1
             elif not registry:
                 self.challenges += 1
-            self.in_flight += 1
-            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            in_flight = self.in_flight = self.in_flight + 1
+            if in_flight > self.peak_in_flight:
+                self.peak_in_flight = in_flight
 
     def counts(self) -> RequestCounts:
         """What these counters hold, as plain data (a forked collection process sends it back)."""
