@@ -7,6 +7,7 @@ from __future__ import annotations
 import posixpath
 import random
 import re
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
@@ -215,3 +216,92 @@ def test_a_page_key_computed_late_still_finds_a_loop_to_the_first_page() -> None
         scope.begin("GET", base)
         scope.answered("POST", base, 200)
         scope.begin("GET", base)
+
+
+# Hosts as an answer may write them: a name that only starts like ARM's, case, trailing dots, user
+# info, ports, an IPv6 zone, IDNA, an escape, none.
+HOSTILE_HOSTS = [
+    *HOSTS, "management.", "MANAGEMENT.", "management..azure.com", "management", "user:pw@management.azure.com",
+    "management.azure.com:444", "management.azure.com.:443", "[fe80::1%25ETH0]", "xn--mngement-8wa.azure.com",
+    "Management.Azure.COM", "%6danagement.azure.com", "", "kv1.vault.azure.net:8443", "x@kv1.vault.azure.net",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_a_request_kind_is_the_same_with_the_host_name_given(seed: int) -> None:
+    """The transport hands request_kind the host name it split (``parts.hostname or ""``)."""
+    generator = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    for path in [*_paths(1500, seed), "/v2/a/manifests/x", "/acr/v1/a%2Fb/_tags/t", "/%76%32/a/tags/list"]:
+        url = f"https://{generator.choice(HOSTILE_HOSTS)}{path}?api-version=1"
+        parts = urlsplit(url)
+        hostname = parts.hostname or ""
+        for method in ("GET", "post"):
+            slow = _slow_request_kind(method, url)
+            assert stats.request_kind(method, url, parts, hostname) == slow, url
+            assert stats.request_kind(method, url, parts) == stats.request_kind(method, url) == slow, url
+
+
+class _Answered:
+    status_code = 200
+
+
+class _Inner:
+    def send(self, request: object, **kwargs: object) -> _Answered:
+        return _Answered()
+
+
+def test_the_transport_counts_requests_as_the_kinds_and_urls_say() -> None:
+    """What the guarded transport counts (by kind, by URL, challenges, registry sign-ins, peak)
+    for requests it lets through, with and without a token, to ARM, vaults and a registry."""
+    from azure.core.rest import HttpRequest
+
+    inner: Any = _Inner()
+    transport = guarded.GuardedTransport(inner, cloud=PUBLIC, connection_timeout=1.0, read_timeout=2.0)
+    transport.allow_registries(["contosoacr.azurecr.io"])
+    generator = random.Random(7)  # noqa: S311 - reproducible test data, not secrets
+    hosts = ["management.azure.com", "MANAGEMENT.azure.com.", "kv1.vault.azure.net", "contosoacr.azurecr.io"]
+    expected_kinds: dict[str, int] = {}
+    expected_urls: dict[str, int] = {}
+    sent = 0
+    for path in _paths(1200, 3):
+        url = f"https://{generator.choice(hosts)}{path}?api-version=1"
+        headers = {"authorization": "Bearer t"} if generator.random() < 0.8 else {}
+        request = HttpRequest("GET", url, headers=headers)
+        try:
+            transport.send(request)
+        except Exception:  # noqa: S112 - refused by a guard: not counted
+            continue
+        sent += 1
+        if headers:
+            kind = _slow_request_kind("GET", url)
+            expected_urls[f"GET {url}"] = expected_urls.get(f"GET {url}", 0) + 1
+        elif "azurecr" in url:
+            kind = "GET {data-plane} without a token (registry sign-in: answered 401 with the scope it needs)"
+        else:
+            kind = "bearer challenge (Key Vault, 401 expected)"
+        expected_kinds[kind] = expected_kinds.get(kind, 0) + 1
+    counts = transport.stats.counts()
+    assert sent > 500 and counts.total == sent
+    assert counts.by_kind == expected_kinds
+    assert counts.by_url == expected_urls
+    assert counts.challenges == sum(n for k, n in expected_kinds.items() if k.startswith("bearer challenge"))
+    assert counts.peak_in_flight == 1 and transport.stats.in_flight == 0
+
+
+def test_a_request_scope_is_the_threads_inside_its_block_only() -> None:
+    """Nested blocks, a block left by an exception (which goes on), and another thread's scope."""
+    import threading
+
+    assert bounds._state.scope is None
+    with bounds.request_scope() as outer:
+        assert bounds._state.scope is outer
+        with pytest.raises(KeyError), bounds.request_scope() as inner:
+            assert bounds._state.scope is inner is not outer
+            raise KeyError("inside")
+        assert bounds._state.scope is outer
+        seen: list[object] = []
+        thread = threading.Thread(target=lambda: seen.append(bounds._state.scope))
+        thread.start()
+        thread.join()
+        assert seen == [None]
+    assert bounds._state.scope is None
