@@ -21,6 +21,7 @@ from azure.core.rest import HttpRequest
 from azure.core.utils import CaseInsensitiveDict
 
 from azaudit.transport import WireTransport, network_session, requests_transport
+from azaudit.transport import head as head_module
 from azaudit.transport.body import read_body
 from azaudit.transport.head import MAX_INTERIM, InvalidHead, WireAnswer
 
@@ -240,6 +241,64 @@ def test_random_heads_are_read_or_refused_with_an_http_error() -> None:
             continue
         assert answer.will_close in (True, False) and (answer.length is None or answer.length >= 0)
         assert all(isinstance(name, str) and isinstance(value, str) for name, value in answer.getheaders())
+
+
+class _Pieces(io.RawIOBase):
+    """Bytes handed out in pieces of the sizes given in turn, as a socket's reads may come."""
+
+    def __init__(self, sent: bytes, sizes: list[int]) -> None:
+        self._sent = io.BytesIO(sent)
+        self._sizes = sizes
+        self._turn = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = self._sizes[self._turn % len(self._sizes)]
+        self._turn += 1
+        data = self._sent.read(min(len(buffer), size))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _line_by_line(fp: io.BufferedReader) -> tuple[bytes, int]:
+    lines = head_module._read_lines(fp)
+    return b"".join(lines), len(lines)
+
+
+def _outcome(read: Any, sent: bytes, sizes: list[int], buffer: int) -> tuple[object, bytes]:
+    """What ``read`` returns (or raises) from a reader of ``sent`` read in ``sizes``, and what is
+    left after it (the body's first bytes, for the next reader)."""
+    fp = io.BufferedReader(_Pieces(sent, sizes), buffer)
+    try:
+        result: object = read(fp)
+    except http.client.HTTPException as exc:
+        result = (type(exc), str(exc))
+    return result, fp.read(100)
+
+
+def test_a_head_found_whole_in_the_buffer_is_the_one_read_line_by_line() -> None:
+    """read_head takes a head found whole in the reader's buffer in one piece: the same lines,
+    errors and bytes left after it as reading it line by line, whatever the reads and the buffer."""
+    rng = random.Random(17)  # noqa: S311 (the same heads every run, nothing secret)
+    blocks = [sent.partition(b"\n")[2] for sent in (*VALID.values(), *(each[0] for each in HOSTILE.values()))]
+    blocks += [b"\r\n", b"\n", b"\r\nbody", b"\nbody", b"X: a\n\nbody", b"X: a\r\n\r\nbody", b"X: a\r\r\n\r\nb", b""]
+    blocks += [b"X: a\n\r\r\n\n", b"X: a\r\n\n\r\n", b"X: a\n \n\r\n", b"X: a", b"X: a\r", b"X: a\r\n\r"]
+    blocks += ["".join(f"X-{i}: {i}\r\n" for i in range(n)).encode() + b"\r\n{}" for n in (98, 99, 100, 101)]
+    blocks += [b"X: " + b"a" * (LINE - 5) + b"\r\n\r\n", b"X: " + b"a" * (LINE - 4) + b"\r\n\r\n"]
+    blocks += [
+        b"X: " + b"a" * (LINE - 6) + b"\n\r\nZ",
+        b"".join(b"X: " + b"a" * 700 + b"\r\n" for _ in range(95)) + b"\r\n",
+    ]
+    pieces = [b"X-A", b": ", b":", b"v", b" ", b"\t", b"\r\n", b"\n", b"\r", b"\x00", b"\xe9", b"Content-Length: 5"]
+    for _ in range(400):
+        blocks.append(b"".join(rng.choice(pieces) for _ in range(rng.randrange(0, 30))) + b"\r\n\r\nbody")
+    arrangements = [([1 << 20], 8192), ([1], 8192), ([7, 1, 300], 8192), ([1 << 20], 16), ([1 << 20], 200_000)]
+    for block in blocks:
+        for sizes, buffer in arrangements:
+            expected = _outcome(_line_by_line, block, sizes, buffer)
+            assert _outcome(head_module.read_head, block, sizes, buffer) == expected, (block[:80], sizes, buffer)
 
 
 def test_the_case_insensitive_fields_are_those_the_constructor_builds() -> None:

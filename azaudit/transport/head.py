@@ -149,9 +149,40 @@ class Fields:
         return list(self._pairs)
 
 
-def read_head(fp: io.BufferedIOBase) -> list[bytes]:
-    """The lines of a head up to the blank one ending it (not returned), within http.client's
-    bounds: each at most :data:`MAX_LINE` bytes, :data:`MAX_LINES` in all with the blank one."""
+def read_head(fp: io.BufferedIOBase) -> tuple[bytes, int]:
+    """The lines of a head up to the blank one ending it (read, not returned), in one piece, and
+    how many they are, within http.client's bounds: each at most :data:`MAX_LINE` bytes,
+    :data:`MAX_LINES` in all with the blank one.
+
+    When the whole head is already in a buffered reader's buffer (as it is but for a head longer
+    than one read), it is found there and taken in one read: the same lines the line-by-line
+    reading below takes (no blank line before the one found, fewer lines and shorter ones than the
+    bounds), where that reading costs a ``readline`` and a few checks a line."""
+    if type(fp) is io.BufferedReader:
+        ahead = fp.peek()  # what the buffer holds (a read from the socket only when it is empty)
+        if ahead[:2] == b"\r\n" or ahead[:1] == b"\n":
+            fp.read(2 if ahead[0] == 13 else 1)
+            return b"", 0
+        crlf = ahead.find(b"\n\r\n", 0, MAX_LINE)  # a line's end, then a blank line
+        lf = ahead.find(b"\n\n", 0, MAX_LINE)
+        if crlf >= 0 and (lf < 0 or crlf < lf):
+            end, blank = crlf + 1, 2
+        elif lf >= 0:
+            end, blank = lf + 1, 1
+        else:
+            end = blank = 0
+        if 0 < end <= MAX_LINE:
+            count = ahead.count(b"\n", 0, end)
+            if count < MAX_LINES:
+                fp.read(end + blank)
+                return ahead[:end], count
+    lines = _read_lines(fp)
+    return b"".join(lines), len(lines)
+
+
+def _read_lines(fp: io.BufferedIOBase) -> list[bytes]:
+    """The lines of a head up to the blank one ending it (not returned), read one by one within
+    the bounds (see :func:`read_head`)."""
     lines: list[bytes] = []
     readline = fp.readline
     while True:
@@ -167,13 +198,14 @@ def read_head(fp: io.BufferedIOBase) -> list[bytes]:
             raise http.client.HTTPException(f"got more than {MAX_LINES} headers")
 
 
-def parse_fields(lines: list[bytes]) -> Fields:
-    """The fields of a head's lines (each ending with a line feed), decoded as Latin-1; raises
-    :class:`InvalidHead` for a line that is not a field (see the module docstring)."""
-    found = _FIELD.findall(b"".join(lines).decode("latin-1"))
-    if len(found) == len(lines):
+def parse_fields(block: bytes, count: int) -> Fields:
+    """The fields of a head's ``count`` lines in one piece (each ending with a line feed), decoded
+    as Latin-1; raises :class:`InvalidHead` for a line that is not a field (see the module docstring)."""
+    text = block.decode("latin-1")
+    found = _FIELD.findall(text)
+    if len(found) == count:
         return Fields([(name, value.rstrip(" \t")) for name, value in found])
-    return Fields(_fields_line_by_line([line.decode("latin-1") for line in lines]))
+    return Fields(_fields_line_by_line([line + "\n" for line in text.split("\n")[:-1]]))
 
 
 def _fields_line_by_line(lines: list[str]) -> list[tuple[str, str]]:
@@ -270,7 +302,7 @@ class WireAnswer(http.client.HTTPResponse):
         else:
             raise http.client.UnknownProtocol(version)
 
-        self.headers = self.msg = fields = parse_fields(read_head(self.fp))
+        self.headers = self.msg = fields = parse_fields(*read_head(self.fp))
 
         coding = fields.joined("transfer-encoding")
         if coding is None:
