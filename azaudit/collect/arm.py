@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, quote, urljoin, urlparse, urlsplit
 
+import msgspec
 from azure.core.exceptions import (
     DecodeError,
 )
@@ -139,6 +140,20 @@ _JSON_DECODERS: dict[str | None, Callable[[bytes], str]] = {
 }
 
 
+def _loads(text: str) -> Any:
+    """``json.loads(text)``, decoded by msgspec when it can (2 to 3 times faster on ARM's bodies).
+    msgspec gives the same values (dicts in order, the last of duplicate keys, ints of any size,
+    floats correctly rounded) and refuses what it does not read the same: NaN, Infinity, numbers
+    that overflow to infinity, lone surrogate escapes; json.loads then reads those as before, and
+    refuses what both refuse with its own error. Nesting is bounded by Python's recursion limit
+    either way (RecursionError, as json.loads raises it). A text with a lone surrogate (none comes
+    from the decoders above) cannot be encoded for msgspec and is read by json.loads too."""
+    try:
+        return msgspec.json.decode(text)
+    except (msgspec.DecodeError, UnicodeEncodeError):
+        return json.loads(text)
+
+
 def json_answer(response: Any) -> Any:
     """The JSON of a 200 answer (ARM's GETs, Resource Graph's POST). Any other status is raised
     inside azure-core with ARM's error map, as the SDK's operations raise it: an exception raised in
@@ -151,7 +166,7 @@ def json_answer(response: Any) -> Any:
         # The usual content types decoded as azure-core's response.json() decodes them (its
         # charset found by an email parser), the others (and no body) by response.json() itself.
         content = response.content if decode is not None else None
-        return json.loads(decode(content)) if decode is not None and content else response.json()
+        return _loads(decode(content)) if decode is not None and content else response.json()
     except ValueError:
         pass
     # A body that says it is JSON and is not fails in azure-core's decoder, in its words, as it did
@@ -184,24 +199,25 @@ def properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     return props
 
 
-def _typed(obj: Mapping[str, Any], key: str, kind: type[Any], noun: str) -> Any:
-    """``obj[key]``, or None when absent or null; a value that is not a ``kind`` is unusable."""
-    value = obj.get(key)
-    if value is not None and not isinstance(value, kind):
-        raise UnusableShape(f"its {key} is {shape_of(value)}, not {noun}")
-    return value
-
-
 def string(obj: Mapping[str, Any], key: str, default: str | None = None) -> str | None:
     """``obj[key]`` as a string; absent or null is ``default`` (Azure's default for the field)."""
-    value: str | None = _typed(obj, key, str, "a string")
-    return default if value is None else value
+    # the readers' most frequent call: the dict's own value checked at once (str first)
+    value = obj.get(key)
+    if value is None:
+        return default
+    if type(value) is str or isinstance(value, str):
+        return value
+    raise UnusableShape(f"its {key} is {shape_of(value)}, not a string")
 
 
 def boolean(obj: Mapping[str, Any], key: str, default: bool) -> bool:
     """``obj[key]`` as a boolean; absent or null is ``default`` (Azure's default for the field)."""
-    value: bool | None = _typed(obj, key, bool, "a boolean")
-    return default if value is None else value
+    value = obj.get(key)
+    if value is None:
+        return default
+    if value is True or value is False:  # bool has no subclass: isinstance(value, bool) exactly
+        return value
+    raise UnusableShape(f"its {key} is {shape_of(value)}, not a boolean")
 
 
 def texts(obj: Mapping[str, Any], key: str) -> tuple[str, ...]:
@@ -219,9 +235,13 @@ def objects(obj: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     value = obj.get(key)
     if value is None:
         return []
-    if not isinstance(value, list) or not all(type(item) is dict or isinstance(item, Mapping) for item in value):
-        raise UnusableShape(f"its {key} is {shape_of(value)}, not a list of objects")
-    return value
+    if isinstance(value, list):
+        for item in value:
+            if type(item) is not dict and not isinstance(item, Mapping):
+                break
+        else:
+            return value
+    raise UnusableShape(f"its {key} is {shape_of(value)}, not a list of objects")
 
 
 def timestamp(obj: Mapping[str, Any], key: str) -> str | None:
@@ -239,8 +259,10 @@ def timestamp(obj: Mapping[str, Any], key: str) -> str | None:
 
 def optional_boolean(obj: Mapping[str, Any], key: str) -> bool | None:
     """``obj[key]`` as a boolean, or None when absent or null (the record keeps "not set")."""
-    value: bool | None = _typed(obj, key, bool, "a boolean")
-    return value
+    value = obj.get(key)
+    if value is None or value is True or value is False:
+        return value
+    raise UnusableShape(f"its {key} is {shape_of(value)}, not a boolean")
 
 
 def integer(obj: Mapping[str, Any], key: str) -> int | None:
