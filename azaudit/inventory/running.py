@@ -64,6 +64,17 @@ def _joined(inventory: Inventory) -> Iterator[JoinedContainer]:
             yield JoinedContainer(group, container, runtime, reference, registry, artifact)
 
 
+def registry_errors(inventory: Inventory) -> tuple[CollectionError, ...]:
+    """The inventory's collection errors of the registries dataset, in order: the only ones
+    :func:`unreadable_registry` reads, taken once per inventory (it is asked for every container
+    whose registry is not audited, and read every error of the run each time)."""
+    return inventory.derived(_registry_errors)
+
+
+def _registry_errors(inventory: Inventory) -> tuple[CollectionError, ...]:
+    return tuple(e for e in inventory.errors if e.dataset is Dataset.REGISTRIES)
+
+
 def unreadable_registry(host: str, subscription_id: str, errors: Iterable[CollectionError]) -> CollectionError | None:
     """The collection error by which a registry of the audited subscriptions may be the image's
     though the inventory lacks it: its ARM record was unusable (the error names the registry), or

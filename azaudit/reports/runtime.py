@@ -20,7 +20,7 @@ from azaudit.inventory import Inventory
 from azaudit.inventory.aci import ContainerGroup
 from azaudit.inventory.acr import Registry
 from azaudit.inventory.images import ContainerRuntime, ImageArtifact
-from azaudit.inventory.running import JoinedContainer, joined_containers, unreadable_registry
+from azaudit.inventory.running import JoinedContainer, joined_containers, registry_errors, unreadable_registry
 from azaudit.inventory.vulnerabilities import SEVERITIES, UNKNOWN, assessment
 
 # The aspects of a running image the report judges; each is assessed or named in ``not_assessed``.
@@ -63,7 +63,7 @@ class RunningContainer(msgspec.Struct, frozen=True, kw_only=True):
 
 def _unreadable(host: str, subscription_id: str, inventory: Inventory) -> str | None:
     """Why an Azure Container Registry host may be an audited registry the inventory lacks."""
-    error = unreadable_registry(host, subscription_id, inventory.errors)
+    error = unreadable_registry(host, subscription_id, registry_errors(inventory))
     if error is None:
         return None
     if error.resource_id:

@@ -12,7 +12,7 @@ from azaudit.detect.image_ref import ImageReference, quoted
 from azaudit.inventory import Inventory
 from azaudit.inventory.coverage import CollectionError, Dataset
 from azaudit.inventory.images import ImageArtifact
-from azaudit.inventory.running import JoinedContainer, joined_containers
+from azaudit.inventory.running import JoinedContainer, joined_containers, registry_errors
 from azaudit.inventory.running import unreadable_registry as lost_registry
 from azaudit.model import Outcome
 
@@ -120,7 +120,9 @@ def resolved_images(ctx: CheckContext) -> Iterator[tuple[RunningImage, Outcome |
 
 
 def _all_resolved(inventory: Inventory) -> tuple[tuple[RunningImage, Outcome | None], ...]:
-    return tuple((image, unresolved(image, inventory.errors)) for image in inventory.derived(_all_running))
+    # the registries' errors are all unresolved() reads of the inventory's errors
+    errors = registry_errors(inventory)
+    return tuple((image, unresolved(image, errors)) for image in inventory.derived(_all_running))
 
 
 def unreadable_registry(host: str, subscription_id: str, errors: Sequence[CollectionError]) -> str | None:
