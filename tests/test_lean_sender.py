@@ -539,3 +539,39 @@ def test_a_request_id_the_request_carries_is_kept_in_any_case(given: str | None,
         assert [list(found) for found in ids] == [["x-ms-client-request-id"]] * 2  # each a new id
     else:
         assert ids == [{given: "mine"}] * 2
+
+
+def test_vault_senders_share_their_policies_and_keep_their_own_challenge_policy(tmp_path: Path) -> None:
+    """Each vault's sender is the shared generated client's with a challenge policy of its own:
+    the header, redirect and retry policies and the last step are the same objects; the
+    authentication policy (which keeps the vault's token) is each vault's, chained to that step."""
+    clients = _clients(Scripted([]), tmp_path, Credential())
+    first, second = clients.secrets(VAULT), clients.secrets("https://kv-other.vault.azure.net")
+    assert first._client is second._client
+    a, b = vault_pipeline.lean_pipeline(first), vault_pipeline.lean_pipeline(second)
+    assert a is vault_pipeline.lean_pipeline(first)  # one per client
+    assert a._headers is b._headers and a._redirect is b._redirect and a._retry is b._retry
+    assert a._transport is b._transport is clients.transport
+    assert a._auth is not b._auth and type(a._auth) is type(first._client._config.authentication_policy)
+    assert a._auth is not first._client._config.authentication_policy
+    assert a._auth.next is b._auth.next is a._last
+
+
+def test_senders_made_from_one_keep_their_own_authentication(tmp_path: Path) -> None:
+    """with_auth: a SansIO policy runs as in a pipeline, and the sender it was made from keeps its own."""
+    adapter = Scripted([])
+    client = _clients(adapter, tmp_path, Credential()).security(SUBSCRIPTION)
+
+    class Marker(SansIOHTTPPolicy):  # type: ignore[type-arg]
+        def __init__(self, value: str) -> None:
+            super().__init__()
+            self.value = value
+
+        def on_request(self, request: Any) -> None:
+            request.http_request.headers["x-marker"] = self.value
+
+    sender = assemble(client._config, client._client._pipeline, [RequestIdPolicy()], Marker("first"))
+    made = sender.with_auth(Marker("second"))
+    for which in (made, sender, made):
+        assert which.run(HttpRequest("GET", URL), stream=False).http_response.status_code == 200
+    assert [headers["x-marker"] for _, _, headers in adapter.sent] == ["second", "first", "second"]

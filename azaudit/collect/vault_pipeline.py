@@ -48,10 +48,19 @@ def lean_pipeline(client: Any) -> LeanSender:
 
 def _build(client: Any) -> LeanSender:
     generated = client._client  # the generated KeyVaultClient behind the SecretClient
+    # Every vault's client shares one generated client (azaudit/clients.py), so its senders differ
+    # only by their challenge policy: each is the shared one's with a policy of its own (a sender
+    # built in full cost about 33 us of CPU a vault, its policies copied and wrapped again).
+    # The client's own challenge policy (a vault's 401 names its tenant and resource) is copied:
+    # one instance serves one sender, and it keeps the vault's token.
+    return cached(generated, _shared).with_auth(copy.copy(generated._config.authentication_policy))
+
+
+def _shared(generated: Any) -> LeanSender:
+    """The sender every vault's is made from: the generated client's request id, headers, user
+    agent, redirect and retry, over its transport (the run's guarded one)."""
     config = generated._config
     first = [RequestIdPolicy(), config.headers_policy]
-    # the client's own challenge policy (a vault's 401 names its tenant and resource), copied as
-    # the redirect and retry policies are: one instance serves one pipeline
     return assemble(config, generated._client._pipeline, first, copy.copy(config.authentication_policy))
 
 

@@ -101,10 +101,25 @@ class LeanSender(Pipeline[Any, Any]):
         self._on_exception = tuple(p for p in reversed(self._headers) if _overrides(p, "on_exception"))
         self._redirect = redirect
         self._retry = retry
+        self._last = _ToTransport(transport, SensitiveHeaderCleanupPolicy())
+        self._auth = self._chained(auth)
+
+    def _chained(self, auth: Any) -> Any:
         if isinstance(auth, SansIOHTTPPolicy):
             auth = _SansIORunner(auth)
-        auth.next = _ToTransport(transport, SensitiveHeaderCleanupPolicy())
-        self._auth = auth
+        auth.next = self._last
+        return auth
+
+    def with_auth(self, auth: Any) -> LeanSender:
+        """A sender of the same header, redirect and retry policies over the same transport as this
+        one, authenticated by ``auth`` (as the constructor takes it; its ``next`` is set here). The
+        policies are shared as a ``Pipeline`` shares them between the threads that send through it:
+        they keep a request's state in its own settings, never in themselves. Built at once, for
+        the senders that differ only by their authentication (one per vault, ``vault_pipeline``)."""
+        sender = LeanSender.__new__(LeanSender)
+        vars(sender).update(vars(self))
+        sender._auth = sender._chained(auth)
+        return sender
 
     def run(self, request: Any, **options: Any) -> PipelineResponse[Any, Any]:
         """Send ``request`` (an ``azure.core.rest.HttpRequest``); its answer, as ``Pipeline.run``
@@ -342,7 +357,8 @@ class _ToTransport(HTTPPolicy):  # type: ignore[type-arg]
         return PipelineResponse(request.http_request, self._transport.send(request.http_request, **options), context)
 
 
-_lock = threading.Lock()
+# re-entrant: a build may ask for another client's sender (a vault's is made from the shared one)
+_lock = threading.RLock()
 _senders: weakref.WeakKeyDictionary[Any, LeanSender] = weakref.WeakKeyDictionary()
 
 
