@@ -48,7 +48,7 @@ class Scripted:
         self._next = 0
         self.connections = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.2)
+        self._listener.settimeout(5)
         self.port = self._listener.getsockname()[1]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -61,6 +61,9 @@ class Scripted:
             except TimeoutError:
                 continue
             except OSError:
+                return
+            if self._stop.is_set():  # the wake-up of __exit__
+                raw.close()
                 return
             self.connections += 1
             worker = threading.Thread(target=self._serve, args=(raw,), daemon=True)
@@ -96,8 +99,10 @@ class Scripted:
 
     def __exit__(self, *args: object) -> None:
         self._stop.set()
-        self._listener.close()
+        with contextlib.suppress(OSError):  # wakes the acceptor at once
+            socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
         self._acceptor.join(5)
+        self._listener.close()
         for worker in self._threads:
             worker.join(5)
 
@@ -249,7 +254,7 @@ SHAPES: dict[str, tuple[tuple[str, ...], list[Answer], int]] = {
 
 
 def transport(context: ssl.SSLContext | None = None) -> WireTransport:
-    context = context or ssl.create_default_context()
+    context = context or ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # plain HTTP: no certificate loaded
     return WireTransport(2, requests_transport(network_session(2, context)), context)
 
 
