@@ -8,6 +8,7 @@ secret guard refuses anything else.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -149,9 +150,21 @@ def _attribute_fields(attributes: Mapping[str, Any], times: _Times) -> dict[str,
     }
 
 
+# A secret identifier as Key Vault writes it: https, a plain host name and port, two or three plain
+# path segments (and a trailing '/'). urlsplit gives such an id scheme https, that host name and
+# that path, so its name is the second segment (tests/test_keyvault_secret_names.py compares).
+_SEGMENT = r"[A-Za-z0-9._~%!$&'()*+,;=:@-]+"
+_PLAIN_SECRET_ID = re.compile(
+    rf"https://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::[0-9]{{1,5}})?/{_SEGMENT}/({_SEGMENT})(?:/{_SEGMENT})?/?"
+)
+
+
 def _secret_name(secret_id: str | None) -> str:
     """The name in a secret identifier, ``https://{vault}/secrets/{name}[/{version}]`` (the segment
     after the collection, as the SDK reads it); an item without one is unusable."""
+    plain = _PLAIN_SECRET_ID.fullmatch(secret_id) if secret_id else None
+    if plain is not None:
+        return plain.group(1)
     parts = urlsplit(secret_id or "")
     segments = [s for s in parts.path.split("/") if s]
     if not parts.scheme or not parts.hostname or len(segments) not in (2, 3):
