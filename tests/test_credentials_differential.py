@@ -410,6 +410,9 @@ def test_each_value_pattern_needs_its_literals() -> None:
                 assert any(literal in within for literal in literals), (kind, _digest(value))
                 matched.add(kind)
     assert matched == {kind for kind, _ in current.VALUE_PATTERNS}
+    # the short texts' single search looks for every gate's literal
+    every = {literal.lower() for _, _, literals, _ in current._GATED for literal in literals}
+    assert set(current._ANY_LITERAL.pattern.replace("\\", "").split("|")) == every
 
 
 def test_letters_that_case_folding_maps_onto_ascii_are_searched_by_every_pattern() -> None:

@@ -119,6 +119,14 @@ _LITERALS: dict[str, tuple[tuple[str, ...], bool]] = {
     "generic-api-key": (("sk-",), False),
 }
 _GATED = tuple((kind, pattern, *_LITERALS[kind]) for kind, pattern in VALUE_PATTERNS)
+# Any of those literals, lowered, sought in the lowered text at once: a short ASCII text without
+# one passes no gate (an ASCII text's lowering is letter by letter, so a literal in the text is in
+# the lowered text lowered). Short only: an alternation is tried at every position, where ``in``
+# skips ahead, so a long text goes straight to the gates.
+_ANY_LITERAL = re.compile(
+    "|".join(re.escape(literal.lower()) for literals, _ in _LITERALS.values() for literal in literals)
+)
+_ANY_LITERAL_UP_TO = 64
 
 
 def _pattern_kind(text: str) -> str | None:
@@ -129,6 +137,8 @@ def _pattern_kind(text: str) -> str | None:
                 return kind
         return None
     lowered = text.lower()
+    if len(text) <= _ANY_LITERAL_UP_TO and _ANY_LITERAL.search(lowered) is None:
+        return None
     for kind, pattern, literals, folded in _GATED:
         within = lowered if folded else text
         for literal in literals:
