@@ -354,7 +354,14 @@ class _Tokens:
         valid, else one asked for once, however many threads need it at the same time."""
         key = (service, scope)
         with self._lock:
-            scope_lock = self._scope_locks.setdefault(key, threading.Lock())
+            # the kept token, without the scope's lock: a thread holding that lock stores the one
+            # it asked for before it lets go, so a valid token kept is the one it would hand
+            kept = self._access.get(key)
+            if kept is not None and kept[1] - time.time() > RENEW_BEFORE_SECONDS:
+                return kept[0]
+            scope_lock = self._scope_locks.get(key)
+            if scope_lock is None:  # (setdefault made a lock for every read, to throw most away)
+                scope_lock = self._scope_locks[key] = threading.Lock()
         with scope_lock:
             with self._lock:
                 kept = self._access.get(key)
@@ -412,7 +419,7 @@ class _RegistryAuth(HTTPPolicy):  # type: ignore[type-arg]
 
     def _scope(self, request: PipelineRequest[Any]) -> str | None:
         parts = self._own(request)
-        if parts is None or "Authorization" in request.http_request.headers:
+        if parts is None or not rest_request.lacks(request.http_request.headers, "Authorization"):
             return None
         return route_scope(parts.path)
 

@@ -476,3 +476,21 @@ def test_replay_reads_a_repository_named_with_a_route_word_whole(name: str) -> N
         first_part = registry_access_token(HOST, name.split("/")[0], "pull,metadata_read")
         challenge = ReplayAdapter.registry_challenge(HOST, path, "Bearer " + first_part)
         assert challenge is not None and f'scope="repository:{name}:pull"' in challenge.headers["WWW-Authenticate"]
+
+
+def test_a_kept_token_is_handed_without_the_scopes_lock() -> None:
+    """A valid kept token is returned at once: no lock is made or taken for its scope (a thread
+    asking for it holds that lock only until it has stored the token), and none is asked again."""
+    adapter = Refusing(refuse="", times=0)
+    plane = _plane(adapter)
+    plane.tag_properties("web/frontend", "1.8.0")
+    tokens = plane.tokens
+    (key,) = tokens._access
+    asked = len(adapter.sent)
+    tokens._scope_locks.clear()
+    with tokens._lock:
+        held = tokens._access[key]
+    assert tokens.access_token(*key) == held[0]
+    assert tokens._scope_locks == {} and len(adapter.sent) == asked
+    plane.manifest_properties("web/frontend", MANIFEST_DIGEST)
+    assert tokens._scope_locks == {} and [s[1] for s in adapter.sent[asked:]] == [MANIFEST]
