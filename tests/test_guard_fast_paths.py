@@ -295,10 +295,17 @@ def test_a_request_scope_is_the_threads_inside_its_block_only() -> None:
     assert bounds._state.scope is None
     with bounds.request_scope() as outer:
         assert bounds._state.scope is outer
-        with pytest.raises(KeyError), bounds.request_scope() as inner:
-            assert bounds._state.scope is inner is not outer
-            raise KeyError("inside")
-        assert bounds._state.scope is outer
+        inside: list[object] = []
+
+        def fail_inside() -> None:
+            with bounds.request_scope() as inner:
+                inside.append(inner)
+                assert bounds._state.scope is inner is not outer
+                raise KeyError("inside")
+
+        with pytest.raises(KeyError):
+            fail_inside()
+        assert len(inside) == 1 and bounds._state.scope is outer
         seen: list[object] = []
         thread = threading.Thread(target=lambda: seen.append(bounds._state.scope))
         thread.start()
