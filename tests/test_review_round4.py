@@ -7,14 +7,18 @@ import gzip
 import json
 import random
 import string
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from azure.core.rest import HttpRequest
+from azure.keyvault.secrets._shared import http_challenge_cache
 
-from azaudit.collect import arm
+from azaudit.collect import arm, vault_pipeline
 from azaudit.detect import credentials as current
 from azaudit.transport import wire as wire_module
 from tests import credentials_reference as before
+from tests import test_lean_sender as lean_cases
 from tests import test_wire_reader as wire_cases
 from tests.test_wire_reader import FIRST, KEPT, SMUGGLED, chunked, ok, raw
 
@@ -187,3 +191,44 @@ def test_more_answer_shapes_read_through_the_kept_reader_are_the_ones_a_new_file
     assert new == old
     assert new_wire.closed_for_unread_bytes == past
     assert not any(b"smuggled" in str(outcome).encode() for outcome in new)
+
+
+# --- 1b4097d: vaults' senders made from one shared sender (LeanSender.with_auth) ---------------------
+
+
+def test_each_vaults_sender_sends_only_the_token_of_its_own_vaults_tenant(tmp_path: Path) -> None:
+    """Two vaults of two tenants read in turn through senders made from one shared sender: each
+    vault's challenge asks a token for its own tenant, and every later read of a vault carries
+    that vault's token, never the other's (the challenge policy, which keeps the token, is each
+    vault's; only the stateless policies and the last step are shared)."""
+    first_tenant, second_tenant = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
+    first_vault, second_vault = "https://kv-first.vault.azure.net", "https://kv-second.vault.azure.net"
+
+    def challenge(tenant: str) -> tuple[int, dict[str, str]]:
+        value = f'Bearer authorization="https://login.microsoftonline.com/{tenant}", resource="https://vault.azure.net"'
+        return 401, {"WWW-Authenticate": value}
+
+    http_challenge_cache.clear()
+    adapter = lean_cases.Scripted([challenge(first_tenant), (200, {}), challenge(second_tenant), (200, {})])
+    credential = lean_cases.Credential()
+    clients = lean_cases._clients(adapter, tmp_path, credential)
+    vaults = {first_vault: clients.secrets(first_vault), second_vault: clients.secrets(second_vault)}
+    try:
+        for vault in (first_vault, second_vault, first_vault, second_vault, first_vault):
+            sender = vault_pipeline.lean_pipeline(vaults[vault])
+            answer = sender.run(HttpRequest("GET", f"{vault}/secrets?api-version=7.6"), stream=False)
+            assert answer.http_response.status_code == 200
+    finally:
+        http_challenge_cache.clear()
+    assert [kwargs["tenant_id"] for _, kwargs in credential.asked] == [first_tenant, second_tenant]
+    tokens = {first_vault: "Bearer token-1", second_vault: "Bearer token-2"}
+    sent = [(url.split("/secrets")[0], headers.get("Authorization")) for _, url, headers in adapter.sent]
+    assert sent == [
+        (first_vault, None),
+        (first_vault, tokens[first_vault]),
+        (second_vault, None),
+        (second_vault, tokens[second_vault]),
+        (first_vault, tokens[first_vault]),
+        (second_vault, tokens[second_vault]),
+        (first_vault, tokens[first_vault]),
+    ]
