@@ -8,7 +8,7 @@ import json
 import random
 import string
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from azure.core.rest import HttpRequest
@@ -232,3 +232,48 @@ def test_each_vaults_sender_sends_only_the_token_of_its_own_vaults_tenant(tmp_pa
         (second_vault, tokens[second_vault]),
         (first_vault, tokens[first_vault]),
     ]
+
+
+# --- 1f60d0e, azaudit/collect/arm.py:_loads: nesting near the recursion limit -------------------------
+# json.loads spends three Python frames (loads, JSONDecoder.decode, raw_decode) before its scanner
+# counts nesting against the recursion limit; msgspec spends none, and a text msgspec refuses (NaN)
+# reaches json.loads one frame deeper than before. So the depth at which an answer is refused moved
+# by a few levels (the review found 991 and 993-995 at one stack depth): as it always moved with
+# the caller's stack. What must hold is that no answer is ever read differently.
+
+
+def _outcome(call: Any, text: str) -> tuple[str, Any]:
+    try:
+        return "decoded", call(text)
+    except RecursionError:
+        return "RecursionError", None
+
+
+def _json_answer(text: str) -> Any:
+    return arm.json_answer(_Answer(text))
+
+
+def _same_nesting(one: Any, other: Any) -> bool:
+    """Equal nested one-item lists, walked without recursion (a recursive == or repr would meet
+    the recursion limit at these depths itself)."""
+    while type(one) is list and type(other) is list:
+        if len(one) != len(other):
+            return False
+        if not one:
+            return True
+        one, other = one[0], other[0]
+    return type(one) is type(other) and repr(one) == repr(other)  # nan, {'a': inf}
+
+
+def test_an_answer_nested_near_the_recursion_limit_is_read_as_json_loads_reads_it_or_refused() -> None:
+    """At every depth an answer is either decoded to json.loads' value or refused with the
+    RecursionError json.loads raises (the task fails: ERROR, never a judged half-answer); far from
+    the limit (900 levels, more than any call site's stack leaves), exactly as json.loads."""
+    for depth in range(200, 1100):
+        for middle in ("", "NaN", '{"a": 1e400}'):
+            text = "[" * depth + middle + "]" * depth
+            expected, got = _outcome(json.loads, text), _outcome(_json_answer, text)
+            if got[0] == "decoded" and expected[0] == "decoded":
+                assert _same_nesting(got[1], expected[1]), depth
+            if depth <= 900:
+                assert got[0] == expected[0] == "decoded", (depth, middle)

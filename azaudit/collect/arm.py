@@ -146,8 +146,13 @@ def _loads(text: str) -> Any:
     floats correctly rounded) and refuses what it does not read the same: NaN, Infinity, numbers
     that overflow to infinity, lone surrogate escapes; json.loads then reads those as before, and
     refuses what both refuse with its own error. Nesting is bounded by Python's recursion limit
-    either way (RecursionError, as json.loads raises it). A text with a lone surrogate (none comes
-    from the decoders above) cannot be encoded for msgspec and is read by json.loads too."""
+    either way: a body nested about as deep as the limit raises RecursionError and its task fails
+    (its checks say ERROR), as with json.loads alone. Where exactly is not fixed, and never was: it
+    moves by a few levels with the caller's stack and the decoder's own frames (json.loads spends
+    three before it counts, msgspec none), so a body within a few levels of the limit may be
+    decoded by one and refused by the other; nothing is read differently. A text with a lone
+    surrogate (none comes from the decoders above) cannot be encoded for msgspec and is read by
+    json.loads too."""
     try:
         return msgspec.json.decode(text)
     except (msgspec.DecodeError, UnicodeEncodeError):
