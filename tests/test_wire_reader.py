@@ -366,3 +366,21 @@ def test_a_connection_made_by_the_pools_keeps_one_reader_for_its_answers() -> No
     assert server.connections == 1 and wire.closed_for_unread_bytes == 0
     asked = [reader for reader in readers if reader is not None]
     assert len(asked) >= 3 and len({id(reader) for reader in asked}) == 1
+
+
+def test_an_answer_that_failed_closes_quietly_once_its_connections_reader_is_closed() -> None:
+    """An answer whose head broke a bound keeps the connection's reader; the connection closes
+    (and its reader may be collected first): closing or collecting the answer must not raise, or
+    Python prints "Exception ignored ... ValueError" to the user's terminal."""
+    from azaudit.transport.head import WireAnswer
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        theirs.sendall(b"HTTP/1.1 200 OK\r\nX: " + b"y" * 70_000 + b"\r\n\r\n")
+        reader = connections._reader(ours)
+        answer = WireAnswer.reading(reader, "GET")
+        with pytest.raises(Exception, match="line"):
+            answer.begin()
+        reader.close()
+        answer.close()
+        assert answer.closed

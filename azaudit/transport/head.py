@@ -279,6 +279,16 @@ class WireAnswer(http.client.HTTPResponse):
         else:
             super()._close_conn()  # type: ignore[misc]
 
+    def flush(self) -> None:
+        """http.client flushes its file too; the connection's reader has nothing to flush, and an
+        answer that failed before it let go of the reader (a head over the bounds) may meet it
+        closed with its connection: closing (or collecting) the answer then raised ValueError,
+        which Python prints to stderr as "Exception ignored" when it happens in a destructor."""
+        if self._kept_reader:
+            io.BufferedIOBase.flush(self)
+        else:
+            super().flush()
+
     def begin(self) -> None:
         if self.headers is not None:  # already begun
             return
