@@ -33,6 +33,7 @@ from __future__ import annotations
 import http.client
 import re
 import sys
+from typing import TypeVar
 
 JOIN_BODY_BYTES = 65536  # a body up to this size is sent in the head's write (copied once)
 
@@ -46,6 +47,7 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]++")
 # over a 1.4 kB bearer token, str.isprintable 5 us, this 2 us.
 _CONTROLS = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _PLAIN_HOST = re.compile(r"[!-9;-~]++")  # ASCII, no space, no colon (not an IPv6 literal)
+_Answer = TypeVar("_Answer", bound=http.client.HTTPResponse)
 _known_names: set[str] = set()  # names found to be tokens (a cache, bounded)
 _MAX_KNOWN_NAMES = 512
 
@@ -95,6 +97,21 @@ def finish_request(connection: http.client.HTTPConnection, head: bytes | None, b
     if body:
         sys.audit("http.client.send", connection, body)
         sock.sendall(body)
+
+
+def begin_answer(connection: http.client.HTTPConnection, answer: _Answer) -> _Answer:
+    """What ``getresponse`` does around ``answer.begin()`` (its status line and head read), for an
+    answer the caller made over its own reader of the connection: the request must have been sent
+    on this connection (else ``ResponseNotReady``), and once the head is read the connection is
+    idle again (its next request may start when the body is read). Unlike ``getresponse``, the
+    connection is not let go of when the head says it will close: its socket is needed to read the
+    body and stays where the deadline can cut it; the caller closes it after the body."""
+    state = connection._HTTPConnection__state  # type: ignore[attr-defined]
+    if state != _CS_REQ_SENT:
+        raise http.client.ResponseNotReady(state)
+    answer.begin()
+    connection._HTTPConnection__state = _CS_IDLE  # type: ignore[attr-defined]
+    return answer
 
 
 def _plain_head(

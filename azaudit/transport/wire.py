@@ -71,7 +71,7 @@ from azaudit.transport.body import MAX_BODY_BYTES, BodyTooLarge, UndecodableBody
 from azaudit.transport.connections import ConnectionPools, Origin, Tunnel, reader_of, unread
 from azaudit.transport.head import WireAnswer
 from azaudit.transport.proxies import ELSEWHERE, EnvironmentProxies
-from azaudit.transport.request_head import finish_request, start_request
+from azaudit.transport.request_head import begin_answer, finish_request, start_request
 from azaudit.transport.rest_request import pairs as header_pairs
 
 ACCEPT_ENCODING = "gzip, deflate"  # what requests asks for (brotli and zstd not installed)
@@ -83,8 +83,6 @@ _HANDLED_OPTIONS = frozenset(
 )
 # A request target requests' requote_uri leaves as it is: no '%', nothing to quote.
 _PLAIN_TARGET = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?\[\]]*")
-_CS_IDLE = http.client._CS_IDLE  # type: ignore[attr-defined]
-_CS_REQ_SENT = http.client._CS_REQ_SENT  # type: ignore[attr-defined]
 # What a kept-alive connection the server closed meanwhile fails with, before any answer.
 _DROPPED = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, ssl.SSLEOFError, ssl.SSLZeroReturnError)
 
@@ -310,15 +308,7 @@ class WireTransport(HttpTransport):  # type: ignore[misc,type-arg]
         reader = reader_of(connection)
         if reader is None:  # a connection of another kind: a new file and answer through http.client
             return cast(WireAnswer, connection.getresponse())  # the response_class of its connections
-        # What getresponse does, with the connection's own reader and without closing the
-        # connection once a head says it will close (its socket is needed to read the body, and
-        # stays where the deadline can cut it; the transport closes the connection after the body).
-        if connection._HTTPConnection__state != _CS_REQ_SENT:  # type: ignore[attr-defined]
-            raise http.client.ResponseNotReady(connection._HTTPConnection__state)  # type: ignore[attr-defined]
-        answer = WireAnswer.reading(reader, method)
-        answer.begin()
-        connection._HTTPConnection__state = _CS_IDLE  # type: ignore[attr-defined]
-        return answer
+        return begin_answer(connection, WireAnswer.reading(reader, method))  # getresponse's work
 
 
 def _response_failure(exc: BaseException, read_timeout: float) -> Exception:
