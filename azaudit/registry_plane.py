@@ -325,14 +325,8 @@ class _Tokens:
         self.exchanges = 0
 
     def _post(self, path: str, form: dict[str, str], what: str, key: str) -> str:
-        url = self._endpoint + path
-        joined = rest_request.with_query(url, _API_VERSION)  # without parsing the URL again
         request = HttpRequest(
-            "POST",
-            url if joined is None else joined,
-            params=None if joined is not None else dict(_API_VERSION),
-            headers={"Accept": "application/json"},
-            data=form,
+            "POST", self._endpoint + path, params=dict(_API_VERSION), headers={"Accept": "application/json"}, data=form
         )
         response = self._pipeline.run(request, stream=False).http_response
         return _token(_json(response, what), key, what)
