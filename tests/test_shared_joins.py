@@ -4,7 +4,7 @@ when a join trips over an odd record."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import msgspec
 import pytest
@@ -87,6 +87,28 @@ def test_derived_does_not_remember_a_compute_that_raised() -> None:
     assert inventory.derived(flaky) == "second time"
     assert inventory.derived(flaky) == "second time"
     assert len(attempts) == 2
+
+
+def test_shared_items_are_made_once_or_lazily_for_each_caller_when_making_them_raises() -> None:
+    made: list[int] = []
+
+    def items(inventory: Inventory) -> Iterator[int]:
+        made.append(1)
+        yield from range(len(inventory.container_groups) + 1)
+
+    def odd(inventory: Inventory) -> Iterator[int]:
+        made.append(1)
+        yield 1
+        raise ValueError("an odd record")
+
+    inventory = _two_containers()
+    assert list(inventory.shared(items)) == list(inventory.shared(items)) == [0, 1]
+    assert len(made) == 1
+    for _ in range(2):  # nothing remembered: each caller sees the item before, then the exception
+        seen: list[int] = []
+        with pytest.raises(ValueError, match="odd record"):
+            seen.extend(inventory.shared(odd))
+        assert seen == [1]
 
 
 OUTSIDE = "docker.io/library/nginx:1.27"  # not an audited registry: SKIPPED as not resolvable

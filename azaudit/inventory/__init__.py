@@ -247,6 +247,21 @@ class Inventory(msgspec.Struct, frozen=True, kw_only=True, dict=True):
         value = remembered[compute] = compute(self)
         return value
 
+    def shared(self, produce: Callable[[Inventory], Iterable[T]]) -> Iterable[T]:
+        """The items ``produce(self)`` yields, made once for this inventory and remembered (as
+        :meth:`derived` remembers a value) for every caller that reads them all: a join of what runs
+        where, say. Should making them raise on an odd record, nothing is remembered and each
+        caller gets ``produce(self)`` itself, lazily: it sees the items before that record and then
+        the same exception, as when nothing was shared (a check keeps the findings it made)."""
+        remembered = self._derived
+        if produce in remembered:
+            return cast(tuple[T, ...], remembered[produce])
+        try:
+            items = remembered[produce] = tuple(produce(self))
+        except Exception:
+            return produce(self)
+        return items
+
     @functools.cached_property
     def _derived(self) -> dict[Callable[[Inventory], object], object]:
         return {}

@@ -31,18 +31,9 @@ class JoinedContainer(NamedTuple):
 
 def joined_containers(inventory: Inventory) -> Iterable[JoinedContainer]:
     """Every container and init container of the inventory's container groups, in group order.
-    Joined once per inventory (:meth:`Inventory.derived`) and shared by every caller: the image
-    checks and the report's runtime block each read them all. Should the join raise on an odd
-    record, it is joined again lazily, so that a caller sees the containers before it and then
-    the same exception, as it did before the join was shared."""
-    try:
-        return inventory.derived(_all_joined)
-    except Exception:  # the lazy join raises the same exception at the same container
-        return _joined(inventory)
-
-
-def _all_joined(inventory: Inventory) -> tuple[JoinedContainer, ...]:
-    return tuple(_joined(inventory))
+    Joined once per inventory (:meth:`Inventory.shared`) and shared by every caller: the image
+    checks and the report's runtime block each read them all."""
+    return inventory.shared(_joined)
 
 
 def _joined(inventory: Inventory) -> Iterator[JoinedContainer]:

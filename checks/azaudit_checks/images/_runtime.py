@@ -94,35 +94,26 @@ EVIDENCE: dict[str, Callable[[RunningImage], str | None]] = {
 
 def running_images(ctx: CheckContext) -> Iterator[RunningImage]:
     """Every container of the audited groups joined with its image, in group order: made once per
-    inventory and shared by the image checks (:meth:`azaudit.inventory.Inventory.derived`), or,
-    when the join raises on an odd record, joined again lazily up to that record (see
-    :func:`azaudit.inventory.running.joined_containers`)."""
-    try:
-        return iter(ctx.inventory.derived(_all_running))
-    except Exception:  # the lazy join raises the same exception at the same container
-        return (RunningImage(*joined) for joined in joined_containers(ctx.inventory))
+    inventory and shared by the image checks (:meth:`azaudit.inventory.Inventory.shared`)."""
+    return iter(ctx.inventory.shared(_running))
 
 
-def _all_running(inventory: Inventory) -> tuple[RunningImage, ...]:
-    return tuple(RunningImage(*joined) for joined in joined_containers(inventory))
+def _running(inventory: Inventory) -> Iterator[RunningImage]:
+    return (RunningImage(*joined) for joined in joined_containers(inventory))
 
 
 def resolved_images(ctx: CheckContext) -> Iterator[tuple[RunningImage, Outcome | None]]:
     """Each running image (:func:`running_images`) with what :func:`unresolved` says of it given
     the inventory's collection errors: made once per inventory and shared by the image checks,
     which each asked again for every container (two texts and an outcome for each image from
-    outside the audited registries). Should that raise on an odd record, it is done again lazily,
-    image by image, as each check did."""
-    try:
-        return iter(ctx.inventory.derived(_all_resolved))
-    except Exception:  # the lazy way raises the same exception at the same container
-        return ((image, unresolved(image, ctx.inventory.errors)) for image in running_images(ctx))
+    outside the audited registries)."""
+    return iter(ctx.inventory.shared(_resolved))
 
 
-def _all_resolved(inventory: Inventory) -> tuple[tuple[RunningImage, Outcome | None], ...]:
+def _resolved(inventory: Inventory) -> Iterator[tuple[RunningImage, Outcome | None]]:
     # the registries' errors are all unresolved() reads of the inventory's errors
     errors = registry_errors(inventory)
-    return tuple((image, unresolved(image, errors)) for image in inventory.derived(_all_running))
+    return ((image, unresolved(image, errors)) for image in inventory.shared(_running))
 
 
 def unreadable_registry(host: str, subscription_id: str, errors: Sequence[CollectionError]) -> str | None:
