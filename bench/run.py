@@ -14,6 +14,12 @@ CA, each in a fresh process:
   default paths and the OS-store path read, and requests' default bundle path), no variable for
   azaudit to read.
 
+``--throttle arm`` (the default): the fake Azure enforces Azure Resource Manager's documented read
+limits (``bench/arm_throttle.py``: 250 reads a subscription, and 250 for the tenant, refilled at 25
+a second), as Azure does to every live run; the usual shapes (100 resources a subscription, about
+224 ARM reads each) stay within the first 250, so only a tenant with larger subscriptions
+(``--per-subscription 500``) meets a 429. ``--throttle none`` serves without limits.
+
 Prints wall time, CPU time (this process and its collection workers) per request, TLS handshakes
 and connections the server saw, peak RSS (the audit's processes; the fake server's apart), requests
 by kind.
@@ -46,7 +52,9 @@ from azaudit.audit import Audit, run_audit
 from azaudit.collect import graph_source
 from azaudit.collect.pool import process_count
 from azaudit.inventory.running import joined_containers
+from azaudit.model import Severity
 from azaudit.replay import ReplayAdapter, ReplayCredential
+from azaudit.reports.gate import exit_code_for
 from azaudit.runconfig import DEFAULT_CONCURRENCY, RunConfig, Source
 from bench.network import SimulatedNetwork, simulated_session
 from bench.synthetic import GraphAdapter, SyntheticTenant
@@ -154,6 +162,7 @@ def run_https(
     concurrency: int,
     ca: str,
     source: Source = Source.ARM,
+    throttle: str = "arm",
 ) -> dict[str, object]:
     from bench.tls_server import Certificates, ServerProcess, resolve_to_loopback
 
@@ -169,6 +178,7 @@ def run_https(
             f"--jitter={jitter}",
             *(["--graph"] if graph_source.resolve(source, subscriptions) is Source.GRAPH else []),  # a live run
             f"--parts={process_count(0, subscriptions)}",
+            f"--throttle={throttle}",
         ]
     )
     try:
@@ -206,9 +216,22 @@ def run_https(
         "tokens": dict(audit.tokens_acquired),
         "findings": len(audit.report.findings),
         "complete": audit.report.complete,
+        **outcome(audit),
         **images(audit),
         **seen,
         "by_kind": dict(sorted(stats.by_kind.items(), key=lambda kv: -kv[1])),
+    }
+
+
+def outcome(audit: Audit) -> dict[str, object]:
+    """How whole the audit is: collections not assessed (ERROR), waits noted (throttled), and the
+    exit code ``azaudit subscription`` would give it with its default ``--fail-on low`` (1 for a
+    failing finding, else 2 when incomplete, else 0)."""
+    report = audit.report
+    return {
+        "collection_errors": len(report.errors),
+        "throttled_notes": sum(1 for note in audit.inventory.notes if note.message.startswith("throttled")),
+        "exit_code": int(exit_code_for(report, Severity.LOW)),
     }
 
 
@@ -250,6 +273,12 @@ def main() -> None:
         help="where the audit lists resources (arm: the earlier rows' figures; graph: Azure Resource Graph)",
     )
     parser.add_argument(
+        "--throttle",
+        choices=("arm", "none"),
+        default="arm",
+        help="https: the fake Azure enforces ARM's read limits (arm, as Azure does) or none",
+    )
+    parser.add_argument(
         "--per-subscription", type=int, default=None, help="resources per subscription (default: 10 per cent)"
     )
     args = parser.parse_args()
@@ -280,7 +309,7 @@ def main() -> None:
                 result = run_memory(subscriptions, per_subscription, args.latency, args.jitter, concurrency, source)
             elif args.json or (len(sizes) == 1 and len(modes) == 1):
                 result = run_https(
-                    subscriptions, per_subscription, args.latency, args.jitter, concurrency, mode, source
+                    subscriptions, per_subscription, args.latency, args.jitter, concurrency, mode, source, args.throttle
                 )
             else:
                 # Each configuration in a fresh process: its own TLS state, peak memory and CPU.
@@ -289,6 +318,7 @@ def main() -> None:
                         *(sys.executable, "-m", "bench.run", "--json", f"--sizes={size}", f"--ca={mode}"),
                         *(f"--latency={args.latency}", f"--jitter={args.jitter}", f"--concurrency={concurrency}"),
                         *(f"--source={args.source}", f"--per-subscription={per_subscription}"),
+                        f"--throttle={args.throttle}",
                     ],
                     check=True,
                     capture_output=True,

@@ -56,6 +56,7 @@ from requests.adapters import BaseAdapter
 from azaudit.replay import ReplayAdapter
 from azaudit.replay.adapter import REGISTRY_SUFFIXES, VAULT_AUTHORITIES
 from azaudit.replay.fixtures import RecordedResponse, RequestKey, request_key, sent_body
+from bench.arm_throttle import ArmThrottle, with_header
 
 LOOPBACK = "127.0.0.1"
 HOSTS = ("management.azure.com", "*.vault.azure.net", "*.azurecr.io", "login.microsoftonline.com")
@@ -423,13 +424,16 @@ class FakeAzure:
         seed: int = 1,
         adapter: BaseAdapter | None = None,
         adapter_answers: Callable[[str, str], bool] | None = None,
+        throttle: ArmThrottle | None = None,
     ) -> None:
-        """``adapter`` answers instead of a replay adapter over ``responses``; ``adapter_answers``
+        """``throttle``: ARM's read limits enforced (``bench/arm_throttle.py``), else none.
+        ``adapter`` answers instead of a replay adapter over ``responses``; ``adapter_answers``
         (method, path) names the requests it answers itself, every other one being answered as a
         replay adapter over ``responses`` would (``GraphAdapter``'s Resource Graph queries): then
         those are answered from ``responses`` directly too. A custom adapter without it answers
         every request."""
         self._adapter = adapter if adapter is not None else ReplayAdapter(responses, source="fake Azure")
+        self.throttle = throttle
         self._responses = responses
         self._indexed_answers = adapter is None or adapter_answers is not None
         self._adapter_answers = adapter_answers
@@ -489,6 +493,18 @@ class FakeAzure:
         return max(0.0, self._latency + (self._rng.uniform(-self._jitter, self._jitter) if self._jitter else 0.0))
 
     def respond(self, request: RequestHead, body: bytes | None, *, indexed: bool = True) -> bytes:
+        """The whole answer (head and body) to a request; with a throttle, an ARM read beyond its
+        limit is refused (429) and every other ARM read's answer says what remains."""
+        if self.throttle is None:
+            return self._respond(request, body, indexed)
+        host = request.lowered.get("host", "").split(":")[0].lower()
+        refusal, header = self.throttle.judge(request.method, host, request.target, request.keep)
+        if refusal is not None:
+            return refusal
+        answer = self._respond(request, body, indexed)
+        return answer if header is None else with_header(answer, header)
+
+    def _respond(self, request: RequestHead, body: bytes | None, indexed: bool) -> bytes:
         """The whole answer (head and body) to a request. ``indexed=False``: always through the
         adapter, as every request was answered before the index (an indexed answer is the same
         bytes, which tests/test_fake_azure.py checks)."""
@@ -822,6 +838,9 @@ def main() -> None:
     parser.add_argument("--max-connections", type=int, default=4096, help="open at once; more wait in the backlog")
     parser.add_argument("--graph", action="store_true", help="the audit enumerates through Azure Resource Graph")
     parser.add_argument("--parts", type=int, default=1, help="collection processes (each sends its own queries)")
+    parser.add_argument(
+        "--throttle", choices=("arm", "none"), default="none", help="arm: ARM's read limits (bench/arm_throttle.py)"
+    )
     args = parser.parse_args()
     from bench.synthetic import GraphAdapter, SyntheticTenant
 
@@ -841,6 +860,7 @@ def main() -> None:
         max_connections=args.max_connections,
         adapter=GraphAdapter(tenant, "fake Azure") if args.graph else None,
         adapter_answers=_graph_query if args.graph else None,
+        throttle=ArmThrottle() if args.throttle == "arm" else None,
     )
     gc.freeze()
     gc.enable()
@@ -860,7 +880,8 @@ def main() -> None:
                     "server_cpu_s": round(usage.ru_utime + usage.ru_stime - built, 2),
                     "server_build_cpu_s": round(built, 2),
                 }
-                print(json.dumps({**tenant_size, **server.counts.as_dict(), **server_rss}), flush=True)
+                throttled = server.throttle.counts() if server.throttle is not None else {}
+                print(json.dumps({**tenant_size, **server.counts.as_dict(), **throttled, **server_rss}), flush=True)
         server.stop()  # standard input closed: the benchmark is over (or gone)
 
     def ready(port: int) -> None:
