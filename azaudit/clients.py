@@ -13,25 +13,13 @@ from azaudit.clouds import Cloud
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
     from azure.keyvault.secrets import SecretClient
-    from azure.mgmt.authorization import AuthorizationManagementClient
-    from azure.mgmt.containerinstance import ContainerInstanceManagementClient
-    from azure.mgmt.containerregistry import ContainerRegistryManagementClient
-    from azure.mgmt.keyvault import KeyVaultManagementClient
     from azure.mgmt.managementgroups import ManagementGroupsMgmtClient
-    from azure.mgmt.monitor import MonitorManagementClient
-    from azure.mgmt.msi import ManagedServiceIdentityClient
-    from azure.mgmt.resource.subscriptions import SubscriptionClient
-    from azure.mgmt.resourcegraph import ResourceGraphClient
-    from azure.mgmt.security import SecurityCenter
 
+    from azaudit.arm_client import ArmClient
     from azaudit.registry_plane import RegistryPlane
     from azaudit.transport import GuardedTransport
 
 C = TypeVar("C")
-
-# The subscription the shared management clients are built with (see Clients._mgmt): not a GUID,
-# so a request an SDK operation built from it would name no subscription there is.
-NO_SUBSCRIPTION = "not-a-subscription-azaudit-reads-by-path"
 
 RETRY = {
     # azure-core's RetryPolicy honours Retry-After on 429 and 503, and backs off exponentially on
@@ -44,17 +32,10 @@ RETRY = {
 
 
 # The modules of the clients :class:`Clients` builds while collecting (each method imports its own).
+# No generated management client is among them: every ARM read goes through the one ARM client.
 CLIENT_MODULES = (
+    "azaudit.arm_client",
     "azure.keyvault.secrets",
-    "azure.mgmt.authorization",
-    "azure.mgmt.containerinstance",
-    "azure.mgmt.containerregistry",
-    "azure.mgmt.keyvault",
-    "azure.mgmt.monitor",
-    "azure.mgmt.msi",
-    "azure.mgmt.resource.subscriptions",
-    "azure.mgmt.resourcegraph",
-    "azure.mgmt.security",
     "azaudit.registry_plane",
 )
 # Read only to choose the scope (``--management-group``), in the main thread before collection
@@ -115,10 +96,20 @@ class Clients:
                 self._cache[(kind, key)] = client
             return client  # type: ignore[no-any-return]
 
-    def subscriptions(self) -> SubscriptionClient:
-        from azure.mgmt.resource.subscriptions import SubscriptionClient
+    def arm(self) -> ArmClient:
+        """The run's one ARM client (per collection process): every ARM read goes through it by its
+        full path (``collect/arm.py``: ``arm_get``, ``arm_list``; ``collect/graph.py``'s Resource
+        Graph query; the subscription list), each naming its own subscription. No generated
+        management client is built nor imported: see :mod:`azaudit.arm_client`."""
+        from azaudit.arm_client import ArmClient
 
-        return self._cached("subscriptions", "", lambda: SubscriptionClient(self.credential, **self._arm_kwargs()))
+        return self._cached(
+            "arm",
+            "",
+            lambda: ArmClient(
+                self.credential, self.cloud.arm_endpoint, self.cloud.arm_scope, self.transport, **self._retry
+            ),
+        )
 
     def management_groups(self) -> ManagementGroupsMgmtClient:
         from azure.mgmt.managementgroups import ManagementGroupsMgmtClient
@@ -126,64 +117,6 @@ class Clients:
         return self._cached(
             "management-groups", "", lambda: ManagementGroupsMgmtClient(self.credential, **self._arm_kwargs())
         )
-
-    def resource_graph(self) -> ResourceGraphClient:
-        """Azure Resource Graph, for queries over many subscriptions (``azaudit/collect/graph.py``)."""
-        from azure.mgmt.resourcegraph import ResourceGraphClient
-
-        return self._cached("resource-graph", "", lambda: ResourceGraphClient(self.credential, **self._arm_kwargs()))
-
-    def _mgmt(self, client_type: type[C], subscription_id: str) -> C:
-        """The one client of ``client_type`` for every subscription. azaudit sends each ARM read
-        through a client's lean sender by its full path (``collect/arm.py``: ``arm_get``,
-        ``arm_list``), which names the subscription (``subscription_id`` is the one the caller's
-        read is about); no collector calls an SDK operation, the only thing that reads the
-        subscription a client was built with. A client (and its lean sender, its authentication
-        policy, its models' serialiser) per subscription cost about 3 ms of CPU and 200 KB per
-        subscription (0.3 ms and 30 KB per client, 7 services) and grew with subscriptions, not
-        with resources. The client is built with :data:`NO_SUBSCRIPTION`, so an SDK operation
-        called on it one day reads no subscription rather than another one."""
-        del subscription_id  # named by the path of each read
-        return self._cached(
-            client_type.__name__,
-            "",
-            lambda: client_type(self.credential, NO_SUBSCRIPTION, **self._arm_kwargs()),  # type: ignore[call-arg]
-        )
-
-    def registry(self, subscription_id: str) -> ContainerRegistryManagementClient:
-        from azure.mgmt.containerregistry import ContainerRegistryManagementClient
-
-        return self._mgmt(ContainerRegistryManagementClient, subscription_id)
-
-    def container_instance(self, subscription_id: str) -> ContainerInstanceManagementClient:
-        from azure.mgmt.containerinstance import ContainerInstanceManagementClient
-
-        return self._mgmt(ContainerInstanceManagementClient, subscription_id)
-
-    def keyvault(self, subscription_id: str) -> KeyVaultManagementClient:
-        from azure.mgmt.keyvault import KeyVaultManagementClient
-
-        return self._mgmt(KeyVaultManagementClient, subscription_id)
-
-    def monitor(self, subscription_id: str) -> MonitorManagementClient:
-        from azure.mgmt.monitor import MonitorManagementClient
-
-        return self._mgmt(MonitorManagementClient, subscription_id)
-
-    def authorization(self, subscription_id: str) -> AuthorizationManagementClient:
-        from azure.mgmt.authorization import AuthorizationManagementClient
-
-        return self._mgmt(AuthorizationManagementClient, subscription_id)
-
-    def identities(self, subscription_id: str) -> ManagedServiceIdentityClient:
-        from azure.mgmt.msi import ManagedServiceIdentityClient
-
-        return self._mgmt(ManagedServiceIdentityClient, subscription_id)
-
-    def security(self, subscription_id: str) -> SecurityCenter:
-        from azure.mgmt.security import SecurityCenter
-
-        return self._mgmt(SecurityCenter, subscription_id)
 
     def registry_plane(self, login_server: str) -> RegistryPlane:
         """The data-plane client of one audited registry (``login_server`` as ARM reported it and

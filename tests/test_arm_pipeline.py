@@ -60,7 +60,7 @@ def clients_over(adapter: Scripted, tmp_path: Path) -> Clients:
 
 def test_the_lean_pipeline_sends_what_the_client_pipeline_sends(tmp_path: Path) -> None:
     adapter = Scripted([])
-    client = clients_over(adapter, tmp_path).security(SUBSCRIPTION)
+    client = clients_over(adapter, tmp_path).arm()
     url = f"https://management.azure.com{PATH}?api-version={API}"
     client._client.send_request(HttpRequest("GET", url, headers={"Accept": "application/json"}))
     arm_get(client, PATH, API)
@@ -77,7 +77,7 @@ def test_an_unregistered_resource_provider_is_azure_error_for_that_read_alone(tm
     provider's registration, which the secret guard refuses: the whole run ended."""
     error = {"error": {"code": "MissingSubscriptionRegistration", "message": MESSAGE}}
     adapter = Scripted([(409, {}, error)])
-    client = clients_over(adapter, tmp_path).security(SUBSCRIPTION)
+    client = clients_over(adapter, tmp_path).arm()
     with pytest.raises(ResourceExistsError, match="MissingSubscriptionRegistration"):
         arm_get(client, PATH, API)
     assert [request.method for request in adapter.sent] == ["GET"]
@@ -87,14 +87,14 @@ def test_a_throttled_read_is_retried_after_the_wait_azure_asks_for(tmp_path: Pat
     adapter = Scripted(
         [(429, {"Retry-After": "0"}, {"error": {"code": "TooManyRequests"}}), (200, {}, {"value": [{}]})]
     )
-    client = clients_over(adapter, tmp_path).security(SUBSCRIPTION)
+    client = clients_over(adapter, tmp_path).arm()
     assert arm_get(client, PATH, API) == {"value": [{}]}
     assert len(adapter.sent) == 2
 
 
 def test_a_next_link_to_another_host_is_refused_by_the_guarded_transport(tmp_path: Path) -> None:
     adapter = Scripted([(200, {}, {"value": [], "nextLink": f"https://collector.example{PATH}?page=2"})])
-    client = clients_over(adapter, tmp_path).security(SUBSCRIPTION)
+    client = clients_over(adapter, tmp_path).arm()
     with pytest.raises(ForeignHostError):
         arm_list(client, PATH, API, "pricings")
     assert len(adapter.sent) == 1
@@ -109,7 +109,7 @@ def test_a_form_is_never_sent_again_where_a_redirect_points(tmp_path: Path, stat
 
     location = "https://attackers-vault.vault.azure.net/secrets?api-version=7.4"
     adapter = Scripted([(status, {"Location": location}, {})])
-    client = clients_over(adapter, tmp_path).security(SUBSCRIPTION)
+    client = clients_over(adapter, tmp_path).arm()
     graph = "https://management.azure.com/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01"
     form = HttpRequest("POST", graph, data={"access_token": "t"})
     answer = lean_sender.lean_pipeline(client).run(form, stream=False).http_response
@@ -120,7 +120,7 @@ def test_a_form_is_never_sent_again_where_a_redirect_points(tmp_path: Path, stat
 def test_a_read_is_still_redirected(tmp_path: Path) -> None:
     moved = f"https://management.azure.com{PATH}?api-version={API}&moved=1"
     adapter = Scripted([(307, {"Location": moved}, {}), (200, {}, {"value": [{}]})])
-    client = clients_over(adapter, tmp_path).security(SUBSCRIPTION)
+    client = clients_over(adapter, tmp_path).arm()
     assert arm_get(client, PATH, API) == {"value": [{}]}
     assert [r.url for r in adapter.sent][1] == moved
 

@@ -182,7 +182,7 @@ CASES: dict[str, list[Answer]] = {
 def test_an_arm_read_goes_as_through_azure_cores_pipeline(
     answers: list[Answer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reference, lean = _run_both(lambda c: _arm_senders(c.security(SUBSCRIPTION)), answers, URL, tmp_path, monkeypatch)
+    reference, lean = _run_both(lambda c: _arm_senders(c.arm()), answers, URL, tmp_path, monkeypatch)
     assert lean == reference
 
 
@@ -190,7 +190,7 @@ def test_the_cases_cover_what_they_claim(tmp_path: Path, monkeypatch: pytest.Mon
     """The comparisons above would pass for two senders that both ignored retries: say what they do."""
 
     def run(name: str) -> tuple[Any, ...]:
-        return _run_both(lambda c: _arm_senders(c.security(SUBSCRIPTION)), CASES[name], URL, tmp_path, monkeypatch)[1]
+        return _run_both(lambda c: _arm_senders(c.arm()), CASES[name], URL, tmp_path, monkeypatch)[1]
 
     outcome, sent, waits, asked = run("two 500s back off exponentially")
     assert outcome == ("answered", (200, URL)) and len(sent) == 3 and waits == [1.0]
@@ -218,7 +218,7 @@ def test_a_request_keeps_one_request_id_across_its_attempts(tmp_path: Path) -> N
             ids.append(str(request.headers["x-ms-client-request-id"]))
             return super().send(request, **kwargs)
 
-    client = _clients(Ids([(500, {}), (200, {})]), tmp_path, Credential()).security(SUBSCRIPTION)
+    client = _clients(Ids([(500, {}), (200, {})]), tmp_path, Credential()).arm()
     arm_get(client, PATH, "2024-01-01")
     arm_get(client, PATH, "2024-01-01")
     assert len(ids) == 3 and ids[0] == ids[1] != ids[2]
@@ -286,7 +286,7 @@ def test_a_sansio_authentication_policy_runs_as_in_a_pipeline(tmp_path: Path) ->
             seen.append(f"response {response.http_response.status_code}")
 
     adapter = Scripted([(500, {}), (200, {})])
-    client = _clients(adapter, tmp_path, Credential()).security(SUBSCRIPTION)
+    client = _clients(adapter, tmp_path, Credential()).arm()
     sender = assemble(client._config, client._client._pipeline, [RequestIdPolicy()], Marker())
     assert sender.run(HttpRequest("GET", URL), stream=False).http_response.status_code == 200
     assert seen == ["request", "response 500", "request", "response 200"]
@@ -294,7 +294,7 @@ def test_a_sansio_authentication_policy_runs_as_in_a_pipeline(tmp_path: Path) ->
 
 
 def test_a_header_policy_must_be_one(tmp_path: Path) -> None:
-    client = _clients(Scripted([]), tmp_path, Credential()).security(SUBSCRIPTION)
+    client = _clients(Scripted([]), tmp_path, Credential()).arm()
     config = client._config
     with pytest.raises(TypeError, match="not a header"):
         LeanSender(
@@ -420,7 +420,7 @@ def test_request_ids_are_guids_no_two_requests_share(tmp_path: Path) -> None:
     import uuid
 
     adapter = Scripted([])
-    client = _clients(adapter, tmp_path, Credential()).security(SUBSCRIPTION)
+    client = _clients(adapter, tmp_path, Credential()).arm()
     sender = lean_sender.lean_pipeline(client)
     sent = [sender.run(HttpRequest("GET", URL)).http_request.headers["x-ms-client-request-id"] for _ in range(50)]
     assert len(set(sent)) == 50
@@ -456,7 +456,7 @@ def test_a_forked_process_sends_request_ids_of_its_own() -> None:
 
 
 def test_a_request_id_policy_with_other_settings_decides_itself(tmp_path: Path) -> None:
-    client = _clients(Scripted([]), tmp_path, Credential()).security(SUBSCRIPTION)
+    client = _clients(Scripted([]), tmp_path, Credential()).arm()
     fixed = RequestIdPolicy(request_id="fixed-id")
     named = RequestIdPolicy(request_id_header_name="x-other-id")
     off = RequestIdPolicy(auto_request_id=False)
@@ -499,7 +499,7 @@ def test_the_user_agent_is_the_one_azure_cores_policy_writes(
     sent = []
     for index in (0, 1):
         adapter = Scripted([(200, {})])
-        client = _clients(adapter, tmp_path, Credential()).security(SUBSCRIPTION)
+        client = _clients(adapter, tmp_path, Credential()).arm()
         policy = client._config.user_agent_policy
         if "add" in changes:
             policy.add_user_agent(changes["add"])
@@ -531,7 +531,7 @@ def test_a_request_id_the_request_carries_is_kept_in_any_case(given: str | None,
     ids = []
     for index in (0, 1):
         adapter = Ids([(200, {})])
-        client = _clients(adapter, tmp_path, Credential()).security(SUBSCRIPTION)
+        client = _clients(adapter, tmp_path, Credential()).arm()
         headers = {"Accept": "application/json"} | ({given: "mine"} if given else {})
         _arm_senders(client)[index].run(HttpRequest("GET", URL, headers=headers), stream=False)
         ids.append({name: value for name, value in adapter.seen.items() if name.lower() == "x-ms-client-request-id"})
@@ -560,7 +560,7 @@ def test_vault_senders_share_their_policies_and_keep_their_own_challenge_policy(
 def test_senders_made_from_one_keep_their_own_authentication(tmp_path: Path) -> None:
     """with_auth: a SansIO policy runs as in a pipeline, and the sender it was made from keeps its own."""
     adapter = Scripted([])
-    client = _clients(adapter, tmp_path, Credential()).security(SUBSCRIPTION)
+    client = _clients(adapter, tmp_path, Credential()).arm()
 
     class Marker(SansIOHTTPPolicy):  # type: ignore[type-arg]
         def __init__(self, value: str) -> None:

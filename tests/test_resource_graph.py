@@ -110,7 +110,7 @@ def test_a_graph_run_says_where_its_inventory_came_from_and_that_resource_graph_
 def test_paging_follows_skip_token_until_the_last_page() -> None:
     backend = open_backend(replay_config(source=Source.GRAPH))
     try:
-        rows = graph_query(backend.clients().resource_graph(), REGISTRIES, [PROD, DEV, SANDBOX], "registries")
+        rows = graph_query(backend.clients().arm(), REGISTRIES, [PROD, DEV, SANDBOX], "registries")
     finally:
         backend.close()
     # the first page holds two rows and a $skipToken, the second the other three
@@ -255,7 +255,7 @@ def graph_answers(interactions: list[dict[str, Any]], query: str) -> list[dict[s
 def test_role_assignments_are_read_in_pages_with_the_scope_filter_that_brings_inherited_ones() -> None:
     backend = open_backend(replay_config(source=Source.GRAPH))
     try:
-        client = backend.clients().resource_graph()
+        client = backend.clients().arm()
         rows = graph_query(
             client, ASSIGNMENTS_QUERY, [PROD, DEV, SANDBOX], "assignments", SCOPE_FILTER, AUTHORIZATION_API
         )

@@ -1,6 +1,6 @@
-"""One management client per service serves every subscription (azaudit/clients.py): each ARM
-read names its subscription in its path, so a client (with its lean sender and token) per
-subscription was work and memory that grew with the number of subscriptions."""
+"""One ARM client serves every service and every subscription (azaudit/clients.py,
+azaudit/arm_client.py): each ARM read names its subscription in its path, so a client (with its
+lean sender and token) per subscription, or per service, was work and memory for nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from requests.adapters import BaseAdapter
 
 from azaudit.auth import SharedTokenCredential
 from azaudit.backend import guarded_transport
-from azaudit.clients import NO_SUBSCRIPTION, Clients
+from azaudit.clients import Clients
 from azaudit.clouds import CLOUDS, CloudName
 from azaudit.collect import defender
 from azaudit.inventory.common import Subscription
@@ -23,7 +23,6 @@ from tests.conftest import scripted_response
 
 FIRST = "00000000-0000-0000-0000-0000000000a1"
 SECOND = "00000000-0000-0000-0000-0000000000b2"
-SERVICES = ("registry", "container_instance", "keyvault", "monitor", "authorization", "identities", "security")
 
 
 class Pricings(BaseAdapter):
@@ -53,13 +52,12 @@ def _clients(adapter: BaseAdapter, tmp_path: Path) -> Clients:
     return Clients(SharedTokenCredential(ReplayCredential()), CLOUDS[CloudName.PUBLIC], transport)
 
 
-def test_every_subscription_shares_one_client_per_service(tmp_path: Path) -> None:
+def test_every_read_shares_one_arm_client_with_no_operations(tmp_path: Path) -> None:
     clients = _clients(Pricings(), tmp_path)
-    for service in SERVICES:
-        client = getattr(clients, service)(FIRST)
-        assert getattr(clients, service)(SECOND) is client, service
-        # built for no real subscription: an SDK operation on it could not read one by mistake
-        assert client._config.subscription_id == NO_SUBSCRIPTION
+    client = clients.arm()
+    assert clients.arm() is client
+    # no generated client: no operation that could read a subscription the path does not name
+    assert [name for name in vars(client) if not name.startswith("_")] == []
 
 
 def test_reads_through_the_shared_client_name_their_own_subscription(tmp_path: Path) -> None:
@@ -74,7 +72,6 @@ def test_reads_through_the_shared_client_name_their_own_subscription(tmp_path: P
         f"https://management.azure.com/subscriptions/{sub}/providers/Microsoft.Security/pricings"
         for sub in (FIRST, SECOND)
     ]
-    assert not any(NO_SUBSCRIPTION in url for url in adapter.sent)
 
 
 def test_a_client_built_already_is_read_while_another_is_being_built(tmp_path: Path) -> None:
@@ -82,7 +79,7 @@ def test_a_client_built_already_is_read_while_another_is_being_built(tmp_path: P
     import threading
 
     clients = _clients(Pricings(), tmp_path)
-    first = clients.registry(FIRST)
+    first = clients.arm()
     building, release = threading.Event(), threading.Event()
 
     def slow_build() -> object:
@@ -95,7 +92,7 @@ def test_a_client_built_already_is_read_while_another_is_being_built(tmp_path: P
     try:
         assert building.wait(10)
         read: list[object] = []
-        reader = threading.Thread(target=lambda: read.append(clients.registry(SECOND)))
+        reader = threading.Thread(target=lambda: read.append(clients.arm()))
         reader.start()
         reader.join(5)
         assert read == [first]

@@ -233,7 +233,7 @@ def container_group_record(group: Mapping[str, Any], subscription_id: str) -> Co
 def container_groups(clients: Clients, sub: Subscription) -> Task:
     def run() -> Collected:
         found = arm_list(
-            clients.container_instance(sub.subscription_id),
+            clients.arm(),
             f"{sub.id}/providers/Microsoft.ContainerInstance/containerGroups",
             ACI_API,
             task.operation,

@@ -88,7 +88,7 @@ def registry_record(reg: Mapping[str, Any], subscription_id: str) -> Registry:
 def registries(clients: Clients, sub: Subscription) -> Task:
     def run() -> Collected:
         found = arm_list(
-            clients.registry(sub.subscription_id),
+            clients.arm(),
             f"{sub.id}/providers/Microsoft.ContainerRegistry/registries",
             REGISTRY_API,
             task.operation,
@@ -108,7 +108,7 @@ def _children(clients: Clients, registry: Registry, kind: str, operation: str) -
         f"/resourceGroups/{quote(registry.resource_group, safe='')}"
         f"/providers/Microsoft.ContainerRegistry/registries/{quote(registry.name, safe='')}/{kind}"
     )
-    return arm_list(clients.registry(registry.subscription_id), path, REGISTRY_API, operation)
+    return arm_list(clients.arm(), path, REGISTRY_API, operation)
 
 
 def token_record(token: Mapping[str, Any], registry: Registry) -> RegistryToken:

@@ -47,7 +47,7 @@ def plan_record(pricing: Mapping[str, Any], subscription_id: str) -> DefenderPla
 def plans(clients: Clients, sub: Subscription) -> Task:
     def run() -> Collected:
         body = arm_get(
-            clients.security(sub.subscription_id),
+            clients.arm(),
             f"/subscriptions/{sub.subscription_id}/providers/Microsoft.Security/pricings",
             PRICINGS_API,
         )

@@ -4,9 +4,9 @@ The one Resource Graph helper of azaudit: enumeration (``azaudit/collect/graph_s
 any collector that wants Resource Graph (``securityresources`` for image findings, say) call
 :func:`graph_query` rather than building their own requests.
 
-:func:`graph_query` sends ``POST /providers/Microsoft.ResourceGraph/resources`` through the
-Resource Graph client's own pipeline (authentication, retry with Retry-After on 429, the run's
-guarded transport and secret guard, which allows this one POST), with the subscriptions in
+:func:`graph_query` sends ``POST /providers/Microsoft.ResourceGraph/resources`` through the run's
+ARM client's pipeline (:mod:`azaudit.arm_client`: authentication, retry with Retry-After on 429, the
+run's guarded transport and secret guard, which allows this one POST), with the subscriptions in
 batches of at most :data:`BATCH` and ``options`` ``$top`` :data:`PAGE_SIZE`, result format
 ``objectArray``, following ``$skipToken`` for at most :data:`MAX_PAGES` pages. A refusal raises
 what the SDK's operations raise (as :mod:`azaudit.collect.arm` does); an answer that is not a
@@ -33,7 +33,7 @@ from azaudit.collect.tasks import UnusableShape
 from azaudit.errors import PagingLoopError
 from azaudit.inventory.coverage import CollectionNote, Dataset
 
-# The API version azure-mgmt-resourcegraph 8's ``resources`` operation sends.
+# The API version azure-mgmt-resourcegraph 8's ``resources`` operation sends, which azaudit's queries were tested with.
 GRAPH_API = "2021-03-01"
 # The first stable version whose request options hold ``authorizationScopeFilter`` (REST spec
 # specification/resourcegraph/.../stable/2022-10-01/resourcegraph.json; 2021-03-01 has none), and
@@ -65,7 +65,7 @@ def graph_query(
     options: Mapping[str, Any] | None = None,
     api_version: str = GRAPH_API,
 ) -> list[Mapping[str, Any]]:
-    """Every row of ``query`` over ``subscription_ids``, sent by ``client`` (a ResourceGraphClient).
+    """Every row of ``query`` over ``subscription_ids``, sent by ``client`` (the run's ARM client).
     ``options`` are further request options (``authorizationScopeFilter``, which needs
     :data:`AUTHORIZATION_API`), sent on every page."""
     ordered = sorted(dict.fromkeys(subscription_ids))
@@ -103,7 +103,7 @@ def _batch(
 
 
 def _post(client: Any, body: Mapping[str, Any], api_version: str) -> Mapping[str, Any]:
-    pipeline = client._client  # the ARMPipelineClient every generated client keeps
+    pipeline = client._client  # the ARM client's ARMPipelineClient
     request = HttpRequest(
         "POST",
         pipeline.format_url(PATH),

@@ -52,7 +52,7 @@ def assignments(clients: Clients, subscriptions: Sequence[Subscription]) -> Task
     def run() -> Collected:
         ids = [s.subscription_id for s in subscriptions]
         try:
-            graph = clients.resource_graph()
+            graph = clients.arm()
             chains = ancestor_chains(graph_query(graph, SUBSCRIPTIONS_QUERY, ids, "resourceGraph(subscriptions)"))
             rows = graph_query(graph, ASSIGNMENTS_QUERY, ids, OPERATION, SCOPE_FILTER, AUTHORIZATION_API)
             scopes = [assignment_scope(row) for row in rows]

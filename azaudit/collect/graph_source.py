@@ -130,9 +130,7 @@ def _task(clients: Clients, enumeration: Enumeration, subscriptions: Sequence[Su
 
     def run() -> Collected:
         try:
-            rows = graph_query(
-                clients.resource_graph(), enumeration.query, [s.subscription_id for s in subscriptions], operation
-            )
+            rows = graph_query(clients.arm(), enumeration.query, [s.subscription_id for s in subscriptions], operation)
         except (AzureError, UnusableShape, TransportRefusal) as exc:
             _, reason = describe_failure(exc)
             return Collected(

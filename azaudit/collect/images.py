@@ -100,7 +100,7 @@ def instance_view(clients: Clients, group: ContainerGroup) -> Task:
         path = "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ContainerInstance/containerGroups/{}".format(
             *(quote(part, safe="") for part in (group.subscription_id, group.resource_group, group.name))
         )
-        answer = arm_get(clients.container_instance(group.subscription_id), path, ACI_API)
+        answer = arm_get(clients.arm(), path, ACI_API)
         if not isinstance(answer, Mapping):
             raise UnusableShape("the containerGroups.get answer is not an object")
         return Collected(records=[view_record(answer, group)])

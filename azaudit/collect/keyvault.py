@@ -94,7 +94,7 @@ def vaults(clients: Clients, sub: Subscription) -> Task:
     def run() -> Collected:
         # listBySubscription returns full properties (the resource list returns only ids)
         found = arm_list(
-            clients.keyvault(sub.subscription_id),
+            clients.arm(),
             f"{sub.id}/providers/Microsoft.KeyVault/vaults",
             KEYVAULT_API,
             task.operation,
@@ -194,7 +194,7 @@ def arm_secret_record(vault: KeyVault, item: Mapping[str, Any]) -> Secret:
 def _arm_secrets(clients: Clients, vault: KeyVault) -> list[Secret]:
     # One unreadable secret fails the listing: the vault's secret checks report ERROR for it
     # rather than judge a list that lacks a secret.
-    found = arm_list(clients.keyvault(vault.subscription_id), f"{vault.id}/secrets", KEYVAULT_API, "secrets.list")
+    found = arm_list(clients.arm(), f"{vault.id}/secrets", KEYVAULT_API, "secrets.list")
     return [arm_secret_record(vault, item) for item in found]
 
 
@@ -281,7 +281,7 @@ def key_detail(clients: Clients, vault: KeyVault, name: str) -> Task:
 
     def run() -> Collected:
         # the name is the list's (tenant data): quoted whole, so it is one path segment
-        body = arm_get(clients.keyvault(vault.subscription_id), f"{vault.id}/keys/{quote(name, safe='')}", KEYVAULT_API)
+        body = arm_get(clients.arm(), f"{vault.id}/keys/{quote(name, safe='')}", KEYVAULT_API)
         if not isinstance(body, Mapping):
             raise UnusableShape("the keys.get answer is not an object")
         return Collected(records=[key_record(vault, body)])
@@ -294,7 +294,7 @@ def keys(clients: Clients, vault: KeyVault) -> Task:
     def run() -> Collected:
         collected = Collected()
         # One unreadable key fails the listing: the vault's key checks report ERROR for it.
-        for key in arm_list(clients.keyvault(vault.subscription_id), f"{vault.id}/keys", KEYVAULT_API, "keys.list"):
+        for key in arm_list(clients.arm(), f"{vault.id}/keys", KEYVAULT_API, "keys.list"):
             if mapping(properties(key), "rotationPolicy") is not None:
                 collected.records.append(key_record(vault, key))
             else:

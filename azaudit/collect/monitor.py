@@ -52,9 +52,7 @@ def setting_record(setting: Mapping[str, Any], subscription_id: str, resource_id
 
 def _settings(clients: Clients, subscription_id: str, scope_id: str) -> Collected:
     """The diagnostic settings of a resource or a subscription (``scope_id``), read as ARM JSON."""
-    body = arm_get(
-        clients.monitor(subscription_id), f"{scope_id}/providers/Microsoft.Insights/diagnosticSettings", SETTINGS_API
-    )
+    body = arm_get(clients.arm(), f"{scope_id}/providers/Microsoft.Insights/diagnosticSettings", SETTINGS_API)
     return Collected(
         records=[setting_record(s, subscription_id, scope_id) for s in listed(body, "diagnosticSettings.list")]
     )

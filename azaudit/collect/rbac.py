@@ -58,7 +58,7 @@ def assignment_record(assignment: Mapping[str, Any], subscription_id: str) -> Ro
 def _whole_list(
     dataset: Dataset,
     sub: Subscription,
-    client: Callable[[str], Any],
+    clients: Clients,
     provider_path: str,
     api_version: str,
     operation: str,
@@ -68,7 +68,7 @@ def _whole_list(
     whole list (the callers say why)."""
 
     def run() -> Collected:
-        found = arm_list(client(sub.subscription_id), f"{sub.id}/providers/{provider_path}", api_version, operation)
+        found = arm_list(clients.arm(), f"{sub.id}/providers/{provider_path}", api_version, operation)
         return Collected(records=[record(item, sub.subscription_id) for item in found])
 
     return Task(dataset, sub.subscription_id, operation, run)
@@ -80,7 +80,7 @@ def role_assignments(clients: Clients, sub: Subscription) -> Task:
     return _whole_list(
         Dataset.ROLE_ASSIGNMENTS,
         sub,
-        clients.authorization,
+        clients,
         "Microsoft.Authorization/roleAssignments",
         AUTHORIZATION_API,
         "roleAssignments.listForSubscription",
@@ -113,7 +113,7 @@ def definition_record(definition: Mapping[str, Any], subscription_id: str) -> Ro
 
 def _definitions(clients: Clients, sub: Subscription, role_type: str, task: Task, subscription_id: str) -> Collected:
     found = arm_list(
-        clients.authorization(sub.subscription_id),
+        clients.arm(),
         f"{sub.id}/providers/Microsoft.Authorization/roleDefinitions",
         AUTHORIZATION_API,
         task.operation,
@@ -162,7 +162,7 @@ def identities(clients: Clients, sub: Subscription) -> Task:
     return _whole_list(
         Dataset.IDENTITIES,
         sub,
-        clients.identities,
+        clients,
         "Microsoft.ManagedIdentity/userAssignedIdentities",
         IDENTITIES_API,
         "userAssignedIdentities.listBySubscription",

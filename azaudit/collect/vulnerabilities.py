@@ -186,7 +186,7 @@ def image_findings(clients: Clients, subscriptions: Sequence[Subscription]) -> T
         images: dict[str, _Image] = {}
         errors: list[CollectionError] = []
         for start in range(0, len(ids), CHUNK):
-            rows = graph_query(clients.resource_graph(), QUERY, ids[start : start + CHUNK], OPERATION)
+            rows = graph_query(clients.arm(), QUERY, ids[start : start + CHUNK], OPERATION)
             errors += fold(rows, images, task)
         note = CollectionNote(
             dataset=Dataset.IMAGE_VULNERABILITIES,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from azure.core.exceptions import (
     AzureError,
@@ -14,16 +15,21 @@ from azure.core.exceptions import (
 )
 
 from azaudit.clients import Clients
-from azaudit.collect.sdk import text
-from azaudit.collect.tasks import describe_failure
+from azaudit.collect.arm import arm_list, string
+from azaudit.collect.tasks import UnusableShape, describe_failure
 from azaudit.errors import AuthError, AzauditError, NetworkError, TransportRefusal, UsageError
 from azaudit.inventory.common import Subscription
 from azaudit.transport import request_scope
 
 # Every failure a listing made before the audit can meet: azure-core's classes (network,
-# timeouts, HTTP answers, bodies that are not JSON, redirect loops), models that cannot be read,
-# and the transport's refusals (a nextLink to another host, a paging loop, endless throttling).
-LISTING_FAILURES = (AzureError, DeserializationError, SerializationError, TransportRefusal)
+# timeouts, HTTP answers, bodies that are not JSON, redirect loops), models and JSON answers that
+# cannot be read, and the transport's refusals (a nextLink to another host, a paging loop, endless
+# throttling).
+LISTING_FAILURES = (AzureError, DeserializationError, SerializationError, UnusableShape, TransportRefusal)
+
+# The API version azure-mgmt-resource-subscriptions 1's ``subscriptions.list`` sent (Subscriptions -
+# List, https://learn.microsoft.com/rest/api/resources/subscriptions/list), which azaudit was tested with.
+SUBSCRIPTIONS_API = "2022-12-01"
 
 
 def listing_failure(what: str, exc: BaseException, hint: str) -> AzauditError:
@@ -48,21 +54,29 @@ def listing_failure(what: str, exc: BaseException, hint: str) -> AzauditError:
 
 
 def visible_subscriptions(clients: Clients) -> list[Subscription]:
+    """Every subscription the credential sees (``GET /subscriptions`` and its ``nextLink`` pages,
+    through the run's ARM client), or one clear line: a failure, or an answer that is not a list of
+    objects, ends the run before anything is audited."""
     try:
         with request_scope():
-            return [
-                Subscription(
-                    subscription_id=s.subscription_id or "",
-                    display_name=s.display_name or "",
-                    state=text(s.state) or "",
-                    tenant_id=text(getattr(s, "tenant_id", None)) or "",
-                )
-                for s in clients.subscriptions().subscriptions.list()
-            ]
+            found = arm_list(clients.arm(), "/subscriptions", SUBSCRIPTIONS_API, "subscriptions.list")
+            return [subscription_record(item) for item in found]
     except LISTING_FAILURES as exc:
         raise listing_failure(
             "list the subscriptions", exc, "check that the identity has Reader on at least one subscription"
         ) from None
+
+
+def subscription_record(item: Mapping[str, Any]) -> Subscription:
+    """One subscription of the list, its fields as Azure wrote them (a state's case kept, as the
+    SDK's model kept it); absent or null is ''. A field that is not a string makes the whole list
+    unusable (the SDK's model wrote any JSON value as a string, a number or a list's Python text)."""
+    return Subscription(
+        subscription_id=string(item, "subscriptionId") or "",
+        display_name=string(item, "displayName") or "",
+        state=string(item, "state") or "",
+        tenant_id=string(item, "tenantId") or "",
+    )
 
 
 def _find(visible: Sequence[Subscription], requested: str) -> Subscription | None:
