@@ -4,18 +4,19 @@ Resource Manager goes through, built from azure-core's policies without a genera
 azaudit never calls an operation of a generated management client: every ARM read names its full
 path (``collect/arm.py``: :func:`~azaudit.collect.arm.arm_get`, :func:`~azaudit.collect.arm.arm_list`,
 sent through the client's lean sender, :mod:`~azaudit.transport.lean_sender`), the Resource Graph
-query is a ``POST`` by path (``collect/graph.py``), and the subscriptions are listed by path
-(``scope/subscriptions.py``). A generated client (azure-mgmt-containerregistry's, -keyvault's...)
-was built only for its pipeline and configuration, and importing their operations and models cost
-about 0.35 s of CPU at the start of every audit. This client is configured as those clients
-configure theirs (the same policies, in the same order, with the run's retry settings, transport,
-credential and ARM scope), but for two things:
+query is a ``POST`` by path (``collect/graph.py``), and the subscriptions and a management group's
+descendants are listed by path (``scope/``). A generated client (azure-mgmt-containerregistry's,
+-keyvault's...) was built only for its pipeline and configuration, and importing their operations
+and models cost about 0.35 s of CPU at the start of every audit. This client is configured as those
+clients configure theirs (the same policies, in the same order, with the run's retry settings,
+transport, credential and ARM scope), but for two things:
 
-- no ``ARMAutoResourceProviderRegistrationPolicy``: on a ``409 MissingSubscriptionRegistration`` that
-  policy POSTs ``/subscriptions/{id}/providers/{namespace}/register``, a write a read-only auditor
-  never sends. On a path that names no subscription (the Resource Graph query, the subscription
-  list) it raised ``ValueError('Unable to extract subscription ID from URL')`` instead of Azure's
-  error. Azure's answer is now the read's error, in Azure's words, as for every other read;
+- no ``ARMAutoResourceProviderRegistrationPolicy``: on a ``409 MissingSubscriptionRegistration``
+  that policy POSTs ``/subscriptions/{id}/providers/{namespace}/register``, a write a read-only
+  auditor never sends. On a path that names no subscription (the Resource Graph query, the
+  subscription list, a management group's descendants) it raised ``ValueError('Unable to extract
+  subscription ID from URL')`` instead of Azure's error. Azure's answer is now the read's error,
+  in Azure's words, as for every other read;
 - its ``User-Agent`` names azaudit (``azsdk-python-azaudit/{version} Python/... (platform)``), where
   each generated client named its package (``azsdk-python-mgmt-security/7.0.0 ...``).
 """

@@ -1,5 +1,6 @@
-"""The SDK clients of a run: one per service (a data-plane client per vault or registry), all on
-one credential and transport."""
+"""The clients of a run: one ARM client for every Azure Resource Manager read
+(:mod:`azaudit.arm_client`), a data-plane client per vault or registry, all on one credential and
+transport."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from azaudit.clouds import Cloud
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
     from azure.keyvault.secrets import SecretClient
-    from azure.mgmt.managementgroups import ManagementGroupsMgmtClient
 
     from azaudit.arm_client import ArmClient
     from azaudit.registry_plane import RegistryPlane
@@ -38,9 +38,6 @@ CLIENT_MODULES = (
     "azure.keyvault.secrets",
     "azaudit.registry_plane",
 )
-# Read only to choose the scope (``--management-group``), in the main thread before collection
-# starts: an audit of named subscriptions need not import it (about 37 ms of CPU).
-SCOPE_MODULES = ("azure.mgmt.managementgroups",)
 
 
 def import_client_modules() -> None:
@@ -74,14 +71,6 @@ class Clients:
         self._cache: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
-    def _arm_kwargs(self) -> dict[str, Any]:
-        return {
-            "base_url": self.cloud.arm_endpoint,
-            "credential_scopes": [self.cloud.arm_scope],
-            "transport": self.transport,
-            **self._retry,
-        }
-
     def _cached(self, kind: str, key: str, build: Callable[[], C]) -> C:
         # A client built already is read without the lock (one dict read; a client is stored once
         # built): the lock is held while a client is built (an SDK client: a fraction of a
@@ -109,13 +98,6 @@ class Clients:
             lambda: ArmClient(
                 self.credential, self.cloud.arm_endpoint, self.cloud.arm_scope, self.transport, **self._retry
             ),
-        )
-
-    def management_groups(self) -> ManagementGroupsMgmtClient:
-        from azure.mgmt.managementgroups import ManagementGroupsMgmtClient
-
-        return self._cached(
-            "management-groups", "", lambda: ManagementGroupsMgmtClient(self.credential, **self._arm_kwargs())
         )
 
     def registry_plane(self, login_server: str) -> RegistryPlane:

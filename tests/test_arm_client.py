@@ -6,8 +6,10 @@ that imports no generated management package."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import pytest
 import requests
 from azure.core.exceptions import ResourceExistsError
 from azure.mgmt.core.policies import ARMAutoResourceProviderRegistrationPolicy
+from azure.mgmt.managementgroups import ManagementGroupsMgmtClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 from requests.adapters import BaseAdapter
 
@@ -29,10 +32,13 @@ from azaudit.inventory.common import Subscription
 from azaudit.replay import ReplayCredential
 from azaudit.replay.adapter import replay_session
 from azaudit.runconfig import RunConfig
+from azaudit.scope.management_groups import subscriptions_under
 from azaudit.scope.subscriptions import visible_subscriptions
 from tests.conftest import SAMPLE_TENANT, scripted_response
 
 ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+NAMESPACES = ("azure.mgmt", "azure.keyvault")  # packages of several distributions
 ARM = "https://management.azure.com"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 # Azure's answer to a request for a namespace the subscription is not registered for.
@@ -207,6 +213,49 @@ def test_a_subscription_list_of_another_shape_is_one_clear_line(body: Any, tmp_p
     assert "{'x'" not in message
 
 
+# A management group's descendants as Azure may write them: subscriptions, groups, odd cases.
+DESCENDANTS: list[dict[str, Any]] = [
+    {"id": "/subscriptions/AA", "type": "/subscriptions", "name": "AA-Sub"},
+    {"id": "/providers/Microsoft.Management/managementGroups/g", "type": "Microsoft.Management/managementGroups"},
+    {"type": "/SUBSCRIPTIONS", "name": "bb"},
+    {"type": "/subscriptions", "name": ""},
+    {"type": "/subscriptions", "name": None},
+    {"type": None, "name": "cc"},
+    {"name": "dd"},
+    {"type": "/subscriptions/", "name": "ee"},
+    {"type": "/subscriptions", "name": "aa-sub"},
+    {"type": "/subscriptions", "name": "\x1b[2J\u202e ff"},
+]
+
+
+@pytest.mark.parametrize("group", ["contoso", "a b", "a/b?c#d", "%41", "{x}", "\u00e4", "a+b=c&d"])
+def test_a_management_groups_descendants_read_as_the_sdk_read_them(group: str, tmp_path: Path) -> None:
+    link = f"{ARM}/providers/Microsoft.Management/managementGroups/x/descendants?api-version=2023-04-01&$skiptoken=2"
+    pages = {"skiptoken": (200, {"value": DESCENDANTS[4:]}), "/": (200, {"value": DESCENDANTS[:4], "nextLink": link})}
+    sdk_adapter, our_adapter = Pages(pages), Pages(pages)
+    cloud = CLOUDS[CloudName.PUBLIC]
+    sdk = ManagementGroupsMgmtClient(
+        ReplayCredential(), base_url=cloud.arm_endpoint, transport=_transport(sdk_adapter, tmp_path), retry_total=0
+    )
+    expected: dict[str, str] = {}
+    for item in sdk.management_groups.get_descendants(group):  # what azaudit did with the SDK's models
+        if (text(item.type) or "").lower() == "/subscriptions" and item.name:
+            expected.setdefault(item.name.lower(), group)
+    assert subscriptions_under(_clients(our_adapter, tmp_path), [group]) == expected
+    assert [r.url for r in our_adapter.sent] == [r.url for r in sdk_adapter.sent]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"value": [{"type": "/subscriptions", "name": 5}]}, {"value": [{"type": 1, "name": "a"}]}, {"value": [None]}, []],
+    ids=["a number for a name", "a number for a type", "null for an item", "a list"],
+)
+def test_a_management_group_answer_of_another_shape_is_one_clear_line(body: Any, tmp_path: Path) -> None:
+    with pytest.raises(AzauditError) as raised:
+        subscriptions_under(_clients(Pages({"/": (200, body)}), tmp_path), ["g"])
+    assert str(raised.value).startswith("could not read management group 'g'") and "\n" not in str(raised.value)
+
+
 def test_an_unregistered_provider_is_azures_error_for_a_graph_query(tmp_path: Path) -> None:
     """The generated client's pipeline read a 409 MissingSubscriptionRegistration as a provider to
     register: on Resource Graph's path, which names no subscription, it raised ValueError ('Unable
@@ -242,10 +291,14 @@ Path(listing).write_text("\\n".join(sorted(sys.modules)), encoding="utf-8")
 """
 
 
-@pytest.mark.parametrize("source", ["arm", "graph"])
-def test_an_audit_imports_no_generated_management_package(source: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "scope",
+    [("--source", "arm"), ("--source", "graph"), ("--management-group", "contoso-landing-zones")],
+    ids=["arm", "graph", "management-group"],
+)
+def test_an_audit_imports_no_generated_management_package(scope: tuple[str, str], tmp_path: Path) -> None:
     listing, report = tmp_path / "modules.txt", tmp_path / "report.json"
-    audit = ("subscription", "--replay", str(SAMPLE_TENANT), "--source", source, "-f", "json", "-o", str(report))
+    audit = ("subscription", "--replay", str(SAMPLE_TENANT), *scope, "-f", "json", "-o", str(report))
     subprocess.run(
         [sys.executable, "-c", PROBE, str(listing), *audit],
         cwd=ROOT,
@@ -258,3 +311,10 @@ def test_an_audit_imports_no_generated_management_package(source: str, tmp_path:
     assert json.loads(report.read_text(encoding="utf-8"))["findings"]  # the audit did collect
     assert "azure.mgmt.core" in modules
     assert sorted(m for m in modules if m.startswith("azure.mgmt.") and not m.startswith("azure.mgmt.core")) == []
+    # every Azure library the audit imported is one azaudit declares (azure-mgmt-core is no longer
+    # brought by the management packages)
+    declared = [re.split(r"[<>=!~ ;\[]", d, maxsplit=1)[0] for d in tomllib.loads(PYPROJECT)["project"]["dependencies"]]
+    packages = {".".join(m.split(".")[:3]) for m in modules if m.startswith("azure.") and m not in NAMESPACES}
+    assert [
+        m for m in sorted(packages) if not any((m + ".").startswith(d.replace("-", ".") + ".") for d in declared)
+    ] == []

@@ -338,7 +338,7 @@ def test_the_request_url_is_the_one_azure_core_writes(url: str, params: dict[str
         "https://management.azure.com/absolute",
     ],
 )
-@pytest.mark.parametrize("base", [ARM, ARM + "/", ARM + "/base/", ARM + "/?q=1"])
+@pytest.mark.parametrize("base", [ARM, ARM + "/", ARM + "/base/", ARM + "/?q=1", ARM + "/{endpoint}"])
 def test_a_path_is_joined_to_the_base_url_as_format_url_joins_it(path: str, base: str) -> None:
     from azure.mgmt.core import ARMPipelineClient
 

@@ -87,15 +87,12 @@ def test_an_audit_writing_json_imports_no_other_renderer_nor_the_recorder(tmp_pa
     assert "azaudit.arm_client" in modules  # the audit did collect
     assert management_packages(modules) == []
     assert among(modules, RENDERERS + RECORDER) == []
-    assert among(modules, clients.SCOPE_MODULES) == []  # no --management-group
 
 
 def test_an_audit_imports_every_client_module_before_collecting() -> None:
     """The modules :func:`~azaudit.clients.import_client_modules` imports before collection
-    starts its threads and processes are the ones the ``Clients`` methods import, but for the
-    management groups' client, which only scope selection builds, in the main thread, before."""
+    starts its threads and processes are the ones the ``Clients`` methods import."""
     tree = ast.parse(Path(clients.__file__).read_text(encoding="utf-8"))
     (cls,) = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "Clients"]
     built_from = {node.module for node in ast.walk(cls) if isinstance(node, ast.ImportFrom) and node.module is not None}
-    assert built_from == set(clients.CLIENT_MODULES) | set(clients.SCOPE_MODULES)
-    assert not set(clients.CLIENT_MODULES) & set(clients.SCOPE_MODULES)
+    assert built_from == set(clients.CLIENT_MODULES)

@@ -1,6 +1,6 @@
-"""ARM JSON through a lean pipeline of an SDK client, and strict readers of its values.
+"""ARM JSON through a lean pipeline of the run's ARM client, and strict readers of its values.
 
-:func:`arm_get` sends a GET through the management client's lean pipeline (its authentication,
+:func:`arm_get` sends a GET through the ARM client's lean pipeline (its authentication,
 retry and user-agent policies, the run's guarded transport and the secret guard: see
 :mod:`~azaudit.transport.lean_sender`), maps a failure to the same exceptions the SDK's operations
 raise, and returns the body as JSON: no model is built, so a mapper reads the same dict a REST body
@@ -46,29 +46,21 @@ def arm_get(client: Any, path: str, api_version: str, params: Mapping[str, str] 
 
 def _url(client: Any, path: str) -> str:
     """``path`` under ``client``'s base URL, as its pipeline client's ``format_url`` writes it."""
-    # Every generated management client keeps its ARMPipelineClient as ``_client`` (what its
-    # ``_send_request`` uses; the multi-API clients such as Monitor's have no ``_send_request``).
-    pipeline = client._client
-    # TypeSpec-generated clients (Key Vault's) keep their base URL as an ``{endpoint}`` template
-    # filled from their configuration; the others have the host in the pipeline's base URL.
-    endpoint = getattr(getattr(client, "_config", None), "base_url", None)
-    fill = {"endpoint": endpoint} if isinstance(endpoint, str) else {}
+    pipeline = client._client  # the ARMPipelineClient of the run's ARM client (azaudit/arm_client.py)
     # A path that starts with '/' and holds no template, query or fragment is appended to the base
     # URL's path, which is what format_url does with it, without parsing both again per request.
     if path[:1] == "/" and "{" not in path and "}" not in path and "?" not in path and "#" not in path:
-        root = _root(pipeline._base_url, tuple(fill.items()))
+        root = _root(pipeline._base_url)
         if root is not None:
             return root + "/" + path.lstrip("/")
-    return str(pipeline.format_url(path, **fill))
+    return str(pipeline.format_url(path))
 
 
 @functools.lru_cache(maxsize=64)
-def _root(template: str, fill: tuple[tuple[str, str], ...]) -> str | None:
+def _root(base: str) -> str | None:
     """The base URL a path is appended to (its path's trailing '/' dropped), or None when the base
-    URL has a query, parameters or a fragment (format_url then keeps them)."""
-    try:
-        base = template.format(**dict(fill))
-    except (KeyError, IndexError, ValueError):
+    URL has a query, parameters, a fragment (format_url then keeps them) or a template."""
+    if "{" in base or "}" in base:
         return None
     parts = urlparse(base)
     if not parts.scheme or not parts.netloc or parts.query or parts.params or parts.fragment:

@@ -1,7 +1,8 @@
 """A lean sender for the ARM reads azaudit sends itself (:func:`~azaudit.collect.arm.arm_get`,
-:func:`~azaudit.collect.arm.arm_list`), beside each management client's full pipeline.
+:func:`~azaudit.collect.arm.arm_list`), beside the full pipeline of the run's ARM client
+(:mod:`azaudit.arm_client`, configured as a generated management client configures its own).
 
-A generated management client runs fourteen azure-core policies for every request. For a GET whose
+That pipeline runs thirteen azure-core policies for every request. For a GET whose
 answer azaudit reads as JSON, this sender does the work of each policy that changes what is sent or
 what comes of it, in the same order, from the client's own configuration and policy objects:
 
@@ -24,9 +25,7 @@ only about an answer they act on (a redirect status, a status of 400 or more, a 
 a plain answer costs the header policies, the authentication policy and the transport alone.
 
 Left out: the response's decoding into JSON (``arm_get`` parsed every body a second time), the
-automatic registration of a resource provider (a ``POST``, which the secret guard refuses and which
-ended the run: a ``409 MissingSubscriptionRegistration`` is now Azure's error for that read alone),
-the proxy policy (proxies are the session's), custom hooks, multipart bodies (azaudit sends none),
+proxy policy (proxies are the session's), custom hooks, multipart bodies (azaudit sends none),
 and the HTTP logging and tracing policies (azaudit configures no tracer, and shows no library record
 below a warning).
 """
@@ -363,7 +362,9 @@ _senders: weakref.WeakKeyDictionary[Any, LeanSender] = weakref.WeakKeyDictionary
 
 
 def lean_pipeline(client: Any) -> LeanSender:
-    """The lean sender of a generated management ``client`` (built once per client)."""
+    """The lean sender of an ARM ``client`` (:class:`azaudit.arm_client.ArmClient`, or any client
+    that keeps its configuration as ``_config`` and its pipeline client as ``_client``), built once
+    per client."""
     return cached(client, _build)
 
 
