@@ -22,6 +22,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import requests
 from azure.core.credentials import TokenCredential
@@ -34,6 +35,7 @@ from azaudit.replay import ReplayAdapter, ReplayCredential, load_fixture_dir, re
 from azaudit.runconfig import RunConfig
 from azaudit.sign_in import SignInTransport
 from azaudit.transport import GuardedTransport, WireTransport, network_session, requests_transport
+from azaudit.transport.pacing import ArmPacer
 
 if TYPE_CHECKING:
     from azaudit.replay.recorder import RecordingAdapter
@@ -64,12 +66,17 @@ class Backend:
     def clients(self) -> Clients:
         return Clients(self.credential, self.cloud, self.transport)
 
-    def forked_transport(self, pool_size: int) -> GuardedTransport:
-        """A transport for a forked collection process: a fresh network session when the run
-        talks to the network (pooled sockets must not be shared across a fork), else this one."""
+    def forked_transport(self, pool_size: int, parts: int = 1) -> GuardedTransport:
+        """A transport for a forked collection process, one of ``parts``: a fresh network session
+        when the run talks to the network (pooled sockets must not be shared across a fork), else
+        this one; the run's ARM pacing as this process's share of it (``transport/pacing.py``)."""
         if not self.reconnect_after_fork:
-            return guarded_transport(self.config, self.session)
-        return guarded_transport(self.config, network_session(pool_size), wire=self.wire, pool_size=pool_size)
+            transport = guarded_transport(self.config, self.session)
+        else:
+            transport = guarded_transport(self.config, network_session(pool_size), wire=self.wire, pool_size=pool_size)
+        if self.transport.pacer is not None:
+            transport.pacer = self.transport.pacer.share(parts)
+        return transport
 
     def close(self) -> None:
         """End the transport's threads and the credential; then write the recording, if any."""
@@ -86,19 +93,27 @@ class Backend:
 
 
 def guarded_transport(
-    config: RunConfig, session: requests.Session, *, wire: bool = False, pool_size: int | None = None
+    config: RunConfig,
+    session: requests.Session,
+    *,
+    wire: bool = False,
+    pool_size: int | None = None,
+    pace: bool = False,
 ) -> GuardedTransport:
     """The transport every client of a run sends through, over ``session``; with ``wire``, over
     azaudit's ``http.client`` transport (up to ``pool_size`` connections kept per host, by default
-    the run's concurrency), ``session`` sending only what that one leaves to ``requests``."""
+    the run's concurrency), ``session`` sending only what that one leaves to ``requests``; with
+    ``pace``, ARM reads paced to ARM's limits (:mod:`azaudit.transport.pacing`)."""
+    cloud = CLOUDS[config.cloud]
     inner: HttpTransport = requests_transport(session)  # type: ignore[type-arg]
     if wire:
         inner = WireTransport(config.concurrency if pool_size is None else pool_size, fallback=inner)
     return GuardedTransport(
         inner,
-        cloud=CLOUDS[config.cloud],
+        cloud=cloud,
         connection_timeout=min(config.timeout, 10.0),
         read_timeout=config.timeout,
+        pacer=ArmPacer(urlsplit(cloud.arm_endpoint).hostname or "") if pace else None,
     )
 
 
@@ -142,7 +157,8 @@ def open_backend(
         cloud=cloud,
         session=session,
         credential=shared,
-        transport=guarded_transport(config, session, wire=wire),
+        # A live run is paced to ARM's limits; a replayed or injected one answers from elsewhere.
+        transport=guarded_transport(config, session, wire=wire, pace=kind is BackendKind.LIVE),
         recorder=recorder,
         source=f"replay:{replay}" if replay is not None else ("injected" if kind is BackendKind.INJECTED else "azure"),
         reconnect_after_fork=replay is None

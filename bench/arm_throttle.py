@@ -76,9 +76,9 @@ class ArmThrottle:
         tokens = min(self._capacity, bucket[0] + (now - bucket[1]) * self._refill)
         bucket[1] = now
         name = b"x-ms-ratelimit-remaining-subscription-reads" if scope else b"x-ms-ratelimit-remaining-tenant-reads"
-        if tokens >= 1.0:
-            bucket[0] = tokens - 1.0
-            return None, b"%s: %d\r\n" % (name, int(bucket[0]))
+        if tokens >= 1.0 - 1e-9:  # a token refilled to within float rounding is a token
+            bucket[0] = max(0.0, tokens - 1.0)
+            return None, b"%s: %d\r\n" % (name, int(bucket[0] + 1e-9))
         bucket[0] = tokens
         self.throttled["subscription" if scope else "tenant"] += 1
         retry_after = max(1, math.ceil((1.0 - tokens) / self._refill))

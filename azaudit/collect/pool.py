@@ -224,10 +224,12 @@ def collect_in_processes(
     where each part enumerates its subscriptions' resources (already resolved: arm or graph)."""
     per_process = max(1, backend.config.concurrency // processes)
     credential = backend.credential
+    parent = os.getpid()
 
     def job(part: Sequence[Subscription], run_wide: bool) -> PartResult:
         before = dict(credential.acquired)
-        transport = backend.forked_transport(per_process)
+        # each forked part paces its own subscriptions, with its share of the tenant's reads
+        transport = backend.forked_transport(per_process, processes if os.getpid() != parent else 1)
         try:
             inventory = collect(
                 Clients(credential, backend.cloud, transport), part, datasets, per_process, None, run_wide, source

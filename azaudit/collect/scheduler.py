@@ -42,9 +42,7 @@ def run_scoped(task: Task) -> Collected:
                 subscription_id=task.subscription_id,
                 resource_id=task.resource_id,
                 resource_name=task.resource_name,
-                message=f"throttled: the service asked to wait {throttled.asked:.0f} s before retrying "
-                f"{throttled.kind}; azaudit waited {throttled.waited:.3g} s (its limit for one request) "
-                "and the retry was answered",
+                message=throttled.note,
             )
         )
     return collected

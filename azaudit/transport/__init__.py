@@ -1,6 +1,7 @@
 """The one HTTP seam of a run, one job a module: the guarded transport every SDK client shares
 (:mod:`.guarded`), the hosts it may reach (:mod:`.destinations`), the bounds on a unit of work's
-pages and waits (:mod:`.bounds`), the per-attempt deadline (:mod:`.deadline`), request counts
+pages and waits (:mod:`.bounds`), ARM reads paced to ARM's limits (:mod:`.pacing`), the
+per-attempt deadline (:mod:`.deadline`), request counts
 (:mod:`.stats`), the ``http.client`` transport of live runs (:mod:`.wire`, over :mod:`.connections`,
 :mod:`.head`, :mod:`.body` and :mod:`.proxies`), the ``requests`` session under everything else
 (:mod:`.session`), and above the transport, the lean sender azaudit's own reads go through

@@ -4,8 +4,9 @@ kept in the thread that runs it:
 - paged lists that loop (a page pointing back at one already served) or never end
   (:class:`~azaudit.errors.PagingLoopError`), within one :func:`request_scope`;
 - the wait azure-core's retry policy asks for (``Retry-After``, ``retry-after-ms``,
-  ``x-ms-retry-after-ms``, an HTTP date, back-off): at most :data:`RETRY_WAIT_CAP_SECONDS` for
-  one request, and the scope is told when the service asked for more.
+  ``x-ms-retry-after-ms``, an HTTP date, back-off), and the wait the ARM pacer asks for
+  (:mod:`azaudit.transport.pacing`): at most :data:`RETRY_WAIT_CAP_SECONDS` for one request, the
+  two together, and the scope is told when more was asked for.
 """
 
 from __future__ import annotations
@@ -35,6 +36,20 @@ class Throttled:
     kind: str  # request_kind() of the request
     asked: float  # seconds
     waited: float  # seconds
+    paced: str = ""  # the limit azaudit paced the request to (transport.pacing), or "" (a Retry-After)
+
+    @property
+    def note(self) -> str:
+        """What the task's collection note says of it."""
+        if self.paced:
+            return (
+                f"throttled: {self.paced} called for a wait of {self.asked:.0f} s before sending {self.kind}; "
+                f"azaudit waited {self.waited:.3g} s (its limit for one request), sent it and it was answered"
+            )
+        return (
+            f"throttled: the service asked to wait {self.asked:.0f} s before retrying {self.kind}; "
+            f"azaudit waited {self.waited:.3g} s (its limit for one request) and the retry was answered"
+        )
 
 
 @dataclass
@@ -188,6 +203,31 @@ def wait_before_retry(duration: float) -> None:
         )
     if _state.scope is not None:
         _state.scope.throttled.append(Throttled(kind=kind, asked=duration, waited=allowed))
+    _state.waited = cap
+    lifecycle.wait(allowed)
+
+
+def wait_to_pace(duration: float, limit: str) -> None:
+    """Wait before sending the request just begun, as the ARM pacer asks (``limit`` names the
+    limit, :mod:`azaudit.transport.pacing`), within :data:`RETRY_WAIT_CAP_SECONDS` for the request
+    in all (its waits between attempts included). A pace longer than what is left is waited up to
+    the cap and noted on the scope (the request is then sent); with nothing left, the request is
+    not sent (:class:`~azaudit.errors.ThrottledError`)."""
+    cap = RETRY_WAIT_CAP_SECONDS
+    allowed = max(0.0, cap - _state.waited)
+    if duration <= allowed:
+        _state.waited += duration
+        lifecycle.wait(duration)  # cut short when the audit is interrupted
+        return
+    request = _state.request
+    kind = request_kind(request.method, request.url) if request is not None else "a request"  # type: ignore[attr-defined]
+    if allowed <= 0.0:
+        raise ThrottledError(
+            f"throttled: {limit} called for a wait of {_seconds(duration)} more before sending {kind}, "
+            f"after {_seconds(_state.waited)} already; azaudit waits at most {_seconds(cap)} for one request"
+        )
+    if _state.scope is not None:
+        _state.scope.throttled.append(Throttled(kind=kind, asked=duration, waited=allowed, paced=limit))
     _state.waited = cap
     lifecycle.wait(allowed)
 

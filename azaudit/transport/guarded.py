@@ -14,7 +14,9 @@ through it, so what it enforces no client can bypass:
   (:class:`~azaudit.errors.ForeignHostError`);
 - paged lists that loop or never end, and the wait between attempts, within one request scope
   (:mod:`azaudit.transport.bounds`);
-- a wall-clock deadline per attempt (:mod:`azaudit.transport.deadline`).
+- a wall-clock deadline per attempt (:mod:`azaudit.transport.deadline`);
+- with a pacer (live runs), ARM reads paced to ARM's documented limits per subscription and for
+  the tenant (:mod:`azaudit.transport.pacing`).
 
 It also counts requests (:mod:`azaudit.transport.stats`) so that runs and benchmarks can show
 what they cost.
@@ -36,6 +38,7 @@ from azaudit.clouds import Cloud
 from azaudit.errors import BodyOnReadError, ForeignHostError
 from azaudit.transport import bounds, deadline
 from azaudit.transport.destinations import destination_refusal, registry_host
+from azaudit.transport.pacing import ArmPacer
 from azaudit.transport.rest_request import lacks
 from azaudit.transport.stats import RequestStats
 
@@ -52,8 +55,10 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         connection_timeout: float,
         read_timeout: float,
         stats: RequestStats | None = None,
+        pacer: ArmPacer | None = None,
     ) -> None:
         self._inner = inner
+        self.pacer = pacer  # ARM reads paced to ARM's limits (live runs), or None
         self._cloud = cloud
         self._connection_timeout = connection_timeout  # the defaults of a request's timeouts
         self._read_timeout = read_timeout
@@ -85,6 +90,10 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         if refused is not None:
             raise ForeignHostError(f"refused to send a request: {refused}; azaudit's token goes to no other host")
         bounds.begin(request, host=host, path=path, parts=parts)
+        pacer = self.pacer
+        paced = pacer.bucket_of(method, host, path) if pacer is not None else None
+        if paced is not None:
+            ticket = pacer.before(paced)  # type: ignore[union-attr]
         kwargs.setdefault("connection_timeout", self._connection_timeout)
         seconds = float(kwargs.setdefault("read_timeout", self._read_timeout))
         # the header store asked at once: Mapping's `in` goes through __getitem__ (Python)
@@ -106,6 +115,8 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
             # Cut while reading: what came may be a truncated answer that happens to parse.
             raise _too_slow(seconds, None)
         bounds.answered(method, url, response.status_code)
+        if paced is not None:
+            pacer.after(paced, ticket, response.status_code, response.headers)  # type: ignore[union-attr]
         return response
 
     def sleep(self, duration: float) -> None:
