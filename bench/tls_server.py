@@ -79,7 +79,10 @@ REGISTRY_HOST_SUFFIXES = tuple("." + suffix for suffix in REGISTRY_SUFFIXES)
 # escape. Preparing a request (urllib3's parse_url, requests' requote_uri) changes such a target
 # only where its replay key does not look (escapes of unreserved characters decoded, hex digits
 # upper-cased), except dot segments, which it removes: a target holding "/." goes the long way.
-_ORDINARY_TARGET = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*")
+# Checked as those characters and "%" (one class, no alternation per character: 8 -> 1 us for an
+# ARM target), then no "%" but before two hex digits: the same targets (tests/test_fake_azure_fast_paths.py).
+_ORDINARY_TARGET = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*")
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _ORDINARY_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*")
 # A recorded header the adapter's path does more with than carry it
 _KEPT_ALIVE = b"keep-alive\r\n\r\n"  # an answer's Connection value and blank line
@@ -128,6 +131,11 @@ class Counts:
             "requests": self.requests,
             "peak_open_connections": self.peak_open,
         }
+
+
+def ordinary_target(target: str) -> bool:
+    """Whether a request target is answered from the index (see ``_ORDINARY_TARGET``)."""
+    return _ORDINARY_TARGET.fullmatch(target) is not None and ("%" not in target or not _LONE_PERCENT.search(target))
 
 
 def plain_key(method: str, host: str, target: str) -> RequestKey:
@@ -531,7 +539,7 @@ class FakeAzure:
         refuse or rewrite beyond what the key sees, a Key Vault or registry challenge, a request
         the custom adapter answers, an unmatched request, an answer of unusual headers or status."""
         target, lowered, head = request.target, request.lowered, request.text
-        if not (_ORDINARY_TARGET.fullmatch(target) and _ORDINARY_HOST.fullmatch(host)) or "/." in target:
+        if not (ordinary_target(target) and _ORDINARY_HOST.fullmatch(host)) or "/." in target:
             return None
         # requests refuses a header of an empty name or of a line break inside (a lone CR or LF)
         breaks = head.count("\r\n")
