@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -144,3 +146,56 @@ def test_a_ctrl_c_while_a_thread_is_launched_but_not_yet_running_still_joins_it(
     assert not caller.is_alive(), "the interrupted run did not end"
     assert len(raised) == 1 and type(raised[0]) is KeyboardInterrupt, raised
     assert not any(t.name.startswith("azaudit_") and t.is_alive() for t in threading.enumerate())
+
+
+def test_the_ready_tasks_with_the_longest_chain_ahead_start_first() -> None:
+    """Critical path first (Task.ahead): a task that leads to a chain of requests starts before
+    the single GETs that came before it, which keep their order among themselves. In FIFO order
+    the registry chains and container group GETs discovered late ran after hundreds of
+    diagnostic settings reads and ended the run with a few requests in flight."""
+    ran: list[str] = []
+    handed_out = threading.Event()
+
+    def noting(name: str) -> object:
+        def run() -> Collected:
+            ran.append(name)
+            if name == "gate":  # the one thread waits until every task is ready
+                assert handed_out.wait(10)
+            return Collected()
+
+        return run
+
+    def initial() -> Iterator[Task]:
+        yield Task(Dataset.VAULTS, "sub", "gate", noting("gate"), ahead=9)  # type: ignore[arg-type]
+        for name, ahead in (("leaf1", 0), ("chain", 6), ("leaf2", 0), ("short", 1), ("chain2", 6)):
+            yield Task(Dataset.VAULTS, "sub", name, noting(name), ahead=ahead)  # type: ignore[arg-type]
+        handed_out.set()
+
+    outcome = run_tasks(initial(), lambda r: [], concurrency=1)
+    assert not outcome.errors
+    assert ran == ["gate", "chain", "chain2", "short", "leaf1", "leaf2"]
+
+
+def test_the_image_chains_are_ahead_of_the_single_reads() -> None:
+    """What a run's tasks say is ahead of them: the registry and container group lists and the
+    image lookups they lead to (a registry's sign-in, then tag, manifest and referrers, one after
+    another) before the vault lists and keys lists, before single GETs (diagnostic settings, a
+    container group, a key)."""
+    from types import SimpleNamespace
+
+    from azaudit.collect import aci, acr, images, keyvault, monitor
+
+    clients: Any = None
+    sub: Any = SimpleNamespace(id="/subscriptions/s", subscription_id="s", name="s")
+    resource: Any = SimpleNamespace(
+        id="/subscriptions/s/x", subscription_id="s", name="x", login_server="x.azurecr.io", resource_group="rg"
+    )
+    single = [monitor.diagnostic_settings(clients, resource), images.instance_view(clients, resource)]
+    single.append(keyvault.key_detail(clients, resource, "k"))
+    vaults = [keyvault.vaults(clients, sub), keyvault.keys(clients, resource), keyvault.secrets(clients, resource)]
+    chains = [acr.registries(clients, sub), aci.container_groups(clients, sub)]
+    chains += [images.group_images(clients, resource), images.registry_images(clients, resource)]
+    chains.append(images.lookup(clients, resource, "repo", "tag", None))
+    assert max(t.ahead for t in single) == 0
+    assert min(t.ahead for t in vaults) > 0
+    assert max(t.ahead for t in vaults) < min(t.ahead for t in chains)

@@ -115,12 +115,25 @@ def group_images(clients: Clients, group: ContainerGroup) -> Task:
     def run() -> Collected:
         return Collected(followups=clients.run_state("images", ImageJoin).add_group(clients, group))
 
-    return Task(Dataset.CONTAINER_GROUP_VIEWS, group.subscription_id, "group images", run, group.id, group.name)
+    # no request itself; it leads to its images' lookups (LOOKUP_AHEAD + 1 requests in a row)
+    return Task(
+        Dataset.CONTAINER_GROUP_VIEWS,
+        group.subscription_id,
+        "group images",
+        run,
+        group.id,
+        group.name,
+        ahead=LOOKUP_AHEAD + 1,
+    )
 
 
 # ---------------------------------------------------------------------------------------- registry metadata
 
 Image = tuple[str, str | None, str | None]  # repository, tag looked up, digest
+
+# A lookup's requests, each waiting for the one before: the registry's sign-in (token exchange, a
+# repository's token), its tag, its manifest, its referrers (Task.ahead: 4 after the first).
+LOOKUP_AHEAD = 4
 
 
 class ImageJoin:
@@ -184,7 +197,15 @@ def registry_images(clients: Clients, registry: Registry) -> Task:
             return Collected()  # not a registry host of the audited cloud: its images stay unresolved
         return Collected(followups=clients.run_state("images", ImageJoin).add_registry(clients, registry))
 
-    return Task(Dataset.REGISTRY_IMAGES, registry.subscription_id, "registry images", run, registry.id, registry.name)
+    return Task(
+        Dataset.REGISTRY_IMAGES,
+        registry.subscription_id,
+        "registry images",
+        run,
+        registry.id,
+        registry.name,
+        ahead=LOOKUP_AHEAD + 1,  # no request itself; it leads to the lookups of the images seen
+    )
 
 
 def lookup(clients: Clients, registry: Registry, repository: str, tag: str | None, digest: str | None) -> Task:
@@ -237,7 +258,9 @@ def lookup(clients: Clients, registry: Registry, repository: str, tag: str | Non
         by = "azaudit" if isinstance(failure, _OWN_GUARDS) else None
         return Collected(records=[_failed(base, _with_status(error.status_code, error.reason), by)], errors=[error])
 
-    task = Task(Dataset.REGISTRY_IMAGES, registry.subscription_id, "registry data plane", run, identity, shown)
+    task = Task(
+        Dataset.REGISTRY_IMAGES, registry.subscription_id, "registry data plane", run, identity, shown, LOOKUP_AHEAD
+    )
     return task
 
 

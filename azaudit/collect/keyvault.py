@@ -101,7 +101,8 @@ def vaults(clients: Clients, sub: Subscription) -> Task:
         )
         return task.each(found, lambda v: vault_record(v, sub.subscription_id))
 
-    task = Task(Dataset.VAULTS, sub.subscription_id, "vaults.listBySubscription", run)
+    # each vault's keys list, then the keys read one by one; its secrets' pages
+    task = Task(Dataset.VAULTS, sub.subscription_id, "vaults.listBySubscription", run, ahead=2)
     return task
 
 
@@ -249,7 +250,8 @@ def secrets(clients: Clients, vault: KeyVault) -> Task:
         listing = SecretListing(vault_id=vault.id, source="arm", fallback_reason=why)
         return Collected(records=[*found, listing], notes=[note])
 
-    return Task(Dataset.SECRETS, vault.subscription_id, "secrets.list", run, vault.id, vault.name)
+    # a page may follow a page
+    return Task(Dataset.SECRETS, vault.subscription_id, "secrets.list", run, vault.id, vault.name, ahead=1)
 
 
 def key_record(vault: KeyVault, key: Mapping[str, Any]) -> Key:
@@ -301,7 +303,8 @@ def keys(clients: Clients, vault: KeyVault) -> Task:
                 collected.followups.append(key_detail(clients, vault, string(key, "name") or ""))
         return collected
 
-    return Task(Dataset.KEYS, vault.subscription_id, "keys.list", run, vault.id, vault.name)
+    # the keys listed without their rotation policy are read one by one after it
+    return Task(Dataset.KEYS, vault.subscription_id, "keys.list", run, vault.id, vault.name, ahead=1)
 
 
 DATASETS = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -48,6 +49,43 @@ def run_scoped(task: Task) -> Collected:
     return collected
 
 
+class Ready:
+    """The tasks waiting for a thread, those with the most requests ahead (``Task.ahead``) first,
+    in the order they came among equals. A thread blocks on a queue of tickets, one per task put
+    (or a stop): holding one, it finds a task in the levels, highest first (a deque's append and
+    popleft are atomic, and every ticket was put after its task, so there is one to find). About
+    half a microsecond of CPU a task more than one plain queue (process_time, 200 x 1,000 tasks)."""
+
+    TOP = 7  # the level of Task.ahead 7 and more
+
+    __slots__ = ("_descending", "_levels", "_tickets")
+
+    def __init__(self) -> None:
+        self._levels = tuple(deque[Task]() for _ in range(self.TOP + 1))
+        self._descending = self._levels[::-1]
+        self._tickets: queue.SimpleQueue[bool] = queue.SimpleQueue()
+
+    def put(self, task: Task) -> None:
+        self._levels[min(task.ahead, self.TOP)].append(task)
+        self._tickets.put(True)
+
+    def stop(self) -> None:
+        """Tell one waiting thread to leave (it tells the next, see ``run_tasks``)."""
+        self._tickets.put(False)
+
+    def get(self) -> Task | None:
+        """The next task, blocking until there is one; None to leave."""
+        if not self._tickets.get():
+            return None
+        while True:  # another thread may pop a level between the look and the pop: look again
+            for level in self._descending:
+                if level:
+                    try:
+                        return level.popleft()
+                    except IndexError:
+                        pass
+
+
 def run_tasks(
     initial: Iterable[Task],
     followups_of: Callable[[object], Iterable[Task]],
@@ -61,11 +99,11 @@ def run_tasks(
     outcome = Outcome()
     done_count = 0
     limit = max(1, concurrency)
-    # Tasks go to the threads on one queue and come back on another, each with what it returned
+    # Tasks go to the threads through Ready and come back on a queue, each with what it returned
     # or raised: no Future, condition, callback or executor lock per task. The scheduler handled
     # about 16,000 tasks a collection process at 10,000 resources, and ThreadPoolExecutor's
     # bookkeeping cost the calling thread and the workers about 100 µs of CPU a task.
-    todo: queue.SimpleQueue[Task | None] = queue.SimpleQueue()
+    todo = Ready()
     finished: queue.SimpleQueue[tuple[Task, Collected | None, BaseException | None]] = queue.SimpleQueue()
     threads: list[threading.Thread] = []
     # Set when the run stops: what has not started is dropped (answered with nothing).
@@ -83,7 +121,7 @@ def run_tasks(
                 finished.put((task, collected, None))
                 # a handled answer must not outlive its handling here (see test_scheduler_memory)
                 del collected
-        todo.put(None)  # the next thread's signal to leave
+        todo.stop()  # the next thread's signal to leave
 
     pending = 0
 
@@ -98,7 +136,7 @@ def run_tasks(
         todo.put(task)
 
     def stop_threads() -> None:
-        todo.put(None)  # after every task: each thread passes it on as it leaves
+        todo.stop()  # after every task: each thread passes it on as it leaves
         for thread in threads:
             if thread.ident is not None:  # not one whose start() was cut short before it ran
                 _join(thread)

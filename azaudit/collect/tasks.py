@@ -56,7 +56,13 @@ class Collected(msgspec.Struct, weakref=True):
 
 
 class Task(msgspec.Struct, frozen=True):
-    """One collection step: usually one SDK list (all its pages) or one GET."""
+    """One collection step: usually one SDK list (all its pages) or one GET.
+
+    ``ahead`` is how many requests may have to follow this task's first one, each waiting for the
+    one before (its pages, the follow-ups it leads to and theirs): the scheduler starts the ready
+    tasks with the most ahead first, so that the long chains (a registry's sign-in and image
+    reads after the container group list) do not wait behind hundreds of single GETs and end the
+    run with a few requests in flight. 0 for a task that leads to nothing (a single GET)."""
 
     dataset: Dataset
     subscription_id: str  # '' for run-wide data (built-in role definitions)
@@ -64,6 +70,7 @@ class Task(msgspec.Struct, frozen=True):
     run: Callable[[], Collected]
     resource_id: str = ""
     resource_name: str = ""
+    ahead: int = 0
 
     def each(
         self,
