@@ -81,6 +81,12 @@ def duplicate_reads(by_url: dict[str, int]) -> int:
     return sum(1 for key, n in by_url.items() if n > 1 and key.startswith(("GET ", "HEAD ")))
 
 
+def repeated_reads(by_url: dict[str, int]) -> int:
+    """Reads (GET or HEAD) sent again: each further send of a URL already read, which in a run
+    where every read is needed once are the retries (after a 429, a 5xx, a broken connection)."""
+    return sum(n - 1 for key, n in by_url.items() if n > 1 and key.startswith(("GET ", "HEAD ")))
+
+
 def cpu_seconds() -> float:
     """CPU time of this process and of the collection workers it forked and reaped."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -209,6 +215,7 @@ def run_https(
         "requests": stats.total,
         "expected": seen.pop("expected"),
         "duplicates": duplicate_reads(stats.by_url),
+        "retries": repeated_reads(stats.by_url),
         "peak_in_flight": stats.peak_in_flight,
         "peak_rss_mb": round(audit_peak_rss[0], 1),
         "parent_rss_mb": round(audit_peak_rss[1], 1),
