@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,24 @@ def test_process_count() -> None:
     assert process_count(1, 100) == 1
     assert process_count(8, 3) == 3
     assert process_count(0, 4) == 1  # too few subscriptions to be worth a fork
+
+
+@pytest.mark.skipif(not can_fork(), reason="multi-process collection needs fork (Linux)")
+def test_a_forked_part_answers_without_closing_its_connections_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forked part's sockets close when it exits, right after it answers: it does not close its
+    pooled connections one by one before answering (10 to 30 ms at 1,000 resources, at the end of
+    the run). The parent's own transport is still shut down."""
+    from azaudit.transport.guarded import GuardedTransport
+
+    shutdown = GuardedTransport.shutdown
+
+    def noting(self: GuardedTransport) -> None:
+        (tmp_path / f"shutdown-{os.getpid()}").touch()
+        shutdown(self)
+
+    monkeypatch.setattr(GuardedTransport, "shutdown", noting)
+    two = audit(3)
+    assert two.report.complete
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"shutdown-{os.getpid()}"]
