@@ -10,7 +10,7 @@ process, kind, detail) and CPU sample as JSON. ``--show`` prints:
 - a summary: when the first request started, when the run reached (and last held) its full
   concurrency, the tail (from the last moment at least half the concurrency was in flight to the
   last answer), each collection process's life (fork, job, first and last request, the parent's
-  receipt of its part), and the parent's phases (auth, enumeration, collection, merge, checks,
+  receipt of its part: reading it from the pipe, then decoding it), and the parent's phases (auth, enumeration, collection, merge, checks,
   runtime block, run info);
 - how long requests took (client side: from ``RequestStats.started`` to ``finished``), overall,
   by start time, and by step: connecting (TLS handshake included), sending, waiting for and
@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import multiprocessing.connection
 import os
 import select
 import subprocess
@@ -51,6 +52,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, cast
+
+import msgspec
 
 # (monotonic seconds, process label, kind, detail)
 Event = tuple[float, str, str, str]
@@ -141,14 +144,13 @@ def install(folder: Path) -> None:
     for name in ("prefetch_vault_token", "prefetch_registry_token", "import_client_modules", "run_parts", "merge"):
         _wrap(pool, name, functools.partial(_phase, name))
     _wrap(pool, "_answer_of", functools.partial(_phase, "receive part"))
+    _wrap(multiprocessing.connection.Connection, "recv_bytes", functools.partial(_phase, "read part"))
     _wrap(pool, "collect", functools.partial(_phase, "collect"))
     _wrap(collect, "run_tasks", functools.partial(_phase, "run_tasks"))
     _wrap(collect, "assemble", functools.partial(_phase, "assemble"))
     worker = pool._worker
 
     def traced_worker(job: Callable[..., Any], arguments: Any, answer: Any, parent: int) -> None:
-        import multiprocessing
-
         _events.clear()  # the parent's, inherited
         _label[0] = multiprocessing.current_process().name.replace("azaudit-", "")
         _note("forked")
@@ -168,7 +170,7 @@ def install(folder: Path) -> None:
                 _note("phase-", "encode")
                 _note("sending", str(len(message)))
                 # written before sending: the parent stops its workers once it has every part
-                (_folder[0] / f"events-{_label[0]}.json").write_text(json.dumps(_events))
+                (_folder[0] / f"events-{_label[0]}.json").write_bytes(msgspec.json.encode(_events))  # ~2 ms
                 answer.send_bytes(message)
 
         worker(traced_job, arguments, cast(Any, Answer()), parent)
