@@ -50,12 +50,15 @@ def import_client_modules() -> None:
 
 
 class Clients:
-    """Builds SDK clients lazily and caches them; safe to share between collector threads.
+    """Builds the run's clients lazily and caches them; safe to share between collector threads:
+    the one ARM client (:meth:`arm`), a Key Vault data-plane client per vault, a registry
+    data-plane client per registry.
 
-    Each client's module is imported by the method that builds it: an SDK's client and models
-    cost 10 to 60 ms of CPU to import, which a command that audits nothing (``--help``, ``azaudit
-    checks``, ``azaudit report``) need not pay. Collection imports them all before it starts
-    (:func:`import_client_modules`)."""
+    Each client's module is imported by the method that builds it: the Key Vault and registry
+    SDKs cost about 45 and 30 ms of CPU to import, which a command that audits nothing (``--help``,
+    ``azaudit checks``, ``azaudit report``) need not pay. Collection imports them all before it
+    starts (:func:`import_client_modules`). No generated management client is imported: the
+    operations and models of their nine packages were 28 % of the instructions of those imports."""
 
     def __init__(
         self,
