@@ -12,8 +12,11 @@ process, kind, detail) and CPU sample as JSON. ``--show`` prints:
   last answer), each collection process's life (fork, job, first and last request, the parent's
   receipt of its part: reading it from the pipe, then decoding it), and the parent's phases (auth, enumeration, collection, merge, checks,
   runtime block, run info);
+- where the wall goes: time to the first request, to the fork, with at least half the
+  concurrency in flight, the tail, and from the last answer to the end;
 - how long requests took (client side: from ``RequestStats.started`` to ``finished``), overall,
-  by start time, and by step: connecting (TLS handshake included), sending, waiting for and
+  by start time and kind of host (ARM, a vault, a registry: with the connections they opened,
+  each a TLS handshake), and by step: connecting (TLS handshake included), sending, waiting for and
   reading the answer (the fake's latency is in this step), azure-core's work after it;
 - what ran in the tail: the tasks still running and the request kinds sent there;
 - a table per bin (``--bin`` seconds, 0.1 by default): requests in flight (time-weighted mean and
@@ -266,6 +269,39 @@ def _steps(events: list[Event], requests: list[tuple[float, float, str, str, str
     return spent
 
 
+def _host_kind(url: str) -> str:
+    host = url.split("/")[2] if url.count("/") >= 2 else ""
+    if host.startswith("management."):
+        return "arm"
+    return "vault" if ".vault." in host else "registry" if ".azurecr." in host else "other"
+
+
+def _by_host(events: list[Event], requests: list[tuple[float, float, str, str, str]]) -> list[str]:
+    """Per 0.5 s of start time and kind of host (ARM, a vault, a registry): requests started, their
+    mean duration, and how many opened a connection (a TLS handshake: every vault and registry is
+    a host of its own)."""
+    connects: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for at, process, kind, detail in events:
+        if kind == "connected":
+            connects[process, detail].append(at)
+    window, kinds = 0.5, ("arm", "vault", "registry", "other")
+    took: dict[tuple[int, str], list[float]] = defaultdict(list)
+    opened: Counter[tuple[int, str]] = Counter()
+    for begin, end, process, detail, thread in requests:
+        key = (int(begin // window), _host_kind(_method_url(detail)[1]))
+        took[key].append(1000 * (end - begin))
+        opened[key] += any(begin <= at <= end for at in connects.get((process, thread), ()))
+    lines = ["requests by start time and host (started, mean ms, of which opened a connection):"]
+    for w in range(max(w for w, _ in took) + 1):
+        cells = [
+            f"{kind} {len(took[w, kind]):4d} {sum(took[w, kind]) / len(took[w, kind]):5.0f} ms {opened[w, kind]:3d}"
+            for kind in kinds
+            if took.get((w, kind))
+        ]
+        lines.append(f"  {w * window:4.1f} s  " + "   ".join(cells))
+    return lines
+
+
 def _method_url(detail: str) -> tuple[str, str]:
     method, _, url = detail.partition(" ")
     return method, url
@@ -312,6 +348,7 @@ def report(events: list[Event], samples: list[list[Any]], root: int, t0: float, 
             f"    {kind:10s} n {len(values):5d}  mean {sum(values) / len(values):6.1f}  "
             f"median {values[len(values) // 2]:6.1f}  p90 {values[9 * len(values) // 10]:6.1f}"
         )
+    lines.extend(_by_host(rel, requests))  # type: ignore[arg-type]
     window = 0.5
     by_window: dict[int, list[float]] = defaultdict(list)
     for b, e, *_ in requests:
@@ -340,6 +377,12 @@ def report(events: list[Event], samples: list[list[Any]], root: int, t0: float, 
             f"last answered {max(e for _, e, *_ in own):.3f}"
         )
     lines.append(f"run ends at {end:.3f} s")
+    forked = min((begin for (process, name), (begin, _) in phases.items() if name == "forked"), default=first)
+    lines.append(
+        f"where the wall goes: {first:.3f} s to the first request, {forked - first:.3f} s more to the fork, "
+        f"{held - forked:.3f} s with {half} or more in flight, a tail of {last - held:.3f} s, "
+        f"{end - last:.3f} s from the last answer to the end (the parts' answers, merge, checks, report)"
+    )
     lines.append("tasks running after the concurrency fell below half (operation: count, latest end):")
     late: dict[str, list[float]] = defaultdict(list)
     for _, finish, process, detail, _ in tasks:
