@@ -32,11 +32,12 @@ import gc
 import heapq
 import itertools
 import json
+import math
 import os
 import random
 import re
 import resource
-import selectors
+import select
 import socket
 import ssl
 import sys
@@ -89,6 +90,10 @@ _KEPT_ALIVE = b"keep-alive\r\n\r\n"  # an answer's Connection value and blank li
 # An answer written whole (kept alive), and where its Connection value starts
 _Ready = tuple[bytes, int]
 _CARRIED_ELSEWHERE = {"content-type", "content-length", "content-encoding", "transfer-encoding", "connection"}
+# What a connection waits for, in epoll's terms (the loop asks epoll itself: selectors' select()
+# and its keys cost a few microseconds a turn, and the loop turns about once a request)
+READ = select.EPOLLIN
+WRITE = select.EPOLLOUT
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,7 @@ class _Connection:
         "_closed",
         "_eof",
         "_events",
+        "_fd",
         "_handshaking",
         "_head",
         "_idle_armed",
@@ -207,6 +213,7 @@ class _Connection:
     def __init__(self, server: FakeAzure, sock: ssl.SSLSocket) -> None:
         self._server = server
         self._sock = sock
+        self._fd = sock.fileno()
         self._buffer = bytearray()
         self._handshaking = True
         self._admitted = False
@@ -215,7 +222,7 @@ class _Connection:
         self._eof = False  # the client ended its stream
         self._close_when_written = False
         self._out: memoryview | None = None  # an answer the socket has not taken whole yet
-        self._events = 0  # what the selector watches for
+        self._events = 0  # what the loop's epoll watches for (READ, WRITE)
         # The idle limit: one timer, moved on when it fires early (a timer per wait cost as much
         # as answering from the index)
         self._idle_armed = False
@@ -229,40 +236,43 @@ class _Connection:
         if self._handshaking:
             self._handshake()
         else:
-            if mask & selectors.EVENT_WRITE and self._out is not None:
+            if mask & WRITE and self._out is not None:
                 self._send()
-            if mask & selectors.EVENT_READ and not self._closed:
+            if mask & READ and not self._closed:
                 self._receive()
 
     def _watch(self, events: int) -> None:
         if events != self._events and not self._closed:
-            selector = self._server._selector
-            assert selector is not None
+            server = self._server
+            poll = server._poll
+            assert poll is not None
             if not events:
-                selector.unregister(self._sock)
+                poll.unregister(self._fd)
+                del server._handlers[self._fd]
             elif not self._events:
-                selector.register(self._sock, events, self)
+                poll.register(self._fd, events)
+                server._handlers[self._fd] = self
             else:
-                selector.modify(self._sock, events, self)
+                poll.modify(self._fd, events)
             self._events = events
 
     def _watch_for_data(self) -> None:
-        self._watch((0 if self._eof else selectors.EVENT_READ) | (selectors.EVENT_WRITE if self._out else 0))
+        self._watch((0 if self._eof else READ) | (WRITE if self._out else 0))
 
     def _handshake(self) -> None:
         try:
             self._sock.do_handshake()
         except ssl.SSLWantReadError:
-            self._watch(selectors.EVENT_READ)
+            self._watch(READ)
             return
         except ssl.SSLWantWriteError:
-            self._watch(selectors.EVENT_WRITE)
+            self._watch(WRITE)
             return
         except (OSError, ValueError):  # a client that does not trust the certificate ends here
             self.close()
             return
         self._handshaking = False
-        self._watch(selectors.EVENT_READ)
+        self._watch(READ)
         self._server._admit(self)
 
     def handshake_expired(self) -> None:
@@ -332,9 +342,10 @@ class _Connection:
         self._closed = True
         server, sock = self._server, self._sock
         server._connections.discard(self)
-        if self._events and server._selector is not None:
+        if self._events and server._poll is not None:
+            server._handlers.pop(self._fd, None)
             with contextlib.suppress(KeyError, ValueError, OSError):
-                server._selector.unregister(sock)
+                server._poll.unregister(self._fd)
             self._events = 0
         if not self._handshaking:
             with contextlib.suppress(OSError, ValueError):
@@ -464,7 +475,8 @@ class FakeAzure:
         self._tls.load_cert_chain(certificates.server_pem)
         self._tls.sni_callback = self._saw_hello
         self.port = 0
-        self._selector: selectors.BaseSelector | None = None
+        self._poll: select.epoll | None = None
+        self._handlers: dict[int, _Connection] = {}  # by descriptor, the connections it watches
         self._timers: list[tuple[float, int, Callable[..., None], tuple[object, ...]]] = []  # a heap
         self._sequence = itertools.count()  # timers due at the same time run in the order they were set
         self._stopping = False
@@ -624,8 +636,9 @@ class FakeAzure:
         return "\r\n".join(lines).encode("latin-1") + content
 
     def _serve(self, on_ready: Callable[[int], None]) -> None:
-        """The selector loop: accept, handshake, read, answer when a request's latency is over."""
-        self._selector = selector = selectors.DefaultSelector()
+        """The epoll loop: accept, handshake, read, answer when a request's latency is over."""
+        self._poll = poll = select.epoll()
+        handlers = self._handlers
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         wake, self._wake = socket.socketpair()
         try:
@@ -634,8 +647,9 @@ class FakeAzure:
             listener.listen(1024)
             listener.setblocking(False)
             wake.setblocking(False)
-            selector.register(listener, selectors.EVENT_READ, None)
-            selector.register(wake, selectors.EVENT_READ, wake)
+            poll.register(listener.fileno(), READ)
+            poll.register(wake.fileno(), READ)
+            listening, woken = listener.fileno(), wake.fileno()
             self.port = listener.getsockname()[1]
             on_ready(self.port)
             deadline = time.monotonic() + self._max_seconds
@@ -645,13 +659,24 @@ class FakeAzure:
                 if now >= deadline:
                     break
                 timeout = min(timers[0][0], deadline) - now if timers else deadline - now
-                for key, mask in selector.select(max(0.0, timeout)):
-                    connection = key.data
-                    if connection is None:
-                        self._accept(listener)
-                    elif connection is wake:
+                # selectors' EpollSelector.select, without its keys: the timeout rounded up to whole
+                # milliseconds, every watched descriptor's event taken in one call, and each
+                # connection (with what it watches then) found before any is served; an error or
+                # hang-up is reported as both events. (None: the listener.)
+                ready: list[tuple[_Connection | None, int]] = []
+                for fd, event in poll.poll(math.ceil(max(0.0, timeout) * 1e3) * 1e-3, len(handlers) + 2):
+                    connection = handlers.get(fd)
+                    if connection is not None:
+                        mask = (WRITE if event & ~READ else 0) | (READ if event & ~WRITE else 0)
+                        ready.append((connection, mask & connection._events))
+                    elif fd == listening:
+                        ready.append((None, READ))
+                    elif fd == woken:
                         with contextlib.suppress(OSError):
                             wake.recv(64)
+                for connection, mask in ready:
+                    if connection is None:
+                        self._accept(listener)
                     else:
                         try:
                             connection.ready(mask)
@@ -675,7 +700,8 @@ class FakeAzure:
             for sock in (listener, wake, waker):
                 if sock is not None:
                     sock.close()
-            selector.close()
+            poll.close()
+            handlers.clear()
 
     def _accept(self, listener: socket.socket) -> None:
         for _ in range(1024):  # as many as the backlog holds, as asyncio accepts them
@@ -696,7 +722,7 @@ class FakeAzure:
             self._connections.add(connection)
             self._call_at(time.monotonic() + HANDSHAKE_SECONDS, connection.handshake_expired)
             try:
-                connection.ready(selectors.EVENT_READ)
+                connection.ready(READ)
             except Exception:  # as in the loop: it ends this connection only
                 with contextlib.suppress(Exception):
                     connection.close()
