@@ -143,6 +143,13 @@ def ordinary_target(target: str) -> bool:
     return _ORDINARY_TARGET.fullmatch(target) is not None and ("%" not in target or not _LONE_PERCENT.search(target))
 
 
+def lone_break(text: str) -> bool:
+    """Whether ``text`` holds a CR or an LF outside a CR LF pair: with every pair taken out, one
+    search and two memchr scans (counting CR LF, CR and LF over a head was three scans)."""
+    unpaired = text.replace("\r\n", "")
+    return "\r" in unpaired or "\n" in unpaired
+
+
 def plain_key(method: str, host: str, target: str) -> RequestKey:
     """``request_key`` of a request without a body to an ordinary target without escapes or plus
     signs (nothing to decode), made without urlsplit and parse_qsl: what they would make of it."""
@@ -167,14 +174,20 @@ class RequestHead(NamedTuple):
 
     @classmethod
     def parse(cls, text: str) -> RequestHead:
-        first, _, rest = text.partition("\r\n")
-        method, target, _version = first.split(" ", 2)
-        headers = {}
-        for line in rest.split("\r\n"):
+        lines = text.split("\r\n")
+        method, target, _version = lines[0].split(" ", 2)
+        headers: dict[str, str] = {}
+        lowered: dict[str, str] = {}  # made in the same pass (a second pass over the names cost a sixth)
+        for line in lines[1:]:
             name, colon, value = line.partition(":")
             if colon:
-                headers[name.strip()] = value.strip()
-        return cls(text, method, target, headers, {k.lower(): v for k, v in headers.items()})
+                name = name.strip()
+                headers[name] = lowered[name.lower()] = value.strip()
+        if len(lowered) != len(headers):
+            # names alike but for case: a lower-case name has the value of the spelling sent first
+            # (the last value sent in that spelling), as the names sent, lowered in turn, give it
+            lowered = {k.lower(): v for k, v in headers.items()}
+        return cls(text, method, target, headers, lowered)
 
     @property
     def keep(self) -> bool:
@@ -554,8 +567,7 @@ class FakeAzure:
         if not (ordinary_target(target) and _ORDINARY_HOST.fullmatch(host)) or "/." in target:
             return None
         # requests refuses a header of an empty name or of a line break inside (a lone CR or LF)
-        breaks = head.count("\r\n")
-        if "" in lowered or head.count("\r") != breaks or head.count("\n") != breaks:
+        if "" in lowered or lone_break(head):
             return None
         method, host = request.method.upper(), host.lower()
         path = target.split("?", 1)[0]
