@@ -332,3 +332,24 @@ def test_without_pacing_the_same_audit_loses_reads_to_429s(tmp_path: Path) -> No
     inventory, throttle = audit_over(tmp_path, None)
     assert throttle.counts()["throttled_429"] > 10
     assert len(inventory.errors) > 10
+
+
+def test_wait_for_says_how_long_a_read_would_wait_and_takes_nothing() -> None:
+    """What the scheduler asks before it gives a thread a task (collect/scheduler.py)."""
+    clock = Clock()
+    waits: list[float] = []
+    p = ArmPacer(HOST, capacity=2, rate=10, clock=clock, wait=lambda s, bucket: waits.append(s))
+    assert p.wait_for(SUB) == (1000.0, 0.0)  # a bucket not read yet is full
+    p.before(SUB)
+    assert p.wait_for(SUB) == (1000.0, 0.0)
+    p.before(SUB)
+    now, wait = p.wait_for(SUB)
+    assert (now, round(wait, 6)) == (1000.0, 0.1) and p.tokens(SUB) == 0  # asking took no token
+    p.before(SUB)
+    assert [round(w, 6) for w in waits] == [0.1]  # what wait_for said the read would wait
+    assert round(p.wait_for(SUB)[1], 6) == 0.2  # behind the read promised the next token
+    clock.now += 0.15  # the promised read's token came at 0.1; half of the next one since
+    assert round(p.wait_for(SUB)[1], 6) == 0.05
+    p.pause(SUB, 3.0)  # a 429: the pause, then a token from empty
+    assert round(p.wait_for(SUB)[1], 6) == 3.1
+    assert p.wait_for(OTHER)[1] == 0.0 and p.now() == clock.now

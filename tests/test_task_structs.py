@@ -38,8 +38,9 @@ def test_a_task_is_frozen_hashable_and_equal_by_its_fields() -> None:
     assert repr(task).startswith(
         "Task(dataset=<Dataset.KEYS: 'keys'>, subscription_id='sub', operation='keys.get', run="
     )
-    assert repr(task).endswith("resource_id='/id', resource_name='name', ahead=0)")
+    assert repr(task).endswith("resource_id='/id', resource_name='name', ahead=0, paced=True)")
     assert task != Task(Dataset.KEYS, "sub", "keys.get", _run, "/id", "name", ahead=1)
+    assert task != Task(Dataset.KEYS, "sub", "keys.get", _run, "/id", "name", paced=False)
 
 
 def test_each_answer_has_its_own_lists_and_can_be_weakly_referenced() -> None:

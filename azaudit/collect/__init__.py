@@ -116,7 +116,8 @@ def collect(
     def followups_of(record: object) -> list[Task]:
         return [factory(clients, record) for dataset, factory in PER_RECORD.get(type(record), ()) if dataset in needed]
 
-    outcome = run_tasks(initial, followups_of, concurrency, progress)
+    # the run's ARM pacing: over several subscriptions, a task of a dry bucket yields its thread
+    outcome = run_tasks(initial, followups_of, concurrency, progress, clients.transport.pacer)
     return assemble(subscriptions, outcome.records, outcome.errors, outcome.notes)
 
 

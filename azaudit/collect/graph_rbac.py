@@ -85,7 +85,7 @@ def assignments(clients: Clients, subscriptions: Sequence[Subscription]) -> Task
                 collected.followups.append(rbac.role_assignments(clients, sub))
         return collected
 
-    task = Task(Dataset.ROLE_ASSIGNMENTS, "", OPERATION, run)
+    task = Task(Dataset.ROLE_ASSIGNMENTS, "", OPERATION, run, paced=False)  # a Resource Graph POST
     return task
 
 

@@ -147,7 +147,7 @@ def _task(clients: Clients, enumeration: Enumeration, subscriptions: Sequence[Su
         collected.notes.append(_note(enumeration, f"listed through Azure Resource Graph. {LAG}"))
         return collected
 
-    task = Task(enumeration.dataset, "", operation, run)
+    task = Task(enumeration.dataset, "", operation, run, paced=False)  # a Resource Graph POST
     return task
 
 

@@ -124,6 +124,7 @@ def group_images(clients: Clients, group: ContainerGroup) -> Task:
         group.id,
         group.name,
         ahead=LOOKUP_AHEAD + 1,
+        paced=False,
     )
 
 
@@ -205,6 +206,7 @@ def registry_images(clients: Clients, registry: Registry) -> Task:
         registry.id,
         registry.name,
         ahead=LOOKUP_AHEAD + 1,  # no request itself; it leads to the lookups of the images seen
+        paced=False,
     )
 
 
@@ -259,7 +261,14 @@ def lookup(clients: Clients, registry: Registry, repository: str, tag: str | Non
         return Collected(records=[_failed(base, _with_status(error.status_code, error.reason), by)], errors=[error])
 
     task = Task(
-        Dataset.REGISTRY_IMAGES, registry.subscription_id, "registry data plane", run, identity, shown, LOOKUP_AHEAD
+        Dataset.REGISTRY_IMAGES,
+        registry.subscription_id,
+        "registry data plane",
+        run,
+        identity,
+        shown,
+        LOOKUP_AHEAD,
+        paced=False,  # the registry's own host, not ARM
     )
     return task
 

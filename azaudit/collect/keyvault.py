@@ -250,8 +250,8 @@ def secrets(clients: Clients, vault: KeyVault) -> Task:
         listing = SecretListing(vault_id=vault.id, source="arm", fallback_reason=why)
         return Collected(records=[*found, listing], notes=[note])
 
-    # a page may follow a page
-    return Task(Dataset.SECRETS, vault.subscription_id, "secrets.list", run, vault.id, vault.name, ahead=1)
+    # a page may follow a page; the vault's data plane first (not paced: ARM only if it refuses)
+    return Task(Dataset.SECRETS, vault.subscription_id, "secrets.list", run, vault.id, vault.name, ahead=1, paced=False)
 
 
 def key_record(vault: KeyVault, key: Mapping[str, Any]) -> Key:

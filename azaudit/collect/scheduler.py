@@ -3,16 +3,36 @@
 A task that discovers more work (a vault whose secrets must be listed) returns it as follow-up
 tasks instead of waiting for them, so a full pool can never deadlock, however many vaults or
 keys a subscription holds. The calling thread alone waits; workers only run requests.
+
+A thread takes the ready task with the most requests ahead of it (``Task.ahead``, :class:`Ready`).
+In a live run over several subscriptions it also looks at ARM's read limits
+(:class:`PacedReady`): a task whose first read would wait for its subscription's bucket
+(:mod:`azaudit.transport.pacing`) is set aside, in its order, and the thread takes the next ready
+task instead: one of a subscription whose bucket holds a token, or one that reads no ARM (a Key
+Vault or registry data plane, a Resource Graph query). Otherwise every thread could sit in the
+pacer on one subscription's empty bucket while another's refilled unused and the data planes
+waited behind them. The tasks set aside go first again, before any other, as soon as their
+bucket's next token is due (no subscription starves; among several, the one due first). When
+every ready task would wait, the thread takes the one whose token comes soonest, and waits for it
+in the pacer: bounded and cut short by a stop as every pace is (``transport/bounds.py``,
+``lifecycle.py``), never turning round in the scheduler. A choice costs a look at the pacer for the
+task taken (a lock, the clock, some arithmetic) and, while buckets are dry, a heap of them ordered
+by when their next token is due: never a scan of the ready tasks. With one subscription (its
+bucket is the only one to wait on) or no pacer (replayed and injected runs), the order is
+:class:`Ready`'s, as it was.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from azaudit.collect.dedup import Ledger
 from azaudit.collect.tasks import Collected, Task
@@ -20,6 +40,9 @@ from azaudit.errors import AzauditError
 from azaudit.inventory.coverage import CollectionError, CollectionNote
 from azaudit.lifecycle import stopping_waits
 from azaudit.transport import request_scope
+
+if TYPE_CHECKING:
+    from azaudit.transport.pacing import ArmPacer
 
 Progress = Callable[[int, int], None]
 
@@ -86,15 +109,95 @@ class Ready:
                         pass
 
 
+class PacedReady(Ready):
+    """:class:`Ready` that gives a thread a task whose first read will not wait for ARM's bucket,
+    when there is one (see the module docstring). Tasks of a dry bucket wait in the order they were
+    set aside, in a deque per bucket; the dry buckets in a heap by when their next token is due, as
+    the pacer last said (a token only comes later than said: reads taken since, a lower header, a
+    429's pause; so a bucket is asked again when its turn seems due, and when it tops the heap)."""
+
+    # A token due within this counts as there: its read waits at most this long in the pacer.
+    EARLY = 0.001
+
+    __slots__ = ("_aside", "_dry", "_lock", "_order", "_pacer")
+
+    def __init__(self, pacer: ArmPacer) -> None:
+        super().__init__()
+        self._pacer = pacer
+        self._lock = threading.Lock()  # the choice is one thread's at a time; put() needs none
+        self._aside: dict[str, deque[Task]] = {}  # bucket -> its tasks set aside, in order
+        self._dry: list[tuple[float, int, str]] = []  # heap: (its next token due, order, bucket)
+        self._order = itertools.count()  # ties by when the bucket was set aside
+
+    def get(self) -> Task | None:
+        if not self._tickets.get():
+            return None
+        with self._lock:
+            return self._choose()
+
+    def _choose(self) -> Task:
+        """The next task; a ticket was taken, so there is one in the levels or set aside."""
+        wait_for = self._pacer.wait_for
+        aside, dry, early = self._aside, self._dry, self.EARLY
+        # Set aside first, once their bucket's token is due: a refilled subscription takes its turn.
+        if dry and dry[0][0] <= self._pacer.now() + early:
+            while dry:
+                due, _, bucket = dry[0]
+                now, wait = wait_for(bucket)
+                if due > now + early:
+                    break
+                if wait > early:  # later than said: in its place again
+                    heapq.heapreplace(dry, (now + wait, next(self._order), bucket))
+                    continue
+                return self._take(bucket)
+        for level in self._descending:
+            while level:
+                try:
+                    task = level.popleft()
+                except IndexError:  # another thread's put() cannot empty it; kept for safety
+                    break
+                if not task.paced:
+                    return task
+                bucket = task.subscription_id.lower()
+                held = aside.get(bucket)
+                if held is not None:  # its bucket is dry: behind the ones set aside before it
+                    held.append(task)
+                    continue
+                now, wait = wait_for(bucket)
+                if wait <= early:
+                    return task
+                aside[bucket] = deque((task,))
+                heapq.heappush(dry, (now + wait, next(self._order), bucket))
+        # Every ready task would wait: the one whose token comes soonest, to wait for it in the pacer.
+        while True:
+            due, _, bucket = dry[0]
+            now, wait = wait_for(bucket)
+            if now + wait <= due + early:
+                return self._take(bucket)
+            heapq.heapreplace(dry, (now + wait, next(self._order), bucket))
+
+    def _take(self, bucket: str) -> Task:
+        """The first task set aside for ``bucket`` (at the top of the heap)."""
+        held = self._aside[bucket]
+        task = held.popleft()
+        if not held:
+            del self._aside[bucket]
+            heapq.heappop(self._dry)
+        return task
+
+
 def run_tasks(
     initial: Iterable[Task],
     followups_of: Callable[[object], Iterable[Task]],
     concurrency: int,
     progress: Progress | None = None,
+    pacer: ArmPacer | None = None,
 ) -> Outcome:
     """Run ``initial`` and every task they lead to. ``followups_of(record)`` gives the tasks a
     collected record calls for (e.g. the diagnostic settings of a registry). A resource listed
-    twice is kept once, before its follow-ups are scheduled, with a note (see ``dedup``)."""
+    twice is kept once, before its follow-ups are scheduled, with a note (see ``dedup``).
+    ``pacer``, the run's ARM pacing: with it, and ``initial`` over more than one subscription, a
+    task whose bucket is dry yields its thread (:class:`PacedReady`)."""
     ledger = Ledger()
     outcome = Outcome()
     done_count = 0
@@ -104,6 +207,10 @@ def run_tasks(
     # about 16,000 tasks a collection process at 10,000 resources, and ThreadPoolExecutor's
     # bookkeeping cost the calling thread and the workers about 100 µs of CPU a task.
     todo = Ready()
+    if pacer is not None:
+        initial = list(initial)
+        if len({t.subscription_id.lower() for t in initial if t.paced and t.subscription_id}) > 1:
+            todo = PacedReady(pacer)
     finished: queue.SimpleQueue[tuple[Task, Collected | None, BaseException | None]] = queue.SimpleQueue()
     threads: list[threading.Thread] = []
     # Set when the run stops: what has not started is dropped (answered with nothing).

@@ -62,7 +62,12 @@ class Task(msgspec.Struct, frozen=True):
     one before (its pages, the follow-ups it leads to and theirs): the scheduler starts the ready
     tasks with the most ahead first, so that the long chains (a registry's sign-in and image
     reads after the container group list) do not wait behind hundreds of single GETs and end the
-    run with a few requests in flight. 0 for a task that leads to nothing (a single GET)."""
+    run with a few requests in flight. 0 for a task that leads to nothing (a single GET).
+
+    ``paced``: the task's first request is an ARM read paced in the bucket of ``subscription_id``
+    (the tenant's for '', :mod:`azaudit.transport.pacing`). False for a task whose first request
+    goes elsewhere (a Key Vault or registry data plane, a Resource Graph query) or that sends
+    none: the scheduler gives it a thread while the subscriptions' buckets are dry."""
 
     dataset: Dataset
     subscription_id: str  # '' for run-wide data (built-in role definitions)
@@ -71,6 +76,7 @@ class Task(msgspec.Struct, frozen=True):
     resource_id: str = ""
     resource_name: str = ""
     ahead: int = 0
+    paced: bool = True
 
     def each(
         self,

@@ -201,7 +201,7 @@ def image_findings(clients: Clients, subscriptions: Sequence[Subscription]) -> T
         )
         return Collected(records=[image.record() for image in images.values()], notes=[note], errors=errors)
 
-    task = Task(Dataset.IMAGE_VULNERABILITIES, "", OPERATION, run)
+    task = Task(Dataset.IMAGE_VULNERABILITIES, "", OPERATION, run, paced=False)  # a Resource Graph POST
     return task
 
 
