@@ -148,11 +148,11 @@ def test_a_ctrl_c_while_a_thread_is_launched_but_not_yet_running_still_joins_it(
     assert not any(t.name.startswith("azaudit_") and t.is_alive() for t in threading.enumerate())
 
 
-def test_the_ready_tasks_with_the_longest_chain_ahead_start_first() -> None:
-    """Critical path first (Task.ahead): a task that leads to a chain of requests starts before
-    the single GETs that came before it, which keep their order among themselves. In FIFO order
-    the registry chains and container group GETs discovered late ran after hundreds of
-    diagnostic settings reads and ended the run with a few requests in flight."""
+def test_the_ready_tasks_furthest_ahead_start_first() -> None:
+    """Task.ahead: a ready task with more ahead starts before those that came before it, which
+    keep their order among themselves (the image joins, which send no request and hand out the
+    registry lookups, waited in that order behind ~1,000 single reads, and their lookups ended the
+    run with a few requests in flight)."""
     ran: list[str] = []
     handed_out = threading.Event()
 
@@ -167,20 +167,20 @@ def test_the_ready_tasks_with_the_longest_chain_ahead_start_first() -> None:
 
     def initial() -> Iterator[Task]:
         yield Task(Dataset.VAULTS, "sub", "gate", noting("gate"), ahead=9)  # type: ignore[arg-type]
-        for name, ahead in (("leaf1", 0), ("chain", 6), ("leaf2", 0), ("short", 1), ("chain2", 6)):
+        for name, ahead in (("leaf1", 0), ("join", 2), ("leaf2", 0), ("lower", 1), ("join2", 2)):
             yield Task(Dataset.VAULTS, "sub", name, noting(name), ahead=ahead)  # type: ignore[arg-type]
         handed_out.set()
 
     outcome = run_tasks(initial(), lambda r: [], concurrency=1)
     assert not outcome.errors
-    assert ran == ["gate", "chain", "chain2", "short", "leaf1", "leaf2"]
+    assert ran == ["gate", "join", "join2", "lower", "leaf1", "leaf2"]
 
 
-def test_the_image_chains_are_ahead_of_the_single_reads() -> None:
-    """What a run's tasks say is ahead of them: the registry and container group lists and the
-    image lookups they lead to (a registry's sign-in, then tag, manifest and referrers, one after
-    another) before the vault lists and keys lists, before single GETs (diagnostic settings, a
-    container group, a key)."""
+def test_only_the_image_joins_go_ahead() -> None:
+    """The image joins (no request) go ahead of the tasks that came before them; every task that
+    sends a request keeps the order it came in, the image lookups and the lists included: raised,
+    they bunched the registries' and vaults' TLS handshakes and heavier reads at the start of the
+    run, every request slower there, for a longer run."""
     from types import SimpleNamespace
 
     from azaudit.collect import aci, acr, images, keyvault, monitor
@@ -190,12 +190,11 @@ def test_the_image_chains_are_ahead_of_the_single_reads() -> None:
     resource: Any = SimpleNamespace(
         id="/subscriptions/s/x", subscription_id="s", name="x", login_server="x.azurecr.io", resource_group="rg"
     )
-    single = [monitor.diagnostic_settings(clients, resource), images.instance_view(clients, resource)]
-    single.append(keyvault.key_detail(clients, resource, "k"))
-    vaults = [keyvault.vaults(clients, sub), keyvault.keys(clients, resource), keyvault.secrets(clients, resource)]
-    chains = [acr.registries(clients, sub), aci.container_groups(clients, sub)]
-    chains += [images.group_images(clients, resource), images.registry_images(clients, resource)]
-    chains.append(images.lookup(clients, resource, "repo", "tag", None))
-    assert max(t.ahead for t in single) == 0
-    assert min(t.ahead for t in vaults) > 0
-    assert max(t.ahead for t in vaults) < min(t.ahead for t in chains)
+    sending = [monitor.diagnostic_settings(clients, resource), images.instance_view(clients, resource)]
+    sending += [keyvault.key_detail(clients, resource, "k"), keyvault.vaults(clients, sub)]
+    sending += [keyvault.keys(clients, resource), keyvault.secrets(clients, resource)]
+    sending += [acr.registries(clients, sub), aci.container_groups(clients, sub)]
+    sending.append(images.lookup(clients, resource, "repo", "tag", None))
+    joins = [images.group_images(clients, resource), images.registry_images(clients, resource)]
+    assert {t.ahead for t in sending} == {0}
+    assert {t.ahead for t in joins} == {images.JOIN_AHEAD} and images.JOIN_AHEAD > 0

@@ -240,8 +240,7 @@ def container_groups(clients: Clients, sub: Subscription) -> Task:
         )
         return task.each(found, lambda g: container_group_record(g, sub.subscription_id))
 
-    # its pages, then the groups' image lookups (see images.LOOKUP_AHEAD: 5 requests in a row)
-    task = Task(Dataset.CONTAINER_GROUPS, sub.subscription_id, "containerGroups.list", run, ahead=6)
+    task = Task(Dataset.CONTAINER_GROUPS, sub.subscription_id, "containerGroups.list", run)
     return task
 
 

@@ -95,8 +95,7 @@ def registries(clients: Clients, sub: Subscription) -> Task:
         )
         return task.each(found, lambda r: registry_record(r, sub.subscription_id))
 
-    # the registries lead to their images' lookups (see images.LOOKUP_AHEAD: 5 requests in a row)
-    task = Task(Dataset.REGISTRIES, sub.subscription_id, "registries.list", run, ahead=6)
+    task = Task(Dataset.REGISTRIES, sub.subscription_id, "registries.list", run)
     return task
 
 

@@ -101,8 +101,7 @@ def vaults(clients: Clients, sub: Subscription) -> Task:
         )
         return task.each(found, lambda v: vault_record(v, sub.subscription_id))
 
-    # each vault's keys list, then the keys read one by one; its secrets' pages
-    task = Task(Dataset.VAULTS, sub.subscription_id, "vaults.listBySubscription", run, ahead=2)
+    task = Task(Dataset.VAULTS, sub.subscription_id, "vaults.listBySubscription", run)
     return task
 
 
@@ -250,8 +249,8 @@ def secrets(clients: Clients, vault: KeyVault) -> Task:
         listing = SecretListing(vault_id=vault.id, source="arm", fallback_reason=why)
         return Collected(records=[*found, listing], notes=[note])
 
-    # a page may follow a page; the vault's data plane first (not paced: ARM only if it refuses)
-    return Task(Dataset.SECRETS, vault.subscription_id, "secrets.list", run, vault.id, vault.name, ahead=1, paced=False)
+    # the vault's data plane first (not paced: ARM only if it refuses)
+    return Task(Dataset.SECRETS, vault.subscription_id, "secrets.list", run, vault.id, vault.name, paced=False)
 
 
 def key_record(vault: KeyVault, key: Mapping[str, Any]) -> Key:
@@ -303,8 +302,7 @@ def keys(clients: Clients, vault: KeyVault) -> Task:
                 collected.followups.append(key_detail(clients, vault, string(key, "name") or ""))
         return collected
 
-    # the keys listed without their rotation policy are read one by one after it
-    return Task(Dataset.KEYS, vault.subscription_id, "keys.list", run, vault.id, vault.name, ahead=1)
+    return Task(Dataset.KEYS, vault.subscription_id, "keys.list", run, vault.id, vault.name)
 
 
 DATASETS = (

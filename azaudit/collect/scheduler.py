@@ -4,7 +4,8 @@ A task that discovers more work (a vault whose secrets must be listed) returns i
 tasks instead of waiting for them, so a full pool can never deadlock, however many vaults or
 keys a subscription holds. The calling thread alone waits; workers only run requests.
 
-A thread takes the ready task with the most requests ahead of it (``Task.ahead``, :class:`Ready`).
+A thread takes the ready task with the highest ``Task.ahead``, the first that came among equals
+(:class:`Ready`).
 In a live run over several subscriptions it also looks at ARM's read limits
 (:class:`PacedReady`): a task whose first read would wait for its subscription's bucket
 (:mod:`azaudit.transport.pacing`) is set aside, in its order, and the thread takes the next ready
@@ -73,8 +74,8 @@ def run_scoped(task: Task) -> Collected:
 
 
 class Ready:
-    """The tasks waiting for a thread, those with the most requests ahead (``Task.ahead``) first,
-    in the order they came among equals. A thread blocks on a queue of tickets, one per task put
+    """The tasks waiting for a thread, those with the highest ``Task.ahead`` first, in the order
+    they came among equals. A thread blocks on a queue of tickets, one per task put
     (or a stop): holding one, it finds a task in the levels, highest first (a deque's append and
     popleft are atomic, and every ticket was put after its task, so there is one to find). About
     half a microsecond of CPU a task more than one plain queue (process_time, 200 x 1,000 tasks)."""

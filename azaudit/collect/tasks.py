@@ -58,11 +58,10 @@ class Collected(msgspec.Struct, weakref=True):
 class Task(msgspec.Struct, frozen=True):
     """One collection step: usually one SDK list (all its pages) or one GET.
 
-    ``ahead`` is how many requests may have to follow this task's first one, each waiting for the
-    one before (its pages, the follow-ups it leads to and theirs): the scheduler starts the ready
-    tasks with the most ahead first, so that the long chains (a registry's sign-in and image
-    reads after the container group list) do not wait behind hundreds of single GETs and end the
-    run with a few requests in flight. 0 for a task that leads to nothing (a single GET).
+    ``ahead``: how far ahead of the ready tasks that came before it the scheduler starts this one
+    (the highest first, in the order they came among equals). 0, the order they came, for every
+    task that sends a request; above it only the image joins, which send none and hand out the
+    registry lookups (see ``images.JOIN_AHEAD``).
 
     ``paced``: the task's first request is an ARM read paced in the bucket of ``subscription_id``
     (the tenant's for '', :mod:`azaudit.transport.pacing`). False for a task whose first request
