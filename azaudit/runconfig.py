@@ -11,7 +11,12 @@ import msgspec
 from azaudit.clouds import CloudName
 from azaudit.shard import Shard
 
-DEFAULT_CONCURRENCY = 64
+# Requests in flight at most, across all collection processes. Against Azure, where a read takes
+# 100 ms or more, the run's wall is requests x latency / in flight until the client's CPU binds:
+# the benchmark at 1,000 resources with 150 ms a request takes 8.8 s with 64 and 5.1 to 5.4 s with
+# 128, for the same CPU (bench/RESULTS.md, fifth round). ARM reads are paced to ARM's own limits
+# whatever this is (transport/pacing.py), so a higher bound does not throttle a subscription.
+DEFAULT_CONCURRENCY = 128
 
 
 class AuthMode(enum.Enum):

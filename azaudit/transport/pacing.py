@@ -6,7 +6,7 @@ azure-resource-manager/management/request-limits-and-throttling): per subscripti
 principal and per region, reads have a bucket of 250 tokens refilled at 25 a second, and reads
 that name no subscription (the tenant's: ``/subscriptions`` itself, ``/providers/...``) a bucket of
 their own of the same size and rate. A read beyond it is answered 429 with a ``Retry-After``. An
-audit keeps 64 requests in flight (``--concurrency``): a subscription of 1,000 resources (about
+audit keeps 128 requests in flight (``--concurrency``): a subscription of 1,000 resources (about
 2,200 ARM reads) empties its bucket in a few seconds, and the threads then retried on their own,
 each after its own ``Retry-After``, into a bucket still empty, until some ran out of attempts and
 their data was reported not collected (ERROR).
@@ -35,8 +35,8 @@ What is not paced: writes (azaudit sends none to ARM), Resource Graph queries (P
 Resource Graph limits by a quota of its own), the Key Vault and registry data planes (limits of
 their own, answered by the retry policy), and resource providers' own limits
 (``x-ms-ratelimit-remaining-resource``): their 429s pause the subscription's reads like ARM's do,
-which costs one ``Retry-After`` and spares the herd. The 64 requests in flight stay the bound on
-everything. In a run of several collection processes each subscription is read by one process
+which costs one ``Retry-After`` and spares the herd. The requests in flight (``--concurrency``)
+stay the bound on everything. In a run of several collection processes each subscription is read by one process
 (``collect/pool.py`` splits the work by subscription), so each process paces its own
 subscriptions in full and holds an equal share of the tenant's bucket (:meth:`ArmPacer.share`).
 Replayed runs are not paced (recorded answers, no ARM to spare).
