@@ -30,7 +30,7 @@ from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from azaudit.collect.sdk import shape_of
 from azaudit.collect.tasks import UnusableShape
-from azaudit.errors import PagingLoopError
+from azaudit.errors import ForeignHostError, PagingLoopError
 from azaudit.inventory.common import Identity, PrivateEndpointConnection, UserAssignedRef
 from azaudit.transport import lean_sender, rest_request
 
@@ -77,8 +77,29 @@ def arm_list(
     body = arm_get(client, path, api_version, params)
     # The link is sent as Azure wrote it (never through format_url's template expansion), with the
     # client's API version; the transport refuses a host outside the cloud's and a page it has
-    # already served.
-    return follow_next_links(body, what, lambda url, query: _send(client, url, {**query, "api-version": api_version}))
+    # already served. The transport lets a request reach the cloud's vaults and the audited
+    # registries too: an ARM list's next page is on ARM's own host, or it is not sent (the ARM
+    # token would go to that host, and its answer would be read as this list's items).
+    arm = _host(client._client._base_url)
+
+    def vet(parts: SplitResult, link: str) -> None:
+        host = (parts.hostname or "").rstrip(".")
+        if parts.netloc and host != arm:
+            shown = host if re.fullmatch(r"[a-z0-9.-]{1,253}", host) else "a host with unusual characters"
+            raise ForeignHostError(
+                f"refused to send a request: the nextLink of the {what} answer leads to {shown}, not to ARM's "
+                f"host {arm}; azaudit's ARM token goes to no other host"
+            )
+
+    return follow_next_links(
+        body, what, lambda url, query: _send(client, url, {**query, "api-version": api_version}), vet
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _host(base: str) -> str:
+    """The host of a base URL, lower case, without a trailing dot."""
+    return (urlsplit(base).hostname or "").rstrip(".")
 
 
 def follow_next_links(
