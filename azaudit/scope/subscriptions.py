@@ -24,8 +24,16 @@ from azaudit.transport import request_scope
 # Every failure a listing made before the audit can meet: azure-core's classes (network,
 # timeouts, HTTP answers, bodies that are not JSON, redirect loops), models and JSON answers that
 # cannot be read, and the transport's refusals (a nextLink to another host, a paging loop, endless
-# throttling).
-LISTING_FAILURES = (AzureError, DeserializationError, SerializationError, UnusableShape, TransportRefusal)
+# throttling), and a body nested too deep to decode (RecursionError, as a collection task's
+# failure is: collect/arm.py's _loads).
+LISTING_FAILURES = (
+    AzureError,
+    DeserializationError,
+    SerializationError,
+    UnusableShape,
+    TransportRefusal,
+    RecursionError,
+)
 
 # The API version azure-mgmt-resource-subscriptions 1's ``subscriptions.list`` sent (Subscriptions -
 # List, https://learn.microsoft.com/rest/api/resources/subscriptions/list), which azaudit was tested with.
