@@ -75,15 +75,15 @@ def arm_list(
     pagers follow it (the link's own query, the client's API version). A page that fails, or a
     ``nextLink`` that is not a string, fails the whole list: a partial list is never judged."""
     body = arm_get(client, path, api_version, params)
+
     # The link is sent as Azure wrote it (never through format_url's template expansion), with the
     # client's API version; the transport refuses a host outside the cloud's and a page it has
     # already served. The transport lets a request reach the cloud's vaults and the audited
     # registries too: an ARM list's next page is on ARM's own host, or it is not sent (the ARM
     # token would go to that host, and its answer would be read as this list's items).
-    arm = _host(client._client._base_url)
-
     def vet(parts: SplitResult, link: str) -> None:
         host = (parts.hostname or "").rstrip(".")
+        arm = _host(_url(client, "/"))  # the host of the client's base URL
         if parts.netloc and host != arm:
             shown = host if re.fullmatch(r"[a-z0-9.-]{1,253}", host) else "a host with unusual characters"
             raise ForeignHostError(
