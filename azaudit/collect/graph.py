@@ -112,8 +112,10 @@ def _post(client: Any, body: Mapping[str, Any], api_version: str) -> Mapping[str
         json=body,
     )
     # A failure is raised inside azure-core with ARM's error map, as arm.py's GETs and the SDK
-    # raise it: the reason is the service's 'code: message'.
-    answer = json_answer(pipeline.send_request(request))
+    # raise it: the reason is the service's 'code: message'. A redirect is not followed: a 307 or
+    # 308 would send the query again to wherever its Location says, which the secret guard refuses
+    # as a write (SecretReadRefusedError ends the whole audit); it is the query's error instead.
+    answer = json_answer(pipeline.send_request(request, permit_redirects=False))
     if not isinstance(answer, Mapping):
         raise UnusableShape(f"the Resource Graph answer is {shape_of(answer)}, not an object")
     return answer
