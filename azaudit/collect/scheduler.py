@@ -115,8 +115,10 @@ class PacedReady(Ready):
     """:class:`Ready` that gives a thread a task whose first read will not wait for ARM's bucket,
     when there is one (see the module docstring). Tasks of a dry bucket wait in the order they were
     set aside, in a deque per bucket; the dry buckets in a heap by when their next token is due, as
-    the pacer last said (a token only comes later than said: reads taken since, a lower header, a
-    429's pause; so a bucket is asked again when its turn seems due, and when it tops the heap)."""
+    the pacer last said (a token mostly comes later than said: reads taken since, a lower header, a
+    429's pause; so a bucket is asked again when its turn seems due, and when it tops the heap). It
+    can come earlier when a read that waited for it gives it back (a wait cut short by a stop, or
+    past the request's cap: ``ArmPacer.before``); its tasks then go at the time said, a little late."""
 
     # A token due within this counts as there: its read waits at most this long in the pacer.
     EARLY = 0.001
