@@ -14,11 +14,14 @@ CA, each in a fresh process:
   default paths and the OS-store path read, and requests' default bundle path), no variable for
   azaudit to read.
 
-``--throttle arm`` (the default): the fake Azure enforces Azure Resource Manager's documented read
-limits (``bench/arm_throttle.py``: 250 reads a subscription, and 250 for the tenant, refilled at 25
-a second), as Azure does to every live run; the usual shapes (100 resources a subscription, about
-224 ARM reads each) stay within the first 250, so only a tenant with larger subscriptions
-(``--per-subscription 500``) meets a 429. ``--throttle none`` serves without limits.
+``--throttle azure`` (the default): the fake Azure enforces Azure's documented limits, as Azure does
+to every live run: Azure Resource Manager's read limits (``bench/arm_throttle.py``: 250 reads a
+subscription, and 250 for the tenant, refilled at 25 a second) and Resource Graph's query quota
+(``bench/graph_throttle.py``: 15 queries in a 5-second window). The usual shapes (100 resources a
+subscription, about 224 ARM reads each) stay within the first 250 reads, so only a tenant with
+larger subscriptions (``--per-subscription 500``) meets ARM's 429; ``--source graph`` sends its
+queries under Resource Graph's quota. ``--throttle arm`` or ``graph`` enforces one of them (``arm``
+was the default before Resource Graph's quota was enforced), ``none`` serves without limits.
 
 Prints wall time, CPU time (this process and its collection workers) per request, TLS handshakes
 and connections the server saw, peak RSS (the audit's processes; the fake server's apart), requests
@@ -168,7 +171,7 @@ def run_https(
     concurrency: int,
     ca: str,
     source: Source = Source.ARM,
-    throttle: str = "arm",
+    throttle: str = "azure",
 ) -> dict[str, object]:
     from bench.tls_server import Certificates, ServerProcess, resolve_to_loopback
 
@@ -238,6 +241,8 @@ def outcome(audit: Audit) -> dict[str, object]:
     return {
         "collection_errors": len(report.errors),
         "throttled_notes": sum(1 for note in audit.inventory.notes if note.message.startswith("throttled")),
+        # Resource Graph enumerations that fell back to ARM's lists (graph_source, graph_rbac)
+        "graph_fallbacks": sum(1 for note in audit.inventory.notes if "Azure Resource Graph could not" in note.message),
         "exit_code": int(exit_code_for(report, Severity.LOW)),
     }
 
@@ -281,9 +286,10 @@ def main() -> None:
     )
     parser.add_argument(
         "--throttle",
-        choices=("arm", "none"),
-        default="arm",
-        help="https: the fake Azure enforces ARM's read limits (arm, as Azure does) or none",
+        choices=("azure", "arm", "graph", "none"),
+        default="azure",
+        help="https: the fake Azure enforces ARM's read limits and Resource Graph's query quota (azure, as "
+        "Azure does), one of them (arm, graph) or none",
     )
     parser.add_argument(
         "--per-subscription", type=int, default=None, help="resources per subscription (default: 10 per cent)"

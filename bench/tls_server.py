@@ -58,6 +58,7 @@ from azaudit.replay import ReplayAdapter
 from azaudit.replay.adapter import REGISTRY_SUFFIXES, VAULT_AUTHORITIES
 from azaudit.replay.fixtures import RecordedResponse, RequestKey, request_key, sent_body
 from bench.arm_throttle import ArmThrottle, with_header
+from bench.graph_throttle import AzureThrottle, GraphQuota
 
 LOOPBACK = "127.0.0.1"
 HOSTS = ("management.azure.com", "*.vault.azure.net", "*.azurecr.io", "login.microsoftonline.com")
@@ -456,9 +457,10 @@ class FakeAzure:
         seed: int = 1,
         adapter: BaseAdapter | None = None,
         adapter_answers: Callable[[str, str], bool] | None = None,
-        throttle: ArmThrottle | None = None,
+        throttle: ArmThrottle | GraphQuota | AzureThrottle | None = None,
     ) -> None:
-        """``throttle``: ARM's read limits enforced (``bench/arm_throttle.py``), else none.
+        """``throttle``: ARM's read limits (``bench/arm_throttle.py``), Resource Graph's query quota
+        (``bench/graph_throttle.py``) or both enforced, else none.
         ``adapter`` answers instead of a replay adapter over ``responses``; ``adapter_answers``
         (method, path) names the requests it answers itself, every other one being answered as a
         replay adapter over ``responses`` would (``GraphAdapter``'s Resource Graph queries): then
@@ -872,6 +874,15 @@ class _Profile:
             self._profiler.dump_stats(self._path)
 
 
+# --throttle: what the fake Azure enforces
+_THROTTLES: dict[str, Callable[[], ArmThrottle | GraphQuota | AzureThrottle | None]] = {
+    "azure": AzureThrottle,
+    "arm": ArmThrottle,
+    "graph": GraphQuota,
+    "none": lambda: None,
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="The fake Azure over HTTPS, serving the synthetic tenant.")
     parser.add_argument("--subscriptions", type=int, required=True)
@@ -885,7 +896,11 @@ def main() -> None:
     parser.add_argument("--graph", action="store_true", help="the audit enumerates through Azure Resource Graph")
     parser.add_argument("--parts", type=int, default=1, help="collection processes (each sends its own queries)")
     parser.add_argument(
-        "--throttle", choices=("arm", "none"), default="none", help="arm: ARM's read limits (bench/arm_throttle.py)"
+        "--throttle",
+        choices=("azure", "arm", "graph", "none"),
+        default="none",
+        help="arm: ARM's read limits (bench/arm_throttle.py); graph: Resource Graph's query quota "
+        "(bench/graph_throttle.py); azure: both",
     )
     args = parser.parse_args()
     from bench.synthetic import GraphAdapter, SyntheticTenant
@@ -906,7 +921,7 @@ def main() -> None:
         max_connections=args.max_connections,
         adapter=GraphAdapter(tenant, "fake Azure") if args.graph else None,
         adapter_answers=_graph_query if args.graph else None,
-        throttle=ArmThrottle() if args.throttle == "arm" else None,
+        throttle=_THROTTLES[args.throttle](),
     )
     gc.freeze()
     gc.enable()
