@@ -35,6 +35,7 @@ from azaudit.replay import ReplayAdapter, ReplayCredential, load_fixture_dir, re
 from azaudit.runconfig import RunConfig
 from azaudit.sign_in import SignInTransport
 from azaudit.transport import GuardedTransport, WireTransport, network_session, requests_transport
+from azaudit.transport.graph_pacing import GraphPacer
 from azaudit.transport.pacing import ArmPacer
 
 if TYPE_CHECKING:
@@ -76,6 +77,9 @@ class Backend:
             transport = guarded_transport(self.config, network_session(pool_size), wire=self.wire, pool_size=pool_size)
         if self.transport.pacer is not None:
             transport.pacer = self.transport.pacer.share(parts)
+        if self.transport.graph_pacer is not None:
+            # each part queries Resource Graph for its own subscriptions, as the same user
+            transport.graph_pacer = self.transport.graph_pacer.share(parts)
         return transport
 
     def close(self) -> None:
@@ -103,7 +107,8 @@ def guarded_transport(
     """The transport every client of a run sends through, over ``session``; with ``wire``, over
     azaudit's ``http.client`` transport (up to ``pool_size`` connections kept per host, by default
     the run's concurrency), ``session`` sending only what that one leaves to ``requests``; with
-    ``pace``, ARM reads paced to ARM's limits (:mod:`azaudit.transport.pacing`)."""
+    ``pace``, ARM reads paced to ARM's limits (:mod:`azaudit.transport.pacing`) and Resource Graph
+    queries to its quota (:mod:`azaudit.transport.graph_pacing`)."""
     cloud = CLOUDS[config.cloud]
     inner: HttpTransport = requests_transport(session)  # type: ignore[type-arg]
     if wire:
@@ -114,6 +119,7 @@ def guarded_transport(
         connection_timeout=min(config.timeout, 10.0),
         read_timeout=config.timeout,
         pacer=ArmPacer(urlsplit(cloud.arm_endpoint).hostname or "") if pace else None,
+        graph_pacer=GraphPacer(urlsplit(cloud.arm_endpoint).hostname or "") if pace else None,
     )
 
 

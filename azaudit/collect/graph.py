@@ -10,10 +10,14 @@ run's guarded transport and secret guard, which allows this one POST), with the 
 batches of at most :data:`BATCH` and ``options`` ``$top`` :data:`PAGE_SIZE`, result format
 ``objectArray``, following ``$skipToken`` for at most :data:`MAX_PAGES` pages. A refusal raises
 what the SDK's operations raise (as :mod:`azaudit.collect.arm` does); an answer that is not a
-page of objects, a truncated answer without a skip token, or a page bound reached raise, so a
-caller never judges a partial list. Rows are returned as the dicts Resource Graph gives: the same
-ARM JSON a REST list returns (``id``, ``name``, ``type``, ``location``, ``tags``, ``sku``,
-``identity``, ``properties``), plus ``subscriptionId``, ``resourceGroup`` and ``tenantId``.
+page of objects, a truncated answer without a skip token, an answer saying it holds only the
+first 10,000 subscriptions of its scope (``x-ms-tenant-subscription-limit-hit: true``, which a query
+naming its subscriptions should never get), or a page bound reached raise, so a caller never
+judges a partial list. Each query, and each of its pages, takes one of the user's Resource Graph
+quota, which the guarded transport paces (:mod:`azaudit.transport.graph_pacing`). Rows are
+returned as the dicts Resource Graph gives: the same ARM JSON a REST list returns (``id``,
+``name``, ``type``, ``location``, ``tags``, ``sku``, ``identity``, ``properties``), plus
+``subscriptionId``, ``resourceGroup`` and ``tenantId``.
 
 Resource Graph lags Azure Resource Manager: a change reaches it after minutes (usually under a
 minute for changes made through ARM, longer for others), and a deleted resource may still be
@@ -43,6 +47,9 @@ PATH = "/providers/Microsoft.ResourceGraph/resources"
 BATCH = 1_000  # subscriptions per request: Resource Graph's limit
 PAGE_SIZE = 1_000  # rows per page: Resource Graph's largest $top
 MAX_PAGES = 10_000  # per batch: ten million rows
+# Resource Graph's word that a tenant or management-group scope's answer holds only the first
+# 10,000 subscriptions (Microsoft Learn, "Guidance for throttled requests in Azure Resource Graph").
+LIMIT_HIT = "x-ms-tenant-subscription-limit-hit"
 
 LAG = (
     "Azure Resource Graph lags Azure Resource Manager: a change appears there after minutes and a "
@@ -115,7 +122,14 @@ def _post(client: Any, body: Mapping[str, Any], api_version: str) -> Mapping[str
     # raise it: the reason is the service's 'code: message'. A redirect is not followed: a 307 or
     # 308 would send the query again to wherever its Location says, which the secret guard refuses
     # as a write (SecretReadRefusedError ends the whole audit); it is the query's error instead.
-    answer = json_answer(pipeline.send_request(request, permit_redirects=False))
+    response = pipeline.send_request(request, permit_redirects=False)
+    answer = json_answer(response)
+    if str(response.headers.get(LIMIT_HIT, "")).strip().lower() == "true":
+        # Never expected (every query names its subscriptions), never ignored: a partial answer.
+        raise UnusableShape(
+            "Resource Graph answered for the first 10,000 subscriptions of the scope only "
+            f"({LIMIT_HIT}: true): the answer is partial"
+        )
     if not isinstance(answer, Mapping):
         raise UnusableShape(f"the Resource Graph answer is {shape_of(answer)}, not an object")
     return answer

@@ -16,7 +16,8 @@ through it, so what it enforces no client can bypass:
   (:mod:`azaudit.transport.bounds`);
 - a wall-clock deadline per attempt (:mod:`azaudit.transport.deadline`);
 - with a pacer (live runs), ARM reads paced to ARM's documented limits per subscription and for
-  the tenant (:mod:`azaudit.transport.pacing`).
+  the tenant (:mod:`azaudit.transport.pacing`), and Resource Graph queries to Resource Graph's
+  query quota (:mod:`azaudit.transport.graph_pacing`).
 
 It also counts requests (:mod:`azaudit.transport.stats`) so that runs and benchmarks can show
 what they cost.
@@ -38,6 +39,7 @@ from azaudit.clouds import Cloud
 from azaudit.errors import BodyOnReadError, ForeignHostError
 from azaudit.transport import bounds, deadline
 from azaudit.transport.destinations import destination_refusal, registry_host
+from azaudit.transport.graph_pacing import GraphPacer
 from azaudit.transport.pacing import ArmPacer
 from azaudit.transport.rest_request import lacks
 from azaudit.transport.stats import RequestStats
@@ -56,9 +58,11 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         read_timeout: float,
         stats: RequestStats | None = None,
         pacer: ArmPacer | None = None,
+        graph_pacer: GraphPacer | None = None,
     ) -> None:
         self._inner = inner
         self.pacer = pacer  # ARM reads paced to ARM's limits (live runs), or None
+        self.graph_pacer = graph_pacer  # Resource Graph queries paced to its quota (live runs), or None
         self._cloud = cloud
         self._connection_timeout = connection_timeout  # the defaults of a request's timeouts
         self._read_timeout = read_timeout
@@ -94,6 +98,10 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         paced = pacer.bucket_of(method, host, path) if pacer is not None else None
         if paced is not None:
             ticket = pacer.before(paced)  # type: ignore[union-attr]
+        graph = self.graph_pacer if method == "POST" else None
+        query = 0  # the Resource Graph query's ticket, or 0
+        if graph is not None and graph.is_query(method, host, path):
+            query = graph.before()
         kwargs.setdefault("connection_timeout", self._connection_timeout)
         seconds = float(kwargs.setdefault("read_timeout", self._read_timeout))
         # the header store asked at once: Mapping's `in` goes through __getitem__ (Python)
@@ -117,6 +125,8 @@ class GuardedTransport(HttpTransport):  # type: ignore[misc,type-arg]
         bounds.answered(method, url, response.status_code)
         if paced is not None:
             pacer.after(paced, ticket, response.status_code, response.headers)  # type: ignore[union-attr]
+        if query:
+            graph.after(query, response.status_code, response.headers)  # type: ignore[union-attr]
         return response
 
     def sleep(self, duration: float) -> None:

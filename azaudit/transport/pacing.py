@@ -31,9 +31,10 @@ azaudit cut short) and the read is sent; one that finds nothing left fails its t
 Stopping the audit (Ctrl-C, SIGTERM, a fatal error) cuts every wait short
 (:func:`azaudit.lifecycle.wait`).
 
-What is not paced: writes (azaudit sends none to ARM), Resource Graph queries (POSTs, which
-Resource Graph limits by a quota of its own), the Key Vault and registry data planes (limits of
-their own, answered by the retry policy), and resource providers' own limits
+What is not paced here: writes (azaudit sends none to ARM), Resource Graph queries (POSTs, which
+Resource Graph limits by a quota of its own: :mod:`azaudit.transport.graph_pacing`), the Key Vault
+and registry data planes (limits of their own, answered by the retry policy), and resource
+providers' own limits
 (``x-ms-ratelimit-remaining-resource``): their 429s pause the subscription's reads like ARM's do,
 which costs one ``Retry-After`` and spares the herd. The requests in flight (``--concurrency``)
 stay the bound on everything. In a run of several collection processes each subscription is read by one process
