@@ -188,23 +188,7 @@ def answered(method: str, url: str, status: int) -> None:
 def wait_before_retry(duration: float) -> None:
     """Wait before another attempt of the request just sent (azure-core's retry policy asks,
     from ``Retry-After`` or its back-off), within :data:`RETRY_WAIT_CAP_SECONDS` in all."""
-    cap = RETRY_WAIT_CAP_SECONDS
-    allowed = max(0.0, cap - _state.waited)
-    if duration <= allowed:
-        _state.waited += duration
-        lifecycle.wait(duration)  # cut short when the audit is interrupted
-        return
-    request = _state.request
-    kind = request_kind(request.method, request.url) if request is not None else "a request"  # type: ignore[attr-defined]
-    if allowed <= 0.0:
-        raise ThrottledError(
-            f"throttled: asked to wait {_seconds(duration)} more before retrying {kind}, "
-            f"after {_seconds(_state.waited)} already; azaudit waits at most {_seconds(cap)} for one request"
-        )
-    if _state.scope is not None:
-        _state.scope.throttled.append(Throttled(kind=kind, asked=duration, waited=allowed))
-    _state.waited = cap
-    lifecycle.wait(allowed)
+    _wait_within_cap(duration, None)
 
 
 def wait_to_pace(duration: float, limit: str) -> None:
@@ -213,6 +197,13 @@ def wait_to_pace(duration: float, limit: str) -> None:
     in all (its waits between attempts included). A pace longer than what is left is waited up to
     the cap and noted on the scope (the request is then sent); with nothing left, the request is
     not sent (:class:`~azaudit.errors.ThrottledError`)."""
+    _wait_within_cap(duration, limit)
+
+
+def _wait_within_cap(duration: float, limit: str | None) -> None:
+    """The wait of :func:`wait_before_retry` (``limit`` None: the service asked) and of
+    :func:`wait_to_pace` (``limit`` names the pacer's limit): what is left of the request's cap is
+    waited, a longer wait is noted on the scope, and with nothing left the request is refused."""
     cap = RETRY_WAIT_CAP_SECONDS
     allowed = max(0.0, cap - _state.waited)
     if duration <= allowed:
@@ -222,12 +213,17 @@ def wait_to_pace(duration: float, limit: str) -> None:
     request = _state.request
     kind = request_kind(request.method, request.url) if request is not None else "a request"  # type: ignore[attr-defined]
     if allowed <= 0.0:
+        asked = (
+            f"asked to wait {_seconds(duration)} more before retrying {kind}"
+            if limit is None
+            else f"{limit} called for a wait of {_seconds(duration)} more before sending {kind}"
+        )
         raise ThrottledError(
-            f"throttled: {limit} called for a wait of {_seconds(duration)} more before sending {kind}, "
-            f"after {_seconds(_state.waited)} already; azaudit waits at most {_seconds(cap)} for one request"
+            f"throttled: {asked}, after {_seconds(_state.waited)} already; "
+            f"azaudit waits at most {_seconds(cap)} for one request"
         )
     if _state.scope is not None:
-        _state.scope.throttled.append(Throttled(kind=kind, asked=duration, waited=allowed, paced=limit))
+        _state.scope.throttled.append(Throttled(kind=kind, asked=duration, waited=allowed, paced=limit or ""))
     _state.waited = cap
     lifecycle.wait(allowed)
 
