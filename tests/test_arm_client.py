@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,7 @@ from azaudit.runconfig import RunConfig
 from azaudit.scope.management_groups import subscriptions_under
 from azaudit.scope.subscriptions import visible_subscriptions
 from tests.conftest import SAMPLE_TENANT, scripted_response
+from tests.test_startup_imports import imported, management_packages
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
@@ -275,42 +274,18 @@ def test_an_unregistered_provider_is_azures_error_for_the_subscription_list(tmp_
     assert [r.method for r in adapter.sent] == ["GET"]
 
 
-# Runs an audit with the arguments given, then writes the names of the imported modules.
-PROBE = """
-import sys
-from pathlib import Path
-
-from azaudit.cli import app
-
-listing, *arguments = sys.argv[1:]
-try:
-    app(arguments, prog_name="azaudit")
-except SystemExit:
-    pass
-Path(listing).write_text("\\n".join(sorted(sys.modules)), encoding="utf-8")
-"""
-
-
 @pytest.mark.parametrize(
     "scope",
     [("--source", "arm"), ("--source", "graph"), ("--management-group", "contoso-landing-zones")],
     ids=["arm", "graph", "management-group"],
 )
 def test_an_audit_imports_no_generated_management_package(scope: tuple[str, str], tmp_path: Path) -> None:
-    listing, report = tmp_path / "modules.txt", tmp_path / "report.json"
+    report = tmp_path / "report.json"
     audit = ("subscription", "--replay", str(SAMPLE_TENANT), *scope, "-f", "json", "-o", str(report))
-    subprocess.run(
-        [sys.executable, "-c", PROBE, str(listing), *audit],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
-    modules = set(listing.read_text(encoding="utf-8").split())
+    modules = imported(tmp_path, *audit)
     assert json.loads(report.read_text(encoding="utf-8"))["findings"]  # the audit did collect
     assert "azure.mgmt.core" in modules
-    assert sorted(m for m in modules if m.startswith("azure.mgmt.") and not m.startswith("azure.mgmt.core")) == []
+    assert management_packages(modules) == []
     # every Azure library the audit imported is one azaudit declares (azure-mgmt-core is no longer
     # brought by the management packages)
     declared = [re.split(r"[<>=!~ ;\[]", d, maxsplit=1)[0] for d in tomllib.loads(PYPROJECT)["project"]["dependencies"]]
