@@ -378,17 +378,44 @@ def defender() -> None:
         write(f"{scenario.sub}/defender.json", scenario.description, [answer])
 
 
+def not_registered(namespace: str) -> dict[str, object]:
+    """ARM's 409 body for a namespace the subscription is not registered for (its shape: Microsoft
+    Learn, "Resolve errors for resource provider registration"; Azure/msrestazure-for-python issue
+    53 and Azure/azure-service-operator issue 2513 quote the whole body, details and target)."""
+    message = (
+        f"The subscription is not registered to use namespace '{namespace}'. "
+        "See https://aka.ms/rps-not-found for how to register subscriptions."
+    )
+    code = "MissingSubscriptionRegistration"
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": [{"code": code, "target": namespace, "message": message}],
+        }
+    }
+
+
 def sandbox() -> None:
-    """contoso-sandbox: an empty subscription (every list empty) whose Defender pricings answer 403."""
+    """contoso-sandbox: an empty subscription (every list empty) whose Defender pricings answer 403.
+    It never registered Microsoft.ContainerInstance: its container group list answers 409
+    MissingSubscriptionRegistration, which is no container group (a note), not an ERROR."""
     scope = f"/subscriptions/{SANDBOX}"
     empty = [
         f"{scope}/providers/Microsoft.ContainerRegistry/registries",
-        f"{scope}/providers/Microsoft.ContainerInstance/containerGroups",
         f"{scope}/providers/Microsoft.KeyVault/vaults",
         f"{scope}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
     ]
-    apis = ["acr", "aci", "kv", "msi"]
+    apis = ["acr", "kv", "msi"]
     interactions = [ok(url(path, api), {"value": []}) for path, api in zip(empty, apis, strict=True)]
+    interactions.insert(
+        1,
+        ok(
+            url(f"{scope}/providers/Microsoft.ContainerInstance/containerGroups", "aci"),
+            not_registered("Microsoft.ContainerInstance"),
+            status=409,
+        ),
+    )
     # One Owner, and User Access Administrator inherited from its management group (rbac.py).
     sandbox_assignments = rbac_scenarios.SANDBOX_RBAC.assignment_pages()[0]
     interactions.append(
@@ -413,7 +440,8 @@ def sandbox() -> None:
     write(
         f"{SANDBOX}/empty-lists.json",
         "contoso-sandbox holds no audited resources and one Owner, with User Access Administrator inherited from its "
-        "management group; its activity log export sends Administrative events only.",
+        "management group; its activity log export sends Administrative events only. It never registered "
+        "Microsoft.ContainerInstance: its container group list answers 409 MissingSubscriptionRegistration.",
         interactions,
     )
 

@@ -1,7 +1,7 @@
 """Container groups, read as ARM JSON, with environment values and command lines classified in
 memory only.
 
-The list is read through the Container Instance client's own pipeline (:func:`arm_list`) without
+The list is read through the Container Instance client's own pipeline (:func:`provider_list`) without
 building SDK models, and each item, or a Resource Graph row of the same shape, goes through
 :func:`container_group_record`. Plain environment values are dropped as soon as each has been
 classified; records keep the variable name and the kind of credential it looked like.
@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 from azaudit.clients import Clients
 from azaudit.collect.arm import (
-    arm_list,
     identity,
     integer,
     mapping,
@@ -31,6 +30,7 @@ from azaudit.collect.arm import (
     tags,
     texts,
 )
+from azaudit.collect.registration import provider_list
 from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, Task, UnusableShape
 from azaudit.detect.credentials import classify_command, classify_env_value, classify_url_user_info
@@ -232,13 +232,12 @@ def container_group_record(group: Mapping[str, Any], subscription_id: str) -> Co
 
 def container_groups(clients: Clients, sub: Subscription) -> Task:
     def run() -> Collected:
-        found = arm_list(
-            clients.arm(),
-            f"{sub.id}/providers/Microsoft.ContainerInstance/containerGroups",
-            ACI_API,
-            task.operation,
+        found, notes = provider_list(
+            clients.arm(), sub, "Microsoft.ContainerInstance", "containerGroups", ACI_API, task.operation, task.dataset
         )
-        return task.each(found, lambda g: container_group_record(g, sub.subscription_id))
+        collected = task.each(found, lambda g: container_group_record(g, sub.subscription_id))
+        collected.notes.extend(notes)
+        return collected
 
     task = Task(Dataset.CONTAINER_GROUPS, sub.subscription_id, "containerGroups.list", run)
     return task

@@ -24,6 +24,7 @@ from azaudit.collect.arm import (
     string,
     tags,
 )
+from azaudit.collect.registration import provider_list
 from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, Task, UnusableShape
 from azaudit.inventory.acr import CacheRule, Registry, RegistryToken, TokenCredential
@@ -87,13 +88,12 @@ def registry_record(reg: Mapping[str, Any], subscription_id: str) -> Registry:
 
 def registries(clients: Clients, sub: Subscription) -> Task:
     def run() -> Collected:
-        found = arm_list(
-            clients.arm(),
-            f"{sub.id}/providers/Microsoft.ContainerRegistry/registries",
-            REGISTRY_API,
-            task.operation,
+        found, notes = provider_list(
+            clients.arm(), sub, "Microsoft.ContainerRegistry", "registries", REGISTRY_API, task.operation, task.dataset
         )
-        return task.each(found, lambda r: registry_record(r, sub.subscription_id))
+        collected = task.each(found, lambda r: registry_record(r, sub.subscription_id))
+        collected.notes.extend(notes)
+        return collected
 
     task = Task(Dataset.REGISTRIES, sub.subscription_id, "registries.list", run)
     return task

@@ -74,7 +74,12 @@ def arm_list(
     """Every item of a paged ARM list: the first page, then each ``nextLink`` in turn, as the SDK's
     pagers follow it (the link's own query, the client's API version). A page that fails, or a
     ``nextLink`` that is not a string, fails the whole list: a partial list is never judged."""
-    body = arm_get(client, path, api_version, params)
+    return arm_pages(client, arm_get(client, path, api_version, params), api_version, what)
+
+
+def arm_pages(client: Any, body: Any, api_version: str, what: str) -> list[Mapping[str, Any]]:
+    """Every item of a paged ARM list whose first page, already read, is ``body`` (see
+    :func:`arm_list`): each ``nextLink`` is followed through ``client``'s pipeline."""
 
     # The link is sent as Azure wrote it (never through format_url's template expansion), with the
     # client's API version; the transport refuses a host outside the cloud's and a page it has

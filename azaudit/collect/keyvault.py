@@ -30,6 +30,7 @@ from azaudit.collect.arm import (
     tags,
     texts,
 )
+from azaudit.collect.registration import provider_list
 from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, CollectionFailure, Task, UnusableShape, describe_failure
 from azaudit.collect.vault_challenge import seed_vault_challenge
@@ -93,13 +94,12 @@ def vault_record(vault: Mapping[str, Any], subscription_id: str) -> KeyVault:
 def vaults(clients: Clients, sub: Subscription) -> Task:
     def run() -> Collected:
         # listBySubscription returns full properties (the resource list returns only ids)
-        found = arm_list(
-            clients.arm(),
-            f"{sub.id}/providers/Microsoft.KeyVault/vaults",
-            KEYVAULT_API,
-            task.operation,
+        found, notes = provider_list(
+            clients.arm(), sub, "Microsoft.KeyVault", "vaults", KEYVAULT_API, task.operation, task.dataset
         )
-        return task.each(found, lambda v: vault_record(v, sub.subscription_id))
+        collected = task.each(found, lambda v: vault_record(v, sub.subscription_id))
+        collected.notes.extend(notes)
+        return collected
 
     task = Task(Dataset.VAULTS, sub.subscription_id, "vaults.listBySubscription", run)
     return task

@@ -9,6 +9,7 @@ from typing import Any
 
 from azaudit.clients import Clients
 from azaudit.collect.arm import arm_list, objects, string, texts
+from azaudit.collect.registration import provider_list
 from azaudit.collect.spec import DatasetSpec, Per
 from azaudit.collect.tasks import Collected, Task, UnusableShape
 from azaudit.inventory.common import Subscription
@@ -158,16 +159,22 @@ def identity_record(identity: Mapping[str, Any], subscription_id: str) -> UserAs
 
 def identities(clients: Clients, sub: Subscription) -> Task:
     # Identities name the principals of role assignments: one unreadable identity would make
-    # an assignment to it look like one to someone else, so it fails the list.
-    return _whole_list(
-        Dataset.IDENTITIES,
-        sub,
-        clients,
-        "Microsoft.ManagedIdentity/userAssignedIdentities",
-        IDENTITIES_API,
-        "userAssignedIdentities.listBySubscription",
-        identity_record,
-    )
+    # an assignment to it look like one to someone else, so it fails the list. A subscription not
+    # registered for Microsoft.ManagedIdentity holds none (azaudit/collect/registration.py).
+    def run() -> Collected:
+        found, notes = provider_list(
+            clients.arm(),
+            sub,
+            "Microsoft.ManagedIdentity",
+            "userAssignedIdentities",
+            IDENTITIES_API,
+            task.operation,
+            task.dataset,
+        )
+        return Collected(records=[identity_record(item, sub.subscription_id) for item in found], notes=notes)
+
+    task = Task(Dataset.IDENTITIES, sub.subscription_id, "userAssignedIdentities.listBySubscription", run)
+    return task
 
 
 DATASETS = (
