@@ -215,3 +215,22 @@ def test_defender_pricings_answering_409_stay_an_error(tmp_path: Path) -> None:
     assert [e.status_code for e in audit.inventory.errors if e.dataset is Dataset.DEFENDER_PLANS] == [409]
     assert not [f for f in audit.report.findings if f.status is Status.PASS]
     assert exit_code_for(audit.report, Severity.CRITICAL) is not ExitCode.OK
+
+
+def test_activity_log_settings_answering_409_stay_an_error(tmp_path: Path) -> None:
+    """The activity log's diagnostic settings are not a list of Microsoft.Insights resources: no
+    Microsoft page found says an unregistered Microsoft.Insights means no export, so LOG005 and
+    LOG006 stay unknown (ERROR), never PASS."""
+    tenant = _tenant(
+        tmp_path,
+        _answer(
+            f"/subscriptions/{SANDBOX}/providers/Microsoft.Insights/diagnosticSettings?",
+            409,
+            _body("Microsoft.Insights"),
+        ),
+        "contoso-sandbox/empty-lists.json",
+    )
+    audit = audit_replay(tenant, subscriptions=(SANDBOX,), select=("LOG005", "LOG006"))
+    assert [e.status_code for e in audit.inventory.errors if e.dataset is Dataset.ACTIVITY_LOG] == [409]
+    assert {f.status for f in audit.report.findings} == {Status.ERROR}
+    assert not audit.report.complete
