@@ -42,6 +42,17 @@ def _clear_key_vault_challenge_cache() -> Iterator[None]:
     http_challenge_cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _clear_request_bounds() -> None:
+    """Each test starts with the thread's request bounds clear. The pacers' own tests wait outside
+    any request (``bounds.begin`` resets a request's spent waiting only when a new request
+    begins), so a test that spent a request's 60 s left nothing to the next one in the thread."""
+    from azaudit.transport import bounds
+
+    bounds._state.request = None
+    bounds._state.waited = 0.0
+
+
 def replay_config(tenant: Path = SAMPLE_TENANT, **overrides: Any) -> RunConfig:
     values: dict[str, Any] = {"replay": tenant, "now": NOW, "working_directory": tenant, "concurrency": 4}
     values.update(overrides)
