@@ -55,7 +55,8 @@ import time
 from collections.abc import Callable, Mapping
 
 from azaudit.transport import bounds
-from azaudit.transport.pacing import _count, _header, _retry_after
+from azaudit.transport.pacing import RETRY_AFTER_HEADERS, count, retry_after
+from azaudit.transport.rest_request import header_value
 
 QUOTA = 15.0  # queries per window, until an answer says otherwise
 WINDOW_SECONDS = 5.0
@@ -64,7 +65,6 @@ MAX_RESET_SECONDS = 300.0
 QUERY_PATH = "/providers/microsoft.resourcegraph/resources"
 REMAINING = "x-ms-user-quota-remaining"
 RESETS_AFTER = "x-ms-user-quota-resets-after"
-_RETRY_AFTER = ("retry-after-ms", "x-ms-retry-after-ms", "retry-after")
 LIMIT = "Resource Graph's query quota"
 
 # (seconds) -> None: waits ``seconds`` in the sending thread
@@ -144,8 +144,8 @@ class GraphPacer:
         if status == 429:
             self.pause(_pause_of(headers, self._window))
             return
-        remaining = _count(_header(headers, REMAINING))
-        resets = duration(_header(headers, RESETS_AFTER))
+        remaining = count(header_value(headers, REMAINING))
+        resets = duration(header_value(headers, RESETS_AFTER))
         if remaining is None and resets is None:
             return
         with self._lock:
@@ -224,7 +224,7 @@ def duration(value: str | None) -> float | None:
 
 def _pause_of(headers: Mapping[str, str], window: float) -> float:
     """How long a 429 holds every query: its Retry-After, else its resets-after, else a window."""
-    if any(_header(headers, name) is not None for name in _RETRY_AFTER):
-        return _retry_after(headers)
-    resets = duration(_header(headers, RESETS_AFTER))
+    if any(header_value(headers, name) is not None for name, _ in RETRY_AFTER_HEADERS):
+        return retry_after(headers)
+    resets = duration(header_value(headers, RESETS_AFTER))
     return window if resets is None else resets

@@ -61,9 +61,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from azure.core.utils import CaseInsensitiveDict
-
 from azaudit.transport import bounds
+from azaudit.transport.rest_request import header_value
 
 CAPACITY = 250.0  # reads
 REFILL_PER_SECOND = 25.0
@@ -72,6 +71,8 @@ REFILL_PER_SECOND = 25.0
 MAX_PAUSE_SECONDS = 3600.0
 # When a 429 names no wait it can read: one second, ARM's smallest.
 DEFAULT_PAUSE_SECONDS = 1.0
+# The fields a 429 names its wait in (lower case), with their unit in seconds, in the order read.
+RETRY_AFTER_HEADERS = (("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001), ("retry-after", 1.0))
 TENANT = ""  # the tenant's bucket; a subscription's is its id, lower case
 _READS = frozenset({"GET", "HEAD"})
 _SUBSCRIPTIONS = "/subscriptions/"
@@ -208,9 +209,9 @@ class ArmPacer:
         """The answer to the read of ``ticket`` in bucket ``name``: its remaining-reads header
         corrects the bucket down; a 429 pauses it for the answer's ``Retry-After``."""
         if status == 429:
-            self.pause(name, _retry_after(headers))
+            self.pause(name, retry_after(headers))
             return
-        remaining = _count(_header(headers, _SUBSCRIPTION_READS if name else _TENANT_READS))
+        remaining = count(header_value(headers, _SUBSCRIPTION_READS if name else _TENANT_READS))
         if remaining is None:
             return
         with self._lock:
@@ -249,16 +250,7 @@ def _bounded_wait(seconds: float, name: str) -> None:
     bounds.wait_to_pace(seconds, limit)
 
 
-def _header(headers: Mapping[str, str], lowered: str) -> str | None:
-    """A header's value (``lowered``: its name in lower case); azure-core's case-insensitive
-    store read at once."""
-    if type(headers) is CaseInsensitiveDict:
-        found = headers._store.get(lowered)
-        return None if found is None else found[1]  # type: ignore[no-any-return]
-    return headers.get(lowered)
-
-
-def _count(value: str | None) -> int | None:
+def count(value: str | None) -> int | None:
     """A header's whole count: ASCII digits, at most 9 of them (anything else is not read)."""
     if value is None:
         return None
@@ -268,12 +260,12 @@ def _count(value: str | None) -> int | None:
     return None
 
 
-def _retry_after(headers: Mapping[str, str]) -> float:
+def retry_after(headers: Mapping[str, str]) -> float:
     """The wait a 429 asks for: ``retry-after-ms`` or ``x-ms-retry-after-ms`` (milliseconds), else
     ``Retry-After`` in seconds (ARM's whole seconds, or a decimal); an HTTP date or anything else
     unreadable: :data:`DEFAULT_PAUSE_SECONDS`."""
-    for name, scale in (("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = _header(headers, name)
+    for name, scale in RETRY_AFTER_HEADERS:
+        value = header_value(headers, name)
         if value is None:
             continue
         seconds = _seconds(value)

@@ -51,6 +51,15 @@ def lacks(headers: Mapping[str, str], name: str) -> bool:
     return name not in headers
 
 
+def header_value(headers: Mapping[str, str], lowered: str) -> str | None:
+    """The value of ``headers``' field ``lowered`` (its name in lower case), or None; azure-core's
+    CaseInsensitiveDict read through its store at once, as :func:`lacks` reads it."""
+    if type(headers) is CaseInsensitiveDict:
+        found = headers._store.get(lowered)
+        return None if found is None else found[1]  # type: ignore[no-any-return]
+    return headers.get(lowered)
+
+
 def pairs(headers: Mapping[str, str]) -> Iterable[tuple[str, str]]:
     """The (name as given, value) pairs of ``headers``: for azure-core's CaseInsensitiveDict, its
     store's values at once (its ``items()`` looks each name up again through two Python calls)."""
